@@ -1,0 +1,174 @@
+//! Who is calling: opaque bearer tokens, their sessions, and the `Caller` extractor.
+
+pub mod password;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+use actix_web::{web, FromRequest, HttpRequest};
+use base64::Engine;
+use nuanxin_access::{Action, Resource, Role, Scope};
+use nuanxin_db::models::family::FamilyScope;
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::cache::Store;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// What a session holds; stored under the hash of its token, never under the token itself.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Session {
+    pub user_id: Uuid,
+    /// None for platform operators.
+    pub tenant_id: Option<Uuid>,
+    /// The casbin domain: the district's slug, or `platform`.
+    pub domain: String,
+    pub username: String,
+    pub display_name: String,
+    pub org_unit_id: Option<Uuid>,
+    pub roles: Vec<String>,
+    pub expires_at: i64,
+}
+
+/// The authenticated caller of a request.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub session: Session,
+    pub roles: Vec<Role>,
+    token_key: String,
+}
+
+pub const PLATFORM_DOMAIN: &str = "platform";
+
+fn session_key(token: &str) -> String {
+    format!("session:{}", hex::encode(Sha256::digest(token.as_bytes())))
+}
+
+/// Creates a session and returns its token (shown to the client once).
+pub async fn open_session(
+    store: &Store,
+    session: &Session,
+    ttl: Duration,
+) -> Result<String, ApiError> {
+    let mut bytes = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    let value = serde_json::to_string(session).map_err(ApiError::internal)?;
+    store
+        .set_ex(&session_key(&token), &value, ttl)
+        .await
+        .map_err(|_| ApiError::Unavailable("会话服务暂时不可用"))?;
+    Ok(token)
+}
+
+const UNAUTHENTICATED: ApiError = ApiError::Unauthorized {
+    code: "unauthenticated",
+    message: "请先登录（缺少或无效的访问令牌）",
+};
+
+impl Caller {
+    async fn from_token(state: &AppState, token: &str) -> Result<Caller, ApiError> {
+        let key = session_key(token);
+        let stored = state
+            .store
+            .get(&key)
+            .await
+            .map_err(|_| ApiError::Unavailable("会话服务暂时不可用"))?
+            .ok_or(UNAUTHENTICATED)?;
+        let session: Session = serde_json::from_str(&stored).map_err(|_| UNAUTHENTICATED)?;
+        if session.expires_at <= chrono::Utc::now().timestamp() {
+            return Err(UNAUTHENTICATED);
+        }
+        let roles = session
+            .roles
+            .iter()
+            .filter_map(|r| r.parse().ok())
+            .collect();
+        Ok(Caller {
+            session,
+            roles,
+            token_key: key,
+        })
+    }
+
+    /// Ends this session.
+    pub async fn logout(&self, store: &Store) -> Result<(), ApiError> {
+        store
+            .delete(&self.token_key)
+            .await
+            .map_err(|_| ApiError::Unavailable("会话服务暂时不可用"))
+    }
+
+    /// The caller's district, or 403 for platform operators.
+    pub fn tenant_id(&self) -> Result<Uuid, ApiError> {
+        self.session.tenant_id.ok_or(ApiError::Forbidden)
+    }
+
+    /// Refuses with 403 unless one of the caller's roles may do `action` on `resource` in their domain.
+    pub fn require(
+        &self,
+        state: &AppState,
+        resource: Resource,
+        action: Action,
+    ) -> Result<(), ApiError> {
+        if state
+            .authorizer
+            .allows(&self.session.domain, &self.roles, resource, action)
+        {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden)
+        }
+    }
+
+    pub fn may(&self, state: &AppState, resource: Resource, action: Action) -> bool {
+        state
+            .authorizer
+            .allows(&self.session.domain, &self.roles, resource, action)
+    }
+
+    /// The families this caller may see: the widest scope among their roles.
+    pub fn family_scope(&self) -> FamilyScope {
+        let scopes: Vec<Scope> = self.roles.iter().map(|r| r.scope()).collect();
+        match self.session.org_unit_id {
+            _ if scopes.contains(&Scope::District) => FamilyScope::District,
+            Some(unit) if scopes.contains(&Scope::Street) => FamilyScope::Street(unit),
+            Some(unit) if scopes.contains(&Scope::Community) => FamilyScope::Community(unit),
+            _ => FamilyScope::Nothing,
+        }
+    }
+
+    /// How the caller appears in audit records and history.
+    pub fn actor(&self) -> String {
+        format!("user:{}", self.session.user_id)
+    }
+}
+
+impl FromRequest for Caller {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Caller, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let token = req
+            .headers()
+            .get(actix_web::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(|t| t.trim().to_owned());
+        Box::pin(async move {
+            let state = state.ok_or_else(|| ApiError::Unavailable("service not initialised"))?;
+            let token = token.filter(|t| !t.is_empty()).ok_or(UNAUTHENTICATED)?;
+            Caller::from_token(&state, &token).await
+        })
+    }
+}
+
+/// Roles a session may carry, as names.
+pub fn role_names(roles: &[Role]) -> Vec<String> {
+    roles.iter().map(|r| r.as_str().to_owned()).collect()
+}

@@ -1,0 +1,232 @@
+//! Sessions, rate-limit counters and small caches: in Redis when one is configured, else in this process.
+//!
+//! With Redis configured but unreachable the service degrades rather than stops: rate limiting falls back
+//! to this node's own counters, while session operations fail with 503 (a session cannot be trusted or
+//! created without the shared store). `/readyz` reports the cache as down meanwhile.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use redis::aio::MultiplexedConnection;
+use redis::AsyncCommands;
+use tokio::sync::RwLock;
+
+/// Redis calls give up after this long, so a hung Redis cannot hang requests.
+const REDIS_TIMEOUT: Duration = Duration::from_millis(500);
+
+#[derive(Debug, thiserror::Error)]
+pub enum CacheError {
+    #[error("cache unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// The key-value store behind sessions and counters.
+pub enum Store {
+    Redis(RedisStore),
+    Local(LocalStore),
+}
+
+pub struct RedisStore {
+    client: redis::Client,
+    conn: RwLock<Option<MultiplexedConnection>>,
+    /// Used for rate limits while Redis is down.
+    fallback: LocalStore,
+}
+
+#[derive(Default)]
+pub struct LocalStore {
+    entries: Mutex<HashMap<String, (String, Instant)>>,
+}
+
+impl Store {
+    /// A Redis-backed store for `url`, or the in-process one when `url` is empty.
+    /// Does not connect yet: a Redis that is down at start is retried on use.
+    pub fn new(url: &str) -> Result<Store, CacheError> {
+        if url.trim().is_empty() {
+            return Ok(Store::Local(LocalStore::default()));
+        }
+        let client =
+            redis::Client::open(url).map_err(|e| CacheError::Unavailable(e.to_string()))?;
+        Ok(Store::Redis(RedisStore {
+            client,
+            conn: RwLock::new(None),
+            fallback: LocalStore::default(),
+        }))
+    }
+
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Store::Redis(_) => "redis",
+            Store::Local(_) => "in-process",
+        }
+    }
+
+    pub async fn get(&self, key: &str) -> Result<Option<String>, CacheError> {
+        match self {
+            Store::Local(l) => Ok(l.get(key)),
+            Store::Redis(r) => r.run(|mut c| async move { c.get(key).await }).await,
+        }
+    }
+
+    pub async fn set_ex(&self, key: &str, value: &str, ttl: Duration) -> Result<(), CacheError> {
+        match self {
+            Store::Local(l) => {
+                l.set(key, value, ttl);
+                Ok(())
+            }
+            Store::Redis(r) => {
+                let secs = ttl.as_secs().max(1);
+                r.run(|mut c| async move { c.set_ex(key, value, secs).await })
+                    .await
+            }
+        }
+    }
+
+    pub async fn delete(&self, key: &str) -> Result<(), CacheError> {
+        match self {
+            Store::Local(l) => {
+                l.remove(key);
+                Ok(())
+            }
+            Store::Redis(r) => r.run(|mut c| async move { c.del(key).await }).await,
+        }
+    }
+
+    /// Counts one more hit on `key` in a fixed window; returns the count and the seconds left in the window.
+    /// Never fails: while Redis is down, this node counts on its own.
+    pub async fn hit(&self, key: &str, window: Duration) -> (u64, u64) {
+        match self {
+            Store::Local(l) => l.hit(key, window),
+            Store::Redis(r) => {
+                let secs = window.as_secs().max(1);
+                let counted: Result<(u64, i64), CacheError> = r
+                    .run(|mut c| async move {
+                        redis::pipe()
+                            .atomic()
+                            .incr(key, 1u64)
+                            .cmd("EXPIRE")
+                            .arg(key)
+                            .arg(secs)
+                            .arg("NX")
+                            .ignore()
+                            .ttl(key)
+                            .query_async(&mut c)
+                            .await
+                    })
+                    .await;
+                match counted {
+                    Ok((count, ttl)) => (count, u64::try_from(ttl).unwrap_or(secs)),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "rate limiting on local counters while the cache is down");
+                        r.fallback.hit(key, window)
+                    }
+                }
+            }
+        }
+    }
+
+    pub async fn ping(&self) -> Result<(), CacheError> {
+        match self {
+            Store::Local(_) => Ok(()),
+            Store::Redis(r) => r
+                .run(|mut c| async move { redis::cmd("PING").query_async::<String>(&mut c).await })
+                .await
+                .map(drop),
+        }
+    }
+}
+
+impl RedisStore {
+    async fn connection(&self) -> Result<MultiplexedConnection, CacheError> {
+        if let Some(c) = self.conn.read().await.as_ref() {
+            return Ok(c.clone());
+        }
+        let mut slot = self.conn.write().await;
+        if let Some(c) = slot.as_ref() {
+            return Ok(c.clone());
+        }
+        let conn = tokio::time::timeout(
+            REDIS_TIMEOUT,
+            self.client.get_multiplexed_async_connection(),
+        )
+        .await
+        .map_err(|_| CacheError::Unavailable("connect timed out".into()))?
+        .map_err(|e| CacheError::Unavailable(e.to_string()))?;
+        *slot = Some(conn.clone());
+        Ok(conn)
+    }
+
+    async fn run<T, F, Fut>(&self, op: F) -> Result<T, CacheError>
+    where
+        F: FnOnce(MultiplexedConnection) -> Fut,
+        Fut: std::future::Future<Output = redis::RedisResult<T>>,
+    {
+        let conn = self.connection().await?;
+        match tokio::time::timeout(REDIS_TIMEOUT, op(conn)).await {
+            Ok(Ok(v)) => Ok(v),
+            Ok(Err(e)) => {
+                if e.is_io_error() || e.is_connection_dropped() || e.is_timeout() {
+                    *self.conn.write().await = None;
+                }
+                Err(CacheError::Unavailable(e.to_string()))
+            }
+            Err(_) => {
+                *self.conn.write().await = None;
+                Err(CacheError::Unavailable("timed out".into()))
+            }
+        }
+    }
+}
+
+impl LocalStore {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (String, Instant)>> {
+        // A panic while holding the lock leaves consistent data (single inserts/removes): keep using it.
+        self.entries
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn get(&self, key: &str) -> Option<String> {
+        let now = Instant::now();
+        let mut entries = self.lock();
+        match entries.get(key) {
+            Some((v, expires)) if *expires > now => Some(v.clone()),
+            Some(_) => {
+                entries.remove(key);
+                None
+            }
+            None => None,
+        }
+    }
+
+    fn set(&self, key: &str, value: &str, ttl: Duration) {
+        let mut entries = self.lock();
+        if entries.len() > 100_000 {
+            let now = Instant::now();
+            entries.retain(|_, (_, expires)| *expires > now);
+        }
+        entries.insert(key.to_owned(), (value.to_owned(), Instant::now() + ttl));
+    }
+
+    fn remove(&self, key: &str) {
+        self.lock().remove(key);
+    }
+
+    fn hit(&self, key: &str, window: Duration) -> (u64, u64) {
+        let now = Instant::now();
+        let mut entries = self.lock();
+        let entry = entries
+            .entry(key.to_owned())
+            .or_insert_with(|| ("0".into(), now + window));
+        if entry.1 <= now {
+            *entry = ("0".into(), now + window);
+        }
+        let count = entry.0.parse::<u64>().unwrap_or(0) + 1;
+        entry.0 = count.to_string();
+        (
+            count,
+            entry.1.saturating_duration_since(now).as_secs().max(1),
+        )
+    }
+}

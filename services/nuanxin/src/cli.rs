@@ -1,0 +1,290 @@
+//! The command line: serve, migrate, demo, tenant onboarding, audit verification, policy tools.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use chrono::NaiveDate;
+use clap::{Parser, Subcommand};
+use nuanxin_db::pool::{build_pool, DbPool, TenantTx};
+use secrecy::ExposeSecret;
+
+use crate::audit::Actor;
+use crate::configuration::{get_settings, Settings};
+use crate::onboarding::{self, tenant_slugs, tenants_dir, DemoAccounts};
+use crate::registry::Registry;
+use crate::startup::Application;
+use crate::state::Keys;
+
+#[derive(Parser)]
+#[command(
+    name = "nuanxin",
+    version,
+    about = "暖心 Nuanxin: care for family-planning special families"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API and console (the database must be migrated).
+    Serve {
+        /// Address to listen on, e.g. 127.0.0.1:8080.
+        #[arg(long)]
+        bind: Option<String>,
+    },
+    /// Create the database if missing and apply migrations.
+    Migrate,
+    /// Set up everything (database, migrations, every district with demo data) and serve.
+    Demo {
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        bind: String,
+    },
+    /// Manage districts.
+    Tenant {
+        #[command(subcommand)]
+        command: TenantCommand,
+    },
+    /// The audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// District policies.
+    Policy {
+        #[command(subcommand)]
+        command: PolicyCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum TenantCommand {
+    /// Onboard the district in tenants/SLUG/ (idempotent).
+    Onboard {
+        slug: String,
+        /// Also create the demo accounts and synthetic families.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// List the district folders and which are onboarded.
+    List,
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Seal pending events and verify a district's hash chain (exit 1 when broken).
+    Verify {
+        #[arg(long)]
+        tenant: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum PolicyCommand {
+    /// Evaluate a family's facts (SPEC's canonical JSON) on a date.
+    Evaluate {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long = "as-of")]
+        as_of: NaiveDate,
+        /// Also list the programs missed and why.
+        #[arg(long)]
+        explain: bool,
+        file: PathBuf,
+    },
+    /// Run the policy test cases beside each policy (one district or all).
+    Test {
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+}
+
+type CliResult = Result<ExitCode, Box<dyn std::error::Error>>;
+
+pub async fn run(cli: Cli) -> CliResult {
+    let settings = get_settings()?;
+    match cli.command {
+        Command::Serve { bind } => {
+            crate::telemetry::init(true);
+            serve(with_bind(settings, bind.as_deref())?).await
+        }
+        Command::Migrate => {
+            crate::telemetry::init(false);
+            migrate(&settings).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Demo { bind } => {
+            crate::telemetry::init(false);
+            migrate(&settings).await?;
+            let pool = app_pool(&settings)?;
+            let dir = tenants_dir(&settings.application.tenants_dir);
+            for slug in tenant_slugs(&dir) {
+                onboard(&settings, &pool, &slug, true).await?;
+            }
+            println!(
+                "暖心 demo: http://{bind}/  (accounts: see README; password {})",
+                if std::env::var("NUANXIN_DEMO_PASSWORD").is_ok() {
+                    "from NUANXIN_DEMO_PASSWORD"
+                } else {
+                    settings.application.demo_password.expose_secret()
+                }
+            );
+            serve(with_bind(settings, Some(&bind))?).await
+        }
+        Command::Tenant {
+            command: TenantCommand::Onboard { slug, demo },
+        } => {
+            crate::telemetry::init(false);
+            migrate(&settings).await?;
+            let pool = app_pool(&settings)?;
+            onboard(&settings, &pool, &slug, demo).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Tenant {
+            command: TenantCommand::List,
+        } => {
+            let dir = tenants_dir(&settings.application.tenants_dir);
+            for slug in tenant_slugs(&dir) {
+                let manifest = onboarding::read_manifest(&dir, &slug)?;
+                println!("{slug}\t{}", manifest.name);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Audit {
+            command: AuditCommand::Verify { tenant },
+        } => {
+            let pool = app_pool(&settings)?;
+            let district =
+                onboarding::load_districts(&pool, &tenants_dir(&settings.application.tenants_dir))
+                    .await?
+                    .into_iter()
+                    .find(|d| d.slug == tenant)
+                    .ok_or_else(|| format!("district '{tenant}' is not onboarded"))?;
+            crate::audit::seal(&pool, district.id).await?;
+            let result = crate::audit::verify(&pool, district.id).await?;
+            println!("{}", serde_json::to_string_pretty(&result)?);
+            Ok(if result.ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+        Command::Policy { command } => crate::policy_cli::run(&settings, command_args(command)),
+    }
+}
+
+fn command_args(command: PolicyCommand) -> crate::policy_cli::PolicyArgs {
+    match command {
+        PolicyCommand::Evaluate {
+            tenant,
+            as_of,
+            explain,
+            file,
+        } => crate::policy_cli::PolicyArgs::Evaluate {
+            tenant,
+            as_of,
+            explain,
+            file,
+        },
+        PolicyCommand::Test { tenant } => crate::policy_cli::PolicyArgs::Test { tenant },
+    }
+}
+
+fn with_bind(mut settings: Settings, bind: Option<&str>) -> Result<Settings, String> {
+    if let Some(bind) = bind {
+        let (host, port) = bind
+            .rsplit_once(':')
+            .ok_or_else(|| format!("--bind '{bind}' must be HOST:PORT"))?;
+        settings.application.host = host.trim_matches(['[', ']']).to_owned();
+        settings.application.port = port
+            .parse()
+            .map_err(|_| format!("--bind '{bind}': bad port"))?;
+    }
+    Ok(settings)
+}
+
+fn app_pool(settings: &Settings) -> Result<DbPool, String> {
+    build_pool(&settings.app_database_url(), 4)
+}
+
+/// Creates the database when missing, migrates, and gives the app role its password.
+pub async fn migrate(settings: &Settings) -> Result<(), Box<dyn std::error::Error>> {
+    let admin = settings.database.url.expose_secret();
+    if nuanxin_db::ensure_database(admin).await? {
+        tracing::info!("database created");
+    }
+    let applied = nuanxin_db::run_migrations(admin).await?;
+    if !applied.is_empty() {
+        tracing::info!(migrations = ?applied, "migrations applied");
+    }
+    let password = settings.database.app_password.expose_secret();
+    if !password.is_empty() {
+        nuanxin_db::set_app_password(admin, &settings.database.app_user, password).await?;
+    }
+    Ok(())
+}
+
+/// Onboards one district; with `demo`, also its demo accounts and (once) its synthetic families.
+pub async fn onboard(
+    settings: &Settings,
+    pool: &DbPool,
+    slug: &str,
+    demo: bool,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let dir = tenants_dir(&settings.application.tenants_dir);
+    let password = settings
+        .application
+        .demo_password
+        .expose_secret()
+        .to_owned();
+    let accounts = DemoAccounts {
+        password: &password,
+    };
+    let tenant_id = onboarding::onboard(pool, &dir, slug, demo.then_some(&accounts)).await?;
+    if demo {
+        let manifest = onboarding::read_manifest(&dir, slug)?;
+        let count = manifest.demo.as_ref().map(|d| d.families).unwrap_or(0);
+        let district = onboarding::load_districts(pool, &dir)
+            .await?
+            .into_iter()
+            .find(|d| d.id == tenant_id)
+            .ok_or("district vanished while onboarding")?;
+        let keys = Keys::from_settings(settings);
+        let registry = Registry::new(&district, &keys);
+        let mut tx = TenantTx::begin(pool, tenant_id).await?;
+        let filter = nuanxin_db::models::family::FamilyFilter {
+            limit: 1,
+            ..Default::default()
+        };
+        let (_, existing) = nuanxin_db::models::family::FamilyRecord::list(
+            &mut tx,
+            nuanxin_db::models::family::FamilyScope::District,
+            &filter,
+        )
+        .await?;
+        if existing == 0 {
+            let actor = Actor {
+                user_id: uuid::Uuid::nil(),
+                name: "演示数据".into(),
+                actor: "system:demo".into(),
+                request_id: None,
+            };
+            for input in crate::demo::families(&manifest, count, district.today()) {
+                registry
+                    .create(&mut tx, &actor, input)
+                    .await
+                    .map_err(|e| format!("demo family: {e}"))?;
+            }
+        }
+        tx.commit().await?;
+    }
+    println!("onboarded {slug}");
+    Ok(())
+}
+
+async fn serve(settings: Settings) -> CliResult {
+    let app = Application::build(settings).await?;
+    app.run_until_stopped().await?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,289 @@
+//! Layered settings: the compiled-in base file, the environment's file, an optional file, then variables.
+
+use std::path::PathBuf;
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub application: ApplicationSettings,
+    pub database: DatabaseSettings,
+    pub redis: RedisSettings,
+    pub mail: MailSettings,
+    pub security: SecuritySettings,
+    #[serde(default)]
+    pub environment: Environment,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApplicationSettings {
+    pub host: String,
+    pub port: u16,
+    pub tenants_dir: PathBuf,
+    pub demo_password: SecretString,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    pub url: SecretString,
+    pub app_user: String,
+    pub app_password: SecretString,
+    pub pool_size: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RedisSettings {
+    pub url: SecretString,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailSettings {
+    pub from: String,
+    pub smtp_url: String,
+    pub folder: PathBuf,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecuritySettings {
+    pub field_key: SecretString,
+    pub blind_index_key: SecretString,
+    pub pseudonym_key: SecretString,
+    pub session_ttl_minutes: u64,
+    pub login_attempts_per_window: u64,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Environment {
+    #[default]
+    Local,
+    Production,
+}
+
+const BASE: &str = include_str!("../configuration/base.yaml");
+const LOCAL: &str = include_str!("../configuration/local.yaml");
+const PRODUCTION: &str = include_str!("../configuration/production.yaml");
+const DEVELOPMENT_KEY_PREFIX: &str = "ZGV2ZWxvcG1lbnQta2V5";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration {source_name}: {message}")]
+    Invalid {
+        source_name: String,
+        message: String,
+    },
+}
+
+fn invalid(source_name: &str, message: impl ToString) -> ConfigError {
+    ConfigError::Invalid {
+        source_name: source_name.to_owned(),
+        message: message.to_string(),
+    }
+}
+
+/// Merges `overlay` into `base`, key by key.
+fn merge(base: &mut serde_yaml::Value, overlay: serde_yaml::Value) {
+    match (base, overlay) {
+        (serde_yaml::Value::Mapping(b), serde_yaml::Value::Mapping(o)) => {
+            for (k, v) in o {
+                match b.get_mut(&k) {
+                    Some(existing) => merge(existing, v),
+                    None => {
+                        b.insert(k, v);
+                    }
+                }
+            }
+        }
+        (slot, value) => *slot = value,
+    }
+}
+
+fn parse(source_name: &str, text: &str) -> Result<serde_yaml::Value, ConfigError> {
+    serde_yaml::from_str(text).map_err(|e| invalid(source_name, e))
+}
+
+/// Reads the settings from the layers, with `vars` standing for the process environment.
+pub fn settings_from(
+    vars: impl Iterator<Item = (String, String)>,
+) -> Result<Settings, ConfigError> {
+    let vars: Vec<(String, String)> = vars.collect();
+    let var = |name: &str| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    let environment = match var("NUANXIN_ENVIRONMENT").as_deref() {
+        None | Some("local") => Environment::Local,
+        Some("production") => Environment::Production,
+        Some(other) => {
+            return Err(invalid(
+                "NUANXIN_ENVIRONMENT",
+                format!("'{other}' is neither local nor production"),
+            ))
+        }
+    };
+    let mut value = parse("base.yaml", BASE)?;
+    let env_file = match environment {
+        Environment::Local => ("local.yaml", LOCAL),
+        Environment::Production => ("production.yaml", PRODUCTION),
+    };
+    merge(&mut value, parse(env_file.0, env_file.1)?);
+    if let Some(path) = var("NUANXIN_CONFIG_FILE") {
+        let text = std::fs::read_to_string(&path).map_err(|e| invalid(&path, e))?;
+        merge(&mut value, parse(&path, &text)?);
+    }
+    let mut overrides: Vec<(Vec<String>, String)> = vars
+        .iter()
+        .filter_map(|(k, v)| {
+            let rest = k.strip_prefix("NUANXIN__")?;
+            Some((rest.split("__").map(str::to_lowercase).collect(), v.clone()))
+        })
+        .collect();
+    // The contract's own names.
+    if let Some(url) = var("DATABASE_URL") {
+        overrides.push((vec!["database".into(), "url".into()], url));
+    }
+    if let Some(password) = var("NUANXIN_DEMO_PASSWORD") {
+        overrides.push((vec!["application".into(), "demo_password".into()], password));
+    }
+    for (path, raw) in overrides {
+        // Numbers where the setting is a number; everything else (URLs, secrets) stays a string.
+        let numeric = matches!(
+            path.last().map(String::as_str),
+            Some("port" | "pool_size" | "session_ttl_minutes" | "login_attempts_per_window")
+        );
+        let mut overlay = match raw.trim().parse::<u64>() {
+            Ok(n) if numeric => serde_yaml::Value::Number(n.into()),
+            _ => serde_yaml::Value::String(raw),
+        };
+        for key in path.iter().rev() {
+            let mut map = serde_yaml::Mapping::new();
+            map.insert(serde_yaml::Value::String(key.clone()), overlay);
+            overlay = serde_yaml::Value::Mapping(map);
+        }
+        merge(&mut value, overlay);
+    }
+    let mut settings: Settings =
+        serde_yaml::from_value(value).map_err(|e| invalid("settings", e))?;
+    settings.environment = environment;
+    settings.validate()?;
+    Ok(settings)
+}
+
+/// Reads the settings from the process environment.
+pub fn get_settings() -> Result<Settings, ConfigError> {
+    settings_from(std::env::vars())
+}
+
+impl Settings {
+    fn validate(&self) -> Result<(), ConfigError> {
+        for (name, key) in [
+            ("security.field_key", &self.security.field_key),
+            ("security.blind_index_key", &self.security.blind_index_key),
+            ("security.pseudonym_key", &self.security.pseudonym_key),
+        ] {
+            let bytes =
+                base64_decode(key.expose_secret()).ok_or_else(|| invalid(name, "is not base64"))?;
+            if bytes.len() != 32 {
+                return Err(invalid(name, "must be 32 bytes (44 base64 characters)"));
+            }
+            if self.environment == Environment::Production
+                && key.expose_secret().starts_with(DEVELOPMENT_KEY_PREFIX)
+            {
+                return Err(invalid(
+                    name,
+                    "is the development key; set a real one for production",
+                ));
+            }
+        }
+        if self.database.pool_size == 0 {
+            return Err(invalid("database.pool_size", "must be at least 1"));
+        }
+        if !self.mail.smtp_url.is_empty()
+            && !self.mail.smtp_url.starts_with("smtp://")
+            && !self.mail.smtp_url.starts_with("smtps://")
+        {
+            return Err(invalid(
+                "mail.smtp_url",
+                "must start with smtp:// or smtps://",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The URL the service's own role connects with: the admin URL with the app role's credentials.
+    pub fn app_database_url(&self) -> String {
+        let admin = self.database.url.expose_secret();
+        let (scheme, rest) = admin.split_once("://").unwrap_or(("postgres", admin));
+        let host_part = rest.rsplit_once('@').map(|(_, h)| h).unwrap_or(rest);
+        let password = self.database.app_password.expose_secret();
+        if password.is_empty() {
+            format!("{scheme}://{}@{host_part}", self.database.app_user)
+        } else {
+            format!(
+                "{scheme}://{}:{password}@{host_part}",
+                self.database.app_user
+            )
+        }
+    }
+
+    pub fn key(&self, which: &SecretString) -> [u8; 32] {
+        let mut out = [0u8; 32];
+        if let Some(bytes) = base64_decode(which.expose_secret()) {
+            out.copy_from_slice(&bytes[..32.min(bytes.len())]);
+        }
+        out
+    }
+}
+
+fn base64_decode(s: &str) -> Option<Vec<u8>> {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD
+        .decode(s.trim())
+        .ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> impl Iterator<Item = (String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect::<Vec<_>>()
+            .into_iter()
+    }
+
+    #[test]
+    fn variables_override_the_files() {
+        let s = settings_from(vars(&[
+            ("NUANXIN__APPLICATION__PORT", "9000"),
+            ("DATABASE_URL", "postgres://postgres@db:5432/x"),
+            ("NUANXIN__REDIS__URL", "redis://127.0.0.1:6379"),
+        ]))
+        .unwrap();
+        assert_eq!(s.application.port, 9000);
+        assert_eq!(s.app_database_url(), "postgres://nuanxin_app@db:5432/x");
+        assert_eq!(s.redis.url.expose_secret(), "redis://127.0.0.1:6379");
+    }
+
+    #[test]
+    fn production_refuses_development_keys() {
+        let err = settings_from(vars(&[("NUANXIN_ENVIRONMENT", "production")])).unwrap_err();
+        assert!(err.to_string().contains("security.field_key"), "{err}");
+    }
+
+    #[test]
+    fn a_short_key_is_refused_with_its_name() {
+        let err =
+            settings_from(vars(&[("NUANXIN__SECURITY__BLIND_INDEX_KEY", "c2hvcnQ=")])).unwrap_err();
+        assert!(
+            err.to_string().contains("security.blind_index_key"),
+            "{err}"
+        );
+    }
+}

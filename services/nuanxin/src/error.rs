@@ -1,0 +1,185 @@
+//! The HTTP layer's one error type and its mapping to status codes and the JSON error body
+//! `{"error": {"code", "message", "field"?, "details"?}}`.
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpResponse, ResponseError};
+use nuanxin_domain::ValidationErrors;
+use serde_json::json;
+
+use crate::registry::RegistryError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{message}")]
+    Unauthorized {
+        code: &'static str,
+        message: &'static str,
+    },
+    #[error("没有权限执行此操作")]
+    Forbidden,
+    #[error("{0}")]
+    NotFound(&'static str),
+    #[error("{message}")]
+    BadRequest {
+        code: &'static str,
+        message: String,
+        field: Option<String>,
+    },
+    #[error("{0}")]
+    Validation(ValidationErrors),
+    #[error("文件中有{}处错误，未导入任何数据", .0.len())]
+    ImportRejected(Vec<crate::registry::import::RowError>),
+    #[error("{message}")]
+    Conflict { code: &'static str, message: String },
+    #[error("请求过于频繁，请{retry_after}秒后再试")]
+    TooManyRequests { retry_after: u64 },
+    #[error("{0}")]
+    Unavailable(&'static str),
+    #[error("internal error")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl ApiError {
+    pub fn internal(e: impl std::error::Error + Send + Sync + 'static) -> ApiError {
+        ApiError::Internal(Box::new(e))
+    }
+
+    pub fn bad_request(code: &'static str, field: &str, message: impl Into<String>) -> ApiError {
+        ApiError::BadRequest {
+            code,
+            message: message.into(),
+            field: Some(field.to_owned()),
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            ApiError::Unauthorized { code, .. } => code,
+            ApiError::Forbidden => "forbidden",
+            ApiError::NotFound(_) => "not_found",
+            ApiError::BadRequest { code, .. } => code,
+            ApiError::Validation(errors) => errors.first().map(|e| e.code).unwrap_or("invalid"),
+            ApiError::ImportRejected(_) => "import_rejected",
+            ApiError::Conflict { code, .. } => code,
+            ApiError::TooManyRequests { .. } => "rate_limited",
+            ApiError::Unavailable(_) => "unavailable",
+            ApiError::Internal(_) => "internal",
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            ApiError::Validation(_) | ApiError::ImportRejected(_) => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let status = self.status_code();
+        let body = match self {
+            ApiError::Validation(errors) => {
+                let first = errors.first();
+                json!({"error": {
+                    "code": self.code(),
+                    "message": first.map(|e| e.message.clone()).unwrap_or_default(),
+                    "field": first.map(|e| e.field.clone()),
+                    "details": errors.0,
+                }})
+            }
+            ApiError::ImportRejected(rows) => {
+                json!({"error": {"code": self.code(), "message": self.to_string(), "field": "file", "details": rows}})
+            }
+            ApiError::BadRequest {
+                field: Some(field),
+                message,
+                ..
+            } => {
+                json!({"error": {"code": self.code(), "message": message, "field": field}})
+            }
+            ApiError::Internal(cause) => {
+                // The cause chain goes to the log, never to the client.
+                let mut chain = cause.to_string();
+                let mut source = cause.source();
+                while let Some(s) = source {
+                    chain.push_str(": ");
+                    chain.push_str(&s.to_string());
+                    source = s.source();
+                }
+                tracing::error!(error.cause_chain = %chain, "request failed");
+                json!({"error": {"code": "internal", "message": "服务器内部错误"}})
+            }
+            other => json!({"error": {"code": other.code(), "message": other.to_string()}}),
+        };
+        let mut response = HttpResponse::build(status);
+        if let ApiError::TooManyRequests { retry_after } = self {
+            response.insert_header((header::RETRY_AFTER, retry_after.to_string()));
+        }
+        if let ApiError::Unauthorized { .. } = self {
+            response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+        }
+        response.json(body)
+    }
+}
+
+impl From<nuanxin_db::pool::TxError> for ApiError {
+    fn from(e: nuanxin_db::pool::TxError) -> ApiError {
+        match e {
+            nuanxin_db::pool::TxError::Pool(_) => ApiError::Unavailable("数据库暂时不可用"),
+            nuanxin_db::pool::TxError::Query(q) => ApiError::internal(q),
+        }
+    }
+}
+
+impl From<diesel::result::Error> for ApiError {
+    fn from(e: diesel::result::Error) -> ApiError {
+        ApiError::internal(e)
+    }
+}
+
+impl From<RegistryError> for ApiError {
+    fn from(e: RegistryError) -> ApiError {
+        match e {
+            RegistryError::Validation(errors) => ApiError::Validation(errors),
+            RegistryError::NotFound => ApiError::NotFound("没有找到该家庭"),
+            RegistryError::VersionConflict { current } => ApiError::Conflict {
+                code: "version_conflict",
+                message: format!("该家庭已被他人修改（当前版本{current}），请刷新后再改"),
+            },
+            RegistryError::AlreadyExited => ApiError::Conflict {
+                code: "already_exited",
+                message: "该家庭已退出登记".into(),
+            },
+            RegistryError::Import(rows) => ApiError::ImportRejected(rows),
+            RegistryError::Database(e) => ApiError::from(e),
+            RegistryError::Cipher(e) => ApiError::internal(e),
+            RegistryError::Sheet(e) => {
+                ApiError::bad_request("unreadable_file", "file", e.to_string())
+            }
+        }
+    }
+}
+
+/// Turns a JSON body parse failure into a 400 naming the field path.
+pub fn json_error(path: String, message: String) -> ApiError {
+    let field = if path.is_empty() || path == "." {
+        "body".to_owned()
+    } else {
+        path
+    };
+    ApiError::BadRequest {
+        code: "invalid_json",
+        message,
+        field: Some(field),
+    }
+}

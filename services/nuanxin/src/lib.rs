@@ -1,0 +1,20 @@
+//! The Nuanxin service: HTTP API and web console over the shared domain crates, the CLI's commands,
+//! and the background jobs (audit sealing, mail).
+
+pub mod audit;
+pub mod auth;
+pub mod cache;
+pub mod cli;
+pub mod configuration;
+pub mod console;
+pub mod demo;
+pub mod error;
+pub mod mail;
+pub mod metrics;
+pub mod onboarding;
+pub mod policy_cli;
+pub mod registry;
+pub mod routes;
+pub mod startup;
+pub mod state;
+pub mod telemetry;

@@ -1,0 +1,95 @@
+//! Prometheus metrics: request counts by route and status class, a latency histogram, pool state.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+const BUCKETS_MS: [u64; 10] = [1, 2, 5, 10, 20, 50, 100, 250, 500, 1000];
+
+#[derive(Default)]
+pub struct Metrics {
+    requests: Mutex<BTreeMap<(String, String, u16), u64>>,
+    buckets: [AtomicU64; 10],
+    latency_count: AtomicU64,
+    latency_sum_us: AtomicU64,
+}
+
+impl Metrics {
+    /// Counts a finished request. `route` is the matched pattern (`/api/v1/families/{id}`), never the path,
+    /// so identifiers do not end up in metrics.
+    pub fn observe(&self, method: &str, route: &str, status: u16, micros: u64) {
+        if let Ok(mut map) = self.requests.lock() {
+            *map.entry((method.to_owned(), route.to_owned(), status))
+                .or_insert(0) += 1;
+        }
+        for (bucket, limit) in self.buckets.iter().zip(BUCKETS_MS) {
+            if micros <= limit * 1000 {
+                bucket.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        self.latency_count.fetch_add(1, Ordering::Relaxed);
+        self.latency_sum_us.fetch_add(micros, Ordering::Relaxed);
+    }
+
+    /// The text exposition format.
+    pub fn render(&self, pool: &deadpool_status::Status) -> String {
+        let mut out = String::new();
+        out.push_str(
+            "# HELP nuanxin_http_requests_total HTTP requests by method, route and status.\n",
+        );
+        out.push_str("# TYPE nuanxin_http_requests_total counter\n");
+        if let Ok(map) = self.requests.lock() {
+            for ((method, route, status), n) in map.iter() {
+                let _ = writeln!(out, "nuanxin_http_requests_total{{method=\"{method}\",route=\"{route}\",status=\"{status}\"}} {n}");
+            }
+        }
+        out.push_str("# HELP nuanxin_http_request_duration_seconds Request latency.\n");
+        out.push_str("# TYPE nuanxin_http_request_duration_seconds histogram\n");
+        for (bucket, limit) in self.buckets.iter().zip(BUCKETS_MS) {
+            let _ = writeln!(
+                out,
+                "nuanxin_http_request_duration_seconds_bucket{{le=\"{}\"}} {}",
+                limit as f64 / 1000.0,
+                bucket.load(Ordering::Relaxed)
+            );
+        }
+        let count = self.latency_count.load(Ordering::Relaxed);
+        let _ = writeln!(
+            out,
+            "nuanxin_http_request_duration_seconds_bucket{{le=\"+Inf\"}} {count}"
+        );
+        let _ = writeln!(
+            out,
+            "nuanxin_http_request_duration_seconds_sum {}",
+            self.latency_sum_us.load(Ordering::Relaxed) as f64 / 1e6
+        );
+        let _ = writeln!(out, "nuanxin_http_request_duration_seconds_count {count}");
+        out.push_str("# HELP nuanxin_db_pool_connections Database pool connections.\n# TYPE nuanxin_db_pool_connections gauge\n");
+        let _ = writeln!(
+            out,
+            "nuanxin_db_pool_connections{{state=\"open\"}} {}",
+            pool.size
+        );
+        let _ = writeln!(
+            out,
+            "nuanxin_db_pool_connections{{state=\"idle\"}} {}",
+            pool.available
+        );
+        let _ = writeln!(
+            out,
+            "nuanxin_db_pool_connections{{state=\"max\"}} {}",
+            pool.max_size
+        );
+        out
+    }
+}
+
+/// The pool numbers the metrics need (decoupled from deadpool's type).
+pub mod deadpool_status {
+    pub struct Status {
+        pub size: usize,
+        pub available: usize,
+        pub max_size: usize,
+    }
+}

@@ -1,0 +1,301 @@
+//! Onboarding a district from `tenants/<slug>/`: the tenant, its org structure, the casbin rules, and
+//! (for the demo) its accounts and synthetic families. Re-running it changes nothing that exists.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::Utc;
+use nuanxin_access::{default_role_permissions, Role, RuleLine};
+use nuanxin_db::models::access_rule::AccessRule;
+use nuanxin_db::models::org_unit::OrgUnit;
+use nuanxin_db::models::tenant::{PlatformOperator, Tenant};
+use nuanxin_db::models::user::User;
+use nuanxin_db::pool::{DbPool, TenantTx};
+use nuanxin_domain::org::{OrgDirectory, OrgKind, OrgUnitInfo};
+use nuanxin_domain::tenant::TenantManifest;
+use uuid::Uuid;
+
+use crate::auth::password;
+use crate::state::District;
+
+#[derive(Debug, thiserror::Error)]
+pub enum OnboardingError {
+    #[error("{path}: {message}")]
+    Manifest { path: String, message: String },
+    #[error("no district folder {0}")]
+    Missing(String),
+    #[error("database: {0}")]
+    Database(String),
+}
+
+fn db<E: std::fmt::Display>(e: E) -> OnboardingError {
+    OnboardingError::Database(e.to_string())
+}
+
+/// Where the tenants live: the configured folder, or the repository's own when run from elsewhere.
+pub fn tenants_dir(configured: &Path) -> PathBuf {
+    if configured.is_dir() {
+        return configured.to_path_buf();
+    }
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../tenants"))
+}
+
+/// The slugs of every district folder.
+pub fn tenant_slugs(dir: &Path) -> Vec<String> {
+    let mut slugs: Vec<String> = std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .filter(|e| e.path().join("tenant.yaml").is_file())
+                .filter_map(|e| e.file_name().to_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    slugs.sort();
+    slugs
+}
+
+pub fn read_manifest(dir: &Path, slug: &str) -> Result<TenantManifest, OnboardingError> {
+    let path = dir.join(slug).join("tenant.yaml");
+    let text = std::fs::read_to_string(&path)
+        .map_err(|_| OnboardingError::Missing(path.display().to_string()))?;
+    let manifest: TenantManifest =
+        serde_yaml::from_str(&text).map_err(|e| OnboardingError::Manifest {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        })?;
+    manifest
+        .check()
+        .map_err(|message| OnboardingError::Manifest {
+            path: path.display().to_string(),
+            message,
+        })?;
+    if manifest.slug != slug {
+        return Err(OnboardingError::Manifest {
+            path: path.display().to_string(),
+            message: format!(
+                "slug '{}' differs from the folder name '{slug}'",
+                manifest.slug
+            ),
+        });
+    }
+    Ok(manifest)
+}
+
+/// Reads and checks the district's policy file, if it has one.
+pub fn read_policy(
+    dir: &Path,
+    slug: &str,
+) -> Result<Option<nuanxin_policy::Policy>, OnboardingError> {
+    let path = dir.join(slug).join("policy.yaml");
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        return Ok(None);
+    };
+    let name = path.display().to_string();
+    nuanxin_policy::Policy::parse(&name, &text)
+        .map(Some)
+        .map_err(|e| OnboardingError::Manifest {
+            path: name,
+            message: e.to_string(),
+        })
+}
+
+/// The demo accounts' passwords are hashed once per run.
+pub struct DemoAccounts<'a> {
+    pub password: &'a str,
+}
+
+/// Onboards one district: returns its id.
+pub async fn onboard(
+    pool: &DbPool,
+    dir: &Path,
+    slug: &str,
+    demo: Option<&DemoAccounts<'_>>,
+) -> Result<Uuid, OnboardingError> {
+    let manifest = read_manifest(dir, slug)?;
+    read_policy(dir, slug)?;
+    let tenant = {
+        let mut conn = pool.get().await.map_err(db)?;
+        Tenant::ensure(
+            &mut conn,
+            &Tenant {
+                id: Uuid::new_v4(),
+                slug: manifest.slug.clone(),
+                name: manifest.name.clone(),
+                time_zone: manifest.time_zone.clone(),
+                created_at: Utc::now(),
+            },
+        )
+        .await
+        .map_err(db)?
+    };
+    let mut tx = TenantTx::begin(pool, tenant.id).await.map_err(db)?;
+    OrgUnit::insert_missing(&mut tx, &org_units(&manifest, tenant.id))
+        .await
+        .map_err(db)?;
+    let orgs = OrgDirectory::new(
+        OrgUnit::all(&mut tx)
+            .await
+            .map_err(db)?
+            .into_iter()
+            .filter_map(org_info)
+            .collect(),
+    );
+    let mut rules: Vec<AccessRule> = default_role_permissions()
+        .into_iter()
+        .map(|r| AccessRule::from_values(&r.ptype, &r.values))
+        .collect();
+    if let (Some(demo), Some(spec)) = (demo, &manifest.demo) {
+        let hash = password::hash_blocking(demo.password.to_owned())
+            .await
+            .map_err(db)?;
+        for account in &spec.accounts {
+            let role: Role = account
+                .role
+                .parse()
+                .map_err(|_| OnboardingError::Manifest {
+                    path: format!("tenants/{slug}/tenant.yaml"),
+                    message: format!(
+                        "demo account '{}' has unknown role '{}'",
+                        account.username, account.role
+                    ),
+                })?;
+            let org = orgs
+                .by_code(&account.org)
+                .ok_or_else(|| OnboardingError::Manifest {
+                    path: format!("tenants/{slug}/tenant.yaml"),
+                    message: format!("unknown org '{}'", account.org),
+                })?;
+            let user = User::ensure(
+                &mut tx,
+                &User {
+                    tenant_id: tenant.id,
+                    id: Uuid::new_v4(),
+                    username: account.username.clone(),
+                    display_name: account.display_name.clone(),
+                    email: account.email.clone(),
+                    password_hash: hash.clone(),
+                    org_unit_id: org.id,
+                    active: true,
+                    created_at: Utc::now(),
+                },
+            )
+            .await
+            .map_err(db)?;
+            let line = RuleLine::assignment(slug, &format!("user:{}", user.id), role);
+            rules.push(AccessRule::from_values(&line.ptype, &line.values));
+        }
+    }
+    tx.commit().await.map_err(db)?;
+    let mut conn = pool.get().await.map_err(db)?;
+    AccessRule::insert_missing(&mut conn, &rules)
+        .await
+        .map_err(db)?;
+    if demo.is_some() {
+        let hash = password::hash_blocking(demo.map(|d| d.password).unwrap_or_default().to_owned())
+            .await
+            .map_err(db)?;
+        PlatformOperator::ensure(
+            &mut conn,
+            &PlatformOperator {
+                id: Uuid::new_v4(),
+                username: "operator".into(),
+                display_name: "平台运维".into(),
+                password_hash: hash,
+                created_at: Utc::now(),
+            },
+        )
+        .await
+        .map_err(db)?;
+    }
+    Ok(tenant.id)
+}
+
+fn org_units(manifest: &TenantManifest, tenant_id: Uuid) -> Vec<OrgUnit> {
+    let unit = |kind: OrgKind, code: &str, name: &str, parent_id: Option<Uuid>| OrgUnit {
+        tenant_id,
+        id: Uuid::new_v4(),
+        kind: kind.as_str().to_owned(),
+        code: code.to_owned(),
+        name: name.to_owned(),
+        parent_id,
+    };
+    let office = &manifest.district_office;
+    let mut units = vec![unit(
+        OrgKind::DistrictOffice,
+        &office.code,
+        &office.name,
+        None,
+    )];
+    units.extend(
+        manifest
+            .bureaus
+            .iter()
+            .map(|b| unit(OrgKind::Bureau, &b.code, &b.name, None)),
+    );
+    units.extend(
+        manifest
+            .social_orgs
+            .iter()
+            .map(|o| unit(OrgKind::SocialOrg, &o.code, &o.name, None)),
+    );
+    // Parents before children, so the foreign key holds within one insert.
+    let mut communities = Vec::new();
+    for street in &manifest.streets {
+        let s = unit(OrgKind::Street, &street.code, &street.name, None);
+        communities.extend(
+            street
+                .communities
+                .iter()
+                .map(|c| unit(OrgKind::Community, &c.code, &c.name, Some(s.id))),
+        );
+        units.push(s);
+    }
+    units.extend(communities);
+    units
+}
+
+fn org_info(u: OrgUnit) -> Option<OrgUnitInfo> {
+    Some(OrgUnitInfo {
+        id: u.id,
+        kind: OrgKind::parse(&u.kind)?,
+        code: u.code,
+        name: u.name,
+        parent_id: u.parent_id,
+    })
+}
+
+/// Loads every onboarded district with its org structure and policy.
+pub async fn load_districts(pool: &DbPool, dir: &Path) -> Result<Vec<District>, OnboardingError> {
+    let tenants = {
+        let mut conn = pool.get().await.map_err(db)?;
+        Tenant::all(&mut conn).await.map_err(db)?
+    };
+    let mut districts = Vec::with_capacity(tenants.len());
+    for t in tenants {
+        let mut tx = TenantTx::begin(pool, t.id).await.map_err(db)?;
+        let units = OrgUnit::all(&mut tx).await.map_err(db)?;
+        tx.commit().await.map_err(db)?;
+        let policy = read_policy(dir, &t.slug)?.map(Arc::new);
+        districts.push(District {
+            id: t.id,
+            slug: t.slug,
+            name: t.name,
+            time_zone: t.time_zone,
+            orgs: OrgDirectory::new(units.into_iter().filter_map(org_info).collect()),
+            policy,
+        });
+    }
+    Ok(districts)
+}
+
+/// The casbin lines kept in PostgreSQL.
+pub async fn load_rules(pool: &DbPool) -> Result<Vec<RuleLine>, OnboardingError> {
+    let mut conn = pool.get().await.map_err(db)?;
+    Ok(AccessRule::all(&mut conn)
+        .await
+        .map_err(db)?
+        .into_iter()
+        .map(|r| RuleLine::new(r.ptype.clone(), r.values()))
+        .collect())
+}

@@ -1,0 +1,347 @@
+//! The family registry's operations: validate, encrypt, write with history and audit, read back, mask.
+//! Nothing here knows HTTP; handlers call these inside a tenant transaction.
+
+mod codec;
+pub mod import;
+pub mod view;
+
+use chrono::{NaiveDate, Utc};
+use nuanxin_db::models::family::{FamilyChange, FamilyFilter, FamilyRecord, FamilyScope};
+use nuanxin_db::models::mail::NewMail;
+use nuanxin_db::models::user::User;
+use nuanxin_db::AsyncPgConnection;
+use nuanxin_domain::family::{diff, ExitReason, Family, FamilyInput};
+use nuanxin_domain::org::OrgKind;
+use nuanxin_domain::ValidationErrors;
+use serde_json::json;
+use uuid::Uuid;
+
+pub use codec::Codec;
+
+use crate::audit::{self, Actor};
+use crate::state::District;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    #[error("invalid family: {0}")]
+    Validation(ValidationErrors),
+    #[error("no such family in scope")]
+    NotFound,
+    #[error("the family was changed meanwhile (now version {current})")]
+    VersionConflict { current: i32 },
+    #[error("the family has already exited the register")]
+    AlreadyExited,
+    #[error("the import has {} errors", .0.len())]
+    Import(Vec<import::RowError>),
+    #[error(transparent)]
+    Database(#[from] diesel::result::Error),
+    #[error(transparent)]
+    Cipher(#[from] nuanxin_privacy::CipherError),
+    #[error(transparent)]
+    Sheet(#[from] nuanxin_sheets::SheetError),
+}
+
+/// The district and keys an operation works with.
+pub struct Registry<'a> {
+    pub district: &'a District,
+    pub codec: Codec<'a>,
+}
+
+impl<'a> Registry<'a> {
+    pub fn new(district: &'a District, keys: &'a crate::state::Keys) -> Registry<'a> {
+        Registry {
+            district,
+            codec: Codec::new(keys, district.id),
+        }
+    }
+
+    /// Validates and registers a new family; returns its id.
+    pub async fn create(
+        &self,
+        conn: &mut AsyncPgConnection,
+        actor: &Actor,
+        input: FamilyInput,
+    ) -> Result<Uuid, RegistryError> {
+        let family = input
+            .validate(&self.district.orgs, self.district.today())
+            .map_err(RegistryError::Validation)?;
+        self.check_not_registered(conn, &family, None).await?;
+        let id = Uuid::new_v4();
+        let now = Utc::now();
+        let record = self.codec.encode(id, &family, codec::Meta::new(now))?;
+        record.insert(conn).await?;
+        let masked = family.to_masked_json(&self.district.orgs);
+        self.record_change(
+            conn,
+            actor,
+            &record,
+            "create",
+            json!([{"field": "", "from": null, "to": masked}]),
+        )
+        .await?;
+        audit::record(
+            conn,
+            self.district.id,
+            actor,
+            "family.create",
+            "family",
+            &id.to_string(),
+            json!({}),
+        )
+        .await?;
+        Ok(id)
+    }
+
+    /// Loads and decrypts one family in scope.
+    pub async fn load(
+        &self,
+        conn: &mut AsyncPgConnection,
+        scope: FamilyScope,
+        id: Uuid,
+    ) -> Result<(FamilyRecord, Family), RegistryError> {
+        let record = FamilyRecord::find(conn, scope, id)
+            .await?
+            .ok_or(RegistryError::NotFound)?;
+        let family = self.codec.decode(&record)?;
+        Ok((record, family))
+    }
+
+    /// Replaces a family's data. `expected_version`, when given, must be the stored version.
+    pub async fn replace(
+        &self,
+        conn: &mut AsyncPgConnection,
+        scope: FamilyScope,
+        actor: &Actor,
+        id: Uuid,
+        input: FamilyInput,
+        expected_version: Option<i32>,
+    ) -> Result<i32, RegistryError> {
+        let (old_record, old) = self.load(conn, scope, id).await?;
+        let version = old_record.family.version;
+        if expected_version.is_some_and(|v| v != version) {
+            return Err(RegistryError::VersionConflict { current: version });
+        }
+        if old_record.family.status == "exited" {
+            return Err(RegistryError::AlreadyExited);
+        }
+        let family = input
+            .validate(&self.district.orgs, self.district.today())
+            .map_err(RegistryError::Validation)?;
+        // A street may not move a family out of its own scope.
+        if let FamilyScope::Street(street) = scope {
+            if family.street_id != street {
+                return Err(RegistryError::Validation(single(
+                    "street",
+                    "outside_scope",
+                    "不能把家庭转到其他街道",
+                )));
+            }
+        }
+        if let FamilyScope::Community(community) = scope {
+            if family.community_id != community {
+                return Err(RegistryError::Validation(single(
+                    "community",
+                    "outside_scope",
+                    "不能把家庭转到其他社区",
+                )));
+            }
+        }
+        self.check_not_registered(conn, &family, Some(id)).await?;
+        let changes = diff(
+            &old.to_masked_json(&self.district.orgs),
+            &family.to_masked_json(&self.district.orgs),
+        );
+        let mut meta = codec::Meta::from_row(&old_record.family);
+        meta.version = version + 1;
+        meta.updated_at = Utc::now();
+        let record = self.codec.encode(id, &family, meta)?;
+        if !record.replace(conn, version).await? {
+            return Err(RegistryError::VersionConflict {
+                current: version + 1,
+            });
+        }
+        self.record_change(conn, actor, &record, "update", json!(changes))
+            .await?;
+        audit::record(
+            conn,
+            self.district.id,
+            actor,
+            "family.update",
+            "family",
+            &id.to_string(),
+            json!({"version": version + 1}),
+        )
+        .await?;
+        Ok(version + 1)
+    }
+
+    /// Takes a family off the register (退出) with a reason, and tells the district office by mail.
+    pub async fn exit(
+        &self,
+        conn: &mut AsyncPgConnection,
+        scope: FamilyScope,
+        actor: &Actor,
+        id: Uuid,
+        reason: ExitReason,
+        note: Option<String>,
+        exited_on: Option<NaiveDate>,
+    ) -> Result<i32, RegistryError> {
+        let (old_record, family) = self.load(conn, scope, id).await?;
+        if old_record.family.status == "exited" {
+            return Err(RegistryError::AlreadyExited);
+        }
+        let today = self.district.today();
+        let exited_on = exited_on.unwrap_or(today);
+        if exited_on > today {
+            return Err(RegistryError::Validation(single(
+                "exited_on",
+                "in_future",
+                format!("日期{exited_on}晚于今天{today}"),
+            )));
+        }
+        let version = old_record.family.version;
+        let mut meta = codec::Meta::from_row(&old_record.family);
+        meta.version = version + 1;
+        meta.updated_at = Utc::now();
+        meta.status = "exited".into();
+        meta.exit_reason = Some(reason.as_str().to_owned());
+        meta.exit_note = note.clone();
+        meta.exited_on = Some(exited_on);
+        let record = self.codec.encode(id, &family, meta)?;
+        if !record.replace(conn, version).await? {
+            return Err(RegistryError::VersionConflict {
+                current: version + 1,
+            });
+        }
+        let change = json!([{"field": "status", "from": "active", "to": "exited"},
+                            {"field": "exit_reason", "from": null, "to": reason.as_str()},
+                            {"field": "exited_on", "from": null, "to": exited_on}]);
+        self.record_change(conn, actor, &record, "exit", change)
+            .await?;
+        audit::record(
+            conn,
+            self.district.id,
+            actor,
+            "family.exit",
+            "family",
+            &id.to_string(),
+            json!({"reason": reason.as_str()}),
+        )
+        .await?;
+        self.notify_office(conn, id, &family, reason, exited_on)
+            .await?;
+        Ok(version + 1)
+    }
+
+    async fn notify_office(
+        &self,
+        conn: &mut AsyncPgConnection,
+        id: Uuid,
+        family: &Family,
+        reason: ExitReason,
+        exited_on: NaiveDate,
+    ) -> Result<(), RegistryError> {
+        let Some(office) = self.district.orgs.of_kind(OrgKind::DistrictOffice).next() else {
+            return Ok(());
+        };
+        let street = self.district.orgs.name_of(family.street_id);
+        let mails: Vec<NewMail> = User::emails_of_org_unit(conn, office.id)
+            .await?
+            .into_iter()
+            .map(|to| NewMail {
+                tenant_id: self.district.id,
+                id: Uuid::new_v4(),
+                to_address: to,
+                subject: format!("【暖心】{street}一户家庭退出登记"),
+                // Only the family's reference and reason: no names or identifiers in e-mail.
+                body: format!(
+                    "{street}的家庭（编号 {id}）已于{exited_on}退出计划生育特殊家庭登记，原因：{}。\n请登录暖心平台查看详情。",
+                    exit_reason_zh(reason)
+                ),
+            })
+            .collect();
+        if !mails.is_empty() {
+            NewMail::insert_many(conn, &mails).await?;
+        }
+        Ok(())
+    }
+
+    /// One page of the families in scope.
+    pub async fn list(
+        &self,
+        conn: &mut AsyncPgConnection,
+        scope: FamilyScope,
+        filter: &FamilyFilter,
+    ) -> Result<(Vec<(FamilyRecord, Family)>, i64), RegistryError> {
+        let (records, total) = FamilyRecord::list(conn, scope, filter).await?;
+        let decoded = records
+            .into_iter()
+            .map(|r| self.codec.decode(&r).map(|f| (r, f)))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((decoded, total))
+    }
+
+    async fn check_not_registered(
+        &self,
+        conn: &mut AsyncPgConnection,
+        family: &Family,
+        except: Option<Uuid>,
+    ) -> Result<(), RegistryError> {
+        let hashes: Vec<Vec<u8>> = family
+            .parents
+            .iter()
+            .map(|p| self.codec.resident_hash(&p.resident_id))
+            .collect();
+        let taken = FamilyRecord::registered_resident_hashes(conn, &hashes, except).await?;
+        let mut errors = ValidationErrors::default();
+        for (i, hash) in hashes.iter().enumerate() {
+            if taken.contains(hash) {
+                errors.push(
+                    format!("parents[{i}].resident_id"),
+                    "already_registered",
+                    "此身份证号已在本区登记",
+                );
+            }
+        }
+        errors.into_result(()).map_err(RegistryError::Validation)
+    }
+
+    async fn record_change(
+        &self,
+        conn: &mut AsyncPgConnection,
+        actor: &Actor,
+        record: &FamilyRecord,
+        action: &str,
+        changes: serde_json::Value,
+    ) -> Result<(), RegistryError> {
+        FamilyChange {
+            tenant_id: self.district.id,
+            family_id: record.family.id,
+            version: record.family.version,
+            changed_at: record.family.updated_at,
+            actor_id: actor.user_id,
+            actor_name: actor.name.clone(),
+            action: action.to_owned(),
+            changes,
+        }
+        .insert(conn)
+        .await?;
+        Ok(())
+    }
+}
+
+fn single(field: &str, code: &'static str, message: impl Into<String>) -> ValidationErrors {
+    let mut errors = ValidationErrors::default();
+    errors.push(field, code, message);
+    errors
+}
+
+pub fn exit_reason_zh(reason: ExitReason) -> &'static str {
+    match reason {
+        ExitReason::Rebirth => "再生育",
+        ExitReason::Adoption => "收养子女",
+        ExitReason::Deceased => "夫妻双方均已亡故",
+        ExitReason::MovedAway => "户籍迁出",
+        ExitReason::Other => "其他",
+    }
+}

@@ -1,0 +1,26 @@
+//! `/api/v1/audit`: verify the district's hash-chained audit log.
+
+use actix_web::{web, HttpResponse};
+use nuanxin_access::{Action, Resource};
+use tracing_actix_web::RequestId;
+
+use super::district_of;
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/audit/verify", web::post().to(verify_audit_chain));
+}
+
+/// Seals what is pending, then walks the chain.
+async fn verify_audit_chain(
+    state: web::Data<AppState>,
+    caller: Caller,
+    request_id: RequestId,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(&state, Resource::AuditLog, Action::Read)?;
+    let (district, _) = district_of(&state, &caller, &request_id)?;
+    crate::audit::seal(&state.pool, district.id).await?;
+    Ok(HttpResponse::Ok().json(crate::audit::verify(&state.pool, district.id).await?))
+}

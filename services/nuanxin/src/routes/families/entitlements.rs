@@ -1,0 +1,45 @@
+use actix_web::{web, HttpResponse};
+use chrono::NaiveDate;
+use nuanxin_access::{Action, Resource};
+use nuanxin_db::pool::TenantTx;
+use serde::Deserialize;
+use tracing_actix_web::RequestId;
+use uuid::Uuid;
+
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::registry::Registry;
+use crate::routes::district_of;
+use crate::routes::policy::evaluate_family;
+use crate::state::AppState;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EntitlementsQuery {
+    /// Evaluation date; today in the district when absent.
+    as_of: Option<NaiveDate>,
+    /// Also list the programs the family missed and why.
+    #[serde(default)]
+    explain: bool,
+}
+
+/// What a registered family is entitled to on a date, computed from its registry record.
+pub async fn family_entitlements(
+    state: web::Data<AppState>,
+    caller: Caller,
+    request_id: RequestId,
+    id: web::Path<Uuid>,
+    query: web::Query<EntitlementsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(&state, Resource::Entitlement, Action::Read)?;
+    let (district, _) = district_of(&state, &caller, &request_id)?;
+    let as_of = query.as_of.unwrap_or_else(|| district.today());
+    let registry = Registry::new(&district, &state.keys);
+    let mut tx = TenantTx::begin(&state.pool, district.id).await?;
+    let (_, family) = registry
+        .load(&mut tx, caller.family_scope(), id.into_inner())
+        .await?;
+    tx.commit().await?;
+    let facts = nuanxin_domain::facts::facts_json(&family);
+    Ok(HttpResponse::Ok().json(evaluate_family(&district, facts, as_of, query.explain)?))
+}

@@ -1,0 +1,58 @@
+use actix_web::{web, HttpResponse};
+use chrono::NaiveDate;
+use nuanxin_access::{Action, Resource};
+use nuanxin_db::pool::TenantTx;
+use nuanxin_domain::family::ExitReason;
+use serde::Deserialize;
+use serde_json::json;
+use tracing_actix_web::RequestId;
+use uuid::Uuid;
+
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::registry::Registry;
+use crate::routes::{district_of, Body};
+use crate::state::AppState;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExitRequest {
+    reason: ExitReason,
+    note: Option<String>,
+    exited_on: Option<NaiveDate>,
+}
+
+/// Takes a family off the register (退出) with a reason.
+pub async fn exit_family(
+    state: web::Data<AppState>,
+    caller: Caller,
+    request_id: RequestId,
+    id: web::Path<Uuid>,
+    Body(body): Body<ExitRequest>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(&state, Resource::Family, Action::Exit)?;
+    let (district, actor) = district_of(&state, &caller, &request_id)?;
+    if body.reason == ExitReason::Other && body.note.as_deref().is_none_or(|n| n.trim().is_empty())
+    {
+        return Err(ApiError::bad_request(
+            "required",
+            "note",
+            "原因为“其他”时须说明",
+        ));
+    }
+    let registry = Registry::new(&district, &state.keys);
+    let mut tx = TenantTx::begin(&state.pool, district.id).await?;
+    let version = registry
+        .exit(
+            &mut tx,
+            caller.family_scope(),
+            &actor,
+            id.into_inner(),
+            body.reason,
+            body.note,
+            body.exited_on,
+        )
+        .await?;
+    tx.commit().await?;
+    Ok(HttpResponse::Ok().json(json!({"status": "exited", "version": version})))
+}

@@ -1,0 +1,56 @@
+use actix_web::{web, HttpResponse};
+use nuanxin_access::{Action, Resource};
+use nuanxin_db::models::family::{FamilyFilter, FamilyRecord};
+use nuanxin_db::pool::TenantTx;
+use serde_json::json;
+use tracing_actix_web::RequestId;
+
+use crate::audit;
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::registry::Registry;
+use crate::routes::district_of;
+use crate::state::AppState;
+
+/// The caller's register (active families) as an xlsx workbook in the import layout.
+pub async fn export_families(
+    state: web::Data<AppState>,
+    caller: Caller,
+    request_id: RequestId,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(&state, Resource::FamilyExport, Action::Read)?;
+    let (district, actor) = district_of(&state, &caller, &request_id)?;
+    let reveal = super::reveal_for(&state, &caller);
+    let registry = Registry::new(&district, &state.keys);
+    let filter = FamilyFilter {
+        status: Some("active".into()),
+        ..FamilyFilter::default()
+    };
+    let mut tx = TenantTx::begin(&state.pool, district.id).await?;
+    let records = FamilyRecord::all(&mut tx, caller.family_scope(), &filter).await?;
+    let detail = json!({"families": records.len()});
+    audit::record(
+        &mut tx,
+        district.id,
+        &actor,
+        "family.export",
+        "register",
+        &district.slug,
+        detail,
+    )
+    .await?;
+    tx.commit().await?;
+    let families = records
+        .into_iter()
+        .map(|r| registry.codec.decode(&r).map(|f| (r, f)))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(ApiError::internal)?;
+    let bytes = registry.export(&families, reveal)?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        .insert_header((
+            "Content-Disposition",
+            format!("attachment; filename=\"{}-families.xlsx\"", district.slug),
+        ))
+        .body(bytes))
+}

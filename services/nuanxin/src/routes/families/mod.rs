@@ -1,0 +1,45 @@
+//! `/api/v1/families`: the family registry.
+
+mod create;
+mod entitlements;
+mod exit;
+mod export;
+mod get;
+mod history;
+mod import;
+mod list;
+mod update;
+
+use actix_web::web;
+use nuanxin_access::{Action, Resource};
+
+use crate::auth::Caller;
+use crate::registry::view::Reveal;
+use crate::state::AppState;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/families", web::get().to(list::list_families))
+        .route("/families", web::post().to(create::create_family))
+        .route("/families/import", web::post().to(import::import_families))
+        .route("/families/export", web::get().to(export::export_families))
+        .route("/families/{id}", web::get().to(get::get_family))
+        .route("/families/{id}", web::put().to(update::update_family))
+        .route("/families/{id}/exit", web::post().to(exit::exit_family))
+        .route(
+            "/families/{id}/history",
+            web::get().to(history::family_history),
+        )
+        .route(
+            "/families/{id}/entitlements",
+            web::get().to(entitlements::family_entitlements),
+        );
+}
+
+/// Full identifiers for callers who may see personal data; masked for everyone else.
+fn reveal_for(state: &AppState, caller: &Caller) -> Reveal {
+    if caller.may(state, Resource::FamilyPii, Action::Read) {
+        Reveal::Full
+    } else {
+        Reveal::Masked
+    }
+}

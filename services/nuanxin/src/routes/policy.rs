@@ -1,0 +1,62 @@
+//! `/api/v1/policy`: evaluate family facts against the caller's district policy.
+
+use actix_web::{web, HttpResponse};
+use chrono::NaiveDate;
+use nuanxin_access::{Action, Resource};
+use serde::Deserialize;
+use tracing_actix_web::RequestId;
+
+use super::{district_of, Body};
+use crate::auth::Caller;
+use crate::error::{json_error, ApiError};
+use crate::state::{AppState, District};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/policy/evaluate", web::post().to(evaluate));
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EvaluateRequest {
+    as_of: NaiveDate,
+    facts: serde_json::Value,
+    #[serde(default)]
+    explain: bool,
+}
+
+/// Evaluates facts (SPEC's canonical JSON) with the district's policy on a date.
+pub fn evaluate_family(
+    district: &District,
+    facts: serde_json::Value,
+    as_of: NaiveDate,
+    explain: bool,
+) -> Result<serde_json::Value, ApiError> {
+    let policy = district
+        .policy
+        .as_ref()
+        .ok_or(ApiError::NotFound("本区尚未配置政策"))?;
+    let facts: nuanxin_policy::FamilyFacts = serde_path_to_error::deserialize(facts)
+        .map_err(|e| json_error(format!("facts.{}", e.path()), e.inner().to_string()))?;
+    let evaluation = nuanxin_policy::evaluate(policy, &facts, as_of);
+    Ok(if explain {
+        evaluation.to_explained_json(&district.slug, as_of)
+    } else {
+        evaluation.to_output_json(&district.slug, as_of)
+    })
+}
+
+async fn evaluate(
+    state: web::Data<AppState>,
+    caller: Caller,
+    request_id: RequestId,
+    Body(body): Body<EvaluateRequest>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(&state, Resource::Policy, Action::Evaluate)?;
+    let (district, _) = district_of(&state, &caller, &request_id)?;
+    Ok(HttpResponse::Ok().json(evaluate_family(
+        &district,
+        body.facts,
+        body.as_of,
+        body.explain,
+    )?))
+}

@@ -1,0 +1,148 @@
+//! Building the application: pool, cache, authorizer, districts, mailer; binding the listener; jobs.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use actix_web::dev::{Server, Service};
+use actix_web::{web, App, HttpServer};
+use nuanxin_access::Authorizer;
+use secrecy::ExposeSecret;
+use tracing_actix_web::TracingLogger;
+
+use crate::cache::Store;
+use crate::configuration::Settings;
+use crate::mail::Mailer;
+use crate::metrics::Metrics;
+use crate::onboarding::{load_districts, load_rules, tenants_dir};
+use crate::state::{AppState, Districts, Keys};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("{0}")]
+    Setup(String),
+    #[error("cannot listen: {0}")]
+    Listen(#[from] std::io::Error),
+}
+
+fn setup<E: std::fmt::Display>(what: &'static str) -> impl Fn(E) -> StartupError {
+    move |e| StartupError::Setup(format!("{what}: {e}"))
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: web::Data<AppState>,
+}
+
+/// How often the background jobs (audit sealing, mail) run.
+const JOB_INTERVAL: Duration = Duration::from_secs(2);
+
+impl Application {
+    /// Builds everything and binds `host:port` (port 0 picks a free one; see [`Application::port`]).
+    pub async fn build(settings: Settings) -> Result<Application, StartupError> {
+        let pool =
+            nuanxin_db::pool::build_pool(&settings.app_database_url(), settings.database.pool_size)
+                .map_err(setup("database pool"))?;
+        let store = Store::new(settings.redis.url.expose_secret()).map_err(setup("redis"))?;
+        let authorizer = Authorizer::new(load_rules(&pool).await.map_err(setup("access rules"))?)
+            .await
+            .map_err(setup("access rules"))?;
+        let dir = tenants_dir(&settings.application.tenants_dir);
+        let districts = Districts::default();
+        districts.replace(
+            load_districts(&pool, &dir)
+                .await
+                .map_err(setup("districts"))?,
+        );
+        let mailer = Mailer::new(&settings.mail).map_err(setup("mail"))?;
+        let listener = TcpListener::bind((
+            settings.application.host.as_str(),
+            settings.application.port,
+        ))?;
+        let port = listener.local_addr()?.port();
+        tracing::info!(
+            port,
+            districts = districts.all().len(),
+            cache = store.kind(),
+            mail = %mailer.describe(),
+            "nuanxin starting"
+        );
+        let state = web::Data::new(AppState {
+            keys: Keys::from_settings(&settings),
+            settings,
+            pool,
+            store,
+            authorizer: Arc::new(authorizer),
+            districts,
+            metrics: Metrics::default(),
+            mailer,
+        });
+        let app_state = state.clone();
+        let server = HttpServer::new(move || {
+            let metrics_state = app_state.clone();
+            App::new()
+                .wrap_fn(move |req, srv| {
+                    let started = Instant::now();
+                    let method = req.method().to_string();
+                    let state = metrics_state.clone();
+                    let fut = srv.call(req);
+                    async move {
+                        let res = fut.await?;
+                        let route = res
+                            .request()
+                            .match_pattern()
+                            .unwrap_or_else(|| "unmatched".into());
+                        let micros =
+                            u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+                        state
+                            .metrics
+                            .observe(&method, &route, res.status().as_u16(), micros);
+                        Ok(res)
+                    }
+                })
+                .wrap(TracingLogger::default())
+                .app_data(app_state.clone())
+                .app_data(web::PayloadConfig::new(64 * 1024 * 1024))
+                .configure(crate::routes::configure)
+                .configure(crate::console::configure)
+        })
+        .listen(listener)?
+        .run();
+        tokio::spawn(run_jobs(state.clone()));
+        Ok(Application {
+            port,
+            server,
+            state,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The shared state (tests reach the pool and districts through it).
+    pub fn state(&self) -> web::Data<AppState> {
+        self.state.clone()
+    }
+
+    pub async fn run_until_stopped(self) -> Result<(), std::io::Error> {
+        self.server.await
+    }
+}
+
+/// Seals audit events and sends queued mail for every district, forever.
+async fn run_jobs(state: web::Data<AppState>) {
+    let mut tick = tokio::time::interval(JOB_INTERVAL);
+    loop {
+        tick.tick().await;
+        for district in state.districts.all() {
+            if let Err(e) = crate::audit::seal(&state.pool, district.id).await {
+                tracing::warn!(tenant = %district.slug, error = %e, "audit sealing failed");
+            }
+            if let Err(e) = state.mailer.dispatch(&state.pool, district.id).await {
+                tracing::warn!(tenant = %district.slug, error = %e, "mail dispatch failed");
+            }
+        }
+    }
+}

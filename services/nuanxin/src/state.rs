@@ -1,0 +1,103 @@
+//! What every request can reach: the pool, the cache, the authorizer, the keys and the districts.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use chrono::{NaiveDate, Utc};
+use nuanxin_access::Authorizer;
+use nuanxin_db::DbPool;
+use nuanxin_domain::org::OrgDirectory;
+use nuanxin_privacy::{BlindIndex, FieldCipher, Keyring, Pseudonymizer};
+use uuid::Uuid;
+
+use crate::cache::Store;
+use crate::configuration::Settings;
+use crate::mail::Mailer;
+use crate::metrics::Metrics;
+
+/// The keys for personal data.
+pub struct Keys {
+    pub cipher: Keyring,
+    pub blind: BlindIndex,
+    pub pseudonyms: Pseudonymizer,
+}
+
+impl Keys {
+    pub fn from_settings(settings: &Settings) -> Keys {
+        let s = &settings.security;
+        Keys {
+            cipher: Keyring::new(FieldCipher::new(1, settings.key(&s.field_key))),
+            blind: BlindIndex::new(settings.key(&s.blind_index_key)),
+            pseudonyms: Pseudonymizer::new(settings.key(&s.pseudonym_key)),
+        }
+    }
+}
+
+/// A district as the service keeps it in memory.
+pub struct District {
+    pub id: Uuid,
+    pub slug: String,
+    pub name: String,
+    pub time_zone: String,
+    pub orgs: OrgDirectory,
+    pub policy: Option<Arc<nuanxin_policy::Policy>>,
+}
+
+impl District {
+    /// Today's date in the district (China has one offset and no daylight saving).
+    pub fn today(&self) -> NaiveDate {
+        let offset_hours = match self.time_zone.as_str() {
+            "Asia/Urumqi" => 6,
+            _ => 8,
+        };
+        (Utc::now() + chrono::Duration::hours(offset_hours)).date_naive()
+    }
+}
+
+/// All districts, by slug and by id. Reloaded when one is onboarded.
+#[derive(Default)]
+pub struct Districts {
+    inner: RwLock<HashMap<Uuid, Arc<District>>>,
+}
+
+impl Districts {
+    pub fn by_id(&self, id: Uuid) -> Option<Arc<District>> {
+        self.inner.read().ok()?.get(&id).cloned()
+    }
+
+    pub fn by_slug(&self, slug: &str) -> Option<Arc<District>> {
+        self.inner
+            .read()
+            .ok()?
+            .values()
+            .find(|d| d.slug == slug)
+            .cloned()
+    }
+
+    pub fn all(&self) -> Vec<Arc<District>> {
+        let mut all: Vec<_> = self
+            .inner
+            .read()
+            .map(|m| m.values().cloned().collect())
+            .unwrap_or_default();
+        all.sort_by(|a, b| a.slug.cmp(&b.slug));
+        all
+    }
+
+    pub fn replace(&self, districts: Vec<District>) {
+        if let Ok(mut map) = self.inner.write() {
+            *map = districts.into_iter().map(|d| (d.id, Arc::new(d))).collect();
+        }
+    }
+}
+
+pub struct AppState {
+    pub settings: Settings,
+    pub pool: DbPool,
+    pub store: Store,
+    pub authorizer: Arc<Authorizer>,
+    pub keys: Keys,
+    pub districts: Districts,
+    pub metrics: Metrics,
+    pub mailer: Mailer,
+}

@@ -1,0 +1,209 @@
+//! The fixed vocabulary: roles, resources, actions and the row scope of each role.
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::AccessError;
+
+macro_rules! vocabulary {
+    (
+        $(#[$meta:meta])*
+        $name:ident, $what:literal {
+            $($(#[$vmeta:meta])* $variant:ident => $text:literal,)+
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[repr(u8)]
+        pub enum $name {
+            $($(#[$vmeta])* $variant,)+
+        }
+
+        impl $name {
+            /// Every value, in declaration order (`ALL[i].index() == i`).
+            pub const ALL: &'static [$name] = &[$($name::$variant,)+];
+            /// Number of values.
+            pub const COUNT: usize = [$($text,)+].len();
+
+            /// The exact string used in rules and in the API.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text,)+
+                }
+            }
+
+            /// Dense index in `0..COUNT`.
+            pub const fn index(self) -> usize {
+                self as usize
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = AccessError;
+
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                match s {
+                    $($text => Ok($name::$variant),)+
+                    other => Err(AccessError::Unknown { what: $what, value: other.to_owned() }),
+                }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+vocabulary! {
+    /// A role a user holds inside one tenant (casbin subject `role:<name>`).
+    Role, "role" {
+        /// 区卫健局 / 区人口计生委: onboards the district, edits its policy, approves.
+        DistrictAdmin => "district_admin",
+        /// 民政局, 财政局, …: the bureau's duties.
+        BureauStaff => "bureau_staff",
+        /// 街道办事处 / 镇: keeps the register of its street.
+        StreetStaff => "street_staff",
+        /// 村/居委会, 网格员: daily follow-up in the community.
+        CommunityWorker => "community_worker",
+        /// 社会组织: assigned service tasks only.
+        SocialOrgStaff => "social_org_staff",
+        /// Volunteer / neighbour helper.
+        Volunteer => "volunteer",
+        /// Runs the service; manages tenants in domain `platform`; never reads family data.
+        PlatformOperator => "platform_operator",
+    }
+}
+
+vocabulary! {
+    /// What is acted upon.
+    Resource, "resource" {
+        Tenant => "tenant",
+        OrgUnit => "org_unit",
+        User => "user",
+        Family => "family",
+        /// Unmasked resident ID numbers and phone numbers.
+        FamilyPii => "family_pii",
+        FamilyHistory => "family_history",
+        FamilyImport => "family_import",
+        FamilyExport => "family_export",
+        AuditLog => "audit_log",
+        Policy => "policy",
+        Entitlement => "entitlement",
+        BenefitCycle => "benefit_cycle",
+        Mail => "mail",
+    }
+}
+
+vocabulary! {
+    /// What is done.
+    Action, "action" {
+        List => "list",
+        Read => "read",
+        Create => "create",
+        Update => "update",
+        Exit => "exit",
+        Manage => "manage",
+        Evaluate => "evaluate",
+        Verify => "verify",
+        Approve => "approve",
+        Disburse => "disburse",
+    }
+}
+
+/// Which rows of a tenant a role sees. Applied by the application (query filters and
+/// row-level security), not by this crate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Scope {
+    /// The whole district.
+    District,
+    /// The user's street (org unit) only.
+    Street,
+    /// The user's community only.
+    Community,
+    /// Only the households of tasks assigned to the user or their organization.
+    Assigned,
+    /// No tenant data: the `platform` domain (tenants themselves).
+    Platform,
+}
+
+impl Role {
+    /// The row scope the application applies for this role.
+    pub const fn scope(self) -> Scope {
+        match self {
+            Role::DistrictAdmin | Role::BureauStaff => Scope::District,
+            Role::StreetStaff => Scope::Street,
+            Role::CommunityWorker => Scope::Community,
+            Role::SocialOrgStaff | Role::Volunteer => Scope::Assigned,
+            Role::PlatformOperator => Scope::Platform,
+        }
+    }
+
+    /// The casbin subject of the role: `role:<name>`.
+    pub const fn subject(self) -> &'static str {
+        match self {
+            Role::DistrictAdmin => "role:district_admin",
+            Role::BureauStaff => "role:bureau_staff",
+            Role::StreetStaff => "role:street_staff",
+            Role::CommunityWorker => "role:community_worker",
+            Role::SocialOrgStaff => "role:social_org_staff",
+            Role::Volunteer => "role:volunteer",
+            Role::PlatformOperator => "role:platform_operator",
+        }
+    }
+
+    /// Parses a casbin subject `role:<name>`.
+    pub fn from_subject(subject: &str) -> Result<Role, AccessError> {
+        match subject.strip_prefix(ROLE_PREFIX) {
+            Some(name) => name.parse(),
+            None => Err(AccessError::Unknown {
+                what: "role subject",
+                value: subject.to_owned(),
+            }),
+        }
+    }
+}
+
+impl Resource {
+    /// Resources that carry or reveal family data; the platform operator is refused
+    /// all of them whatever the rules say.
+    pub const fn is_family_data(self) -> bool {
+        matches!(
+            self,
+            Resource::Family
+                | Resource::FamilyPii
+                | Resource::FamilyHistory
+                | Resource::FamilyImport
+                | Resource::FamilyExport
+        )
+    }
+}
+
+pub(crate) const ROLE_PREFIX: &str = "role:";
+pub(crate) const USER_PREFIX: &str = "user:";
+
+/// A set of roles as a bit mask (one bit per `Role::index()`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct RoleSet(u8);
+
+impl RoleSet {
+    pub(crate) fn insert(&mut self, role: Role) {
+        self.0 |= 1 << role.index();
+    }
+    pub(crate) fn remove(&mut self, role: Role) {
+        self.0 &= !(1 << role.index());
+    }
+    pub(crate) fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+    pub(crate) fn iter(self) -> impl Iterator<Item = Role> {
+        Role::ALL
+            .iter()
+            .copied()
+            .filter(move |r| self.0 & (1 << r.index()) != 0)
+    }
+}
+
+const _: () = assert!(Role::COUNT <= 8, "RoleSet is a u8");

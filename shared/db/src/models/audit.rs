@@ -1,0 +1,176 @@
+//! The audit log: events appended in the transaction that did the work, sealed later into a per-tenant
+//! hash chain (see the migration for why the two steps are separate).
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use crate::schema::{audit_chain, audit_events};
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = audit_events)]
+pub struct NewAuditEvent {
+    pub tenant_id: Uuid,
+    pub actor: String,
+    pub action: String,
+    pub object_type: String,
+    pub object_id: String,
+    pub detail: serde_json::Value,
+    pub request_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = audit_events)]
+pub struct AuditEvent {
+    pub tenant_id: Uuid,
+    pub id: i64,
+    pub occurred_at: DateTime<Utc>,
+    pub actor: String,
+    pub action: String,
+    pub object_type: String,
+    pub object_id: String,
+    pub detail: serde_json::Value,
+    pub request_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = audit_chain)]
+pub struct ChainLink {
+    pub tenant_id: Uuid,
+    pub seq: i64,
+    pub event_id: i64,
+    pub prev_hash: Vec<u8>,
+    pub hash: Vec<u8>,
+    pub sealed_at: DateTime<Utc>,
+}
+
+impl NewAuditEvent {
+    pub async fn insert(&self, conn: &mut AsyncPgConnection) -> QueryResult<()> {
+        diesel::insert_into(audit_events::table)
+            .values(self)
+            .execute(conn)
+            .await
+            .map(drop)
+    }
+
+    pub async fn insert_many(
+        conn: &mut AsyncPgConnection,
+        events: &[NewAuditEvent],
+    ) -> QueryResult<()> {
+        for chunk in events.chunks(5000) {
+            diesel::insert_into(audit_events::table)
+                .values(chunk)
+                .execute(conn)
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+impl AuditEvent {
+    /// Takes the tenant's chain lock for this transaction, so that one sealer at a time extends it.
+    pub async fn lock_chain(conn: &mut AsyncPgConnection, tenant_id: Uuid) -> QueryResult<()> {
+        diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+            .bind::<Text, _>(format!("audit-chain:{tenant_id}"))
+            .execute(conn)
+            .await
+            .map(drop)
+    }
+
+    /// Events not yet in the chain, oldest first.
+    pub async fn unsealed(
+        conn: &mut AsyncPgConnection,
+        limit: i64,
+    ) -> QueryResult<Vec<AuditEvent>> {
+        audit_events::table
+            .left_join(
+                audit_chain::table.on(audit_chain::tenant_id
+                    .eq(audit_events::tenant_id)
+                    .and(audit_chain::event_id.eq(audit_events::id))),
+            )
+            .filter(audit_chain::seq.is_null())
+            .order(audit_events::id)
+            .limit(limit)
+            .select(AuditEvent::as_select())
+            .load(conn)
+            .await
+    }
+
+    /// The events of one object, newest first.
+    pub async fn of_object(
+        conn: &mut AsyncPgConnection,
+        object_type: &str,
+        object_id: &str,
+        limit: i64,
+    ) -> QueryResult<Vec<AuditEvent>> {
+        audit_events::table
+            .filter(audit_events::object_type.eq(object_type))
+            .filter(audit_events::object_id.eq(object_id))
+            .order(audit_events::id.desc())
+            .limit(limit)
+            .select(AuditEvent::as_select())
+            .load(conn)
+            .await
+    }
+}
+
+impl ChainLink {
+    /// The newest link of the tenant's chain, if any.
+    pub async fn last(conn: &mut AsyncPgConnection) -> QueryResult<Option<ChainLink>> {
+        audit_chain::table
+            .order(audit_chain::seq.desc())
+            .select(ChainLink::as_select())
+            .first(conn)
+            .await
+            .optional()
+    }
+
+    pub async fn insert_many(conn: &mut AsyncPgConnection, links: &[ChainLink]) -> QueryResult<()> {
+        for chunk in links.chunks(5000) {
+            diesel::insert_into(audit_chain::table)
+                .values(chunk)
+                .execute(conn)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// A page of the chain with its events, from `after_seq` on, in order.
+    pub async fn page(
+        conn: &mut AsyncPgConnection,
+        after_seq: i64,
+        limit: i64,
+    ) -> QueryResult<Vec<(ChainLink, AuditEvent)>> {
+        audit_chain::table
+            .inner_join(
+                audit_events::table.on(audit_events::tenant_id
+                    .eq(audit_chain::tenant_id)
+                    .and(audit_events::id.eq(audit_chain::event_id))),
+            )
+            .filter(audit_chain::seq.gt(after_seq))
+            .order(audit_chain::seq)
+            .limit(limit)
+            .select((ChainLink::as_select(), AuditEvent::as_select()))
+            .load(conn)
+            .await
+    }
+
+    /// How many events are in the log and how many of them are sealed.
+    pub async fn counts(conn: &mut AsyncPgConnection) -> QueryResult<(i64, i64)> {
+        #[derive(QueryableByName)]
+        struct Counts {
+            #[diesel(sql_type = BigInt)]
+            events: i64,
+            #[diesel(sql_type = BigInt)]
+            sealed: i64,
+        }
+        let counts: Counts = diesel::sql_query(
+            "SELECT (SELECT count(*) FROM audit_events) AS events, (SELECT count(*) FROM audit_chain) AS sealed",
+        )
+        .get_result(conn)
+        .await?;
+        Ok((counts.events, counts.sealed))
+    }
+}

@@ -1,0 +1,9 @@
+//! Row models and their queries, one module per table group.
+
+pub mod access_rule;
+pub mod audit;
+pub mod family;
+pub mod mail;
+pub mod org_unit;
+pub mod tenant;
+pub mod user;

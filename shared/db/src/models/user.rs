@@ -1,0 +1,65 @@
+//! Accounts of a district's staff, social organizations and volunteers.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use crate::schema::users;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = users)]
+pub struct User {
+    pub tenant_id: Uuid,
+    pub id: Uuid,
+    pub username: String,
+    pub display_name: String,
+    pub email: Option<String>,
+    pub password_hash: String,
+    pub org_unit_id: Uuid,
+    pub active: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+impl User {
+    pub async fn by_username(
+        conn: &mut AsyncPgConnection,
+        username: &str,
+    ) -> QueryResult<Option<User>> {
+        users::table
+            .filter(users::username.eq(username))
+            .select(User::as_select())
+            .first(conn)
+            .await
+            .optional()
+    }
+
+    /// Inserts the user unless the username exists; returns the stored row.
+    pub async fn ensure(conn: &mut AsyncPgConnection, new: &User) -> QueryResult<User> {
+        diesel::insert_into(users::table)
+            .values(new)
+            .on_conflict((users::tenant_id, users::username))
+            .do_nothing()
+            .execute(conn)
+            .await?;
+        users::table
+            .filter(users::username.eq(&new.username))
+            .select(User::as_select())
+            .first(conn)
+            .await
+    }
+
+    /// E-mail addresses of the active users of an org unit (for notifications).
+    pub async fn emails_of_org_unit(
+        conn: &mut AsyncPgConnection,
+        org_unit_id: Uuid,
+    ) -> QueryResult<Vec<String>> {
+        users::table
+            .filter(users::org_unit_id.eq(org_unit_id))
+            .filter(users::active)
+            .filter(users::email.is_not_null())
+            .select(users::email.assume_not_null())
+            .load(conn)
+            .await
+    }
+}

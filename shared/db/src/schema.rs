@@ -1,0 +1,184 @@
+// Diesel table definitions for migrations/. Kept by hand in the shape `diesel print-schema` produces.
+
+diesel::table! {
+    tenants (id) {
+        id -> Uuid,
+        slug -> Text,
+        name -> Text,
+        time_zone -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    platform_operators (id) {
+        id -> Uuid,
+        username -> Text,
+        display_name -> Text,
+        password_hash -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    access_rules (ptype, v0, v1, v2, v3, v4, v5) {
+        ptype -> Text,
+        v0 -> Text,
+        v1 -> Text,
+        v2 -> Text,
+        v3 -> Text,
+        v4 -> Text,
+        v5 -> Text,
+    }
+}
+
+diesel::table! {
+    org_units (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        kind -> Text,
+        code -> Text,
+        name -> Text,
+        parent_id -> Nullable<Uuid>,
+    }
+}
+
+diesel::table! {
+    users (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        username -> Text,
+        display_name -> Text,
+        email -> Nullable<Text>,
+        password_hash -> Text,
+        org_unit_id -> Uuid,
+        active -> Bool,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    families (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        kind -> Text,
+        hukou_district -> Text,
+        street_id -> Uuid,
+        community_id -> Uuid,
+        address -> Text,
+        latitude -> Nullable<Float8>,
+        longitude -> Nullable<Float8>,
+        child_died_on -> Nullable<Date>,
+        child_disability_grade -> Nullable<Int2>,
+        child_certified_on -> Nullable<Date>,
+        monthly_income_per_capita_cny -> Int8,
+        prior_year_total_income_cny -> Int8,
+        assisted_reproduction_birth_on -> Nullable<Date>,
+        status -> Text,
+        exit_reason -> Nullable<Text>,
+        exit_note -> Nullable<Text>,
+        exited_on -> Nullable<Date>,
+        version -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    family_members (tenant_id, family_id, role) {
+        tenant_id -> Uuid,
+        family_id -> Uuid,
+        role -> Text,
+        name -> Text,
+        resident_id_enc -> Bytea,
+        resident_id_hash -> Bytea,
+        phone_enc -> Nullable<Bytea>,
+        birth_date -> Date,
+        alive -> Bool,
+        self_care -> Text,
+        sanwu -> Bool,
+        care -> Text,
+        nursing_home_in_district -> Bool,
+        major_illness_hospitalized_on -> Nullable<Date>,
+        out_of_pocket_medical_cny -> Int8,
+        fertility_treatment_since -> Nullable<Date>,
+        wants_home_services -> Bool,
+    }
+}
+
+diesel::table! {
+    contact_persons (tenant_id, family_id, position) {
+        tenant_id -> Uuid,
+        family_id -> Uuid,
+        position -> Int2,
+        name -> Text,
+        category -> Text,
+        phone_enc -> Nullable<Bytea>,
+    }
+}
+
+diesel::table! {
+    family_changes (tenant_id, family_id, version) {
+        tenant_id -> Uuid,
+        family_id -> Uuid,
+        version -> Int4,
+        changed_at -> Timestamptz,
+        actor_id -> Uuid,
+        actor_name -> Text,
+        action -> Text,
+        changes -> Jsonb,
+    }
+}
+
+diesel::table! {
+    audit_events (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Int8,
+        occurred_at -> Timestamptz,
+        actor -> Text,
+        action -> Text,
+        object_type -> Text,
+        object_id -> Text,
+        detail -> Jsonb,
+        request_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    audit_chain (tenant_id, seq) {
+        tenant_id -> Uuid,
+        seq -> Int8,
+        event_id -> Int8,
+        prev_hash -> Bytea,
+        hash -> Bytea,
+        sealed_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    mail_outbox (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        to_address -> Text,
+        subject -> Text,
+        body -> Text,
+        created_at -> Timestamptz,
+        attempts -> Int4,
+        last_error -> Nullable<Text>,
+        next_try_at -> Timestamptz,
+        sent_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(
+    tenants,
+    org_units,
+    users,
+    families,
+    family_members,
+    contact_persons,
+    family_changes,
+    audit_events,
+    audit_chain,
+    mail_outbox,
+);

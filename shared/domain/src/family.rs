@@ -1,0 +1,631 @@
+//! A family on the register: its input shape, its validation, and its masked form for history diffs.
+
+use chrono::{Datelike, NaiveDate};
+use nuanxin_privacy::{mask_name, Phone, ResidentId, ResidentIdError};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::error::ValidationErrors;
+use crate::org::{OrgDirectory, OrgKind};
+
+/// 失独 (the only child died) or 独生子女三级以上残疾 (the only child has a grade 1–3 disability).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FamilyKind {
+    Bereaved,
+    Disabled,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ParentRole {
+    Mother,
+    Father,
+}
+
+/// Self-care assessment: 自理 / 半自理 / 不能自理.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SelfCare {
+    #[default]
+    Full,
+    Partial,
+    None,
+}
+
+/// Care arrangement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Care {
+    #[default]
+    Home,
+    NursingHome,
+}
+
+/// Who a contact person (帮扶联系人) is, per 张卫字〔2020〕134号 三（一）.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ContactCategory {
+    /// 镇（街道）干部
+    StreetCadre,
+    /// 村（居、单位）干部
+    VillageCadre,
+    /// 家庭医生
+    FamilyDoctor,
+    /// 社区专职网格员
+    GridWorker,
+    /// 计生协会员
+    AssociationMember,
+    /// 社区志愿者
+    Volunteer,
+}
+
+/// Why a family leaves the register (退出).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExitReason {
+    /// 再生育
+    Rebirth,
+    /// 收养子女
+    Adoption,
+    /// 夫妻双方均已亡故
+    Deceased,
+    /// 户籍迁出
+    MovedAway,
+    Other,
+}
+
+macro_rules! str_enum {
+    ($ty:ty { $($variant:ident => $s:literal),+ $(,)? }) => {
+        impl $ty {
+            pub fn as_str(self) -> &'static str {
+                match self { $(Self::$variant => $s),+ }
+            }
+            pub fn parse(s: &str) -> Option<Self> {
+                match s { $($s => Some(Self::$variant),)+ _ => None }
+            }
+        }
+    };
+}
+
+str_enum!(FamilyKind { Bereaved => "bereaved", Disabled => "disabled" });
+str_enum!(ParentRole { Mother => "mother", Father => "father" });
+str_enum!(SelfCare { Full => "full", Partial => "partial", None => "none" });
+str_enum!(Care { Home => "home", NursingHome => "nursing_home" });
+str_enum!(ContactCategory {
+    StreetCadre => "street_cadre", VillageCadre => "village_cadre", FamilyDoctor => "family_doctor",
+    GridWorker => "grid_worker", AssociationMember => "association_member", Volunteer => "volunteer",
+});
+str_enum!(ExitReason {
+    Rebirth => "rebirth", Adoption => "adoption", Deceased => "deceased", MovedAway => "moved_away", Other => "other",
+});
+
+/// The child's status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Child {
+    Deceased {
+        died_on: NaiveDate,
+    },
+    /// Grade 1 is the most severe.
+    Disabled {
+        disability_grade: i16,
+        certified_on: NaiveDate,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Coordinates {
+    pub lat: f64,
+    pub lon: f64,
+}
+
+/// Household income, integer yuan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Household {
+    pub monthly_income_per_capita_cny: i64,
+    pub prior_year_total_income_cny: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rebirth {
+    #[serde(default)]
+    pub assisted_reproduction_birth_on: Option<NaiveDate>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A parent as submitted (API body or spreadsheet row).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ParentInput {
+    pub role: ParentRole,
+    pub name: String,
+    pub resident_id: String,
+    #[serde(default)]
+    pub phone: Option<String>,
+    /// Taken from the resident ID when absent; must agree with it when given.
+    #[serde(default)]
+    pub birth_date: Option<NaiveDate>,
+    #[serde(default = "yes")]
+    pub alive: bool,
+    #[serde(default)]
+    pub self_care: SelfCare,
+    #[serde(default)]
+    pub sanwu: bool,
+    #[serde(default)]
+    pub care: Care,
+    #[serde(default)]
+    pub nursing_home_in_district: bool,
+    #[serde(default)]
+    pub major_illness_hospitalized_on: Option<NaiveDate>,
+    #[serde(default)]
+    pub out_of_pocket_medical_cny: i64,
+    #[serde(default)]
+    pub fertility_treatment_since: Option<NaiveDate>,
+    #[serde(default)]
+    pub wants_home_services: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContactInput {
+    pub name: String,
+    pub category: ContactCategory,
+    #[serde(default)]
+    pub phone: Option<String>,
+}
+
+/// A family as submitted for creation or replacement.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FamilyInput {
+    pub kind: FamilyKind,
+    /// Slug of the district of household registration (户籍).
+    pub hukou_district: String,
+    /// Street (街道/镇) code or name.
+    pub street: String,
+    /// Community (社区/村) code or name.
+    pub community: String,
+    pub address: String,
+    #[serde(default)]
+    pub coordinates: Option<Coordinates>,
+    pub child: Child,
+    pub parents: Vec<ParentInput>,
+    pub household: Household,
+    #[serde(default)]
+    pub rebirth: Rebirth,
+    pub contacts: Vec<ContactInput>,
+}
+
+/// A validated parent.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Parent {
+    pub role: ParentRole,
+    pub name: String,
+    pub resident_id: ResidentId,
+    pub phone: Option<Phone>,
+    pub birth_date: NaiveDate,
+    pub alive: bool,
+    pub self_care: SelfCare,
+    pub sanwu: bool,
+    pub care: Care,
+    pub nursing_home_in_district: bool,
+    pub major_illness_hospitalized_on: Option<NaiveDate>,
+    pub out_of_pocket_medical_cny: i64,
+    pub fertility_treatment_since: Option<NaiveDate>,
+    pub wants_home_services: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Contact {
+    pub name: String,
+    pub category: ContactCategory,
+    pub phone: Option<Phone>,
+}
+
+/// A validated family: every field checked, streets and communities resolved to the district's units.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Family {
+    pub kind: FamilyKind,
+    pub hukou_district: String,
+    pub street_id: Uuid,
+    pub community_id: Uuid,
+    pub address: String,
+    pub coordinates: Option<Coordinates>,
+    pub child: Child,
+    pub parents: Vec<Parent>,
+    pub household: Household,
+    pub rebirth: Rebirth,
+    pub contacts: Vec<Contact>,
+}
+
+/// Contact persons per family: 3–5 (张卫字〔2020〕134号 三（一）).
+pub const CONTACTS_MIN: usize = 3;
+pub const CONTACTS_MAX: usize = 5;
+
+/// Full years from `birth` to `on` (年满N周岁 = on or after the N-th birthday).
+pub fn age_on(birth: NaiveDate, on: NaiveDate) -> i32 {
+    let mut age = on.year() - birth.year();
+    if (on.month(), on.day()) < (birth.month(), birth.day()) {
+        age -= 1;
+    }
+    age
+}
+
+fn resident_id_error_code(e: &ResidentIdError) -> &'static str {
+    match e {
+        ResidentIdError::WrongCheckDigit => "invalid_check_digit",
+        ResidentIdError::BadBirthDate => "invalid_birth_date",
+        ResidentIdError::WrongLength(_) => "invalid_length",
+        ResidentIdError::NonDigit(_) | ResidentIdError::BadCheckChar => "invalid_character",
+        _ => "invalid_resident_id",
+    }
+}
+
+fn check_not_future(
+    errors: &mut ValidationErrors,
+    field: &str,
+    date: Option<NaiveDate>,
+    today: NaiveDate,
+) {
+    if let Some(d) = date {
+        if d > today {
+            errors.push(field, "in_future", format!("日期{d}晚于今天{today}"));
+        }
+    }
+}
+
+fn check_text(errors: &mut ValidationErrors, field: &str, value: &str, max_chars: usize) {
+    let n = value.trim().chars().count();
+    if n == 0 {
+        errors.push(field, "required", "不能为空");
+    } else if n > max_chars {
+        errors.push(field, "too_long", format!("不能超过{max_chars}个字"));
+    }
+}
+
+fn parse_phone(errors: &mut ValidationErrors, field: &str, phone: Option<&str>) -> Option<Phone> {
+    let raw = phone.map(str::trim).filter(|p| !p.is_empty())?;
+    match Phone::parse(raw) {
+        Ok(p) => Some(p),
+        Err(e) => {
+            errors.push(field, "invalid_phone", e.reason_zh());
+            None
+        }
+    }
+}
+
+impl FamilyInput {
+    /// Checks every field against the district's org structure on `today` (the district's local date),
+    /// collecting all problems rather than stopping at the first.
+    pub fn validate(
+        self,
+        orgs: &OrgDirectory,
+        today: NaiveDate,
+    ) -> Result<Family, ValidationErrors> {
+        let mut errors = ValidationErrors::default();
+
+        check_text(&mut errors, "hukou_district", &self.hukou_district, 32);
+        check_text(&mut errors, "address", &self.address, 200);
+        let street = orgs.by_code_or_name(self.street.trim(), OrgKind::Street);
+        if street.is_none() {
+            errors.push(
+                "street",
+                "unknown_street",
+                format!("本区没有街道（镇）“{}”", self.street),
+            );
+        }
+        let community = orgs.by_code_or_name(self.community.trim(), OrgKind::Community);
+        match (street, community) {
+            (_, None) => errors.push(
+                "community",
+                "unknown_community",
+                format!("本区没有社区（村）“{}”", self.community),
+            ),
+            (Some(s), Some(c)) if c.parent_id != Some(s.id) => errors.push(
+                "community",
+                "not_in_street",
+                format!("社区“{}”不属于“{}”", c.name, s.name),
+            ),
+            _ => {}
+        }
+        if let Some(c) = self.coordinates {
+            if !(-90.0..=90.0).contains(&c.lat) || !c.lat.is_finite() {
+                errors.push("coordinates.lat", "out_of_range", "纬度应在-90到90之间");
+            }
+            if !(-180.0..=180.0).contains(&c.lon) || !c.lon.is_finite() {
+                errors.push("coordinates.lon", "out_of_range", "经度应在-180到180之间");
+            }
+        }
+
+        match (self.kind, self.child) {
+            (FamilyKind::Bereaved, Child::Deceased { died_on }) => {
+                check_not_future(&mut errors, "child.died_on", Some(died_on), today)
+            }
+            (
+                FamilyKind::Disabled,
+                Child::Disabled {
+                    disability_grade,
+                    certified_on,
+                },
+            ) => {
+                if !(1..=3).contains(&disability_grade) {
+                    errors.push(
+                        "child.disability_grade",
+                        "out_of_range",
+                        "残疾等级应为1至3级（一级最重）",
+                    );
+                }
+                check_not_future(&mut errors, "child.certified_on", Some(certified_on), today);
+            }
+            _ => errors.push(
+                "child.status",
+                "kind_mismatch",
+                "失独家庭的子女状态应为死亡，残疾家庭的应为残疾",
+            ),
+        }
+
+        if self.household.monthly_income_per_capita_cny < 0 {
+            errors.push(
+                "household.monthly_income_per_capita_cny",
+                "negative",
+                "收入不能为负数",
+            );
+        }
+        if self.household.prior_year_total_income_cny < 0 {
+            errors.push(
+                "household.prior_year_total_income_cny",
+                "negative",
+                "收入不能为负数",
+            );
+        }
+        check_not_future(
+            &mut errors,
+            "rebirth.assisted_reproduction_birth_on",
+            self.rebirth.assisted_reproduction_birth_on,
+            today,
+        );
+
+        let parents = self.validate_parents(&mut errors, today);
+        let contacts = self.validate_contacts(&mut errors);
+
+        let (Some(street), Some(community)) = (street, community) else {
+            return Err(errors);
+        };
+        errors.into_result(Family {
+            kind: self.kind,
+            hukou_district: self.hukou_district.trim().to_owned(),
+            street_id: street.id,
+            community_id: community.id,
+            address: self.address.trim().to_owned(),
+            coordinates: self.coordinates,
+            child: self.child,
+            parents,
+            household: self.household,
+            rebirth: self.rebirth,
+            contacts,
+        })
+    }
+
+    fn validate_parents(&self, errors: &mut ValidationErrors, today: NaiveDate) -> Vec<Parent> {
+        if self.parents.is_empty() || self.parents.len() > 2 {
+            errors.push("parents", "count", "应填写1至2位父母");
+        }
+        if self.parents.len() == 2 && self.parents[0].role == self.parents[1].role {
+            errors.push("parents[1].role", "duplicate", "父亲、母亲各只能填写一位");
+        }
+        let mut parents = Vec::new();
+        for (i, p) in self.parents.iter().enumerate() {
+            let field = |name: &str| format!("parents[{i}].{name}");
+            check_text(errors, &field("name"), &p.name, 50);
+            let resident_id = match ResidentId::parse(p.resident_id.trim()) {
+                Ok(id) => Some(id),
+                Err(e) => {
+                    errors.push(
+                        field("resident_id"),
+                        resident_id_error_code(&e),
+                        e.reason_zh(),
+                    );
+                    None
+                }
+            };
+            if let Some(id) = &resident_id {
+                if id.is_female() != (p.role == ParentRole::Mother) {
+                    errors.push(
+                        field("resident_id"),
+                        "sex_mismatch",
+                        "身份证号的性别与父母角色不符",
+                    );
+                }
+                if let Some(b) = p.birth_date {
+                    if b != id.birth_date() {
+                        errors.push(field("birth_date"), "mismatch", "出生日期与身份证号不符");
+                    }
+                }
+                if id.birth_date() > today {
+                    errors.push(field("birth_date"), "in_future", "出生日期晚于今天");
+                }
+            }
+            let phone = parse_phone(errors, &field("phone"), p.phone.as_deref());
+            check_not_future(
+                errors,
+                &field("major_illness_hospitalized_on"),
+                p.major_illness_hospitalized_on,
+                today,
+            );
+            check_not_future(
+                errors,
+                &field("fertility_treatment_since"),
+                p.fertility_treatment_since,
+                today,
+            );
+            if p.out_of_pocket_medical_cny < 0 {
+                errors.push(
+                    field("out_of_pocket_medical_cny"),
+                    "negative",
+                    "医疗费用不能为负数",
+                );
+            }
+            if let Some(resident_id) = resident_id {
+                parents.push(Parent {
+                    role: p.role,
+                    name: p.name.trim().to_owned(),
+                    birth_date: resident_id.birth_date(),
+                    resident_id,
+                    phone,
+                    alive: p.alive,
+                    self_care: p.self_care,
+                    sanwu: p.sanwu,
+                    care: p.care,
+                    nursing_home_in_district: p.nursing_home_in_district,
+                    major_illness_hospitalized_on: p.major_illness_hospitalized_on,
+                    out_of_pocket_medical_cny: p.out_of_pocket_medical_cny,
+                    fertility_treatment_since: p.fertility_treatment_since,
+                    wants_home_services: p.wants_home_services,
+                });
+            }
+        }
+        if self.parents.len() == 2
+            && self
+                .parents
+                .iter()
+                .filter(|p| p.resident_id.trim() == self.parents[0].resident_id.trim())
+                .count()
+                == 2
+        {
+            errors.push(
+                "parents[1].resident_id",
+                "duplicate",
+                "两位父母的身份证号相同",
+            );
+        }
+        parents
+    }
+
+    fn validate_contacts(&self, errors: &mut ValidationErrors) -> Vec<Contact> {
+        if !(CONTACTS_MIN..=CONTACTS_MAX).contains(&self.contacts.len()) {
+            errors.push(
+                "contacts",
+                "count",
+                format!(
+                    "每户应落实{CONTACTS_MIN}至{CONTACTS_MAX}名帮扶联系人，现有{}名",
+                    self.contacts.len()
+                ),
+            );
+        }
+        self.contacts
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                check_text(errors, &format!("contacts[{i}].name"), &c.name, 50);
+                Contact {
+                    name: c.name.trim().to_owned(),
+                    category: c.category,
+                    phone: parse_phone(errors, &format!("contacts[{i}].phone"), c.phone.as_deref()),
+                }
+            })
+            .collect()
+    }
+}
+
+impl Family {
+    pub fn parent(&self, role: ParentRole) -> Option<&Parent> {
+        self.parents.iter().find(|p| p.role == role)
+    }
+
+    /// The family with personal identifiers masked, as JSON: what the change history records.
+    pub fn to_masked_json(&self, orgs: &OrgDirectory) -> serde_json::Value {
+        serde_json::json!({
+            "kind": self.kind,
+            "hukou_district": self.hukou_district,
+            "street": orgs.name_of(self.street_id),
+            "community": orgs.name_of(self.community_id),
+            "address": self.address,
+            "coordinates": self.coordinates,
+            "child": self.child,
+            "household": self.household,
+            "rebirth": self.rebirth,
+            "parents": self.parents.iter().map(|p| serde_json::json!({
+                "role": p.role,
+                "name": mask_name(&p.name),
+                "resident_id": p.resident_id.masked(),
+                "phone": p.phone.as_ref().map(Phone::masked),
+                "birth_date": p.birth_date,
+                "alive": p.alive,
+                "self_care": p.self_care,
+                "sanwu": p.sanwu,
+                "care": p.care,
+                "nursing_home_in_district": p.nursing_home_in_district,
+                "major_illness_hospitalized_on": p.major_illness_hospitalized_on,
+                "out_of_pocket_medical_cny": p.out_of_pocket_medical_cny,
+                "fertility_treatment_since": p.fertility_treatment_since,
+                "wants_home_services": p.wants_home_services,
+            })).collect::<Vec<_>>(),
+            "contacts": self.contacts.iter().map(|c| serde_json::json!({
+                "name": c.name,
+                "category": c.category,
+                "phone": c.phone.as_ref().map(Phone::masked),
+            })).collect::<Vec<_>>(),
+        })
+    }
+}
+
+/// One changed field between two versions: `path` into the masked JSON, the old and new values.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FieldChange {
+    pub field: String,
+    pub from: serde_json::Value,
+    pub to: serde_json::Value,
+}
+
+/// The leaves that differ between two JSON documents.
+pub fn diff(before: &serde_json::Value, after: &serde_json::Value) -> Vec<FieldChange> {
+    fn walk(path: &str, a: &serde_json::Value, b: &serde_json::Value, out: &mut Vec<FieldChange>) {
+        use serde_json::Value;
+        match (a, b) {
+            (Value::Object(x), Value::Object(y)) => {
+                let mut keys: Vec<&String> = x.keys().chain(y.keys()).collect();
+                keys.sort();
+                keys.dedup();
+                for k in keys {
+                    let p = if path.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{path}.{k}")
+                    };
+                    walk(
+                        &p,
+                        x.get(k).unwrap_or(&Value::Null),
+                        y.get(k).unwrap_or(&Value::Null),
+                        out,
+                    );
+                }
+            }
+            (Value::Array(x), Value::Array(y)) => {
+                for i in 0..x.len().max(y.len()) {
+                    walk(
+                        &format!("{path}[{i}]"),
+                        x.get(i).unwrap_or(&Value::Null),
+                        y.get(i).unwrap_or(&Value::Null),
+                        out,
+                    );
+                }
+            }
+            _ if a != b => out.push(FieldChange {
+                field: path.to_owned(),
+                from: a.clone(),
+                to: b.clone(),
+            }),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk("", before, after, &mut out);
+    out
+}

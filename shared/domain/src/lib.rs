@@ -1,0 +1,11 @@
+//! Nuanxin's domain model: districts and their org structure, the family registry's records and their
+//! validation, and the one mapping from a registry record to the policy engine's facts. No I/O, no clock:
+//! callers pass "today" in the district's time zone.
+
+pub mod error;
+pub mod facts;
+pub mod family;
+pub mod org;
+pub mod tenant;
+
+pub use error::{FieldError, ValidationErrors};
