@@ -29,6 +29,7 @@ pub enum Store {
 
 pub struct RedisStore {
     client: redis::Client,
+    namespace: String,
     conn: RwLock<Option<MultiplexedConnection>>,
     /// Used for rate limits while Redis is down.
     fallback: LocalStore,
@@ -42,7 +43,7 @@ pub struct LocalStore {
 impl Store {
     /// A Redis-backed store for `url`, or the in-process one when `url` is empty.
     /// Does not connect yet: a Redis that is down at start is retried on use.
-    pub fn new(url: &str) -> Result<Store, CacheError> {
+    pub fn new(url: &str, namespace: &str) -> Result<Store, CacheError> {
         if url.trim().is_empty() {
             return Ok(Store::Local(LocalStore::default()));
         }
@@ -50,6 +51,7 @@ impl Store {
             redis::Client::open(url).map_err(|e| CacheError::Unavailable(e.to_string()))?;
         Ok(Store::Redis(RedisStore {
             client,
+            namespace: namespace.to_owned(),
             conn: RwLock::new(None),
             fallback: LocalStore::default(),
         }))
@@ -65,7 +67,10 @@ impl Store {
     pub async fn get(&self, key: &str) -> Result<Option<String>, CacheError> {
         match self {
             Store::Local(l) => Ok(l.get(key)),
-            Store::Redis(r) => r.run(|mut c| async move { c.get(key).await }).await,
+            Store::Redis(r) => {
+                let key = r.key(key);
+                r.run(|mut c| async move { c.get(key).await }).await
+            }
         }
     }
 
@@ -77,6 +82,7 @@ impl Store {
             }
             Store::Redis(r) => {
                 let secs = ttl.as_secs().max(1);
+                let key = r.key(key);
                 r.run(|mut c| async move { c.set_ex(key, value, secs).await })
                     .await
             }
@@ -89,7 +95,10 @@ impl Store {
                 l.remove(key);
                 Ok(())
             }
-            Store::Redis(r) => r.run(|mut c| async move { c.del(key).await }).await,
+            Store::Redis(r) => {
+                let key = r.key(key);
+                r.run(|mut c| async move { c.del(key).await }).await
+            }
         }
     }
 
@@ -100,6 +109,8 @@ impl Store {
             Store::Local(l) => l.hit(key, window),
             Store::Redis(r) => {
                 let secs = window.as_secs().max(1);
+                let namespaced = r.key(key);
+                let key = namespaced.as_str();
                 let counted: Result<(u64, i64), CacheError> = r
                     .run(|mut c| async move {
                         redis::pipe()
@@ -138,6 +149,10 @@ impl Store {
 }
 
 impl RedisStore {
+    fn key(&self, key: &str) -> String {
+        format!("{}:{key}", self.namespace)
+    }
+
     async fn connection(&self) -> Result<MultiplexedConnection, CacheError> {
         if let Some(c) = self.conn.read().await.as_ref() {
             return Ok(c.clone());

@@ -39,6 +39,7 @@ pub struct DatabaseSettings {
 #[serde(deny_unknown_fields)]
 pub struct RedisSettings {
     pub url: SecretString,
+    pub namespace: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -44,7 +44,11 @@ impl Application {
         let pool =
             nuanxin_db::pool::build_pool(&settings.app_database_url(), settings.database.pool_size)
                 .map_err(setup("database pool"))?;
-        let store = Store::new(settings.redis.url.expose_secret()).map_err(setup("redis"))?;
+        let store = Store::new(
+            settings.redis.url.expose_secret(),
+            &settings.redis.namespace,
+        )
+        .map_err(setup("redis"))?;
         let authorizer = Authorizer::new(load_rules(&pool).await.map_err(setup("access rules"))?)
             .await
             .map_err(setup("access rules"))?;

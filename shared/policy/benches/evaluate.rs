@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
 use nuanxin_policy::{
-    evaluate, evaluate_into, Care, Child, Evaluation, FamilyFacts, Household, Kind, Parent, Policy,
-    Rebirth, Role, SelfCare,
+    evaluate, evaluate_into, evaluate_with, Care, Child, Detail, Evaluation, FamilyFacts,
+    Household, Kind, Parent, Policy, Rebirth, Role, SelfCare,
 };
 
 /// xorshift64*: deterministic, no dependency.
@@ -171,6 +171,15 @@ fn main() {
             &families,
             |f| {
                 evaluate_into(&policy, f, as_of, &mut buf);
+                buf.entitlements.len()
+            },
+        );
+        measure(
+            &format!("{slug} evaluate_with(ENTITLEMENTS_ONLY)"),
+            seconds,
+            &families,
+            |f| {
+                evaluate_with(&policy, f, as_of, Detail::ENTITLEMENTS_ONLY, &mut buf);
                 buf.entitlements.len()
             },
         );

@@ -11,7 +11,7 @@
 //!     - not: {...}                         # the item does not hold
 //! ```
 
-use std::collections::HashMap;
+use std::cell::Cell;
 use std::sync::Arc;
 
 use chrono::{Datelike, NaiveDate};
@@ -58,13 +58,16 @@ pub(crate) enum Cond {
     Any(Vec<Cond>),
     Not(Box<Cond>),
     Leaf(Leaf),
+    /// A named condition from `definitions` (evaluated once per family / person and cached).
+    Ref(usize),
 }
 
 impl Cond {
-    pub fn uses_person(&self) -> bool {
+    pub fn uses_person(&self, defs: &[Definition]) -> bool {
         match self {
-            Cond::All(items) | Cond::Any(items) => items.iter().any(Cond::uses_person),
-            Cond::Not(inner) => inner.uses_person(),
+            Cond::All(items) | Cond::Any(items) => items.iter().any(|c| c.uses_person(defs)),
+            Cond::Not(inner) => inner.uses_person(defs),
+            Cond::Ref(i) => defs.get(*i).is_some_and(|d| d.uses_person),
             Cond::Leaf(l) => {
                 l.fact.scope == Scope::Person
                     || matches!(
@@ -80,14 +83,20 @@ impl Cond {
 }
 
 /// A named condition from `definitions`.
+#[derive(Debug, Clone)]
 pub(crate) struct Definition {
+    pub name: String,
     pub cond: Cond,
+    pub uses_person: bool,
 }
+
+/// Definitions beyond this many are not cached (still correct, only slower).
+pub(crate) const DEF_CACHE: usize = 48;
 
 pub(crate) struct Compiler<'a> {
     pub ctx: Ctx<'a>,
     pub params: &'a [Parameter],
-    pub defs: &'a HashMap<String, Definition>,
+    pub defs: &'a [Definition],
     /// `person.*` facts are allowed (person programs and definitions).
     pub person_allowed: bool,
 }
@@ -166,21 +175,21 @@ impl Compiler<'_> {
             "not" => Ok(Cond::Not(Box::new(self.compile(value)?))),
             "ref" => {
                 let name = ctx.string(value, "`ref`")?;
-                let def = self.defs.get(&name).ok_or_else(|| {
+                let idx = self.defs.iter().position(|d| d.name == name).ok_or_else(|| {
                     ctx.err(
                         line_of(value),
                         ErrorKind::UnknownDefinition,
                         format!("unknown definition `{name}` (definitions must be declared, above their use, under `definitions`)"),
                     )
                 })?;
-                if !self.person_allowed && def.cond.uses_person() {
+                if !self.person_allowed && self.defs[idx].uses_person {
                     return Err(ctx.err(
                         line_of(value),
                         ErrorKind::UnknownFact,
                         format!("definition `{name}` uses `person.*` facts, which exist only in programs with `unit: person`"),
                     ));
                 }
-                Ok(def.cond.clone())
+                Ok(Cond::Ref(idx))
             }
             other => Err(ctx.err(
                 scalar_line(key),
@@ -435,6 +444,9 @@ pub(crate) enum Val<'a> {
 pub(crate) struct Env<'a> {
     pub facts: &'a FamilyFacts,
     pub params: &'a [Parameter],
+    pub defs: &'a [Definition],
+    /// Per definition: 0 = not evaluated yet, 1 = false, 2 = true.
+    cache: [Cell<u8>; DEF_CACHE],
     pub as_of: NaiveDate,
     pub year: i32,
     pub mother: Option<&'a Parent>,
@@ -447,7 +459,12 @@ pub(crate) struct Env<'a> {
 }
 
 impl<'a> Env<'a> {
-    pub fn new(facts: &'a FamilyFacts, params: &'a [Parameter], as_of: NaiveDate) -> Env<'a> {
+    pub fn new(
+        facts: &'a FamilyFacts,
+        params: &'a [Parameter],
+        defs: &'a [Definition],
+        as_of: NaiveDate,
+    ) -> Env<'a> {
         let mother = facts.parent(Role::Mother);
         let father = facts.parent(Role::Father);
         let alive = facts.parents.iter().filter(|p| p.alive).count();
@@ -455,6 +472,8 @@ impl<'a> Env<'a> {
         Env {
             facts,
             params,
+            defs,
+            cache: std::array::from_fn(|_| Cell::new(0)),
             as_of,
             year: as_of.year(),
             mother,
@@ -618,8 +637,40 @@ impl<'a> Env<'a> {
         }
     }
 
+    /// Sets the parent evaluated by person programs (and forgets cached person-dependent definitions).
+    pub fn set_person(&mut self, person: Option<Role>) {
+        if self.person == person {
+            return;
+        }
+        self.person = person;
+        for (d, c) in self.defs.iter().zip(self.cache.iter()) {
+            if d.uses_person {
+                c.set(0);
+            }
+        }
+    }
+
+    fn def_holds(&self, i: usize) -> bool {
+        let Some(def) = self.defs.get(i) else {
+            return false;
+        };
+        match self.cache.get(i) {
+            Some(c) => match c.get() {
+                1 => false,
+                2 => true,
+                _ => {
+                    let v = self.holds(&def.cond);
+                    c.set(if v { 2 } else { 1 });
+                    v
+                }
+            },
+            None => self.holds(&def.cond),
+        }
+    }
+
     pub fn holds(&self, c: &'a Cond) -> bool {
         match c {
+            Cond::Ref(i) => self.def_holds(*i),
             Cond::All(items) => items.iter().all(|i| self.holds(i)),
             Cond::Any(items) => items.iter().any(|i| self.holds(i)),
             Cond::Not(inner) => !self.holds(inner),
@@ -630,6 +681,11 @@ impl<'a> Env<'a> {
     /// Appends the sentences that show why `c` holds (call only when it does).
     pub fn explain_pass(&self, c: &'a Cond, out: &mut Vec<Reason>) {
         match c {
+            Cond::Ref(i) => {
+                if let Some(d) = self.defs.get(*i) {
+                    self.explain_pass(&d.cond, out);
+                }
+            }
             Cond::All(items) => items.iter().for_each(|i| self.explain_pass(i, out)),
             Cond::Any(items) => {
                 if let Some(i) = items.iter().find(|i| self.holds(i)) {
@@ -644,6 +700,11 @@ impl<'a> Env<'a> {
     /// Appends the sentences that show why `c` does not hold (call only when it does not).
     pub fn explain_fail(&self, c: &'a Cond, out: &mut Vec<Reason>) {
         match c {
+            Cond::Ref(i) => {
+                if let Some(d) = self.defs.get(*i) {
+                    self.explain_fail(&d.cond, out);
+                }
+            }
             Cond::All(items) => {
                 if let Some(i) = items.iter().find(|i| !self.holds(i)) {
                     self.explain_fail(i, out);

@@ -131,8 +131,42 @@ pub fn evaluate(policy: &Policy, facts: &FamilyFacts, as_of: NaiveDate) -> Evalu
     out
 }
 
+/// How much an evaluation explains.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Detail {
+    /// Build the reasons of each entitlement.
+    pub reasons: bool,
+    /// List the programs missed, with the failed condition.
+    pub missed: bool,
+}
+
+impl Detail {
+    /// Reasons and misses (what [`evaluate`] gives).
+    pub const FULL: Detail = Detail {
+        reasons: true,
+        missed: true,
+    };
+    /// Entitlements (program, person, amount, period, payer, basis) with empty `reasons` and no
+    /// `missed`: for computing a whole register (cycles, forecasts) where sentences are not shown.
+    pub const ENTITLEMENTS_ONLY: Detail = Detail {
+        reasons: false,
+        missed: false,
+    };
+}
+
 /// Like [`evaluate`], reusing `out`'s buffers (cleared first); for evaluating a whole register.
 pub fn evaluate_into(policy: &Policy, facts: &FamilyFacts, as_of: NaiveDate, out: &mut Evaluation) {
+    evaluate_with(policy, facts, as_of, Detail::FULL, out);
+}
+
+/// Evaluates with the given [`Detail`], reusing `out`'s buffers (cleared first).
+pub fn evaluate_with(
+    policy: &Policy,
+    facts: &FamilyFacts,
+    as_of: NaiveDate,
+    detail: Detail,
+    out: &mut Evaluation,
+) {
     out.notices.clear();
     out.entitlements.clear();
     out.missed.clear();
@@ -140,8 +174,12 @@ pub fn evaluate_into(policy: &Policy, facts: &FamilyFacts, as_of: NaiveDate, out
         out.notices.push(policy.out_of_force_notice(as_of));
         return;
     }
-    let mut env = Env::new(facts, &policy.params, as_of);
-    let mut scratch: Vec<Reason> = Vec::with_capacity(16);
+    let mut env = Env::new(facts, &policy.params, &policy.defs, as_of);
+    let mut scratch: Vec<Reason> = if detail.reasons || detail.missed {
+        Vec::with_capacity(16)
+    } else {
+        Vec::new()
+    };
     let mut seen_roles = [false, false];
     for p in &facts.parents {
         let i = match p.role {
@@ -160,17 +198,17 @@ pub fn evaluate_into(policy: &Policy, facts: &FamilyFacts, as_of: NaiveDate, out
         let cp = &*program.compiled;
         match cp.unit {
             Unit::Household => {
-                env.person = None;
-                evaluate_program(policy, cp, &env, None, out, &mut scratch);
+                env.set_person(None);
+                evaluate_program(policy, cp, &env, None, out, &mut scratch, detail);
             }
             Unit::Person => {
                 for (role, parent) in [(Role::Mother, env.mother), (Role::Father, env.father)] {
                     if parent.is_some_and(|p| p.alive) {
-                        env.person = Some(role);
-                        evaluate_program(policy, cp, &env, Some(role), out, &mut scratch);
+                        env.set_person(Some(role));
+                        evaluate_program(policy, cp, &env, Some(role), out, &mut scratch, detail);
                     }
                 }
-                env.person = None;
+                env.set_person(None);
             }
         }
     }
@@ -183,11 +221,17 @@ fn evaluate_program<'a>(
     person: Option<Role>,
     out: &mut Evaluation,
     scratch: &mut Vec<Reason>,
+    detail: Detail,
 ) {
     scratch.clear();
     if !env.holds(&cp.when) {
+        if !detail.missed {
+            return;
+        }
         env.explain_fail(&cp.when, scratch);
-        dedupe(scratch);
+        if scratch.len() > 1 {
+            dedupe(scratch);
+        }
         let mut it = scratch.drain(..);
         let reason = it.next().unwrap_or_else(|| Reason::text("不符合条件"));
         out.missed.push(Miss {
@@ -198,13 +242,21 @@ fn evaluate_program<'a>(
         });
         return;
     }
-    env.explain_pass(&cp.when, scratch);
+    let explain = detail.reasons;
+    if explain {
+        env.explain_pass(&cp.when, scratch);
+    }
     // The payer and amount alternatives: the first whose `when` holds, else the last. The reasons of the
     // choice are given too (for the last: why the earlier ones did not apply).
-    let payer = choose(&cp.payers, env, scratch).clone();
-    let amount = choose(&cp.amounts, env, scratch).clone();
-    dedupe(scratch);
-    let reasons: Vec<Reason> = scratch.drain(..).collect();
+    let payer = choose(&cp.payers, env, scratch, explain).clone();
+    let amount = choose(&cp.amounts, env, scratch, explain).clone();
+    if cp.may_repeat_reasons {
+        dedupe(scratch);
+    }
+    // Exactly sized; the scratch buffer keeps its capacity for the next program.
+    let mut reasons = Vec::with_capacity(scratch.len());
+    #[allow(clippy::extend_with_drain)]
+    reasons.extend(scratch.drain(..));
     let amount_cny = match amount {
         AmountC::Service => None,
         AmountC::Fixed(v) => Some(v),
@@ -235,15 +287,19 @@ fn choose<'c, T>(
     choices: &'c [crate::policy::Choice<T>],
     env: &Env<'c>,
     reasons: &mut Vec<Reason>,
+    explain: bool,
 ) -> &'c T {
     let mut skipped = 0;
     for (i, c) in choices.iter().enumerate() {
         match &c.when {
             Some(w) if env.holds(w) => {
-                env.explain_pass(w, reasons);
+                if explain {
+                    env.explain_pass(w, reasons);
+                }
                 return &c.value;
             }
             Some(_) => skipped = i + 1,
+            None if !explain => return &c.value,
             None => {
                 for prev in &choices[..skipped] {
                     if let Some(w) = &prev.when {

@@ -6,6 +6,7 @@
 //! family missed and the condition that failed. [`TestSuite`] runs the OpenFisca-style cases kept
 //! beside each policy. No I/O: callers pass file names and texts, and the evaluation date.
 
+mod analysis;
 mod catalog;
 mod cond;
 mod eval;
@@ -16,7 +17,11 @@ mod reason;
 mod suite;
 mod yaml;
 
-pub use eval::{evaluate, evaluate_into, Entitlement, Evaluation, Miss};
+pub use analysis::{
+    compare, CostLine, EntitlementChanges, EntitlementRef, FamilyImpact, Forecast, ForecastBuilder,
+    Impact, ImpactBuilder, ProgramImpact,
+};
+pub use eval::{evaluate, evaluate_into, evaluate_with, Detail, Entitlement, Evaluation, Miss};
 pub use facts::{
     age_on, days_between, Care, Child, FamilyFacts, Household, Kind, Parent, Rebirth, Role,
     SelfCare,

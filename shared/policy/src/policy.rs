@@ -1,6 +1,5 @@
 //! A district's policy: legal basis, dated parameters, named conditions and programs.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
@@ -116,7 +115,6 @@ pub(crate) enum AmountC {
 #[derive(Debug)]
 pub(crate) struct CompiledProgram {
     pub code: Arc<str>,
-    pub title: Arc<str>,
     pub basis: Arc<str>,
     pub unit: Unit,
     pub period: Period,
@@ -125,6 +123,8 @@ pub(crate) struct CompiledProgram {
     pub amounts: Vec<Choice<AmountC>>,
     /// The notice for an amount parameter without a value on the evaluation date, by parameter index.
     pub unconfigured_notices: std::collections::BTreeMap<usize, String>,
+    /// The payer/amount alternatives have conditions whose sentences may repeat the program's.
+    pub may_repeat_reasons: bool,
 }
 
 /// A parsed, checked, immutable policy.
@@ -135,6 +135,7 @@ pub struct Policy {
     pub(crate) district_name: String,
     pub(crate) legal_basis: LegalBasis,
     pub(crate) params: Vec<Parameter>,
+    pub(crate) defs: Vec<Definition>,
     pub(crate) programs: Vec<Program>,
 }
 
@@ -196,7 +197,7 @@ impl Policy {
             Some(n) if !is_null(n) => Parameter::parse_all(ctx, ctx.mapping(n, "`parameters`")?)?,
             _ => Vec::new(),
         };
-        let mut defs: HashMap<String, Definition> = HashMap::new();
+        let mut defs: Vec<Definition> = Vec::new();
         if let Some(n) = root.get_node("definitions") {
             if !is_null(n) {
                 for (k, v) in ctx.mapping(n, "`definitions`")?.iter() {
@@ -215,7 +216,19 @@ impl Policy {
                         person_allowed: true,
                     }
                     .compile(v)?;
-                    defs.insert(name, Definition { cond });
+                    if defs.iter().any(|d| d.name == name) {
+                        return Err(ctx.err(
+                            scalar_line(k),
+                            ErrorKind::BadValue,
+                            format!("definition `{name}` is defined twice"),
+                        ));
+                    }
+                    let uses_person = cond.uses_person(&defs);
+                    defs.push(Definition {
+                        name,
+                        cond,
+                        uses_person,
+                    });
                 }
             }
         }
@@ -243,6 +256,7 @@ impl Policy {
             district_name,
             legal_basis,
             params,
+            defs,
             programs,
         })
     }
@@ -416,7 +430,7 @@ fn parse_program(
     node: &Node,
     lb: &LegalBasis,
     params: &[Parameter],
-    defs: &HashMap<String, Definition>,
+    defs: &[Definition],
 ) -> Result<Program> {
     let line = line_of(node);
     let m = ctx.mapping(node, "a program")?;
@@ -579,10 +593,12 @@ fn parse_program(
             );
         }
     }
+    let may_repeat_reasons =
+        payers.iter().any(|c| c.when.is_some()) || amounts.iter().any(|c| c.when.is_some());
     let compiled = CompiledProgram {
+        may_repeat_reasons,
         unconfigured_notices,
         code: Arc::from(code.as_str()),
-        title: Arc::from(title.as_str()),
         basis: Arc::from(basis.as_str()),
         unit,
         period,

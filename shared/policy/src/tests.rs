@@ -406,3 +406,43 @@ cases:
     assert_eq!(e.kind, ErrorKind::BadFacts);
     assert_eq!(e.line, 2);
 }
+
+#[test]
+fn forecast_counts_months_and_years() {
+    let p = Policy::parse("demo/policy.yaml", BASE).unwrap();
+    let p = p
+        .with_parameter_value("standard", d("2024-01-01"), ParamValue::Int(100))
+        .unwrap();
+    let mut fb = ForecastBuilder::new(&p, 2024);
+    // Mother turns 45 on 2024-06-15: `aged` (yearly 300) from July; income 1000 < wage: 12 months × 100.
+    fb.add(&facts("1979-06-15", 1000));
+    let f = fb.finish();
+    let line = |code: &str| f.lines.iter().find(|l| l.program == code).unwrap().clone();
+    assert_eq!(line("aged").amount_cny, 300);
+    assert_eq!(line("aged").beneficiaries, 1);
+    assert_eq!(line("low_income").amount_cny, 1200);
+    assert_eq!(f.total_cny, 1500);
+}
+
+#[test]
+fn impact_of_a_policy_change() {
+    let before = Policy::parse("demo/policy.yaml", BASE).unwrap();
+    let after = before
+        .with_parameter_value("start_age", d("2024-02-01"), ParamValue::Int(40))
+        .unwrap();
+    let mut ib = ImpactBuilder::new(&before, &after, d("2024-06-15"));
+    ib.add("f1", &facts("1982-01-01", 5000)); // 42: gains `aged`
+    ib.add("f2", &facts("1960-01-01", 5000)); // 64: no change
+    let i = ib.finish();
+    assert_eq!(i.families, 2);
+    assert_eq!(i.families_changed.len(), 1);
+    assert_eq!(i.families_changed[0].family, "f1");
+    assert_eq!(i.families_changed[0].changes.gained[0].program, "aged");
+    assert_eq!(i.annual_cost_difference_cny, 300);
+    // Newly eligible between two dates.
+    let a = evaluate(&before, &facts("1979-06-15", 5000), d("2024-06-14"));
+    let b = evaluate(&before, &facts("1979-06-15", 5000), d("2024-06-15"));
+    let ch = compare(&a, &b);
+    assert_eq!(ch.gained.len(), 1);
+    assert_eq!(ch.gained[0].person, Some(Role::Mother));
+}

@@ -143,8 +143,16 @@ fn filtered(scope: FamilyScope, filter: &FamilyFilter) -> BoxedFamilies<'static>
         query = query.filter(families::status.eq(status.clone()));
     }
     if filter.parent_born_on_or_before.is_some() || filter.parent_born_after.is_some() {
-        let latest = filter.parent_born_on_or_before.unwrap_or(NaiveDate::MAX);
-        let earliest = filter.parent_born_after.unwrap_or(NaiveDate::MIN);
+        // Open ends as dates PostgreSQL can hold (chrono's MIN/MAX are outside its range).
+        let latest = filter
+            .parent_born_on_or_before
+            .or(NaiveDate::from_ymd_opt(9999, 12, 31));
+        let earliest = filter
+            .parent_born_after
+            .or(NaiveDate::from_ymd_opt(1000, 1, 1));
+        let (Some(latest), Some(earliest)) = (latest, earliest) else {
+            return query;
+        };
         query = query.filter(exists(
             family_members::table
                 .filter(family_members::tenant_id.eq(families::tenant_id))

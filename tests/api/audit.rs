@@ -1,0 +1,106 @@
+use diesel_async::RunQueryDsl;
+
+use crate::helpers::{family_body, TestApp};
+
+#[tokio::test]
+async fn every_full_read_and_change_is_audited_in_a_verifiable_chain() {
+    let app = TestApp::spawn().await;
+    let admin = app.login("xicheng", "admin").await;
+    let id = app
+        .create_family(&admin, &family_body("xinjiekou", "xinjiekou-1", 40))
+        .await;
+    app.get(&format!("/api/v1/families/{id}"), Some(&admin))
+        .await;
+    let street = app.login("xicheng", "street").await;
+    app.get(&format!("/api/v1/families/{id}"), Some(&street))
+        .await;
+
+    #[derive(diesel::QueryableByName)]
+    struct Event {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        action: String,
+    }
+    let mut conn = app.admin().await;
+    let events: Vec<Event> = diesel::sql_query(format!(
+        "SELECT action FROM audit_events WHERE object_id = '{id}' ORDER BY id"
+    ))
+    .load(&mut conn)
+    .await
+    .unwrap();
+    let actions: Vec<&str> = events.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(actions, vec!["family.create", "family.read", "family.read"]);
+
+    let (status, result) = app
+        .post_json(
+            "/api/v1/audit/verify",
+            Some(&admin),
+            &serde_json::Value::Null,
+        )
+        .await;
+    assert_eq!(status, 200, "{result}");
+    assert_eq!(result["ok"], true, "{result}");
+    assert!(result["verified"].as_u64().unwrap() >= 3);
+    // Zhangdian's chain is its own.
+    let z = app.login("zhangdian", "admin").await;
+    let (_, other) = app
+        .post_json("/api/v1/audit/verify", Some(&z), &serde_json::Value::Null)
+        .await;
+    assert_eq!(other["verified"], 0);
+}
+
+#[tokio::test]
+async fn the_audit_log_refuses_changes_and_a_forced_edit_breaks_the_chain() {
+    let app = TestApp::spawn().await;
+    let admin = app.login("xicheng", "admin").await;
+    let id = app
+        .create_family(&admin, &family_body("xinjiekou", "xinjiekou-1", 41))
+        .await;
+    app.get(&format!("/api/v1/families/{id}"), Some(&admin))
+        .await;
+    let (_, ok) = app
+        .post_json(
+            "/api/v1/audit/verify",
+            Some(&admin),
+            &serde_json::Value::Null,
+        )
+        .await;
+    assert_eq!(ok["ok"], true);
+
+    // Not even the table owner may edit or delete audit rows.
+    let mut conn = app.admin().await;
+    assert!(
+        diesel::sql_query("UPDATE audit_events SET actor = 'someone-else'")
+            .execute(&mut conn)
+            .await
+            .is_err()
+    );
+    assert!(diesel::sql_query("DELETE FROM audit_chain")
+        .execute(&mut conn)
+        .await
+        .is_err());
+    // The service's role has no UPDATE at all.
+    let mut app_conn = app.app_role().await;
+    assert!(diesel::sql_query("UPDATE audit_events SET actor = 'x'")
+        .execute(&mut app_conn)
+        .await
+        .is_err());
+
+    // Someone with full control disables the guard and rewrites history: verification finds it.
+    diesel::sql_query("ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    diesel::sql_query(format!("UPDATE audit_events SET actor = 'user:forged' WHERE object_id = '{id}' AND action = 'family.read'"))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let (_, broken) = app
+        .post_json(
+            "/api/v1/audit/verify",
+            Some(&admin),
+            &serde_json::Value::Null,
+        )
+        .await;
+    assert_eq!(broken["ok"], false, "{broken}");
+    assert!(broken["broken_at"].as_i64().is_some());
+}

@@ -1,0 +1,186 @@
+use serde_json::json;
+
+use crate::helpers::{TestApp, PASSWORD};
+
+#[tokio::test]
+async fn login_returns_a_token_that_authenticates() {
+    let app = TestApp::spawn().await;
+    let token = app.login("xicheng", "street").await;
+    let (status, me) = app.get("/api/v1/auth/me", Some(&token)).await;
+    assert_eq!(status, 200, "{me}");
+    assert_eq!(me["tenant"], "xicheng");
+    assert_eq!(me["roles"], json!(["street_staff"]));
+    assert_eq!(me["org_unit"]["code"], "xinjiekou");
+}
+
+#[tokio::test]
+async fn a_wrong_password_or_unknown_user_or_district_is_401_with_the_error_body() {
+    let app = TestApp::spawn().await;
+    for (tenant, username, password) in [
+        ("xicheng", "street", "wrong"),
+        ("xicheng", "nobody", PASSWORD),
+        ("nowhere", "street", PASSWORD),
+        ("zhangdian", "operator", PASSWORD),
+    ] {
+        let (status, body) = app
+            .post_json(
+                "/api/v1/auth/login",
+                None,
+                &json!({"tenant": tenant, "username": username, "password": password}),
+            )
+            .await;
+        assert_eq!(status, 401, "{tenant}/{username}");
+        assert_eq!(body["error"]["code"], "invalid_credentials");
+        assert!(body["error"]["message"].is_string());
+    }
+}
+
+#[tokio::test]
+async fn a_missing_malformed_or_unknown_token_is_401() {
+    let app = TestApp::spawn().await;
+    let (status, body) = app.get("/api/v1/families", None).await;
+    assert_eq!(status, 401);
+    assert_eq!(body["error"]["code"], "unauthenticated");
+    let res = app
+        .client
+        .get(app.url("/api/v1/families"))
+        .header("Authorization", "Basic abc")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 401);
+    let (status, _) = app.get("/api/v1/families", Some("not-a-real-token")).await;
+    assert_eq!(status, 401);
+}
+
+#[tokio::test]
+async fn logout_ends_the_session() {
+    let app = TestApp::spawn().await;
+    let token = app.login("zhangdian", "admin").await;
+    assert_eq!(app.get("/api/v1/families", Some(&token)).await.0, 200);
+    let res = app
+        .client
+        .post(app.url("/api/v1/auth/logout"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 204);
+    assert_eq!(app.get("/api/v1/families", Some(&token)).await.0, 401);
+}
+
+#[tokio::test]
+async fn sessions_expire() {
+    let app = TestApp::spawn_with(&[("NUANXIN__SECURITY__SESSION_TTL_MINUTES", "0")]).await;
+    let token = app.login("zhangdian", "admin").await;
+    assert_eq!(
+        app.get("/api/v1/families", Some(&token)).await.0,
+        401,
+        "a zero-minute session is already over"
+    );
+}
+
+#[tokio::test]
+async fn repeated_login_attempts_are_rate_limited() {
+    let app = TestApp::spawn_with(&[("NUANXIN__SECURITY__LOGIN_ATTEMPTS_PER_WINDOW", "3")]).await;
+    let body = json!({"tenant": "xicheng", "username": "admin", "password": "guess"});
+    for _ in 0..3 {
+        assert_eq!(
+            app.post_json("/api/v1/auth/login", None, &body).await.0,
+            401
+        );
+    }
+    let res = app
+        .client
+        .post(app.url("/api/v1/auth/login"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 429);
+    assert!(res.headers().get("retry-after").is_some());
+    // Even the right password waits out the window: a guesser learns nothing.
+    let right = json!({"tenant": "xicheng", "username": "admin", "password": PASSWORD});
+    assert_eq!(
+        app.post_json("/api/v1/auth/login", None, &right).await.0,
+        429
+    );
+    // Another account is not affected.
+    assert_eq!(
+        app.post_json(
+            "/api/v1/auth/login",
+            None,
+            &json!({"tenant": "xicheng", "username": "street", "password": PASSWORD})
+        )
+        .await
+        .0,
+        200
+    );
+}
+
+#[tokio::test]
+async fn with_redis_down_sessions_fail_closed_and_rate_limits_still_hold() {
+    // Nothing listens on port 1: Redis is configured but unreachable.
+    let app = TestApp::spawn_with(&[
+        ("NUANXIN__REDIS__URL", "redis://127.0.0.1:1"),
+        ("NUANXIN__SECURITY__LOGIN_ATTEMPTS_PER_WINDOW", "2"),
+    ])
+    .await;
+    let (status, body) = app.get("/readyz", None).await;
+    assert_eq!(status, 503);
+    assert_eq!(body["cache"]["status"], "down");
+    assert_eq!(body["database"], "up");
+    let right = json!({"tenant": "xicheng", "username": "admin", "password": PASSWORD});
+    for _ in 0..2 {
+        let (status, body) = app.post_json("/api/v1/auth/login", None, &right).await;
+        assert_eq!(status, 503, "no session can be stored: {body}");
+        assert_eq!(body["error"]["code"], "unavailable");
+    }
+    let (status, _) = app.get("/api/v1/families", Some("some-token")).await;
+    assert_eq!(
+        status, 503,
+        "a token cannot be checked without the session store"
+    );
+    // The local counters took over: the third attempt is refused.
+    assert_eq!(
+        app.post_json("/api/v1/auth/login", None, &right).await.0,
+        429
+    );
+}
+
+#[tokio::test]
+async fn without_redis_configured_the_service_runs_single_node() {
+    let app = TestApp::spawn_with(&[("NUANXIN__REDIS__URL", "")]).await;
+    let (status, body) = app.get("/readyz", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["cache"]["kind"], "in-process");
+    let token = app.login("xicheng", "admin").await;
+    assert_eq!(app.get("/api/v1/families", Some(&token)).await.0, 200);
+}
+
+#[tokio::test]
+async fn the_platform_operator_manages_districts_but_never_reads_family_data() {
+    let app = TestApp::spawn().await;
+    let token = app.login("platform", "operator").await;
+    let (status, body) = app.get("/api/v1/platform/tenants", Some(&token)).await;
+    assert_eq!(status, 200);
+    let slugs: Vec<&str> = body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["slug"].as_str().unwrap())
+        .collect();
+    assert_eq!(slugs, vec!["xicheng", "zhangdian"]);
+    for path in [
+        "/api/v1/families",
+        "/api/v1/families/export",
+        "/api/v1/org-units",
+    ] {
+        assert_eq!(app.get(path, Some(&token)).await.0, 403, "{path}");
+    }
+    let street = app.login("xicheng", "street").await;
+    assert_eq!(
+        app.get("/api/v1/platform/tenants", Some(&street)).await.0,
+        403
+    );
+}

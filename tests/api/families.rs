@@ -1,0 +1,379 @@
+use serde_json::{json, Value};
+
+use crate::helpers::{family_body, resident_id, TestApp};
+
+#[tokio::test]
+async fn a_registered_family_reads_back_in_full_for_its_street_and_masked_in_lists() {
+    let app = TestApp::spawn().await;
+    let street = app.login("xicheng", "street").await;
+    let body = family_body("xinjiekou", "xinjiekou-1", 10);
+    let id = app.create_family(&street, &body).await;
+    let (status, family) = app
+        .get(&format!("/api/v1/families/{id}"), Some(&street))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        family["parents"][0]["resident_id"],
+        body["parents"][0]["resident_id"]
+    );
+    assert_eq!(family["parents"][0]["phone"], "13800138000");
+    assert_eq!(
+        family["parents"][0]["birth_date"], "1964-05-01",
+        "birth date comes from the ID"
+    );
+    assert_eq!(family["street"]["name"], "新街口街道");
+    assert_eq!(family["contacts"].as_array().unwrap().len(), 3);
+    assert_eq!(family["version"], 1);
+
+    let (_, list) = app.get("/api/v1/families", Some(&street)).await;
+    let listed = &list["items"][0]["parents"][0]["resident_id"];
+    assert_eq!(listed.as_str().unwrap().len(), 18);
+    assert!(
+        listed.as_str().unwrap().contains("********"),
+        "list views mask the ID: {listed}"
+    );
+
+    // Bureau staff may read the family, but never the full identifiers.
+    let bureau = app.login("xicheng", "bureau").await;
+    let (status, family) = app
+        .get(&format!("/api/v1/families/{id}"), Some(&bureau))
+        .await;
+    assert_eq!(status, 200);
+    assert!(family["parents"][0]["resident_id"]
+        .as_str()
+        .unwrap()
+        .contains("********"));
+    assert_eq!(family["parents"][0]["phone"], "138****8000");
+    assert_eq!(family["parents"][0]["name"], "测试**");
+}
+
+#[tokio::test]
+async fn identifiers_are_encrypted_at_rest() {
+    let app = TestApp::spawn().await;
+    let admin = app.login("xicheng", "admin").await;
+    let body = family_body("yuetan", "yuetan-1", 11);
+    app.create_family(&admin, &body).await;
+    let id = body["parents"][0]["resident_id"].as_str().unwrap();
+    let mut conn = app.admin().await;
+    #[derive(diesel::QueryableByName)]
+    struct Dump {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        dump: String,
+    }
+    use diesel_async::RunQueryDsl;
+    let d: Dump =
+        diesel::sql_query("SELECT string_agg(m::text, '|') AS dump FROM family_members m")
+            .get_result(&mut conn)
+            .await
+            .unwrap();
+    assert!(
+        !d.dump.contains(id) && !d.dump.contains("13800138000"),
+        "plain identifiers in the table"
+    );
+    let hex_id: String = id.bytes().map(|b| format!("{b:02x}")).collect();
+    assert!(!d.dump.contains(&hex_id));
+}
+
+async fn expect_invalid(
+    app: &TestApp,
+    token: &str,
+    body: Value,
+    status: u16,
+    field: &str,
+    code: &str,
+) {
+    let before = app.count("families").await;
+    let (got, err) = app.post_json("/api/v1/families", Some(token), &body).await;
+    assert_eq!(got, status, "{field}: {err}");
+    assert_eq!(err["error"]["field"], field, "{err}");
+    assert_eq!(err["error"]["code"], code, "{err}");
+    assert!(err["error"]["message"]
+        .as_str()
+        .is_some_and(|m| !m.is_empty()));
+    assert_eq!(
+        app.count("families").await,
+        before,
+        "nothing may be written"
+    );
+    assert_eq!(app.count("family_changes").await, 0);
+}
+
+#[tokio::test]
+async fn invalid_families_are_refused_naming_the_field_and_nothing_is_written() {
+    let app = TestApp::spawn().await;
+    let admin = app.login("xicheng", "admin").await;
+    let base = family_body("xinjiekou", "xinjiekou-1", 12);
+
+    let mut bad_check = base.clone();
+    let id = bad_check["parents"][0]["resident_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let last = id.chars().last().unwrap();
+    let wrong = if last == '1' { '2' } else { '1' };
+    bad_check["parents"][0]["resident_id"] = json!(format!("{}{wrong}", &id[..17]));
+    expect_invalid(
+        &app,
+        &admin,
+        bad_check,
+        422,
+        "parents[0].resident_id",
+        "invalid_check_digit",
+    )
+    .await;
+
+    let mut future = base.clone();
+    future["child"]["died_on"] = json!("2999-01-01");
+    expect_invalid(&app, &admin, future, 422, "child.died_on", "in_future").await;
+
+    let mut grade = base.clone();
+    grade["kind"] = json!("disabled");
+    grade["child"] =
+        json!({"status": "disabled", "disability_grade": 4, "certified_on": "2020-01-01"});
+    expect_invalid(
+        &app,
+        &admin,
+        grade,
+        422,
+        "child.disability_grade",
+        "out_of_range",
+    )
+    .await;
+
+    let mut two = base.clone();
+    two["contacts"].as_array_mut().unwrap().pop();
+    expect_invalid(&app, &admin, two, 422, "contacts", "count").await;
+
+    let mut six = base.clone();
+    for i in 0..3 {
+        six["contacts"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"name": format!("志愿者{i}"), "category": "volunteer"}));
+    }
+    expect_invalid(&app, &admin, six, 422, "contacts", "count").await;
+
+    let mut street = base.clone();
+    street["street"] = json!("王府井街道");
+    expect_invalid(&app, &admin, street, 422, "street", "unknown_street").await;
+
+    let mut wrong_sex = base.clone();
+    wrong_sex["parents"][0]["resident_id"] = json!(resident_id("19640501", 12, false));
+    expect_invalid(
+        &app,
+        &admin,
+        wrong_sex,
+        422,
+        "parents[0].resident_id",
+        "sex_mismatch",
+    )
+    .await;
+
+    let mut bad_enum = base.clone();
+    bad_enum["parents"][0]["self_care"] = json!("sometimes");
+    expect_invalid(
+        &app,
+        &admin,
+        bad_enum,
+        400,
+        "parents[0].self_care",
+        "invalid_json",
+    )
+    .await;
+
+    let mut phone = base.clone();
+    phone["parents"][0]["phone"] = json!("12345");
+    expect_invalid(
+        &app,
+        &admin,
+        phone,
+        422,
+        "parents[0].phone",
+        "invalid_phone",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_person_is_registered_once_per_district() {
+    let app = TestApp::spawn().await;
+    let admin = app.login("xicheng", "admin").await;
+    app.create_family(&admin, &family_body("xinjiekou", "xinjiekou-1", 13))
+        .await;
+    let (status, err) = app
+        .post_json(
+            "/api/v1/families",
+            Some(&admin),
+            &family_body("yuetan", "yuetan-1", 13),
+        )
+        .await;
+    assert_eq!(status, 422);
+    assert_eq!(err["error"]["code"], "already_registered");
+    assert_eq!(err["error"]["field"], "parents[0].resident_id");
+    // Another district keeps its own register.
+    let zhangdian = app.login("zhangdian", "admin").await;
+    let mut body = family_body("mashang", "mashang-qiyue", 13);
+    body["hukou_district"] = json!("zhangdian");
+    app.create_family(&zhangdian, &body).await;
+}
+
+#[tokio::test]
+async fn updates_are_versioned_with_who_when_and_what() {
+    let app = TestApp::spawn().await;
+    let street = app.login("xicheng", "street").await;
+    let mut body = family_body("xinjiekou", "xinjiekou-1", 14);
+    let id = app.create_family(&street, &body).await;
+    body["household"]["monthly_income_per_capita_cny"] = json!(2600);
+    body["parents"][0]["phone"] = json!("13900139000");
+    let res = app
+        .client
+        .put(app.url(&format!("/api/v1/families/{id}")))
+        .bearer_auth(&street)
+        .header("If-Match", "\"1\"")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    let (_, history) = app
+        .get(&format!("/api/v1/families/{id}/history"), Some(&street))
+        .await;
+    let items = history["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2);
+    assert_eq!(items[0]["action"], "create");
+    assert_eq!(items[1]["action"], "update");
+    assert_eq!(items[1]["version"], 2);
+    assert_eq!(items[1]["actor"]["name"], "新街口街道工作人员");
+    let changes = items[1]["changes"].as_array().unwrap();
+    let income = changes
+        .iter()
+        .find(|c| c["field"] == "household.monthly_income_per_capita_cny")
+        .expect("income change");
+    assert_eq!(income["from"], 1800);
+    assert_eq!(income["to"], 2600);
+    let phone = changes
+        .iter()
+        .find(|c| c["field"] == "parents[0].phone")
+        .expect("phone change");
+    assert_eq!(
+        phone["to"], "139****9000",
+        "history keeps identifiers masked"
+    );
+    assert_eq!(changes.len(), 2, "only what changed: {changes:?}");
+
+    // A stale version is refused and changes nothing.
+    body["address"] = json!("别处");
+    let res = app
+        .client
+        .put(app.url(&format!("/api/v1/families/{id}")))
+        .bearer_auth(&street)
+        .header("If-Match", "1")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 409);
+    let (_, family) = app
+        .get(&format!("/api/v1/families/{id}"), Some(&street))
+        .await;
+    assert_eq!(family["version"], 2);
+    assert_ne!(family["address"], "别处");
+}
+
+#[tokio::test]
+async fn an_exited_family_leaves_the_active_register_with_its_reason() {
+    let app = TestApp::spawn().await;
+    let street = app.login("xicheng", "street").await;
+    let id = app
+        .create_family(&street, &family_body("xinjiekou", "xinjiekou-2", 15))
+        .await;
+    let (status, body) = app
+        .post_json(
+            &format!("/api/v1/families/{id}/exit"),
+            Some(&street),
+            &json!({"reason": "other"}),
+        )
+        .await;
+    assert_eq!(status, 400, "'other' needs a note: {body}");
+    assert_eq!(body["error"]["field"], "note");
+    let (status, body) = app
+        .post_json(
+            &format!("/api/v1/families/{id}/exit"),
+            Some(&street),
+            &json!({"reason": "rebirth", "exited_on": "2026-01-05"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (_, list) = app.get("/api/v1/families", Some(&street)).await;
+    assert_eq!(list["total"], 0);
+    let (_, list) = app
+        .get("/api/v1/families?status=exited", Some(&street))
+        .await;
+    assert_eq!(list["total"], 1);
+    let (_, family) = app
+        .get(&format!("/api/v1/families/{id}"), Some(&street))
+        .await;
+    assert_eq!(family["exit"]["reason"], "rebirth");
+    assert_eq!(family["exit"]["exited_on"], "2026-01-05");
+    let (status, _) = app
+        .post_json(
+            &format!("/api/v1/families/{id}/exit"),
+            Some(&street),
+            &json!({"reason": "rebirth"}),
+        )
+        .await;
+    assert_eq!(status, 409);
+    // The district office is told, through the outbox.
+    assert_eq!(app.count("mail_outbox").await, 1);
+}
+
+#[tokio::test]
+async fn lists_filter_by_kind_street_and_age_band_and_paginate() {
+    let app = TestApp::spawn().await;
+    let admin = app.login("xicheng", "admin").await;
+    for i in 0..5 {
+        app.create_family(&admin, &family_body("xinjiekou", "xinjiekou-1", 20 + i))
+            .await;
+    }
+    let mut disabled = family_body("yuetan", "yuetan-1", 30);
+    disabled["kind"] = json!("disabled");
+    disabled["child"] =
+        json!({"status": "disabled", "disability_grade": 2, "certified_on": "2023-05-01"});
+    disabled["parents"][0]["resident_id"] = json!(resident_id("19900101", 30, true));
+    app.create_family(&admin, &disabled).await;
+
+    let (_, all) = app.get("/api/v1/families", Some(&admin)).await;
+    assert_eq!(all["total"], 6);
+    let (_, page) = app
+        .get("/api/v1/families?per_page=2&page=3", Some(&admin))
+        .await;
+    assert_eq!(page["items"].as_array().unwrap().len(), 2);
+    assert_eq!(page["total"], 6);
+    let (_, kind) = app
+        .get("/api/v1/families?kind=disabled", Some(&admin))
+        .await;
+    assert_eq!(kind["total"], 1);
+    let (_, street) = app
+        .get("/api/v1/families?street=xinjiekou", Some(&admin))
+        .await;
+    assert_eq!(street["total"], 5);
+    // Mothers born 1964 are 60+ now; the disabled family's living parent (mother, born 1990) is not.
+    let (_, band) = app
+        .get("/api/v1/families?age_min=30&age_max=40", Some(&admin))
+        .await;
+    assert_eq!(band["total"], 1);
+    let (_, band) = app.get("/api/v1/families?age_min=60", Some(&admin)).await;
+    assert_eq!(band["total"], 5);
+    for (query, field) in [
+        ("per_page=500", "per_page"),
+        ("street=nowhere", "street"),
+        ("kind=odd", "kind"),
+        ("age_min=70&age_max=60", "age_min"),
+    ] {
+        let (status, body) = app
+            .get(&format!("/api/v1/families?{query}"), Some(&admin))
+            .await;
+        assert_eq!(status, 400, "{query}");
+        assert_eq!(body["error"]["field"], field);
+    }
+}

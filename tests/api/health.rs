@@ -1,0 +1,83 @@
+use crate::helpers::TestApp;
+
+#[tokio::test]
+async fn liveness_and_readiness_report_database_and_cache() {
+    let app = TestApp::spawn().await;
+    let (status, body) = app.get("/healthz", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["status"], "ok");
+    let (status, body) = app.get("/readyz", None).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["database"], "up");
+    assert_eq!(body["cache"]["kind"], "redis");
+    assert_eq!(body["cache"]["status"], "up");
+}
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_not_by_path() {
+    let app = TestApp::spawn().await;
+    let token = app.login("xicheng", "admin").await;
+    let id = uuid::Uuid::new_v4();
+    let _ = app
+        .get(&format!("/api/v1/families/{id}"), Some(&token))
+        .await;
+    let text = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(text.contains("nuanxin_http_requests_total{method=\"GET\",route=\"/api/v1/families/{id}\",status=\"404\"} 1"), "{text}");
+    assert!(
+        !text.contains(&id.to_string()),
+        "identifiers must not reach metrics"
+    );
+    assert!(text.contains("nuanxin_http_request_duration_seconds_bucket"));
+}
+
+#[tokio::test]
+async fn every_api_route_is_in_the_openapi_document() {
+    let app = TestApp::spawn().await;
+    let (status, doc) = app.get("/api/v1/openapi.json", None).await;
+    assert_eq!(status, 200);
+    let paths = doc["paths"].as_object().expect("paths");
+    for route in [
+        "/api/v1/auth/login",
+        "/api/v1/auth/logout",
+        "/api/v1/auth/me",
+        "/api/v1/families",
+        "/api/v1/families/{id}",
+        "/api/v1/families/{id}/exit",
+        "/api/v1/families/{id}/history",
+        "/api/v1/families/{id}/entitlements",
+        "/api/v1/families/import",
+        "/api/v1/families/export",
+        "/api/v1/policy/evaluate",
+        "/api/v1/org-units",
+        "/api/v1/audit/verify",
+        "/api/v1/platform/tenants",
+        "/healthz",
+        "/readyz",
+        "/metrics",
+    ] {
+        assert!(paths.contains_key(route), "{route} is not documented");
+    }
+}
+
+#[tokio::test]
+async fn the_console_speaks_chinese() {
+    let app = TestApp::spawn().await;
+    let html = app
+        .client
+        .get(app.url("/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("登录") && html.contains("暖心"), "{html}");
+}

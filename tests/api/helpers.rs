@@ -1,0 +1,353 @@
+//! Test harness: each test gets its own database, cloned from a migrated and onboarded template, a
+//! namespace of its own in the real Redis, and the application on a random port.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use diesel::sql_types::Text;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use nuanxin::configuration::{settings_from, Settings};
+use nuanxin::startup::Application;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+pub const SERVER: &str = "postgres://postgres@127.0.0.1:5432";
+pub const PASSWORD: &str = "test-password-2026";
+pub const REDIS: &str = "redis://127.0.0.1:6379";
+
+/// The template's name changes with the migrations and the tenant folders, so a stale one is never used.
+fn template_name() -> String {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+    let mut hasher = Sha256::new();
+    for dir in ["migrations", "tenants"] {
+        let mut files: Vec<_> = walk(&format!("{root}/{dir}"));
+        files.sort();
+        for f in files {
+            hasher.update(f.as_bytes());
+            hasher.update(std::fs::read(&f).unwrap_or_default());
+        }
+    }
+    hasher.update(PASSWORD.as_bytes());
+    format!("nuanxin_tpl_{}", &hex::encode(hasher.finalize())[..16])
+}
+
+fn walk(dir: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(walk(&path.to_string_lossy()));
+        } else {
+            out.push(path.to_string_lossy().into_owned());
+        }
+    }
+    out
+}
+
+pub async fn admin_conn(db: &str) -> AsyncPgConnection {
+    AsyncPgConnection::establish(&format!("{SERVER}/{db}"))
+        .await
+        .expect("connect as postgres")
+}
+
+#[derive(diesel::QueryableByName)]
+struct Exists {
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    exists: bool,
+}
+
+/// Settings for a test: its database, its Redis namespace, port 0.
+pub fn test_settings(database: &str, extra: &[(&str, &str)]) -> Settings {
+    let mut vars: HashMap<String, String> = HashMap::from([
+        ("DATABASE_URL".into(), format!("{SERVER}/{database}")),
+        ("NUANXIN_DEMO_PASSWORD".into(), PASSWORD.into()),
+        ("NUANXIN__APPLICATION__PORT".into(), "0".into()),
+        (
+            "NUANXIN__APPLICATION__TENANTS_DIR".into(),
+            concat!(env!("CARGO_MANIFEST_DIR"), "/../tenants").into(),
+        ),
+        ("NUANXIN__DATABASE__POOL_SIZE".into(), "4".into()),
+        ("NUANXIN__REDIS__URL".into(), REDIS.into()),
+        (
+            "NUANXIN__REDIS__NAMESPACE".into(),
+            format!("test-{database}"),
+        ),
+        (
+            "NUANXIN__MAIL__FOLDER".into(),
+            std::env::temp_dir()
+                .join(format!("nuanxin-mail-{database}"))
+                .to_string_lossy()
+                .into_owned(),
+        ),
+    ]);
+    for (k, v) in extra {
+        vars.insert((*k).into(), (*v).into());
+    }
+    settings_from(vars.into_iter()).expect("test settings")
+}
+
+/// Makes sure the template exists: migrated, both districts onboarded with their demo accounts.
+async fn ensure_template() -> String {
+    let name = template_name();
+    let mut conn = admin_conn("postgres").await;
+    // One process at a time builds the template.
+    diesel::sql_query("SELECT pg_advisory_lock(7226001)")
+        .execute(&mut conn)
+        .await
+        .expect("lock");
+    let found: Exists =
+        diesel::sql_query("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1) AS exists")
+            .bind::<Text, _>(&name)
+            .get_result(&mut conn)
+            .await
+            .expect("look up template");
+    if !found.exists {
+        let building = format!("{name}_building");
+        diesel::sql_query(format!("DROP DATABASE IF EXISTS {building} WITH (FORCE)"))
+            .execute(&mut conn)
+            .await
+            .expect("drop");
+        let settings = test_settings(&building, &[]);
+        nuanxin::cli::migrate(&settings)
+            .await
+            .expect("migrate template");
+        let pool = nuanxin_db::pool::build_pool(&settings.app_database_url(), 2).expect("pool");
+        for slug in ["xicheng", "zhangdian"] {
+            nuanxin::onboarding::onboard(
+                &pool,
+                &settings.application.tenants_dir,
+                slug,
+                Some(&nuanxin::onboarding::DemoAccounts { password: PASSWORD }),
+            )
+            .await
+            .expect("onboard");
+        }
+        drop(pool);
+        diesel::sql_query(format!("ALTER DATABASE {building} RENAME TO {name}"))
+            .execute(&mut conn)
+            .await
+            .expect("rename");
+    }
+    diesel::sql_query("SELECT pg_advisory_unlock(7226001)")
+        .execute(&mut conn)
+        .await
+        .expect("unlock");
+    name
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+/// A running application on its own database.
+pub struct TestApp {
+    pub address: String,
+    pub database: String,
+    pub client: reqwest::Client,
+    pub app: actix_web::web::Data<nuanxin::state::AppState>,
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        TestApp::spawn_with(&[]).await
+    }
+
+    /// With extra settings, e.g. `("NUANXIN__REDIS__URL", "redis://127.0.0.1:1")`.
+    pub async fn spawn_with(extra: &[(&str, &str)]) -> TestApp {
+        nuanxin::telemetry::init(false);
+        let template = ensure_template().await;
+        let database = format!(
+            "nuanxin_test_{}_{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::SeqCst)
+        );
+        let mut conn = admin_conn("postgres").await;
+        diesel::sql_query(format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
+            .execute(&mut conn)
+            .await
+            .expect("drop old");
+        diesel::sql_query(format!("CREATE DATABASE {database} TEMPLATE {template}"))
+            .execute(&mut conn)
+            .await
+            .expect("clone template");
+        let settings = test_settings(&database, extra);
+        let app = Application::build(settings).await.expect("build app");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        let state = app.state();
+        tokio::spawn(app.run_until_stopped());
+        TestApp {
+            address,
+            database,
+            client: reqwest::Client::new(),
+            app: state,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    /// Logs in and returns the token; panics unless the login succeeds.
+    pub async fn login(&self, tenant: &str, username: &str) -> String {
+        let res = self
+            .post_json(
+                "/api/v1/auth/login",
+                None,
+                &json!({"tenant": tenant, "username": username, "password": PASSWORD}),
+            )
+            .await;
+        assert_eq!(res.0, 200, "login {tenant}/{username}: {}", res.1);
+        res.1["token"].as_str().expect("token").to_owned()
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> (u16, Value) {
+        let mut req = self.client.get(self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        decode(req.send().await.expect("request")).await
+    }
+
+    pub async fn post_json(&self, path: &str, token: Option<&str>, body: &Value) -> (u16, Value) {
+        self.send(reqwest::Method::POST, path, token, body).await
+    }
+
+    pub async fn put_json(&self, path: &str, token: Option<&str>, body: &Value) -> (u16, Value) {
+        self.send(reqwest::Method::PUT, path, token, body).await
+    }
+
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: &Value,
+    ) -> (u16, Value) {
+        let mut req = self.client.request(method, self.url(path)).json(body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        decode(req.send().await.expect("request")).await
+    }
+
+    pub async fn post_bytes(&self, path: &str, token: &str, body: Vec<u8>) -> (u16, Value) {
+        let res = self
+            .client
+            .post(self.url(path))
+            .bearer_auth(token)
+            .body(body)
+            .send()
+            .await
+            .expect("request");
+        decode(res).await
+    }
+
+    /// Creates a family as `token`; returns its id.
+    pub async fn create_family(&self, token: &str, body: &Value) -> String {
+        let (status, created) = self.post_json("/api/v1/families", Some(token), body).await;
+        assert_eq!(status, 201, "create family: {created}");
+        created["id"].as_str().expect("id").to_owned()
+    }
+
+    /// A superuser connection to this test's database (bypasses row-level security).
+    pub async fn admin(&self) -> AsyncPgConnection {
+        admin_conn(&self.database).await
+    }
+
+    /// A connection as the service's own role, as the application has it.
+    pub async fn app_role(&self) -> AsyncPgConnection {
+        AsyncPgConnection::establish(&format!(
+            "postgres://nuanxin_app@127.0.0.1:5432/{}",
+            self.database
+        ))
+        .await
+        .expect("connect as nuanxin_app")
+    }
+
+    /// Counts rows of a table over all districts.
+    pub async fn count(&self, table: &str) -> i64 {
+        #[derive(diesel::QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let mut conn = self.admin().await;
+        let c: Count = diesel::sql_query(format!("SELECT count(*) AS n FROM {table}"))
+            .get_result(&mut conn)
+            .await
+            .expect("count");
+        c.n
+    }
+
+    pub async fn tenant_id(&self, slug: &str) -> Uuid {
+        self.app.districts.by_slug(slug).expect("district").id
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let database = self.database.clone();
+        // Drop is synchronous: drop the database from a thread with its own runtime.
+        let _ = std::thread::spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            rt.block_on(async {
+                if let Ok(mut conn) =
+                    AsyncPgConnection::establish(&format!("{SERVER}/postgres")).await
+                {
+                    let _ = diesel::sql_query(format!(
+                        "DROP DATABASE IF EXISTS {database} WITH (FORCE)"
+                    ))
+                    .execute(&mut conn)
+                    .await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+async fn decode(res: reqwest::Response) -> (u16, Value) {
+    let status = res.status().as_u16();
+    let text = res.text().await.unwrap_or_default();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+/// A valid fictional resident ID (region 99) born on `birth` (YYYYMMDD), female or male.
+pub fn resident_id(birth: &str, serial: u32, female: bool) -> String {
+    let order = (serial % 400) * 2 + u32::from(!female) + 100;
+    let first17 = format!("990102{birth}{order:03}");
+    format!(
+        "{first17}{}",
+        nuanxin_privacy::check_digit(&first17).expect("digits")
+    )
+}
+
+/// A valid bereaved family on a street and community of the district, with 3 contacts.
+pub fn family_body(street: &str, community: &str, serial: u32) -> Value {
+    json!({
+        "kind": "bereaved",
+        "hukou_district": "xicheng",
+        "street": street,
+        "community": community,
+        "address": format!("测试路{serial}号"),
+        "coordinates": {"lat": 39.94, "lon": 116.37},
+        "child": {"status": "deceased", "died_on": "2024-03-02"},
+        "parents": [
+            {"role": "mother", "name": "测试母亲", "resident_id": resident_id("19640501", serial, true), "phone": "13800138000", "self_care": "partial"},
+            {"role": "father", "name": "测试父亲", "resident_id": resident_id("19620301", serial, false), "alive": false}
+        ],
+        "household": {"monthly_income_per_capita_cny": 1800, "prior_year_total_income_cny": 30000},
+        "contacts": [
+            {"name": "街道干部甲", "category": "street_cadre", "phone": "13900000001"},
+            {"name": "家庭医生乙", "category": "family_doctor"},
+            {"name": "网格员丙", "category": "grid_worker"}
+        ]
+    })
+}

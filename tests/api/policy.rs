@@ -1,0 +1,74 @@
+use serde_json::json;
+
+use crate::helpers::{family_body, TestApp};
+
+#[tokio::test]
+async fn evaluate_answers_the_spec_contract() {
+    let app = TestApp::spawn().await;
+    let admin = app.login("xicheng", "admin").await;
+    let facts = json!({"kind": "bereaved", "hukou_district": "xicheng",
+        "child": {"status": "deceased", "died_on": "2020-03-02"},
+        "parents": [{"role": "mother", "birth_date": "1960-05-01", "alive": true, "self_care": "full", "sanwu": false,
+                     "care": "home", "nursing_home_in_district": false, "major_illness_hospitalized_on": null,
+                     "out_of_pocket_medical_cny": 0, "fertility_treatment_since": null, "wants_home_services": false}],
+        "household": {"monthly_income_per_capita_cny": 1800, "prior_year_total_income_cny": 30000},
+        "rebirth": {"assisted_reproduction_birth_on": null}});
+    let (status, out) = app
+        .post_json(
+            "/api/v1/policy/evaluate",
+            Some(&admin),
+            &json!({"as_of": "2025-06-01", "facts": facts}),
+        )
+        .await;
+    assert_eq!(status, 200, "{out}");
+    assert_eq!(out["tenant"], "xicheng");
+    assert_eq!(out["as_of"], "2025-06-01");
+    let programs: Vec<&str> = out["entitlements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["program"].as_str().unwrap())
+        .collect();
+    assert!(
+        programs.contains(&"low_income_subsidy"),
+        "1800 < 2540: {programs:?}"
+    );
+    assert!(programs.contains(&"health_check"), "aged 65: {programs:?}");
+    let (status, err) = app
+        .post_json(
+            "/api/v1/policy/evaluate",
+            Some(&admin),
+            &json!({"as_of": "2025-06-01", "facts": {"kind": "orphaned"}}),
+        )
+        .await;
+    assert_eq!(status, 400);
+    assert!(
+        err["error"]["field"].as_str().unwrap().starts_with("facts"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn a_registered_familys_entitlements_come_from_its_record() {
+    let app = TestApp::spawn().await;
+    let street = app.login("xicheng", "street").await;
+    let id = app
+        .create_family(&street, &family_body("xinjiekou", "xinjiekou-1", 60))
+        .await;
+    let (status, out) = app
+        .get(
+            &format!("/api/v1/families/{id}/entitlements?as_of=2025-06-01"),
+            Some(&street),
+        )
+        .await;
+    assert_eq!(status, 200, "{out}");
+    let ents = out["entitlements"].as_array().unwrap();
+    // The father died: the widowed mother is paired with a neighbour (西政办发〔2013〕17号 四.1).
+    assert!(
+        ents.iter().any(|e| e["program"] == "neighbor_pairing"),
+        "{ents:?}"
+    );
+    assert!(ents
+        .iter()
+        .all(|e| e["basis"].as_str().is_some_and(|b| b.contains("西政办发"))));
+}
