@@ -2,6 +2,7 @@
 //! Nothing here knows HTTP; handlers call these inside a tenant transaction.
 
 mod codec;
+pub use codec::Meta;
 pub mod import;
 pub mod view;
 

@@ -1,0 +1,181 @@
+//! Registry benchmarks against a real PostgreSQL (not tests: numbers, not assertions).
+//!
+//! `nuanxin-bench registry [FAMILIES]` creates the database `nuanxin_bench` (or DATABASE_URL), onboards
+//! Xicheng, imports a 10,000-row xlsx through the same code as `POST /families/import`, fills the register up
+//! to FAMILIES (default 100,000) and times the list filters. See README "Benchmarks".
+
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use nuanxin::audit::Actor;
+use nuanxin::configuration::settings_from;
+use nuanxin::onboarding::{load_districts, onboard, tenants_dir, DemoAccounts};
+use nuanxin::registry::Registry;
+use nuanxin::state::Keys;
+use nuanxin_db::models::family::{FamilyFilter, FamilyRecord, FamilyScope};
+use nuanxin_db::pool::{build_pool, TenantTx};
+use nuanxin_domain::org::OrgKind;
+use nuanxin_privacy::check_digit;
+use secrecy::ExposeSecret;
+
+type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
+
+fn resident_id(serial: u32, birth: &str, female: bool) -> String {
+    let order = (serial % 500) * 2 + u32::from(!female);
+    let first17 = format!("99{:04}{birth}{:03}", serial / 500 % 10_000, order);
+    format!("{first17}{}", check_digit(&first17).unwrap_or('0'))
+}
+
+/// One spreadsheet row in the import layout, for family number `serial` on `street`/`community`.
+fn row(serial: u32, street: &str, community: &str) -> Vec<String> {
+    let year = 1946 + serial % 40;
+    let birth = format!("{year}{:02}{:02}", 1 + serial % 12, 1 + serial % 28);
+    let father_birth = format!("{}{:02}{:02}", year - 2, 1 + serial % 12, 1 + serial % 28);
+    vec![
+        if serial % 4 == 3 { "残疾" } else { "失独" }.into(),
+        street.into(),
+        community.into(),
+        format!("基准测试路{serial}号"),
+        if serial % 4 == 3 { String::new() } else { "2019-04-05".into() },
+        if serial % 4 == 3 { "2".into() } else { String::new() },
+        if serial % 4 == 3 { "2020-06-01".into() } else { String::new() },
+        format!("{}", 1000 + serial % 3000),
+        "30000".into(),
+        format!("测试母亲{serial}"),
+        resident_id(serial, &birth, true),
+        format!("1990000{:04}", serial % 10_000),
+        format!("测试父亲{serial}"),
+        resident_id(serial, &father_birth, false),
+        "联系人甲".into(),
+        "网格员".into(),
+        "联系人乙".into(),
+        "家庭医生".into(),
+        "联系人丙".into(),
+        "志愿者".into(),
+    ]
+}
+
+const HEADERS: [&str; 20] = [
+    "家庭类别", "街道（镇）", "社区（村）", "住址", "子女死亡日期", "子女残疾等级", "残疾鉴定日期", "家庭月人均收入",
+    "上年家庭总收入", "母亲姓名", "母亲身份证号", "母亲电话", "父亲姓名", "父亲身份证号", "联系人1姓名", "联系人1类别",
+    "联系人2姓名", "联系人2类别", "联系人3姓名", "联系人3类别",
+];
+
+fn percentile(samples: &mut [Duration], p: f64) -> f64 {
+    samples.sort();
+    let i = ((samples.len() as f64 - 1.0) * p).round() as usize;
+    samples[i].as_secs_f64() * 1000.0
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) != Some("registry") {
+        eprintln!("usage: nuanxin-bench registry [FAMILIES]");
+        std::process::exit(2);
+    }
+    let target: u32 = args.get(2).and_then(|n| n.parse().ok()).unwrap_or(100_000);
+    let mut vars: Vec<(String, String)> = std::env::vars().collect();
+    if !vars.iter().any(|(k, _)| k == "DATABASE_URL") {
+        vars.push(("DATABASE_URL".into(), "postgres://postgres@127.0.0.1:5432/nuanxin_bench".into()));
+    }
+    let settings = settings_from(vars.into_iter())?;
+    nuanxin::cli::migrate(&settings).await?;
+    let pool = build_pool(&settings.app_database_url(), 4)?;
+    let dir = tenants_dir(&settings.application.tenants_dir);
+    let password = settings.application.demo_password.expose_secret().to_owned();
+    onboard(&pool, &dir, "xicheng", Some(&DemoAccounts { password: &password })).await?;
+    let district = load_districts(&pool, &dir).await?.into_iter().find(|d| d.slug == "xicheng").ok_or("xicheng")?;
+    let keys = Keys::from_settings(&settings);
+    let registry = Registry::new(&district, &keys);
+    let actor = Actor { user_id: uuid::Uuid::nil(), name: "基准测试".into(), actor: "system:bench".into(), request_id: None };
+    let streets: Vec<_> = district.orgs.of_kind(OrgKind::Street).collect();
+    let place = |serial: u32| {
+        let street = streets[serial as usize % streets.len()];
+        let community = district.orgs.units().iter().find(|u| u.parent_id == Some(street.id)).map(|c| c.name.clone()).unwrap_or_default();
+        (street.name.clone(), community)
+    };
+
+    let mut tx = TenantTx::begin(&pool, district.id).await?;
+    let (_, existing) = FamilyRecord::list(&mut tx, FamilyScope::District, &FamilyFilter { limit: 1, ..Default::default() }).await?;
+    tx.commit().await?;
+    let existing = u32::try_from(existing)?;
+    let base = existing + 1_000_000;
+
+    // 1. A 10,000-row spreadsheet through the import path (parse, validate, encrypt, insert, history, audit).
+    let rows: Vec<Vec<String>> = (0..10_000).map(|i| { let (s, c) = place(base + i); row(base + i, &s, &c) }).collect();
+    let xlsx = nuanxin_sheets::write_xlsx("登记", &HEADERS, rows)?;
+    let started = Instant::now();
+    let mut tx = TenantTx::begin(&pool, district.id).await?;
+    let imported = registry.import(&mut tx, &actor, &xlsx, FamilyScope::District).await.map_err(|e| format!("{e:?}"))?;
+    tx.commit().await?;
+    println!("import: {imported} rows from a {} KiB xlsx in {:.2} s", xlsx.len() / 1024, started.elapsed().as_secs_f64());
+
+    // 2. Fill the register to the target size through the same encoder (batches of 5,000).
+    let started = Instant::now();
+    let mut total = existing + imported as u32;
+    let mut serial = base + 10_000;
+    let org = district.orgs.clone();
+    while total < target {
+        let batch = (target - total).min(5_000);
+        let mut records = Vec::with_capacity(batch as usize);
+        for _ in 0..batch {
+            let (s, c) = place(serial);
+            let r = row(serial, &s, &c);
+            let input = serde_json::json!({
+                "kind": if r[0] == "失独" { "bereaved" } else { "disabled" }, "hukou_district": "xicheng",
+                "street": s, "community": c, "address": r[3],
+                "child": if r[0] == "失独" { serde_json::json!({"status": "deceased", "died_on": "2019-04-05"}) }
+                         else { serde_json::json!({"status": "disabled", "disability_grade": 2, "certified_on": "2020-06-01"}) },
+                "parents": [{"role": "mother", "name": r[9], "resident_id": r[10], "phone": r[11]},
+                            {"role": "father", "name": r[12], "resident_id": r[13]}],
+                "household": {"monthly_income_per_capita_cny": 1000 + serial % 3000, "prior_year_total_income_cny": 30000},
+                "contacts": [{"name": "甲", "category": "grid_worker"}, {"name": "乙", "category": "family_doctor"}, {"name": "丙", "category": "volunteer"}]
+            });
+            let family = serde_json::from_value::<nuanxin_domain::family::FamilyInput>(input)?
+                .validate(&org, district.today())
+                .map_err(|e| e.to_string())?;
+            let mut record = registry.codec.encode(uuid::Uuid::new_v4(), &family, nuanxin::registry::Meta::new(Utc::now()))?;
+            record.family.created_at -= chrono::Duration::seconds(i64::from(serial));
+            records.push(record);
+            serial += 1;
+        }
+        let mut tx = TenantTx::begin(&pool, district.id).await?;
+        FamilyRecord::insert_many(&mut tx, &records).await?;
+        tx.commit().await?;
+        total += batch;
+    }
+    println!("seed: register now {total} families (filled in {:.1} s)", started.elapsed().as_secs_f64());
+    let mut conn = pool.get().await?;
+    diesel_async::RunQueryDsl::execute(diesel::sql_query("ANALYZE"), &mut *conn).await?;
+    drop(conn);
+
+    // 3. The list filters, 200 times each, as `GET /families` runs them (count + page + parents).
+    let street = streets[1].id;
+    let today = district.today();
+    let filters: Vec<(&str, FamilyScope, FamilyFilter)> = vec![
+        ("district, first page", FamilyScope::District, FamilyFilter { status: Some("active".into()), limit: 50, ..Default::default() }),
+        ("street scope", FamilyScope::Street(street), FamilyFilter { status: Some("active".into()), limit: 50, ..Default::default() }),
+        ("kind=disabled, page 20", FamilyScope::District, FamilyFilter { kind: Some("disabled".into()), status: Some("active".into()), limit: 50, offset: 950, ..Default::default() }),
+        ("age 60-69", FamilyScope::District, FamilyFilter {
+            status: Some("active".into()),
+            parent_born_on_or_before: today.checked_sub_months(chrono::Months::new(60 * 12)),
+            parent_born_after: today.checked_sub_months(chrono::Months::new(70 * 12)),
+            limit: 50, ..Default::default() }),
+    ];
+    for (name, scope, filter) in filters {
+        let mut samples = Vec::with_capacity(200);
+        let mut found = 0;
+        for _ in 0..200 {
+            let started = Instant::now();
+            let mut tx = TenantTx::begin(&pool, district.id).await?;
+            let (page, count) = registry.list(&mut tx, scope, &filter).await.map_err(|e| format!("{e:?}"))?;
+            tx.commit().await?;
+            samples.push(started.elapsed());
+            found = count;
+            std::hint::black_box(page);
+        }
+        println!("list {name}: {found} matches, p50 {:.1} ms, p99 {:.1} ms", percentile(&mut samples, 0.5), percentile(&mut samples, 0.99));
+    }
+    Ok(())
+}
