@@ -18,16 +18,15 @@ pub struct Actor {
     pub request_id: Option<String>,
 }
 
-/// Appends an event to the tenant's audit log inside the caller's transaction.
-pub async fn record(
-    conn: &mut AsyncPgConnection,
+/// An event of the tenant's audit log, to be inserted in the transaction that did the work.
+pub fn event(
     tenant_id: Uuid,
     actor: &Actor,
     action: &str,
     object_type: &str,
     object_id: &str,
     detail: serde_json::Value,
-) -> diesel::QueryResult<()> {
+) -> NewAuditEvent {
     NewAuditEvent {
         tenant_id,
         actor: actor.actor.clone(),
@@ -37,8 +36,19 @@ pub async fn record(
         detail,
         request_id: actor.request_id.clone(),
     }
-    .insert(conn)
-    .await
+}
+
+/// Appends an event to the tenant's audit log inside the caller's transaction.
+pub async fn record(
+    conn: &AsyncPgConnection,
+    tenant_id: Uuid,
+    actor: &Actor,
+    action: &str,
+    object_type: &str,
+    object_id: &str,
+    detail: serde_json::Value,
+) -> diesel::QueryResult<()> {
+    event(tenant_id, actor, action, object_type, object_id, detail).insert(conn).await
 }
 
 /// The bytes of an event that its chain link hashes. Built from the stored row, so the sealer and the

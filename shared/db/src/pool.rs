@@ -2,7 +2,6 @@
 
 use std::ops::{Deref, DerefMut};
 
-use diesel::sql_types::Text;
 use diesel_async::pooled_connection::deadpool::{Object, Pool};
 use diesel_async::pooled_connection::AsyncDieselConnectionManager;
 use diesel_async::{AnsiTransactionManager, AsyncPgConnection, RunQueryDsl, TransactionManager};
@@ -32,25 +31,26 @@ pub enum TxError {
 
 /// One transaction whose row-level-security tenant is fixed at its start.
 ///
-/// Dropped without [`TenantTx::commit`], the transaction is rolled back by the database: the pool
-/// discards a connection that comes back inside a transaction, so nothing half-written can leak to the
-/// next request.
+/// Dropped without [`TenantTx::commit`], the transaction is rolled back: on a background task when a
+/// runtime is at hand (the connection then returns to the pool), otherwise by the database when the pool
+/// discards the connection, which it does for any connection that comes back inside a transaction. Nothing
+/// half-written can leak to the next request either way.
 pub struct TenantTx {
-    conn: Object<AsyncPgConnection>,
+    /// Always `Some` until commit, rollback or drop takes it.
+    conn: Option<Object<AsyncPgConnection>>,
     tenant_id: Uuid,
 }
 
 impl TenantTx {
-    /// Opens a transaction on a pooled connection and sets `app.tenant_id` for it alone
+    /// Opens a transaction on a pooled connection and sets `app.tenant_id` for it alone, in one round trip
     /// (`set_config(.., true)` is transaction-local; a session-level SET would leak through the pool).
     pub async fn begin(pool: &DbPool, tenant_id: Uuid) -> Result<TenantTx, TxError> {
         let mut conn = pool.get().await?;
-        AnsiTransactionManager::begin_transaction(&mut *conn).await?;
-        diesel::sql_query("SELECT set_config('app.tenant_id', $1, true)")
-            .bind::<Text, _>(tenant_id.to_string())
-            .execute(&mut *conn)
-            .await?;
-        Ok(TenantTx { conn, tenant_id })
+        // A Uuid prints as hex and dashes only, so it is safe inside the statement text; the simple query
+        // protocol that carries BEGIN cannot take bind parameters.
+        let sql = format!("BEGIN; SELECT set_config('app.tenant_id', '{tenant_id}', true)");
+        AnsiTransactionManager::begin_transaction_sql(&mut *conn, &sql).await?;
+        Ok(TenantTx { conn: Some(conn), tenant_id })
     }
 
     /// The tenant every row in this transaction belongs to.
@@ -58,22 +58,58 @@ impl TenantTx {
         self.tenant_id
     }
 
+    fn take(&mut self) -> Option<Object<AsyncPgConnection>> {
+        self.conn.take()
+    }
+
     /// Commits the transaction.
     pub async fn commit(mut self) -> diesel::QueryResult<()> {
-        AnsiTransactionManager::commit_transaction(&mut *self.conn).await
+        match self.take() {
+            Some(mut conn) => AnsiTransactionManager::commit_transaction(&mut *conn).await,
+            None => Ok(()),
+        }
+    }
+
+    /// Rolls the transaction back now, keeping the connection for the pool.
+    pub async fn rollback(mut self) -> diesel::QueryResult<()> {
+        match self.take() {
+            Some(mut conn) => AnsiTransactionManager::rollback_transaction(&mut *conn).await,
+            None => Ok(()),
+        }
+    }
+
+    fn conn(&self) -> &AsyncPgConnection {
+        match &self.conn {
+            Some(conn) => conn,
+            // Only commit/rollback (which consume self) and drop take the connection.
+            None => unreachable!("TenantTx used after it ended"),
+        }
+    }
+}
+
+impl Drop for TenantTx {
+    fn drop(&mut self) {
+        if let (Some(mut conn), Ok(runtime)) = (self.take(), tokio::runtime::Handle::try_current()) {
+            runtime.spawn(async move {
+                let _ = AnsiTransactionManager::rollback_transaction(&mut *conn).await;
+            });
+        }
     }
 }
 
 impl Deref for TenantTx {
     type Target = AsyncPgConnection;
     fn deref(&self) -> &AsyncPgConnection {
-        &self.conn
+        self.conn()
     }
 }
 
 impl DerefMut for TenantTx {
     fn deref_mut(&mut self) -> &mut AsyncPgConnection {
-        &mut self.conn
+        match &mut self.conn {
+            Some(conn) => conn,
+            None => unreachable!("TenantTx used after it ended"),
+        }
     }
 }
 

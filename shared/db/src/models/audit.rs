@@ -47,10 +47,11 @@ pub struct ChainLink {
 }
 
 impl NewAuditEvent {
-    pub async fn insert(&self, conn: &mut AsyncPgConnection) -> QueryResult<()> {
+    /// Takes a shared connection so the insert can be pipelined with the reads it records.
+    pub async fn insert(&self, conn: &AsyncPgConnection) -> QueryResult<()> {
         diesel::insert_into(audit_events::table)
             .values(self)
-            .execute(conn)
+            .execute(&mut &*conn)
             .await
             .map(drop)
     }
