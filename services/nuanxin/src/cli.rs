@@ -161,7 +161,7 @@ pub async fn run(cli: Cli) -> CliResult {
                     .into_iter()
                     .find(|d| d.slug == tenant)
                     .ok_or_else(|| format!("district '{tenant}' is not onboarded"))?;
-            crate::audit::seal(&pool, district.id).await?;
+            crate::audit::seal(&pool, district.id, crate::audit::Sweep::All).await?;
             let result = crate::audit::verify(&pool, district.id).await?;
             println!("{}", serde_json::to_string_pretty(&result)?);
             Ok(if result.ok {

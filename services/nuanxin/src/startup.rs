@@ -135,13 +135,19 @@ impl Application {
     }
 }
 
+/// Every this many job rounds (about five minutes) the sealer sweeps the whole log for late commits.
+const FULL_SWEEP_EVERY: u32 = 150;
+
 /// Seals audit events and sends queued mail for every district, forever.
 async fn run_jobs(state: web::Data<AppState>) {
     let mut tick = tokio::time::interval(JOB_INTERVAL);
+    let mut round = 0u32;
     loop {
         tick.tick().await;
+        round = round.wrapping_add(1);
+        let sweep = if round % FULL_SWEEP_EVERY == 0 { crate::audit::Sweep::All } else { crate::audit::Sweep::Recent };
         for district in state.districts.all() {
-            if let Err(e) = crate::audit::seal(&state.pool, district.id).await {
+            if let Err(e) = crate::audit::seal(&state.pool, district.id, sweep).await {
                 tracing::warn!(tenant = %district.slug, error = %e, "audit sealing failed");
             }
             if let Err(e) = state.mailer.dispatch(&state.pool, district.id).await {

@@ -3,7 +3,7 @@
 use std::ops::{Deref, DerefMut};
 
 use diesel_async::pooled_connection::deadpool::{Object, Pool};
-use diesel_async::pooled_connection::AsyncDieselConnectionManager;
+use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod};
 use diesel_async::{AnsiTransactionManager, AsyncPgConnection, RunQueryDsl, TransactionManager};
 use uuid::Uuid;
 
@@ -13,7 +13,11 @@ pub use diesel_async::pooled_connection::deadpool::PoolError;
 
 /// Builds a pool of at most `max_size` connections to `url`. Connections are opened lazily.
 pub fn build_pool(url: &str, max_size: usize) -> Result<DbPool, String> {
-    let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(url);
+    // No "SELECT 1" on every checkout: a dead connection fails its first statement and is discarded,
+    // and `/readyz` pings the database on its own.
+    let mut config = ManagerConfig::default();
+    config.recycling_method = RecyclingMethod::Fast;
+    let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(url, config);
     Pool::builder(manager)
         .max_size(max_size)
         .build()
@@ -45,10 +49,22 @@ impl TenantTx {
     /// Opens a transaction on a pooled connection and sets `app.tenant_id` for it alone, in one round trip
     /// (`set_config(.., true)` is transaction-local; a session-level SET would leak through the pool).
     pub async fn begin(pool: &DbPool, tenant_id: Uuid) -> Result<TenantTx, TxError> {
+        Self::begin_with(pool, tenant_id, "").await
+    }
+
+    /// Like [`TenantTx::begin`], for transactions whose only write is the audit record of a read: the
+    /// commit does not wait for the WAL flush (`synchronous_commit = off`, this transaction only). A
+    /// database crash can lose the last fraction of a second of such read records, never a change to data
+    /// and never the chain's integrity; in exchange a read does not pay for a disk flush.
+    pub async fn begin_audited_read(pool: &DbPool, tenant_id: Uuid) -> Result<TenantTx, TxError> {
+        Self::begin_with(pool, tenant_id, "; SET LOCAL synchronous_commit = off").await
+    }
+
+    async fn begin_with(pool: &DbPool, tenant_id: Uuid, extra: &str) -> Result<TenantTx, TxError> {
         let mut conn = pool.get().await?;
         // A Uuid prints as hex and dashes only, so it is safe inside the statement text; the simple query
         // protocol that carries BEGIN cannot take bind parameters.
-        let sql = format!("BEGIN; SELECT set_config('app.tenant_id', '{tenant_id}', true)");
+        let sql = format!("BEGIN; SELECT set_config('app.tenant_id', '{tenant_id}', true){extra}");
         AnsiTransactionManager::begin_transaction_sql(&mut *conn, &sql).await?;
         Ok(TenantTx { conn: Some(conn), tenant_id })
     }

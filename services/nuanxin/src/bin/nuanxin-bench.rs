@@ -146,9 +146,10 @@ async fn main() -> Result<()> {
         total += batch;
     }
     println!("seed: register now {total} families (filled in {:.1} s)", started.elapsed().as_secs_f64());
-    let mut conn = pool.get().await?;
-    diesel_async::RunQueryDsl::execute(diesel::sql_query("ANALYZE"), &mut *conn).await?;
-    drop(conn);
+    // Statistics as production's autovacuum would keep them (only the owner may ANALYZE).
+    let mut owner = <nuanxin_db::AsyncPgConnection as diesel_async::AsyncConnection>::establish(settings.database.url.expose_secret()).await?;
+    diesel_async::RunQueryDsl::execute(diesel::sql_query("ANALYZE"), &mut owner).await?;
+    drop(owner);
 
     // 3. The list filters, 200 times each, as `GET /families` runs them (count + page + parents).
     let street = streets[1].id;

@@ -80,12 +80,14 @@ impl AuditEvent {
             .map(drop)
     }
 
-    /// Events not yet in the chain, oldest first.
+    /// Events with an id above `after_id` not yet in the chain, oldest first.
     pub async fn unsealed(
         conn: &mut AsyncPgConnection,
+        after_id: i64,
         limit: i64,
     ) -> QueryResult<Vec<AuditEvent>> {
         audit_events::table
+            .filter(audit_events::id.gt(after_id))
             .left_join(
                 audit_chain::table.on(audit_chain::tenant_id
                     .eq(audit_events::tenant_id)

@@ -166,12 +166,19 @@ fn filtered(scope: FamilyScope, filter: &FamilyFilter) -> BoxedFamilies<'static>
 }
 
 impl FamilyRecord {
-    /// Loads one family if it is inside `scope`. The three reads are pipelined: one round trip.
+    /// Loads one family if it is inside `scope`. The three reads are pipelined (one round trip) and each
+    /// is a fixed query shape, so the connection's prepared-statement cache serves them (a boxed query
+    /// would be prepared anew every time).
     pub async fn find(conn: &AsyncPgConnection, scope: FamilyScope, id: Uuid) -> QueryResult<Option<FamilyRecord>> {
-        let family = scoped(scope)
-            .filter(families::id.eq(id))
-            .select(FamilyRow::as_select())
-            .load::<FamilyRow>(&mut &*conn);
+        use futures_util::future::BoxFuture;
+        use futures_util::FutureExt;
+        let one = families::table.filter(families::id.eq(id)).select(FamilyRow::as_select());
+        let family: BoxFuture<'_, QueryResult<Vec<FamilyRow>>> = match scope {
+            FamilyScope::District => one.load(&mut &*conn).boxed(),
+            FamilyScope::Street(street) => one.filter(families::street_id.eq(street)).load(&mut &*conn).boxed(),
+            FamilyScope::Community(c) => one.filter(families::community_id.eq(c)).load(&mut &*conn).boxed(),
+            FamilyScope::Nothing => return Ok(None),
+        };
         let members = family_members::table
             .filter(family_members::family_id.eq(id))
             .order(family_members::role.desc())

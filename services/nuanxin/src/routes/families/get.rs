@@ -27,7 +27,7 @@ pub async fn get_family(
     let id = id.into_inner();
     let reveal = super::reveal_for(&state, &caller);
     let event = audit::event(district.id, &actor, "family.read", "family", &id.to_string(), json!({"pii": reveal == Reveal::Full}));
-    let tx = TenantTx::begin(&state.pool, district.id).await?;
+    let tx = TenantTx::begin_audited_read(&state.pool, district.id).await?;
     let (found, ()) = tokio::try_join!(FamilyRecord::find(&tx, caller.family_scope(), id), event.insert(&tx))?;
     let Some(record) = found else {
         tx.rollback().await?;
