@@ -101,7 +101,7 @@ async fn an_exit_notifies_the_district_office_by_smtp_exactly_once() {
         let text = smtp.received.lock().unwrap().clone();
         if text.contains("admin@xicheng.nuanxin.local") {
             assert_eq!(
-                text.matches(&format!("Message-ID: <")).count(),
+                text.matches("Message-ID: <").count(),
                 1,
                 "sent once: {text}"
             );

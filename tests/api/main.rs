@@ -1,4 +1,5 @@
 //! API integration tests: one binary, one module per resource.
+#![expect(clippy::unwrap_used, clippy::expect_used, reason = "tests panic on the unexpected")]
 
 mod access;
 mod audit;

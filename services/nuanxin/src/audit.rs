@@ -48,7 +48,9 @@ pub async fn record(
     object_id: &str,
     detail: serde_json::Value,
 ) -> diesel::QueryResult<()> {
-    event(tenant_id, actor, action, object_type, object_id, detail).insert(conn).await
+    event(tenant_id, actor, action, object_type, object_id, detail)
+        .insert(conn)
+        .await
 }
 
 /// The bytes of an event that its chain link hashes. Built from the stored row, so the sealer and the

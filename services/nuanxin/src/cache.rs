@@ -23,7 +23,7 @@ pub enum CacheError {
 
 /// The key-value store behind sessions and counters.
 pub enum Store {
-    Redis(RedisStore),
+    Redis(Box<RedisStore>),
     Local(LocalStore),
 }
 
@@ -49,12 +49,12 @@ impl Store {
         }
         let client =
             redis::Client::open(url).map_err(|e| CacheError::Unavailable(e.to_string()))?;
-        Ok(Store::Redis(RedisStore {
+        Ok(Store::Redis(Box::new(RedisStore {
             client,
             namespace: namespace.to_owned(),
             conn: RwLock::new(None),
             fallback: LocalStore::default(),
-        }))
+        })))
     }
 
     pub fn kind(&self) -> &'static str {

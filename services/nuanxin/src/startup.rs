@@ -145,7 +145,11 @@ async fn run_jobs(state: web::Data<AppState>) {
     loop {
         tick.tick().await;
         round = round.wrapping_add(1);
-        let sweep = if round % FULL_SWEEP_EVERY == 0 { crate::audit::Sweep::All } else { crate::audit::Sweep::Recent };
+        let sweep = if round.is_multiple_of(FULL_SWEEP_EVERY) {
+            crate::audit::Sweep::All
+        } else {
+            crate::audit::Sweep::Recent
+        };
         for district in state.districts.all() {
             if let Err(e) = crate::audit::seal(&state.pool, district.id, sweep).await {
                 tracing::warn!(tenant = %district.slug, error = %e, "audit sealing failed");

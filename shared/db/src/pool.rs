@@ -3,7 +3,9 @@
 use std::ops::{Deref, DerefMut};
 
 use diesel_async::pooled_connection::deadpool::{Object, Pool};
-use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod};
+use diesel_async::pooled_connection::{
+    AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
+};
 use diesel_async::{AnsiTransactionManager, AsyncPgConnection, RunQueryDsl, TransactionManager};
 use uuid::Uuid;
 
@@ -66,7 +68,10 @@ impl TenantTx {
         // protocol that carries BEGIN cannot take bind parameters.
         let sql = format!("BEGIN; SELECT set_config('app.tenant_id', '{tenant_id}', true){extra}");
         AnsiTransactionManager::begin_transaction_sql(&mut *conn, &sql).await?;
-        Ok(TenantTx { conn: Some(conn), tenant_id })
+        Ok(TenantTx {
+            conn: Some(conn),
+            tenant_id,
+        })
     }
 
     /// The tenant every row in this transaction belongs to.
@@ -105,7 +110,8 @@ impl TenantTx {
 
 impl Drop for TenantTx {
     fn drop(&mut self) {
-        if let (Some(mut conn), Ok(runtime)) = (self.take(), tokio::runtime::Handle::try_current()) {
+        if let (Some(mut conn), Ok(runtime)) = (self.take(), tokio::runtime::Handle::try_current())
+        {
             runtime.spawn(async move {
                 let _ = AnsiTransactionManager::rollback_transaction(&mut *conn).await;
             });

@@ -100,6 +100,17 @@ str_enum!(ExitReason {
     Rebirth => "rebirth", Adoption => "adoption", Deceased => "deceased", MovedAway => "moved_away", Other => "other",
 });
 
+/// Taking a family off the register: why, and from when (today when absent).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Exit {
+    pub reason: ExitReason,
+    #[serde(default)]
+    pub note: Option<String>,
+    #[serde(default)]
+    pub exited_on: Option<NaiveDate>,
+}
+
 /// The child's status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "status", rename_all = "snake_case", deny_unknown_fields)]

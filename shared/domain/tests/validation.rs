@@ -1,4 +1,5 @@
 //! Validation of a family as submitted: every field named, every problem collected.
+#![expect(clippy::unwrap_used, reason = "tests panic on the unexpected")]
 
 use chrono::NaiveDate;
 use nuanxin_domain::family::{age_on, diff, FamilyInput};
@@ -11,12 +12,30 @@ fn orgs() -> (OrgDirectory, Uuid, Uuid) {
     let street = Uuid::new_v4();
     let community = Uuid::new_v4();
     let other_street = Uuid::new_v4();
-    let unit = |id, kind, code: &str, name: &str, parent| OrgUnitInfo { id, kind, code: code.into(), name: name.into(), parent_id: parent };
+    let unit = |id, kind, code: &str, name: &str, parent| OrgUnitInfo {
+        id,
+        kind,
+        code: code.into(),
+        name: name.into(),
+        parent_id: parent,
+    };
     let dir = OrgDirectory::new(vec![
         unit(street, OrgKind::Street, "xinjiekou", "新街口街道", None),
-        unit(community, OrgKind::Community, "xinjiekou-1", "新街口第一社区", Some(street)),
+        unit(
+            community,
+            OrgKind::Community,
+            "xinjiekou-1",
+            "新街口第一社区",
+            Some(street),
+        ),
         unit(other_street, OrgKind::Street, "yuetan", "月坛街道", None),
-        unit(Uuid::new_v4(), OrgKind::Community, "yuetan-1", "月坛第一社区", Some(other_street)),
+        unit(
+            Uuid::new_v4(),
+            OrgKind::Community,
+            "yuetan-1",
+            "月坛第一社区",
+            Some(other_street),
+        ),
     ]);
     (dir, street, community)
 }
@@ -52,7 +71,10 @@ fn a_valid_family_resolves_its_street_and_birth_dates() {
     let family = input(json!({})).validate(&dir, today()).unwrap();
     assert_eq!(family.street_id, street);
     assert_eq!(family.community_id, community);
-    assert_eq!(family.parents[0].birth_date, NaiveDate::from_ymd_opt(1964, 5, 1).unwrap());
+    assert_eq!(
+        family.parents[0].birth_date,
+        NaiveDate::from_ymd_opt(1964, 5, 1).unwrap()
+    );
 }
 
 #[test]
@@ -72,7 +94,11 @@ fn every_problem_is_reported_with_its_field() {
     }))
     .validate(&dir, today())
     .unwrap_err();
-    let fields: Vec<(&str, &str)> = errors.0.iter().map(|e| (e.field.as_str(), e.code)).collect();
+    let fields: Vec<(&str, &str)> = errors
+        .0
+        .iter()
+        .map(|e| (e.field.as_str(), e.code))
+        .collect();
     for expected in [
         ("street", "unknown_street"),
         ("child.died_on", "in_future"),
@@ -84,14 +110,19 @@ fn every_problem_is_reported_with_its_field() {
         ("household.monthly_income_per_capita_cny", "negative"),
         ("contacts", "count"),
     ] {
-        assert!(fields.contains(&expected), "missing {expected:?} in {fields:?}");
+        assert!(
+            fields.contains(&expected),
+            "missing {expected:?} in {fields:?}"
+        );
     }
 }
 
 #[test]
 fn a_community_must_belong_to_the_street() {
     let (dir, ..) = orgs();
-    let errors = input(json!({"community": "yuetan-1"})).validate(&dir, today()).unwrap_err();
+    let errors = input(json!({"community": "yuetan-1"}))
+        .validate(&dir, today())
+        .unwrap_err();
     assert_eq!(errors.0[0].field, "community");
     assert_eq!(errors.0[0].code, "not_in_street");
 }
@@ -128,13 +159,20 @@ fn contact_persons_are_three_to_five() {
 #[test]
 fn age_counts_full_years_from_the_birthday() {
     let birth = NaiveDate::from_ymd_opt(1981, 11, 26).unwrap();
-    assert_eq!(age_on(birth, NaiveDate::from_ymd_opt(2026, 11, 25).unwrap()), 44);
-    assert_eq!(age_on(birth, NaiveDate::from_ymd_opt(2026, 11, 26).unwrap()), 45);
+    assert_eq!(
+        age_on(birth, NaiveDate::from_ymd_opt(2026, 11, 25).unwrap()),
+        44
+    );
+    assert_eq!(
+        age_on(birth, NaiveDate::from_ymd_opt(2026, 11, 26).unwrap()),
+        45
+    );
 }
 
 #[test]
 fn diff_lists_only_changed_leaves() {
-    let a = json!({"household": {"income": 1800, "prior": 3}, "parents": [{"phone": "138****0000"}]});
+    let a =
+        json!({"household": {"income": 1800, "prior": 3}, "parents": [{"phone": "138****0000"}]});
     let b = json!({"household": {"income": 2600, "prior": 3}, "parents": [{"phone": "138****0000"}, {"phone": null}]});
     let changes = diff(&a, &b);
     let fields: Vec<&str> = changes.iter().map(|c| c.field.as_str()).collect();

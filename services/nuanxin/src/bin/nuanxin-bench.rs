@@ -36,9 +36,21 @@ fn row(serial: u32, street: &str, community: &str) -> Vec<String> {
         street.into(),
         community.into(),
         format!("基准测试路{serial}号"),
-        if serial % 4 == 3 { String::new() } else { "2019-04-05".into() },
-        if serial % 4 == 3 { "2".into() } else { String::new() },
-        if serial % 4 == 3 { "2020-06-01".into() } else { String::new() },
+        if serial % 4 == 3 {
+            String::new()
+        } else {
+            "2019-04-05".into()
+        },
+        if serial % 4 == 3 {
+            "2".into()
+        } else {
+            String::new()
+        },
+        if serial % 4 == 3 {
+            "2020-06-01".into()
+        } else {
+            String::new()
+        },
         format!("{}", 1000 + serial % 3000),
         "30000".into(),
         format!("测试母亲{serial}"),
@@ -56,9 +68,26 @@ fn row(serial: u32, street: &str, community: &str) -> Vec<String> {
 }
 
 const HEADERS: [&str; 20] = [
-    "家庭类别", "街道（镇）", "社区（村）", "住址", "子女死亡日期", "子女残疾等级", "残疾鉴定日期", "家庭月人均收入",
-    "上年家庭总收入", "母亲姓名", "母亲身份证号", "母亲电话", "父亲姓名", "父亲身份证号", "联系人1姓名", "联系人1类别",
-    "联系人2姓名", "联系人2类别", "联系人3姓名", "联系人3类别",
+    "家庭类别",
+    "街道（镇）",
+    "社区（村）",
+    "住址",
+    "子女死亡日期",
+    "子女残疾等级",
+    "残疾鉴定日期",
+    "家庭月人均收入",
+    "上年家庭总收入",
+    "母亲姓名",
+    "母亲身份证号",
+    "母亲电话",
+    "父亲姓名",
+    "父亲身份证号",
+    "联系人1姓名",
+    "联系人1类别",
+    "联系人2姓名",
+    "联系人2类别",
+    "联系人3姓名",
+    "联系人3类别",
 ];
 
 fn percentile(samples: &mut [Duration], p: f64) -> f64 {
@@ -77,39 +106,89 @@ async fn main() -> Result<()> {
     let target: u32 = args.get(2).and_then(|n| n.parse().ok()).unwrap_or(100_000);
     let mut vars: Vec<(String, String)> = std::env::vars().collect();
     if !vars.iter().any(|(k, _)| k == "DATABASE_URL") {
-        vars.push(("DATABASE_URL".into(), "postgres://postgres@127.0.0.1:5432/nuanxin_bench".into()));
+        vars.push((
+            "DATABASE_URL".into(),
+            "postgres://postgres@127.0.0.1:5432/nuanxin_bench".into(),
+        ));
     }
     let settings = settings_from(vars.into_iter())?;
     nuanxin::cli::migrate(&settings).await?;
     let pool = build_pool(&settings.app_database_url(), 4)?;
     let dir = tenants_dir(&settings.application.tenants_dir);
-    let password = settings.application.demo_password.expose_secret().to_owned();
-    onboard(&pool, &dir, "xicheng", Some(&DemoAccounts { password: &password })).await?;
-    let district = load_districts(&pool, &dir).await?.into_iter().find(|d| d.slug == "xicheng").ok_or("xicheng")?;
+    let password = settings
+        .application
+        .demo_password
+        .expose_secret()
+        .to_owned();
+    onboard(
+        &pool,
+        &dir,
+        "xicheng",
+        Some(&DemoAccounts {
+            password: &password,
+        }),
+    )
+    .await?;
+    let district = load_districts(&pool, &dir)
+        .await?
+        .into_iter()
+        .find(|d| d.slug == "xicheng")
+        .ok_or("xicheng")?;
     let keys = Keys::from_settings(&settings);
     let registry = Registry::new(&district, &keys);
-    let actor = Actor { user_id: uuid::Uuid::nil(), name: "基准测试".into(), actor: "system:bench".into(), request_id: None };
+    let actor = Actor {
+        user_id: uuid::Uuid::nil(),
+        name: "基准测试".into(),
+        actor: "system:bench".into(),
+        request_id: None,
+    };
     let streets: Vec<_> = district.orgs.of_kind(OrgKind::Street).collect();
     let place = |serial: u32| {
         let street = streets[serial as usize % streets.len()];
-        let community = district.orgs.units().iter().find(|u| u.parent_id == Some(street.id)).map(|c| c.name.clone()).unwrap_or_default();
+        let community = district
+            .orgs
+            .units()
+            .iter()
+            .find(|u| u.parent_id == Some(street.id))
+            .map(|c| c.name.clone())
+            .unwrap_or_default();
         (street.name.clone(), community)
     };
 
     let mut tx = TenantTx::begin(&pool, district.id).await?;
-    let (_, existing) = FamilyRecord::list(&mut tx, FamilyScope::District, &FamilyFilter { limit: 1, ..Default::default() }).await?;
+    let (_, existing) = FamilyRecord::list(
+        &mut tx,
+        FamilyScope::District,
+        &FamilyFilter {
+            limit: 1,
+            ..Default::default()
+        },
+    )
+    .await?;
     tx.commit().await?;
     let existing = u32::try_from(existing)?;
     let base = existing + 1_000_000;
 
     // 1. A 10,000-row spreadsheet through the import path (parse, validate, encrypt, insert, history, audit).
-    let rows: Vec<Vec<String>> = (0..10_000).map(|i| { let (s, c) = place(base + i); row(base + i, &s, &c) }).collect();
+    let rows: Vec<Vec<String>> = (0..10_000)
+        .map(|i| {
+            let (s, c) = place(base + i);
+            row(base + i, &s, &c)
+        })
+        .collect();
     let xlsx = nuanxin_sheets::write_xlsx("登记", &HEADERS, rows)?;
     let started = Instant::now();
     let mut tx = TenantTx::begin(&pool, district.id).await?;
-    let imported = registry.import(&mut tx, &actor, &xlsx, FamilyScope::District).await.map_err(|e| format!("{e:?}"))?;
+    let imported = registry
+        .import(&mut tx, &actor, &xlsx, FamilyScope::District)
+        .await
+        .map_err(|e| format!("{e:?}"))?;
     tx.commit().await?;
-    println!("import: {imported} rows from a {} KiB xlsx in {:.2} s", xlsx.len() / 1024, started.elapsed().as_secs_f64());
+    println!(
+        "import: {imported} rows from a {} KiB xlsx in {:.2} s",
+        xlsx.len() / 1024,
+        started.elapsed().as_secs_f64()
+    );
 
     // 2. Fill the register to the target size through the same encoder (batches of 5,000).
     let started = Instant::now();
@@ -135,7 +214,11 @@ async fn main() -> Result<()> {
             let family = serde_json::from_value::<nuanxin_domain::family::FamilyInput>(input)?
                 .validate(&org, district.today())
                 .map_err(|e| e.to_string())?;
-            let mut record = registry.codec.encode(uuid::Uuid::new_v4(), &family, nuanxin::registry::Meta::new(Utc::now()))?;
+            let mut record = registry.codec.encode(
+                uuid::Uuid::new_v4(),
+                &family,
+                nuanxin::registry::Meta::new(Utc::now()),
+            )?;
             record.family.created_at -= chrono::Duration::seconds(i64::from(serial));
             records.push(record);
             serial += 1;
@@ -145,9 +228,15 @@ async fn main() -> Result<()> {
         tx.commit().await?;
         total += batch;
     }
-    println!("seed: register now {total} families (filled in {:.1} s)", started.elapsed().as_secs_f64());
+    println!(
+        "seed: register now {total} families (filled in {:.1} s)",
+        started.elapsed().as_secs_f64()
+    );
     // Statistics as production's autovacuum would keep them (only the owner may ANALYZE).
-    let mut owner = <nuanxin_db::AsyncPgConnection as diesel_async::AsyncConnection>::establish(settings.database.url.expose_secret()).await?;
+    let mut owner = <nuanxin_db::AsyncPgConnection as diesel_async::AsyncConnection>::establish(
+        settings.database.url.expose_secret(),
+    )
+    .await?;
     diesel_async::RunQueryDsl::execute(diesel::sql_query("ANALYZE"), &mut owner).await?;
     drop(owner);
 
@@ -155,14 +244,46 @@ async fn main() -> Result<()> {
     let street = streets[1].id;
     let today = district.today();
     let filters: Vec<(&str, FamilyScope, FamilyFilter)> = vec![
-        ("district, first page", FamilyScope::District, FamilyFilter { status: Some("active".into()), limit: 50, ..Default::default() }),
-        ("street scope", FamilyScope::Street(street), FamilyFilter { status: Some("active".into()), limit: 50, ..Default::default() }),
-        ("kind=disabled, page 20", FamilyScope::District, FamilyFilter { kind: Some("disabled".into()), status: Some("active".into()), limit: 50, offset: 950, ..Default::default() }),
-        ("age 60-69", FamilyScope::District, FamilyFilter {
-            status: Some("active".into()),
-            parent_born_on_or_before: today.checked_sub_months(chrono::Months::new(60 * 12)),
-            parent_born_after: today.checked_sub_months(chrono::Months::new(70 * 12)),
-            limit: 50, ..Default::default() }),
+        (
+            "district, first page",
+            FamilyScope::District,
+            FamilyFilter {
+                status: Some("active".into()),
+                limit: 50,
+                ..Default::default()
+            },
+        ),
+        (
+            "street scope",
+            FamilyScope::Street(street),
+            FamilyFilter {
+                status: Some("active".into()),
+                limit: 50,
+                ..Default::default()
+            },
+        ),
+        (
+            "kind=disabled, page 20",
+            FamilyScope::District,
+            FamilyFilter {
+                kind: Some("disabled".into()),
+                status: Some("active".into()),
+                limit: 50,
+                offset: 950,
+                ..Default::default()
+            },
+        ),
+        (
+            "age 60-69",
+            FamilyScope::District,
+            FamilyFilter {
+                status: Some("active".into()),
+                parent_born_on_or_before: today.checked_sub_months(chrono::Months::new(60 * 12)),
+                parent_born_after: today.checked_sub_months(chrono::Months::new(70 * 12)),
+                limit: 50,
+                ..Default::default()
+            },
+        ),
     ];
     for (name, scope, filter) in filters {
         let mut samples = Vec::with_capacity(200);
@@ -170,13 +291,20 @@ async fn main() -> Result<()> {
         for _ in 0..200 {
             let started = Instant::now();
             let mut tx = TenantTx::begin(&pool, district.id).await?;
-            let (page, count) = registry.list(&mut tx, scope, &filter).await.map_err(|e| format!("{e:?}"))?;
+            let (page, count) = registry
+                .list(&mut tx, scope, &filter)
+                .await
+                .map_err(|e| format!("{e:?}"))?;
             tx.commit().await?;
             samples.push(started.elapsed());
             found = count;
             std::hint::black_box(page);
         }
-        println!("list {name}: {found} matches, p50 {:.1} ms, p99 {:.1} ms", percentile(&mut samples, 0.5), percentile(&mut samples, 0.99));
+        println!(
+            "list {name}: {found} matches, p50 {:.1} ms, p99 {:.1} ms",
+            percentile(&mut samples, 0.5),
+            percentile(&mut samples, 0.99)
+        );
     }
     Ok(())
 }

@@ -11,7 +11,7 @@ use nuanxin_db::models::family::{FamilyChange, FamilyFilter, FamilyRecord, Famil
 use nuanxin_db::models::mail::NewMail;
 use nuanxin_db::models::user::User;
 use nuanxin_db::AsyncPgConnection;
-use nuanxin_domain::family::{diff, ExitReason, Family, FamilyInput};
+use nuanxin_domain::family::{diff, Exit, ExitReason, Family, FamilyInput};
 use nuanxin_domain::org::OrgKind;
 use nuanxin_domain::ValidationErrors;
 use serde_json::json;
@@ -183,10 +183,13 @@ impl<'a> Registry<'a> {
         scope: FamilyScope,
         actor: &Actor,
         id: Uuid,
-        reason: ExitReason,
-        note: Option<String>,
-        exited_on: Option<NaiveDate>,
+        exit: Exit,
     ) -> Result<i32, RegistryError> {
+        let Exit {
+            reason,
+            note,
+            exited_on,
+        } = exit;
         let (old_record, family) = self.load(conn, scope, id).await?;
         if old_record.family.status == "exited" {
             return Err(RegistryError::AlreadyExited);

@@ -169,14 +169,26 @@ impl FamilyRecord {
     /// Loads one family if it is inside `scope`. The three reads are pipelined (one round trip) and each
     /// is a fixed query shape, so the connection's prepared-statement cache serves them (a boxed query
     /// would be prepared anew every time).
-    pub async fn find(conn: &AsyncPgConnection, scope: FamilyScope, id: Uuid) -> QueryResult<Option<FamilyRecord>> {
+    pub async fn find(
+        conn: &AsyncPgConnection,
+        scope: FamilyScope,
+        id: Uuid,
+    ) -> QueryResult<Option<FamilyRecord>> {
         use futures_util::future::BoxFuture;
         use futures_util::FutureExt;
-        let one = families::table.filter(families::id.eq(id)).select(FamilyRow::as_select());
+        let one = families::table
+            .filter(families::id.eq(id))
+            .select(FamilyRow::as_select());
         let family: BoxFuture<'_, QueryResult<Vec<FamilyRow>>> = match scope {
             FamilyScope::District => one.load(&mut &*conn).boxed(),
-            FamilyScope::Street(street) => one.filter(families::street_id.eq(street)).load(&mut &*conn).boxed(),
-            FamilyScope::Community(c) => one.filter(families::community_id.eq(c)).load(&mut &*conn).boxed(),
+            FamilyScope::Street(street) => one
+                .filter(families::street_id.eq(street))
+                .load(&mut &*conn)
+                .boxed(),
+            FamilyScope::Community(c) => one
+                .filter(families::community_id.eq(c))
+                .load(&mut &*conn)
+                .boxed(),
             FamilyScope::Nothing => return Ok(None),
         };
         let members = family_members::table
@@ -190,7 +202,11 @@ impl FamilyRecord {
             .select(ContactRow::as_select())
             .load::<ContactRow>(&mut &*conn);
         let (mut family, members, contacts) = tokio::try_join!(family, members, contacts)?;
-        Ok(family.pop().map(|family| FamilyRecord { family, members, contacts }))
+        Ok(family.pop().map(|family| FamilyRecord {
+            family,
+            members,
+            contacts,
+        }))
     }
 
     /// One page of the families in `scope` that match `filter`, newest first, and the total count.

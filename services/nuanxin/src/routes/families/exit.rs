@@ -1,9 +1,7 @@
 use actix_web::{web, HttpResponse};
-use chrono::NaiveDate;
 use nuanxin_access::{Action, Resource};
 use nuanxin_db::pool::TenantTx;
-use nuanxin_domain::family::ExitReason;
-use serde::Deserialize;
+use nuanxin_domain::family::{Exit, ExitReason};
 use serde_json::json;
 use tracing_actix_web::RequestId;
 use uuid::Uuid;
@@ -14,21 +12,13 @@ use crate::registry::Registry;
 use crate::routes::{district_of, Body};
 use crate::state::AppState;
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ExitRequest {
-    reason: ExitReason,
-    note: Option<String>,
-    exited_on: Option<NaiveDate>,
-}
-
 /// Takes a family off the register (退出) with a reason.
 pub async fn exit_family(
     state: web::Data<AppState>,
     caller: Caller,
     request_id: RequestId,
     id: web::Path<Uuid>,
-    Body(body): Body<ExitRequest>,
+    Body(body): Body<Exit>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(&state, Resource::Family, Action::Exit)?;
     let (district, actor) = district_of(&state, &caller, &request_id)?;
@@ -48,9 +38,7 @@ pub async fn exit_family(
             caller.family_scope(),
             &actor,
             id.into_inner(),
-            body.reason,
-            body.note,
-            body.exited_on,
+            body,
         )
         .await?;
     tx.commit().await?;

@@ -30,7 +30,7 @@ pub async fn export_families(
     let records = FamilyRecord::all(&mut tx, caller.family_scope(), &filter).await?;
     let detail = json!({"families": records.len()});
     audit::record(
-        &mut tx,
+        &tx,
         district.id,
         &actor,
         "family.export",

@@ -26,14 +26,33 @@ pub async fn get_family(
     let (district, actor) = district_of(&state, &caller, &request_id)?;
     let id = id.into_inner();
     let reveal = super::reveal_for(&state, &caller);
-    let event = audit::event(district.id, &actor, "family.read", "family", &id.to_string(), json!({"pii": reveal == Reveal::Full}));
+    let event = audit::event(
+        district.id,
+        &actor,
+        "family.read",
+        "family",
+        &id.to_string(),
+        json!({"pii": reveal == Reveal::Full}),
+    );
     let tx = TenantTx::begin_audited_read(&state.pool, district.id).await?;
-    let (found, ()) = tokio::try_join!(FamilyRecord::find(&tx, caller.family_scope(), id), event.insert(&tx))?;
+    let (found, ()) = tokio::try_join!(
+        FamilyRecord::find(&tx, caller.family_scope(), id),
+        event.insert(&tx)
+    )?;
     let Some(record) = found else {
         tx.rollback().await?;
         return Err(ApiError::NotFound("没有找到该家庭"));
     };
     tx.commit().await?;
-    let family = Registry::new(&district, &state.keys).codec.decode(&record).map_err(ApiError::internal)?;
-    Ok(HttpResponse::Ok().json(family_view(&record, &family, &district.orgs, district.today(), reveal)))
+    let family = Registry::new(&district, &state.keys)
+        .codec
+        .decode(&record)
+        .map_err(ApiError::internal)?;
+    Ok(HttpResponse::Ok().json(family_view(
+        &record,
+        &family,
+        &district.orgs,
+        district.today(),
+        reveal,
+    )))
 }
