@@ -1,5 +1,9 @@
 //! API integration tests: one binary, one module per resource.
-#![expect(clippy::unwrap_used, clippy::expect_used, reason = "tests panic on the unexpected")]
+#![expect(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests panic on the unexpected"
+)]
 
 mod access;
 mod audit;

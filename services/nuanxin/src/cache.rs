@@ -102,6 +102,28 @@ impl Store {
         }
     }
 
+    /// Adds one to the counter at `key` (created at 1), kept for `ttl`; returns the new value.
+    pub async fn incr(&self, key: &str, ttl: Duration) -> Result<u64, CacheError> {
+        match self {
+            Store::Local(l) => Ok(l.hit(key, ttl).0),
+            Store::Redis(r) => {
+                let secs = ttl.as_secs().max(1);
+                let key = r.key(key);
+                r.run(|mut c| async move {
+                    let (n,): (u64,) = redis::pipe()
+                        .atomic()
+                        .incr(&key, 1u64)
+                        .expire(&key, secs as i64)
+                        .ignore()
+                        .query_async(&mut c)
+                        .await?;
+                    Ok(n)
+                })
+                .await
+            }
+        }
+    }
+
     /// Counts one more hit on `key` in a fixed window; returns the count and the seconds left in the window.
     /// Never fails: while Redis is down, this node counts on its own.
     pub async fn hit(&self, key: &str, window: Duration) -> (u64, u64) {

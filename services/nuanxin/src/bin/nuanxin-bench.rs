@@ -292,7 +292,7 @@ async fn main() -> Result<()> {
             let started = Instant::now();
             let mut tx = TenantTx::begin(&pool, district.id).await?;
             let (page, count) = registry
-                .list(&mut tx, scope, &filter)
+                .list(&mut tx, scope, &filter, None)
                 .await
                 .map_err(|e| format!("{e:?}"))?;
             tx.commit().await?;

@@ -2,6 +2,7 @@
 //! Nothing here knows HTTP; handlers call these inside a tenant transaction.
 
 mod codec;
+pub mod counts;
 pub use codec::Meta;
 pub mod import;
 pub mod view;
@@ -270,14 +271,19 @@ impl<'a> Registry<'a> {
         Ok(())
     }
 
-    /// One page of the families in scope.
+    /// One page of the families in scope and the total count (`known_total` spares counting again).
     pub async fn list(
         &self,
         conn: &mut AsyncPgConnection,
         scope: FamilyScope,
         filter: &FamilyFilter,
+        known_total: Option<i64>,
     ) -> Result<(Vec<(FamilyRecord, Family)>, i64), RegistryError> {
-        let (records, total) = FamilyRecord::list(conn, scope, filter).await?;
+        let total = match known_total {
+            Some(total) => total,
+            None => FamilyRecord::count(conn, scope, filter).await?,
+        };
+        let records = FamilyRecord::page(conn, scope, filter).await?;
         let decoded = records
             .into_iter()
             .map(|r| self.codec.decode(&r).map(|f| (r, f)))

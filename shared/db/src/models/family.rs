@@ -215,7 +215,25 @@ impl FamilyRecord {
         scope: FamilyScope,
         filter: &FamilyFilter,
     ) -> QueryResult<(Vec<FamilyRecord>, i64)> {
-        let total = filtered(scope, filter).count().get_result(conn).await?;
+        let total = Self::count(conn, scope, filter).await?;
+        Ok((Self::page(conn, scope, filter).await?, total))
+    }
+
+    /// How many families in `scope` match `filter` (pagination ignored).
+    pub async fn count(
+        conn: &mut AsyncPgConnection,
+        scope: FamilyScope,
+        filter: &FamilyFilter,
+    ) -> QueryResult<i64> {
+        filtered(scope, filter).count().get_result(conn).await
+    }
+
+    /// One page (`filter.limit`, `filter.offset`) of the families in `scope` matching `filter`, newest first.
+    pub async fn page(
+        conn: &mut AsyncPgConnection,
+        scope: FamilyScope,
+        filter: &FamilyFilter,
+    ) -> QueryResult<Vec<FamilyRecord>> {
         let rows = filtered(scope, filter)
             .order((families::created_at.desc(), families::id))
             .limit(filter.limit)
@@ -223,7 +241,7 @@ impl FamilyRecord {
             .select(FamilyRow::as_select())
             .load(conn)
             .await?;
-        Ok((Self::attach(conn, rows).await?, total))
+        Self::attach(conn, rows).await
     }
 
     /// Every family in `scope` matching `filter` (for export), in a stable order.

@@ -9,7 +9,7 @@ use tracing_actix_web::RequestId;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::registry::view::family_view;
-use crate::registry::Registry;
+use crate::registry::{counts, Registry};
 use crate::routes::{district_of, Body};
 use crate::state::AppState;
 
@@ -41,6 +41,7 @@ pub async fn create_family(
     let id = registry.create(&mut tx, &actor, input).await?;
     let (record, family) = registry.load(&mut tx, scope, id).await?;
     tx.commit().await?;
+    counts::register_changed(&state.store, district.id).await;
     let view = family_view(
         &record,
         &family,

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::registry::Registry;
+use crate::registry::{counts, Registry};
 use crate::routes::{district_of, Body};
 use crate::state::AppState;
 
@@ -42,5 +42,6 @@ pub async fn exit_family(
         )
         .await?;
     tx.commit().await?;
+    counts::register_changed(&state.store, district.id).await;
     Ok(HttpResponse::Ok().json(json!({"status": "exited", "version": version})))
 }

@@ -7,7 +7,7 @@ use tracing_actix_web::RequestId;
 
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::registry::Registry;
+use crate::registry::{counts, Registry};
 use crate::routes::district_of;
 use crate::state::AppState;
 
@@ -36,6 +36,7 @@ pub async fn import_families(
     let mut tx = TenantTx::begin(&state.pool, district.id).await?;
     let imported = registry.import(&mut tx, &actor, &body, scope).await?;
     tx.commit().await?;
+    counts::register_changed(&state.store, district.id).await;
     tracing::info!(imported, "families imported");
     Ok(HttpResponse::Ok().json(json!({"imported": imported})))
 }

@@ -11,7 +11,7 @@ use tracing_actix_web::RequestId;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::registry::view::{list_item, Reveal};
-use crate::registry::Registry;
+use crate::registry::{counts, Registry};
 use crate::routes::district_of;
 use crate::state::AppState;
 
@@ -118,11 +118,14 @@ pub async fn list_families(
         offset: (page - 1) * per_page,
     };
     let registry = Registry::new(&district, &state.keys);
+    let scope = caller.family_scope();
+    let (cached, cache_key) = counts::cached_total(&state.store, district.id, scope, &filter).await;
     let mut tx = TenantTx::begin(&state.pool, district.id).await?;
-    let (families, total) = registry
-        .list(&mut tx, caller.family_scope(), &filter)
-        .await?;
+    let (families, total) = registry.list(&mut tx, scope, &filter, cached).await?;
     tx.commit().await?;
+    if let (None, Some(key)) = (cached, cache_key) {
+        counts::remember_total(&state.store, &key, total).await;
+    }
     let names_visible = super::reveal_for(&state, &caller) == Reveal::Full;
     let items: Vec<_> = families
         .iter()

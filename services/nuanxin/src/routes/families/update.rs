@@ -8,7 +8,7 @@ use uuid::Uuid;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::registry::view::family_view;
-use crate::registry::Registry;
+use crate::registry::{counts, Registry};
 use crate::routes::{district_of, Body};
 use crate::state::AppState;
 
@@ -38,6 +38,7 @@ pub async fn update_family(
         .await?;
     let (record, family) = registry.load(&mut tx, scope, id).await?;
     tx.commit().await?;
+    counts::register_changed(&state.store, district.id).await;
     Ok(HttpResponse::Ok().json(family_view(
         &record,
         &family,
