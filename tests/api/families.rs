@@ -382,18 +382,31 @@ async fn lists_filter_by_kind_street_and_age_band_and_paginate() {
 async fn list_totals_are_cached_but_never_outlive_a_change() {
     let app = TestApp::spawn().await;
     let admin = app.login("xicheng", "admin").await;
-    app.create_family(&admin, &family_body("xinjiekou", "xinjiekou-1", 80)).await;
+    app.create_family(&admin, &family_body("xinjiekou", "xinjiekou-1", 80))
+        .await;
     let (_, first) = app.get("/api/v1/families", Some(&admin)).await;
     assert_eq!(first["total"], 1);
     let (_, again) = app.get("/api/v1/families?page=2", Some(&admin)).await;
     assert_eq!(again["total"], 1, "served from the cache");
-    let id = app.create_family(&admin, &family_body("xinjiekou", "xinjiekou-1", 81)).await;
+    let id = app
+        .create_family(&admin, &family_body("xinjiekou", "xinjiekou-1", 81))
+        .await;
     let (_, after_create) = app.get("/api/v1/families", Some(&admin)).await;
     assert_eq!(after_create["total"], 2);
-    app.post_json(&format!("/api/v1/families/{id}/exit"), Some(&admin), &json!({"reason": "moved_away"})).await;
+    app.post_json(
+        &format!("/api/v1/families/{id}/exit"),
+        Some(&admin),
+        &json!({"reason": "moved_away"}),
+    )
+    .await;
     let (_, after_exit) = app.get("/api/v1/families", Some(&admin)).await;
     assert_eq!(after_exit["total"], 1);
     // Another district's changes do not disturb this one's totals, and vice versa.
-    let (_, other) = app.get("/api/v1/families", Some(&app.login("zhangdian", "admin").await)).await;
+    let (_, other) = app
+        .get(
+            "/api/v1/families",
+            Some(&app.login("zhangdian", "admin").await),
+        )
+        .await;
     assert_eq!(other["total"], 0);
 }

@@ -8,10 +8,12 @@
 mod access;
 mod audit;
 mod auth;
+mod benefits;
 mod families;
 mod health;
 mod helpers;
 mod import;
 mod isolation;
+mod jobs;
 mod mail;
 mod policy;

@@ -56,6 +56,35 @@ enum Command {
         #[command(subcommand)]
         command: PolicyCommand,
     },
+    /// Benefit administration.
+    Benefits {
+        #[command(subcommand)]
+        command: BenefitsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenefitsCommand {
+    /// Generate (or regenerate) a cycle: propose every entitlement of the program on the register.
+    Generate {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        program: String,
+        /// `YYYY`, `YYYY-MM`, an event date `YYYY-MM-DD`, or `once`, per the program's period.
+        #[arg(long)]
+        period: String,
+        #[arg(long = "as-of")]
+        as_of: Option<NaiveDate>,
+    },
+    /// Run the newly-eligible check now (creates follow-ups for streets).
+    NewlyEligible {
+        #[arg(long)]
+        tenant: String,
+        /// The date to evaluate; today in the district when absent.
+        #[arg(long)]
+        on: Option<NaiveDate>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -97,6 +126,22 @@ enum PolicyCommand {
     Test {
         #[arg(long)]
         tenant: Option<String>,
+    },
+    /// A year's cost by program and payer, from the register with ages and dates moved forward.
+    Forecast {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        year: i32,
+    },
+    /// Which families gain or lose which programs under a new policy version, and the cost difference.
+    Impact {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long = "as-of")]
+        as_of: NaiveDate,
+        /// The new policy file.
+        file: PathBuf,
     },
 }
 
@@ -170,12 +215,39 @@ pub async fn run(cli: Cli) -> CliResult {
                 ExitCode::FAILURE
             })
         }
-        Command::Policy { command } => crate::policy_cli::run(&settings, command_args(command)),
+        Command::Policy {
+            command: PolicyCommand::Forecast { tenant, year },
+        } => crate::benefits::cli::forecast(&settings, &tenant, year).await,
+        Command::Policy {
+            command:
+                PolicyCommand::Impact {
+                    tenant,
+                    as_of,
+                    file,
+                },
+        } => crate::benefits::cli::impact(&settings, &tenant, as_of, &file).await,
+        Command::Policy { command } => match command_args(command) {
+            Some(args) => crate::policy_cli::run(&settings, args),
+            None => Ok(ExitCode::FAILURE),
+        },
+        Command::Benefits {
+            command:
+                BenefitsCommand::Generate {
+                    tenant,
+                    program,
+                    period,
+                    as_of,
+                },
+        } => crate::benefits::cli::generate(&settings, &tenant, &program, &period, as_of).await,
+        Command::Benefits {
+            command: BenefitsCommand::NewlyEligible { tenant, on },
+        } => crate::benefits::cli::newly_eligible(&settings, &tenant, on).await,
     }
 }
 
-fn command_args(command: PolicyCommand) -> crate::policy_cli::PolicyArgs {
-    match command {
+/// The synchronous policy commands (forecast and impact read the database and are handled above).
+fn command_args(command: PolicyCommand) -> Option<crate::policy_cli::PolicyArgs> {
+    Some(match command {
         PolicyCommand::Evaluate {
             tenant,
             as_of,
@@ -188,7 +260,8 @@ fn command_args(command: PolicyCommand) -> crate::policy_cli::PolicyArgs {
             file,
         },
         PolicyCommand::Test { tenant } => crate::policy_cli::PolicyArgs::Test { tenant },
-    }
+        PolicyCommand::Forecast { .. } | PolicyCommand::Impact { .. } => return None,
+    })
 }
 
 fn with_bind(mut settings: Settings, bind: Option<&str>) -> Result<Settings, String> {

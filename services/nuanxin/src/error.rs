@@ -183,3 +183,35 @@ pub fn json_error(path: String, message: String) -> ApiError {
         field: Some(field),
     }
 }
+
+impl From<crate::benefits::BenefitError> for ApiError {
+    fn from(e: crate::benefits::BenefitError) -> ApiError {
+        use crate::benefits::BenefitError as B;
+        match e {
+            B::NoPolicy => ApiError::NotFound("本区尚未配置政策"),
+            B::UnknownProgram(code) => ApiError::bad_request(
+                "unknown_program",
+                "program",
+                format!("政策中没有项目“{code}”"),
+            ),
+            B::BadPeriod(message) => ApiError::bad_request("invalid_period", "period", message),
+            B::NotInForce(message) => ApiError::Conflict {
+                code: "policy_not_in_force",
+                message,
+            },
+            B::BadPolicy(message) => {
+                ApiError::bad_request("invalid_policy", "policy_yaml", message)
+            }
+            B::MissingField { field, message } => ApiError::bad_request("required", field, message),
+            B::NotFound(message) => ApiError::NotFound(message),
+            B::Forbidden => ApiError::Forbidden,
+            B::InvalidTransition { message } => ApiError::Conflict {
+                code: "invalid_transition",
+                message,
+            },
+            B::Database(e) => ApiError::from(e),
+            B::Tx(e) => ApiError::from(e),
+            B::Decode(_) | B::Worker(_) => ApiError::internal(e),
+        }
+    }
+}

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod benefits;
 pub mod cache;
 pub mod cli;
 pub mod configuration;

@@ -277,6 +277,11 @@ pub async fn load_districts(pool: &DbPool, dir: &Path) -> Result<Vec<District>, 
         let units = OrgUnit::all(&mut tx).await.map_err(db)?;
         tx.commit().await.map_err(db)?;
         let policy = read_policy(dir, &t.slug)?.map(Arc::new);
+        let benefit_units = match read_manifest(dir, &t.slug) {
+            Ok(manifest) => crate::state::BenefitUnits::from_manifest(&manifest),
+            // A district onboarded from a folder that is gone: no one approves until it is back.
+            Err(_) => crate::state::BenefitUnits::default(),
+        };
         districts.push(District {
             id: t.id,
             slug: t.slug,
@@ -284,6 +289,7 @@ pub async fn load_districts(pool: &DbPool, dir: &Path) -> Result<Vec<District>, 
             time_zone: t.time_zone,
             orgs: OrgDirectory::new(units.into_iter().filter_map(org_info).collect()),
             policy,
+            benefit_units,
         });
     }
     Ok(districts)

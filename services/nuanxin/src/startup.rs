@@ -114,6 +114,7 @@ impl Application {
         .listen(listener)?
         .run();
         tokio::spawn(run_jobs(state.clone()));
+        tokio::spawn(run_daily_jobs(state.clone()));
         Ok(Application {
             port,
             server,
@@ -156,6 +157,32 @@ async fn run_jobs(state: web::Data<AppState>) {
             }
             if let Err(e) = state.mailer.dispatch(&state.pool, district.id).await {
                 tracing::warn!(tenant = %district.slug, error = %e, "mail dispatch failed");
+            }
+        }
+    }
+}
+
+/// How often the daily jobs check whether today's run is due (a claimed date is skipped cheaply).
+const DAILY_JOB_CHECK: Duration = Duration::from_secs(600);
+
+/// Once a day per district: the newly-eligible check (follow-ups for streets). Its own task, so a long
+/// run over a large register never delays audit sealing or mail.
+async fn run_daily_jobs(state: web::Data<AppState>) {
+    let mut tick = tokio::time::interval(DAILY_JOB_CHECK);
+    loop {
+        tick.tick().await;
+        for district in state.districts.all() {
+            let access = state.clone().into_inner();
+            match crate::benefits::newly_eligible::run_if_due(access, &district, district.today())
+                .await
+            {
+                Ok(Some(report)) => {
+                    tracing::info!(tenant = %district.slug, families = report.families, follow_ups = report.follow_ups_created, "newly-eligible check done")
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    tracing::warn!(tenant = %district.slug, error = %e, "newly-eligible check failed")
+                }
             }
         }
     }

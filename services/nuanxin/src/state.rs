@@ -41,6 +41,37 @@ pub struct District {
     pub time_zone: String,
     pub orgs: OrgDirectory,
     pub policy: Option<Arc<nuanxin_policy::Policy>>,
+    /// Who approves and who pays benefit entries (tenant.yaml `payers`, `disbursing_unit`).
+    pub benefit_units: BenefitUnits,
+}
+
+/// The org units (by code) responsible for the approval and payment steps of benefit entries.
+#[derive(Debug, Clone, Default)]
+pub struct BenefitUnits {
+    /// Policy payer code → approving unit code.
+    pub approvers: std::collections::BTreeMap<String, String>,
+    /// Approves payers not listed: the district office.
+    pub default_approver: String,
+    /// Marks approved entries paid (区财政局).
+    pub disbursing: String,
+}
+
+impl BenefitUnits {
+    pub fn from_manifest(manifest: &nuanxin_domain::tenant::TenantManifest) -> BenefitUnits {
+        BenefitUnits {
+            approvers: manifest.payers.clone(),
+            default_approver: manifest.district_office.code.clone(),
+            disbursing: manifest.disbursing_unit().to_owned(),
+        }
+    }
+
+    /// The unit code whose staff approve entries paid by `payer`.
+    pub fn approver_of(&self, payer: &str) -> &str {
+        self.approvers
+            .get(payer)
+            .map(String::as_str)
+            .unwrap_or(self.default_approver.as_str())
+    }
 }
 
 impl District {

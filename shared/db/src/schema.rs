@@ -170,6 +170,86 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    benefit_cycles (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        program -> Text,
+        period -> Text,
+        evaluated_on -> Date,
+        created_by -> Text,
+        created_at -> Timestamptz,
+        generated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    benefit_entries (tenant_id, program, period, family_id, person) {
+        tenant_id -> Uuid,
+        program -> Text,
+        period -> Text,
+        family_id -> Uuid,
+        person -> Text,
+        id -> Uuid,
+        cycle_id -> Uuid,
+        street_id -> Uuid,
+        amount_cny -> Nullable<Int8>,
+        payer -> Text,
+        basis -> Text,
+        status -> Text,
+        exit_reason -> Nullable<Text>,
+        exit_detail -> Nullable<Text>,
+        verify_note -> Nullable<Text>,
+        reject_reason -> Nullable<Text>,
+        payment_reference -> Nullable<Text>,
+        verified_by -> Nullable<Text>,
+        verified_at -> Nullable<Timestamptz>,
+        approved_by -> Nullable<Text>,
+        approved_at -> Nullable<Timestamptz>,
+        paid_by -> Nullable<Text>,
+        paid_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    entitlement_snapshots (tenant_id, family_id) {
+        tenant_id -> Uuid,
+        family_id -> Uuid,
+        programs -> Jsonb,
+        evaluated_on -> Date,
+    }
+}
+
+diesel::table! {
+    follow_ups (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        family_id -> Uuid,
+        street_id -> Uuid,
+        change -> Text,
+        program -> Text,
+        person -> Text,
+        detail -> Jsonb,
+        created_on -> Date,
+        status -> Text,
+        done_by -> Nullable<Text>,
+        done_at -> Nullable<Timestamptz>,
+        done_note -> Nullable<Text>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    job_runs (tenant_id, job) {
+        tenant_id -> Uuid,
+        job -> Text,
+        last_run_on -> Date,
+        updated_at -> Timestamptz,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     tenants,
     org_units,
@@ -181,4 +261,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_events,
     audit_chain,
     mail_outbox,
+    benefit_cycles,
+    benefit_entries,
+    entitlement_snapshots,
+    follow_ups,
+    job_runs,
 );

@@ -2,6 +2,7 @@
 //! validation, and the one mapping from a registry record to the policy engine's facts. No I/O, no clock:
 //! callers pass "today" in the district's time zone.
 
+pub mod benefit;
 pub mod error;
 pub mod facts;
 pub mod family;

@@ -1,7 +1,7 @@
 //! A district's onboarding manifest (`tenants/<slug>/tenant.yaml`): its name, time zone, org structure and
 //! demo accounts. Parsing the file is the caller's; checking it is here.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 
 use serde::Deserialize;
 
@@ -23,6 +23,13 @@ pub struct TenantManifest {
     pub social_orgs: Vec<UnitSpec>,
     #[serde(default)]
     pub demo: Option<DemoSpec>,
+    /// Who approves benefit entries: the policy's payer code → the org unit code whose staff approve
+    /// them ("only the named bureau approves"). Payers not listed are approved by the district office.
+    #[serde(default)]
+    pub payers: BTreeMap<String, String>,
+    /// The unit that marks approved entries paid; `finance` (区财政局) when not given.
+    #[serde(default)]
+    pub disbursing_unit: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -99,6 +106,16 @@ impl TenantManifest {
                 return Err(format!("org unit code '{code}' is used twice"));
             }
         }
+        for (payer, unit) in &self.payers {
+            if !codes.contains(unit.as_str()) {
+                return Err(format!("payers.{payer} names unknown org unit '{unit}'"));
+            }
+        }
+        if let Some(unit) = &self.disbursing_unit {
+            if !codes.contains(unit.as_str()) {
+                return Err(format!("disbursing_unit names unknown org unit '{unit}'"));
+            }
+        }
         if let Some(demo) = &self.demo {
             for account in &demo.accounts {
                 if !codes.contains(account.org.as_str()) {
@@ -119,6 +136,11 @@ impl TenantManifest {
         Ok(())
     }
 
+    /// The org unit code whose staff mark entries paid.
+    pub fn disbursing_unit(&self) -> &str {
+        self.disbursing_unit.as_deref().unwrap_or("finance")
+    }
+
     fn unit_codes(&self) -> impl Iterator<Item = &str> {
         std::iter::once(self.district_office.code.as_str())
             .chain(self.bureaus.iter().map(|b| b.code.as_str()))
@@ -127,5 +149,38 @@ impl TenantManifest {
                 std::iter::once(s.code.as_str())
                     .chain(s.communities.iter().map(|c| c.code.as_str()))
             }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TenantManifest;
+
+    fn manifest(extra: serde_json::Value) -> Result<TenantManifest, String> {
+        let mut base = serde_json::json!({
+            "slug": "testdistrict", "name": "测试区", "time_zone": "Asia/Shanghai",
+            "district_office": {"code": "office", "name": "区卫健局"},
+            "bureaus": [{"code": "finance", "name": "区财政局"}, {"code": "civil_affairs", "name": "区民政局"}],
+            "streets": [{"code": "s1", "name": "一街道", "communities": [{"code": "c1", "name": "一社区"}]}],
+        });
+        if let (Some(base), Some(extra)) = (base.as_object_mut(), extra.as_object()) {
+            base.extend(extra.clone());
+        }
+        let m: TenantManifest = serde_json::from_value(base).map_err(|e| e.to_string())?;
+        m.check().map(|()| m)
+    }
+
+    #[test]
+    fn payers_and_the_disbursing_unit_must_name_org_units() {
+        let ok =
+            manifest(serde_json::json!({"payers": {"district_civil_affairs": "civil_affairs"}}));
+        assert_eq!(
+            ok.map(|m| m.disbursing_unit().to_owned()),
+            Ok("finance".into())
+        );
+        let bad = manifest(serde_json::json!({"payers": {"district_civil_affairs": "nowhere"}}));
+        assert!(bad.is_err_and(|e| e.contains("payers.district_civil_affairs")));
+        let bad = manifest(serde_json::json!({"disbursing_unit": "treasury"}));
+        assert!(bad.is_err_and(|e| e.contains("disbursing_unit")));
     }
 }

@@ -3,7 +3,9 @@
 
 pub mod audit;
 pub mod auth;
+pub mod benefits;
 pub mod families;
+pub mod follow_ups;
 pub mod health;
 pub mod openapi;
 pub mod org_units;
@@ -40,6 +42,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(families::configure)
             .configure(org_units::configure)
             .configure(policy::configure)
+            .configure(benefits::configure)
+            .configure(follow_ups::configure)
             .configure(audit::configure)
             .configure(platform::configure)
             .configure(openapi::configure),

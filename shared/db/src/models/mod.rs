@@ -2,7 +2,9 @@
 
 pub mod access_rule;
 pub mod audit;
+pub mod benefit;
 pub mod family;
+pub mod follow_up;
 pub mod mail;
 pub mod org_unit;
 pub mod tenant;

@@ -1,0 +1,330 @@
+//! Generating a cycle: evaluate the whole register on the cycle's date, propose one ledger entry per
+//! beneficiary of the program (免申即享), and exit the previous cycle's beneficiaries who no longer
+//! qualify, with the reason.
+
+use std::sync::Arc;
+
+use chrono::{NaiveDate, Utc};
+use nuanxin_db::models::benefit::{
+    families_by_ids, register_page, BenefitCycle, BenefitEntry, NewEntry,
+};
+use nuanxin_db::models::family::FamilyRecord;
+use nuanxin_db::pool::TenantTx;
+use nuanxin_domain::benefit::{parse_period, EntryStatus, ExitCause};
+use nuanxin_policy::{evaluate, evaluate_with, Detail, Evaluation, Policy, Role};
+use serde::Serialize;
+use serde_json::json;
+use uuid::Uuid;
+
+use super::{facts_of, period_kind, person_key, Access, BenefitError, PAGE};
+use crate::audit::{self, Actor};
+use crate::registry::Codec;
+use crate::state::District;
+
+/// What a generation did.
+#[derive(Debug, Clone, Serialize)]
+pub struct Generation {
+    pub cycle_id: Uuid,
+    pub program: String,
+    pub period: String,
+    pub evaluated_on: NaiveDate,
+    /// The cycle did not exist before this generation.
+    pub created: bool,
+    pub families_evaluated: u64,
+    /// Entitlements found on the register.
+    pub entitled: u64,
+    /// Entries written by this generation (the others were already in the ledger).
+    pub proposed: u64,
+    pub already_in_ledger: u64,
+    /// Previous-cycle beneficiaries exited by this generation.
+    pub exited: u64,
+}
+
+/// Generates (or regenerates) the cycle of `program` for `period`. Safe to run again and to run twice
+/// at once: the ledger's key is the beneficiary, and rows are only ever added when missing.
+pub async fn generate(
+    access: Access,
+    district: &District,
+    actor: &Actor,
+    program: &str,
+    period: &str,
+    as_of: Option<NaiveDate>,
+) -> Result<Generation, BenefitError> {
+    let policy = district.policy.clone().ok_or(BenefitError::NoPolicy)?;
+    let spec = policy
+        .program(program)
+        .ok_or_else(|| BenefitError::UnknownProgram(program.to_owned()))?;
+    let period = parse_period(period_kind(spec.period), period).map_err(BenefitError::BadPeriod)?;
+    let basis = policy.legal_basis();
+    let on = period
+        .evaluation_date(
+            as_of,
+            (basis.in_force_from, basis.in_force_until),
+            district.today(),
+        )
+        .map_err(BenefitError::BadPeriod)?;
+    if !policy.in_force_on(on) {
+        return Err(BenefitError::NotInForce(format!(
+            "{}在{on}不在有效期内（{}起{}），不能生成该期间",
+            basis.document_number,
+            basis.in_force_from,
+            basis
+                .in_force_until
+                .map_or("长期有效".to_owned(), |u| format!("至{u}"))
+        )));
+    }
+    let tenant_id = district.id;
+    let now = Utc::now();
+    let mut tx = TenantTx::begin(access.pool(), tenant_id).await?;
+    let (cycle, created) = BenefitCycle::ensure(
+        &mut tx,
+        &BenefitCycle {
+            tenant_id,
+            id: Uuid::new_v4(),
+            program: program.to_owned(),
+            period: period.key.clone(),
+            evaluated_on: on,
+            created_by: actor.actor.clone(),
+            created_at: now,
+            generated_at: now,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    let cycle = Arc::new(cycle);
+
+    let mut report = Generation {
+        cycle_id: cycle.id,
+        program: program.to_owned(),
+        period: period.key.clone(),
+        evaluated_on: on,
+        created,
+        families_evaluated: 0,
+        entitled: 0,
+        proposed: 0,
+        already_in_ledger: 0,
+        exited: 0,
+    };
+    // While one page is evaluated on a blocking thread, the next one is read.
+    let mut next = read_page(&access, tenant_id, None).await?;
+    loop {
+        let page = next;
+        let Some(last) = page.last() else { break };
+        let after = Some(last.family.id);
+        report.families_evaluated += page.len() as u64;
+        let (worker_access, worker_policy, worker_cycle) =
+            (access.clone(), policy.clone(), cycle.clone());
+        let evaluated = tokio::task::spawn_blocking(move || {
+            let codec = Codec::new(worker_access.keys(), tenant_id);
+            propose(&codec, &worker_policy, &worker_cycle, on, &page)
+        });
+        let (entries, following) = tokio::join!(evaluated, read_page(&access, tenant_id, after));
+        let entries = entries??;
+        next = following?;
+        report.entitled += entries.len() as u64;
+        let mut tx = TenantTx::begin(access.pool(), tenant_id).await?;
+        let inserted = NewEntry::insert_new(&mut tx, &entries).await?;
+        tx.commit().await?;
+        report.proposed += inserted as u64;
+    }
+    report.already_in_ledger = report.entitled - report.proposed;
+    report.exited = exit_previous(&access, district, &policy, &cycle, on).await?;
+
+    let mut tx = TenantTx::begin(access.pool(), tenant_id).await?;
+    BenefitCycle::mark_generated(&mut tx, cycle.id, on).await?;
+    audit::record(
+        &tx,
+        tenant_id,
+        actor,
+        "benefit_cycle.generate",
+        "benefit_cycle",
+        &cycle.id.to_string(),
+        json!({
+            "program": program, "period": period.key, "evaluated_on": on,
+            "families": report.families_evaluated, "proposed": report.proposed,
+            "already_in_ledger": report.already_in_ledger, "exited": report.exited,
+        }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(report)
+}
+
+/// The page of active families after `after`, in its own short transaction.
+async fn read_page(
+    access: &Access,
+    tenant_id: Uuid,
+    after: Option<Uuid>,
+) -> Result<Vec<FamilyRecord>, BenefitError> {
+    let mut tx = TenantTx::begin(access.pool(), tenant_id).await?;
+    let page = register_page(&mut tx, after, PAGE, true).await?;
+    tx.commit().await?;
+    Ok(page)
+}
+
+/// The entries one page of the register is entitled to in the cycle's program.
+fn propose(
+    codec: &Codec<'_>,
+    policy: &Policy,
+    cycle: &BenefitCycle,
+    on: NaiveDate,
+    page: &[FamilyRecord],
+) -> Result<Vec<NewEntry>, BenefitError> {
+    let mut out = Vec::new();
+    let mut eval = Evaluation::default();
+    for record in page {
+        let (_, facts) = facts_of(codec, record)?;
+        evaluate_with(policy, &facts, on, Detail::ENTITLEMENTS_ONLY, &mut eval);
+        for e in eval
+            .entitlements
+            .iter()
+            .filter(|e| *e.program == *cycle.program)
+        {
+            out.push(NewEntry {
+                tenant_id: cycle.tenant_id,
+                program: cycle.program.clone(),
+                period: cycle.period.clone(),
+                family_id: record.family.id,
+                person: person_key(e.person).to_owned(),
+                id: Uuid::new_v4(),
+                cycle_id: cycle.id,
+                street_id: record.family.street_id,
+                amount_cny: e.amount_cny,
+                payer: e.payer.to_string(),
+                basis: e.basis.to_string(),
+                status: EntryStatus::Proposed.as_str().to_owned(),
+                exit_reason: None,
+                exit_detail: None,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Writes an exit row for every beneficiary of the previous cycle who has no entry in this one.
+async fn exit_previous(
+    access: &Access,
+    district: &District,
+    policy: &Policy,
+    cycle: &BenefitCycle,
+    on: NaiveDate,
+) -> Result<u64, BenefitError> {
+    let tenant_id = district.id;
+    let mut tx = TenantTx::begin(access.pool(), tenant_id).await?;
+    let previous = cycle.previous(&mut tx).await?;
+    tx.commit().await?;
+    let Some(previous) = previous else {
+        return Ok(0);
+    };
+    let codec = Codec::new(access.keys(), tenant_id);
+    let mut exited = 0;
+    let mut after = None;
+    loop {
+        let mut tx = TenantTx::begin(access.pool(), tenant_id).await?;
+        let gone =
+            BenefitEntry::missing_from(&mut tx, &previous, cycle, after.clone(), 500).await?;
+        let Some(last) = gone.last() else {
+            tx.commit().await?;
+            break;
+        };
+        after = Some((last.family_id, last.person.clone()));
+        let mut ids: Vec<Uuid> = gone.iter().map(|e| e.family_id).collect();
+        ids.dedup();
+        let records = families_by_ids(&mut tx, &ids).await?;
+        tx.commit().await?;
+        // Exits are few (a page holds at most 500): evaluated here, with the full explanation.
+        let rows = gone
+            .iter()
+            .map(|entry| {
+                let record = records.iter().find(|r| r.family.id == entry.family_id);
+                let (cause, detail) = match record {
+                    Some(r) => exit_cause(&codec, policy, &cycle.program, r, &entry.person, on)?,
+                    None => (ExitCause::Other, None),
+                };
+                Ok(NewEntry {
+                    tenant_id,
+                    program: cycle.program.clone(),
+                    period: cycle.period.clone(),
+                    family_id: entry.family_id,
+                    person: entry.person.clone(),
+                    id: Uuid::new_v4(),
+                    cycle_id: cycle.id,
+                    street_id: record.map_or(entry.street_id, |r| r.family.street_id),
+                    amount_cny: None,
+                    payer: entry.payer.clone(),
+                    basis: entry.basis.clone(),
+                    status: EntryStatus::Exited.as_str().to_owned(),
+                    exit_reason: Some(cause.as_str().to_owned()),
+                    exit_detail: detail,
+                })
+            })
+            .collect::<Result<Vec<_>, BenefitError>>()?;
+        let mut tx = TenantTx::begin(access.pool(), tenant_id).await?;
+        exited += NewEntry::insert_new(&mut tx, &rows).await? as u64;
+        tx.commit().await?;
+    }
+    Ok(exited)
+}
+
+/// Why a family (or one parent of it) no longer has the program: it left the register, the parent
+/// died, it had a child again, its hukou left the district, or a condition it now fails.
+fn exit_cause(
+    codec: &Codec<'_>,
+    policy: &Policy,
+    program: &str,
+    record: &FamilyRecord,
+    person: &str,
+    on: NaiveDate,
+) -> Result<(ExitCause, Option<String>), BenefitError> {
+    let row = &record.family;
+    if row.status == "exited" {
+        let cause = match row.exit_reason.as_deref() {
+            Some("rebirth") => ExitCause::Rebirth,
+            Some("adoption") => ExitCause::Adoption,
+            Some("deceased") => ExitCause::Death,
+            Some("moved_away") => ExitCause::MovedAway,
+            _ => ExitCause::Other,
+        };
+        let detail = match &row.exit_note {
+            Some(note) => format!("家庭已于{}退出登记：{note}", row.exited_on.unwrap_or(on)),
+            None => format!("家庭已于{}退出登记", row.exited_on.unwrap_or(on)),
+        };
+        return Ok((cause, Some(detail)));
+    }
+    let (_, facts) = facts_of(codec, record)?;
+    let role = match person {
+        "mother" => Some(Role::Mother),
+        "father" => Some(Role::Father),
+        _ => None,
+    };
+    if let Some(role) = role {
+        match facts.parent(role) {
+            Some(p) if !p.alive => {
+                return Ok((ExitCause::Death, Some(format!("{}已亡故", role.label()))))
+            }
+            None => {
+                return Ok((
+                    ExitCause::Other,
+                    Some(format!("登记中已无{}", role.label())),
+                ))
+            }
+            Some(_) => {}
+        }
+    }
+    if let Some(born) = facts.rebirth.assisted_reproduction_birth_on {
+        return Ok((ExitCause::Rebirth, Some(format!("{born}再生育"))));
+    }
+    if facts.hukou_district != policy.tenant() {
+        return Ok((
+            ExitCause::MovedAway,
+            Some(format!("户籍已不在本区（{}）", facts.hukou_district)),
+        ));
+    }
+    let evaluation = evaluate(policy, &facts, on);
+    let detail = evaluation
+        .missed
+        .iter()
+        .find(|m| *m.program == *program && m.person == role)
+        .map(|m| m.sentence());
+    Ok((ExitCause::NoLongerEligible, detail))
+}

@@ -1,0 +1,365 @@
+//! The ledger's steps and views: who may move an entry from where to where, the entry as the API
+//! shows it, and the payment list for the bank.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use nuanxin_db::models::audit::NewAuditEvent;
+use nuanxin_db::models::benefit::{families_by_ids, BenefitCycle, BenefitEntry, EntryUpdate};
+use nuanxin_db::models::family::FamilyScope;
+use nuanxin_db::AsyncPgConnection;
+use nuanxin_domain::benefit::{EntryAction, EntryStatus, ExitCause};
+use nuanxin_privacy::mask_name;
+use serde::Serialize;
+use serde_json::json;
+use uuid::Uuid;
+
+use super::BenefitError;
+use crate::audit::Actor;
+use crate::registry::view::Reveal;
+use crate::registry::Codec;
+use crate::state::District;
+
+/// What the caller may do, decided by the handler from roles and org unit.
+#[derive(Debug, Clone, Copy)]
+pub struct Authority<'a> {
+    /// May verify (and reject proposed entries): street staff, in their scope.
+    pub verify: bool,
+    /// May approve (and reject verified entries) — only for payers whose approving unit is `unit_code`.
+    pub approve: bool,
+    /// May mark paid — only when `unit_code` is the district's disbursing unit.
+    pub disburse: bool,
+    /// The caller's org unit code.
+    pub unit_code: &'a str,
+}
+
+/// A step requested on one or more entries.
+#[derive(Debug, Clone)]
+pub struct StepRequest {
+    pub action: EntryAction,
+    pub ids: Vec<Uuid>,
+    pub note: Option<String>,
+    pub payment_reference: Option<String>,
+}
+
+fn non_empty(s: &Option<String>) -> Option<String> {
+    s.as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+}
+
+/// Applies one step to every entry named, all or nothing; returns the entries as they are now.
+/// An entry outside the caller's scope is not found; one the caller has no authority over is
+/// forbidden; one whose status does not allow the step is a conflict naming its status.
+pub async fn apply_step(
+    conn: &mut AsyncPgConnection,
+    district: &District,
+    scope: FamilyScope,
+    authority: Authority<'_>,
+    actor: &Actor,
+    request: &StepRequest,
+) -> Result<Vec<BenefitEntry>, BenefitError> {
+    let note = non_empty(&request.note);
+    let reference = non_empty(&request.payment_reference);
+    match request.action {
+        EntryAction::Verify if note.is_none() => {
+            return Err(BenefitError::MissingField {
+                field: "note",
+                message: "核实须填写核实说明",
+            })
+        }
+        EntryAction::Reject if note.is_none() => {
+            return Err(BenefitError::MissingField {
+                field: "note",
+                message: "驳回须填写原因",
+            })
+        }
+        EntryAction::Pay if reference.is_none() => {
+            return Err(BenefitError::MissingField {
+                field: "payment_reference",
+                message: "发放须填写付款凭证号",
+            })
+        }
+        _ => {}
+    }
+    let mut ids = request.ids.clone();
+    ids.sort();
+    ids.dedup();
+    if ids.is_empty() {
+        return Err(BenefitError::MissingField {
+            field: "ids",
+            message: "请选择账目",
+        });
+    }
+    let entries = BenefitEntry::for_update(conn, scope, &ids).await?;
+    if entries.len() != ids.len() {
+        return Err(BenefitError::NotFound("没有找到账目（或不在您的范围内）"));
+    }
+    let now = Utc::now();
+    let mut groups: Vec<(EntryStatus, Vec<Uuid>)> = Vec::new();
+    let mut events = Vec::with_capacity(entries.len());
+    for entry in &entries {
+        let from = EntryStatus::parse(&entry.status).unwrap_or(EntryStatus::Exited);
+        let Some(to) = request.action.apply(from) else {
+            return Err(BenefitError::InvalidTransition {
+                message: format!(
+                    "账目{}当前状态为“{}”，不能{}",
+                    entry.id,
+                    from.label(),
+                    request.action.label()
+                ),
+            });
+        };
+        let allowed = match (request.action, from) {
+            (EntryAction::Verify, _) | (EntryAction::Reject, EntryStatus::Proposed) => {
+                authority.verify
+            }
+            (EntryAction::Approve, _) | (EntryAction::Reject, _) => {
+                authority.approve
+                    && district.benefit_units.approver_of(&entry.payer) == authority.unit_code
+            }
+            (EntryAction::Pay, _) => {
+                authority.disburse && district.benefit_units.disbursing == authority.unit_code
+            }
+        };
+        if !allowed {
+            return Err(BenefitError::Forbidden);
+        }
+        match groups.iter_mut().find(|(f, _)| *f == from) {
+            Some((_, group)) => group.push(entry.id),
+            None => groups.push((from, vec![entry.id])),
+        }
+        events.push(NewAuditEvent {
+            tenant_id: district.id,
+            actor: actor.actor.clone(),
+            action: format!("benefit.{}", request.action.as_str()),
+            object_type: "benefit_entry".into(),
+            object_id: entry.id.to_string(),
+            detail: json!({
+                "program": entry.program, "period": entry.period, "family_id": entry.family_id,
+                "person": entry.person, "from": from.as_str(), "to": to.as_str(),
+                "note": note, "payment_reference": reference,
+            }),
+            request_id: actor.request_id.clone(),
+        });
+    }
+    let by = Some(actor.actor.clone());
+    for (from, group) in &groups {
+        let Some(to) = request.action.apply(*from) else {
+            continue;
+        };
+        let mut update = EntryUpdate {
+            status: to.as_str().to_owned(),
+            updated_at: Some(now),
+            ..EntryUpdate::default()
+        };
+        match request.action {
+            EntryAction::Verify => {
+                update.verify_note = note.clone();
+                update.verified_by = by.clone();
+                update.verified_at = Some(now);
+            }
+            EntryAction::Reject => update.reject_reason = note.clone(),
+            EntryAction::Approve => {
+                update.approved_by = by.clone();
+                update.approved_at = Some(now);
+            }
+            EntryAction::Pay => {
+                update.payment_reference = reference.clone();
+                update.paid_by = by.clone();
+                update.paid_at = Some(now);
+            }
+        }
+        // The rows are locked (FOR UPDATE above), so every one of them moves.
+        BenefitEntry::transition(conn, group, from.as_str(), &update).await?;
+    }
+    NewAuditEvent::insert_many(conn, &events).await?;
+    Ok(BenefitEntry::for_update(conn, scope, &ids).await?)
+}
+
+#[derive(Debug, Serialize)]
+pub struct UnitRef {
+    pub code: String,
+    pub name: String,
+}
+
+/// A ledger entry as the API shows it: family by id and street, no personal data.
+#[derive(Debug, Serialize)]
+pub struct EntryView {
+    pub id: Uuid,
+    pub cycle_id: Uuid,
+    pub program: String,
+    pub period: String,
+    pub family_id: Uuid,
+    pub person: String,
+    pub street: UnitRef,
+    pub amount_cny: Option<i64>,
+    pub payer: String,
+    /// The org unit whose staff approve this entry.
+    pub approver: UnitRef,
+    pub basis: String,
+    pub status: String,
+    pub status_label: &'static str,
+    pub exit_reason: Option<String>,
+    pub exit_reason_label: Option<&'static str>,
+    pub exit_detail: Option<String>,
+    pub verify_note: Option<String>,
+    pub reject_reason: Option<String>,
+    pub payment_reference: Option<String>,
+    pub verified_at: Option<DateTime<Utc>>,
+    pub approved_at: Option<DateTime<Utc>>,
+    pub paid_at: Option<DateTime<Utc>>,
+}
+
+fn unit_ref(district: &District, code_or_id: Result<&str, Uuid>) -> UnitRef {
+    let unit = match code_or_id {
+        Ok(code) => district.orgs.by_code(code),
+        Err(id) => district.orgs.get(id),
+    };
+    UnitRef {
+        code: unit.map(|u| u.code.clone()).unwrap_or_default(),
+        name: unit.map(|u| u.name.clone()).unwrap_or_default(),
+    }
+}
+
+pub fn entry_view(district: &District, e: BenefitEntry) -> EntryView {
+    let status = EntryStatus::parse(&e.status);
+    let exit = e.exit_reason.as_deref().and_then(ExitCause::parse);
+    EntryView {
+        street: unit_ref(district, Err(e.street_id)),
+        approver: unit_ref(district, Ok(district.benefit_units.approver_of(&e.payer))),
+        status_label: status.map_or("", EntryStatus::label),
+        exit_reason_label: exit.map(ExitCause::label),
+        id: e.id,
+        cycle_id: e.cycle_id,
+        program: e.program,
+        period: e.period,
+        family_id: e.family_id,
+        person: e.person,
+        amount_cny: e.amount_cny,
+        payer: e.payer,
+        basis: e.basis,
+        status: e.status,
+        exit_reason: e.exit_reason,
+        exit_detail: e.exit_detail,
+        verify_note: e.verify_note,
+        reject_reason: e.reject_reason,
+        payment_reference: e.payment_reference,
+        verified_at: e.verified_at,
+        approved_at: e.approved_at,
+        paid_at: e.paid_at,
+    }
+}
+
+/// A cycle with its entries counted by status (within the caller's scope).
+#[derive(Debug, Serialize)]
+pub struct CycleView {
+    pub id: Uuid,
+    pub program: String,
+    pub title: String,
+    pub period: String,
+    pub evaluated_on: NaiveDate,
+    pub generated_at: DateTime<Utc>,
+    pub counts: serde_json::Map<String, serde_json::Value>,
+}
+
+pub fn cycle_view(district: &District, c: BenefitCycle, counts: Vec<(String, i64)>) -> CycleView {
+    let title = district
+        .policy
+        .as_ref()
+        .and_then(|p| p.program(&c.program).map(|p| p.title.clone()))
+        .unwrap_or_default();
+    let mut map = serde_json::Map::new();
+    for s in [
+        EntryStatus::Proposed,
+        EntryStatus::Verified,
+        EntryStatus::Rejected,
+        EntryStatus::Approved,
+        EntryStatus::Paid,
+        EntryStatus::Exited,
+    ] {
+        let n = counts
+            .iter()
+            .find(|(k, _)| k == s.as_str())
+            .map_or(0, |(_, n)| *n);
+        map.insert(s.as_str().to_owned(), json!(n));
+    }
+    CycleView {
+        id: c.id,
+        program: c.program,
+        title,
+        period: c.period,
+        evaluated_on: c.evaluated_on,
+        generated_at: c.generated_at,
+        counts: map,
+    }
+}
+
+/// The payment list's columns, as banks and finance offices keep them.
+pub const PAYMENT_LIST_HEADERS: [&str; 9] = [
+    "序号",
+    "街道",
+    "户主/受益人",
+    "身份证号",
+    "金额（元）",
+    "项目",
+    "期间",
+    "状态",
+    "付款凭证号",
+];
+
+/// The rows of a cycle's payment list (approved and paid entries). The beneficiary is the parent of a
+/// person entry, or for a household entry the first living parent (the mother before the father).
+/// Names and ID numbers are full only with `Reveal::Full`.
+pub async fn payment_rows(
+    conn: &mut AsyncPgConnection,
+    codec: &Codec<'_>,
+    district: &District,
+    scope: FamilyScope,
+    cycle: &BenefitCycle,
+    reveal: Reveal,
+) -> Result<Vec<Vec<String>>, BenefitError> {
+    let entries = BenefitEntry::payable(conn, scope, cycle.id).await?;
+    let title = district
+        .policy
+        .as_ref()
+        .and_then(|p| p.program(&cycle.program).map(|p| p.title.clone()))
+        .unwrap_or_else(|| cycle.program.clone());
+    let mut rows = Vec::with_capacity(entries.len());
+    for chunk in entries.chunks(1000) {
+        let mut ids: Vec<Uuid> = chunk.iter().map(|e| e.family_id).collect();
+        ids.sort();
+        ids.dedup();
+        let records = families_by_ids(conn, &ids).await?;
+        for entry in chunk {
+            let family = records
+                .iter()
+                .find(|r| r.family.id == entry.family_id)
+                .map(|r| codec.decode(r))
+                .transpose()
+                .map_err(|e| BenefitError::Decode(e.to_string()))?;
+            let parent = family.as_ref().and_then(|f| match entry.person.as_str() {
+                "household" => f.parents.iter().find(|p| p.alive),
+                role => f.parents.iter().find(|p| p.role.as_str() == role),
+            });
+            let (name, id_number) = match (parent, reveal) {
+                (Some(p), Reveal::Full) => (p.name.clone(), p.resident_id.as_str().to_owned()),
+                (Some(p), Reveal::Masked) => (mask_name(&p.name), p.resident_id.masked()),
+                (None, _) => (String::new(), String::new()),
+            };
+            rows.push(vec![
+                (rows.len() + 1).to_string(),
+                district.orgs.name_of(entry.street_id).to_owned(),
+                name,
+                id_number,
+                entry.amount_cny.map(|a| a.to_string()).unwrap_or_default(),
+                title.clone(),
+                entry.period.clone(),
+                EntryStatus::parse(&entry.status)
+                    .map_or("", EntryStatus::label)
+                    .to_owned(),
+                entry.payment_reference.clone().unwrap_or_default(),
+            ]);
+        }
+    }
+    Ok(rows)
+}

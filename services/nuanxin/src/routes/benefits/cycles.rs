@@ -1,0 +1,58 @@
+use actix_web::{web, HttpResponse};
+use nuanxin_access::{Action, Resource};
+use nuanxin_db::models::benefit::{BenefitCycle, BenefitEntry};
+use nuanxin_db::pool::TenantTx;
+use serde::Deserialize;
+use serde_json::json;
+use tracing_actix_web::RequestId;
+use uuid::Uuid;
+
+use crate::auth::Caller;
+use crate::benefits::ledger::cycle_view;
+use crate::error::ApiError;
+use crate::routes::district_of;
+use crate::state::AppState;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CyclesQuery {
+    program: Option<String>,
+}
+
+/// The district's cycles, each with its entries counted by status (within the caller's scope).
+pub async fn list_cycles(
+    state: web::Data<AppState>,
+    caller: Caller,
+    request_id: RequestId,
+    query: web::Query<CyclesQuery>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(&state, Resource::BenefitCycle, Action::Read)?;
+    let (district, _) = district_of(&state, &caller, &request_id)?;
+    let mut tx = TenantTx::begin(&state.pool, district.id).await?;
+    let cycles = BenefitCycle::list(&mut tx, query.program.as_deref()).await?;
+    let mut items = Vec::with_capacity(cycles.len());
+    for cycle in cycles {
+        let counts = BenefitEntry::counts(&mut tx, caller.family_scope(), cycle.id).await?;
+        items.push(cycle_view(&district, cycle, counts));
+    }
+    tx.commit().await?;
+    Ok(HttpResponse::Ok().json(json!({ "items": items })))
+}
+
+/// One cycle with its entries counted by status (within the caller's scope).
+pub async fn get_cycle(
+    state: web::Data<AppState>,
+    caller: Caller,
+    request_id: RequestId,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(&state, Resource::BenefitCycle, Action::Read)?;
+    let (district, _) = district_of(&state, &caller, &request_id)?;
+    let mut tx = TenantTx::begin(&state.pool, district.id).await?;
+    let cycle = BenefitCycle::find(&mut tx, id.into_inner())
+        .await?
+        .ok_or(ApiError::NotFound("没有找到该发放周期"))?;
+    let counts = BenefitEntry::counts(&mut tx, caller.family_scope(), cycle.id).await?;
+    tx.commit().await?;
+    Ok(HttpResponse::Ok().json(cycle_view(&district, cycle, counts)))
+}

@@ -1,0 +1,79 @@
+use actix_web::{web, HttpResponse};
+use nuanxin_access::{Action, Resource};
+use nuanxin_db::models::benefit::{BenefitCycle, BenefitEntry, EntryFilter};
+use nuanxin_db::pool::TenantTx;
+use nuanxin_domain::benefit::EntryStatus;
+use serde::Deserialize;
+use serde_json::json;
+use tracing_actix_web::RequestId;
+use uuid::Uuid;
+
+use crate::auth::Caller;
+use crate::benefits::ledger::entry_view;
+use crate::error::ApiError;
+use crate::routes::district_of;
+use crate::state::AppState;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EntriesQuery {
+    /// One status, or several separated by commas.
+    status: Option<String>,
+    /// A street's code.
+    street: Option<String>,
+    limit: Option<i64>,
+    offset: Option<i64>,
+}
+
+/// A page of a cycle's entries in the caller's scope (a street sees only its own families).
+pub async fn list_entries(
+    state: web::Data<AppState>,
+    caller: Caller,
+    request_id: RequestId,
+    id: web::Path<Uuid>,
+    query: web::Query<EntriesQuery>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(&state, Resource::BenefitCycle, Action::Read)?;
+    let (district, _) = district_of(&state, &caller, &request_id)?;
+    let status = match &query.status {
+        Some(list) => Some(
+            list.split(',')
+                .map(|s| {
+                    EntryStatus::parse(s.trim())
+                        .map(|s| s.as_str().to_owned())
+                        .ok_or_else(|| {
+                            ApiError::bad_request(
+                                "invalid_status",
+                                "status",
+                                format!("未知状态“{s}”"),
+                            )
+                        })
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+        ),
+        None => None,
+    };
+    let street_id = match &query.street {
+        Some(code) => Some(district.orgs.by_code(code).map(|u| u.id).ok_or_else(|| {
+            ApiError::bad_request("unknown_street", "street", format!("未知街道“{code}”"))
+        })?),
+        None => None,
+    };
+    let filter = EntryFilter {
+        status,
+        street_id,
+        limit: query.limit.unwrap_or(100).clamp(1, 1000),
+        offset: query.offset.unwrap_or(0).max(0),
+    };
+    let mut tx = TenantTx::begin(&state.pool, district.id).await?;
+    let cycle = BenefitCycle::find(&mut tx, id.into_inner())
+        .await?
+        .ok_or(ApiError::NotFound("没有找到该发放周期"))?;
+    let (rows, total) =
+        BenefitEntry::list(&mut tx, caller.family_scope(), cycle.id, &filter).await?;
+    tx.commit().await?;
+    let items: Vec<_> = rows.into_iter().map(|e| entry_view(&district, e)).collect();
+    Ok(HttpResponse::Ok().json(json!({
+        "items": items, "total": total, "limit": filter.limit, "offset": filter.offset,
+    })))
+}

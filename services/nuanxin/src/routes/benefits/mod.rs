@@ -1,0 +1,61 @@
+//! `/api/v1/benefits`: cycles, the ledger's steps, the payment list and the forecast; and
+//! `/api/v1/policy/impact` (a register-wide computation like the forecast, so it lives here).
+
+mod cycles;
+mod entries;
+mod forecast;
+mod generate;
+mod impact;
+mod payment_list;
+mod step;
+
+use actix_web::web;
+use nuanxin_access::{Action, Resource};
+
+use crate::auth::Caller;
+use crate::benefits::ledger::Authority;
+use crate::benefits::Access;
+use crate::state::{AppState, District};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/benefits/cycles", web::post().to(generate::generate_cycle))
+        .route("/benefits/cycles", web::get().to(cycles::list_cycles))
+        .route("/benefits/cycles/{id}", web::get().to(cycles::get_cycle))
+        .route(
+            "/benefits/cycles/{id}/entries",
+            web::get().to(entries::list_entries),
+        )
+        .route(
+            "/benefits/cycles/{id}/payment-list",
+            web::get().to(payment_list::export_payment_list),
+        )
+        .route(
+            "/benefits/entries/{action}",
+            web::post().to(step::step_many),
+        )
+        .route(
+            "/benefits/entries/{id}/{action}",
+            web::post().to(step::step_one),
+        )
+        .route("/benefits/forecast", web::get().to(forecast::forecast))
+        .route("/policy/impact", web::post().to(impact::policy_impact));
+}
+
+/// The register-wide computations' view of the app state.
+fn access(state: &web::Data<AppState>) -> Access {
+    state.clone().into_inner()
+}
+
+/// The caller's powers over ledger entries: permissions from the roles, the unit from the session.
+fn authority<'a>(state: &AppState, caller: &Caller, district: &'a District) -> Authority<'a> {
+    Authority {
+        verify: caller.may(state, Resource::BenefitCycle, Action::Verify),
+        approve: caller.may(state, Resource::BenefitCycle, Action::Approve),
+        disburse: caller.may(state, Resource::BenefitCycle, Action::Disburse),
+        unit_code: caller
+            .session
+            .org_unit_id
+            .and_then(|id| district.orgs.get(id))
+            .map_or("", |u| u.code.as_str()),
+    }
+}

@@ -1,0 +1,71 @@
+use actix_web::{web, HttpResponse};
+use nuanxin_access::{Action, Resource};
+use nuanxin_db::models::benefit::BenefitCycle;
+use nuanxin_db::pool::TenantTx;
+use serde_json::json;
+use tracing_actix_web::RequestId;
+use uuid::Uuid;
+
+use crate::audit;
+use crate::auth::Caller;
+use crate::benefits::ledger::{payment_rows, PAYMENT_LIST_HEADERS};
+use crate::error::ApiError;
+use crate::registry::view::Reveal;
+use crate::registry::Codec;
+use crate::routes::district_of;
+use crate::state::AppState;
+
+/// A cycle's payment list (approved and paid entries) as an xlsx workbook for the bank. ID numbers
+/// and names are full only for callers who may read personal data.
+pub async fn export_payment_list(
+    state: web::Data<AppState>,
+    caller: Caller,
+    request_id: RequestId,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(&state, Resource::BenefitCycle, Action::Read)?;
+    let (district, actor) = district_of(&state, &caller, &request_id)?;
+    let reveal = if caller.may(&state, Resource::FamilyPii, Action::Read) {
+        Reveal::Full
+    } else {
+        Reveal::Masked
+    };
+    let codec = Codec::new(&state.keys, district.id);
+    let mut tx = TenantTx::begin(&state.pool, district.id).await?;
+    let cycle = BenefitCycle::find(&mut tx, id.into_inner())
+        .await?
+        .ok_or(ApiError::NotFound("没有找到该发放周期"))?;
+    let rows = payment_rows(
+        &mut tx,
+        &codec,
+        &district,
+        caller.family_scope(),
+        &cycle,
+        reveal,
+    )
+    .await?;
+    audit::record(
+        &tx,
+        district.id,
+        &actor,
+        "benefit.payment_list",
+        "benefit_cycle",
+        &cycle.id.to_string(),
+        json!({"rows": rows.len(), "full_identifiers": reveal == Reveal::Full}),
+    )
+    .await?;
+    tx.commit().await?;
+    let sheet = format!("{}-{}", cycle.program, cycle.period);
+    let bytes = nuanxin_sheets::write_xlsx(&sheet, &PAYMENT_LIST_HEADERS, rows)
+        .map_err(ApiError::internal)?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        .insert_header((
+            "Content-Disposition",
+            format!(
+                "attachment; filename=\"{}-{}-{}-payment-list.xlsx\"",
+                district.slug, cycle.program, cycle.period
+            ),
+        ))
+        .body(bytes))
+}

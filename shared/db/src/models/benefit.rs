@@ -1,0 +1,469 @@
+//! Benefit administration: cycles (a program and a period) and the ledger of entries, one per
+//! tenant, program, period and beneficiary; and the register read in keyset pages for generating them.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::pg::Pg;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use crate::models::family::{FamilyRecord, FamilyRow, FamilyScope, MemberRow};
+use crate::schema::{benefit_cycles, benefit_entries, families, family_members};
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = benefit_cycles)]
+pub struct BenefitCycle {
+    pub tenant_id: Uuid,
+    pub id: Uuid,
+    pub program: String,
+    pub period: String,
+    pub evaluated_on: NaiveDate,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+    pub generated_at: DateTime<Utc>,
+}
+
+/// A proposed (or exited) ledger row as generation writes it.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = benefit_entries)]
+pub struct NewEntry {
+    pub tenant_id: Uuid,
+    pub program: String,
+    pub period: String,
+    pub family_id: Uuid,
+    pub person: String,
+    pub id: Uuid,
+    pub cycle_id: Uuid,
+    pub street_id: Uuid,
+    pub amount_cny: Option<i64>,
+    pub payer: String,
+    pub basis: String,
+    pub status: String,
+    pub exit_reason: Option<String>,
+    pub exit_detail: Option<String>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = benefit_entries)]
+pub struct BenefitEntry {
+    pub tenant_id: Uuid,
+    pub program: String,
+    pub period: String,
+    pub family_id: Uuid,
+    pub person: String,
+    pub id: Uuid,
+    pub cycle_id: Uuid,
+    pub street_id: Uuid,
+    pub amount_cny: Option<i64>,
+    pub payer: String,
+    pub basis: String,
+    pub status: String,
+    pub exit_reason: Option<String>,
+    pub exit_detail: Option<String>,
+    pub verify_note: Option<String>,
+    pub reject_reason: Option<String>,
+    pub payment_reference: Option<String>,
+    pub verified_by: Option<String>,
+    pub verified_at: Option<DateTime<Utc>>,
+    pub approved_by: Option<String>,
+    pub approved_at: Option<DateTime<Utc>>,
+    pub paid_by: Option<String>,
+    pub paid_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A status change; `None` fields are left as they are.
+#[derive(Debug, Clone, Default, AsChangeset)]
+#[diesel(table_name = benefit_entries)]
+pub struct EntryUpdate {
+    pub status: String,
+    pub verify_note: Option<String>,
+    pub reject_reason: Option<String>,
+    pub payment_reference: Option<String>,
+    pub verified_by: Option<String>,
+    pub verified_at: Option<DateTime<Utc>>,
+    pub approved_by: Option<String>,
+    pub approved_at: Option<DateTime<Utc>>,
+    pub paid_by: Option<String>,
+    pub paid_at: Option<DateTime<Utc>>,
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+/// Which entries to list.
+#[derive(Debug, Clone, Default)]
+pub struct EntryFilter {
+    pub status: Option<Vec<String>>,
+    pub street_id: Option<Uuid>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+type BoxedEntries<'a> = benefit_entries::BoxedQuery<'a, Pg>;
+
+fn scoped_entries(scope: FamilyScope) -> BoxedEntries<'static> {
+    let query = benefit_entries::table.into_boxed();
+    match scope {
+        FamilyScope::District => query,
+        FamilyScope::Street(street) => query.filter(benefit_entries::street_id.eq(street)),
+        FamilyScope::Community(community) => query.filter(
+            benefit_entries::family_id.eq_any(
+                families::table
+                    .filter(families::community_id.eq(community))
+                    .select(families::id),
+            ),
+        ),
+        FamilyScope::Nothing => query.filter(diesel::dsl::sql::<diesel::sql_types::Bool>("false")),
+    }
+}
+
+impl BenefitCycle {
+    /// Creates the cycle unless it exists; returns it and whether it was created now.
+    pub async fn ensure(
+        conn: &mut AsyncPgConnection,
+        cycle: &BenefitCycle,
+    ) -> QueryResult<(BenefitCycle, bool)> {
+        let inserted = diesel::insert_into(benefit_cycles::table)
+            .values(cycle)
+            .on_conflict((
+                benefit_cycles::tenant_id,
+                benefit_cycles::program,
+                benefit_cycles::period,
+            ))
+            .do_nothing()
+            .execute(conn)
+            .await?;
+        let stored = benefit_cycles::table
+            .filter(benefit_cycles::program.eq(&cycle.program))
+            .filter(benefit_cycles::period.eq(&cycle.period))
+            .select(BenefitCycle::as_select())
+            .first(conn)
+            .await?;
+        Ok((stored, inserted == 1))
+    }
+
+    pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<BenefitCycle>> {
+        benefit_cycles::table
+            .filter(benefit_cycles::id.eq(id))
+            .select(BenefitCycle::as_select())
+            .first(conn)
+            .await
+            .optional()
+    }
+
+    /// Marks a (re)generation: the date evaluated and when.
+    pub async fn mark_generated(
+        conn: &mut AsyncPgConnection,
+        id: Uuid,
+        evaluated_on: NaiveDate,
+    ) -> QueryResult<()> {
+        diesel::update(benefit_cycles::table.filter(benefit_cycles::id.eq(id)))
+            .set((
+                benefit_cycles::evaluated_on.eq(evaluated_on),
+                benefit_cycles::generated_at.eq(Utc::now()),
+            ))
+            .execute(conn)
+            .await
+            .map(drop)
+    }
+
+    /// Every cycle, newest period first.
+    pub async fn list(
+        conn: &mut AsyncPgConnection,
+        program: Option<&str>,
+    ) -> QueryResult<Vec<BenefitCycle>> {
+        let mut query = benefit_cycles::table.into_boxed();
+        if let Some(p) = program {
+            query = query.filter(benefit_cycles::program.eq(p.to_owned()));
+        }
+        query
+            .order((benefit_cycles::program, benefit_cycles::period.desc()))
+            .select(BenefitCycle::as_select())
+            .load(conn)
+            .await
+    }
+
+    /// The cycle of the same program with the latest period before this one.
+    pub async fn previous(
+        &self,
+        conn: &mut AsyncPgConnection,
+    ) -> QueryResult<Option<BenefitCycle>> {
+        benefit_cycles::table
+            .filter(benefit_cycles::program.eq(&self.program))
+            .filter(benefit_cycles::period.lt(&self.period))
+            .order(benefit_cycles::period.desc())
+            .select(BenefitCycle::as_select())
+            .first(conn)
+            .await
+            .optional()
+    }
+}
+
+impl NewEntry {
+    /// Inserts the entries that do not exist yet (by the natural key); returns how many were new.
+    pub async fn insert_new(
+        conn: &mut AsyncPgConnection,
+        entries: &[NewEntry],
+    ) -> QueryResult<usize> {
+        let mut inserted = 0;
+        // 14 columns a row: stay well under PostgreSQL's 65,535 bind parameters.
+        for chunk in entries.chunks(2000) {
+            inserted += diesel::insert_into(benefit_entries::table)
+                .values(chunk)
+                .on_conflict_do_nothing()
+                .execute(conn)
+                .await?;
+        }
+        Ok(inserted)
+    }
+}
+
+impl BenefitEntry {
+    /// One page of a cycle's entries in `scope`, in street and family order, and the total.
+    pub async fn list(
+        conn: &mut AsyncPgConnection,
+        scope: FamilyScope,
+        cycle_id: Uuid,
+        filter: &EntryFilter,
+    ) -> QueryResult<(Vec<BenefitEntry>, i64)> {
+        let build = || {
+            let mut q = scoped_entries(scope).filter(benefit_entries::cycle_id.eq(cycle_id));
+            if let Some(statuses) = &filter.status {
+                q = q.filter(benefit_entries::status.eq_any(statuses.clone()));
+            }
+            if let Some(street) = filter.street_id {
+                q = q.filter(benefit_entries::street_id.eq(street));
+            }
+            q
+        };
+        let total = build().count().get_result(conn).await?;
+        let rows = build()
+            .order((
+                benefit_entries::street_id,
+                benefit_entries::family_id,
+                benefit_entries::person,
+            ))
+            .limit(filter.limit)
+            .offset(filter.offset)
+            .select(BenefitEntry::as_select())
+            .load(conn)
+            .await?;
+        Ok((rows, total))
+    }
+
+    /// Counts of a cycle's entries in `scope` by status.
+    pub async fn counts(
+        conn: &mut AsyncPgConnection,
+        scope: FamilyScope,
+        cycle_id: Uuid,
+    ) -> QueryResult<Vec<(String, i64)>> {
+        #[derive(QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = Text)]
+            status: String,
+            #[diesel(sql_type = BigInt)]
+            n: i64,
+        }
+        let (street, community, nothing) = match scope {
+            FamilyScope::District => (None, None, false),
+            FamilyScope::Street(s) => (Some(s), None, false),
+            FamilyScope::Community(c) => (None, Some(c), false),
+            FamilyScope::Nothing => (None, None, true),
+        };
+        let rows: Vec<Count> = diesel::sql_query(
+            "SELECT status, count(*) AS n FROM benefit_entries \
+             WHERE cycle_id = $1 AND ($2::uuid IS NULL OR street_id = $2) \
+               AND ($3::uuid IS NULL OR family_id IN (SELECT id FROM families WHERE community_id = $3)) \
+               AND NOT $4 \
+             GROUP BY status",
+        )
+        .bind::<diesel::sql_types::Uuid, _>(cycle_id)
+        .bind::<diesel::sql_types::Nullable<diesel::sql_types::Uuid>, _>(street)
+        .bind::<diesel::sql_types::Nullable<diesel::sql_types::Uuid>, _>(community)
+        .bind::<diesel::sql_types::Bool, _>(nothing)
+        .load(conn)
+        .await?;
+        Ok(rows.into_iter().map(|c| (c.status, c.n)).collect())
+    }
+
+    /// The entries with these ids that are in `scope`, locked for a status change.
+    pub async fn for_update(
+        conn: &mut AsyncPgConnection,
+        scope: FamilyScope,
+        ids: &[Uuid],
+    ) -> QueryResult<Vec<BenefitEntry>> {
+        // Lock first (diesel cannot lock a boxed query), then read through the scope filter.
+        benefit_entries::table
+            .filter(benefit_entries::id.eq_any(ids))
+            .select(benefit_entries::id)
+            .for_update()
+            .load::<Uuid>(conn)
+            .await?;
+        scoped_entries(scope)
+            .filter(benefit_entries::id.eq_any(ids))
+            .order(benefit_entries::id)
+            .select(BenefitEntry::as_select())
+            .load(conn)
+            .await
+    }
+
+    /// Applies `update` to the entries among `ids` whose status is `from`; returns how many changed.
+    pub async fn transition(
+        conn: &mut AsyncPgConnection,
+        ids: &[Uuid],
+        from: &str,
+        update: &EntryUpdate,
+    ) -> QueryResult<usize> {
+        diesel::update(
+            benefit_entries::table
+                .filter(benefit_entries::id.eq_any(ids))
+                .filter(benefit_entries::status.eq(from)),
+        )
+        .set(update)
+        .execute(conn)
+        .await
+    }
+
+    /// A cycle's approved and paid entries (the payment list), in street and family order.
+    pub async fn payable(
+        conn: &mut AsyncPgConnection,
+        scope: FamilyScope,
+        cycle_id: Uuid,
+    ) -> QueryResult<Vec<BenefitEntry>> {
+        scoped_entries(scope)
+            .filter(benefit_entries::cycle_id.eq(cycle_id))
+            .filter(benefit_entries::status.eq_any(["approved", "paid"]))
+            .order((
+                benefit_entries::street_id,
+                benefit_entries::family_id,
+                benefit_entries::person,
+            ))
+            .select(BenefitEntry::as_select())
+            .load(conn)
+            .await
+    }
+
+    /// Beneficiaries of `previous` (not rejected or exited there) who have no entry in `current`:
+    /// the candidates for an exit row. One page in family order after `after`.
+    pub async fn missing_from(
+        conn: &mut AsyncPgConnection,
+        previous: &BenefitCycle,
+        current: &BenefitCycle,
+        after: Option<(Uuid, String)>,
+        limit: i64,
+    ) -> QueryResult<Vec<BenefitEntry>> {
+        let (after_family, after_person) = after.unwrap_or((Uuid::nil(), String::new()));
+        #[derive(QueryableByName)]
+        struct Id {
+            #[diesel(sql_type = diesel::sql_types::Uuid)]
+            id: Uuid,
+        }
+        let ids: Vec<Id> = diesel::sql_query(
+            "SELECT p.id FROM benefit_entries p \
+             WHERE p.program = $1 AND p.period = $2 \
+               AND p.status IN ('proposed', 'verified', 'approved', 'paid') \
+               AND (p.family_id, p.person) > ($3, $4) \
+               AND NOT EXISTS (SELECT 1 FROM benefit_entries c \
+                   WHERE c.tenant_id = p.tenant_id AND c.program = p.program AND c.period = $5 \
+                     AND c.family_id = p.family_id AND c.person = p.person) \
+             ORDER BY p.family_id, p.person LIMIT $6",
+        )
+        .bind::<Text, _>(&previous.program)
+        .bind::<Text, _>(&previous.period)
+        .bind::<diesel::sql_types::Uuid, _>(after_family)
+        .bind::<Text, _>(after_person)
+        .bind::<Text, _>(&current.period)
+        .bind::<BigInt, _>(limit)
+        .load(conn)
+        .await?;
+        let ids: Vec<Uuid> = ids.into_iter().map(|i| i.id).collect();
+        benefit_entries::table
+            .filter(benefit_entries::id.eq_any(ids))
+            .order((benefit_entries::family_id, benefit_entries::person))
+            .select(BenefitEntry::as_select())
+            .load(conn)
+            .await
+    }
+}
+
+/// The register, read in pages by family id (keyset), for register-wide computations. Contact
+/// persons are not loaded: entitlements do not depend on them.
+pub async fn register_page(
+    conn: &mut AsyncPgConnection,
+    after: Option<Uuid>,
+    limit: i64,
+    active_only: bool,
+) -> QueryResult<Vec<FamilyRecord>> {
+    let mut query = families::table.into_boxed();
+    if let Some(after) = after {
+        query = query.filter(families::id.gt(after));
+    }
+    if active_only {
+        query = query.filter(families::status.eq("active"));
+    }
+    let rows = query
+        .order(families::id)
+        .limit(limit)
+        .select(FamilyRow::as_select())
+        .load(conn)
+        .await?;
+    with_members(conn, rows).await
+}
+
+/// These families (any status) with their parents, in id order.
+pub async fn families_by_ids(
+    conn: &mut AsyncPgConnection,
+    ids: &[Uuid],
+) -> QueryResult<Vec<FamilyRecord>> {
+    let rows = families::table
+        .filter(families::id.eq_any(ids))
+        .order(families::id)
+        .select(FamilyRow::as_select())
+        .load(conn)
+        .await?;
+    with_members(conn, rows).await
+}
+
+async fn with_members(
+    conn: &mut AsyncPgConnection,
+    rows: Vec<FamilyRow>,
+) -> QueryResult<Vec<FamilyRecord>> {
+    let ids: Vec<Uuid> = rows.iter().map(|f| f.id).collect();
+    let members = family_members::table
+        .filter(family_members::family_id.eq_any(&ids))
+        .order((family_members::family_id, family_members::role.desc()))
+        .select(MemberRow::as_select())
+        .load(conn)
+        .await?;
+    // Both lists are in family-id order: one merge pass.
+    let mut members = members.into_iter().peekable();
+    Ok(rows
+        .into_iter()
+        .map(|family| {
+            let mut mine = Vec::with_capacity(2);
+            while let Some(m) = members.next_if(|m| m.family_id <= family.id) {
+                if m.family_id == family.id {
+                    mine.push(m);
+                }
+            }
+            FamilyRecord {
+                family,
+                members: mine,
+                contacts: Vec::new(),
+            }
+        })
+        .collect())
+}
+
+/// The street of each of these families.
+pub async fn streets_of(
+    conn: &mut AsyncPgConnection,
+    ids: &[Uuid],
+) -> QueryResult<Vec<(Uuid, Uuid)>> {
+    families::table
+        .filter(families::id.eq_any(ids))
+        .select((families::id, families::street_id))
+        .load(conn)
+        .await
+}
