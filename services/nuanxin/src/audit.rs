@@ -68,11 +68,9 @@ fn payload(e: &AuditEvent) -> Vec<u8> {
     }))
 }
 
-/// How far below the newest sealed event the routine sweep looks for late commits: an event id is taken
-/// when its transaction starts and becomes visible when it commits, so a long transaction's events can
-/// appear behind newer ones. The full sweep (`Sweep::All`) looks at everything.
-const LATE_COMMIT_WINDOW: i64 = 10_000;
-
+/// The routine sweep looks only above the newest sealed event. An event id is taken when its transaction
+/// starts and becomes visible when it commits, so a long transaction's events can appear behind newer ones:
+/// the full sweep (`Sweep::All`, before every verification and every few minutes in the job) seals those.
 /// Which unsealed events to look for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Sweep {
@@ -90,7 +88,7 @@ pub async fn seal(pool: &DbPool, tenant_id: Uuid, sweep: Sweep) -> Result<usize,
         AuditEvent::lock_chain(&mut tx, tenant_id).await?;
         let last = ChainLink::last(&mut tx).await?;
         let after_id = match (sweep, &last) {
-            (Sweep::Recent, Some(link)) => link.event_id - LATE_COMMIT_WINDOW,
+            (Sweep::Recent, Some(link)) => link.event_id,
             _ => 0,
         };
         let events = AuditEvent::unsealed(&mut tx, after_id, 5000).await?;

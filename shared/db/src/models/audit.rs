@@ -86,14 +86,15 @@ impl AuditEvent {
         after_id: i64,
         limit: i64,
     ) -> QueryResult<Vec<AuditEvent>> {
+        // NOT EXISTS with the chain's (tenant_id, event_id) index: cost follows the events scanned, not
+        // the length of the chain.
         audit_events::table
             .filter(audit_events::id.gt(after_id))
-            .left_join(
-                audit_chain::table.on(audit_chain::tenant_id
-                    .eq(audit_events::tenant_id)
-                    .and(audit_chain::event_id.eq(audit_events::id))),
-            )
-            .filter(audit_chain::seq.is_null())
+            .filter(diesel::dsl::not(diesel::dsl::exists(
+                audit_chain::table
+                    .filter(audit_chain::tenant_id.eq(audit_events::tenant_id))
+                    .filter(audit_chain::event_id.eq(audit_events::id)),
+            )))
             .order(audit_events::id)
             .limit(limit)
             .select(AuditEvent::as_select())
