@@ -17,3 +17,4 @@ mod isolation;
 mod jobs;
 mod mail;
 mod policy;
+mod tenants;

@@ -295,6 +295,38 @@ pub async fn load_districts(pool: &DbPool, dir: &Path) -> Result<Vec<District>, 
     Ok(districts)
 }
 
+/// Reloads the districts and the access rules when their version (`Tenant::directory_version`) differs
+/// from `seen` (always on the first call, which may come a few seconds after startup loaded them).
+pub async fn refresh(
+    state: &crate::state::AppState,
+    seen: &mut Option<(i64, i64)>,
+) -> Result<(), OnboardingError> {
+    let version = {
+        let mut conn = state.pool.get().await.map_err(db)?;
+        Tenant::directory_version(&mut conn).await.map_err(db)?
+    };
+    match seen {
+        Some(v) if *v == version => {}
+        _ => {
+            let dir = tenants_dir(&state.settings.application.tenants_dir);
+            state
+                .districts
+                .replace(load_districts(&state.pool, &dir).await?);
+            state
+                .authorizer
+                .replace_rules(load_rules(&state.pool).await?)
+                .await
+                .map_err(db)?;
+            tracing::info!(
+                districts = state.districts.all().len(),
+                "districts reloaded"
+            );
+            *seen = Some(version);
+        }
+    }
+    Ok(())
+}
+
 /// The casbin lines kept in PostgreSQL.
 pub async fn load_rules(pool: &DbPool) -> Result<Vec<RuleLine>, OnboardingError> {
     let mut conn = pool.get().await.map_err(db)?;

@@ -139,13 +139,23 @@ impl Application {
 /// Every this many job rounds (about five minutes) the sealer sweeps the whole log for late commits.
 const FULL_SWEEP_EVERY: u32 = 150;
 
-/// Seals audit events and sends queued mail for every district, forever.
+/// Every this many job rounds (about ten seconds) the service looks for newly onboarded districts.
+const DIRECTORY_CHECK_EVERY: u32 = 5;
+
+/// Seals audit events and sends queued mail for every district, forever; picks up districts onboarded
+/// (`nuanxin tenant onboard`) and access rules changed while it runs.
 async fn run_jobs(state: web::Data<AppState>) {
     let mut tick = tokio::time::interval(JOB_INTERVAL);
     let mut round = 0u32;
+    let mut directory = None;
     loop {
         tick.tick().await;
         round = round.wrapping_add(1);
+        if round.is_multiple_of(DIRECTORY_CHECK_EVERY) {
+            if let Err(e) = crate::onboarding::refresh(&state, &mut directory).await {
+                tracing::warn!(error = %e, "reloading districts failed");
+            }
+        }
         let sweep = if round.is_multiple_of(FULL_SWEEP_EVERY) {
             crate::audit::Sweep::All
         } else {

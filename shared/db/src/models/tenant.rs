@@ -35,6 +35,24 @@ impl Tenant {
             .optional()
     }
 
+    /// How many districts and access rules there are: cheap to ask, and it changes when a district is
+    /// onboarded or a role assigned, which is when a running service must reload them.
+    pub async fn directory_version(conn: &mut AsyncPgConnection) -> QueryResult<(i64, i64)> {
+        #[derive(QueryableByName)]
+        struct Version {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            tenants: i64,
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            rules: i64,
+        }
+        let v: Version = diesel::sql_query(
+            "SELECT (SELECT count(*) FROM tenants) AS tenants, (SELECT count(*) FROM access_rules) AS rules",
+        )
+        .get_result(conn)
+        .await?;
+        Ok((v.tenants, v.rules))
+    }
+
     /// Inserts the tenant unless its slug exists; returns the stored row either way.
     pub async fn ensure(conn: &mut AsyncPgConnection, new: &Tenant) -> QueryResult<Tenant> {
         diesel::insert_into(tenants::table)
