@@ -562,22 +562,16 @@ impl Family {
             "child": self.child,
             "household": self.household,
             "rebirth": self.rebirth,
-            "parents": self.parents.iter().map(|p| serde_json::json!({
-                "role": p.role,
-                "name": mask_name(&p.name),
-                "resident_id": p.resident_id.masked(),
-                "phone": p.phone.as_ref().map(Phone::masked),
-                "birth_date": p.birth_date,
-                "alive": p.alive,
-                "self_care": p.self_care,
-                "sanwu": p.sanwu,
-                "care": p.care,
-                "nursing_home_in_district": p.nursing_home_in_district,
-                "major_illness_hospitalized_on": p.major_illness_hospitalized_on,
-                "out_of_pocket_medical_cny": p.out_of_pocket_medical_cny,
-                "fertility_treatment_since": p.fertility_treatment_since,
-                "wants_home_services": p.wants_home_services,
-            })).collect::<Vec<_>>(),
+            "parents": self.parents.iter().map(|p| {
+                // The policy facts plus the identifiers, masked.
+                let mut parent = crate::facts::parent_facts(p);
+                if let Some(fields) = parent.as_object_mut() {
+                    fields.insert("name".into(), mask_name(&p.name).into());
+                    fields.insert("resident_id".into(), p.resident_id.masked().into());
+                    fields.insert("phone".into(), p.phone.as_ref().map(Phone::masked).into());
+                }
+                parent
+            }).collect::<Vec<_>>(),
             "contacts": self.contacts.iter().map(|c| serde_json::json!({
                 "name": c.name,
                 "category": c.category,
