@@ -20,7 +20,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 async fn page(title: &'static str, body: &'static str) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
-        .insert_header(("Content-Security-Policy", "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'"))
+        .insert_header(("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'"))
         .insert_header(("X-Frame-Options", "DENY"))
         .body(LAYOUT.replace("{{title}}", title).replace("{{body}}", body))
 }
