@@ -17,6 +17,7 @@ use uuid::Uuid;
 
 use crate::cache::Store;
 use crate::error::ApiError;
+use crate::registry::view::Reveal;
 use crate::state::AppState;
 
 /// What a session holds; stored under the hash of its token, never under the token itself.
@@ -129,6 +130,15 @@ impl Caller {
         state
             .authorizer
             .allows(&self.session.domain, &self.roles, resource, action)
+    }
+
+    /// Full identifiers for callers who may see personal data; masked for everyone else.
+    pub fn reveal(&self, state: &AppState) -> Reveal {
+        if self.may(state, Resource::FamilyPii, Action::Read) {
+            Reveal::Full
+        } else {
+            Reveal::Masked
+        }
     }
 
     /// The families this caller may see: the widest scope among their roles.

@@ -25,11 +25,7 @@ pub async fn export_payment_list(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(&state, Resource::BenefitCycle, Action::Read)?;
     let (district, actor) = district_of(&state, &caller, &request_id)?;
-    let reveal = if caller.may(&state, Resource::FamilyPii, Action::Read) {
-        Reveal::Full
-    } else {
-        Reveal::Masked
-    };
+    let reveal = caller.reveal(&state);
     let codec = Codec::new(&state.keys, district.id);
     let mut tx = TenantTx::begin(&state.pool, district.id).await?;
     let cycle = BenefitCycle::find(&mut tx, id.into_inner())

@@ -47,7 +47,7 @@ pub async fn create_family(
         &family,
         &district.orgs,
         district.today(),
-        super::reveal_for(&state, &caller),
+        caller.reveal(&state),
     );
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/api/v1/families/{id}")))

@@ -20,7 +20,7 @@ pub async fn export_families(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(&state, Resource::FamilyExport, Action::Read)?;
     let (district, actor) = district_of(&state, &caller, &request_id)?;
-    let reveal = super::reveal_for(&state, &caller);
+    let reveal = caller.reveal(&state);
     let registry = Registry::new(&district, &state.keys);
     let filter = FamilyFilter {
         status: Some("active".into()),

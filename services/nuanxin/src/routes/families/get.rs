@@ -25,7 +25,7 @@ pub async fn get_family(
     caller.require(&state, Resource::Family, Action::Read)?;
     let (district, actor) = district_of(&state, &caller, &request_id)?;
     let id = id.into_inner();
-    let reveal = super::reveal_for(&state, &caller);
+    let reveal = caller.reveal(&state);
     let event = audit::event(
         district.id,
         &actor,

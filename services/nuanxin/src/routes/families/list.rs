@@ -126,7 +126,7 @@ pub async fn list_families(
     if let (None, Some(key)) = (cached, cache_key) {
         counts::remember_total(&state.store, &key, total).await;
     }
-    let names_visible = super::reveal_for(&state, &caller) == Reveal::Full;
+    let names_visible = caller.reveal(&state) == Reveal::Full;
     let items: Vec<_> = families
         .iter()
         .map(|(record, family)| list_item(record, family, &district.orgs, today, names_visible))

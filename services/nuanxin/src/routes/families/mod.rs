@@ -11,11 +11,6 @@ mod list;
 mod update;
 
 use actix_web::web;
-use nuanxin_access::{Action, Resource};
-
-use crate::auth::Caller;
-use crate::registry::view::Reveal;
-use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/families", web::get().to(list::list_families))
@@ -33,13 +28,4 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/families/{id}/entitlements",
             web::get().to(entitlements::family_entitlements),
         );
-}
-
-/// Full identifiers for callers who may see personal data; masked for everyone else.
-fn reveal_for(state: &AppState, caller: &Caller) -> Reveal {
-    if caller.may(state, Resource::FamilyPii, Action::Read) {
-        Reveal::Full
-    } else {
-        Reveal::Masked
-    }
 }

@@ -44,6 +44,6 @@ pub async fn update_family(
         &family,
         &district.orgs,
         district.today(),
-        super::reveal_for(&state, &caller),
+        caller.reveal(&state),
     )))
 }
