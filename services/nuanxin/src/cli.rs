@@ -147,6 +147,16 @@ enum PolicyCommand {
 
 type CliResult = Result<ExitCode, Box<dyn std::error::Error>>;
 
+/// Prints a value as pretty JSON; a reader that stops early (`| head`) is not an error.
+pub fn print_json(value: &impl serde::Serialize) -> Result<(), Box<dyn std::error::Error>> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match writeln!(out, "{}", serde_json::to_string_pretty(value)?) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
+    }
+}
+
 pub async fn run(cli: Cli) -> CliResult {
     let settings = get_settings()?;
     match cli.command {
@@ -208,7 +218,7 @@ pub async fn run(cli: Cli) -> CliResult {
                     .ok_or_else(|| format!("district '{tenant}' is not onboarded"))?;
             crate::audit::seal(&pool, district.id, crate::audit::Sweep::All).await?;
             let result = crate::audit::verify(&pool, district.id).await?;
-            println!("{}", serde_json::to_string_pretty(&result)?);
+            print_json(&result)?;
             Ok(if result.ok {
                 ExitCode::SUCCESS
             } else {

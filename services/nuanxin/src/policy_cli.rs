@@ -42,7 +42,7 @@ pub fn run(settings: &Settings, args: PolicyArgs) -> Result<ExitCode, Box<dyn st
             } else {
                 evaluation.to_output_json(&tenant, as_of)
             };
-            println!("{}", serde_json::to_string_pretty(&out)?);
+            crate::cli::print_json(&out)?;
             Ok(ExitCode::SUCCESS)
         }
         PolicyArgs::Test { tenant } => {

@@ -35,7 +35,7 @@ async fn open(
 }
 
 fn print(value: &impl serde::Serialize) -> CliResult {
-    println!("{}", serde_json::to_string_pretty(value)?);
+    crate::cli::print_json(value)?;
     Ok(ExitCode::SUCCESS)
 }
 
