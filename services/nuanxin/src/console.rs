@@ -7,6 +7,8 @@ const LAYOUT: &str = include_str!("../console/layout.html");
 const LOGIN: &str = include_str!("../console/login.html");
 const FAMILIES: &str = include_str!("../console/families.html");
 const FAMILY: &str = include_str!("../console/family.html");
+const BENEFITS: &str = include_str!("../console/benefits.html");
+const CYCLE: &str = include_str!("../console/cycle.html");
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(|| page("登录", LOGIN)))
@@ -14,6 +16,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(
             "/console/families/{id}",
             web::get().to(|| page("家庭档案", FAMILY)),
+        )
+        .route(
+            "/console/benefits",
+            web::get().to(|| page("关怀发放", BENEFITS)),
+        )
+        .route(
+            "/console/benefits/{id}",
+            web::get().to(|| page("发放明细", CYCLE)),
         );
 }
 
