@@ -11,7 +11,8 @@
 //!     - not: {...}                         # the item does not hold
 //! ```
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
+use std::ops::Range;
 use std::sync::Arc;
 
 use chrono::{Datelike, NaiveDate};
@@ -21,7 +22,7 @@ use marked_yaml::Node;
 use crate::catalog::{self, Attr, FactType, Scope};
 use crate::facts::{age_on, days_between, Care, Child, FamilyFacts, Kind, Parent, Role, SelfCare};
 use crate::params::{ParamUnit, Parameter};
-use crate::reason::{Cmp, Op, RLabel, RVal, Reason, Subject};
+use crate::reason::{intern, Cmp, Interned, Op, RLabel, RVal, Reason, Subject};
 use crate::yaml::{is_null, line_of, scalar_line, Ctx, ErrorKind, Result};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,9 +37,9 @@ pub(crate) enum Rhs {
     Bool(bool),
     Date(NaiveDate),
     Sym(u8),
-    Text(Arc<str>),
+    Text(Interned),
     SymSet(u32),
-    TextSet(Arc<[Arc<str>]>),
+    TextSet(Arc<Vec<Interned>>),
     Param(usize),
     Fact(FactRef),
     /// InYear offset.
@@ -306,9 +307,9 @@ impl Compiler<'_> {
                     FactType::Text => {
                         let items = seq
                             .iter()
-                            .map(|i| ctx.string(i, "a value").map(Arc::from))
-                            .collect::<Result<Vec<Arc<str>>>>()?;
-                        Rhs::TextSet(items.into())
+                            .map(|i| ctx.string(i, "a value").map(|s| intern(&s)))
+                            .collect::<Result<Vec<Interned>>>()?;
+                        Rhs::TextSet(Arc::new(items))
                     }
                     _ => {
                         return Err(mismatch(format!(
@@ -333,7 +334,7 @@ impl Compiler<'_> {
                             Rhs::Sym(self.sym(values, &s, &name, vline)?)
                         }
                         FactType::Text if !ordered => {
-                            Rhs::Text(Arc::from(ctx.string(value, "the compared value")?))
+                            Rhs::Text(intern(&ctx.string(value, "the compared value")?))
                         }
                         _ => {
                             return Err(mismatch(format!(
@@ -447,6 +448,11 @@ pub(crate) struct Env<'a> {
     pub defs: &'a [Definition],
     /// Per definition: 0 = not evaluated yet, 1 = false, 2 = true.
     cache: [Cell<u8>; DEF_CACHE],
+    /// Per definition and direction (`2 * i + pass`): where its explanation is kept in `explained`
+    /// (`start > end` = not explained yet).
+    spans: [Cell<(u32, u32)>; 2 * DEF_CACHE],
+    /// The explanations of the definitions explained so far, so each is built once per family / person.
+    explained: RefCell<Vec<Reason>>,
     pub as_of: NaiveDate,
     pub year: i32,
     pub mother: Option<&'a Parent>,
@@ -464,6 +470,7 @@ impl<'a> Env<'a> {
         params: &'a [Parameter],
         defs: &'a [Definition],
         as_of: NaiveDate,
+        explained: Vec<Reason>,
     ) -> Env<'a> {
         let mother = facts.parent(Role::Mother);
         let father = facts.parent(Role::Father);
@@ -474,6 +481,8 @@ impl<'a> Env<'a> {
             params,
             defs,
             cache: std::array::from_fn(|_| Cell::new(0)),
+            spans: std::array::from_fn(|_| Cell::new(NOT_EXPLAINED)),
+            explained: RefCell::new(explained),
             as_of,
             year: as_of.year(),
             mother,
@@ -609,7 +618,7 @@ impl<'a> Env<'a> {
             (Op::In | Op::NotIn, set) => {
                 let inside = match (lhs, set) {
                     (Val::Sym(s), Rhs::SymSet(bits)) => bits & (1u32 << s) != 0,
-                    (Val::Text(t), Rhs::TextSet(items)) => items.iter().any(|i| &**i == t),
+                    (Val::Text(t), Rhs::TextSet(items)) => items.iter().any(|i| **i == t),
                     _ => return false,
                 };
                 inside == (leaf.op == Op::In)
@@ -637,15 +646,25 @@ impl<'a> Env<'a> {
         }
     }
 
+    /// The buffer of definition explanations, emptied, for the next family.
+    pub fn into_buffer(self) -> Vec<Reason> {
+        let mut b = self.explained.into_inner();
+        b.clear();
+        b
+    }
+
     /// Sets the parent evaluated by person programs (and forgets cached person-dependent definitions).
     pub fn set_person(&mut self, person: Option<Role>) {
         if self.person == person {
             return;
         }
         self.person = person;
-        for (d, c) in self.defs.iter().zip(self.cache.iter()) {
+        for (i, (d, c)) in self.defs.iter().zip(self.cache.iter()).enumerate() {
             if d.uses_person {
                 c.set(0);
+                for s in self.spans.get(2 * i..2 * i + 2).unwrap_or_default() {
+                    s.set(NOT_EXPLAINED);
+                }
             }
         }
     }
@@ -678,14 +697,42 @@ impl<'a> Env<'a> {
         }
     }
 
+    /// Appends the explanation of definition `i` in direction `pass`, built once and then copied.
+    fn explain_def(&self, i: usize, pass: bool, out: &mut Vec<Reason>) {
+        let Some(d) = self.defs.get(i) else {
+            return;
+        };
+        let slot = self.spans.get(2 * i + usize::from(pass));
+        if let Some(slot) = slot {
+            let (start, end) = slot.get();
+            if start <= end {
+                let explained = self.explained.borrow();
+                if let Some(rs) = explained.get(span(start, end)) {
+                    out.extend_from_slice(rs);
+                    return;
+                }
+            }
+        }
+        let from = out.len();
+        if pass {
+            self.explain_pass(&d.cond, out);
+        } else {
+            self.explain_fail(&d.cond, out);
+        }
+        if let (Some(slot), Some(new)) = (slot, out.get(from..)) {
+            let mut explained = self.explained.borrow_mut();
+            let start = explained.len();
+            explained.extend_from_slice(new);
+            if let (Ok(start), Ok(end)) = (u32::try_from(start), u32::try_from(explained.len())) {
+                slot.set((start, end));
+            }
+        }
+    }
+
     /// Appends the sentences that show why `c` holds (call only when it does).
     pub fn explain_pass(&self, c: &'a Cond, out: &mut Vec<Reason>) {
         match c {
-            Cond::Ref(i) => {
-                if let Some(d) = self.defs.get(*i) {
-                    self.explain_pass(&d.cond, out);
-                }
-            }
+            Cond::Ref(i) => self.explain_def(*i, true, out),
             Cond::All(items) => items.iter().for_each(|i| self.explain_pass(i, out)),
             Cond::Any(items) => {
                 if let Some(i) = items.iter().find(|i| self.holds(i)) {
@@ -700,11 +747,7 @@ impl<'a> Env<'a> {
     /// Appends the sentences that show why `c` does not hold (call only when it does not).
     pub fn explain_fail(&self, c: &'a Cond, out: &mut Vec<Reason>) {
         match c {
-            Cond::Ref(i) => {
-                if let Some(d) = self.defs.get(*i) {
-                    self.explain_fail(&d.cond, out);
-                }
-            }
+            Cond::Ref(i) => self.explain_def(*i, false, out),
             Cond::All(items) => {
                 if let Some(i) = items.iter().find(|i| !self.holds(i)) {
                     self.explain_fail(i, out);
@@ -720,11 +763,7 @@ impl<'a> Env<'a> {
         let lhs = self.get(l.fact);
         let (rhs, rhs_label) = match &l.rhs {
             Rhs::Param(i) => {
-                let label = self
-                    .params
-                    .get(*i)
-                    .map(|p| p.label_arc.clone())
-                    .unwrap_or_else(|| Arc::from(""));
+                let label = self.params.get(*i).map_or(&"", |p| p.label_static);
                 (owned(self.rhs(&l.rhs), None), RLabel::Param(label))
             }
             Rhs::Fact(f) => (
@@ -734,13 +773,13 @@ impl<'a> Env<'a> {
             Rhs::Year(off) => (owned(self.rhs(&l.rhs), None), RLabel::Year(*off)),
             Rhs::SymSet(bits) => (RVal::SymSet(*bits), RLabel::Literal),
             Rhs::TextSet(items) => (RVal::TextSet(items.clone()), RLabel::Literal),
-            Rhs::Text(t) => (RVal::Text(t.clone()), RLabel::Literal),
+            Rhs::Text(t) => (RVal::Text(t), RLabel::Literal),
             other => (owned(self.rhs(other), None), RLabel::Literal),
         };
         // Reuse the policy's text when the fact equals it (no allocation on the common path).
         let same_text = match (&l.rhs, lhs) {
-            (Rhs::Text(t), Val::Text(v)) if &**t == v => Some(t.clone()),
-            (Rhs::TextSet(items), Val::Text(v)) => items.iter().find(|i| &***i == v).cloned(),
+            (Rhs::Text(t), Val::Text(v)) if **t == v => Some(*t),
+            (Rhs::TextSet(items), Val::Text(v)) => items.iter().find(|i| ***i == v).copied(),
             _ => None,
         };
         Reason::cmp(Cmp {
@@ -755,6 +794,13 @@ impl<'a> Env<'a> {
     }
 }
 
+/// A definition's explanation that is not built yet.
+const NOT_EXPLAINED: (u32, u32) = (1, 0);
+
+fn span(start: u32, end: u32) -> Range<usize> {
+    start as usize..end as usize
+}
+
 fn opt_date(d: Option<NaiveDate>) -> Val<'static> {
     match d {
         Some(d) => Val::Date(d),
@@ -762,13 +808,16 @@ fn opt_date(d: Option<NaiveDate>) -> Val<'static> {
     }
 }
 
-fn owned(v: Val<'_>, text: Option<Arc<str>>) -> RVal {
+fn owned(v: Val<'_>, text: Option<Interned>) -> RVal {
     match v {
         Val::Int(n) => RVal::Int(n),
         Val::Bool(b) => RVal::Bool(b),
         Val::Date(d) => RVal::Date(d),
         Val::Sym(s) => RVal::Sym(s),
-        Val::Text(t) => RVal::Text(text.unwrap_or_else(|| Arc::from(t))),
+        Val::Text(t) => match text {
+            Some(s) => RVal::Text(s),
+            None => RVal::FactText(Arc::new(t.to_string())),
+        },
         Val::Missing => RVal::Missing,
     }
 }

@@ -1,5 +1,6 @@
 //! Evaluating a family's facts on a date into entitlements, with reasons, and the programs it missed.
 
+use std::cell::RefCell;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
@@ -174,12 +175,10 @@ pub fn evaluate_with(
         out.notices.push(policy.out_of_force_notice(as_of));
         return;
     }
-    let mut env = Env::new(facts, &policy.params, &policy.defs, as_of);
-    let mut scratch: Vec<Reason> = if detail.reasons || detail.missed {
-        Vec::with_capacity(16)
-    } else {
-        Vec::new()
-    };
+    // Reason buffers kept per thread between evaluations (cleared after each), so explaining a
+    // register does not grow fresh buffers for every family.
+    let (explained, mut scratch) = BUFFERS.with(|b| std::mem::take(&mut *b.borrow_mut()));
+    let mut env = Env::new(facts, &policy.params, &policy.defs, as_of, explained);
     let mut seen_roles = [false, false];
     for p in &facts.parents {
         let i = match p.role {
@@ -212,6 +211,14 @@ pub fn evaluate_with(
             }
         }
     }
+    scratch.clear();
+    let buffers = (env.into_buffer(), scratch);
+    BUFFERS.with(|b| *b.borrow_mut() = buffers);
+}
+
+thread_local! {
+    /// Per thread: the definition-explanation arena and the scratch list of reasons.
+    static BUFFERS: RefCell<(Vec<Reason>, Vec<Reason>)> = const { RefCell::new((Vec::new(), Vec::new())) };
 }
 
 fn evaluate_program<'a>(
@@ -232,13 +239,17 @@ fn evaluate_program<'a>(
         if scratch.len() > 1 {
             dedupe(scratch);
         }
-        let mut it = scratch.drain(..);
-        let reason = it.next().unwrap_or_else(|| Reason::text("不符合条件"));
+        let more = if scratch.len() > 1 {
+            scratch.drain(1..).collect()
+        } else {
+            Vec::new()
+        };
+        let reason = scratch.pop().unwrap_or_else(|| Reason::text("不符合条件"));
         out.missed.push(Miss {
             program: cp.code.clone(),
             person,
             reason,
-            more: it.collect(),
+            more,
         });
         return;
     }

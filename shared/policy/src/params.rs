@@ -1,8 +1,6 @@
 //! Dated parameters (as in OpenFisca): each parameter has values by effective date, and the value in force
 //! on the evaluation date is the one with the latest effective date on or before it.
 
-use std::sync::Arc;
-
 use chrono::NaiveDate;
 use marked_yaml::types::MarkedMappingNode;
 use serde::{Deserialize, Serialize};
@@ -74,7 +72,8 @@ pub struct Parameter {
     /// Sorted by date, dates unique.
     pub values: Vec<ParamEntry>,
     pub line: usize,
-    pub(crate) label_arc: Arc<str>,
+    /// The label, interned for reasons.
+    pub(crate) label_static: crate::reason::Interned,
 }
 
 impl Parameter {
@@ -171,7 +170,7 @@ impl Parameter {
             }
             values.sort_by_key(|(e, _)| e.effective_from);
             out.push(Parameter {
-                label_arc: Arc::from(label.as_str()),
+                label_static: crate::reason::intern(&label),
                 name,
                 label,
                 unit,

@@ -45,25 +45,80 @@ pub(crate) enum Op {
     InYear,
 }
 
-/// An owned value inside a reason.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A policy text kept for the life of the process, behind a thin pointer (reasons stay small and copy
+/// it without reference counting).
+pub(crate) type Interned = &'static &'static str;
+
+/// Returns the process-wide copy of a policy string (parameter labels, compared texts), shared by every
+/// policy that uses the same text. Only policy texts are interned (a bounded set), never family facts.
+pub(crate) fn intern(s: &str) -> Interned {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    static TABLE: OnceLock<Mutex<HashMap<&'static str, Interned>>> = OnceLock::new();
+    let mut table = TABLE
+        .get_or_init(|| Mutex::new(HashMap::new()))
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    if let Some(t) = table.get(s) {
+        return t;
+    }
+    let text: &'static str = Box::leak(s.into());
+    let t: Interned = Box::leak(Box::new(text));
+    table.insert(text, t);
+    t
+}
+
+/// An owned value inside a reason. A text equals another with the same characters, whether it is the
+/// policy's (`Text`) or a family's (`FactText`).
+#[derive(Debug, Clone)]
 pub(crate) enum RVal {
     Int(i64),
     Bool(bool),
     Date(NaiveDate),
     Sym(u8),
-    Text(Arc<str>),
+    Text(Interned),
+    FactText(Arc<String>),
     SymSet(u32),
-    TextSet(Arc<[Arc<str>]>),
+    TextSet(Arc<Vec<Interned>>),
     /// The fact has no value (no such parent, date not set) or the parameter has none on the date.
     Missing,
 }
+
+impl RVal {
+    fn text(&self) -> Option<&str> {
+        match self {
+            RVal::Text(t) => Some(t),
+            RVal::FactText(t) => Some(t.as_str()),
+            _ => None,
+        }
+    }
+}
+
+impl PartialEq for RVal {
+    fn eq(&self, other: &RVal) -> bool {
+        match (self, other) {
+            (RVal::Int(a), RVal::Int(b)) => a == b,
+            (RVal::Bool(a), RVal::Bool(b)) => a == b,
+            (RVal::Date(a), RVal::Date(b)) => a == b,
+            (RVal::Sym(a), RVal::Sym(b)) => a == b,
+            (RVal::SymSet(a), RVal::SymSet(b)) => a == b,
+            (RVal::TextSet(a), RVal::TextSet(b)) => a == b,
+            (RVal::Missing, RVal::Missing) => true,
+            _ => match (self.text(), other.text()) {
+                (Some(a), Some(b)) => a == b,
+                _ => false,
+            },
+        }
+    }
+}
+
+impl Eq for RVal {}
 
 /// What the right-hand side was, for wording.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum RLabel {
     Literal,
-    Param(Arc<str>),
+    Param(Interned),
     Fact(Subject, Attr),
     /// InYear: 0 = 当年, -1 = 上一年 ...
     Year(i32),
@@ -175,7 +230,8 @@ impl fmt::Display for Shown<'_> {
             RVal::Bool(b) => f.write_str(if *b { "是" } else { "否" }),
             RVal::Date(d) => write!(f, "{}", CnDate(*d)),
             RVal::Sym(c) => f.write_str(enum_label(self.0, *c)),
-            RVal::Text(t) => {
+            RVal::Text(_) | RVal::FactText(_) => {
+                let t = self.1.text().unwrap_or_default();
                 if self.0 == Attr::Hukou {
                     f.write_str(district_label(t))
                 } else {
