@@ -4,7 +4,6 @@
 //! (except the per-family impact list, which holds only families whose entitlements change).
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use chrono::NaiveDate;
 use serde::Serialize;
@@ -56,10 +55,10 @@ pub struct ForecastBuilder<'p> {
     policy: &'p Policy,
     year: i32,
     months: Vec<NaiveDate>,
-    lines: BTreeMap<(Arc<str>, Arc<str>), CostLine>,
+    lines: BTreeMap<(&'static str, &'static str), CostLine>,
     families: u64,
     buf: Evaluation,
-    seen: Vec<(Arc<str>, Option<Role>)>,
+    seen: Vec<(&'static str, Option<Role>)>,
 }
 
 impl<'p> ForecastBuilder<'p> {
@@ -93,13 +92,13 @@ impl<'p> ForecastBuilder<'p> {
                 let first_time = !self
                     .seen
                     .iter()
-                    .any(|(p, who)| Arc::ptr_eq(p, &e.program) && *who == e.person);
+                    .any(|(p, who)| std::ptr::eq(*p, e.program) && *who == e.person);
                 if e.period != Period::Month && !first_time {
                     continue;
                 }
                 let line = self
                     .lines
-                    .entry((e.program.clone(), e.payer.clone()))
+                    .entry((e.program, e.payer))
                     .or_insert_with(|| CostLine {
                         program: e.program.to_string(),
                         payer: e.payer.to_string(),
@@ -107,10 +106,10 @@ impl<'p> ForecastBuilder<'p> {
                     });
                 if first_time {
                     line.beneficiaries += 1;
-                    if e.amount_cny.is_none() && program_has_amount(self.policy, &e.program) {
+                    if e.amount_cny.is_none() && program_has_amount(self.policy, e.program) {
                         line.unpriced += 1;
                     }
-                    self.seen.push((e.program.clone(), e.person));
+                    self.seen.push((e.program, e.person));
                 }
                 line.amount_cny += e.amount_cny.unwrap_or(0);
             }

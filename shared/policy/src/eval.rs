@@ -1,7 +1,6 @@
 //! Evaluating a family's facts on a date into entitlements, with reasons, and the programs it missed.
 
 use std::cell::RefCell;
-use std::sync::Arc;
 
 use chrono::NaiveDate;
 use serde::Serialize;
@@ -14,15 +13,15 @@ use crate::reason::Reason;
 /// One benefit or service a family (or one parent of it) is entitled to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Entitlement {
-    pub program: Arc<str>,
+    pub program: &'static str,
     /// `None` for household programs.
     pub person: Option<Role>,
     /// Whole yuan; `None` for a service, or when the amount's parameter has no value on the date.
     pub amount_cny: Option<i64>,
     pub period: Period,
-    pub payer: Arc<str>,
+    pub payer: &'static str,
     /// Document number and clause, e.g. "张卫字〔2020〕134号 三（二）".
-    pub basis: Arc<str>,
+    pub basis: &'static str,
     /// Which facts met which conditions, as Chinese sentences.
     pub reasons: Vec<Reason>,
 }
@@ -32,7 +31,7 @@ pub struct Entitlement {
 /// Serializes as `{"program", "person", "reasons": [..]}`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Miss {
-    pub program: Arc<str>,
+    pub program: &'static str,
     pub person: Option<Role>,
     /// The failed condition as a sentence with the fact's value, e.g. "母亲未满45周岁（44岁）".
     pub reason: Reason,
@@ -65,7 +64,7 @@ impl Serialize for Miss {
             }
         }
         let mut st = s.serialize_struct("Miss", 3)?;
-        st.serialize_field("program", &*self.program)?;
+        st.serialize_field("program", self.program)?;
         st.serialize_field("person", &self.person)?;
         st.serialize_field("reasons", &All(self))?;
         st.end()
@@ -116,7 +115,7 @@ impl Evaluation {
     pub fn entitlement(&self, program: &str, person: Option<Role>) -> Option<&Entitlement> {
         self.entitlements
             .iter()
-            .find(|e| &*e.program == program && e.person == person)
+            .find(|e| e.program == program && e.person == person)
     }
 }
 
@@ -246,7 +245,7 @@ fn evaluate_program<'a>(
         };
         let reason = scratch.pop().unwrap_or_else(|| Reason::text("不符合条件"));
         out.missed.push(Miss {
-            program: cp.code.clone(),
+            program: cp.code,
             person,
             reason,
             more,
@@ -259,7 +258,7 @@ fn evaluate_program<'a>(
     }
     // The payer and amount alternatives: the first whose `when` holds, else the last. The reasons of the
     // choice are given too (for the last: why the earlier ones did not apply).
-    let payer = choose(&cp.payers, env, scratch, explain).clone();
+    let payer = *choose(&cp.payers, env, scratch, explain);
     let amount = choose(&cp.amounts, env, scratch, explain).clone();
     if cp.may_repeat_reasons {
         dedupe(scratch);
@@ -284,12 +283,12 @@ fn evaluate_program<'a>(
         }
     };
     out.entitlements.push(Entitlement {
-        program: cp.code.clone(),
+        program: cp.code,
         person,
         amount_cny,
         period: cp.period,
         payer,
-        basis: cp.basis.clone(),
+        basis: cp.basis,
         reasons,
     });
 }

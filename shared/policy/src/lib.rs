@@ -28,7 +28,7 @@ pub use facts::{
 };
 pub use params::{ParamEntry, ParamUnit, ParamValue, Parameter};
 pub use policy::{AmountSpec, LegalBasis, Period, Policy, Program, Unit};
-pub use reason::Reason;
+pub use reason::{policy_text, Reason};
 pub use suite::{CaseResult, TestReport, TestSuite};
 pub use yaml::{ErrorKind, PolicyError};
 

@@ -114,12 +114,13 @@ pub(crate) enum AmountC {
 
 #[derive(Debug)]
 pub(crate) struct CompiledProgram {
-    pub code: Arc<str>,
-    pub basis: Arc<str>,
+    /// Policy texts live for the process (interned), so entitlements copy them without reference counting.
+    pub code: &'static str,
+    pub basis: &'static str,
     pub unit: Unit,
     pub period: Period,
     pub when: Cond,
-    pub payers: Vec<Choice<Arc<str>>>,
+    pub payers: Vec<Choice<&'static str>>,
     pub amounts: Vec<Choice<AmountC>>,
     /// The notice for an amount parameter without a value on the evaluation date, by parameter index.
     pub unconfigured_notices: std::collections::BTreeMap<usize, String>,
@@ -511,7 +512,7 @@ fn parse_program(
 
     // payer: a code, or a list of {when?, payer}
     let payer_node = m.get_node("payer").unwrap_or(node);
-    let payers: Vec<Choice<Arc<str>>> = choices(ctx, &compiler, payer_node, "payer", |n| {
+    let payers: Vec<Choice<&'static str>> = choices(ctx, &compiler, payer_node, "payer", |n| {
         let s = ctx.string(n, "`payer`")?;
         if !valid_code(&s) {
             return Err(ctx.err(
@@ -520,7 +521,7 @@ fn parse_program(
                 format!("payer `{s}` must be a snake_case department code"),
             ));
         }
-        Ok(Arc::from(s))
+        Ok(*crate::reason::intern(&s))
     })?;
 
     // amount: integer yuan, null (service), {param: NAME}, or a list of {when?, amount}
@@ -598,8 +599,8 @@ fn parse_program(
     let compiled = CompiledProgram {
         may_repeat_reasons,
         unconfigured_notices,
-        code: Arc::from(code.as_str()),
-        basis: Arc::from(basis.as_str()),
+        code: crate::reason::intern(&code),
+        basis: crate::reason::intern(&basis),
         unit,
         period,
         when,

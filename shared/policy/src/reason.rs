@@ -52,6 +52,16 @@ pub(crate) type Interned = &'static &'static str;
 /// Returns the process-wide copy of a policy string (parameter labels, compared texts), shared by every
 /// policy that uses the same text. Only policy texts are interned (a bounded set), never family facts.
 pub(crate) fn intern(s: &str) -> Interned {
+    intern_text(s)
+}
+
+/// The process-wide copy of a policy text such as a program or payer code (interned: the set is bounded
+/// by the policies' own codes). For rebuilding entitlements from stored evaluations; never for family facts.
+pub fn policy_text(s: &str) -> &'static str {
+    intern_text(s)
+}
+
+fn intern_text(s: &str) -> Interned {
     use std::collections::HashMap;
     use std::sync::{Mutex, OnceLock};
     static TABLE: OnceLock<Mutex<HashMap<&'static str, Interned>>> = OnceLock::new();

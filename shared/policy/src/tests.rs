@@ -319,7 +319,7 @@ fn person_programs_per_living_parent_and_misses_explained() {
     assert!(e.entitlement("aged", Some(Role::Mother)).is_none());
     // The father is dead: no person entitlement and no miss for him.
     assert!(e.missed.iter().all(|m| m.person != Some(Role::Father)));
-    let miss = e.missed.iter().find(|m| &*m.program == "aged").unwrap();
+    let miss = e.missed.iter().find(|m| m.program == "aged").unwrap();
     assert_eq!(miss.sentence(), "母亲未满45周岁（44岁）");
     let e = evaluate(&p, &facts("1979-06-15", 3000), d("2024-06-15"));
     let ent = e.entitlement("aged", Some(Role::Mother)).unwrap();

@@ -7,8 +7,6 @@
 //! older one. A run that dies half-way loses nothing: the families it did not reach still differ
 //! from their snapshot the next day.
 
-use std::sync::Arc;
-
 use chrono::NaiveDate;
 use nuanxin_db::models::benefit::register_page;
 use nuanxin_db::models::follow_up::{claim_daily_run, NewFollowUp, Snapshot};
@@ -76,12 +74,12 @@ fn evaluation_of(snapshot: &serde_json::Value) -> Option<Evaluation> {
         entitlements: seen
             .into_iter()
             .map(|s| Entitlement {
-                program: Arc::from(s.program),
+                program: nuanxin_policy::policy_text(&s.program),
                 person: s.person,
                 amount_cny: s.amount_cny,
                 period: s.period,
-                payer: Arc::from(s.payer),
-                basis: Arc::from(""),
+                payer: nuanxin_policy::policy_text(&s.payer),
+                basis: "",
                 reasons: Vec::new(),
             })
             .collect(),
