@@ -113,6 +113,15 @@ pub async fn onboard(
     demo: Option<&DemoAccounts<'_>>,
 ) -> Result<Uuid, OnboardingError> {
     let manifest = read_manifest(dir, slug)?;
+    // Hashed once, and before any transaction opens: argon2 is slow on purpose.
+    let demo_hash = match demo {
+        Some(d) => Some(
+            password::hash_blocking(d.password.to_owned())
+                .await
+                .map_err(db)?,
+        ),
+        None => None,
+    };
     read_policy(dir, slug)?;
     let tenant = {
         let mut conn = pool.get().await.map_err(db)?;
@@ -145,10 +154,7 @@ pub async fn onboard(
         .into_iter()
         .map(|r| AccessRule::from_values(&r.ptype, &r.values))
         .collect();
-    if let (Some(demo), Some(spec)) = (demo, &manifest.demo) {
-        let hash = password::hash_blocking(demo.password.to_owned())
-            .await
-            .map_err(db)?;
+    if let (Some(hash), Some(spec)) = (&demo_hash, &manifest.demo) {
         for account in &spec.accounts {
             let role: Role = account
                 .role
@@ -191,10 +197,7 @@ pub async fn onboard(
     AccessRule::insert_missing(&mut conn, &rules)
         .await
         .map_err(db)?;
-    if demo.is_some() {
-        let hash = password::hash_blocking(demo.map(|d| d.password).unwrap_or_default().to_owned())
-            .await
-            .map_err(db)?;
+    if let Some(hash) = demo_hash {
         PlatformOperator::ensure(
             &mut conn,
             &PlatformOperator {
