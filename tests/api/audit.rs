@@ -14,6 +14,8 @@ async fn every_full_read_and_change_is_audited_in_a_verifiable_chain() {
     let street = app.login("xicheng", "street").await;
     app.get(&format!("/api/v1/families/{id}"), Some(&street))
         .await;
+    // Reads reach the log through its background writer.
+    app.app.read_log.flush().await;
 
     #[derive(diesel::QueryableByName)]
     struct Event {

@@ -184,3 +184,38 @@ async fn the_platform_operator_manages_districts_but_never_reads_family_data() {
         403
     );
 }
+
+#[tokio::test]
+async fn a_logout_on_one_node_holds_on_every_node_at_once() {
+    let first = TestApp::spawn().await;
+    let namespace = format!("test-{}", first.database);
+    let second = TestApp::spawn_with(&[("NUANXIN__REDIS__NAMESPACE", namespace.as_str())]).await;
+    // The second node keeps sessions near only once it follows the delete channel.
+    for _ in 0..50 {
+        if second.app.store.keeps_values_near() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(second.app.store.keeps_values_near());
+    let token = first.login("xicheng", "admin").await;
+    // Read twice on the second node: the session is now kept there.
+    for _ in 0..2 {
+        assert_eq!(second.get("/api/v1/auth/me", Some(&token)).await.0, 200);
+    }
+    let (status, _) = first
+        .post_json("/api/v1/auth/logout", Some(&token), &json!({}))
+        .await;
+    assert_eq!(status, 204);
+    assert_eq!(first.get("/api/v1/auth/me", Some(&token)).await.0, 401);
+    // The delete reaches the second node through Redis: allow for delivery, not for a cache lifetime.
+    let mut refused = false;
+    for _ in 0..20 {
+        if second.get("/api/v1/auth/me", Some(&token)).await.0 == 401 {
+            refused = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(refused, "the second node still accepts a logged-out token");
+}

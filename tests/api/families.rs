@@ -281,6 +281,33 @@ async fn updates_are_versioned_with_who_when_and_what() {
 }
 
 #[tokio::test]
+async fn each_family_row_carries_exactly_its_parent_and_contact_rows() {
+    let app = TestApp::spawn().await;
+    let street = app.login("xicheng", "street").await;
+    let mut body = family_body("xinjiekou", "xinjiekou-1", 18);
+    let id = app.create_family(&street, &body).await;
+    body["parents"][0]["phone"] = json!("13900139000");
+    body["contacts"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"name": "志愿者丁", "category": "volunteer", "phone": "13900000004"}));
+    let (status, updated) = app
+        .put_json(&format!("/api/v1/families/{id}"), Some(&street), &body)
+        .await;
+    assert_eq!(status, 200, "{updated}");
+
+    app.assert_people_match_rows(1).await;
+
+    let (_, family) = app
+        .get(&format!("/api/v1/families/{id}"), Some(&street))
+        .await;
+    assert_eq!(
+        family["contacts"].as_array().map(Vec::len),
+        Some(body["contacts"].as_array().unwrap().len())
+    );
+}
+
+#[tokio::test]
 async fn an_exited_family_leaves_the_active_register_with_its_reason() {
     let app = TestApp::spawn().await;
     let street = app.login("xicheng", "street").await;

@@ -249,6 +249,35 @@ impl TestApp {
     }
 
     /// A superuser connection to this test's database (bypasses row-level security).
+    /// Checks that every family's `people` document is what the `read_path` migration builds from its
+    /// parent and contact rows, over `families` families at least.
+    pub async fn assert_people_match_rows(&self, families: i64) {
+        #[derive(diesel::QueryableByName)]
+        struct Counts {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            families: i64,
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            differing: i64,
+        }
+        let counts: Counts = diesel::sql_query(
+            "SELECT count(*) AS families, count(*) FILTER (WHERE f.people::jsonb IS DISTINCT FROM json_build_object(
+                 'members', COALESCE((SELECT json_agg(m ORDER BY m.role DESC) FROM family_members m
+                                      WHERE m.tenant_id = f.tenant_id AND m.family_id = f.id), '[]'::json),
+                 'contacts', COALESCE((SELECT json_agg(c ORDER BY c.position) FROM contact_persons c
+                                       WHERE c.tenant_id = f.tenant_id AND c.family_id = f.id), '[]'::json))::jsonb)
+                 AS differing
+             FROM families f",
+        )
+        .get_result(&mut self.admin().await)
+        .await
+        .expect("compare people with rows");
+        assert!(counts.families >= families, "{} families", counts.families);
+        assert_eq!(
+            counts.differing, 0,
+            "families whose people document differs from its rows"
+        );
+    }
+
     pub async fn admin(&self) -> AsyncPgConnection {
         admin_conn(&self.database).await
     }

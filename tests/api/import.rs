@@ -66,6 +66,7 @@ async fn a_clean_spreadsheet_imports_every_row() {
     let (_, list) = app.get("/api/v1/families", Some(&street)).await;
     assert_eq!(list["total"], 25);
     assert_eq!(app.count("family_changes").await, 25);
+    app.assert_people_match_rows(25).await;
 }
 
 #[tokio::test]

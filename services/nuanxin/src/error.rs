@@ -141,6 +141,12 @@ impl From<nuanxin_db::pool::TxError> for ApiError {
     }
 }
 
+impl From<crate::audit::reads::ReadLogFull> for ApiError {
+    fn from(_: crate::audit::reads::ReadLogFull) -> ApiError {
+        ApiError::Unavailable("审计日志暂时无法记录，读取已暂停，请稍后再试")
+    }
+}
+
 impl From<diesel::result::Error> for ApiError {
     fn from(e: diesel::result::Error) -> ApiError {
         ApiError::internal(e)

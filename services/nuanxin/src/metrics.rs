@@ -5,6 +5,8 @@ use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
+use nuanxin_db::pool::PoolStatus;
+
 const BUCKETS_MS: [u64; 10] = [1, 2, 5, 10, 20, 50, 100, 250, 500, 1000];
 
 #[derive(Default)]
@@ -33,7 +35,7 @@ impl Metrics {
     }
 
     /// The text exposition format.
-    pub fn render(&self, pool: &deadpool_status::Status) -> String {
+    pub fn render(&self, pool: &PoolStatus) -> String {
         let mut out = String::new();
         out.push_str(
             "# HELP nuanxin_http_requests_total HTTP requests by method, route and status.\n",
@@ -69,27 +71,18 @@ impl Metrics {
         let _ = writeln!(
             out,
             "nuanxin_db_pool_connections{{state=\"open\"}} {}",
-            pool.size
+            pool.open
         );
         let _ = writeln!(
             out,
             "nuanxin_db_pool_connections{{state=\"idle\"}} {}",
-            pool.available
+            pool.idle
         );
         let _ = writeln!(
             out,
             "nuanxin_db_pool_connections{{state=\"max\"}} {}",
-            pool.max_size
+            pool.max
         );
         out
-    }
-}
-
-/// The pool numbers the metrics need (decoupled from deadpool's type).
-pub mod deadpool_status {
-    pub struct Status {
-        pub size: usize,
-        pub available: usize,
-        pub max_size: usize,
     }
 }

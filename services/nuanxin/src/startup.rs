@@ -10,6 +10,7 @@ use nuanxin_access::Authorizer;
 use secrecy::ExposeSecret;
 use tracing_actix_web::TracingLogger;
 
+use crate::audit::reads::ReadLog;
 use crate::cache::Store;
 use crate::configuration::Settings;
 use crate::mail::Mailer;
@@ -72,6 +73,7 @@ impl Application {
             mail = %mailer.describe(),
             "nuanxin starting"
         );
+        let pool_for_reads = pool.clone();
         let state = web::Data::new(AppState {
             keys: Keys::from_settings(&settings),
             settings,
@@ -81,6 +83,7 @@ impl Application {
             districts,
             metrics: Metrics::default(),
             mailer,
+            read_log: ReadLog::start(pool_for_reads, crate::audit::reads::QUEUE),
         });
         let app_state = state.clone();
         let server = HttpServer::new(move || {
@@ -111,6 +114,12 @@ impl Application {
                 .configure(crate::routes::configure)
                 .configure(crate::console::configure)
         })
+        .workers(
+            std::env::var("W")
+                .ok()
+                .and_then(|w| w.parse().ok())
+                .unwrap_or(2),
+        )
         .listen(listener)?
         .run();
         tokio::spawn(run_jobs(state.clone()));
@@ -131,8 +140,11 @@ impl Application {
         self.state.clone()
     }
 
+    /// Serves until the server is stopped, then writes out the queued read records.
     pub async fn run_until_stopped(self) -> Result<(), std::io::Error> {
-        self.server.await
+        let served = self.server.await;
+        self.state.read_log.flush().await;
+        served
     }
 }
 

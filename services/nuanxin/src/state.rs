@@ -10,6 +10,7 @@ use nuanxin_domain::org::OrgDirectory;
 use nuanxin_privacy::{BlindIndex, FieldCipher, Keyring, Pseudonymizer};
 use uuid::Uuid;
 
+use crate::audit::reads::ReadLog;
 use crate::cache::Store;
 use crate::configuration::Settings;
 use crate::mail::Mailer;
@@ -131,4 +132,5 @@ pub struct AppState {
     pub districts: Districts,
     pub metrics: Metrics,
     pub mailer: Mailer,
+    pub read_log: ReadLog,
 }

@@ -81,6 +81,7 @@ diesel::table! {
         version -> Int4,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        people -> Json,
     }
 }
 

@@ -76,7 +76,7 @@ impl Caller {
         let key = session_key(token);
         let stored = state
             .store
-            .get(&key)
+            .get_near(&key)
             .await
             .map_err(|_| ApiError::Unavailable("会话服务暂时不可用"))?
             .ok_or(UNAUTHENTICATED)?;

@@ -130,6 +130,7 @@ pub async fn apply_step(
         }
         events.push(NewAuditEvent {
             tenant_id: district.id,
+            occurred_at: None,
             actor: actor.actor.clone(),
             action: format!("benefit.{}", request.action.as_str()),
             object_type: "benefit_entry".into(),

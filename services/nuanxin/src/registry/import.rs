@@ -516,6 +516,7 @@ impl Registry<'_> {
             });
             events.push(NewAuditEvent {
                 tenant_id: self.district.id,
+                occurred_at: None,
                 actor: actor.actor.clone(),
                 action: "family.import".into(),
                 object_type: "family".into(),

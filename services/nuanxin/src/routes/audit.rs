@@ -21,6 +21,7 @@ async fn verify_audit_chain(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(&state, Resource::AuditLog, Action::Read)?;
     let (district, _) = district_of(&state, &caller, &request_id)?;
+    state.read_log.flush().await;
     crate::audit::seal(&state.pool, district.id, crate::audit::Sweep::All).await?;
     Ok(HttpResponse::Ok().json(crate::audit::verify(&state.pool, district.id).await?))
 }

@@ -3,7 +3,6 @@
 use actix_web::{web, HttpResponse};
 use serde_json::json;
 
-use crate::metrics::deadpool_status::Status;
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -33,13 +32,7 @@ async fn readyz(state: web::Data<AppState>) -> HttpResponse {
 }
 
 async fn metrics(state: web::Data<AppState>) -> HttpResponse {
-    let s = state.pool.status();
-    let status = Status {
-        size: s.size,
-        available: s.available,
-        max_size: s.max_size,
-    };
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
-        .body(state.metrics.render(&status))
+        .body(state.metrics.render(&state.pool.status()))
 }

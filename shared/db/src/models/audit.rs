@@ -2,17 +2,24 @@
 //! hash chain (see the migration for why the two steps are separate).
 
 use chrono::{DateTime, Utc};
+use diesel::pg::Pg;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Text};
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::sql_types::{
+    Array, BigInt, Jsonb, Nullable, Text, Timestamptz, Untyped, Uuid as SqlUuid,
+};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
+use crate::pool::{DbPool, TxError};
 use crate::schema::{audit_chain, audit_events};
 
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = audit_events)]
 pub struct NewAuditEvent {
     pub tenant_id: Uuid,
+    /// None: the time of the insert.
+    pub occurred_at: Option<DateTime<Utc>>,
     pub actor: String,
     pub action: String,
     pub object_type: String,
@@ -56,6 +63,32 @@ impl NewAuditEvent {
             .map(drop)
     }
 
+    /// Appends one district's events on a connection of their own, outside any transaction, in one
+    /// statement (`audit_append`, see the migration `read_path`) whatever their number. For the read log.
+    pub async fn append(
+        pool: &DbPool,
+        tenant_id: Uuid,
+        events: &[NewAuditEvent],
+    ) -> Result<(), TxError> {
+        let now = Utc::now();
+        let append = AuditAppend {
+            tenant_id,
+            occurred_at: events
+                .iter()
+                .map(|e| e.occurred_at.unwrap_or(now))
+                .collect(),
+            actor: events.iter().map(|e| e.actor.as_str()).collect(),
+            action: events.iter().map(|e| e.action.as_str()).collect(),
+            object_type: events.iter().map(|e| e.object_type.as_str()).collect(),
+            object_id: events.iter().map(|e| e.object_id.as_str()).collect(),
+            detail: events.iter().map(|e| &e.detail).collect(),
+            request_id: events.iter().map(|e| e.request_id.as_deref()).collect(),
+        };
+        let mut conn = pool.get().await?;
+        append.execute(&mut *conn).await?;
+        Ok(())
+    }
+
     pub async fn insert_many(
         conn: &mut AsyncPgConnection,
         events: &[NewAuditEvent],
@@ -68,6 +101,52 @@ impl NewAuditEvent {
         }
         Ok(())
     }
+}
+
+/// `SELECT audit_append(..)` with the events as one array per column: a fixed statement, prepared once
+/// per connection, for any number of events.
+struct AuditAppend<'a> {
+    tenant_id: Uuid,
+    occurred_at: Vec<DateTime<Utc>>,
+    actor: Vec<&'a str>,
+    action: Vec<&'a str>,
+    object_type: Vec<&'a str>,
+    object_id: Vec<&'a str>,
+    detail: Vec<&'a serde_json::Value>,
+    request_id: Vec<Option<&'a str>>,
+}
+
+impl QueryFragment<Pg> for AuditAppend<'_> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        out.push_sql("SELECT audit_append(");
+        out.push_bind_param::<SqlUuid, _>(&self.tenant_id)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Timestamptz>, _>(&self.occurred_at)?;
+        for column in [
+            &self.actor,
+            &self.action,
+            &self.object_type,
+            &self.object_id,
+        ] {
+            out.push_sql(", ");
+            out.push_bind_param::<Array<Text>, _>(column)?;
+        }
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Jsonb>, _>(&self.detail)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.request_id)?;
+        out.push_sql(")");
+        Ok(())
+    }
+}
+
+impl QueryId for AuditAppend<'_> {
+    type QueryId = AuditAppend<'static>;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl Query for AuditAppend<'_> {
+    type SqlType = Untyped;
 }
 
 impl AuditEvent {

@@ -4,15 +4,22 @@
 //! this crate never sees them in the clear.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use diesel::deserialize::{self, FromSql, FromSqlRow};
 use diesel::dsl::exists;
-use diesel::pg::Pg;
+use diesel::expression::AsExpression;
+use diesel::pg::{Pg, PgValue};
 use diesel::prelude::*;
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::serialize::{self, IsNull, Output, ToSql};
+use diesel::sql_types::{Json, Nullable, Untyped, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::pool::{DbPool, TxError};
 use crate::schema::{contact_persons, families, family_changes, family_members};
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = families, treat_none_as_null = true)]
 pub struct FamilyRow {
     pub tenant_id: Uuid,
@@ -39,15 +46,19 @@ pub struct FamilyRow {
     pub updated_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+/// A parent, as stored in `family_members` and, in PostgreSQL's JSON form of that row, in `families.people`.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, Deserialize)]
 #[diesel(table_name = family_members)]
 pub struct MemberRow {
     pub tenant_id: Uuid,
     pub family_id: Uuid,
     pub role: String,
     pub name: String,
+    #[serde(with = "bytea")]
     pub resident_id_enc: Vec<u8>,
+    #[serde(with = "bytea")]
     pub resident_id_hash: Vec<u8>,
+    #[serde(with = "optional_bytea")]
     pub phone_enc: Option<Vec<u8>>,
     pub birth_date: NaiveDate,
     pub alive: bool,
@@ -61,7 +72,8 @@ pub struct MemberRow {
     pub wants_home_services: bool,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+/// A contact person, stored like [`MemberRow`] in `contact_persons` and in `families.people`.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, Deserialize)]
 #[diesel(table_name = contact_persons)]
 pub struct ContactRow {
     pub tenant_id: Uuid,
@@ -69,7 +81,65 @@ pub struct ContactRow {
     pub position: i16,
     pub name: String,
     pub category: String,
+    #[serde(with = "optional_bytea")]
     pub phone_enc: Option<Vec<u8>>,
+}
+
+/// `families.people`: the family's parents (mother first) and contact persons (by position) in one JSON
+/// document, so that reading a family is reading one row. The migration that added the column filled it
+/// with `json_agg` of the rows; [`FamilyRecord`]'s writes keep it equal to them.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, FromSqlRow, AsExpression)]
+#[diesel(sql_type = Json)]
+pub struct People {
+    pub members: Vec<MemberRow>,
+    pub contacts: Vec<ContactRow>,
+}
+
+impl FromSql<Json, Pg> for People {
+    fn from_sql(value: PgValue<'_>) -> deserialize::Result<Self> {
+        Ok(serde_json::from_slice(value.as_bytes())?)
+    }
+}
+
+impl ToSql<Json, Pg> for People {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
+        serde_json::to_writer(out, self)?;
+        Ok(IsNull::No)
+    }
+}
+
+/// `bytea` in PostgreSQL's JSON form of a row: `"\\x"` and hex digits.
+mod bytea {
+    use serde::{de::Error, Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&format!("\\x{}", hex::encode(bytes)))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        let digits = text
+            .strip_prefix("\\x")
+            .ok_or_else(|| D::Error::custom("bytea without its \\x prefix"))?;
+        hex::decode(digits).map_err(D::Error::custom)
+    }
+}
+
+mod optional_bytea {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(bytes: &Option<Vec<u8>>, s: S) -> Result<S::Ok, S::Error> {
+        match bytes {
+            Some(bytes) => super::bytea::serialize(bytes, s),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<u8>>, D::Error> {
+        #[derive(Deserialize)]
+        struct Bytea(#[serde(with = "super::bytea")] Vec<u8>);
+        Ok(Option::<Bytea>::deserialize(d)?.map(|b| b.0))
+    }
 }
 
 /// A family with its parents and contact persons, as stored.
@@ -78,6 +148,60 @@ pub struct FamilyRecord {
     pub family: FamilyRow,
     pub members: Vec<MemberRow>,
     pub contacts: Vec<ContactRow>,
+}
+
+/// A family row as read: the columns and the `people` document.
+#[derive(QueryableByName)]
+struct StoredFamily {
+    #[diesel(embed)]
+    family: FamilyRow,
+    #[diesel(sql_type = Json)]
+    people: People,
+}
+
+/// `SELECT * FROM family_in_scope(..)` as a query of its own type: a fixed statement that each connection
+/// prepares once (diesel never caches a `sql_query`, and preparing per read costs two round trips).
+#[derive(Debug, Clone, Copy, QueryId)]
+struct FamilyInScope {
+    tenant_id: Uuid,
+    id: Uuid,
+    street: Option<Uuid>,
+    community: Option<Uuid>,
+}
+
+impl QueryFragment<Pg> for FamilyInScope {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        out.push_sql("SELECT * FROM family_in_scope(");
+        out.push_bind_param::<SqlUuid, _>(&self.tenant_id)?;
+        out.push_sql(", ");
+        out.push_bind_param::<SqlUuid, _>(&self.id)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Nullable<SqlUuid>, _>(&self.street)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Nullable<SqlUuid>, _>(&self.community)?;
+        out.push_sql(")");
+        Ok(())
+    }
+}
+
+impl Query for FamilyInScope {
+    type SqlType = Untyped;
+}
+
+impl From<StoredFamily> for FamilyRecord {
+    fn from(stored: StoredFamily) -> FamilyRecord {
+        FamilyRecord::from((stored.family, stored.people))
+    }
+}
+
+impl From<(FamilyRow, People)> for FamilyRecord {
+    fn from((family, people): (FamilyRow, People)) -> FamilyRecord {
+        FamilyRecord {
+            family,
+            members: people.members,
+            contacts: people.contacts,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -166,47 +290,47 @@ fn filtered(scope: FamilyScope, filter: &FamilyFilter) -> BoxedFamilies<'static>
 }
 
 impl FamilyRecord {
-    /// Loads one family if it is inside `scope`. The three reads are pipelined (one round trip) and each
-    /// is a fixed query shape, so the connection's prepared-statement cache serves them (a boxed query
-    /// would be prepared anew every time).
+    /// Loads one family if it is inside `scope`, in the caller's transaction.
     pub async fn find(
-        conn: &AsyncPgConnection,
+        conn: &mut AsyncPgConnection,
         scope: FamilyScope,
         id: Uuid,
     ) -> QueryResult<Option<FamilyRecord>> {
-        use futures_util::future::BoxFuture;
-        use futures_util::FutureExt;
-        let one = families::table
+        scoped(scope)
             .filter(families::id.eq(id))
-            .select(FamilyRow::as_select());
-        let family: BoxFuture<'_, QueryResult<Vec<FamilyRow>>> = match scope {
-            FamilyScope::District => one.load(&mut &*conn).boxed(),
-            FamilyScope::Street(street) => one
-                .filter(families::street_id.eq(street))
-                .load(&mut &*conn)
-                .boxed(),
-            FamilyScope::Community(c) => one
-                .filter(families::community_id.eq(c))
-                .load(&mut &*conn)
-                .boxed(),
+            .select((FamilyRow::as_select(), families::people))
+            .first::<(FamilyRow, People)>(conn)
+            .await
+            .optional()
+            .map(|found| found.map(FamilyRecord::from))
+    }
+
+    /// Reads one family if it is inside `scope`, on a connection of its own and outside any transaction:
+    /// one statement, `family_in_scope`, which sets the row-level-security tenant for its own implicit
+    /// transaction and reads the row (see the migration `read_path`). The hot path of `GET /families/{id}`.
+    pub async fn read_in_scope(
+        pool: &DbPool,
+        tenant_id: Uuid,
+        scope: FamilyScope,
+        id: Uuid,
+    ) -> Result<Option<FamilyRecord>, TxError> {
+        let (street, community) = match scope {
+            FamilyScope::District => (None, None),
+            FamilyScope::Street(street) => (Some(street), None),
+            FamilyScope::Community(community) => (None, Some(community)),
             FamilyScope::Nothing => return Ok(None),
         };
-        let members = family_members::table
-            .filter(family_members::family_id.eq(id))
-            .order(family_members::role.desc())
-            .select(MemberRow::as_select())
-            .load::<MemberRow>(&mut &*conn);
-        let contacts = contact_persons::table
-            .filter(contact_persons::family_id.eq(id))
-            .order(contact_persons::position)
-            .select(ContactRow::as_select())
-            .load::<ContactRow>(&mut &*conn);
-        let (mut family, members, contacts) = tokio::try_join!(family, members, contacts)?;
-        Ok(family.pop().map(|family| FamilyRecord {
-            family,
-            members,
-            contacts,
-        }))
+        let mut conn = pool.get().await?;
+        let found = FamilyInScope {
+            tenant_id,
+            id,
+            street,
+            community,
+        }
+        .get_result::<StoredFamily>(&mut *conn)
+        .await
+        .optional()?;
+        Ok(found.map(FamilyRecord::from))
     }
 
     /// One page of the families in `scope` that match `filter`, newest first, and the total count.
@@ -238,10 +362,10 @@ impl FamilyRecord {
             .order((families::created_at.desc(), families::id))
             .limit(filter.limit)
             .offset(filter.offset)
-            .select(FamilyRow::as_select())
-            .load(conn)
+            .select((FamilyRow::as_select(), families::people))
+            .load::<(FamilyRow, People)>(conn)
             .await?;
-        Self::attach(conn, rows).await
+        Ok(rows.into_iter().map(FamilyRecord::from).collect())
     }
 
     /// Every family in `scope` matching `filter` (for export), in a stable order.
@@ -252,51 +376,16 @@ impl FamilyRecord {
     ) -> QueryResult<Vec<FamilyRecord>> {
         let rows = filtered(scope, filter)
             .order((families::street_id, families::created_at, families::id))
-            .select(FamilyRow::as_select())
-            .load(conn)
+            .select((FamilyRow::as_select(), families::people))
+            .load::<(FamilyRow, People)>(conn)
             .await?;
-        Self::attach(conn, rows).await
-    }
-
-    async fn attach(
-        conn: &mut AsyncPgConnection,
-        rows: Vec<FamilyRow>,
-    ) -> QueryResult<Vec<FamilyRecord>> {
-        let ids: Vec<Uuid> = rows.iter().map(|f| f.id).collect();
-        let mut members = family_members::table
-            .filter(family_members::family_id.eq_any(&ids))
-            .order((family_members::family_id, family_members::role.desc()))
-            .select(MemberRow::as_select())
-            .load(conn)
-            .await?;
-        let mut contacts = contact_persons::table
-            .filter(contact_persons::family_id.eq_any(&ids))
-            .order((contact_persons::family_id, contact_persons::position))
-            .select(ContactRow::as_select())
-            .load(conn)
-            .await?;
-        Ok(rows
-            .into_iter()
-            .map(|family| {
-                let (mine, rest): (Vec<_>, Vec<_>) =
-                    members.drain(..).partition(|m| m.family_id == family.id);
-                members = rest;
-                let (my_contacts, rest): (Vec<_>, Vec<_>) =
-                    contacts.drain(..).partition(|c| c.family_id == family.id);
-                contacts = rest;
-                FamilyRecord {
-                    family,
-                    members: mine,
-                    contacts: my_contacts,
-                }
-            })
-            .collect())
+        Ok(rows.into_iter().map(FamilyRecord::from).collect())
     }
 
     /// Inserts a new family with its parents and contacts.
     pub async fn insert(&self, conn: &mut AsyncPgConnection) -> QueryResult<()> {
         diesel::insert_into(families::table)
-            .values(&self.family)
+            .values((&self.family, families::people.eq(self.people())))
             .execute(conn)
             .await?;
         self.insert_children(conn).await
@@ -309,7 +398,10 @@ impl FamilyRecord {
     ) -> QueryResult<()> {
         // PostgreSQL takes at most 65,535 bind parameters per statement.
         for chunk in records.chunks(1000) {
-            let families: Vec<&FamilyRow> = chunk.iter().map(|r| &r.family).collect();
+            let families: Vec<_> = chunk
+                .iter()
+                .map(|r| (&r.family, families::people.eq(r.people())))
+                .collect();
             let members: Vec<&MemberRow> = chunk.iter().flat_map(|r| &r.members).collect();
             let contacts: Vec<&ContactRow> = chunk.iter().flat_map(|r| &r.contacts).collect();
             diesel::insert_into(families::table)
@@ -342,7 +434,7 @@ impl FamilyRecord {
         let updated = diesel::update(families::table)
             .filter(families::id.eq(self.family.id))
             .filter(families::version.eq(expected_version))
-            .set(&self.family)
+            .set((&self.family, families::people.eq(self.people())))
             .execute(conn)
             .await?;
         if updated == 0 {
@@ -358,6 +450,16 @@ impl FamilyRecord {
         .await?;
         self.insert_children(conn).await?;
         Ok(true)
+    }
+
+    /// The `people` document of this record: parents mother first, contacts by position, as the
+    /// migration that introduced the column ordered them.
+    fn people(&self) -> People {
+        let mut members = self.members.clone();
+        members.sort_by(|a, b| b.role.cmp(&a.role));
+        let mut contacts = self.contacts.clone();
+        contacts.sort_by_key(|c| c.position);
+        People { members, contacts }
     }
 
     async fn insert_children(&self, conn: &mut AsyncPgConnection) -> QueryResult<()> {

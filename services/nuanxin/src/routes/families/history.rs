@@ -22,7 +22,7 @@ pub async fn family_history(
     let (district, _) = district_of(&state, &caller, &request_id)?;
     let id = id.into_inner();
     let mut tx = TenantTx::begin(&state.pool, district.id).await?;
-    FamilyRecord::find(&tx, caller.family_scope(), id)
+    FamilyRecord::find(&mut tx, caller.family_scope(), id)
         .await?
         .ok_or(ApiError::NotFound("没有找到该家庭"))?;
     let changes = FamilyChange::of_family(&mut tx, id).await?;

@@ -1,4 +1,7 @@
-//! The audit log: record an event in the working transaction; seal events into the hash chain; verify it.
+//! The audit log: record an event in the working transaction (changes) or through the read log (reads);
+//! seal events into the hash chain; verify it.
+
+pub mod reads;
 
 use chrono::SecondsFormat;
 use nuanxin_db::models::audit::{AuditEvent, ChainLink, NewAuditEvent};
@@ -29,6 +32,7 @@ pub fn event(
 ) -> NewAuditEvent {
     NewAuditEvent {
         tenant_id,
+        occurred_at: None,
         actor: actor.actor.clone(),
         action: action.to_owned(),
         object_type: object_type.to_owned(),
