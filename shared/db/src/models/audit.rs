@@ -6,7 +6,7 @@ use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::sql_types::{
-    Array, BigInt, Jsonb, Nullable, Text, Timestamptz, Untyped, Uuid as SqlUuid,
+    Array, BigInt, Bytea, Jsonb, Nullable, Text, Timestamptz, Untyped, Uuid as SqlUuid,
 };
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
@@ -149,6 +149,43 @@ impl Query for AuditAppend<'_> {
     type SqlType = Untyped;
 }
 
+/// `INSERT INTO audit_chain .. SELECT .. FROM unnest(..)`: links as one array per column.
+struct ChainAppend<'a> {
+    tenant_id: Uuid,
+    seq: Vec<i64>,
+    event_id: Vec<i64>,
+    prev_hash: Vec<&'a [u8]>,
+    hash: Vec<&'a [u8]>,
+    sealed_at: DateTime<Utc>,
+}
+
+impl QueryFragment<Pg> for ChainAppend<'_> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        out.push_sql(
+            "INSERT INTO audit_chain (tenant_id, seq, event_id, prev_hash, hash, sealed_at) \
+             SELECT ",
+        );
+        out.push_bind_param::<SqlUuid, _>(&self.tenant_id)?;
+        out.push_sql(", l.seq, l.event_id, l.prev_hash, l.hash, ");
+        out.push_bind_param::<Timestamptz, _>(&self.sealed_at)?;
+        out.push_sql(" FROM unnest(");
+        out.push_bind_param::<Array<BigInt>, _>(&self.seq)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<BigInt>, _>(&self.event_id)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Bytea>, _>(&self.prev_hash)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Bytea>, _>(&self.hash)?;
+        out.push_sql(") AS l (seq, event_id, prev_hash, hash)");
+        Ok(())
+    }
+}
+
+impl QueryId for ChainAppend<'_> {
+    type QueryId = ChainAppend<'static>;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
 impl AuditEvent {
     /// Takes the tenant's chain lock for this transaction, so that one sealer at a time extends it.
     pub async fn lock_chain(conn: &mut AsyncPgConnection, tenant_id: Uuid) -> QueryResult<()> {
@@ -210,14 +247,23 @@ impl ChainLink {
             .optional()
     }
 
+    /// Appends links of one tenant's chain in one fixed statement whatever their number (a multi-row
+    /// VALUES would be parsed and planned anew for every batch size).
     pub async fn insert_many(conn: &mut AsyncPgConnection, links: &[ChainLink]) -> QueryResult<()> {
-        for chunk in links.chunks(5000) {
-            diesel::insert_into(audit_chain::table)
-                .values(chunk)
-                .execute(conn)
-                .await?;
+        let Some(first) = links.first() else {
+            return Ok(());
+        };
+        ChainAppend {
+            tenant_id: first.tenant_id,
+            seq: links.iter().map(|l| l.seq).collect(),
+            event_id: links.iter().map(|l| l.event_id).collect(),
+            prev_hash: links.iter().map(|l| l.prev_hash.as_slice()).collect(),
+            hash: links.iter().map(|l| l.hash.as_slice()).collect(),
+            sealed_at: first.sealed_at,
         }
-        Ok(())
+        .execute(conn)
+        .await
+        .map(drop)
     }
 
     /// A page of the chain with its events, from `after_seq` on, in order.
