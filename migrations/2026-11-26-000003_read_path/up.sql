@@ -5,6 +5,9 @@
 -- Those tables stay the source for filters, the resident-ID uniqueness check and the age band; reading a
 -- family (one or a page of them) takes this column instead of two more index scans.
 ALTER TABLE families ADD COLUMN people json;
+-- With its people document a family row is 2-3 kB. PostgreSQL would compress rows over 2 kB and every
+-- read would decompress; rows stay whole and uncompressed in their page up to the page's size instead.
+ALTER TABLE families SET (toast_tuple_target = 8160);
 UPDATE families f SET people = json_build_object(
     'members', COALESCE((SELECT json_agg(m ORDER BY m.role DESC) FROM family_members m
                          WHERE m.tenant_id = f.tenant_id AND m.family_id = f.id), '[]'::json),
