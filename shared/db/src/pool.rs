@@ -111,22 +111,10 @@ impl TenantTx {
     /// Opens a transaction on a pooled connection and sets `app.tenant_id` for it alone, in one round trip
     /// (`set_config(.., true)` is transaction-local; a session-level SET would leak through the pool).
     pub async fn begin(pool: &DbPool, tenant_id: Uuid) -> Result<TenantTx, TxError> {
-        Self::begin_with(pool, tenant_id, "").await
-    }
-
-    /// Like [`TenantTx::begin`], for transactions whose only write is the audit record of a read: the
-    /// commit does not wait for the WAL flush (`synchronous_commit = off`, this transaction only). A
-    /// database crash can lose the last fraction of a second of such read records, never a change to data
-    /// and never the chain's integrity; in exchange a read does not pay for a disk flush.
-    pub async fn begin_audited_read(pool: &DbPool, tenant_id: Uuid) -> Result<TenantTx, TxError> {
-        Self::begin_with(pool, tenant_id, "; SET LOCAL synchronous_commit = off").await
-    }
-
-    async fn begin_with(pool: &DbPool, tenant_id: Uuid, extra: &str) -> Result<TenantTx, TxError> {
         let mut conn = pool.get().await?;
         // A Uuid prints as hex and dashes only, so it is safe inside the statement text; the simple query
         // protocol that carries BEGIN cannot take bind parameters.
-        let sql = format!("BEGIN; SELECT set_config('app.tenant_id', '{tenant_id}', true){extra}");
+        let sql = format!("BEGIN; SELECT set_config('app.tenant_id', '{tenant_id}', true)");
         AnsiTransactionManager::begin_transaction_sql(&mut *conn, &sql).await?;
         Ok(TenantTx {
             conn: Some(conn),
