@@ -1,5 +1,6 @@
-//! The audit log: events appended in the transaction that did the work, sealed later into a per-tenant
-//! hash chain (see the migration for why the two steps are separate).
+//! The audit log: changes appended in the transaction that made them, reads appended in batches by the
+//! service's read log ([`NewAuditEvent::append`]); all sealed later into a per-tenant hash chain (see the
+//! migrations for why the steps are separate).
 
 use chrono::{DateTime, Utc};
 use diesel::pg::Pg;
@@ -54,7 +55,8 @@ pub struct ChainLink {
 }
 
 impl NewAuditEvent {
-    /// Takes a shared connection so the insert can be pipelined with the reads it records.
+    /// Appends one event in the caller's transaction. Takes a shared connection so the insert can be
+    /// pipelined with the transaction's other statements.
     pub async fn insert(&self, conn: &AsyncPgConnection) -> QueryResult<()> {
         diesel::insert_into(audit_events::table)
             .values(self)
