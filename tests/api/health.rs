@@ -36,6 +36,10 @@ async fn metrics_count_requests_by_route_not_by_path() {
         "identifiers must not reach metrics"
     );
     assert!(text.contains("nuanxin_http_request_duration_seconds_bucket"));
+    assert!(
+        text.contains("nuanxin_near_families{state=\"kept\"} 0"),
+        "a family not found is not kept: {text}"
+    );
 }
 
 #[tokio::test]

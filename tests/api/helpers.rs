@@ -144,6 +144,8 @@ pub struct TestApp {
     pub database: String,
     pub client: reqwest::Client,
     pub app: actix_web::web::Data<nuanxin::state::AppState>,
+    /// The first node of a test drops its database when it ends; further nodes leave it.
+    owns_database: bool,
 }
 
 impl TestApp {
@@ -169,6 +171,21 @@ impl TestApp {
             .execute(&mut conn)
             .await
             .expect("clone template");
+        TestApp::start(database, extra, true).await
+    }
+
+    /// Another node of the same deployment: this test's database and Redis namespace.
+    pub async fn another_node(&self) -> TestApp {
+        let namespace = format!("test-{}", self.database);
+        TestApp::start(
+            self.database.clone(),
+            &[("NUANXIN__REDIS__NAMESPACE", namespace.as_str())],
+            false,
+        )
+        .await
+    }
+
+    async fn start(database: String, extra: &[(&str, &str)], owns_database: bool) -> TestApp {
         let settings = test_settings(&database, extra);
         let app = Application::build(settings).await.expect("build app");
         let address = format!("http://127.0.0.1:{}", app.port());
@@ -179,7 +196,19 @@ impl TestApp {
             database,
             client: reqwest::Client::new(),
             app: state,
+            owns_database,
         }
+    }
+
+    /// Waits until this node hears of family changes, so it keeps the families it reads.
+    pub async fn keeping_families_near(&self) {
+        for _ in 0..50 {
+            if self.app.near_families.is_listening() {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("the node does not listen for family changes");
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -314,6 +343,9 @@ impl TestApp {
 
 impl Drop for TestApp {
     fn drop(&mut self) {
+        if !self.owns_database {
+            return;
+        }
         let database = self.database.clone();
         // Drop is synchronous: drop the database from a thread with its own runtime.
         let _ = std::thread::spawn(move || {

@@ -16,5 +16,6 @@ mod import;
 mod isolation;
 mod jobs;
 mod mail;
+mod near;
 mod policy;
 mod tenants;

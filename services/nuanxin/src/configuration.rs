@@ -24,6 +24,8 @@ pub struct ApplicationSettings {
     pub port: u16,
     pub tenants_dir: PathBuf,
     pub demo_password: SecretString,
+    /// HTTP worker threads; 0 means one per core.
+    pub workers: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -33,6 +35,8 @@ pub struct DatabaseSettings {
     pub app_user: String,
     pub app_password: SecretString,
     pub pool_size: usize,
+    /// Families each node keeps in memory after reading them (`registry::near`); 0 keeps none.
+    pub near_families: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -151,11 +155,11 @@ pub fn settings_from(
         overrides.push((vec!["application".into(), "demo_password".into()], password));
     }
     for (path, raw) in overrides {
-        // Numbers where the setting is a number; everything else (URLs, secrets) stays a string.
-        let numeric = matches!(
-            path.last().map(String::as_str),
-            Some("port" | "pool_size" | "session_ttl_minutes" | "login_attempts_per_window")
-        );
+        // A number where the layers below hold a number; everything else (URLs, secrets) stays a string.
+        let numeric = path
+            .iter()
+            .try_fold(&value, |node, key| node.get(key.as_str()))
+            .is_some_and(serde_yaml::Value::is_number);
         let mut overlay = match raw.trim().parse::<u64>() {
             Ok(n) if numeric => serde_yaml::Value::Number(n.into()),
             _ => serde_yaml::Value::String(raw),
@@ -265,9 +269,16 @@ mod tests {
             ("NUANXIN__APPLICATION__PORT", "9000"),
             ("DATABASE_URL", "postgres://postgres@db:5432/x"),
             ("NUANXIN__REDIS__URL", "redis://127.0.0.1:6379"),
+            ("NUANXIN__APPLICATION__WORKERS", "3"),
+            ("NUANXIN__DATABASE__NEAR_FAMILIES", "0"),
+            // A number-looking value of a text setting stays text.
+            ("NUANXIN__REDIS__NAMESPACE", "2026"),
         ]))
         .unwrap();
         assert_eq!(s.application.port, 9000);
+        assert_eq!(s.application.workers, 3);
+        assert_eq!(s.database.near_families, 0);
+        assert_eq!(s.redis.namespace, "2026");
         assert_eq!(s.app_database_url(), "postgres://nuanxin_app@db:5432/x");
         assert_eq!(s.redis.url.expose_secret(), "redis://127.0.0.1:6379");
     }

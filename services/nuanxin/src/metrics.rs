@@ -7,6 +7,8 @@ use std::sync::Mutex;
 
 use nuanxin_db::pool::PoolStatus;
 
+use crate::registry::near::NearStatus;
+
 const BUCKETS_MS: [u64; 10] = [1, 2, 5, 10, 20, 50, 100, 250, 500, 1000];
 
 #[derive(Default)]
@@ -35,7 +37,7 @@ impl Metrics {
     }
 
     /// The text exposition format.
-    pub fn render(&self, pool: &PoolStatus) -> String {
+    pub fn render(&self, pool: &PoolStatus, near: &NearStatus) -> String {
         let mut out = String::new();
         out.push_str(
             "# HELP nuanxin_http_requests_total HTTP requests by method, route and status.\n",
@@ -82,6 +84,19 @@ impl Metrics {
             out,
             "nuanxin_db_pool_connections{{state=\"max\"}} {}",
             pool.max
+        );
+        out.push_str("# HELP nuanxin_near_families Families this node keeps in memory (registry::near).\n# TYPE nuanxin_near_families gauge\n");
+        let _ = writeln!(out, "nuanxin_near_families{{state=\"kept\"}} {}", near.kept);
+        let _ = writeln!(
+            out,
+            "nuanxin_near_families{{state=\"max\"}} {}",
+            near.capacity
+        );
+        out.push_str("# HELP nuanxin_near_families_listening Whether this node hears of family changes (else it keeps none).\n# TYPE nuanxin_near_families_listening gauge\n");
+        let _ = writeln!(
+            out,
+            "nuanxin_near_families_listening {}",
+            u8::from(near.listening)
         );
         out
     }

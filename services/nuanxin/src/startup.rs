@@ -10,12 +10,15 @@ use nuanxin_access::Authorizer;
 use secrecy::ExposeSecret;
 use tracing_actix_web::TracingLogger;
 
+use crate::telemetry::RequestSpan;
+
 use crate::audit::reads::ReadLog;
 use crate::cache::Store;
 use crate::configuration::Settings;
 use crate::mail::Mailer;
 use crate::metrics::Metrics;
 use crate::onboarding::{load_districts, load_rules, tenants_dir};
+use crate::registry::near::NearFamilies;
 use crate::state::{AppState, Districts, Keys};
 
 #[derive(Debug, thiserror::Error)]
@@ -74,6 +77,9 @@ impl Application {
             "nuanxin starting"
         );
         let pool_for_reads = pool.clone();
+        let workers = settings.application.workers;
+        let near_families =
+            NearFamilies::start(settings.app_database_url(), settings.database.near_families);
         let state = web::Data::new(AppState {
             keys: Keys::from_settings(&settings),
             settings,
@@ -84,6 +90,7 @@ impl Application {
             metrics: Metrics::default(),
             mailer,
             read_log: ReadLog::start(pool_for_reads, crate::audit::reads::QUEUE),
+            near_families,
         });
         let app_state = state.clone();
         let server = HttpServer::new(move || {
@@ -108,18 +115,16 @@ impl Application {
                         Ok(res)
                     }
                 })
-                .wrap(TracingLogger::default())
+                .wrap(TracingLogger::<RequestSpan>::new())
                 .app_data(app_state.clone())
                 .app_data(web::PayloadConfig::new(64 * 1024 * 1024))
                 .configure(crate::routes::configure)
                 .configure(crate::console::configure)
         })
-        .workers(
-            std::env::var("W")
-                .ok()
-                .and_then(|w| w.parse().ok())
-                .unwrap_or(2),
-        )
+        .workers(match workers {
+            0 => std::thread::available_parallelism().map_or(1, usize::from),
+            n => n,
+        })
         .listen(listener)?
         .run();
         tokio::spawn(run_jobs(state.clone()));

@@ -15,6 +15,7 @@ use crate::cache::Store;
 use crate::configuration::Settings;
 use crate::mail::Mailer;
 use crate::metrics::Metrics;
+use crate::registry::near::NearFamilies;
 
 /// The keys for personal data.
 pub struct Keys {
@@ -133,4 +134,5 @@ pub struct AppState {
     pub metrics: Metrics,
     pub mailer: Mailer,
     pub read_log: ReadLog,
+    pub near_families: Arc<NearFamilies>,
 }

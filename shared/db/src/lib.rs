@@ -4,6 +4,7 @@
 //! Queries return [`diesel::QueryResult`]; callers map errors to their own layer.
 
 pub mod models;
+pub mod notifications;
 pub mod pool;
 pub mod schema;
 

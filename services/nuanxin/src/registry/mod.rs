@@ -5,6 +5,7 @@ mod codec;
 pub mod counts;
 pub use codec::Meta;
 pub mod import;
+pub mod near;
 pub mod view;
 
 use chrono::{NaiveDate, Utc};

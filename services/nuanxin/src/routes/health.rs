@@ -34,5 +34,9 @@ async fn readyz(state: web::Data<AppState>) -> HttpResponse {
 async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
-        .body(state.metrics.render(&state.pool.status()))
+        .body(
+            state
+                .metrics
+                .render(&state.pool.status(), &state.near_families.status()),
+        )
 }

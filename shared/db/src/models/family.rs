@@ -227,6 +227,45 @@ pub enum FamilyScope {
     Nothing,
 }
 
+impl FamilyScope {
+    /// Whether a family already read is inside this scope: the test `family_in_scope` makes in SQL.
+    pub fn admits(self, family: &FamilyRow) -> bool {
+        match self {
+            FamilyScope::District => true,
+            FamilyScope::Street(street) => family.street_id == street,
+            FamilyScope::Community(community) => family.community_id == community,
+            FamilyScope::Nothing => false,
+        }
+    }
+}
+
+/// The channel on which every committed change of a family is announced (migration `near_families`).
+pub const FAMILY_CHANGED: &str = "nuanxin_family_changed";
+
+/// What a notification on [`FAMILY_CHANGED`] names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FamilyChanged {
+    /// One family: its district and id.
+    One(Uuid, Uuid),
+    /// Any family may have changed.
+    Any,
+}
+
+impl FamilyChanged {
+    /// Reads a payload, `<tenant_id>:<family_id>` or `*`; anything else is taken as [`FamilyChanged::Any`].
+    pub fn from_payload(payload: &str) -> FamilyChanged {
+        payload
+            .split_once(':')
+            .and_then(|(tenant, family)| {
+                Some(FamilyChanged::One(
+                    tenant.parse().ok()?,
+                    family.parse().ok()?,
+                ))
+            })
+            .unwrap_or(FamilyChanged::Any)
+    }
+}
+
 /// List filters; birth-date bounds express an age band of a living parent.
 #[derive(Debug, Clone, Default)]
 pub struct FamilyFilter {
@@ -525,5 +564,25 @@ impl FamilyChange {
             .select(FamilyChange::as_select())
             .load(conn)
             .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_change_notification_names_one_family_or_any() {
+        let (tenant, family) = (Uuid::new_v4(), Uuid::new_v4());
+        assert_eq!(
+            FamilyChanged::from_payload(&format!("{tenant}:{family}")),
+            FamilyChanged::One(tenant, family)
+        );
+        assert_eq!(FamilyChanged::from_payload("*"), FamilyChanged::Any);
+        // Whatever cannot be read is taken as the widest change, never ignored.
+        assert_eq!(
+            FamilyChanged::from_payload(&format!("{tenant}:not-an-id")),
+            FamilyChanged::Any
+        );
     }
 }

@@ -30,18 +30,14 @@ pub async fn exit_family(
             "原因为“其他”时须说明",
         ));
     }
+    let id = id.into_inner();
     let registry = Registry::new(&district, &state.keys);
     let mut tx = TenantTx::begin(&state.pool, district.id).await?;
     let version = registry
-        .exit(
-            &mut tx,
-            caller.family_scope(),
-            &actor,
-            id.into_inner(),
-            body,
-        )
+        .exit(&mut tx, caller.family_scope(), &actor, id, body)
         .await?;
     tx.commit().await?;
+    state.near_families.forget(district.id, id);
     counts::register_changed(&state.store, district.id).await;
     Ok(HttpResponse::Ok().json(json!({"status": "exited", "version": version})))
 }

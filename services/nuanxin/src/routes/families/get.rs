@@ -1,6 +1,5 @@
 use actix_web::{web, HttpResponse};
 use nuanxin_access::{Action, Resource};
-use nuanxin_db::models::family::FamilyRecord;
 use serde_json::json;
 use tracing_actix_web::RequestId;
 use uuid::Uuid;
@@ -13,8 +12,9 @@ use crate::registry::Registry;
 use crate::routes::district_of;
 use crate::state::AppState;
 
-/// One family in full. The hot path of the registry: one statement reads the family inside the caller's
-/// scope, and the read is handed to the read log before the answer leaves (see `audit::reads`).
+/// One family in full. The hot path of the registry: the family comes from this node's recent copies or
+/// from one statement (`registry::near`), and the read is handed to the read log before the answer leaves
+/// (`audit::reads`).
 pub async fn get_family(
     state: web::Data<AppState>,
     caller: Caller,
@@ -25,7 +25,9 @@ pub async fn get_family(
     let (district, actor) = district_of(&state, &caller, &request_id)?;
     let id = id.into_inner();
     let reveal = caller.reveal(&state);
-    let record = FamilyRecord::read_in_scope(&state.pool, district.id, caller.family_scope(), id)
+    let record = state
+        .near_families
+        .read(&state.pool, district.id, caller.family_scope(), id)
         .await?
         .ok_or(ApiError::NotFound("没有找到该家庭"))?;
     let family = Registry::new(&district, &state.keys)

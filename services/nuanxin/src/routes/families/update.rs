@@ -38,6 +38,7 @@ pub async fn update_family(
         .await?;
     let (record, family) = registry.load(&mut tx, scope, id).await?;
     tx.commit().await?;
+    state.near_families.forget(district.id, id);
     counts::register_changed(&state.store, district.id).await;
     Ok(HttpResponse::Ok().json(family_view(
         &record,
