@@ -1,6 +1,7 @@
 //! Benefit administration: cycles, the ledger's steps and who may take them, exits, the payment list,
 //! concurrent generation, forecast and impact.
 
+use diesel_async::RunQueryDsl;
 use serde_json::{json, Value};
 
 use crate::helpers::{resident_id, TestApp};
@@ -359,7 +360,6 @@ async fn a_cycle_moves_from_proposal_to_payment_and_only_the_named_units_act() {
         #[diesel(sql_type = diesel::sql_types::BigInt)]
         n: i64,
     }
-    use diesel_async::RunQueryDsl;
     let n: N =
         diesel::sql_query("SELECT count(*) AS n FROM audit_events WHERE action = 'benefit.verify'")
             .get_result(&mut conn)
@@ -527,6 +527,130 @@ async fn a_later_cycle_exits_those_who_stopped_qualifying_with_the_reason() {
         (200, Some(0), Some(0))
     );
     assert_eq!(app.count("benefit_entries").await, 16);
+}
+
+#[tokio::test]
+async fn regenerating_a_period_brings_its_open_entries_up_to_date() {
+    let app = TestApp::spawn().await;
+    let admin = app.login("zhangdian", "admin").await;
+    let street = app.login("zhangdian", "street").await;
+    let bureau = app.login("zhangdian", "bureau").await;
+    let body = |serial| zd_family("mashang", "mashang-2", serial, "19550501");
+    let mut families = Vec::new();
+    for serial in 11..=14 {
+        families.push(app.create_family(&admin, &body(serial)).await);
+    }
+    let (status, first) = generate(&app, &admin, "elderly_care_home_services", "2025-04").await;
+    assert_eq!(
+        (status, first["proposed"].as_u64()),
+        (201, Some(8)),
+        "{first}"
+    );
+    let cycle = first["cycle_id"].as_str().expect("cycle").to_owned();
+    let all = entries(&app, &admin, &cycle).await;
+    let id_of = |family: &str, person: &str| entry(&all, family, person)["id"].clone();
+    let note = json!({"note": "入户核实"});
+    // f11's father: verified by the street; f12's father: verified and approved; f14's mother: verified.
+    for (family, person) in [(0, "father"), (1, "father"), (3, "mother")] {
+        let (status, _) = step(
+            &app,
+            &street,
+            &id_of(&families[family], person),
+            "verify",
+            note.clone(),
+        )
+        .await;
+        assert_eq!(status, 200);
+    }
+    let (status, _) = step(
+        &app,
+        &bureau,
+        &id_of(&families[1], "father"),
+        "approve",
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, 200);
+
+    // Meanwhile: f11's father died (his entry verified, f11's mother's proposed); f12's father died too
+    // (his entry already approved); f13 left the register; f14's mother's entry was proposed under a
+    // former standard of 150 a month.
+    for (family, serial) in [(0, 11), (1, 12)] {
+        let mut changed = body(serial);
+        changed["parents"][1]["alive"] = json!(false);
+        let (status, res) = app
+            .put_json(
+                &format!("/api/v1/families/{}", families[family]),
+                Some(&admin),
+                &changed,
+            )
+            .await;
+        assert_eq!(status, 200, "{res}");
+    }
+    let (status, _) = app
+        .post_json(
+            &format!("/api/v1/families/{}/exit", families[2]),
+            Some(&admin),
+            &json!({"reason": "moved_away"}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let former = id_of(&families[3], "mother");
+    diesel::sql_query(format!(
+        "UPDATE benefit_entries SET amount_cny = 150 WHERE id = '{}'",
+        former.as_str().expect("id")
+    ))
+    .execute(&mut app.admin().await)
+    .await
+    .expect("a former standard");
+
+    let (status, again) = generate(&app, &admin, "elderly_care_home_services", "2025-04").await;
+    assert_eq!(status, 200, "{again}");
+    assert_eq!(again["proposed"], 0, "{again}");
+    assert_eq!(
+        again["withdrawn"], 3,
+        "f11's father, f13's parents: {again}"
+    );
+    assert_eq!(again["revised"], 1, "f14's mother: {again}");
+    let now = entries(&app, &admin, &cycle).await;
+    let status_of = |family: usize, person: &str| {
+        let e = entry(&now, &families[family], person);
+        (
+            e["status"].as_str().unwrap_or("").to_owned(),
+            e["exit_reason"].as_str().unwrap_or("").to_owned(),
+        )
+    };
+    assert_eq!(status_of(0, "father"), ("exited".into(), "death".into()));
+    assert_eq!(status_of(0, "mother"), ("proposed".into(), String::new()));
+    assert_eq!(
+        status_of(1, "father"),
+        ("approved".into(), String::new()),
+        "an approved entry is the approving bureau's to reject, not a generation's"
+    );
+    assert_eq!(
+        status_of(2, "mother"),
+        ("exited".into(), "moved_away".into())
+    );
+    assert_eq!(
+        status_of(2, "father"),
+        ("exited".into(), "moved_away".into())
+    );
+    let revised = entry(&now, &families[3], "mother");
+    assert_eq!(revised["amount_cny"], 200);
+    assert_eq!(
+        revised["status"], "proposed",
+        "the new amount is verified again: {revised}"
+    );
+    assert!(revised["verify_note"].is_null(), "{revised}");
+    assert!(entry(&now, &families[0], "father")["amount_cny"].is_null());
+
+    // Once up to date, a generation changes nothing.
+    let (_, third) = generate(&app, &admin, "elderly_care_home_services", "2025-04").await;
+    assert_eq!(
+        (third["withdrawn"].as_u64(), third["revised"].as_u64()),
+        (Some(0), Some(0)),
+        "{third}"
+    );
 }
 
 #[tokio::test]

@@ -38,6 +38,12 @@ pub struct Generation {
     pub already_in_ledger: u64,
     /// Previous-cycle beneficiaries exited by this generation.
     pub exited: u64,
+    /// Open entries of this cycle (proposed, or verified and not yet approved) whose beneficiary no longer
+    /// qualifies, closed by this generation with the reason.
+    pub withdrawn: u64,
+    /// Open entries of this cycle whose amount, payer or basis changed, set to the new one and back to
+    /// proposed (to be verified again).
+    pub revised: u64,
 }
 
 /// Generates (or regenerates) the cycle of `program` for `period`. Safe to run again and to run twice
@@ -104,6 +110,16 @@ pub async fn generate(
         proposed: 0,
         already_in_ledger: 0,
         exited: 0,
+        withdrawn: 0,
+        revised: 0,
+    };
+    let codec = Codec::new(access.keys(), tenant_id);
+    let refresh = Refresh {
+        codec: &codec,
+        policy: &policy,
+        cycle: &cycle,
+        on,
+        now,
     };
     // While one page is evaluated on a blocking thread, the next one is read.
     let mut next = read_page(&access, tenant_id, None).await?;
@@ -116,18 +132,40 @@ pub async fn generate(
             (access.clone(), policy.clone(), cycle.clone());
         let evaluated = tokio::task::spawn_blocking(move || {
             let codec = Codec::new(worker_access.keys(), tenant_id);
-            propose(&codec, &worker_policy, &worker_cycle, on, &page)
+            propose(&codec, &worker_policy, &worker_cycle, on, &page).map(|e| (e, page))
         });
-        let (entries, following) = tokio::join!(evaluated, read_page(&access, tenant_id, after));
-        let entries = entries??;
+        let (evaluated, following) = tokio::join!(evaluated, read_page(&access, tenant_id, after));
+        let (entries, page) = evaluated??;
         next = following?;
         report.entitled += entries.len() as u64;
         let mut tx = TenantTx::begin(access.pool(), tenant_id).await?;
         let inserted = NewEntry::insert_new(&mut tx, &entries).await?;
+        let ids: Vec<Uuid> = page.iter().map(|r| r.family.id).collect();
+        let open = BenefitEntry::open_of_families(&mut tx, cycle.id, &ids).await?;
+        let (withdrawn, revised) = refresh
+            .open_entries(&mut tx, &open, &entries, &page)
+            .await?;
         tx.commit().await?;
         report.proposed += inserted as u64;
+        report.withdrawn += withdrawn;
+        report.revised += revised;
     }
     report.already_in_ledger = report.entitled - report.proposed;
+    // Open entries of families that left the register meanwhile (no page above held them).
+    loop {
+        let mut tx = TenantTx::begin(access.pool(), tenant_id).await?;
+        let open = BenefitEntry::open_of_inactive_families(&mut tx, cycle.id, 500).await?;
+        if open.is_empty() {
+            tx.commit().await?;
+            break;
+        }
+        let mut ids: Vec<Uuid> = open.iter().map(|e| e.family_id).collect();
+        ids.dedup();
+        let records = families_by_ids(&mut tx, &ids).await?;
+        let (withdrawn, _) = refresh.open_entries(&mut tx, &open, &[], &records).await?;
+        tx.commit().await?;
+        report.withdrawn += withdrawn;
+    }
     report.exited = exit_previous(&access, district, &policy, &cycle, on).await?;
 
     let mut tx = TenantTx::begin(access.pool(), tenant_id).await?;
@@ -143,6 +181,7 @@ pub async fn generate(
             "program": program, "period": period.key, "evaluated_on": on,
             "families": report.families_evaluated, "proposed": report.proposed,
             "already_in_ledger": report.already_in_ledger, "exited": report.exited,
+            "withdrawn": report.withdrawn, "revised": report.revised,
         }),
     )
     .await?;
@@ -199,6 +238,66 @@ fn propose(
         }
     }
     Ok(out)
+}
+
+/// What a generation needs to bring a cycle's open entries up to date with the register.
+struct Refresh<'a> {
+    codec: &'a Codec<'a>,
+    policy: &'a Policy,
+    cycle: &'a BenefitCycle,
+    on: NaiveDate,
+    now: chrono::DateTime<Utc>,
+}
+
+impl Refresh<'_> {
+    /// Closes each `open` entry that `entitled` no longer holds (with the reason, from `records`) and revises
+    /// each whose amount, payer or basis changed. Returns how many were withdrawn and how many revised.
+    async fn open_entries(
+        &self,
+        conn: &mut nuanxin_db::AsyncPgConnection,
+        open: &[BenefitEntry],
+        entitled: &[NewEntry],
+        records: &[FamilyRecord],
+    ) -> Result<(u64, u64), BenefitError> {
+        let (mut withdrawn, mut revised) = (0, 0);
+        for entry in open {
+            let now_entitled = entitled
+                .iter()
+                .find(|e| e.family_id == entry.family_id && e.person == entry.person);
+            match now_entitled {
+                Some(e)
+                    if (e.amount_cny, &e.payer, &e.basis)
+                        == (entry.amount_cny, &entry.payer, &entry.basis) => {}
+                Some(e) => {
+                    revised += u64::from(BenefitEntry::revise(conn, entry.id, e, self.now).await?);
+                }
+                None => {
+                    let record = records.iter().find(|r| r.family.id == entry.family_id);
+                    let (cause, detail) = match record {
+                        Some(r) => exit_cause(
+                            self.codec,
+                            self.policy,
+                            &self.cycle.program,
+                            r,
+                            &entry.person,
+                            self.on,
+                        )?,
+                        None => (ExitCause::Other, None),
+                    };
+                    let closed = BenefitEntry::withdraw(
+                        conn,
+                        entry.id,
+                        cause.as_str(),
+                        detail.as_deref(),
+                        self.now,
+                    )
+                    .await?;
+                    withdrawn += u64::from(closed);
+                }
+            }
+        }
+        Ok((withdrawn, revised))
+    }
 }
 
 /// Writes an exit row for every beneficiary of the previous cycle who has no entry in this one.

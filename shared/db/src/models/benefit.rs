@@ -102,6 +102,9 @@ pub struct EntryFilter {
 
 type BoxedEntries<'a> = benefit_entries::BoxedQuery<'a, Pg>;
 
+/// Entries a new generation of their cycle may still change: not yet approved, paid, rejected or exited.
+const OPEN: [&str; 2] = ["proposed", "verified"];
+
 fn scoped_entries(scope: FamilyScope) -> BoxedEntries<'static> {
     let query = benefit_entries::table.into_boxed();
     match scope {
@@ -342,6 +345,98 @@ impl BenefitEntry {
             .select(BenefitEntry::as_select())
             .load(conn)
             .await
+    }
+
+    /// A cycle's entries still open to change by a generation (proposed, or verified and not yet
+    /// approved) of these families.
+    pub async fn open_of_families(
+        conn: &mut AsyncPgConnection,
+        cycle_id: Uuid,
+        families: &[Uuid],
+    ) -> QueryResult<Vec<BenefitEntry>> {
+        benefit_entries::table
+            .filter(benefit_entries::cycle_id.eq(cycle_id))
+            .filter(benefit_entries::family_id.eq_any(families))
+            .filter(benefit_entries::status.eq_any(OPEN))
+            .order((benefit_entries::family_id, benefit_entries::person))
+            .select(BenefitEntry::as_select())
+            .load(conn)
+            .await
+    }
+
+    /// A cycle's open entries (as [`BenefitEntry::open_of_families`]) of families no longer active on the
+    /// register, at most `limit`.
+    pub async fn open_of_inactive_families(
+        conn: &mut AsyncPgConnection,
+        cycle_id: Uuid,
+        limit: i64,
+    ) -> QueryResult<Vec<BenefitEntry>> {
+        let active = families::table
+            .filter(families::status.eq("active"))
+            .select(families::id);
+        benefit_entries::table
+            .filter(benefit_entries::cycle_id.eq(cycle_id))
+            .filter(benefit_entries::status.eq_any(OPEN))
+            .filter(benefit_entries::family_id.ne_all(active))
+            .order((benefit_entries::family_id, benefit_entries::person))
+            .limit(limit)
+            .select(BenefitEntry::as_select())
+            .load(conn)
+            .await
+    }
+
+    /// Sets an open entry to what the register entitles now and back to `proposed`: a verification of
+    /// the former amount does not hold for the new one. Returns whether the entry was still open.
+    pub async fn revise(
+        conn: &mut AsyncPgConnection,
+        id: Uuid,
+        now_entitled: &NewEntry,
+        at: DateTime<Utc>,
+    ) -> QueryResult<bool> {
+        let changed = diesel::update(
+            benefit_entries::table
+                .filter(benefit_entries::id.eq(id))
+                .filter(benefit_entries::status.eq_any(OPEN)),
+        )
+        .set((
+            benefit_entries::amount_cny.eq(now_entitled.amount_cny),
+            benefit_entries::payer.eq(&now_entitled.payer),
+            benefit_entries::basis.eq(&now_entitled.basis),
+            benefit_entries::status.eq("proposed"),
+            benefit_entries::verify_note.eq(None::<String>),
+            benefit_entries::verified_by.eq(None::<String>),
+            benefit_entries::verified_at.eq(None::<DateTime<Utc>>),
+            benefit_entries::updated_at.eq(at),
+        ))
+        .execute(conn)
+        .await?;
+        Ok(changed == 1)
+    }
+
+    /// Closes an open entry whose beneficiary no longer qualifies (`exited`, with the reason). Returns
+    /// whether the entry was still open.
+    pub async fn withdraw(
+        conn: &mut AsyncPgConnection,
+        id: Uuid,
+        reason: &str,
+        detail: Option<&str>,
+        at: DateTime<Utc>,
+    ) -> QueryResult<bool> {
+        let changed = diesel::update(
+            benefit_entries::table
+                .filter(benefit_entries::id.eq(id))
+                .filter(benefit_entries::status.eq_any(OPEN)),
+        )
+        .set((
+            benefit_entries::status.eq("exited"),
+            benefit_entries::amount_cny.eq(None::<i64>),
+            benefit_entries::exit_reason.eq(reason),
+            benefit_entries::exit_detail.eq(detail),
+            benefit_entries::updated_at.eq(at),
+        ))
+        .execute(conn)
+        .await?;
+        Ok(changed == 1)
     }
 
     /// Beneficiaries of `previous` (not rejected or exited there) who have no entry in `current`:
