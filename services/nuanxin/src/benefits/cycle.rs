@@ -2,6 +2,7 @@
 //! beneficiary of the program (免申即享), and exit the previous cycle's beneficiaries who no longer
 //! qualify, with the reason.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{NaiveDate, Utc};
@@ -139,9 +140,10 @@ pub async fn generate(
         next = following?;
         report.entitled += entries.len() as u64;
         let mut tx = TenantTx::begin(access.pool(), tenant_id).await?;
-        let inserted = NewEntry::insert_new(&mut tx, &entries).await?;
+        // Read before inserting: only a regeneration finds entries of these families already there.
         let ids: Vec<Uuid> = page.iter().map(|r| r.family.id).collect();
-        let open = BenefitEntry::open_of_families(&mut tx, cycle.id, &ids).await?;
+        let open = BenefitEntry::open_of_families(&mut tx, &cycle, &ids).await?;
+        let inserted = NewEntry::insert_new(&mut tx, &entries).await?;
         let (withdrawn, revised) = refresh
             .open_entries(&mut tx, &open, &entries, &page)
             .await?;
@@ -154,7 +156,7 @@ pub async fn generate(
     // Open entries of families that left the register meanwhile (no page above held them).
     loop {
         let mut tx = TenantTx::begin(access.pool(), tenant_id).await?;
-        let open = BenefitEntry::open_of_inactive_families(&mut tx, cycle.id, 500).await?;
+        let open = BenefitEntry::open_of_inactive_families(&mut tx, &cycle, 500).await?;
         if open.is_empty() {
             tx.commit().await?;
             break;
@@ -260,11 +262,12 @@ impl Refresh<'_> {
         records: &[FamilyRecord],
     ) -> Result<(u64, u64), BenefitError> {
         let (mut withdrawn, mut revised) = (0, 0);
+        let entitled: HashMap<(Uuid, &str), &NewEntry> = entitled
+            .iter()
+            .map(|e| ((e.family_id, e.person.as_str()), e))
+            .collect();
         for entry in open {
-            let now_entitled = entitled
-                .iter()
-                .find(|e| e.family_id == entry.family_id && e.person == entry.person);
-            match now_entitled {
+            match entitled.get(&(entry.family_id, entry.person.as_str())) {
                 Some(e)
                     if (e.amount_cny, &e.payer, &e.basis)
                         == (entry.amount_cny, &entry.payer, &entry.basis) => {}

@@ -79,9 +79,7 @@ impl NearFamilies {
             return Ok(None);
         };
         let record = Arc::new(record);
-        if self.is_listening() && self.changes.load(Ordering::SeqCst) == changes {
-            self.keep(key, record.clone());
-        }
+        self.keep(key, record.clone(), changes);
         Ok(Some(record))
     }
 
@@ -109,12 +107,14 @@ impl NearFamilies {
     }
 
     fn heard(&self, change: FamilyChanged) {
+        // Counted under the lock, so that `keep` sees either the count or no copy to drop.
+        let mut copies = self.lock();
         self.changes.fetch_add(1, Ordering::SeqCst);
         match change {
             FamilyChanged::One(tenant_id, id) => {
-                self.lock().remove(&(tenant_id, id));
+                copies.remove(&(tenant_id, id));
             }
-            FamilyChanged::Any => self.lock().clear(),
+            FamilyChanged::Any => copies.clear(),
         }
     }
 
@@ -123,8 +123,13 @@ impl NearFamilies {
         self.heard(FamilyChanged::Any);
     }
 
-    fn keep(&self, key: (Uuid, Uuid), record: Arc<FamilyRecord>) {
+    /// Keeps a family read from the database, unless a change was heard since the read began (`changes`,
+    /// the count then) or this node is not listening.
+    fn keep(&self, key: (Uuid, Uuid), record: Arc<FamilyRecord>, changes: u64) {
         let mut copies = self.lock();
+        if !self.is_listening() || self.changes.load(Ordering::SeqCst) != changes {
+            return;
+        }
         if copies.len() >= self.capacity {
             // Make room by dropping about a quarter, in the map's arbitrary order: cheaper than tracking
             // recency on every read, and a dropped family is only read from the database once more.
@@ -153,7 +158,7 @@ async fn listen(database_url: String, near: Weak<NearFamilies>) {
                 let Some(cache) = near.upgrade() else { return };
                 cache.listening.store(true, Ordering::SeqCst);
                 // A read that began before this listener could not hear a change committed meanwhile.
-                cache.changes.fetch_add(1, Ordering::SeqCst);
+                cache.heard(FamilyChanged::Any);
                 drop(cache);
                 loop {
                     let heard = listener.next(QUIET).await;

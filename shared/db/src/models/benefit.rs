@@ -351,11 +351,13 @@ impl BenefitEntry {
     /// approved) of these families.
     pub async fn open_of_families(
         conn: &mut AsyncPgConnection,
-        cycle_id: Uuid,
+        cycle: &BenefitCycle,
         families: &[Uuid],
     ) -> QueryResult<Vec<BenefitEntry>> {
+        // By the ledger's key (program, period, family), not the cycle id: one index probe per family.
         benefit_entries::table
-            .filter(benefit_entries::cycle_id.eq(cycle_id))
+            .filter(benefit_entries::program.eq(&cycle.program))
+            .filter(benefit_entries::period.eq(&cycle.period))
             .filter(benefit_entries::family_id.eq_any(families))
             .filter(benefit_entries::status.eq_any(OPEN))
             .order((benefit_entries::family_id, benefit_entries::person))
@@ -368,14 +370,15 @@ impl BenefitEntry {
     /// register, at most `limit`.
     pub async fn open_of_inactive_families(
         conn: &mut AsyncPgConnection,
-        cycle_id: Uuid,
+        cycle: &BenefitCycle,
         limit: i64,
     ) -> QueryResult<Vec<BenefitEntry>> {
         let active = families::table
             .filter(families::status.eq("active"))
             .select(families::id);
         benefit_entries::table
-            .filter(benefit_entries::cycle_id.eq(cycle_id))
+            .filter(benefit_entries::program.eq(&cycle.program))
+            .filter(benefit_entries::period.eq(&cycle.period))
             .filter(benefit_entries::status.eq_any(OPEN))
             .filter(benefit_entries::family_id.ne_all(active))
             .order((benefit_entries::family_id, benefit_entries::person))
