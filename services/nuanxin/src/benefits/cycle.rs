@@ -141,8 +141,12 @@ pub async fn generate(
         report.entitled += entries.len() as u64;
         let mut tx = TenantTx::begin(access.pool(), tenant_id).await?;
         // Read before inserting: only a regeneration finds entries of these families already there.
-        let ids: Vec<Uuid> = page.iter().map(|r| r.family.id).collect();
-        let open = BenefitEntry::open_of_families(&mut tx, &cycle, &ids).await?;
+        let open = if created {
+            Vec::new()
+        } else {
+            let ids: Vec<Uuid> = page.iter().map(|r| r.family.id).collect();
+            BenefitEntry::open_of_families(&mut tx, &cycle, &ids).await?
+        };
         let inserted = NewEntry::insert_new(&mut tx, &entries).await?;
         let (withdrawn, revised) = refresh
             .open_entries(&mut tx, &open, &entries, &page)

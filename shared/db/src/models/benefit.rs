@@ -354,16 +354,30 @@ impl BenefitEntry {
         cycle: &BenefitCycle,
         families: &[Uuid],
     ) -> QueryResult<Vec<BenefitEntry>> {
-        // By the ledger's key (program, period, family), not the cycle id: one index probe per family.
-        benefit_entries::table
+        let (Some(first), Some(last)) = (families.iter().min(), families.iter().max()) else {
+            return Ok(Vec::new());
+        };
+        // By the ledger's key (program, period, family), bounded by the families' id range. A generation
+        // adds a whole cycle at once, faster than the table's statistics follow, and a plan made for the
+        // "nearly empty" table they still describe would scan the whole cycle once per page: index scans
+        // only, and a range the index bounds itself by whatever the plan does with the list of ids.
+        diesel::sql_query("SET LOCAL enable_seqscan = off")
+            .execute(conn)
+            .await?;
+        let open = benefit_entries::table
             .filter(benefit_entries::program.eq(&cycle.program))
             .filter(benefit_entries::period.eq(&cycle.period))
+            .filter(benefit_entries::family_id.between(*first, *last))
             .filter(benefit_entries::family_id.eq_any(families))
             .filter(benefit_entries::status.eq_any(OPEN))
             .order((benefit_entries::family_id, benefit_entries::person))
             .select(BenefitEntry::as_select())
             .load(conn)
-            .await
+            .await?;
+        diesel::sql_query("SET LOCAL enable_seqscan = on")
+            .execute(conn)
+            .await?;
+        Ok(open)
     }
 
     /// A cycle's open entries (as [`BenefitEntry::open_of_families`]) of families no longer active on the
@@ -373,14 +387,17 @@ impl BenefitEntry {
         cycle: &BenefitCycle,
         limit: i64,
     ) -> QueryResult<Vec<BenefitEntry>> {
+        // NOT EXISTS, an anti-join: `NOT IN (active ids)` degrades to a scan per entry once the register's
+        // ids no longer fit in work_mem.
         let active = families::table
-            .filter(families::status.eq("active"))
-            .select(families::id);
+            .filter(families::tenant_id.eq(benefit_entries::tenant_id))
+            .filter(families::id.eq(benefit_entries::family_id))
+            .filter(families::status.eq("active"));
         benefit_entries::table
             .filter(benefit_entries::program.eq(&cycle.program))
             .filter(benefit_entries::period.eq(&cycle.period))
             .filter(benefit_entries::status.eq_any(OPEN))
-            .filter(benefit_entries::family_id.ne_all(active))
+            .filter(diesel::dsl::not(diesel::dsl::exists(active)))
             .order((benefit_entries::family_id, benefit_entries::person))
             .limit(limit)
             .select(BenefitEntry::as_select())
