@@ -573,8 +573,8 @@ async fn regenerating_a_period_brings_its_open_entries_up_to_date() {
     assert_eq!(status, 200);
 
     // Meanwhile: f11's father died (his entry verified, f11's mother's proposed); f12's father died too
-    // (his entry already approved); f13 left the register; f14's mother's entry was proposed under a
-    // former standard of 150 a month.
+    // (his entry already approved); f13 left the register; f14 moved to 车站街道, and its mother's entry had
+    // been proposed under a former standard of 150 a month.
     for (family, serial) in [(0, 11), (1, 12)] {
         let mut changed = body(serial);
         changed["parents"][1]["alive"] = json!(false);
@@ -595,6 +595,14 @@ async fn regenerating_a_period_brings_its_open_entries_up_to_date() {
         )
         .await;
     assert_eq!(status, 200);
+    let (status, res) = app
+        .put_json(
+            &format!("/api/v1/families/{}", families[3]),
+            Some(&admin),
+            &zd_family("chezhan", "chezhan-1", 14, "19550501"),
+        )
+        .await;
+    assert_eq!(status, 200, "{res}");
     let former = id_of(&families[3], "mother");
     diesel::sql_query(format!(
         "UPDATE benefit_entries SET amount_cny = 150 WHERE id = '{}'",
@@ -611,7 +619,7 @@ async fn regenerating_a_period_brings_its_open_entries_up_to_date() {
         again["withdrawn"], 3,
         "f11's father, f13's parents: {again}"
     );
-    assert_eq!(again["revised"], 1, "f14's mother: {again}");
+    assert_eq!(again["revised"], 2, "f14's parents: {again}");
     let now = entries(&app, &admin, &cycle).await;
     let status_of = |family: usize, person: &str| {
         let e = entry(&now, &families[family], person);
@@ -643,6 +651,18 @@ async fn regenerating_a_period_brings_its_open_entries_up_to_date() {
     );
     assert!(revised["verify_note"].is_null(), "{revised}");
     assert!(entry(&now, &families[0], "father")["amount_cny"].is_null());
+    // f14's entries are its new street's to verify now.
+    let street2 = app.login("zhangdian", "street2").await;
+    let theirs = entries(&app, &street2, &cycle).await;
+    assert_eq!(
+        entry(&theirs, &families[3], "father")["street"]["code"],
+        "chezhan"
+    );
+    let ours = entries(&app, &street, &cycle).await;
+    assert!(
+        ours.iter().all(|e| e["family_id"] != families[3].as_str()),
+        "the former street no longer sees f14's entries"
+    );
 
     // Once up to date, a generation changes nothing.
     let (_, third) = generate(&app, &admin, "elderly_care_home_services", "2025-04").await;

@@ -42,8 +42,8 @@ pub struct Generation {
     /// Open entries of this cycle (proposed, or verified and not yet approved) whose beneficiary no longer
     /// qualifies, closed by this generation with the reason.
     pub withdrawn: u64,
-    /// Open entries of this cycle whose amount, payer or basis changed, set to the new one and back to
-    /// proposed (to be verified again).
+    /// Open entries of this cycle whose amount, payer, basis or street (the family moved) changed, set to
+    /// the new one and back to proposed (to be verified again, by the family's street now).
     pub revised: u64,
 }
 
@@ -273,8 +273,13 @@ impl Refresh<'_> {
         for entry in open {
             match entitled.get(&(entry.family_id, entry.person.as_str())) {
                 Some(e)
-                    if (e.amount_cny, &e.payer, &e.basis)
-                        == (entry.amount_cny, &entry.payer, &entry.basis) => {}
+                    if (e.amount_cny, &e.payer, &e.basis, e.street_id)
+                        == (
+                            entry.amount_cny,
+                            &entry.payer,
+                            &entry.basis,
+                            entry.street_id,
+                        ) => {}
                 Some(e) => {
                     revised += u64::from(BenefitEntry::revise(conn, entry.id, e, self.now).await?);
                 }

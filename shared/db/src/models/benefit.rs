@@ -405,8 +405,9 @@ impl BenefitEntry {
             .await
     }
 
-    /// Sets an open entry to what the register entitles now and back to `proposed`: a verification of
-    /// the former amount does not hold for the new one. Returns whether the entry was still open.
+    /// Sets an open entry to what the register entitles now (amount, payer, basis, the family's street) and
+    /// back to `proposed`: a verification of the former one does not hold for it. Returns whether the entry
+    /// was still open.
     pub async fn revise(
         conn: &mut AsyncPgConnection,
         id: Uuid,
@@ -422,6 +423,7 @@ impl BenefitEntry {
             benefit_entries::amount_cny.eq(now_entitled.amount_cny),
             benefit_entries::payer.eq(&now_entitled.payer),
             benefit_entries::basis.eq(&now_entitled.basis),
+            benefit_entries::street_id.eq(now_entitled.street_id),
             benefit_entries::status.eq("proposed"),
             benefit_entries::verify_note.eq(None::<String>),
             benefit_entries::verified_by.eq(None::<String>),
