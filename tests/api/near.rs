@@ -132,3 +132,38 @@ async fn a_node_told_to_keep_no_families_reads_each_from_the_database() {
     assert_eq!(app.app.near_families.kept(), 0);
     assert!(!app.app.near_families.is_listening());
 }
+
+#[tokio::test]
+async fn a_node_that_stops_hearing_changes_keeps_nothing_until_it_hears_again() {
+    let (app, admin, id) = a_family_kept_near(44).await;
+    // The database ends the node's listening connection (a restart, a failover, an administrator).
+    let ended = diesel::sql_query(format!(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = '{}' AND application_name = 'nuanxin listen nuanxin_family_changed'",
+        app.database
+    ))
+    .execute(&mut app.admin().await)
+    .await
+    .expect("end the listening connection");
+    assert_eq!(ended, 1, "one listening connection");
+    let mut dropped = false;
+    for _ in 0..40 {
+        if !app.app.near_families.is_listening() || app.app.near_families.kept() == 0 {
+            dropped = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        dropped,
+        "the node still keeps families it can no longer hear about"
+    );
+    assert_eq!(app.app.near_families.kept(), 0);
+    // It listens again on its own, and keeps what it reads from then on.
+    app.keeping_families_near().await;
+    let (status, _) = app
+        .get(&format!("/api/v1/families/{id}"), Some(&admin))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(app.app.near_families.kept(), 1);
+}

@@ -40,6 +40,10 @@ impl Listener {
         let mut conn = tokio::time::timeout(TIMEOUT, AsyncPgConnection::establish(url))
             .await
             .map_err(|_| ListenError::TimedOut)??;
+        // Named, so that operators (and tests) can tell it in pg_stat_activity.
+        diesel::sql_query(format!("SET application_name = 'nuanxin listen {channel}'"))
+            .execute(&mut conn)
+            .await?;
         diesel::sql_query(format!("LISTEN {channel}"))
             .execute(&mut conn)
             .await?;
