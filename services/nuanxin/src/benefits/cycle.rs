@@ -257,7 +257,7 @@ struct Refresh<'a> {
 
 impl Refresh<'_> {
     /// Closes each `open` entry that `entitled` no longer holds (with the reason, from `records`) and revises
-    /// each whose amount, payer or basis changed. Returns how many were withdrawn and how many revised.
+    /// each whose amount, payer, basis or street changed. Returns how many were withdrawn and how many revised.
     async fn open_entries(
         &self,
         conn: &mut nuanxin_db::AsyncPgConnection,
@@ -284,18 +284,14 @@ impl Refresh<'_> {
                     revised += u64::from(BenefitEntry::revise(conn, entry.id, e, self.now).await?);
                 }
                 None => {
-                    let record = records.iter().find(|r| r.family.id == entry.family_id);
-                    let (cause, detail) = match record {
-                        Some(r) => exit_cause(
-                            self.codec,
-                            self.policy,
-                            &self.cycle.program,
-                            r,
-                            &entry.person,
-                            self.on,
-                        )?,
-                        None => (ExitCause::Other, None),
-                    };
+                    let (cause, detail) = exit_cause(
+                        self.codec,
+                        self.policy,
+                        &self.cycle.program,
+                        records.iter().find(|r| r.family.id == entry.family_id),
+                        &entry.person,
+                        self.on,
+                    )?;
                     let closed = BenefitEntry::withdraw(
                         conn,
                         entry.id,
@@ -348,10 +344,8 @@ async fn exit_previous(
             .iter()
             .map(|entry| {
                 let record = records.iter().find(|r| r.family.id == entry.family_id);
-                let (cause, detail) = match record {
-                    Some(r) => exit_cause(&codec, policy, &cycle.program, r, &entry.person, on)?,
-                    None => (ExitCause::Other, None),
-                };
+                let (cause, detail) =
+                    exit_cause(&codec, policy, &cycle.program, record, &entry.person, on)?;
                 Ok(NewEntry {
                     tenant_id,
                     program: cycle.program.clone(),
@@ -378,15 +372,19 @@ async fn exit_previous(
 }
 
 /// Why a family (or one parent of it) no longer has the program: it left the register, the parent
-/// died, it had a child again, its hukou left the district, or a condition it now fails.
+/// died, it had a child again, its hukou left the district, or a condition it now fails; `Other` when the
+/// family's record is gone.
 fn exit_cause(
     codec: &Codec<'_>,
     policy: &Policy,
     program: &str,
-    record: &FamilyRecord,
+    record: Option<&FamilyRecord>,
     person: &str,
     on: NaiveDate,
 ) -> Result<(ExitCause, Option<String>), BenefitError> {
+    let Some(record) = record else {
+        return Ok((ExitCause::Other, None));
+    };
     let row = &record.family;
     if row.status == "exited" {
         let cause = match row.exit_reason.as_deref() {

@@ -105,6 +105,18 @@ type BoxedEntries<'a> = benefit_entries::BoxedQuery<'a, Pg>;
 /// Entries a new generation of their cycle may still change: not yet approved, paid, rejected or exited.
 const OPEN: [&str; 2] = ["proposed", "verified"];
 
+type OpenEntry = diesel::dsl::Filter<
+    diesel::dsl::Filter<benefit_entries::table, diesel::dsl::Eq<benefit_entries::id, Uuid>>,
+    diesel::dsl::EqAny<benefit_entries::status, [&'static str; 2]>,
+>;
+
+/// The entry `id` while it is still open: a generation's change applies to nothing once a user has moved it on.
+fn open_entry(id: Uuid) -> OpenEntry {
+    benefit_entries::table
+        .filter(benefit_entries::id.eq(id))
+        .filter(benefit_entries::status.eq_any(OPEN))
+}
+
 fn scoped_entries(scope: FamilyScope) -> BoxedEntries<'static> {
     let query = benefit_entries::table.into_boxed();
     match scope {
@@ -414,24 +426,20 @@ impl BenefitEntry {
         now_entitled: &NewEntry,
         at: DateTime<Utc>,
     ) -> QueryResult<bool> {
-        let changed = diesel::update(
-            benefit_entries::table
-                .filter(benefit_entries::id.eq(id))
-                .filter(benefit_entries::status.eq_any(OPEN)),
-        )
-        .set((
-            benefit_entries::amount_cny.eq(now_entitled.amount_cny),
-            benefit_entries::payer.eq(&now_entitled.payer),
-            benefit_entries::basis.eq(&now_entitled.basis),
-            benefit_entries::street_id.eq(now_entitled.street_id),
-            benefit_entries::status.eq("proposed"),
-            benefit_entries::verify_note.eq(None::<String>),
-            benefit_entries::verified_by.eq(None::<String>),
-            benefit_entries::verified_at.eq(None::<DateTime<Utc>>),
-            benefit_entries::updated_at.eq(at),
-        ))
-        .execute(conn)
-        .await?;
+        let changed = diesel::update(open_entry(id))
+            .set((
+                benefit_entries::amount_cny.eq(now_entitled.amount_cny),
+                benefit_entries::payer.eq(&now_entitled.payer),
+                benefit_entries::basis.eq(&now_entitled.basis),
+                benefit_entries::street_id.eq(now_entitled.street_id),
+                benefit_entries::status.eq("proposed"),
+                benefit_entries::verify_note.eq(None::<String>),
+                benefit_entries::verified_by.eq(None::<String>),
+                benefit_entries::verified_at.eq(None::<DateTime<Utc>>),
+                benefit_entries::updated_at.eq(at),
+            ))
+            .execute(conn)
+            .await?;
         Ok(changed == 1)
     }
 
@@ -444,20 +452,16 @@ impl BenefitEntry {
         detail: Option<&str>,
         at: DateTime<Utc>,
     ) -> QueryResult<bool> {
-        let changed = diesel::update(
-            benefit_entries::table
-                .filter(benefit_entries::id.eq(id))
-                .filter(benefit_entries::status.eq_any(OPEN)),
-        )
-        .set((
-            benefit_entries::status.eq("exited"),
-            benefit_entries::amount_cny.eq(None::<i64>),
-            benefit_entries::exit_reason.eq(reason),
-            benefit_entries::exit_detail.eq(detail),
-            benefit_entries::updated_at.eq(at),
-        ))
-        .execute(conn)
-        .await?;
+        let changed = diesel::update(open_entry(id))
+            .set((
+                benefit_entries::status.eq("exited"),
+                benefit_entries::amount_cny.eq(None::<i64>),
+                benefit_entries::exit_reason.eq(reason),
+                benefit_entries::exit_detail.eq(detail),
+                benefit_entries::updated_at.eq(at),
+            ))
+            .execute(conn)
+            .await?;
         Ok(changed == 1)
     }
 
