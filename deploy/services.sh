@@ -1,8 +1,19 @@
 #!/usr/bin/env bash
-# Makes sure what Nuanxin needs on this machine is installed and running: PostgreSQL (trust on loopback,
-# as on the development machines), Redis, and an SMTP server for the mail tests (Python's aiosmtpd).
+# Makes sure what Nuanxin needs on this machine is installed and running: a C toolchain (the `ring` crate
+# compiles C), PostgreSQL, Redis, and an SMTP server for the mail tests (Python's aiosmtpd).
 # Safe to run again: it only installs or starts what is missing. Debian/Ubuntu; needs root or sudo.
+#
+# A PostgreSQL this script installs is set up for local development: connections from this machine to
+# itself are trusted. A PostgreSQL that was already installed is started if it is stopped, but its
+# authentication is never changed: if `postgres` cannot connect to it on 127.0.0.1 without a password,
+# the script stops and says what to do.
 set -euo pipefail
+
+# Rust comes first: nothing else matters without it, and it is not installed from here.
+command -v cargo >/dev/null 2>&1 || {
+  echo "cargo not found: install Rust with rustup (https://rustup.rs) first, then run this again" >&2
+  exit 1
+}
 
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
@@ -12,25 +23,48 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "$@" >/dev/null
 }
 
+# A C compiler and linker for the crates with C parts (ring).
+if ! command -v cc >/dev/null 2>&1; then
+  echo "installing a C toolchain (build-essential, pkg-config)"
+  apt_install build-essential pkg-config
+fi
+
 pg_ready() { pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null && psql -h 127.0.0.1 -U postgres -d postgres -Atqc 'select 1' >/dev/null 2>&1; }
 
 # PostgreSQL
+installed_pg=""
 if ! command -v pg_ctlcluster >/dev/null 2>&1 || ! ls /etc/postgresql/*/main >/dev/null 2>&1; then
   echo "installing PostgreSQL"
-  apt_install postgresql postgresql-client
+  apt_install postgresql postgresql-client postgresql-contrib
+  installed_pg=1
 fi
 if ! pg_ready; then
   version=$(ls /etc/postgresql | sort -V | tail -1)
-  hba=/etc/postgresql/$version/main/pg_hba.conf
-  # Local development and CI only: trust connections from this machine to itself.
-  if ! grep -q '^host all all 127.0.0.1/32 trust' "$hba"; then
-    $SUDO sed -i '/^host\s\+all\s\+all\s\+127.0.0.1\/32/d; /^host\s\+all\s\+all\s\+::1\/128/d' "$hba"
-    printf 'host all all 127.0.0.1/32 trust\nhost all all ::1/128 trust\n' | $SUDO tee -a "$hba" >/dev/null
+  if [ -n "$installed_pg" ]; then
+    # Our own fresh server: trust connections from this machine to itself (development and CI only).
+    hba=/etc/postgresql/$version/main/pg_hba.conf
+    printf 'host all all 127.0.0.1/32 trust\nhost all all ::1/128 trust\n' | $SUDO tee /tmp/nuanxin-hba >/dev/null
+    $SUDO sh -c "cat /tmp/nuanxin-hba '$hba' > '$hba.new' && mv '$hba.new' '$hba'"
   fi
-  $SUDO pg_ctlcluster --skip-systemctl-redirect "$version" main start 2>/dev/null \
-    || $SUDO pg_ctlcluster --skip-systemctl-redirect "$version" main reload 2>/dev/null || true
-  for _ in $(seq 1 30); do pg_ready && break; sleep 1; done
-  pg_ready || { echo "PostgreSQL did not come up on 127.0.0.1:5432" >&2; exit 1; }
+  if ! pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then
+    $SUDO pg_ctlcluster --skip-systemctl-redirect "$version" main start 2>/dev/null || true
+  elif [ -n "$installed_pg" ]; then
+    $SUDO pg_ctlcluster --skip-systemctl-redirect "$version" main reload 2>/dev/null || true
+  fi
+  for _ in $(seq 1 30); do pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null && break; sleep 1; done
+  if ! pg_ready; then
+    if pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then
+      cat >&2 <<'MSG'
+PostgreSQL is running on 127.0.0.1:5432 but refuses `psql -h 127.0.0.1 -U postgres` without a password.
+This script does not change an existing server's authentication. Either allow the postgres role to connect
+from 127.0.0.1 (e.g. a pg_hba.conf line for this machine, or a ~/.pgpass entry for root), or run the demo
+against another server with DATABASE_URL=postgres://USER:PASSWORD@HOST:PORT/nuanxin.
+MSG
+    else
+      echo "PostgreSQL did not come up on 127.0.0.1:5432" >&2
+    fi
+    exit 1
+  fi
 fi
 
 # Redis
@@ -49,6 +83,3 @@ fi
 if ! python3 -c 'import aiosmtpd' 2>/dev/null && ! /usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null; then
   apt_install python3-aiosmtpd || python3 -m pip install -q aiosmtpd
 fi
-
-# The Rust toolchain comes with the machine (rustup); say so clearly if it does not.
-command -v cargo >/dev/null 2>&1 || { echo "cargo not found: install Rust with rustup first" >&2; exit 1; }
