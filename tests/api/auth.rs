@@ -131,17 +131,22 @@ async fn with_redis_down_sessions_fail_closed_and_rate_limits_still_hold() {
     assert_eq!(body["cache"]["status"], "down");
     assert_eq!(body["database"], "up");
     let right = json!({"tenant": "xicheng", "username": "admin", "password": PASSWORD});
+    let wrong = json!({"tenant": "xicheng", "username": "admin", "password": "wrong"});
+    let (status, body) = app.post_json("/api/v1/auth/login", None, &right).await;
+    assert_eq!(status, 503, "no session can be stored: {body}");
+    assert_eq!(body["error"]["code"], "unavailable");
     for _ in 0..2 {
-        let (status, body) = app.post_json("/api/v1/auth/login", None, &right).await;
-        assert_eq!(status, 503, "no session can be stored: {body}");
-        assert_eq!(body["error"]["code"], "unavailable");
+        assert_eq!(
+            app.post_json("/api/v1/auth/login", None, &wrong).await.0,
+            401
+        );
     }
     let (status, _) = app.get("/api/v1/families", Some("some-token")).await;
     assert_eq!(
         status, 503,
         "a token cannot be checked without the session store"
     );
-    // The local counters took over: the third attempt is refused.
+    // The local counters took over: after two failures from here, even the right password is refused.
     assert_eq!(
         app.post_json("/api/v1/auth/login", None, &right).await.0,
         429
@@ -218,4 +223,63 @@ async fn a_logout_on_one_node_holds_on_every_node_at_once() {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     assert!(refused, "the second node still accepts a logged-out token");
+}
+
+/// A login from `client` (the X-Forwarded-For a trusted proxy would add).
+async fn login_from(app: &TestApp, client: &str, password: &str) -> u16 {
+    app.client
+        .post(app.url("/api/v1/auth/login"))
+        .header("X-Forwarded-For", client)
+        .json(&json!({"tenant": "xicheng", "username": "street", "password": password}))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn forwarded_addresses_are_believed_only_from_trusted_proxies() {
+    let app = TestApp::spawn_with(&[("NUANXIN__SECURITY__LOGIN_ATTEMPTS_PER_WINDOW", "2")]).await;
+    // No proxy is trusted: rotating the header is still one client, refused after two failures
+    // (were the header believed, each attempt would come from a new address and get 401).
+    let mut statuses = Vec::new();
+    for i in 0..25 {
+        statuses.push(login_from(&app, &format!("203.0.113.{i}"), "wrong").await);
+    }
+    assert!(statuses[..2].iter().all(|s| *s == 401), "{statuses:?}");
+    assert!(statuses[2..].iter().all(|s| *s == 429), "{statuses:?}");
+}
+
+#[tokio::test]
+async fn wrong_passwords_from_elsewhere_do_not_lock_the_user_out() {
+    let app = TestApp::spawn_with(&[
+        ("NUANXIN__SECURITY__LOGIN_ATTEMPTS_PER_WINDOW", "3"),
+        ("NUANXIN__SECURITY__TRUSTED_PROXIES", "127.0.0.1"),
+    ])
+    .await;
+    // An attacker at one address: after 3 failures that address is refused for this account.
+    for _ in 0..3 {
+        assert_eq!(login_from(&app, "198.51.100.7", "wrong").await, 401);
+    }
+    assert_eq!(login_from(&app, "198.51.100.7", PASSWORD).await, 429);
+    // The real user at their own address still gets in.
+    assert_eq!(login_from(&app, "192.0.2.10", PASSWORD).await, 200);
+    // A distributed guess: failures from many addresses add up to the account's loose limit (10 × 3).
+    for i in 0..27 {
+        login_from(&app, &format!("198.51.101.{i}"), "wrong").await;
+    }
+    assert_eq!(login_from(&app, "192.0.2.10", PASSWORD).await, 429);
+}
+
+#[tokio::test]
+async fn a_large_login_body_is_refused_unread() {
+    let app = TestApp::spawn().await;
+    let big = json!({"tenant": "xicheng", "username": "street", "password": "x".repeat(1 << 20)});
+    let (status, _) = app.post_json("/api/v1/auth/login", None, &big).await;
+    assert_eq!(status, 413);
+    let nul = json!({"tenant": "xicheng", "username": "str\u{0}eet", "password": PASSWORD});
+    let (status, body) = app.post_json("/api/v1/auth/login", None, &nul).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"]["field"], "username");
 }

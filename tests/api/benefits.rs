@@ -45,7 +45,7 @@ async fn generate(app: &TestApp, token: &str, program: &str, period: &str) -> (u
 async fn entries(app: &TestApp, token: &str, cycle: &str) -> Vec<Value> {
     let (status, body) = app
         .get(
-            &format!("/api/v1/benefits/cycles/{cycle}/entries?limit=1000"),
+            &format!("/api/v1/benefits/cycles/{cycle}/entries?per_page=1000"),
             Some(token),
         )
         .await;
@@ -484,7 +484,7 @@ async fn a_later_cycle_exits_those_who_stopped_qualifying_with_the_reason() {
         .await;
     assert_eq!(status, 200, "{body}");
     let mut b4 = zd_family("chezhan", "chezhan-2", 4, "19580801");
-    b4["hukou_district"] = json!("zibo-other");
+    b4["hukou_district"] = json!("桓台县");
     let (status, body) = app
         .put_json(&format!("/api/v1/families/{f4}"), Some(&admin), &b4)
         .await;
@@ -908,4 +908,55 @@ async fn another_district_sees_and_moves_nothing_of_a_cycle() {
         )
         .await;
     assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn a_cash_entry_without_a_configured_amount_is_approved_only_with_an_entered_amount() {
+    let app = TestApp::spawn().await;
+    let admin = app.login("xicheng", "admin").await;
+    let street = app.login("xicheng", "street").await;
+    let finance = app.login("xicheng", "finance").await;
+    let family = app
+        .create_family(
+            &admin,
+            &crate::helpers::family_body("xinjiekou", "xinjiekou-1", 51),
+        )
+        .await;
+    let (status, report) = generate(&app, &admin, "low_income_subsidy", "2026-11").await;
+    assert_eq!(status, 201, "{report}");
+    let cycle = report["cycle_id"].as_str().unwrap().to_owned();
+    let items = entries(&app, &admin, &cycle).await;
+    let e = entry(&items, &family, "household");
+    assert_eq!(e["amount_cny"], Value::Null, "no standard configured");
+    let id = e["id"].clone();
+    let (status, body) = step(&app, &street, &id, "verify", json!({"note": "已入户核实"})).await;
+    assert_eq!(status, 200, "{body}");
+
+    let (status, body) = step(&app, &admin, &id, "approve", json!({})).await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["error"]["field"], "amount_cny");
+    let (status, body) = step(&app, &admin, &id, "approve", json!({"amount_cny": 500})).await;
+    assert_eq!(status, 400, "an entered amount needs its basis: {body}");
+    assert_eq!(body["error"]["field"], "note");
+    let (status, body) = step(
+        &app,
+        &admin,
+        &id,
+        "approve",
+        json!({"amount_cny": 500, "note": "按西城区2026年困难补助标准"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["amount_cny"], 500);
+    assert_eq!(body["amount_note"], "按西城区2026年困难补助标准");
+    let (status, body) = step(
+        &app,
+        &finance,
+        &id,
+        "pay",
+        json!({"payment_reference": "XC-2026-11-001"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["status"], "paid");
 }

@@ -437,3 +437,223 @@ async fn list_totals_are_cached_but_never_outlive_a_change() {
         .await;
     assert_eq!(other["total"], 0);
 }
+
+#[tokio::test]
+async fn a_family_read_edited_and_put_back_updates_and_a_put_without_if_match_is_428() {
+    let app = TestApp::spawn().await;
+    let street = app.login("xicheng", "street").await;
+    let id = app
+        .create_family(&street, &family_body("xinjiekou", "xinjiekou-1", 31))
+        .await;
+    let path = format!("/api/v1/families/{id}");
+    let (_, mut family) = app.get(&path, Some(&street)).await;
+    family["address"] = json!("改后路1号");
+    let (status, body) = app.put_versioned(&path, Some(&street), &family, None).await;
+    assert_eq!(status, 428, "{body}");
+    let (status, body) = app
+        .put_versioned(&path, Some(&street), &family, Some("\"1\""))
+        .await;
+    assert_eq!(status, 200, "GET's own shape goes back in: {body}");
+    assert_eq!(body["address"], "改后路1号");
+    assert_eq!(body["version"], 2);
+
+    // The same document again changes nothing: no new version, no history line.
+    let (status, same) = app
+        .put_versioned(&path, Some(&street), &body, Some("2"))
+        .await;
+    assert_eq!(status, 200, "{same}");
+    assert_eq!(same["version"], 2);
+    let (_, history) = app.get(&format!("{path}/history"), Some(&street)).await;
+    assert_eq!(history["items"].as_array().unwrap().len(), 2);
+    let at = history["items"][1]["changed_at"].as_str().unwrap();
+    assert!(at.ends_with("+08:00"), "local time of the district: {at}");
+}
+
+#[tokio::test]
+async fn twenty_registrations_of_one_resident_id_at_once_give_one_family_and_no_500() {
+    let app = TestApp::spawn().await;
+    let admin = app.login("xicheng", "admin").await;
+    let body = family_body("xinjiekou", "xinjiekou-1", 32);
+    let requests = (0..20).map(|_| app.post_json("/api/v1/families", Some(&admin), &body));
+    let answers = futures_util::future::join_all(requests).await;
+    let statuses: Vec<u16> = answers.iter().map(|(s, _)| *s).collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        1,
+        "{statuses:?}"
+    );
+    for (status, body) in answers.iter().filter(|(s, _)| *s != 201) {
+        assert!(matches!(status, 409 | 422), "{status} {body}");
+        assert!(
+            body["error"]["field"]
+                .as_str()
+                .is_some_and(|f| f.contains("resident_id")),
+            "{body}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_street_learns_only_that_an_id_registered_elsewhere_cannot_be_registered() {
+    let app = TestApp::spawn().await;
+    let admin = app.login("xicheng", "admin").await;
+    let street = app.login("xicheng", "street").await;
+    app.create_family(&admin, &family_body("yuetan", "yuetan-1", 33))
+        .await;
+    let (status, body) = app
+        .post_json(
+            "/api/v1/families",
+            Some(&street),
+            &family_body("xinjiekou", "xinjiekou-1", 33),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["error"]["code"], "cannot_register");
+    let text = body.to_string();
+    assert!(
+        !text.contains("月坛") && !text.contains("本区登记"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn bad_numbers_dates_texts_and_districts_are_refused_naming_the_field() {
+    let app = TestApp::spawn().await;
+    let admin = app.login("xicheng", "admin").await;
+    let mut cases: Vec<(Value, &str)> = Vec::new();
+    let mut nul = family_body("xinjiekou", "xinjiekou-1", 34);
+    nul["address"] = json!("测试\u{0}路");
+    cases.push((nul, "address"));
+    let mut rich = family_body("xinjiekou", "xinjiekou-1", 35);
+    rich["household"]["monthly_income_per_capita_cny"] = json!(i64::MAX);
+    cases.push((rich, "household.monthly_income_per_capita_cny"));
+    let mut ancient = family_body("xinjiekou", "xinjiekou-1", 36);
+    ancient["child"]["died_on"] = json!("0001-01-01");
+    cases.push((ancient, "child.died_on"));
+    let mut nowhere = family_body("xinjiekou", "xinjiekou-1", 37);
+    nowhere["hukou_district"] = json!("Xicheng District!!");
+    cases.push((nowhere, "hukou_district"));
+    for (body, field) in cases {
+        let (status, answer) = app.post_json("/api/v1/families", Some(&admin), &body).await;
+        assert!(matches!(status, 400 | 422), "{field}: {status} {answer}");
+        assert_eq!(answer["error"]["field"], field, "{answer}");
+    }
+    // The Chinese name of the district is the district.
+    let mut chinese = family_body("xinjiekou", "xinjiekou-1", 38);
+    chinese["hukou_district"] = json!("西城区");
+    let id = app.create_family(&admin, &chinese).await;
+    let (_, family) = app
+        .get(&format!("/api/v1/families/{id}"), Some(&admin))
+        .await;
+    assert_eq!(family["hukou_district"], "xicheng");
+
+    for query in [
+        "page=9223372036854775807",
+        "age_max=9872",
+        "age_min=-1",
+        "per_page=0",
+    ] {
+        let (status, body) = app
+            .get(&format!("/api/v1/families?{query}"), Some(&admin))
+            .await;
+        assert_eq!(status, 400, "{query}: {body}");
+    }
+}
+
+#[tokio::test]
+async fn no_error_message_repeats_a_resident_id_or_phone_sent() {
+    let app = TestApp::spawn().await;
+    let admin = app.login("xicheng", "admin").await;
+    let mut body = family_body("xinjiekou", "xinjiekou-1", 39);
+    body["parents"][0]["resident_id"] = json!(990101195909050805u64);
+    let (status, answer) = app.post_json("/api/v1/families", Some(&admin), &body).await;
+    assert_eq!(status, 400);
+    assert_eq!(answer["error"]["field"], "parents[0].resident_id");
+    assert!(
+        !answer.to_string().contains("990101195909050805"),
+        "{answer}"
+    );
+    let mut body = family_body("xinjiekou", "xinjiekou-1", 40);
+    body["parents"][0]["phone"] = json!(13800138000u64);
+    let (_, answer) = app.post_json("/api/v1/families", Some(&admin), &body).await;
+    assert!(!answer.to_string().contains("13800138000"), "{answer}");
+}
+
+#[tokio::test]
+async fn a_masked_view_hides_the_birth_date_the_masked_id_hides() {
+    let app = TestApp::spawn().await;
+    let admin = app.login("xicheng", "admin").await;
+    let bureau = app.login("xicheng", "bureau").await;
+    let id = app
+        .create_family(&admin, &family_body("xinjiekou", "xinjiekou-1", 41))
+        .await;
+    let path = format!("/api/v1/families/{id}");
+    let (_, full) = app.get(&path, Some(&admin)).await;
+    assert_eq!(full["parents"][0]["birth_date"], "1964-05-01");
+    let (status, masked) = app.get(&path, Some(&bureau)).await;
+    if status == 200 {
+        let parent = &masked["parents"][0];
+        assert!(parent["resident_id"].as_str().unwrap().contains("********"));
+        assert!(parent.get("birth_date").is_none(), "{parent}");
+        assert!(!masked.to_string().contains("1964-05-01"), "{masked}");
+    }
+    let (_, history) = app.get(&format!("{path}/history"), Some(&admin)).await;
+    assert!(
+        !history.to_string().contains("1964-05-01"),
+        "the masked history holds no birth date: {history}"
+    );
+}
+
+#[tokio::test]
+async fn the_register_is_searched_by_name_or_resident_id_by_those_who_may_see_names() {
+    let app = TestApp::spawn().await;
+    let admin = app.login("xicheng", "admin").await;
+    let mut body = family_body("xinjiekou", "xinjiekou-1", 42);
+    body["parents"][0]["name"] = json!("搜索测试母亲");
+    let id = app.create_family(&admin, &body).await;
+    app.create_family(&admin, &family_body("xinjiekou", "xinjiekou-1", 43))
+        .await;
+    let (status, found) = app
+        .get(&format!("/api/v1/families?q={}", "搜索测试"), Some(&admin))
+        .await;
+    assert_eq!(status, 200, "{found}");
+    assert_eq!(found["total"], 1);
+    assert_eq!(found["items"][0]["id"], id.as_str());
+    let rid = body["parents"][0]["resident_id"].as_str().unwrap();
+    let (_, by_id) = app
+        .get(&format!("/api/v1/families?q={rid}"), Some(&admin))
+        .await;
+    assert_eq!(by_id["total"], 1);
+    assert_eq!(by_id["items"][0]["id"], id.as_str());
+    let (_, none) = app.get("/api/v1/families?q=%25", Some(&admin)).await;
+    assert_eq!(none["total"], 0, "a % is a character, not a wildcard");
+    let bureau = app.login("xicheng", "bureau").await;
+    let (status, _) = app
+        .get(&format!("/api/v1/families?q={rid}"), Some(&bureau))
+        .await;
+    assert!(matches!(status, 403), "{status}");
+}
+
+#[tokio::test]
+async fn a_lowercase_bearer_scheme_is_accepted() {
+    let app = TestApp::spawn().await;
+    let token = app.login("xicheng", "street").await;
+    let res = app
+        .client
+        .get(app.url("/api/v1/auth/me"))
+        .header("Authorization", format!("bearer {token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+}
+
+#[tokio::test]
+async fn a_body_over_the_limit_is_413_before_it_is_parsed() {
+    let app = TestApp::spawn().await;
+    let admin = app.login("xicheng", "admin").await;
+    let mut body = family_body("xinjiekou", "xinjiekou-1", 44);
+    body["address"] = json!("路".repeat(100_000));
+    let (status, answer) = app.post_json("/api/v1/families", Some(&admin), &body).await;
+    assert_eq!(status, 413, "{answer}");
+}

@@ -240,8 +240,28 @@ impl TestApp {
         self.send(reqwest::Method::POST, path, token, body).await
     }
 
+    /// A PUT as a client makes it: the version it read (`If-Match`, required) from a GET as the same
+    /// caller just before; 0 when that GET shows nothing (the PUT is then refused for its own reason).
     pub async fn put_json(&self, path: &str, token: Option<&str>, body: &Value) -> (u16, Value) {
         self.send(reqwest::Method::PUT, path, token, body).await
+    }
+
+    /// A PUT with this `If-Match` version (or none).
+    pub async fn put_versioned(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        body: &Value,
+        version: Option<&str>,
+    ) -> (u16, Value) {
+        let mut req = self.client.put(self.url(path)).json(body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(v) = version {
+            req = req.header("If-Match", v);
+        }
+        decode(req.send().await.expect("request")).await
     }
 
     pub async fn send(
@@ -251,6 +271,13 @@ impl TestApp {
         token: Option<&str>,
         body: &Value,
     ) -> (u16, Value) {
+        if method == reqwest::Method::PUT {
+            let (_, current) = self.get(path, token).await;
+            let version = current["version"].as_i64().unwrap_or(0).to_string();
+            return self
+                .put_versioned(path, token, body, Some(&format!("\"{version}\"")))
+                .await;
+        }
         let mut req = self.client.request(method, self.url(path)).json(body);
         if let Some(t) = token {
             req = req.bearer_auth(t);

@@ -216,7 +216,7 @@ async fn street_staff_see_only_their_streets_families_and_community_workers_thei
             &family_body("yuetan", "yuetan-2", 6),
         )
         .await;
-    assert_eq!(status, 400, "{body}");
+    assert_eq!(status, 422, "{body}");
     assert_eq!(body["error"]["field"], "street");
     let (status, body) = app
         .put_json(
@@ -227,4 +227,92 @@ async fn street_staff_see_only_their_streets_families_and_community_workers_thei
         .await;
     assert_eq!(status, 422, "{body}");
     assert_eq!(body["error"]["code"], "outside_scope");
+}
+
+#[tokio::test]
+async fn an_assigned_scope_reaches_exactly_the_households_given_and_only_while_in_force() {
+    use nuanxin_db::models::assignment::{end_assignments, NewAssignment};
+    use nuanxin_db::models::family::{FamilyFilter, FamilyRecord, Scope};
+    use nuanxin_db::pool::TenantTx;
+
+    let app = TestApp::spawn().await;
+    let admin = app.login("xicheng", "admin").await;
+    let volunteer = app.login("xicheng", "volunteer").await;
+    let given = app
+        .create_family(&admin, &family_body("xinjiekou", "xinjiekou-1", 61))
+        .await;
+    let other = app
+        .create_family(&admin, &family_body("xinjiekou", "xinjiekou-1", 62))
+        .await;
+    let (_, me) = app.get("/api/v1/auth/me", Some(&volunteer)).await;
+    let user: uuid::Uuid = me["user_id"].as_str().unwrap().parse().unwrap();
+    let tenant = app.tenant_id("xicheng").await;
+    let given: uuid::Uuid = given.parse().unwrap();
+    let other: uuid::Uuid = other.parse().unwrap();
+    let task = uuid::Uuid::new_v4();
+    let scope = Scope::Assigned {
+        user,
+        org_unit: None,
+    };
+    let pool = &app.app.pool;
+    let visible = |id| async move {
+        let mut tx = TenantTx::begin(pool, tenant).await.unwrap();
+        let found = FamilyRecord::find(&mut tx, scope, id).await.unwrap();
+        tx.commit().await.unwrap();
+        found.is_some()
+    };
+    assert!(!visible(given).await, "nothing is assigned yet");
+
+    let mut tx = TenantTx::begin(pool, tenant).await.unwrap();
+    NewAssignment {
+        tenant_id: tenant,
+        source: "task",
+        source_id: task,
+        family_id: given,
+        user_id: Some(user),
+        org_unit_id: None,
+    }
+    .grant(&mut tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    assert!(visible(given).await);
+    assert!(!visible(other).await, "only the household given");
+    let mut tx = TenantTx::begin(pool, tenant).await.unwrap();
+    let (listed, total) = FamilyRecord::list(
+        &mut tx,
+        scope,
+        &FamilyFilter {
+            limit: 50,
+            ..FamilyFilter::default()
+        },
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(total, 1);
+    assert_eq!(listed[0].family.id, given);
+    // The same user id in another district reaches nothing (row-level security and the tenant).
+    let zhangdian = app.tenant_id("zhangdian").await;
+    let mut tx = TenantTx::begin(pool, zhangdian).await.unwrap();
+    assert!(FamilyRecord::find(&mut tx, scope, given)
+        .await
+        .unwrap()
+        .is_none());
+    tx.commit().await.unwrap();
+
+    // The work ends: so does the access.
+    let mut tx = TenantTx::begin(pool, tenant).await.unwrap();
+    end_assignments(&mut tx, "task", task, chrono::Utc::now())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert!(!visible(given).await);
+    // And a volunteer's own role may still not read the register directly.
+    assert_eq!(
+        app.get(&format!("/api/v1/families/{given}"), Some(&volunteer))
+            .await
+            .0,
+        403
+    );
 }

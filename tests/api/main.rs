@@ -18,4 +18,5 @@ mod jobs;
 mod mail;
 mod near;
 mod policy;
+mod schema;
 mod tenants;

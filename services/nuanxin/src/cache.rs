@@ -251,6 +251,25 @@ impl Store {
         }
     }
 
+    /// The current count of a [`Store::hit`] counter (0 when none); like `hit`, never fails.
+    pub async fn count(&self, key: &str) -> u64 {
+        let read = match self {
+            Store::Local(l) => l.get(key),
+            Store::Redis(r) => {
+                let namespaced = r.key(key);
+                let k = namespaced.clone();
+                match r
+                    .run(|mut c| async move { c.get::<_, Option<String>>(k).await })
+                    .await
+                {
+                    Ok(v) => v,
+                    Err(_) => r.fallback.get(&namespaced),
+                }
+            }
+        };
+        read.and_then(|v| v.parse().ok()).unwrap_or(0)
+    }
+
     pub async fn ping(&self) -> Result<(), CacheError> {
         match self {
             Store::Local(_) => Ok(()),

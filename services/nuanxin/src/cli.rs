@@ -82,8 +82,8 @@ enum BenefitsCommand {
         #[arg(long)]
         tenant: String,
         /// The date to evaluate; today in the district when absent.
-        #[arg(long)]
-        on: Option<NaiveDate>,
+        #[arg(long = "as-of", alias = "on")]
+        as_of: Option<NaiveDate>,
     },
 }
 
@@ -250,8 +250,8 @@ pub async fn run(cli: Cli) -> CliResult {
                 },
         } => crate::benefits::cli::generate(&settings, &tenant, &program, &period, as_of).await,
         Command::Benefits {
-            command: BenefitsCommand::NewlyEligible { tenant, on },
-        } => crate::benefits::cli::newly_eligible(&settings, &tenant, on).await,
+            command: BenefitsCommand::NewlyEligible { tenant, as_of },
+        } => crate::benefits::cli::newly_eligible(&settings, &tenant, as_of).await,
     }
 }
 
@@ -342,7 +342,7 @@ pub async fn onboard(
         };
         let (_, existing) = nuanxin_db::models::family::FamilyRecord::list(
             &mut tx,
-            nuanxin_db::models::family::FamilyScope::District,
+            nuanxin_access::Scope::District,
             &filter,
         )
         .await?;
@@ -355,7 +355,7 @@ pub async fn onboard(
             };
             for input in crate::demo::families(&manifest, count, district.today()) {
                 registry
-                    .create(&mut tx, &actor, input)
+                    .create(&mut tx, nuanxin_access::Scope::District, &actor, input)
                     .await
                     .map_err(|e| format!("demo family: {e}"))?;
             }

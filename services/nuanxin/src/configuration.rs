@@ -62,6 +62,10 @@ pub struct SecuritySettings {
     pub pseudonym_key: SecretString,
     pub session_ttl_minutes: u64,
     pub login_attempts_per_window: u64,
+    /// Addresses of the reverse proxies whose `X-Forwarded-For` is believed, comma-separated; empty: none,
+    /// the peer's own address is the client's.
+    #[serde(default)]
+    pub trusted_proxies: String,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
@@ -183,8 +187,32 @@ pub fn get_settings() -> Result<Settings, ConfigError> {
     settings_from(std::env::vars())
 }
 
+impl SecuritySettings {
+    /// The trusted proxies' addresses (checked when the settings load).
+    pub fn trusted_proxies(&self) -> Vec<std::net::IpAddr> {
+        self.parse_proxies().unwrap_or_default()
+    }
+
+    fn parse_proxies(&self) -> Result<Vec<std::net::IpAddr>, ConfigError> {
+        self.trusted_proxies
+            .split(',')
+            .map(str::trim)
+            .filter(|a| !a.is_empty())
+            .map(|a| {
+                a.parse().map_err(|_| {
+                    invalid(
+                        "security.trusted_proxies",
+                        format!("'{a}' is not an IP address"),
+                    )
+                })
+            })
+            .collect()
+    }
+}
+
 impl Settings {
     fn validate(&self) -> Result<(), ConfigError> {
+        self.security.parse_proxies()?;
         for (name, key) in [
             ("security.field_key", &self.security.field_key),
             ("security.blind_index_key", &self.security.blind_index_key),

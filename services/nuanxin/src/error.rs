@@ -31,6 +31,13 @@ pub enum ApiError {
     ImportRejected(Vec<crate::registry::import::RowError>),
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
+    /// A write the schema refused (a race past the application's own checks).
+    #[error("{}", .0.message)]
+    Constraint(nuanxin_db::Violation),
+    #[error("{message}")]
+    PayloadTooLarge { message: String },
+    #[error("{0}")]
+    PreconditionRequired(&'static str),
     #[error("请求过于频繁，请{retry_after}秒后再试")]
     TooManyRequests { retry_after: u64 },
     #[error("{0}")]
@@ -61,6 +68,9 @@ impl ApiError {
             ApiError::Validation(errors) => errors.first().map(|e| e.code).unwrap_or("invalid"),
             ApiError::ImportRejected(_) => "import_rejected",
             ApiError::Conflict { code, .. } => code,
+            ApiError::Constraint(v) => v.code,
+            ApiError::PayloadTooLarge { .. } => "payload_too_large",
+            ApiError::PreconditionRequired(_) => "precondition_required",
             ApiError::TooManyRequests { .. } => "rate_limited",
             ApiError::Unavailable(_) => "unavailable",
             ApiError::Internal(_) => "internal",
@@ -79,6 +89,12 @@ impl ResponseError for ApiError {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::Constraint(v) => match v.kind {
+                nuanxin_db::ViolationKind::Unique => StatusCode::CONFLICT,
+                nuanxin_db::ViolationKind::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
+            },
+            ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::PreconditionRequired(_) => StatusCode::PRECONDITION_REQUIRED,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -96,6 +112,9 @@ impl ResponseError for ApiError {
                     "field": first.map(|e| e.field.clone()),
                     "details": errors.0,
                 }})
+            }
+            ApiError::Constraint(v) => {
+                json!({"error": {"code": v.code, "message": v.message, "field": v.field}})
             }
             ApiError::ImportRejected(rows) => {
                 json!({"error": {"code": self.code(), "message": self.to_string(), "field": "file", "details": rows}})
@@ -136,7 +155,7 @@ impl From<nuanxin_db::pool::TxError> for ApiError {
     fn from(e: nuanxin_db::pool::TxError) -> ApiError {
         match e {
             nuanxin_db::pool::TxError::Pool(_) => ApiError::Unavailable("数据库暂时不可用"),
-            nuanxin_db::pool::TxError::Query(q) => ApiError::internal(q),
+            nuanxin_db::pool::TxError::Query(q) => ApiError::from(q),
         }
     }
 }
@@ -149,7 +168,10 @@ impl From<crate::audit::reads::ReadLogFull> for ApiError {
 
 impl From<diesel::result::Error> for ApiError {
     fn from(e: diesel::result::Error) -> ApiError {
-        ApiError::internal(e)
+        match nuanxin_db::on_constraint(&e) {
+            Some(violation) => ApiError::Constraint(violation),
+            None => ApiError::internal(e),
+        }
     }
 }
 
@@ -176,20 +198,6 @@ impl From<RegistryError> for ApiError {
     }
 }
 
-/// Turns a JSON body parse failure into a 400 naming the field path.
-pub fn json_error(path: String, message: String) -> ApiError {
-    let field = if path.is_empty() || path == "." {
-        "body".to_owned()
-    } else {
-        path
-    };
-    ApiError::BadRequest {
-        code: "invalid_json",
-        message,
-        field: Some(field),
-    }
-}
-
 impl From<crate::benefits::BenefitError> for ApiError {
     fn from(e: crate::benefits::BenefitError) -> ApiError {
         use crate::benefits::BenefitError as B;
@@ -209,6 +217,15 @@ impl From<crate::benefits::BenefitError> for ApiError {
                 ApiError::bad_request("invalid_policy", "policy_yaml", message)
             }
             B::MissingField { field, message } => ApiError::bad_request("required", field, message),
+            B::Invalid {
+                field,
+                code,
+                message,
+            } => {
+                let mut errors = ValidationErrors::default();
+                errors.push(field, code, message);
+                ApiError::Validation(errors)
+            }
             B::NotFound(message) => ApiError::NotFound(message),
             B::Forbidden => ApiError::Forbidden,
             B::InvalidTransition { message } => ApiError::Conflict {

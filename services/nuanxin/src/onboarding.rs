@@ -11,6 +11,7 @@ use nuanxin_db::models::org_unit::OrgUnit;
 use nuanxin_db::models::tenant::{PlatformOperator, Tenant};
 use nuanxin_db::models::user::User;
 use nuanxin_db::pool::{DbPool, TenantTx};
+use nuanxin_domain::hukou::DistrictNames;
 use nuanxin_domain::org::{OrgDirectory, OrgKind, OrgUnitInfo};
 use nuanxin_domain::tenant::TenantManifest;
 use uuid::Uuid;
@@ -123,6 +124,12 @@ pub async fn onboard(
         None => None,
     };
     read_policy(dir, slug)?;
+    if manifest.time_zone.parse::<chrono_tz::Tz>().is_err() {
+        return Err(OnboardingError::Manifest {
+            path: format!("{slug}/tenant.yaml"),
+            message: format!("time_zone: unknown time zone '{}'", manifest.time_zone),
+        });
+    }
     let tenant = {
         let mut conn = pool.get().await.map_err(db)?;
         Tenant::ensure(
@@ -285,15 +292,26 @@ pub async fn load_districts(pool: &DbPool, dir: &Path) -> Result<Vec<District>, 
             // A district onboarded from a folder that is gone: no one approves until it is back.
             Err(_) => crate::state::BenefitUnits::default(),
         };
+        let time_zone = t.time_zone.parse().map_err(|_| OnboardingError::Manifest {
+            path: format!("{}/tenant.yaml", t.slug),
+            message: format!("time_zone: unknown time zone '{}'", t.time_zone),
+        })?;
         districts.push(District {
             id: t.id,
             slug: t.slug,
             name: t.name,
-            time_zone: t.time_zone,
+            time_zone,
             orgs: OrgDirectory::new(units.into_iter().filter_map(org_info).collect()),
             policy,
             benefit_units,
+            hukou_names: Arc::default(),
         });
+    }
+    let names = Arc::new(DistrictNames::new(
+        districts.iter().map(|d| (d.slug.clone(), d.name.clone())),
+    ));
+    for d in &mut districts {
+        d.hukou_names = names.clone();
     }
     Ok(districts)
 }

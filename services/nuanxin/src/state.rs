@@ -3,9 +3,10 @@
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
-use chrono::{NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use nuanxin_access::Authorizer;
 use nuanxin_db::DbPool;
+use nuanxin_domain::hukou::DistrictNames;
 use nuanxin_domain::org::OrgDirectory;
 use nuanxin_privacy::{BlindIndex, FieldCipher, Keyring, Pseudonymizer};
 use uuid::Uuid;
@@ -40,11 +41,13 @@ pub struct District {
     pub id: Uuid,
     pub slug: String,
     pub name: String,
-    pub time_zone: String,
+    pub time_zone: chrono_tz::Tz,
     pub orgs: OrgDirectory,
     pub policy: Option<Arc<nuanxin_policy::Policy>>,
     /// Who approves and who pays benefit entries (tenant.yaml `payers`, `disbursing_unit`).
     pub benefit_units: BenefitUnits,
+    /// Every district on the platform, by slug and Chinese name: what a household registration may name.
+    pub hukou_names: Arc<DistrictNames>,
 }
 
 /// The org units (by code) responsible for the approval and payment steps of benefit entries.
@@ -77,13 +80,14 @@ impl BenefitUnits {
 }
 
 impl District {
-    /// Today's date in the district (China has one offset and no daylight saving).
+    /// Today's date in the district.
     pub fn today(&self) -> NaiveDate {
-        let offset_hours = match self.time_zone.as_str() {
-            "Asia/Urumqi" => 6,
-            _ => 8,
-        };
-        (Utc::now() + chrono::Duration::hours(offset_hours)).date_naive()
+        self.local(Utc::now()).date_naive()
+    }
+
+    /// A moment as the district's clocks show it (what people there read and write).
+    pub fn local(&self, at: DateTime<Utc>) -> DateTime<chrono_tz::Tz> {
+        at.with_timezone(&self.time_zone)
     }
 }
 

@@ -8,19 +8,21 @@
 //!
 //! [`Authorizer`] caches decisions per (tenant, role, resource, action) — not per user — in
 //! atomics read under a shared lock, so a check costs a few hash lookups; casbin is asked only
-//! on a miss, and rule reloads drop every cached decision. Row scoping inside a tenant
-//! ([`Scope`]) is the application's job.
+//! on a miss, and rule reloads drop every cached decision. Row scoping inside a tenant is decided
+//! here once per caller ([`Scope::of`]) and applied by the database crate's one predicate builder.
 
 mod authorizer;
 mod error;
 mod rule;
+mod scope;
 mod vocab;
 
 pub use authorizer::{casbin_enforcer, Authorizer, CacheStats, MODEL};
 pub use casbin;
 pub use error::AccessError;
 pub use rule::{parse_rules, RuleLine, ANY_DOMAIN, PLATFORM_DOMAIN};
-pub use vocab::{Action, Resource, Role, Scope};
+pub use scope::Scope;
+pub use vocab::{Action, Resource, Role, ScopeKind};
 
 /// The default role permissions, casbin CSV (`p, role:<role>, <domain>, <resource>, <action>`).
 pub const ROLE_PERMISSIONS_CSV: &str = include_str!("../role_permissions.csv");

@@ -113,10 +113,10 @@ vocabulary! {
     }
 }
 
-/// Which rows of a tenant a role sees. Applied by the application (query filters and
-/// row-level security), not by this crate.
+/// Which kind of rows of a tenant a role sees; [`crate::Scope`] is the scope of one caller, with the
+/// ids of their street, community or assignments.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Scope {
+pub enum ScopeKind {
     /// The whole district.
     District,
     /// The user's street (org unit) only.
@@ -131,13 +131,13 @@ pub enum Scope {
 
 impl Role {
     /// The row scope the application applies for this role.
-    pub const fn scope(self) -> Scope {
+    pub const fn scope(self) -> ScopeKind {
         match self {
-            Role::DistrictAdmin | Role::BureauStaff => Scope::District,
-            Role::StreetStaff => Scope::Street,
-            Role::CommunityWorker => Scope::Community,
-            Role::SocialOrgStaff | Role::Volunteer => Scope::Assigned,
-            Role::PlatformOperator => Scope::Platform,
+            Role::DistrictAdmin | Role::BureauStaff => ScopeKind::District,
+            Role::StreetStaff => ScopeKind::Street,
+            Role::CommunityWorker => ScopeKind::Community,
+            Role::SocialOrgStaff | Role::Volunteer => ScopeKind::Assigned,
+            Role::PlatformOperator => ScopeKind::Platform,
         }
     }
 

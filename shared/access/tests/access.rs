@@ -7,7 +7,7 @@ use std::sync::Arc;
 use nuanxin_access::casbin::CoreApi;
 use nuanxin_access::{
     casbin_enforcer, default_role_permissions, parse_rules, AccessError, Action, Authorizer,
-    Resource, Role, RuleLine, Scope,
+    Resource, Role, RuleLine, ScopeKind,
 };
 
 use Action::*;
@@ -535,17 +535,17 @@ fn vocabulary_round_trips() {
             "platform_operator"
         ]
     );
-    let scopes: Vec<(Role, Scope)> = Role::ALL.iter().map(|r| (*r, r.scope())).collect();
+    let scopes: Vec<(Role, ScopeKind)> = Role::ALL.iter().map(|r| (*r, r.scope())).collect();
     assert_eq!(
         scopes,
         [
-            (DistrictAdmin, Scope::District),
-            (BureauStaff, Scope::District),
-            (StreetStaff, Scope::Street),
-            (CommunityWorker, Scope::Community),
-            (SocialOrgStaff, Scope::Assigned),
-            (Volunteer, Scope::Assigned),
-            (PlatformOperator, Scope::Platform),
+            (DistrictAdmin, ScopeKind::District),
+            (BureauStaff, ScopeKind::District),
+            (StreetStaff, ScopeKind::Street),
+            (CommunityWorker, ScopeKind::Community),
+            (SocialOrgStaff, ScopeKind::Assigned),
+            (Volunteer, ScopeKind::Assigned),
+            (PlatformOperator, ScopeKind::Platform),
         ]
     );
 }

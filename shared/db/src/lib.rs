@@ -3,11 +3,14 @@
 //!
 //! Queries return [`diesel::QueryResult`]; callers map errors to their own layer.
 
+pub mod constraint;
 pub mod models;
 pub mod notifications;
 pub mod pool;
 pub mod schema;
+pub mod scope;
 
+pub use constraint::{on_constraint, Violation, ViolationKind};
 pub use diesel::result::Error as DbError;
 pub use diesel_async::AsyncPgConnection;
 pub use pool::{DbPool, PoolError, TenantTx};

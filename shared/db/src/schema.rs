@@ -211,6 +211,21 @@ diesel::table! {
         paid_at -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        amount_note -> Nullable<Text>,
+        amount_entered_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    family_assignments (tenant_id, source, source_id, family_id) {
+        tenant_id -> Uuid,
+        source -> Text,
+        source_id -> Uuid,
+        family_id -> Uuid,
+        user_id -> Nullable<Uuid>,
+        org_unit_id -> Nullable<Uuid>,
+        starts_at -> Timestamptz,
+        ends_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -265,6 +280,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     benefit_cycles,
     benefit_entries,
     entitlement_snapshots,
+    family_assignments,
     follow_ups,
     job_runs,
 );

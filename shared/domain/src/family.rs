@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::error::ValidationErrors;
+use crate::hukou::DistrictNames;
 use crate::org::{OrgDirectory, OrgKind};
 
 /// 失独 (the only child died) or 独生子女三级以上残疾 (the only child has a grade 1–3 disability).
@@ -279,25 +280,57 @@ fn resident_id_error_code(e: &ResidentIdError) -> &'static str {
     }
 }
 
-fn check_not_future(
+/// The earliest date any fact of the register may carry (the program began in the 2000s; a child's
+/// death or a parent's treatment decades earlier is still recorded, a year 1 is a typing error).
+pub const EARLIEST_DATE: NaiveDate = match NaiveDate::from_ymd_opt(1900, 1, 1) {
+    Some(d) => d,
+    None => panic!("valid date"),
+};
+
+/// The largest amount of money (CNY) any field accepts: 100 million, far above any real income or bill,
+/// and small enough that sums over a register can never overflow.
+pub const MONEY_MAX_CNY: i64 = 100_000_000;
+
+/// A date on or after [`EARLIEST_DATE`] and not after `today`.
+pub fn check_date(
     errors: &mut ValidationErrors,
     field: &str,
     date: Option<NaiveDate>,
     today: NaiveDate,
 ) {
-    if let Some(d) = date {
-        if d > today {
-            errors.push(field, "in_future", format!("日期{d}晚于今天{today}"));
-        }
+    match date {
+        Some(d) if d > today => errors.push(field, "in_future", format!("日期{d}晚于今天{today}")),
+        Some(d) if d < EARLIEST_DATE => errors.push(
+            field,
+            "out_of_range",
+            format!("日期不能早于{EARLIEST_DATE}"),
+        ),
+        _ => {}
     }
 }
 
-fn check_text(errors: &mut ValidationErrors, field: &str, value: &str, max_chars: usize) {
+/// An amount of money from 0 to [`MONEY_MAX_CNY`].
+pub fn check_money(errors: &mut ValidationErrors, field: &str, amount: i64, what: &str) {
+    if amount < 0 {
+        errors.push(field, "negative", format!("{what}不能为负数"));
+    } else if amount > MONEY_MAX_CNY {
+        errors.push(
+            field,
+            "out_of_range",
+            format!("{what}不能超过{MONEY_MAX_CNY}元"),
+        );
+    }
+}
+
+/// A required text of at most `max_chars` characters, without control characters.
+pub fn check_text(errors: &mut ValidationErrors, field: &str, value: &str, max_chars: usize) {
     let n = value.trim().chars().count();
     if n == 0 {
         errors.push(field, "required", "不能为空");
     } else if n > max_chars {
         errors.push(field, "too_long", format!("不能超过{max_chars}个字"));
+    } else if value.chars().any(char::is_control) {
+        errors.push(field, "invalid_text", "不能含有控制字符");
     }
 }
 
@@ -318,11 +351,19 @@ impl FamilyInput {
     pub fn validate(
         self,
         orgs: &OrgDirectory,
+        districts: &DistrictNames,
         today: NaiveDate,
     ) -> Result<Family, ValidationErrors> {
         let mut errors = ValidationErrors::default();
 
-        check_text(&mut errors, "hukou_district", &self.hukou_district, 32);
+        let hukou_district = districts.resolve(&self.hukou_district);
+        if hukou_district.is_none() {
+            errors.push(
+                "hukou_district",
+                "unknown_district",
+                "户籍所在区应为区的代码（如 xicheng）或中文名称（如 西城区）",
+            );
+        }
         check_text(&mut errors, "address", &self.address, 200);
         let street = orgs.by_code_or_name(self.street.trim(), OrgKind::Street);
         if street.is_none() {
@@ -357,7 +398,7 @@ impl FamilyInput {
 
         match (self.kind, self.child) {
             (FamilyKind::Bereaved, Child::Deceased { died_on }) => {
-                check_not_future(&mut errors, "child.died_on", Some(died_on), today)
+                check_date(&mut errors, "child.died_on", Some(died_on), today)
             }
             (
                 FamilyKind::Disabled,
@@ -373,7 +414,7 @@ impl FamilyInput {
                         "残疾等级应为1至3级（一级最重）",
                     );
                 }
-                check_not_future(&mut errors, "child.certified_on", Some(certified_on), today);
+                check_date(&mut errors, "child.certified_on", Some(certified_on), today);
             }
             _ => errors.push(
                 "child.status",
@@ -382,21 +423,19 @@ impl FamilyInput {
             ),
         }
 
-        if self.household.monthly_income_per_capita_cny < 0 {
-            errors.push(
-                "household.monthly_income_per_capita_cny",
-                "negative",
-                "收入不能为负数",
-            );
-        }
-        if self.household.prior_year_total_income_cny < 0 {
-            errors.push(
-                "household.prior_year_total_income_cny",
-                "negative",
-                "收入不能为负数",
-            );
-        }
-        check_not_future(
+        check_money(
+            &mut errors,
+            "household.monthly_income_per_capita_cny",
+            self.household.monthly_income_per_capita_cny,
+            "收入",
+        );
+        check_money(
+            &mut errors,
+            "household.prior_year_total_income_cny",
+            self.household.prior_year_total_income_cny,
+            "收入",
+        );
+        check_date(
             &mut errors,
             "rebirth.assisted_reproduction_birth_on",
             self.rebirth.assisted_reproduction_birth_on,
@@ -411,7 +450,7 @@ impl FamilyInput {
         };
         errors.into_result(Family {
             kind: self.kind,
-            hukou_district: self.hukou_district.trim().to_owned(),
+            hukou_district: hukou_district.unwrap_or_default(),
             street_id: street.id,
             community_id: community.id,
             address: self.address.trim().to_owned(),
@@ -464,25 +503,24 @@ impl FamilyInput {
                 }
             }
             let phone = parse_phone(errors, &field("phone"), p.phone.as_deref());
-            check_not_future(
+            check_date(
                 errors,
                 &field("major_illness_hospitalized_on"),
                 p.major_illness_hospitalized_on,
                 today,
             );
-            check_not_future(
+            check_date(
                 errors,
                 &field("fertility_treatment_since"),
                 p.fertility_treatment_since,
                 today,
             );
-            if p.out_of_pocket_medical_cny < 0 {
-                errors.push(
-                    field("out_of_pocket_medical_cny"),
-                    "negative",
-                    "医疗费用不能为负数",
-                );
-            }
+            check_money(
+                errors,
+                &field("out_of_pocket_medical_cny"),
+                p.out_of_pocket_medical_cny,
+                "医疗费用",
+            );
             if let Some(resident_id) = resident_id {
                 parents.push(Parent {
                     role: p.role,
@@ -563,9 +601,11 @@ impl Family {
             "household": self.household,
             "rebirth": self.rebirth,
             "parents": self.parents.iter().map(|p| {
-                // The policy facts plus the identifiers, masked.
+                // The policy facts plus the identifiers, masked. Not the birth date: it is the digits the
+                // masked ID hides (and derives from the ID, so a change shows as the ID's).
                 let mut parent = crate::facts::parent_facts(p);
                 if let Some(fields) = parent.as_object_mut() {
+                    fields.remove("birth_date");
                     fields.insert("name".into(), mask_name(&p.name).into());
                     fields.insert("resident_id".into(), p.resident_id.masked().into());
                     fields.insert("phone".into(), p.phone.as_ref().map(Phone::masked).into());

@@ -6,6 +6,7 @@ pub mod benefit;
 pub mod error;
 pub mod facts;
 pub mod family;
+pub mod hukou;
 pub mod org;
 pub mod tenant;
 

@@ -2,7 +2,8 @@
 #![expect(clippy::unwrap_used, reason = "tests panic on the unexpected")]
 
 use chrono::NaiveDate;
-use nuanxin_domain::family::{age_on, diff, FamilyInput};
+use nuanxin_domain::family::{age_on, diff, FamilyInput, MONEY_MAX_CNY};
+use nuanxin_domain::hukou::DistrictNames;
 use nuanxin_domain::org::{OrgDirectory, OrgKind, OrgUnitInfo};
 use nuanxin_privacy::check_digit;
 use serde_json::json;
@@ -61,6 +62,10 @@ fn input(patch: serde_json::Value) -> FamilyInput {
     serde_json::from_value(base).unwrap()
 }
 
+fn names() -> DistrictNames {
+    DistrictNames::new([("xicheng".to_owned(), "西城区".to_owned())])
+}
+
 fn today() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 11, 25).unwrap()
 }
@@ -68,7 +73,7 @@ fn today() -> NaiveDate {
 #[test]
 fn a_valid_family_resolves_its_street_and_birth_dates() {
     let (dir, street, community) = orgs();
-    let family = input(json!({})).validate(&dir, today()).unwrap();
+    let family = input(json!({})).validate(&dir, &names(), today()).unwrap();
     assert_eq!(family.street_id, street);
     assert_eq!(family.community_id, community);
     assert_eq!(
@@ -92,7 +97,7 @@ fn every_problem_is_reported_with_its_field() {
         "household": {"monthly_income_per_capita_cny": -1, "prior_year_total_income_cny": 0},
         "contacts": []
     }))
-    .validate(&dir, today())
+    .validate(&dir, &names(), today())
     .unwrap_err();
     let fields: Vec<(&str, &str)> = errors
         .0
@@ -121,7 +126,7 @@ fn every_problem_is_reported_with_its_field() {
 fn a_community_must_belong_to_the_street() {
     let (dir, ..) = orgs();
     let errors = input(json!({"community": "yuetan-1"}))
-        .validate(&dir, today())
+        .validate(&dir, &names(), today())
         .unwrap_err();
     assert_eq!(errors.0[0].field, "community");
     assert_eq!(errors.0[0].code, "not_in_street");
@@ -131,7 +136,7 @@ fn a_community_must_belong_to_the_street() {
 fn a_birth_date_that_contradicts_the_id_is_refused() {
     let (dir, ..) = orgs();
     let errors = input(json!({"parents": [{"role": "mother", "name": "某", "resident_id": id("19640501", true), "birth_date": "1964-05-02"}]}))
-        .validate(&dir, today())
+        .validate(&dir, &names(), today())
         .unwrap_err();
     assert_eq!(errors.0[0].field, "parents[0].birth_date");
 }
@@ -141,7 +146,7 @@ fn disability_grades_are_one_to_three() {
     let (dir, ..) = orgs();
     for (grade, ok) in [(0, false), (1, true), (3, true), (4, false)] {
         let result = input(json!({"kind": "disabled", "child": {"status": "disabled", "disability_grade": grade, "certified_on": "2024-01-01"}}))
-            .validate(&dir, today());
+            .validate(&dir, &names(), today());
         assert_eq!(result.is_ok(), ok, "grade {grade}");
     }
 }
@@ -151,7 +156,8 @@ fn contact_persons_are_three_to_five() {
     let (dir, ..) = orgs();
     let contact = json!({"name": "联系人", "category": "volunteer"});
     for (n, ok) in [(2, false), (3, true), (5, true), (6, false)] {
-        let result = input(json!({"contacts": vec![contact.clone(); n]})).validate(&dir, today());
+        let result =
+            input(json!({"contacts": vec![contact.clone(); n]})).validate(&dir, &names(), today());
         assert_eq!(result.is_ok(), ok, "{n} contacts");
     }
 }
@@ -177,4 +183,49 @@ fn diff_lists_only_changed_leaves() {
     let changes = diff(&a, &b);
     let fields: Vec<&str> = changes.iter().map(|c| c.field.as_str()).collect();
     assert_eq!(fields, vec!["household.income", "parents[1]"]);
+}
+
+fn error_codes(patch: serde_json::Value) -> Vec<(String, &'static str)> {
+    let (dir, _, _) = orgs();
+    match input(patch).validate(&dir, &names(), today()) {
+        Ok(_) => vec![],
+        Err(errors) => errors.0.iter().map(|e| (e.field.clone(), e.code)).collect(),
+    }
+}
+
+#[test]
+fn the_hukou_district_is_a_slug_or_a_chinese_name_and_nothing_else() {
+    let (dir, _, _) = orgs();
+    let family = input(json!({"hukou_district": "西城区"}))
+        .validate(&dir, &names(), today())
+        .unwrap();
+    assert_eq!(family.hukou_district, "xicheng");
+    assert_eq!(
+        error_codes(json!({"hukou_district": "Xicheng District!!"})),
+        vec![("hukou_district".to_owned(), "unknown_district")]
+    );
+}
+
+#[test]
+fn money_beyond_the_bound_and_dates_before_1900_are_refused() {
+    let income = json!({"monthly_income_per_capita_cny": i64::MAX, "prior_year_total_income_cny": MONEY_MAX_CNY});
+    assert_eq!(
+        error_codes(json!({"household": income})),
+        vec![(
+            "household.monthly_income_per_capita_cny".to_owned(),
+            "out_of_range"
+        )]
+    );
+    assert_eq!(
+        error_codes(json!({"child": {"status": "deceased", "died_on": "0001-01-01"}})),
+        vec![("child.died_on".to_owned(), "out_of_range")]
+    );
+}
+
+#[test]
+fn control_characters_in_texts_are_refused() {
+    assert_eq!(
+        error_codes(json!({"address": "测试路\u{0}1号"})),
+        vec![("address".to_owned(), "invalid_text")]
+    );
 }

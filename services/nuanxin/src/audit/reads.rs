@@ -4,10 +4,12 @@
 //! Why: an insert turns every read into a write transaction, and that halves what PostgreSQL serves
 //! (README "Benchmarks"); a batch of a few hundred records costs one transaction.
 //!
-//! What it guarantees: the handler hands the record over before the response leaves. When the writer
-//! falls behind (the queue is full because the database is down or too slow) the read is refused with 503
-//! rather than served unrecorded. A crash of the service loses what is still queued, the reads of the last
-//! milliseconds; a clean shutdown writes the queue out first ([`ReadLog::flush`]).
+//! What it guarantees: the handler hands the record over before the response leaves. When the queue is
+//! full the read waits for room (back-pressure: under load, reads slow down to the pace the log is
+//! written at, and none fails); only when the writer has made no room for [`WAIT`] — the database is
+//! down — is the read refused with 503 rather than served unrecorded. A crash of the service loses what
+//! is still queued, the reads of the last milliseconds; a clean shutdown writes the queue out first
+//! ([`ReadLog::flush`]).
 
 use std::time::Duration;
 
@@ -18,8 +20,10 @@ use tokio::sync::{mpsc, oneshot};
 
 /// How many records may wait for the writer: about a second of reads at full speed.
 pub const QUEUE: usize = 32_768;
-/// At most this many records per batch.
-const BATCH: usize = 2_000;
+/// At most this many records per batch: one statement appends them all.
+const BATCH: usize = 8_000;
+/// How long a read waits for room in a full queue before it is refused.
+pub const WAIT: Duration = Duration::from_secs(2);
 /// The writer lets records gather this long before a batch: nobody waits for it, and under load a
 /// batch then holds many records for the price of one statement.
 const LINGER: Duration = Duration::from_millis(5);
@@ -33,7 +37,7 @@ pub struct ReadLog {
 }
 
 // Nearly every message is a read: boxing it would cost an allocation per read to shrink the rare flush.
-#[allow(clippy::large_enum_variant)]
+#[expect(clippy::large_enum_variant)]
 enum Message {
     Read(NewAuditEvent),
     Flush(oneshot::Sender<()>),
@@ -52,12 +56,24 @@ impl ReadLog {
         ReadLog { sender }
     }
 
-    /// Queues the record of a read that is about to be answered, stamped with the time of the read.
-    pub fn record(&self, mut event: NewAuditEvent) -> Result<(), ReadLogFull> {
+    /// Queues the record of a read that is about to be answered, stamped with the time of the read;
+    /// waits up to `wait` while the queue is full.
+    pub async fn record(
+        &self,
+        mut event: NewAuditEvent,
+        wait: Duration,
+    ) -> Result<(), ReadLogFull> {
         event.occurred_at.get_or_insert_with(Utc::now);
-        self.sender
-            .try_send(Message::Read(event))
-            .map_err(|_| ReadLogFull)
+        match self.sender.try_send(Message::Read(event)) {
+            Ok(()) => Ok(()),
+            Err(mpsc::error::TrySendError::Full(message)) => {
+                match tokio::time::timeout(wait, self.sender.send(message)).await {
+                    Ok(Ok(())) => Ok(()),
+                    _ => Err(ReadLogFull),
+                }
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => Err(ReadLogFull),
+        }
     }
 
     /// Waits until every record queued before this call is in the database.
@@ -136,28 +152,55 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_full_queue_makes_reads_wait_for_room_before_refusing() {
+        // No database: the writer keeps retrying its first batch, so the queue never drains.
+        let pool = nuanxin_db::pool::build_pool("postgres://nuanxin_app@127.0.0.1:1/none", 1)
+            .expect("pool");
+        let log = std::sync::Arc::new(ReadLog::start(pool, 2));
+        let short = Duration::from_millis(100);
+        for _ in 0..2 {
+            log.record(read(), short).await.expect("room in the queue");
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        for _ in 0..2 {
+            log.record(read(), short)
+                .await
+                .expect("room while the writer retries");
+        }
+        // Full now: the read waits its time for room, and only then is refused.
+        let started = std::time::Instant::now();
+        assert!(log.record(read(), short).await.is_err());
+        assert!(
+            started.elapsed() >= short,
+            "the read waited before it was refused"
+        );
+    }
+
+    #[tokio::test]
     async fn reads_are_refused_once_the_writer_cannot_keep_up() {
         // Nothing listens on port 1: every write fails and the writer keeps retrying its first batch.
         let pool = nuanxin_db::pool::build_pool("postgres://nuanxin_app@127.0.0.1:1/none", 1)
             .expect("pool");
         let log = ReadLog::start(pool, 8);
         let pause = || tokio::time::sleep(Duration::from_millis(200));
+        let now = Duration::ZERO;
         for _ in 0..8 {
-            log.record(read()).expect("room in the queue");
+            log.record(read(), now).await.expect("room in the queue");
         }
         // The writer takes the queued records as its batch and keeps failing to write them.
         pause().await;
         for _ in 0..8 {
-            log.record(read())
+            log.record(read(), now)
+                .await
                 .expect("room again while the writer retries");
         }
         assert!(
-            log.record(read()).is_err(),
+            log.record(read(), now).await.is_err(),
             "a ninth waiting read is refused"
         );
         pause().await;
         assert!(
-            log.record(read()).is_err(),
+            log.record(read(), now).await.is_err(),
             "nothing drains without a database"
         );
     }

@@ -1,6 +1,10 @@
 //! Who is calling: opaque bearer tokens, their sessions, and the `Caller` extractor.
 
+pub mod authorized;
 pub mod password;
+pub mod throttle;
+
+pub use authorized::Authorized;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -9,7 +13,6 @@ use std::time::Duration;
 use actix_web::{web, FromRequest, HttpRequest};
 use base64::Engine;
 use nuanxin_access::{Action, Resource, Role, Scope};
-use nuanxin_db::models::family::FamilyScope;
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -142,14 +145,8 @@ impl Caller {
     }
 
     /// The families this caller may see: the widest scope among their roles.
-    pub fn family_scope(&self) -> FamilyScope {
-        let scopes: Vec<Scope> = self.roles.iter().map(|r| r.scope()).collect();
-        match self.session.org_unit_id {
-            _ if scopes.contains(&Scope::District) => FamilyScope::District,
-            Some(unit) if scopes.contains(&Scope::Street) => FamilyScope::Street(unit),
-            Some(unit) if scopes.contains(&Scope::Community) => FamilyScope::Community(unit),
-            _ => FamilyScope::Nothing,
-        }
+    pub fn family_scope(&self) -> Scope {
+        Scope::of(&self.roles, self.session.user_id, self.session.org_unit_id)
     }
 
     /// How the caller appears in audit records and history.
@@ -168,14 +165,20 @@ impl FromRequest for Caller {
             .headers()
             .get(actix_web::http::header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(|t| t.trim().to_owned());
+            .and_then(bearer_token)
+            .map(str::to_owned);
         Box::pin(async move {
             let state = state.ok_or_else(|| ApiError::Unavailable("service not initialised"))?;
             let token = token.filter(|t| !t.is_empty()).ok_or(UNAUTHENTICATED)?;
             Caller::from_token(&state, &token).await
         })
     }
+}
+
+/// The token of an `Authorization: Bearer …` header; the scheme is case-insensitive (RFC 7235).
+fn bearer_token(header: &str) -> Option<&str> {
+    let (scheme, token) = header.trim().split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
 /// Roles a session may carry, as names.

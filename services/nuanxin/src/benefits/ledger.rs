@@ -4,9 +4,10 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use nuanxin_db::models::audit::NewAuditEvent;
 use nuanxin_db::models::benefit::{families_by_ids, BenefitCycle, BenefitEntry, EntryUpdate};
-use nuanxin_db::models::family::FamilyScope;
+use nuanxin_db::models::family::Scope;
 use nuanxin_db::AsyncPgConnection;
 use nuanxin_domain::benefit::{EntryAction, EntryStatus, ExitCause};
+use nuanxin_domain::family::MONEY_MAX_CNY;
 use nuanxin_privacy::mask_name;
 use serde::Serialize;
 use serde_json::json;
@@ -38,6 +39,8 @@ pub struct StepRequest {
     pub ids: Vec<Uuid>,
     pub note: Option<String>,
     pub payment_reference: Option<String>,
+    /// The amount a bureau enters when approving a cash entry whose standard the policy leaves open.
+    pub amount_cny: Option<i64>,
 }
 
 fn non_empty(s: &Option<String>) -> Option<String> {
@@ -53,7 +56,7 @@ fn non_empty(s: &Option<String>) -> Option<String> {
 pub async fn apply_step(
     conn: &mut AsyncPgConnection,
     district: &District,
-    scope: FamilyScope,
+    scope: Scope,
     authority: Authority<'_>,
     actor: &Actor,
     request: &StepRequest,
@@ -94,8 +97,31 @@ pub async fn apply_step(
     if entries.len() != ids.len() {
         return Err(BenefitError::NotFound("没有找到账目（或不在您的范围内）"));
     }
+    if let Some(amount) = request.amount_cny {
+        if request.action != EntryAction::Approve {
+            return Err(invalid(
+                "amount_cny",
+                "not_allowed",
+                "只有审批时可以填写金额",
+            ));
+        }
+        if !(1..=MONEY_MAX_CNY).contains(&amount) {
+            return Err(invalid(
+                "amount_cny",
+                "out_of_range",
+                format!("金额应在1到{MONEY_MAX_CNY}元之间"),
+            ));
+        }
+        if note.is_none() {
+            return Err(BenefitError::MissingField {
+                field: "note",
+                message: "填写金额须说明依据（执行的标准或文件）",
+            });
+        }
+    }
     let now = Utc::now();
-    let mut groups: Vec<(EntryStatus, Vec<Uuid>)> = Vec::new();
+    // Entries move in groups of one starting status; those given an entered amount form their own.
+    let mut groups: Vec<(EntryStatus, bool, Vec<Uuid>)> = Vec::new();
     let mut events = Vec::with_capacity(entries.len());
     for entry in &entries {
         let from = EntryStatus::parse(&entry.status).unwrap_or(EntryStatus::Exited);
@@ -124,9 +150,33 @@ pub async fn apply_step(
         if !allowed {
             return Err(BenefitError::Forbidden);
         }
-        match groups.iter_mut().find(|(f, _)| *f == from) {
-            Some((_, group)) => group.push(entry.id),
-            None => groups.push((from, vec![entry.id])),
+        let needs_amount = entry.amount_cny.is_none() && is_cash(district, &entry.program);
+        let enters_amount = match (request.action, needs_amount, request.amount_cny) {
+            (EntryAction::Approve | EntryAction::Pay, true, None) => {
+                return Err(invalid(
+                    "amount_cny",
+                    "amount_required",
+                    format!(
+                        "账目{}的金额标准在政策中尚未配置，审批时须填写金额和依据",
+                        entry.id
+                    ),
+                ))
+            }
+            (EntryAction::Approve, false, Some(_)) => {
+                return Err(invalid(
+                    "amount_cny",
+                    "amount_fixed",
+                    format!("账目{}的金额由政策确定，不能另填", entry.id),
+                ))
+            }
+            (_, needs, given) => needs && given.is_some(),
+        };
+        match groups
+            .iter_mut()
+            .find(|(f, entered, _)| *f == from && *entered == enters_amount)
+        {
+            Some((_, _, group)) => group.push(entry.id),
+            None => groups.push((from, enters_amount, vec![entry.id])),
         }
         events.push(NewAuditEvent {
             tenant_id: district.id,
@@ -139,12 +189,13 @@ pub async fn apply_step(
                 "program": entry.program, "period": entry.period, "family_id": entry.family_id,
                 "person": entry.person, "from": from.as_str(), "to": to.as_str(),
                 "note": note, "payment_reference": reference,
+                "amount_entered": enters_amount.then_some(request.amount_cny).flatten(),
             }),
             request_id: actor.request_id.clone(),
         });
     }
     let by = Some(actor.actor.clone());
-    for (from, group) in &groups {
+    for (from, enters_amount, group) in &groups {
         let Some(to) = request.action.apply(*from) else {
             continue;
         };
@@ -153,6 +204,11 @@ pub async fn apply_step(
             updated_at: Some(now),
             ..EntryUpdate::default()
         };
+        if *enters_amount {
+            update.amount_cny = request.amount_cny;
+            update.amount_note = note.clone();
+            update.amount_entered_by = by.clone();
+        }
         match request.action {
             EntryAction::Verify => {
                 update.verify_note = note.clone();
@@ -177,6 +233,23 @@ pub async fn apply_step(
     Ok(BenefitEntry::for_update(conn, scope, &ids).await?)
 }
 
+fn invalid(field: &'static str, code: &'static str, message: impl Into<String>) -> BenefitError {
+    BenefitError::Invalid {
+        field,
+        code,
+        message: message.into(),
+    }
+}
+
+/// Whether the program pays money (its amount may still be unconfigured), as opposed to a service.
+fn is_cash(district: &District, program: &str) -> bool {
+    district
+        .policy
+        .as_ref()
+        .and_then(|p| p.program(program))
+        .is_some_and(|p| !matches!(p.amount, nuanxin_policy::AmountSpec::Service))
+}
+
 #[derive(Debug, Serialize)]
 pub struct UnitRef {
     pub code: String,
@@ -194,6 +267,8 @@ pub struct EntryView {
     pub person: String,
     pub street: UnitRef,
     pub amount_cny: Option<i64>,
+    /// The basis of an amount the approving bureau entered (none for amounts from the policy).
+    pub amount_note: Option<String>,
     pub payer: String,
     /// The org unit whose staff approve this entry.
     pub approver: UnitRef,
@@ -237,6 +312,7 @@ pub fn entry_view(district: &District, e: BenefitEntry) -> EntryView {
         family_id: e.family_id,
         person: e.person,
         amount_cny: e.amount_cny,
+        amount_note: e.amount_note,
         payer: e.payer,
         basis: e.basis,
         status: e.status,
@@ -315,7 +391,7 @@ pub async fn payment_rows(
     conn: &mut AsyncPgConnection,
     codec: &Codec<'_>,
     district: &District,
-    scope: FamilyScope,
+    scope: Scope,
     cycle: &BenefitCycle,
     reveal: Reveal,
 ) -> Result<Vec<Vec<String>>, BenefitError> {

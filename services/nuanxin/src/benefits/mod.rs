@@ -45,6 +45,13 @@ pub enum BenefitError {
         field: &'static str,
         message: &'static str,
     },
+    /// A value given is not acceptable (422 naming the field).
+    #[error("{message}")]
+    Invalid {
+        field: &'static str,
+        code: &'static str,
+        message: String,
+    },
     /// The message says what was not found.
     #[error("{0}")]
     NotFound(&'static str),

@@ -12,7 +12,7 @@ use nuanxin::configuration::settings_from;
 use nuanxin::onboarding::{load_districts, onboard, tenants_dir, DemoAccounts};
 use nuanxin::registry::Registry;
 use nuanxin::state::Keys;
-use nuanxin_db::models::family::{FamilyFilter, FamilyRecord, FamilyScope};
+use nuanxin_db::models::family::{FamilyFilter, FamilyRecord, Scope};
 use nuanxin_db::pool::{build_pool, TenantTx};
 use nuanxin_domain::org::OrgKind;
 use nuanxin_privacy::check_digit;
@@ -158,7 +158,7 @@ async fn main() -> Result<()> {
     let mut tx = TenantTx::begin(&pool, district.id).await?;
     let (_, existing) = FamilyRecord::list(
         &mut tx,
-        FamilyScope::District,
+        Scope::District,
         &FamilyFilter {
             limit: 1,
             ..Default::default()
@@ -180,7 +180,7 @@ async fn main() -> Result<()> {
     let started = Instant::now();
     let mut tx = TenantTx::begin(&pool, district.id).await?;
     let imported = registry
-        .import(&mut tx, &actor, &xlsx, FamilyScope::District)
+        .import(&mut tx, &actor, &xlsx, Scope::District)
         .await
         .map_err(|e| format!("{e:?}"))?;
     tx.commit().await?;
@@ -212,7 +212,7 @@ async fn main() -> Result<()> {
                 "contacts": [{"name": "甲", "category": "grid_worker"}, {"name": "乙", "category": "family_doctor"}, {"name": "丙", "category": "volunteer"}]
             });
             let family = serde_json::from_value::<nuanxin_domain::family::FamilyInput>(input)?
-                .validate(&org, district.today())
+                .validate(&org, &district.hukou_names, district.today())
                 .map_err(|e| e.to_string())?;
             let mut record = registry.codec.encode(
                 uuid::Uuid::new_v4(),
@@ -248,10 +248,10 @@ async fn main() -> Result<()> {
     // 3. The list filters, 200 times each, as `GET /families` runs them (count + page + parents).
     let street = streets[1].id;
     let today = district.today();
-    let filters: Vec<(&str, FamilyScope, FamilyFilter)> = vec![
+    let filters: Vec<(&str, Scope, FamilyFilter)> = vec![
         (
             "district, first page",
-            FamilyScope::District,
+            Scope::District,
             FamilyFilter {
                 status: Some("active".into()),
                 limit: 50,
@@ -260,7 +260,7 @@ async fn main() -> Result<()> {
         ),
         (
             "street scope",
-            FamilyScope::Street(street),
+            Scope::Street(street),
             FamilyFilter {
                 status: Some("active".into()),
                 limit: 50,
@@ -269,7 +269,7 @@ async fn main() -> Result<()> {
         ),
         (
             "kind=disabled, page 20",
-            FamilyScope::District,
+            Scope::District,
             FamilyFilter {
                 kind: Some("disabled".into()),
                 status: Some("active".into()),
@@ -280,7 +280,7 @@ async fn main() -> Result<()> {
         ),
         (
             "age 60-69",
-            FamilyScope::District,
+            Scope::District,
             FamilyFilter {
                 status: Some("active".into()),
                 parent_born_on_or_before: today.checked_sub_months(chrono::Months::new(60 * 12)),

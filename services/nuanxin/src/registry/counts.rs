@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use nuanxin_db::models::family::{FamilyFilter, FamilyScope};
+use nuanxin_db::models::family::{FamilyFilter, Scope};
 use uuid::Uuid;
 
 use crate::cache::Store;
@@ -19,7 +19,7 @@ fn generation_key(tenant: Uuid) -> String {
 }
 
 /// The key of one list's total: district, generation, scope and every filter except the page.
-fn total_key(tenant: Uuid, generation: &str, scope: FamilyScope, f: &FamilyFilter) -> String {
+fn total_key(tenant: Uuid, generation: &str, scope: Scope, f: &FamilyFilter) -> String {
     format!(
         "family-total:{tenant}:{generation}:{scope:?}:{:?}:{:?}:{:?}:{:?}:{:?}:{:?}",
         f.street_id,
@@ -35,9 +35,13 @@ fn total_key(tenant: Uuid, generation: &str, scope: FamilyScope, f: &FamilyFilte
 pub async fn cached_total(
     store: &Store,
     tenant: Uuid,
-    scope: FamilyScope,
+    scope: Scope,
     filter: &FamilyFilter,
 ) -> (Option<i64>, Option<String>) {
+    // A name or an ID never goes into a cache key.
+    if filter.names_a_person() {
+        return (None, None);
+    }
     let Ok(generation) = store.get(&generation_key(tenant)).await else {
         return (None, None);
     };

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use chrono::{NaiveDate, Utc};
 use nuanxin_db::models::audit::NewAuditEvent;
-use nuanxin_db::models::family::{FamilyChange, FamilyRecord, FamilyScope};
+use nuanxin_db::models::family::{FamilyChange, FamilyRecord, Scope};
 use nuanxin_db::AsyncPgConnection;
 use nuanxin_domain::family::{Child, Family, FamilyInput, ParentRole};
 use nuanxin_domain::FieldError;
@@ -387,7 +387,7 @@ impl Registry<'_> {
         conn: &mut AsyncPgConnection,
         actor: &Actor,
         bytes: &[u8],
-        scope: FamilyScope,
+        scope: Scope,
     ) -> Result<usize, RegistryError> {
         let sheet = read_table(bytes)?;
         let all = columns();
@@ -438,9 +438,9 @@ impl Registry<'_> {
             else {
                 continue;
             };
-            match input.validate(&self.district.orgs, today) {
+            match input.validate(&self.district.orgs, &self.district.hukou_names, today) {
                 Ok(family) => {
-                    if matches!(scope, FamilyScope::Street(s) if s != family.street_id) {
+                    if matches!(scope, Scope::Street(s) if s != family.street_id) {
                         errors.push(RowError {
                             row: row.number,
                             column: Some("街道（镇）".into()),

@@ -9,7 +9,7 @@ pub mod near;
 pub mod view;
 
 use chrono::{NaiveDate, Utc};
-use nuanxin_db::models::family::{FamilyChange, FamilyFilter, FamilyRecord, FamilyScope};
+use nuanxin_db::models::family::{FamilyChange, FamilyFilter, FamilyRecord, Scope};
 use nuanxin_db::models::mail::NewMail;
 use nuanxin_db::models::user::User;
 use nuanxin_db::AsyncPgConnection;
@@ -62,13 +62,20 @@ impl<'a> Registry<'a> {
     pub async fn create(
         &self,
         conn: &mut AsyncPgConnection,
+        scope: Scope,
         actor: &Actor,
         input: FamilyInput,
     ) -> Result<Uuid, RegistryError> {
         let family = input
-            .validate(&self.district.orgs, self.district.today())
+            .validate(
+                &self.district.orgs,
+                &self.district.hukou_names,
+                self.district.today(),
+            )
             .map_err(RegistryError::Validation)?;
-        self.check_not_registered(conn, &family, None).await?;
+        check_in_scope(scope, &family)?;
+        self.check_not_registered(conn, scope, &family, None)
+            .await?;
         let id = Uuid::new_v4();
         let now = Utc::now();
         let record = self.codec.encode(id, &family, codec::Meta::new(now))?;
@@ -99,7 +106,7 @@ impl<'a> Registry<'a> {
     pub async fn load(
         &self,
         conn: &mut AsyncPgConnection,
-        scope: FamilyScope,
+        scope: Scope,
         id: Uuid,
     ) -> Result<(FamilyRecord, Family), RegistryError> {
         let record = FamilyRecord::find(conn, scope, id)
@@ -113,7 +120,7 @@ impl<'a> Registry<'a> {
     pub async fn replace(
         &self,
         conn: &mut AsyncPgConnection,
-        scope: FamilyScope,
+        scope: Scope,
         actor: &Actor,
         id: Uuid,
         input: FamilyInput,
@@ -128,28 +135,20 @@ impl<'a> Registry<'a> {
             return Err(RegistryError::AlreadyExited);
         }
         let family = input
-            .validate(&self.district.orgs, self.district.today())
+            .validate(
+                &self.district.orgs,
+                &self.district.hukou_names,
+                self.district.today(),
+            )
             .map_err(RegistryError::Validation)?;
         // A street may not move a family out of its own scope.
-        if let FamilyScope::Street(street) = scope {
-            if family.street_id != street {
-                return Err(RegistryError::Validation(single(
-                    "street",
-                    "outside_scope",
-                    "不能把家庭转到其他街道",
-                )));
-            }
+        check_in_scope(scope, &family)?;
+        self.check_not_registered(conn, scope, &family, Some(id))
+            .await?;
+        // Nothing changed: no new version, no history line.
+        if family == old {
+            return Ok(version);
         }
-        if let FamilyScope::Community(community) = scope {
-            if family.community_id != community {
-                return Err(RegistryError::Validation(single(
-                    "community",
-                    "outside_scope",
-                    "不能把家庭转到其他社区",
-                )));
-            }
-        }
-        self.check_not_registered(conn, &family, Some(id)).await?;
         let changes = diff(
             &old.to_masked_json(&self.district.orgs),
             &family.to_masked_json(&self.district.orgs),
@@ -182,7 +181,7 @@ impl<'a> Registry<'a> {
     pub async fn exit(
         &self,
         conn: &mut AsyncPgConnection,
-        scope: FamilyScope,
+        scope: Scope,
         actor: &Actor,
         id: Uuid,
         exit: Exit,
@@ -276,7 +275,7 @@ impl<'a> Registry<'a> {
     pub async fn list(
         &self,
         conn: &mut AsyncPgConnection,
-        scope: FamilyScope,
+        scope: Scope,
         filter: &FamilyFilter,
         known_total: Option<i64>,
     ) -> Result<(Vec<(FamilyRecord, Family)>, i64), RegistryError> {
@@ -292,9 +291,13 @@ impl<'a> Registry<'a> {
         Ok((decoded, total))
     }
 
+    /// Refuses a resident ID already on the register. Only a district-wide caller is told so plainly:
+    /// anyone else learns no more than that the ID cannot be registered, not that (or where) the person
+    /// is registered as a member of a special family.
     async fn check_not_registered(
         &self,
         conn: &mut AsyncPgConnection,
+        scope: Scope,
         family: &Family,
         except: Option<Uuid>,
     ) -> Result<(), RegistryError> {
@@ -307,11 +310,14 @@ impl<'a> Registry<'a> {
         let mut errors = ValidationErrors::default();
         for (i, hash) in hashes.iter().enumerate() {
             if taken.contains(hash) {
-                errors.push(
-                    format!("parents[{i}].resident_id"),
-                    "already_registered",
-                    "此身份证号已在本区登记",
-                );
+                let (code, message) = match scope {
+                    Scope::District => ("already_registered", "此身份证号已在本区登记"),
+                    _ => (
+                        "cannot_register",
+                        "此身份证号无法登记，请核对或联系区级管理员",
+                    ),
+                };
+                errors.push(format!("parents[{i}].resident_id"), code, message);
             }
         }
         errors.into_result(()).map_err(RegistryError::Validation)
@@ -338,6 +344,27 @@ impl<'a> Registry<'a> {
         .insert(conn)
         .await?;
         Ok(())
+    }
+}
+
+/// A family written by a street or community caller must stay in their own street or community.
+fn check_in_scope(scope: Scope, family: &Family) -> Result<(), RegistryError> {
+    let outside = match scope {
+        Scope::Street(street) if family.street_id != street => {
+            Some(("street", "只能登记本街道的家庭"))
+        }
+        Scope::Community(community) if family.community_id != community => {
+            Some(("community", "只能登记本社区的家庭"))
+        }
+        _ => None,
+    };
+    match outside {
+        Some((field, message)) => Err(RegistryError::Validation(single(
+            field,
+            "outside_scope",
+            message,
+        ))),
+        None => Ok(()),
     }
 }
 

@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
 
-use nuanxin_db::models::family::{FamilyChanged, FamilyRecord, FamilyScope, FAMILY_CHANGED};
+use nuanxin_db::models::family::{FamilyChanged, FamilyRecord, Scope, FAMILY_CHANGED};
 use nuanxin_db::notifications::{Heard, Listener};
 use nuanxin_db::pool::{DbPool, TxError};
 use uuid::Uuid;
@@ -62,17 +62,22 @@ impl NearFamilies {
         &self,
         pool: &DbPool,
         tenant_id: Uuid,
-        scope: FamilyScope,
+        scope: Scope,
         id: Uuid,
     ) -> Result<Option<Arc<FamilyRecord>>, TxError> {
-        if scope == FamilyScope::Nothing {
+        if scope == Scope::Nothing {
             return Ok(None);
         }
         let key = (tenant_id, id);
         let changes = self.changes.load(Ordering::SeqCst);
         if self.is_listening() {
             if let Some(copy) = self.lock().get(&key) {
-                return Ok(scope.admits(&copy.family).then(|| copy.clone()));
+                // An assignment is not in the copy: such a scope asks the database.
+                if let Some(admitted) =
+                    scope.admits(copy.family.street_id, copy.family.community_id)
+                {
+                    return Ok(admitted.then(|| copy.clone()));
+                }
             }
         }
         let Some(record) = FamilyRecord::read_in_scope(pool, tenant_id, scope, id).await? else {

@@ -39,7 +39,9 @@ pub struct ParentView {
     pub name: String,
     pub resident_id: String,
     pub phone: Option<String>,
-    pub birth_date: NaiveDate,
+    /// Only where the resident ID is shown in full: the masked ID hides exactly these digits.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub birth_date: Option<NaiveDate>,
     pub age: i32,
     pub alive: bool,
     pub self_care: &'static str,
@@ -149,7 +151,7 @@ pub fn family_view(
                     Reveal::Masked => p.resident_id.masked(),
                 },
                 phone: show_phone(p.phone.as_ref(), reveal),
-                birth_date: p.birth_date,
+                birth_date: (reveal == Reveal::Full).then_some(p.birth_date),
                 age: age_on(p.birth_date, today),
                 alive: p.alive,
                 self_care: p.self_care.as_str(),

@@ -2,10 +2,8 @@
 
 use actix_web::{web, HttpResponse};
 use nuanxin_access::{Action, Resource};
-use tracing_actix_web::RequestId;
 
-use super::district_of;
-use crate::auth::Caller;
+use crate::auth::Authorized;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -16,11 +14,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// Seals what is pending, then walks the chain.
 async fn verify_audit_chain(
     state: web::Data<AppState>,
-    caller: Caller,
-    request_id: RequestId,
+    auth: Authorized,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(&state, Resource::AuditLog, Action::Read)?;
-    let (district, _) = district_of(&state, &caller, &request_id)?;
+    auth.require(Resource::AuditLog, Action::Read)?;
+    let district = &auth.district;
     state.read_log.flush().await;
     crate::audit::seal(&state.pool, district.id, crate::audit::Sweep::All).await?;
     Ok(HttpResponse::Ok().json(crate::audit::verify(&state.pool, district.id).await?))

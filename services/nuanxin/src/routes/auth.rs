@@ -9,7 +9,9 @@ use nuanxin_db::pool::TenantTx;
 use serde::Deserialize;
 use serde_json::json;
 
+use super::extract::read_limited;
 use super::Body;
+use crate::auth::throttle::{client_address, LoginThrottle};
 use crate::auth::{open_session, password, role_names, Caller, Session, PLATFORM_DOMAIN};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -29,38 +31,41 @@ pub struct LoginRequest {
     password: String,
 }
 
-const LOGIN_WINDOW: Duration = Duration::from_secs(300);
 const BAD_LOGIN: ApiError = ApiError::Unauthorized {
     code: "invalid_credentials",
     message: "用户名或密码错误",
 };
 
+/// A login body is a few dozen bytes; nothing larger is read.
+const LOGIN_BODY_LIMIT: usize = 4 * 1024;
+
 async fn login(
     state: web::Data<AppState>,
     req: HttpRequest,
-    Body(body): Body<LoginRequest>,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let limit = state.settings.security.login_attempts_per_window;
-    let client = req
-        .connection_info()
-        .realip_remote_addr()
-        .unwrap_or("unknown")
-        .to_owned();
-    for key in [
-        format!("rl:login:{}:{}", body.tenant, body.username),
-        format!("rl:login-ip:{client}"),
-    ] {
-        // A client address gets more room than one account: an office shares one address.
-        let allowed = if key.starts_with("rl:login-ip") {
-            limit * 10
-        } else {
-            limit
-        };
-        let (count, retry_after) = state.store.hit(&key, LOGIN_WINDOW).await;
-        if count > allowed {
-            return Err(ApiError::TooManyRequests { retry_after });
+    // Limits first, then the body: a flood of large bodies is refused before any is buffered.
+    let address = client_address(&req, &state.settings.security.trusted_proxies());
+    let throttle = LoginThrottle::admit(
+        &state.store,
+        state.settings.security.login_attempts_per_window,
+        address,
+    )
+    .await?;
+    let bytes = read_limited(payload.into_inner(), LOGIN_BODY_LIMIT).await?;
+    let body: LoginRequest = Body::parse(&bytes)?;
+    throttle.check_account(&body.tenant, &body.username).await?;
+    match authenticate(&state, &body).await? {
+        Some(session) => start_session(&state, session).await,
+        None => {
+            throttle.failed(&body.tenant, &body.username).await;
+            Err(BAD_LOGIN)
         }
     }
+}
+
+/// The session a correct password opens, or None.
+async fn authenticate(state: &AppState, body: &LoginRequest) -> Result<Option<Session>, ApiError> {
     let session = if body.tenant == PLATFORM_DOMAIN {
         let operator = {
             let mut conn = state
@@ -71,14 +76,16 @@ async fn login(
             PlatformOperator::by_username(&mut conn, &body.username).await?
         };
         if !password::verify(
-            body.password,
+            body.password.clone(),
             operator.as_ref().map(|o| o.password_hash.clone()),
         )
         .await
         {
-            return Err(BAD_LOGIN);
+            return Ok(None);
         }
-        let operator = operator.ok_or(BAD_LOGIN)?;
+        let Some(operator) = operator else {
+            return Ok(None);
+        };
         Session {
             user_id: operator.id,
             tenant_id: None,
@@ -101,15 +108,15 @@ async fn login(
             None => None,
         };
         if !password::verify(
-            body.password,
+            body.password.clone(),
             user.as_ref().map(|u| u.password_hash.clone()),
         )
         .await
         {
-            return Err(BAD_LOGIN);
+            return Ok(None);
         }
         let (Some(district), Some(user)) = (district, user) else {
-            return Err(BAD_LOGIN);
+            return Ok(None);
         };
         let roles = state
             .authorizer
@@ -125,6 +132,10 @@ async fn login(
             expires_at: 0,
         }
     };
+    Ok(Some(session))
+}
+
+async fn start_session(state: &AppState, session: Session) -> Result<HttpResponse, ApiError> {
     let ttl = Duration::from_secs(state.settings.security.session_ttl_minutes * 60);
     let session = Session {
         expires_at: chrono::Utc::now().timestamp() + ttl.as_secs() as i64,

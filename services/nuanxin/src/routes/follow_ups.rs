@@ -7,12 +7,12 @@ use nuanxin_db::models::follow_up::FollowUp;
 use nuanxin_db::pool::TenantTx;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use tracing_actix_web::RequestId;
 use uuid::Uuid;
 
-use super::{district_of, Body};
+use super::page::Paging;
+use super::Body;
 use crate::audit;
-use crate::auth::Caller;
+use crate::auth::Authorized;
 use crate::error::ApiError;
 use crate::state::{AppState, District};
 
@@ -26,8 +26,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 pub struct ListQuery {
     /// `open` (default), `done` or `all`.
     status: Option<String>,
-    limit: Option<i64>,
-    offset: Option<i64>,
+    page: Option<i64>,
+    per_page: Option<i64>,
 }
 
 #[derive(Serialize)]
@@ -63,12 +63,11 @@ fn view(district: &District, f: FollowUp) -> FollowUpView {
 
 async fn list_follow_ups(
     state: web::Data<AppState>,
-    caller: Caller,
-    request_id: RequestId,
+    auth: Authorized,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(&state, Resource::Entitlement, Action::Read)?;
-    let (district, _) = district_of(&state, &caller, &request_id)?;
+    auth.require(Resource::Entitlement, Action::Read)?;
+    let district = &auth.district;
     let status = match query.status.as_deref().unwrap_or("open") {
         "all" => None,
         s @ ("open" | "done") => Some(s),
@@ -80,15 +79,13 @@ async fn list_follow_ups(
             ))
         }
     };
-    let limit = query.limit.unwrap_or(100).clamp(1, 1000);
-    let offset = query.offset.unwrap_or(0).max(0);
+    let paging = Paging::new(query.page, query.per_page, 100, 1000)?;
     let mut tx = TenantTx::begin(&state.pool, district.id).await?;
     let (rows, total) =
-        FollowUp::list(&mut tx, caller.family_scope(), status, limit, offset).await?;
+        FollowUp::list(&mut tx, auth.scope, status, paging.limit(), paging.offset()).await?;
     tx.commit().await?;
-    let items: Vec<_> = rows.into_iter().map(|f| view(&district, f)).collect();
-    Ok(HttpResponse::Ok()
-        .json(json!({"items": items, "total": total, "limit": limit, "offset": offset})))
+    let items: Vec<_> = rows.into_iter().map(|f| view(district, f)).collect();
+    Ok(HttpResponse::Ok().json(paging.page(items, total)))
 }
 
 #[derive(Deserialize)]
@@ -99,16 +96,15 @@ pub struct DoneBody {
 
 async fn mark_done(
     state: web::Data<AppState>,
-    caller: Caller,
-    request_id: RequestId,
+    auth: Authorized,
     id: web::Path<Uuid>,
     Body(body): Body<DoneBody>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(&state, Resource::Family, Action::Update)?;
-    let (district, actor) = district_of(&state, &caller, &request_id)?;
+    auth.require(Resource::Family, Action::Update)?;
+    let (district, actor) = (&auth.district, &auth.actor);
     let id = id.into_inner();
     let mut tx = TenantTx::begin(&state.pool, district.id).await?;
-    let item = FollowUp::find(&mut tx, caller.family_scope(), id)
+    let item = FollowUp::find(&mut tx, auth.scope, id)
         .await?
         .ok_or(ApiError::NotFound("没有找到该跟进事项"))?;
     let note = body
@@ -125,16 +121,16 @@ async fn mark_done(
     audit::record(
         &tx,
         district.id,
-        &actor,
+        actor,
         "follow_up.done",
         "follow_up",
         &id.to_string(),
         json!({"family_id": item.family_id, "program": item.program, "change": item.change}),
     )
     .await?;
-    let item = FollowUp::find(&mut tx, caller.family_scope(), id)
+    let item = FollowUp::find(&mut tx, auth.scope, id)
         .await?
         .ok_or(ApiError::NotFound("没有找到该跟进事项"))?;
     tx.commit().await?;
-    Ok(HttpResponse::Ok().json(view(&district, item)))
+    Ok(HttpResponse::Ok().json(view(district, item)))
 }

@@ -22,7 +22,7 @@ async fn list_tenants(
         .all()
         .iter()
         .map(|d| {
-            json!({"id": d.id, "slug": d.slug, "name": d.name, "time_zone": d.time_zone,
+            json!({"id": d.id, "slug": d.slug, "name": d.name, "time_zone": d.time_zone.name(),
                         "policy_configured": d.policy.is_some()})
         })
         .collect();

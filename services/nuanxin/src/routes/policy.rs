@@ -4,12 +4,12 @@ use actix_web::{web, HttpResponse};
 use chrono::NaiveDate;
 use nuanxin_access::{Action, Resource};
 use serde::Deserialize;
-use tracing_actix_web::RequestId;
 
-use super::{district_of, Body};
-use crate::auth::Caller;
-use crate::error::{json_error, ApiError};
-use crate::state::{AppState, District};
+use super::Body;
+use crate::auth::Authorized;
+use crate::error::ApiError;
+use crate::routes::extract::from_value;
+use crate::state::District;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/policy/evaluate", web::post().to(evaluate));
@@ -35,8 +35,7 @@ pub fn evaluate_family(
         .policy
         .as_ref()
         .ok_or(ApiError::NotFound("本区尚未配置政策"))?;
-    let facts: nuanxin_policy::FamilyFacts = serde_path_to_error::deserialize(facts)
-        .map_err(|e| json_error(format!("facts.{}", e.path()), e.inner().to_string()))?;
+    let facts: nuanxin_policy::FamilyFacts = from_value(facts, "facts.")?;
     let evaluation = nuanxin_policy::evaluate(policy, &facts, as_of);
     Ok(if explain {
         evaluation.to_explained_json(&district.slug, as_of)
@@ -46,15 +45,13 @@ pub fn evaluate_family(
 }
 
 async fn evaluate(
-    state: web::Data<AppState>,
-    caller: Caller,
-    request_id: RequestId,
+    auth: Authorized,
     Body(body): Body<EvaluateRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(&state, Resource::Policy, Action::Evaluate)?;
-    let (district, _) = district_of(&state, &caller, &request_id)?;
+    auth.require(Resource::Policy, Action::Evaluate)?;
+    let district = &auth.district;
     Ok(HttpResponse::Ok().json(evaluate_family(
-        &district,
+        district,
         body.facts,
         body.as_of,
         body.explain,

@@ -1,6 +1,7 @@
 //! Benefit administration: cycles (a program and a period) and the ledger of entries, one per
 //! tenant, program, period and beneficiary; and the register read in keyset pages for generating them.
 
+use crate::scope::{in_scope, FamilyColumns};
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::pg::Pg;
 use diesel::prelude::*;
@@ -8,7 +9,7 @@ use diesel::sql_types::{BigInt, Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use crate::models::family::{FamilyRecord, FamilyRow, FamilyScope, MemberRow};
+use crate::models::family::{FamilyRecord, FamilyRow, MemberRow, Scope};
 use crate::schema::{benefit_cycles, benefit_entries, families, family_members};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -72,6 +73,9 @@ pub struct BenefitEntry {
     pub paid_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Why the approving bureau entered the amount (none configured in the policy).
+    pub amount_note: Option<String>,
+    pub amount_entered_by: Option<String>,
 }
 
 /// A status change; `None` fields are left as they are.
@@ -89,6 +93,9 @@ pub struct EntryUpdate {
     pub paid_by: Option<String>,
     pub paid_at: Option<DateTime<Utc>>,
     pub updated_at: Option<DateTime<Utc>>,
+    pub amount_cny: Option<i64>,
+    pub amount_note: Option<String>,
+    pub amount_entered_by: Option<String>,
 }
 
 /// Which entries to list.
@@ -117,21 +124,17 @@ fn open_entry(id: Uuid) -> OpenEntry {
         .filter(benefit_entries::status.eq_any(OPEN))
 }
 
-fn scoped_entries(scope: FamilyScope) -> BoxedEntries<'static> {
-    let query = benefit_entries::table.into_boxed();
-    match scope {
-        FamilyScope::District => query,
-        FamilyScope::Street(street) => query.filter(benefit_entries::street_id.eq(street)),
-        FamilyScope::Community(community) => query.filter(
-            benefit_entries::family_id.eq_any(
-                families::table
-                    .filter(families::community_id.eq(community))
-                    .select(families::id),
-            ),
-        ),
-        FamilyScope::Nothing => query.filter(diesel::dsl::sql::<diesel::sql_types::Bool>("false")),
-    }
+fn scoped_entries(scope: Scope) -> BoxedEntries<'static> {
+    benefit_entries::table
+        .into_boxed()
+        .filter(in_scope(scope, ENTRIES))
 }
+
+const ENTRIES: FamilyColumns = FamilyColumns {
+    table: "benefit_entries",
+    family_id: "family_id",
+    street_id: Some("street_id"),
+};
 
 impl BenefitCycle {
     /// Creates the cycle unless it exists; returns it and whether it was created now.
@@ -238,7 +241,7 @@ impl BenefitEntry {
     /// One page of a cycle's entries in `scope`, in street and family order, and the total.
     pub async fn list(
         conn: &mut AsyncPgConnection,
-        scope: FamilyScope,
+        scope: Scope,
         cycle_id: Uuid,
         filter: &EntryFilter,
     ) -> QueryResult<(Vec<BenefitEntry>, i64)> {
@@ -270,42 +273,22 @@ impl BenefitEntry {
     /// Counts of a cycle's entries in `scope` by status.
     pub async fn counts(
         conn: &mut AsyncPgConnection,
-        scope: FamilyScope,
+        scope: Scope,
         cycle_id: Uuid,
     ) -> QueryResult<Vec<(String, i64)>> {
-        #[derive(QueryableByName)]
-        struct Count {
-            #[diesel(sql_type = Text)]
-            status: String,
-            #[diesel(sql_type = BigInt)]
-            n: i64,
-        }
-        let (street, community, nothing) = match scope {
-            FamilyScope::District => (None, None, false),
-            FamilyScope::Street(s) => (Some(s), None, false),
-            FamilyScope::Community(c) => (None, Some(c), false),
-            FamilyScope::Nothing => (None, None, true),
-        };
-        let rows: Vec<Count> = diesel::sql_query(
-            "SELECT status, count(*) AS n FROM benefit_entries \
-             WHERE cycle_id = $1 AND ($2::uuid IS NULL OR street_id = $2) \
-               AND ($3::uuid IS NULL OR family_id IN (SELECT id FROM families WHERE community_id = $3)) \
-               AND NOT $4 \
-             GROUP BY status",
-        )
-        .bind::<diesel::sql_types::Uuid, _>(cycle_id)
-        .bind::<diesel::sql_types::Nullable<diesel::sql_types::Uuid>, _>(street)
-        .bind::<diesel::sql_types::Nullable<diesel::sql_types::Uuid>, _>(community)
-        .bind::<diesel::sql_types::Bool, _>(nothing)
-        .load(conn)
-        .await?;
-        Ok(rows.into_iter().map(|c| (c.status, c.n)).collect())
+        benefit_entries::table
+            .filter(benefit_entries::cycle_id.eq(cycle_id))
+            .filter(in_scope::<benefit_entries::table>(scope, ENTRIES))
+            .group_by(benefit_entries::status)
+            .select((benefit_entries::status, diesel::dsl::count_star()))
+            .load::<(String, i64)>(conn)
+            .await
     }
 
     /// The entries with these ids that are in `scope`, locked for a status change.
     pub async fn for_update(
         conn: &mut AsyncPgConnection,
-        scope: FamilyScope,
+        scope: Scope,
         ids: &[Uuid],
     ) -> QueryResult<Vec<BenefitEntry>> {
         // Lock first (diesel cannot lock a boxed query), then read through the scope filter.
@@ -343,7 +326,7 @@ impl BenefitEntry {
     /// A cycle's approved and paid entries (the payment list), in street and family order.
     pub async fn payable(
         conn: &mut AsyncPgConnection,
-        scope: FamilyScope,
+        scope: Scope,
         cycle_id: Uuid,
     ) -> QueryResult<Vec<BenefitEntry>> {
         scoped_entries(scope)

@@ -3,6 +3,9 @@
 //! Personal identifiers arrive here already encrypted (`*_enc`) with their keyed hash (`*_hash`);
 //! this crate never sees them in the clear.
 
+pub use nuanxin_access::Scope;
+
+use crate::scope::{in_scope, FAMILIES};
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::deserialize::{self, FromSql, FromSqlRow};
 use diesel::dsl::exists;
@@ -217,28 +220,6 @@ pub struct FamilyChange {
     pub changes: serde_json::Value,
 }
 
-/// Which families of the district a caller may see (row-level security already limits the district).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FamilyScope {
-    District,
-    Street(Uuid),
-    Community(Uuid),
-    /// Roles that reach families only through assigned tasks see none here.
-    Nothing,
-}
-
-impl FamilyScope {
-    /// Whether a family already read is inside this scope: the test `family_in_scope` makes in SQL.
-    pub fn admits(self, family: &FamilyRow) -> bool {
-        match self {
-            FamilyScope::District => true,
-            FamilyScope::Street(street) => family.street_id == street,
-            FamilyScope::Community(community) => family.community_id == community,
-            FamilyScope::Nothing => false,
-        }
-    }
-}
-
 /// The channel on which every committed change of a family is announced (migration `near_families`).
 pub const FAMILY_CHANGED: &str = "nuanxin_family_changed";
 
@@ -275,23 +256,42 @@ pub struct FamilyFilter {
     pub status: Option<String>,
     pub parent_born_on_or_before: Option<NaiveDate>,
     pub parent_born_after: Option<NaiveDate>,
+    /// A parent whose name contains this text.
+    pub name_contains: Option<String>,
+    /// A parent with this resident ID (its keyed hash).
+    pub resident_hash: Option<Vec<u8>>,
     pub limit: i64,
     pub offset: i64,
 }
 
-type BoxedFamilies<'a> = families::BoxedQuery<'a, Pg>;
-
-fn scoped(scope: FamilyScope) -> BoxedFamilies<'static> {
-    let query = families::table.into_boxed();
-    match scope {
-        FamilyScope::District => query,
-        FamilyScope::Street(street) => query.filter(families::street_id.eq(street)),
-        FamilyScope::Community(community) => query.filter(families::community_id.eq(community)),
-        FamilyScope::Nothing => query.filter(diesel::dsl::sql::<diesel::sql_types::Bool>("false")),
+impl FamilyFilter {
+    /// Whether the filter names a person (a name or an ID): such lists are never cached under a key.
+    pub fn names_a_person(&self) -> bool {
+        self.name_contains.is_some() || self.resident_hash.is_some()
     }
 }
 
-fn filtered(scope: FamilyScope, filter: &FamilyFilter) -> BoxedFamilies<'static> {
+type BoxedFamilies<'a> = families::BoxedQuery<'a, Pg>;
+
+fn scoped(scope: Scope) -> BoxedFamilies<'static> {
+    families::table
+        .into_boxed()
+        .filter(in_scope(scope, FAMILIES))
+}
+
+/// `text` matched literally by LIKE (its `%`, `_` and `\\` escaped).
+fn escape_like(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn filtered(scope: Scope, filter: &FamilyFilter) -> BoxedFamilies<'static> {
     let mut query = scoped(scope);
     if let Some(street) = filter.street_id {
         query = query.filter(families::street_id.eq(street));
@@ -304,6 +304,23 @@ fn filtered(scope: FamilyScope, filter: &FamilyFilter) -> BoxedFamilies<'static>
     }
     if let Some(status) = &filter.status {
         query = query.filter(families::status.eq(status.clone()));
+    }
+    if let Some(name) = &filter.name_contains {
+        let pattern = format!("%{}%", escape_like(name));
+        query = query.filter(exists(
+            family_members::table
+                .filter(family_members::tenant_id.eq(families::tenant_id))
+                .filter(family_members::family_id.eq(families::id))
+                .filter(family_members::name.like(pattern)),
+        ));
+    }
+    if let Some(hash) = &filter.resident_hash {
+        query = query.filter(exists(
+            family_members::table
+                .filter(family_members::tenant_id.eq(families::tenant_id))
+                .filter(family_members::family_id.eq(families::id))
+                .filter(family_members::resident_id_hash.eq(hash.clone())),
+        ));
     }
     if filter.parent_born_on_or_before.is_some() || filter.parent_born_after.is_some() {
         // Open ends as dates PostgreSQL can hold (chrono's MIN/MAX are outside its range).
@@ -332,7 +349,7 @@ impl FamilyRecord {
     /// Loads one family if it is inside `scope`, in the caller's transaction.
     pub async fn find(
         conn: &mut AsyncPgConnection,
-        scope: FamilyScope,
+        scope: Scope,
         id: Uuid,
     ) -> QueryResult<Option<FamilyRecord>> {
         scoped(scope)
@@ -350,14 +367,21 @@ impl FamilyRecord {
     pub async fn read_in_scope(
         pool: &DbPool,
         tenant_id: Uuid,
-        scope: FamilyScope,
+        scope: Scope,
         id: Uuid,
     ) -> Result<Option<FamilyRecord>, TxError> {
         let (street, community) = match scope {
-            FamilyScope::District => (None, None),
-            FamilyScope::Street(street) => (Some(street), None),
-            FamilyScope::Community(community) => (None, Some(community)),
-            FamilyScope::Nothing => return Ok(None),
+            Scope::District => (None, None),
+            Scope::Street(street) => (Some(street), None),
+            Scope::Community(community) => (None, Some(community)),
+            Scope::Nothing => return Ok(None),
+            // Assignments are looked up in a transaction of its own (not the hot path).
+            Scope::Assigned { .. } => {
+                let mut tx = crate::pool::TenantTx::begin(pool, tenant_id).await?;
+                let found = Self::find(&mut tx, scope, id).await?;
+                tx.commit().await?;
+                return Ok(found);
+            }
         };
         let mut conn = pool.get().await?;
         let found = FamilyInScope {
@@ -375,7 +399,7 @@ impl FamilyRecord {
     /// One page of the families in `scope` that match `filter`, newest first, and the total count.
     pub async fn list(
         conn: &mut AsyncPgConnection,
-        scope: FamilyScope,
+        scope: Scope,
         filter: &FamilyFilter,
     ) -> QueryResult<(Vec<FamilyRecord>, i64)> {
         let total = Self::count(conn, scope, filter).await?;
@@ -385,7 +409,7 @@ impl FamilyRecord {
     /// How many families in `scope` match `filter` (pagination ignored).
     pub async fn count(
         conn: &mut AsyncPgConnection,
-        scope: FamilyScope,
+        scope: Scope,
         filter: &FamilyFilter,
     ) -> QueryResult<i64> {
         filtered(scope, filter).count().get_result(conn).await
@@ -394,7 +418,7 @@ impl FamilyRecord {
     /// One page (`filter.limit`, `filter.offset`) of the families in `scope` matching `filter`, newest first.
     pub async fn page(
         conn: &mut AsyncPgConnection,
-        scope: FamilyScope,
+        scope: Scope,
         filter: &FamilyFilter,
     ) -> QueryResult<Vec<FamilyRecord>> {
         let rows = filtered(scope, filter)
@@ -410,7 +434,7 @@ impl FamilyRecord {
     /// Every family in `scope` matching `filter` (for export), in a stable order.
     pub async fn all(
         conn: &mut AsyncPgConnection,
-        scope: FamilyScope,
+        scope: Scope,
         filter: &FamilyFilter,
     ) -> QueryResult<Vec<FamilyRecord>> {
         let rows = filtered(scope, filter)

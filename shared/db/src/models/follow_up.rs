@@ -1,13 +1,14 @@
 //! The newly-eligible job's state: the entitlements last seen per family, the follow-up items it
 //! creates for streets, and the per-tenant claim of a daily run.
 
+use crate::scope::{in_scope, FamilyColumns};
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use crate::models::family::FamilyScope;
-use crate::schema::{entitlement_snapshots, families, follow_ups};
+use crate::models::family::Scope;
+use crate::schema::{entitlement_snapshots, follow_ups};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = entitlement_snapshots)]
@@ -106,27 +107,23 @@ impl NewFollowUp {
     }
 }
 
-fn scoped(scope: FamilyScope) -> follow_ups::BoxedQuery<'static, diesel::pg::Pg> {
-    let q = follow_ups::table.into_boxed();
-    match scope {
-        FamilyScope::District => q,
-        FamilyScope::Street(s) => q.filter(follow_ups::street_id.eq(s)),
-        FamilyScope::Community(c) => q.filter(
-            follow_ups::family_id.eq_any(
-                families::table
-                    .filter(families::community_id.eq(c))
-                    .select(families::id),
-            ),
-        ),
-        FamilyScope::Nothing => q.filter(diesel::dsl::sql::<diesel::sql_types::Bool>("false")),
-    }
+fn scoped(scope: Scope) -> follow_ups::BoxedQuery<'static, diesel::pg::Pg> {
+    follow_ups::table
+        .into_boxed()
+        .filter(in_scope(scope, FOLLOW_UPS))
 }
+
+const FOLLOW_UPS: FamilyColumns = FamilyColumns {
+    table: "follow_ups",
+    family_id: "family_id",
+    street_id: Some("street_id"),
+};
 
 impl FollowUp {
     /// Follow-ups in `scope`, newest first; `status` filters when given.
     pub async fn list(
         conn: &mut AsyncPgConnection,
-        scope: FamilyScope,
+        scope: Scope,
         status: Option<&str>,
         limit: i64,
         offset: i64,
@@ -155,7 +152,7 @@ impl FollowUp {
 
     pub async fn find(
         conn: &mut AsyncPgConnection,
-        scope: FamilyScope,
+        scope: Scope,
         id: Uuid,
     ) -> QueryResult<Option<FollowUp>> {
         scoped(scope)

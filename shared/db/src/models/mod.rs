@@ -1,6 +1,7 @@
 //! Row models and their queries, one module per table group.
 
 pub mod access_rule;
+pub mod assignment;
 pub mod audit;
 pub mod benefit;
 pub mod family;

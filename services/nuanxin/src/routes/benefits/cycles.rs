@@ -4,13 +4,11 @@ use nuanxin_db::models::benefit::{BenefitCycle, BenefitEntry};
 use nuanxin_db::pool::TenantTx;
 use serde::Deserialize;
 use serde_json::json;
-use tracing_actix_web::RequestId;
 use uuid::Uuid;
 
-use crate::auth::Caller;
+use crate::auth::Authorized;
 use crate::benefits::ledger::cycle_view;
 use crate::error::ApiError;
-use crate::routes::district_of;
 use crate::state::AppState;
 
 #[derive(Deserialize)]
@@ -22,18 +20,17 @@ pub struct CyclesQuery {
 /// The district's cycles, each with its entries counted by status (within the caller's scope).
 pub async fn list_cycles(
     state: web::Data<AppState>,
-    caller: Caller,
-    request_id: RequestId,
+    auth: Authorized,
     query: web::Query<CyclesQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(&state, Resource::BenefitCycle, Action::Read)?;
-    let (district, _) = district_of(&state, &caller, &request_id)?;
+    auth.require(Resource::BenefitCycle, Action::Read)?;
+    let district = &auth.district;
     let mut tx = TenantTx::begin(&state.pool, district.id).await?;
     let cycles = BenefitCycle::list(&mut tx, query.program.as_deref()).await?;
     let mut items = Vec::with_capacity(cycles.len());
     for cycle in cycles {
-        let counts = BenefitEntry::counts(&mut tx, caller.family_scope(), cycle.id).await?;
-        items.push(cycle_view(&district, cycle, counts));
+        let counts = BenefitEntry::counts(&mut tx, auth.scope, cycle.id).await?;
+        items.push(cycle_view(district, cycle, counts));
     }
     tx.commit().await?;
     Ok(HttpResponse::Ok().json(json!({ "items": items })))
@@ -42,17 +39,16 @@ pub async fn list_cycles(
 /// One cycle with its entries counted by status (within the caller's scope).
 pub async fn get_cycle(
     state: web::Data<AppState>,
-    caller: Caller,
-    request_id: RequestId,
+    auth: Authorized,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(&state, Resource::BenefitCycle, Action::Read)?;
-    let (district, _) = district_of(&state, &caller, &request_id)?;
+    auth.require(Resource::BenefitCycle, Action::Read)?;
+    let district = &auth.district;
     let mut tx = TenantTx::begin(&state.pool, district.id).await?;
     let cycle = BenefitCycle::find(&mut tx, id.into_inner())
         .await?
         .ok_or(ApiError::NotFound("没有找到该发放周期"))?;
-    let counts = BenefitEntry::counts(&mut tx, caller.family_scope(), cycle.id).await?;
+    let counts = BenefitEntry::counts(&mut tx, auth.scope, cycle.id).await?;
     tx.commit().await?;
-    Ok(HttpResponse::Ok().json(cycle_view(&district, cycle, counts)))
+    Ok(HttpResponse::Ok().json(cycle_view(district, cycle, counts)))
 }

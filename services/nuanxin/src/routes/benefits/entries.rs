@@ -4,14 +4,12 @@ use nuanxin_db::models::benefit::{BenefitCycle, BenefitEntry, EntryFilter};
 use nuanxin_db::pool::TenantTx;
 use nuanxin_domain::benefit::EntryStatus;
 use serde::Deserialize;
-use serde_json::json;
-use tracing_actix_web::RequestId;
 use uuid::Uuid;
 
-use crate::auth::Caller;
+use crate::auth::Authorized;
 use crate::benefits::ledger::entry_view;
 use crate::error::ApiError;
-use crate::routes::district_of;
+use crate::routes::page::Paging;
 use crate::state::AppState;
 
 #[derive(Deserialize)]
@@ -21,20 +19,20 @@ pub struct EntriesQuery {
     status: Option<String>,
     /// A street's code.
     street: Option<String>,
-    limit: Option<i64>,
-    offset: Option<i64>,
+    page: Option<i64>,
+    per_page: Option<i64>,
 }
 
 /// A page of a cycle's entries in the caller's scope (a street sees only its own families).
 pub async fn list_entries(
     state: web::Data<AppState>,
-    caller: Caller,
-    request_id: RequestId,
+    auth: Authorized,
     id: web::Path<Uuid>,
     query: web::Query<EntriesQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(&state, Resource::BenefitCycle, Action::Read)?;
-    let (district, _) = district_of(&state, &caller, &request_id)?;
+    auth.require(Resource::BenefitCycle, Action::Read)?;
+    let district = &auth.district;
+    let paging = Paging::new(query.page, query.per_page, 100, 1000)?;
     let status = match &query.status {
         Some(list) => Some(
             list.split(',')
@@ -62,18 +60,15 @@ pub async fn list_entries(
     let filter = EntryFilter {
         status,
         street_id,
-        limit: query.limit.unwrap_or(100).clamp(1, 1000),
-        offset: query.offset.unwrap_or(0).max(0),
+        limit: paging.limit(),
+        offset: paging.offset(),
     };
     let mut tx = TenantTx::begin(&state.pool, district.id).await?;
     let cycle = BenefitCycle::find(&mut tx, id.into_inner())
         .await?
         .ok_or(ApiError::NotFound("没有找到该发放周期"))?;
-    let (rows, total) =
-        BenefitEntry::list(&mut tx, caller.family_scope(), cycle.id, &filter).await?;
+    let (rows, total) = BenefitEntry::list(&mut tx, auth.scope, cycle.id, &filter).await?;
     tx.commit().await?;
-    let items: Vec<_> = rows.into_iter().map(|e| entry_view(&district, e)).collect();
-    Ok(HttpResponse::Ok().json(json!({
-        "items": items, "total": total, "limit": filter.limit, "offset": filter.offset,
-    })))
+    let items: Vec<_> = rows.into_iter().map(|e| entry_view(district, e)).collect();
+    Ok(HttpResponse::Ok().json(paging.page(items, total)))
 }

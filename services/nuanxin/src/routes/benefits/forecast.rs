@@ -2,11 +2,9 @@ use actix_web::{web, HttpResponse};
 use chrono::Datelike;
 use nuanxin_access::{Action, Resource};
 use serde::Deserialize;
-use tracing_actix_web::RequestId;
 
-use crate::auth::Caller;
+use crate::auth::Authorized;
 use crate::error::ApiError;
-use crate::routes::district_of;
 use crate::state::AppState;
 
 #[derive(Deserialize)]
@@ -19,12 +17,11 @@ pub struct ForecastQuery {
 /// A year's cost by program and payer, from the policy over the register (aggregates only).
 pub async fn forecast(
     state: web::Data<AppState>,
-    caller: Caller,
-    request_id: RequestId,
+    auth: Authorized,
     query: web::Query<ForecastQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(&state, Resource::Policy, Action::Read)?;
-    let (district, _) = district_of(&state, &caller, &request_id)?;
+    auth.require(Resource::Policy, Action::Read)?;
+    let district = &auth.district;
     let year = query.year.unwrap_or(district.today().year() + 1);
     if !(1900..=2200).contains(&year) {
         return Err(ApiError::bad_request(
@@ -34,6 +31,6 @@ pub async fn forecast(
         ));
     }
     let report =
-        crate::benefits::forecast::forecast(super::access(&state), &district, year).await?;
+        crate::benefits::forecast::forecast(super::access(&state), district, year).await?;
     Ok(HttpResponse::Ok().json(report))
 }

@@ -2,12 +2,11 @@ use actix_web::{web, HttpResponse};
 use chrono::NaiveDate;
 use nuanxin_access::{Action, Resource};
 use serde::Deserialize;
-use tracing_actix_web::RequestId;
 
-use crate::auth::Caller;
+use crate::auth::Authorized;
 use crate::benefits::cycle;
 use crate::error::ApiError;
-use crate::routes::{district_of, Body};
+use crate::routes::Body;
 use crate::state::AppState;
 
 #[derive(Deserialize)]
@@ -24,16 +23,15 @@ pub struct GenerateRequest {
 /// again adds only what is missing.
 pub async fn generate_cycle(
     state: web::Data<AppState>,
-    caller: Caller,
-    request_id: RequestId,
+    auth: Authorized,
     Body(body): Body<GenerateRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(&state, Resource::BenefitCycle, Action::Create)?;
-    let (district, actor) = district_of(&state, &caller, &request_id)?;
+    auth.require(Resource::BenefitCycle, Action::Create)?;
+    let (district, actor) = (&auth.district, &auth.actor);
     let report = cycle::generate(
         super::access(&state),
-        &district,
-        &actor,
+        district,
+        actor,
         &body.program,
         &body.period,
         body.as_of,

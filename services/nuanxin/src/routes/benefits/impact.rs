@@ -2,12 +2,11 @@ use actix_web::{web, HttpResponse};
 use chrono::NaiveDate;
 use nuanxin_access::{Action, Resource};
 use serde::Deserialize;
-use tracing_actix_web::RequestId;
 
-use crate::auth::Caller;
+use crate::auth::Authorized;
 use crate::benefits::forecast::PolicyChange;
 use crate::error::ApiError;
-use crate::routes::{district_of, Body};
+use crate::routes::Body;
 use crate::state::AppState;
 
 #[derive(Deserialize)]
@@ -33,12 +32,11 @@ pub struct ImpactRequest {
 /// and the annual cost difference. For those who edit the policy.
 pub async fn policy_impact(
     state: web::Data<AppState>,
-    caller: Caller,
-    request_id: RequestId,
+    auth: Authorized,
     Body(body): Body<ImpactRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(&state, Resource::Policy, Action::Update)?;
-    let (district, _) = district_of(&state, &caller, &request_id)?;
+    auth.require(Resource::Policy, Action::Update)?;
+    let district = &auth.district;
     let change = match (body.policy_yaml, body.parameter) {
         (Some(text), None) => PolicyChange::Yaml(text),
         (None, Some(p)) => PolicyChange::Parameter {
@@ -63,7 +61,7 @@ pub async fn policy_impact(
         .await
         .map_err(ApiError::internal)??;
     let report =
-        crate::benefits::forecast::impact(super::access(&state), &district, after, body.as_of)
+        crate::benefits::forecast::impact(super::access(&state), district, after, body.as_of)
             .await?;
     Ok(HttpResponse::Ok().json(report))
 }

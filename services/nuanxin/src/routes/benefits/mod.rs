@@ -12,10 +12,10 @@ mod step;
 use actix_web::web;
 use nuanxin_access::{Action, Resource};
 
-use crate::auth::Caller;
+use crate::auth::Authorized;
 use crate::benefits::ledger::Authority;
 use crate::benefits::Access;
-use crate::state::{AppState, District};
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/benefits/cycles", web::post().to(generate::generate_cycle))
@@ -47,15 +47,11 @@ fn access(state: &web::Data<AppState>) -> Access {
 }
 
 /// The caller's powers over ledger entries: permissions from the roles, the unit from the session.
-fn authority<'a>(state: &AppState, caller: &Caller, district: &'a District) -> Authority<'a> {
+fn authority(auth: &Authorized) -> Authority<'_> {
     Authority {
-        verify: caller.may(state, Resource::BenefitCycle, Action::Verify),
-        approve: caller.may(state, Resource::BenefitCycle, Action::Approve),
-        disburse: caller.may(state, Resource::BenefitCycle, Action::Disburse),
-        unit_code: caller
-            .session
-            .org_unit_id
-            .and_then(|id| district.orgs.get(id))
-            .map_or("", |u| u.code.as_str()),
+        verify: auth.may(Resource::BenefitCycle, Action::Verify),
+        approve: auth.may(Resource::BenefitCycle, Action::Approve),
+        disburse: auth.may(Resource::BenefitCycle, Action::Disburse),
+        unit_code: auth.unit_code(),
     }
 }

@@ -3,47 +3,36 @@ use nuanxin_access::{Action, Resource};
 use nuanxin_db::models::benefit::BenefitCycle;
 use nuanxin_db::pool::TenantTx;
 use serde_json::json;
-use tracing_actix_web::RequestId;
 use uuid::Uuid;
 
 use crate::audit;
-use crate::auth::Caller;
+use crate::auth::Authorized;
 use crate::benefits::ledger::{payment_rows, PAYMENT_LIST_HEADERS};
 use crate::error::ApiError;
 use crate::registry::view::Reveal;
 use crate::registry::Codec;
-use crate::routes::district_of;
 use crate::state::AppState;
 
 /// A cycle's payment list (approved and paid entries) as an xlsx workbook for the bank. ID numbers
 /// and names are full only for callers who may read personal data.
 pub async fn export_payment_list(
     state: web::Data<AppState>,
-    caller: Caller,
-    request_id: RequestId,
+    auth: Authorized,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(&state, Resource::BenefitCycle, Action::Read)?;
-    let (district, actor) = district_of(&state, &caller, &request_id)?;
-    let reveal = caller.reveal(&state);
+    auth.require(Resource::BenefitCycle, Action::Read)?;
+    let (district, actor) = (&auth.district, &auth.actor);
+    let reveal = auth.reveal();
     let codec = Codec::new(&state.keys, district.id);
     let mut tx = TenantTx::begin(&state.pool, district.id).await?;
     let cycle = BenefitCycle::find(&mut tx, id.into_inner())
         .await?
         .ok_or(ApiError::NotFound("没有找到该发放周期"))?;
-    let rows = payment_rows(
-        &mut tx,
-        &codec,
-        &district,
-        caller.family_scope(),
-        &cycle,
-        reveal,
-    )
-    .await?;
+    let rows = payment_rows(&mut tx, &codec, district, auth.scope, &cycle, reveal).await?;
     audit::record(
         &tx,
         district.id,
-        &actor,
+        actor,
         "benefit.payment_list",
         "benefit_cycle",
         &cycle.id.to_string(),

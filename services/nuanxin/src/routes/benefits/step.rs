@@ -4,13 +4,12 @@ use nuanxin_db::pool::TenantTx;
 use nuanxin_domain::benefit::EntryAction;
 use serde::Deserialize;
 use serde_json::json;
-use tracing_actix_web::RequestId;
 use uuid::Uuid;
 
-use crate::auth::Caller;
+use crate::auth::Authorized;
 use crate::benefits::ledger::{apply_step, entry_view, StepRequest};
 use crate::error::ApiError;
-use crate::routes::{district_of, Body};
+use crate::routes::Body;
 use crate::state::AppState;
 
 #[derive(Deserialize)]
@@ -20,6 +19,8 @@ pub struct StepBody {
     note: Option<String>,
     /// The bank's or treasury's payment reference (pay).
     payment_reference: Option<String>,
+    /// Approving a cash entry whose standard is not configured: the amount, with its basis in `note`.
+    amount_cny: Option<i64>,
 }
 
 #[derive(Deserialize)]
@@ -28,6 +29,7 @@ pub struct BulkStepBody {
     ids: Vec<Uuid>,
     note: Option<String>,
     payment_reference: Option<String>,
+    amount_cny: Option<i64>,
 }
 
 fn parse_action(action: &str) -> Result<EntryAction, ApiError> {
@@ -35,8 +37,8 @@ fn parse_action(action: &str) -> Result<EntryAction, ApiError> {
 }
 
 /// The permission each step needs before looking at any entry (rejecting needs one of two).
-fn require_step(state: &AppState, caller: &Caller, action: EntryAction) -> Result<(), ApiError> {
-    let may = |a| caller.may(state, Resource::BenefitCycle, a);
+fn require_step(auth: &Authorized, action: EntryAction) -> Result<(), ApiError> {
+    let may = |a| auth.may(Resource::BenefitCycle, a);
     let allowed = match action {
         EntryAction::Verify => may(Action::Verify),
         EntryAction::Reject => may(Action::Verify) || may(Action::Approve),
@@ -52,35 +54,25 @@ fn require_step(state: &AppState, caller: &Caller, action: EntryAction) -> Resul
 
 async fn run(
     state: &web::Data<AppState>,
-    caller: &Caller,
-    request_id: &RequestId,
+    auth: &Authorized,
     request: StepRequest,
 ) -> Result<Vec<crate::benefits::ledger::EntryView>, ApiError> {
-    require_step(state, caller, request.action)?;
-    let (district, actor) = district_of(state, caller, request_id)?;
-    let authority = super::authority(state, caller, &district);
+    require_step(auth, request.action)?;
+    let (district, actor) = (&auth.district, &auth.actor);
+    let authority = super::authority(auth);
     let mut tx = TenantTx::begin(&state.pool, district.id).await?;
-    let entries = apply_step(
-        &mut tx,
-        &district,
-        caller.family_scope(),
-        authority,
-        &actor,
-        &request,
-    )
-    .await?;
+    let entries = apply_step(&mut tx, district, auth.scope, authority, actor, &request).await?;
     tx.commit().await?;
     Ok(entries
         .into_iter()
-        .map(|e| entry_view(&district, e))
+        .map(|e| entry_view(district, e))
         .collect())
 }
 
 /// One step on one entry: `verify`, `reject`, `approve` or `pay`.
 pub async fn step_one(
     state: web::Data<AppState>,
-    caller: Caller,
-    request_id: RequestId,
+    auth: Authorized,
     path: web::Path<(Uuid, String)>,
     Body(body): Body<StepBody>,
 ) -> Result<HttpResponse, ApiError> {
@@ -90,8 +82,9 @@ pub async fn step_one(
         ids: vec![id],
         note: body.note,
         payment_reference: body.payment_reference,
+        amount_cny: body.amount_cny,
     };
-    let mut entries = run(&state, &caller, &request_id, request).await?;
+    let mut entries = run(&state, &auth, request).await?;
     let entry = entries.pop().ok_or(ApiError::NotFound("没有找到账目"))?;
     Ok(HttpResponse::Ok().json(entry))
 }
@@ -99,8 +92,7 @@ pub async fn step_one(
 /// One step on many entries, all or nothing.
 pub async fn step_many(
     state: web::Data<AppState>,
-    caller: Caller,
-    request_id: RequestId,
+    auth: Authorized,
     action: web::Path<String>,
     Body(body): Body<BulkStepBody>,
 ) -> Result<HttpResponse, ApiError> {
@@ -109,7 +101,8 @@ pub async fn step_many(
         ids: body.ids,
         note: body.note,
         payment_reference: body.payment_reference,
+        amount_cny: body.amount_cny,
     };
-    let entries = run(&state, &caller, &request_id, request).await?;
+    let entries = run(&state, &auth, request).await?;
     Ok(HttpResponse::Ok().json(json!({ "updated": entries.len(), "items": entries })))
 }

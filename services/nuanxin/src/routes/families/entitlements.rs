@@ -3,13 +3,11 @@ use chrono::NaiveDate;
 use nuanxin_access::{Action, Resource};
 use nuanxin_db::pool::TenantTx;
 use serde::Deserialize;
-use tracing_actix_web::RequestId;
 use uuid::Uuid;
 
-use crate::auth::Caller;
+use crate::auth::Authorized;
 use crate::error::ApiError;
 use crate::registry::Registry;
-use crate::routes::district_of;
 use crate::routes::policy::evaluate_family;
 use crate::state::AppState;
 
@@ -26,20 +24,17 @@ pub struct EntitlementsQuery {
 /// What a registered family is entitled to on a date, computed from its registry record.
 pub async fn family_entitlements(
     state: web::Data<AppState>,
-    caller: Caller,
-    request_id: RequestId,
+    auth: Authorized,
     id: web::Path<Uuid>,
     query: web::Query<EntitlementsQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(&state, Resource::Entitlement, Action::Read)?;
-    let (district, _) = district_of(&state, &caller, &request_id)?;
+    auth.require(Resource::Entitlement, Action::Read)?;
+    let district = &auth.district;
     let as_of = query.as_of.unwrap_or_else(|| district.today());
-    let registry = Registry::new(&district, &state.keys);
+    let registry = Registry::new(district, &state.keys);
     let mut tx = TenantTx::begin(&state.pool, district.id).await?;
-    let (_, family) = registry
-        .load(&mut tx, caller.family_scope(), id.into_inner())
-        .await?;
+    let (_, family) = registry.load(&mut tx, auth.scope, id.into_inner()).await?;
     tx.commit().await?;
     let facts = nuanxin_domain::facts::facts_json(&family);
-    Ok(HttpResponse::Ok().json(evaluate_family(&district, facts, as_of, query.explain)?))
+    Ok(HttpResponse::Ok().json(evaluate_family(district, facts, as_of, query.explain)?))
 }

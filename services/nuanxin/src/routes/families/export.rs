@@ -3,36 +3,33 @@ use nuanxin_access::{Action, Resource};
 use nuanxin_db::models::family::{FamilyFilter, FamilyRecord};
 use nuanxin_db::pool::TenantTx;
 use serde_json::json;
-use tracing_actix_web::RequestId;
 
 use crate::audit;
-use crate::auth::Caller;
+use crate::auth::Authorized;
 use crate::error::ApiError;
 use crate::registry::Registry;
-use crate::routes::district_of;
 use crate::state::AppState;
 
 /// The caller's register (active families) as an xlsx workbook in the import layout.
 pub async fn export_families(
     state: web::Data<AppState>,
-    caller: Caller,
-    request_id: RequestId,
+    auth: Authorized,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(&state, Resource::FamilyExport, Action::Read)?;
-    let (district, actor) = district_of(&state, &caller, &request_id)?;
-    let reveal = caller.reveal(&state);
-    let registry = Registry::new(&district, &state.keys);
+    auth.require(Resource::FamilyExport, Action::Read)?;
+    let (district, actor) = (&auth.district, &auth.actor);
+    let reveal = auth.reveal();
+    let registry = Registry::new(district, &state.keys);
     let filter = FamilyFilter {
         status: Some("active".into()),
         ..FamilyFilter::default()
     };
     let mut tx = TenantTx::begin(&state.pool, district.id).await?;
-    let records = FamilyRecord::all(&mut tx, caller.family_scope(), &filter).await?;
+    let records = FamilyRecord::all(&mut tx, auth.scope, &filter).await?;
     let detail = json!({"families": records.len()});
     audit::record(
         &tx,
         district.id,
-        &actor,
+        actor,
         "family.export",
         "register",
         &district.slug,

@@ -1,15 +1,13 @@
 use actix_web::{web, HttpResponse};
 use nuanxin_access::{Action, Resource};
 use serde_json::json;
-use tracing_actix_web::RequestId;
 use uuid::Uuid;
 
 use crate::audit;
-use crate::auth::Caller;
+use crate::auth::Authorized;
 use crate::error::ApiError;
 use crate::registry::view::{family_view, Reveal};
 use crate::registry::Registry;
-use crate::routes::district_of;
 use crate::state::AppState;
 
 /// One family in full. The hot path of the registry: the family comes from this node's recent copies or
@@ -17,31 +15,34 @@ use crate::state::AppState;
 /// (`audit::reads`).
 pub async fn get_family(
     state: web::Data<AppState>,
-    caller: Caller,
-    request_id: RequestId,
+    auth: Authorized,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(&state, Resource::Family, Action::Read)?;
-    let (district, actor) = district_of(&state, &caller, &request_id)?;
+    auth.require(Resource::Family, Action::Read)?;
+    let (district, actor) = (&auth.district, &auth.actor);
     let id = id.into_inner();
-    let reveal = caller.reveal(&state);
+    let reveal = auth.reveal();
     let record = state
         .near_families
-        .read(&state.pool, district.id, caller.family_scope(), id)
+        .read(&state.pool, district.id, auth.scope, id)
         .await?
         .ok_or(ApiError::NotFound("没有找到该家庭"))?;
-    let family = Registry::new(&district, &state.keys)
+    let family = Registry::new(district, &state.keys)
         .codec
         .decode(&record)
         .map_err(ApiError::internal)?;
-    state.read_log.record(audit::event(
+    let read = audit::event(
         district.id,
-        &actor,
+        actor,
         "family.read",
         "family",
         &id.to_string(),
         json!({"pii": reveal == Reveal::Full}),
-    ))?;
+    );
+    state
+        .read_log
+        .record(read, crate::audit::reads::WAIT)
+        .await?;
     Ok(HttpResponse::Ok().json(family_view(
         &record,
         &family,

@@ -3,26 +3,23 @@ use nuanxin_access::{Action, Resource};
 use nuanxin_db::models::family::{FamilyChange, FamilyRecord};
 use nuanxin_db::pool::TenantTx;
 use serde_json::json;
-use tracing_actix_web::RequestId;
 use uuid::Uuid;
 
-use crate::auth::Caller;
+use crate::auth::Authorized;
 use crate::error::ApiError;
-use crate::routes::district_of;
 use crate::state::AppState;
 
 /// Every version of a family: who changed what, when.
 pub async fn family_history(
     state: web::Data<AppState>,
-    caller: Caller,
-    request_id: RequestId,
+    auth: Authorized,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(&state, Resource::FamilyHistory, Action::Read)?;
-    let (district, _) = district_of(&state, &caller, &request_id)?;
+    auth.require(Resource::FamilyHistory, Action::Read)?;
+    let district = &auth.district;
     let id = id.into_inner();
     let mut tx = TenantTx::begin(&state.pool, district.id).await?;
-    FamilyRecord::find(&mut tx, caller.family_scope(), id)
+    FamilyRecord::find(&mut tx, auth.scope, id)
         .await?
         .ok_or(ApiError::NotFound("没有找到该家庭"))?;
     let changes = FamilyChange::of_family(&mut tx, id).await?;
@@ -32,7 +29,7 @@ pub async fn family_history(
         .map(|c| {
             json!({
                 "version": c.version,
-                "changed_at": c.changed_at,
+                "changed_at": district.local(c.changed_at),
                 "actor": {"id": c.actor_id, "name": c.actor_name},
                 "action": c.action,
                 "changes": c.changes,

@@ -4,15 +4,14 @@ use nuanxin_access::{Action, Resource};
 use nuanxin_db::models::family::FamilyFilter;
 use nuanxin_db::pool::TenantTx;
 use nuanxin_domain::org::OrgKind;
+use nuanxin_privacy::ResidentId;
 use serde::Deserialize;
-use serde_json::json;
-use tracing_actix_web::RequestId;
 
-use crate::auth::Caller;
+use crate::auth::Authorized;
 use crate::error::ApiError;
 use crate::registry::view::{list_item, Reveal};
 use crate::registry::{counts, Registry};
-use crate::routes::district_of;
+use crate::routes::page::Paging;
 use crate::state::AppState;
 
 #[derive(Deserialize)]
@@ -28,9 +27,14 @@ pub struct ListQuery {
     /// Age band of a living parent, inclusive.
     age_min: Option<i32>,
     age_max: Option<i32>,
+    /// A parent's resident ID (exact), or part of a parent's name.
+    q: Option<String>,
     page: Option<i64>,
     per_page: Option<i64>,
 }
+
+/// Ages asked for are of living people.
+const MAX_AGE: i32 = 150;
 
 /// The date `years` years before `today` (29 Feb falls back to 28 Feb).
 fn years_before(today: NaiveDate, years: i32) -> NaiveDate {
@@ -42,12 +46,11 @@ fn years_before(today: NaiveDate, years: i32) -> NaiveDate {
 
 pub async fn list_families(
     state: web::Data<AppState>,
-    caller: Caller,
-    request_id: RequestId,
+    auth: Authorized,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(&state, Resource::Family, Action::List)?;
-    let (district, _) = district_of(&state, &caller, &request_id)?;
+    auth.require(Resource::Family, Action::List)?;
+    let district = &auth.district;
     let q = query.into_inner();
     let unit = |code: &Option<String>, kind: OrgKind, field: &str| -> Result<_, ApiError> {
         code.as_ref()
@@ -85,17 +88,15 @@ pub async fn list_families(
             ))
         }
     };
-    let per_page = q.per_page.unwrap_or(50);
-    if !(1..=200).contains(&per_page) {
-        return Err(ApiError::bad_request(
-            "out_of_range",
-            "per_page",
-            "每页条数应在1到200之间",
-        ));
-    }
-    let page = q.page.unwrap_or(1);
-    if page < 1 {
-        return Err(ApiError::bad_request("out_of_range", "page", "页码从1开始"));
+    let paging = Paging::new(q.page, q.per_page, 50, 200)?;
+    for (field, age) in [("age_min", q.age_min), ("age_max", q.age_max)] {
+        if age.is_some_and(|a| !(0..=MAX_AGE).contains(&a)) {
+            return Err(ApiError::bad_request(
+                "out_of_range",
+                field,
+                format!("年龄应在0到{MAX_AGE}之间"),
+            ));
+        }
     }
     if let (Some(lo), Some(hi)) = (q.age_min, q.age_max) {
         if lo > hi {
@@ -107,6 +108,26 @@ pub async fn list_families(
         }
     }
     let today = district.today();
+    let registry = Registry::new(district, &state.keys);
+    let names_visible = auth.reveal() == Reveal::Full;
+    let (name_contains, resident_hash) = match q.q.as_deref().map(str::trim) {
+        None | Some("") => (None, None),
+        // Looking a person up is for those who may see who they are.
+        Some(_) if !names_visible => return Err(ApiError::Forbidden),
+        Some(text) => match ResidentId::parse(text) {
+            Ok(id) => (None, Some(registry.codec.resident_hash(&id))),
+            Err(_) if text.chars().count() <= 20 && !text.chars().any(char::is_control) => {
+                (Some(text.to_owned()), None)
+            }
+            Err(_) => {
+                return Err(ApiError::bad_request(
+                    "invalid_query",
+                    "q",
+                    "请输入完整的身份证号，或不超过20个字的姓名",
+                ))
+            }
+        },
+    };
     let filter = FamilyFilter {
         street_id: unit(&q.street, OrgKind::Street, "street")?,
         community_id: unit(&q.community, OrgKind::Community, "community")?,
@@ -114,11 +135,12 @@ pub async fn list_families(
         status,
         parent_born_on_or_before: q.age_min.map(|a| years_before(today, a)),
         parent_born_after: q.age_max.map(|a| years_before(today, a + 1)),
-        limit: per_page,
-        offset: (page - 1) * per_page,
+        name_contains,
+        resident_hash,
+        limit: paging.limit(),
+        offset: paging.offset(),
     };
-    let registry = Registry::new(&district, &state.keys);
-    let scope = caller.family_scope();
+    let scope = auth.scope;
     let (cached, cache_key) = counts::cached_total(&state.store, district.id, scope, &filter).await;
     let mut tx = TenantTx::begin(&state.pool, district.id).await?;
     let (families, total) = registry.list(&mut tx, scope, &filter, cached).await?;
@@ -126,11 +148,9 @@ pub async fn list_families(
     if let (None, Some(key)) = (cached, cache_key) {
         counts::remember_total(&state.store, &key, total).await;
     }
-    let names_visible = caller.reveal(&state) == Reveal::Full;
     let items: Vec<_> = families
         .iter()
         .map(|(record, family)| list_item(record, family, &district.orgs, today, names_visible))
         .collect();
-    Ok(HttpResponse::Ok()
-        .json(json!({"items": items, "total": total, "page": page, "per_page": per_page})))
+    Ok(HttpResponse::Ok().json(paging.page(items, total)))
 }

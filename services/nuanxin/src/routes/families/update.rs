@@ -1,50 +1,98 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use nuanxin_access::{Action, Resource};
-use nuanxin_db::pool::TenantTx;
 use nuanxin_domain::family::FamilyInput;
-use tracing_actix_web::RequestId;
+use serde_json::Value;
 use uuid::Uuid;
 
-use crate::auth::Caller;
+use crate::auth::Authorized;
 use crate::error::ApiError;
 use crate::registry::view::family_view;
-use crate::registry::{counts, Registry};
-use crate::routes::{district_of, Body};
+use crate::registry::Registry;
+use crate::routes::extract::from_value;
+use crate::routes::Body;
 use crate::state::AppState;
+use crate::work::AfterCommit;
 
-/// Replaces a family's data. `If-Match: "<version>"` guards against overwriting someone else's change.
+/// Fields of the family as `GET` shows it that a client cannot change: a `GET`, an edit and a `PUT` of
+/// the same document work, and these are ignored.
+const READ_ONLY: [&str; 6] = [
+    "id",
+    "status",
+    "exit",
+    "version",
+    "created_at",
+    "updated_at",
+];
+
+/// The family as `GET` shows it (or as `POST` takes it) turned into the input a `PUT` takes.
+fn input_of(mut body: Value) -> Result<FamilyInput, ApiError> {
+    if let Some(fields) = body.as_object_mut() {
+        for key in READ_ONLY {
+            fields.remove(key);
+        }
+        for unit in ["street", "community"] {
+            if let Some(code) = fields.get(unit).and_then(|u| u.get("code")).cloned() {
+                fields.insert(unit.into(), code);
+            }
+        }
+        if let Some(parents) = fields.get_mut("parents").and_then(Value::as_array_mut) {
+            for parent in parents.iter_mut().filter_map(Value::as_object_mut) {
+                parent.remove("age");
+            }
+        }
+    }
+    from_value(body, "")
+}
+
+/// Replaces a family's data. `If-Match: "<version>"` is required: nobody overwrites a change they did not
+/// see (428 without it, 409 when the version moved on).
 pub async fn update_family(
     state: web::Data<AppState>,
-    caller: Caller,
-    request_id: RequestId,
+    auth: Authorized,
     req: HttpRequest,
     id: web::Path<Uuid>,
-    Body(input): Body<FamilyInput>,
+    Body(body): Body<Value>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(&state, Resource::Family, Action::Update)?;
-    let (district, actor) = district_of(&state, &caller, &request_id)?;
+    auth.require(Resource::Family, Action::Update)?;
     let expected = match req.headers().get("If-Match").and_then(|v| v.to_str().ok()) {
-        None => None,
-        Some(v) => Some(v.trim().trim_matches('"').parse::<i32>().map_err(|_| {
-            ApiError::bad_request("invalid_header", "If-Match", "If-Match 应为版本号")
-        })?),
+        None => {
+            return Err(ApiError::PreconditionRequired(
+                "请在 If-Match 中给出所改的版本号（GET 返回的 version）",
+            ))
+        }
+        Some(v) => v
+            .trim()
+            .trim_start_matches("W/")
+            .trim_matches('"')
+            .parse::<i32>()
+            .map_err(|_| {
+                ApiError::bad_request("invalid_header", "If-Match", "If-Match 应为版本号")
+            })?,
     };
+    let input = input_of(body)?;
     let id = id.into_inner();
-    let scope = caller.family_scope();
-    let registry = Registry::new(&district, &state.keys);
-    let mut tx = TenantTx::begin(&state.pool, district.id).await?;
+    let district = &auth.district;
+    let registry = Registry::new(district, &state.keys);
+    let mut work = auth.begin(&state).await?;
     registry
-        .replace(&mut tx, scope, &actor, id, input, expected)
+        .replace(
+            &mut work,
+            auth.scope,
+            &auth.actor,
+            id,
+            input,
+            Some(expected),
+        )
         .await?;
-    let (record, family) = registry.load(&mut tx, scope, id).await?;
-    tx.commit().await?;
-    state.near_families.forget(district.id, id);
-    counts::register_changed(&state.store, district.id).await;
+    let (record, family) = registry.load(&mut work, auth.scope, id).await?;
+    work.after_commit(AfterCommit::FamilyChanged(id));
+    work.after_commit(AfterCommit::RegisterChanged);
+    work.commit().await?;
     Ok(HttpResponse::Ok().json(family_view(
         &record,
         &family,
         &district.orgs,
         district.today(),
-        caller.reveal(&state),
+        auth.reveal(),
     )))
 }

@@ -1,0 +1,1 @@
+DROP INDEX IF EXISTS family_members_by_name;

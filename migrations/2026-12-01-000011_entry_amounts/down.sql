@@ -1,0 +1,1 @@
+ALTER TABLE benefit_entries DROP COLUMN amount_note, DROP COLUMN amount_entered_by;

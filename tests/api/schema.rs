@@ -1,0 +1,90 @@
+//! The diesel schema (`shared/db/src/schema.rs`, written by hand or by `diesel print-schema`) is what the
+//! migrations build: every table and column, with its type and nullability.
+
+use std::collections::BTreeSet;
+
+use diesel_async::RunQueryDsl;
+
+use crate::helpers::TestApp;
+
+const SCHEMA_RS: &str = include_str!("../../shared/db/src/schema.rs");
+
+/// (table, column, PostgreSQL type, nullable) as `schema.rs` declares them.
+fn declared() -> BTreeSet<(String, String, String, bool)> {
+    let mut out = BTreeSet::new();
+    let mut table: Option<String> = None;
+    for line in SCHEMA_RS.lines().map(str::trim) {
+        if let Some((name, _)) = line.split_once(" (").filter(|_| line.ends_with('{')) {
+            table = Some(name.trim().to_owned());
+            continue;
+        }
+        if line == "}" {
+            table = None;
+            continue;
+        }
+        let (Some(t), Some((column, ty))) = (&table, line.split_once(" -> ")) else {
+            continue;
+        };
+        let ty = ty.trim_end_matches(',');
+        let (nullable, inner) = match ty.strip_prefix("Nullable<") {
+            Some(rest) => (true, rest.trim_end_matches('>')),
+            None => (false, ty),
+        };
+        let pg = match inner {
+            "Uuid" => "uuid",
+            "Text" => "text",
+            "Bool" => "bool",
+            "Bytea" => "bytea",
+            "Date" => "date",
+            "Int2" => "int2",
+            "Int4" => "int4",
+            "Int8" => "int8",
+            "Float8" => "float8",
+            "Json" => "json",
+            "Jsonb" => "jsonb",
+            "Timestamptz" => "timestamptz",
+            other => panic!("schema.rs type {other} not mapped in this test"),
+        };
+        out.insert((t.clone(), column.trim().to_owned(), pg.to_owned(), nullable));
+    }
+    out
+}
+
+#[derive(diesel::QueryableByName)]
+struct Column {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    table_name: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    column_name: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    udt_name: String,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    nullable: bool,
+}
+
+#[tokio::test]
+async fn the_diesel_schema_matches_the_migrated_database() {
+    let app = TestApp::spawn().await;
+    let mut conn = app.admin().await;
+    let columns: Vec<Column> = diesel::sql_query(
+        "SELECT c.table_name::text, c.column_name::text, c.udt_name::text, c.is_nullable = 'YES' AS nullable \
+         FROM information_schema.columns c JOIN information_schema.tables t \
+           ON t.table_schema = c.table_schema AND t.table_name = c.table_name \
+         WHERE c.table_schema = 'public' AND t.table_type = 'BASE TABLE' \
+           AND c.table_name <> '__diesel_schema_migrations'",
+    )
+    .load(&mut conn)
+    .await
+    .unwrap();
+    let database: BTreeSet<_> = columns
+        .into_iter()
+        .map(|c| (c.table_name, c.column_name, c.udt_name, c.nullable))
+        .collect();
+    let declared = declared();
+    let missing: Vec<_> = database.difference(&declared).collect();
+    let extra: Vec<_> = declared.difference(&database).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "in the database, not in schema.rs: {missing:#?}\nin schema.rs, not in the database: {extra:#?}"
+    );
+}
