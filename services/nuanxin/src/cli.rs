@@ -1,5 +1,7 @@
 //! The command line: serve, migrate, demo, tenant onboarding, audit verification, policy tools.
 
+mod calendar;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -60,6 +62,11 @@ enum Command {
     Benefits {
         #[command(subcommand)]
         command: BenefitsCommand,
+    },
+    /// The lunar holidays of visit campaigns.
+    Calendar {
+        #[command(subcommand)]
+        command: calendar::CalendarCommand,
     },
 }
 
@@ -252,6 +259,7 @@ pub async fn run(cli: Cli) -> CliResult {
         Command::Benefits {
             command: BenefitsCommand::NewlyEligible { tenant, as_of },
         } => crate::benefits::cli::newly_eligible(&settings, &tenant, as_of).await,
+        Command::Calendar { command } => calendar::run(command),
     }
 }
 
