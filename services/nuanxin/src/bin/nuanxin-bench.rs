@@ -2,7 +2,13 @@
 //!
 //! `nuanxin-bench registry [FAMILIES]` creates the database `nuanxin_bench` (or DATABASE_URL), onboards
 //! Xicheng, imports a 10,000-row xlsx through the same code as `POST /families/import`, fills the register up
-//! to FAMILIES (default 100,000) and times the list filters. See README "Benchmarks".
+//! to FAMILIES (default 100,000) and times the list filters.
+//!
+//! `nuanxin-bench platform DISTRICTS FAMILIES_EACH DIR` builds a platform of many districts (the size of
+//! real registers: 100 × 2,000): DISTRICTS copies of Xicheng's folder as `bench-001`… under `DIR/tenants`,
+//! onboarded with their demo accounts and filled with FAMILIES_EACH families each, and writes
+//! `DIR/families.txt` (one `slug id` line per family) for the random-read benchmark. See README
+//! "Benchmarks".
 
 use std::time::{Duration, Instant};
 
@@ -13,7 +19,8 @@ use nuanxin::onboarding::{load_districts, onboard, tenants_dir, DemoAccounts};
 use nuanxin::registry::Registry;
 use nuanxin::state::Keys;
 use nuanxin_db::models::family::{FamilyFilter, FamilyRecord, Scope};
-use nuanxin_db::pool::{build_pool, TenantTx};
+use nuanxin::state::District;
+use nuanxin_db::pool::{build_pool, DbPool, TenantTx};
 use nuanxin_domain::org::OrgKind;
 use nuanxin_privacy::check_digit;
 use secrecy::ExposeSecret;
@@ -99,11 +106,7 @@ fn percentile(samples: &mut [Duration], p: f64) -> f64 {
 #[tokio::main]
 async fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().collect();
-    if args.get(1).map(String::as_str) != Some("registry") {
-        eprintln!("usage: nuanxin-bench registry [FAMILIES]");
-        std::process::exit(2);
-    }
-    let target: u32 = args.get(2).and_then(|n| n.parse().ok()).unwrap_or(100_000);
+    let number = |i: usize, default: u32| args.get(i).and_then(|n| n.parse().ok()).unwrap_or(default);
     let mut vars: Vec<(String, String)> = std::env::vars().collect();
     if !vars.iter().any(|(k, _)| k == "DATABASE_URL") {
         vars.push((
@@ -111,6 +114,185 @@ async fn main() -> Result<()> {
             "postgres://postgres@127.0.0.1:5432/nuanxin_bench".into(),
         ));
     }
+    match args.get(1).map(String::as_str) {
+        Some("registry") => registry(vars, number(2, 100_000)).await,
+        Some("platform") => {
+            let dir = args.get(4).ok_or("platform DISTRICTS FAMILIES_EACH DIR")?;
+            platform(vars, number(2, 100), number(3, 2_000), dir.as_ref()).await
+        }
+        _ => {
+            eprintln!("usage: nuanxin-bench registry [FAMILIES] | platform DISTRICTS FAMILIES_EACH DIR");
+            std::process::exit(2);
+        }
+    }
+}
+
+fn bench_actor() -> Actor {
+    Actor {
+        user_id: uuid::Uuid::nil(),
+        name: "基准测试".into(),
+        actor: "system:bench".into(),
+        request_id: None,
+    }
+}
+
+/// Street and community names of family number `serial`, spread over the district's streets.
+fn place(district: &District, serial: u32) -> (String, String) {
+    let streets: Vec<_> = district.orgs.of_kind(OrgKind::Street).collect();
+    let street = streets[serial as usize % streets.len()];
+    let community = district
+        .orgs
+        .units()
+        .iter()
+        .find(|u| u.parent_id == Some(street.id))
+        .map(|c| c.name.clone())
+        .unwrap_or_default();
+    (street.name.clone(), community)
+}
+
+/// Adds `count` families numbered from `serial` to the district through the registry's own encoder, in
+/// batches of 5,000; returns their ids.
+async fn fill(
+    pool: &DbPool,
+    registry: &Registry<'_>,
+    count: u32,
+    mut serial: u32,
+) -> Result<Vec<uuid::Uuid>> {
+    let district = registry.district;
+    let mut ids = Vec::with_capacity(count as usize);
+    let mut left = count;
+    while left > 0 {
+        let batch = left.min(5_000);
+        let mut records = Vec::with_capacity(batch as usize);
+        for _ in 0..batch {
+            let (s, c) = place(district, serial);
+            let r = row(serial, &s, &c);
+            let input = serde_json::json!({
+                "kind": if r[0] == "失独" { "bereaved" } else { "disabled" }, "hukou_district": district.slug,
+                "street": s, "community": c, "address": r[3],
+                "child": if r[0] == "失独" { serde_json::json!({"status": "deceased", "died_on": "2019-04-05"}) }
+                         else { serde_json::json!({"status": "disabled", "disability_grade": 2, "certified_on": "2020-06-01"}) },
+                "parents": [{"role": "mother", "name": r[9], "resident_id": r[10], "phone": r[11]},
+                            {"role": "father", "name": r[12], "resident_id": r[13]}],
+                "household": {"monthly_income_per_capita_cny": 1000 + serial % 3000, "prior_year_total_income_cny": 30000},
+                "contacts": [{"name": "甲", "category": "grid_worker"}, {"name": "乙", "category": "family_doctor"}, {"name": "丙", "category": "volunteer"}]
+            });
+            let family = serde_json::from_value::<nuanxin_domain::family::FamilyInput>(input)?
+                .validate(&district.orgs, &district.hukou_names, district.today())
+                .map_err(|e| e.to_string())?;
+            let id = uuid::Uuid::new_v4();
+            let mut record =
+                registry
+                    .codec
+                    .encode(id, &family, nuanxin::registry::Meta::new(Utc::now()))?;
+            record.family.created_at -= chrono::Duration::seconds(i64::from(serial));
+            records.push(record);
+            ids.push(id);
+            serial += 1;
+        }
+        let mut tx = TenantTx::begin(pool, district.id).await?;
+        FamilyRecord::insert_many(&mut tx, &records).await?;
+        tx.commit().await?;
+        left -= batch;
+    }
+    Ok(ids)
+}
+
+/// Vacuums the register as autovacuum would within a minute or two of a large insert (migration
+/// `register_vacuum`): statistics current and the visibility map set (only the owner may vacuum).
+async fn vacuum(settings: &nuanxin::configuration::Settings) -> Result<()> {
+    let mut owner = <nuanxin_db::AsyncPgConnection as diesel_async::AsyncConnection>::establish(
+        settings.database.url.expose_secret(),
+    )
+    .await?;
+    diesel_async::RunQueryDsl::execute(
+        diesel::sql_query("VACUUM (ANALYZE) families, family_members"),
+        &mut owner,
+    )
+    .await?;
+    Ok(())
+}
+
+async fn platform(
+    vars: Vec<(String, String)>,
+    districts: u32,
+    each: u32,
+    dir: &std::path::Path,
+) -> Result<()> {
+    let tenants = dir.join("tenants");
+    let source = tenants_dir(std::path::Path::new("tenants")).join("xicheng");
+    let manifest = std::fs::read_to_string(source.join("tenant.yaml"))?;
+    let policy = std::fs::read_to_string(source.join("policy.yaml"))?;
+    let slugs: Vec<String> = (1..=districts).map(|i| format!("bench-{i:03}")).collect();
+    for (i, slug) in slugs.iter().enumerate() {
+        let folder = tenants.join(slug);
+        std::fs::create_dir_all(&folder)?;
+        let text = manifest
+            .replacen("slug: xicheng", &format!("slug: {slug}"), 1)
+            .replacen("name: 北京市西城区", &format!("name: 基准测试{}区", i + 1), 1)
+            .replace("@xicheng.nuanxin.local", &format!("@{slug}.nuanxin.local"));
+        std::fs::write(folder.join("tenant.yaml"), text)?;
+        std::fs::write(folder.join("policy.yaml"), &policy)?;
+    }
+    let mut vars = vars;
+    vars.push((
+        "NUANXIN__APPLICATION__TENANTS_DIR".into(),
+        tenants.to_string_lossy().into_owned(),
+    ));
+    let settings = settings_from(vars.into_iter())?;
+    nuanxin::cli::migrate(&settings).await?;
+    let pool = build_pool(&settings.app_database_url(), 4)?;
+    let password = settings
+        .application
+        .demo_password
+        .expose_secret()
+        .to_owned();
+    let started = Instant::now();
+    for slug in &slugs {
+        onboard(&pool, &tenants, slug, Some(&DemoAccounts { password: &password })).await?;
+    }
+    let keys = Keys::from_settings(&settings);
+    let mut lines = String::new();
+    for district in load_districts(&pool, &tenants).await? {
+        let registry = Registry::new(&district, &keys);
+        let mut tx = TenantTx::begin(&pool, district.id).await?;
+        let (_, existing) = FamilyRecord::list(
+            &mut tx,
+            Scope::District,
+            &FamilyFilter {
+                limit: 1,
+                ..Default::default()
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        let ids = if existing == 0 {
+            fill(&pool, &registry, each, 1_000_000).await?
+        } else {
+            let mut tx = TenantTx::begin(&pool, district.id).await?;
+            let filter = FamilyFilter::default();
+            let ids = FamilyRecord::all(&mut tx, Scope::District, &filter)
+                .await?
+                .into_iter()
+                .map(|r| r.family.id)
+                .collect();
+            tx.commit().await?;
+            ids
+        };
+        for id in ids {
+            lines.push_str(&format!("{} {id}\n", district.slug));
+        }
+    }
+    std::fs::write(dir.join("families.txt"), lines)?;
+    vacuum(&settings).await?;
+    println!(
+        "platform: {districts} districts × {each} families ready in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+async fn registry(vars: Vec<(String, String)>, target: u32) -> Result<()> {
     let settings = settings_from(vars.into_iter())?;
     nuanxin::cli::migrate(&settings).await?;
     let pool = build_pool(&settings.app_database_url(), 4)?;
@@ -136,24 +318,8 @@ async fn main() -> Result<()> {
         .ok_or("xicheng")?;
     let keys = Keys::from_settings(&settings);
     let registry = Registry::new(&district, &keys);
-    let actor = Actor {
-        user_id: uuid::Uuid::nil(),
-        name: "基准测试".into(),
-        actor: "system:bench".into(),
-        request_id: None,
-    };
+    let actor = bench_actor();
     let streets: Vec<_> = district.orgs.of_kind(OrgKind::Street).collect();
-    let place = |serial: u32| {
-        let street = streets[serial as usize % streets.len()];
-        let community = district
-            .orgs
-            .units()
-            .iter()
-            .find(|u| u.parent_id == Some(street.id))
-            .map(|c| c.name.clone())
-            .unwrap_or_default();
-        (street.name.clone(), community)
-    };
 
     let mut tx = TenantTx::begin(&pool, district.id).await?;
     let (_, existing) = FamilyRecord::list(
@@ -172,7 +338,7 @@ async fn main() -> Result<()> {
     // 1. A 10,000-row spreadsheet through the import path (parse, validate, encrypt, insert, history, audit).
     let rows: Vec<Vec<String>> = (0..10_000)
         .map(|i| {
-            let (s, c) = place(base + i);
+            let (s, c) = place(&district, base + i);
             row(base + i, &s, &c)
         })
         .collect();
@@ -192,58 +358,15 @@ async fn main() -> Result<()> {
 
     // 2. Fill the register to the target size through the same encoder (batches of 5,000).
     let started = Instant::now();
-    let mut total = existing + imported as u32;
-    let mut serial = base + 10_000;
-    let org = district.orgs.clone();
-    while total < target {
-        let batch = (target - total).min(5_000);
-        let mut records = Vec::with_capacity(batch as usize);
-        for _ in 0..batch {
-            let (s, c) = place(serial);
-            let r = row(serial, &s, &c);
-            let input = serde_json::json!({
-                "kind": if r[0] == "失独" { "bereaved" } else { "disabled" }, "hukou_district": "xicheng",
-                "street": s, "community": c, "address": r[3],
-                "child": if r[0] == "失独" { serde_json::json!({"status": "deceased", "died_on": "2019-04-05"}) }
-                         else { serde_json::json!({"status": "disabled", "disability_grade": 2, "certified_on": "2020-06-01"}) },
-                "parents": [{"role": "mother", "name": r[9], "resident_id": r[10], "phone": r[11]},
-                            {"role": "father", "name": r[12], "resident_id": r[13]}],
-                "household": {"monthly_income_per_capita_cny": 1000 + serial % 3000, "prior_year_total_income_cny": 30000},
-                "contacts": [{"name": "甲", "category": "grid_worker"}, {"name": "乙", "category": "family_doctor"}, {"name": "丙", "category": "volunteer"}]
-            });
-            let family = serde_json::from_value::<nuanxin_domain::family::FamilyInput>(input)?
-                .validate(&org, &district.hukou_names, district.today())
-                .map_err(|e| e.to_string())?;
-            let mut record = registry.codec.encode(
-                uuid::Uuid::new_v4(),
-                &family,
-                nuanxin::registry::Meta::new(Utc::now()),
-            )?;
-            record.family.created_at -= chrono::Duration::seconds(i64::from(serial));
-            records.push(record);
-            serial += 1;
-        }
-        let mut tx = TenantTx::begin(&pool, district.id).await?;
-        FamilyRecord::insert_many(&mut tx, &records).await?;
-        tx.commit().await?;
-        total += batch;
-    }
+    let total = existing + imported as u32;
+    let added = target.saturating_sub(total);
+    fill(&pool, &registry, added, base + 10_000).await?;
     println!(
-        "seed: register now {total} families (filled in {:.1} s)",
+        "seed: register now {} families (filled in {:.1} s)",
+        total + added,
         started.elapsed().as_secs_f64()
     );
-    // The register as autovacuum leaves it within a minute or two of an import (migration
-    // `register_vacuum`): statistics current and the visibility map set (only the owner may vacuum).
-    let mut owner = <nuanxin_db::AsyncPgConnection as diesel_async::AsyncConnection>::establish(
-        settings.database.url.expose_secret(),
-    )
-    .await?;
-    diesel_async::RunQueryDsl::execute(
-        diesel::sql_query("VACUUM (ANALYZE) families, family_members"),
-        &mut owner,
-    )
-    .await?;
-    drop(owner);
+    vacuum(&settings).await?;
 
     // 3. The list filters, 200 times each, as `GET /families` runs them (count + page + parents).
     let street = streets[1].id;
