@@ -960,3 +960,61 @@ async fn a_cash_entry_without_a_configured_amount_is_approved_only_with_an_enter
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["status"], "paid");
 }
+
+#[tokio::test]
+async fn the_disbursing_unit_gets_a_bank_file_with_full_accounts_and_the_entries_it_cannot_send() {
+    let app = TestApp::spawn().await;
+    let admin = app.login("xicheng", "admin").await;
+    let street = app.login("xicheng", "street").await;
+    let finance = app.login("xicheng", "finance").await;
+    let mut with_account = crate::helpers::family_body("xinjiekou", "xinjiekou-1", 52);
+    with_account["parents"][0]["bank_name"] = json!("演示银行新街口支行");
+    with_account["parents"][0]["bank_account"] = json!("9999 0000 0000 0052 001");
+    let paid_to = app.create_family(&admin, &with_account).await;
+    let without = app
+        .create_family(
+            &admin,
+            &crate::helpers::family_body("xinjiekou", "xinjiekou-1", 53),
+        )
+        .await;
+    let (_, family) = app
+        .get(&format!("/api/v1/families/{paid_to}"), Some(&admin))
+        .await;
+    assert_eq!(family["parents"][0]["bank_account"], "9999000000000052001");
+    let (status, report) = generate(&app, &admin, "low_income_subsidy", "2026-11").await;
+    assert_eq!(status, 201, "{report}");
+    let cycle = report["cycle_id"].as_str().unwrap().to_owned();
+    let items = entries(&app, &admin, &cycle).await;
+    for family in [&paid_to, &without] {
+        let id = entry(&items, family, "household")["id"].clone();
+        assert_eq!(
+            step(&app, &street, &id, "verify", json!({"note": "核实"}))
+                .await
+                .0,
+            200
+        );
+        let approve = json!({"amount_cny": 600, "note": "按区标准"});
+        assert_eq!(step(&app, &admin, &id, "approve", approve).await.0, 200);
+    }
+    let path = format!("/api/v1/benefits/cycles/{cycle}/bank-file");
+    for refused in [&admin, &street] {
+        assert_eq!(app.get(&path, Some(refused)).await.0, 403);
+    }
+    let res = app
+        .client
+        .get(app.url(&path))
+        .bearer_auth(&finance)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    assert_eq!(res.headers()["x-total-cny"], "600");
+    assert_eq!(res.headers()["x-missing-entries"], "1");
+    let bytes = res.bytes().await.unwrap();
+    let sheet = nuanxin_sheets::read_table(&bytes).unwrap();
+    assert_eq!(sheet.headers[2], "收款人账号");
+    assert_eq!(sheet.rows.len(), 1);
+    assert_eq!(sheet.rows[0].cells[1], "测试母亲");
+    assert_eq!(sheet.rows[0].cells[2], "9999000000000052001");
+    assert_eq!(sheet.rows[0].cells[4], "600");
+}

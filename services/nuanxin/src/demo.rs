@@ -103,6 +103,9 @@ pub fn families(manifest: &TenantManifest, count: usize, today: NaiveDate) -> Ve
                     out_of_pocket_medical_cny: 0,
                     fertility_treatment_since: None,
                     wants_home_services: i % 3 == 0,
+                    // Fictional: no bank issues numbers starting 9999.
+                    bank_name: Some(format!("演示银行{}支行", street.name)),
+                    bank_account: Some(format!("9999{serial:015}")),
                 };
             let serial = i as u32 * 2;
             let mut parents = vec![parent(ParentRole::Mother, mother_birth, serial, true)];

@@ -104,6 +104,7 @@ diesel::table! {
         out_of_pocket_medical_cny -> Int8,
         fertility_treatment_since -> Nullable<Date>,
         wants_home_services -> Bool,
+        bank_account_enc -> Nullable<Bytea>,
     }
 }
 

@@ -1,7 +1,7 @@
 //! A family on the register: its input shape, its validation, and its masked form for history diffs.
 
 use chrono::{Datelike, NaiveDate};
-use nuanxin_privacy::{mask_name, Phone, ResidentId, ResidentIdError};
+use nuanxin_privacy::{mask_name, AccountNumber, Phone, ResidentId, ResidentIdError};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -182,6 +182,11 @@ pub struct ParentInput {
     pub fertility_treatment_since: Option<NaiveDate>,
     #[serde(default)]
     pub wants_home_services: bool,
+    /// The bank (开户银行) and account of the parent's own account, where cash benefits are paid.
+    #[serde(default)]
+    pub bank_name: Option<String>,
+    #[serde(default)]
+    pub bank_account: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -232,6 +237,15 @@ pub struct Parent {
     pub out_of_pocket_medical_cny: i64,
     pub fertility_treatment_since: Option<NaiveDate>,
     pub wants_home_services: bool,
+    pub bank_account: Option<BankAccount>,
+}
+
+/// A parent's own bank account, where the disbursing unit pays their cash benefits.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BankAccount {
+    /// 开户银行, e.g. 中国工商银行北京西城支行.
+    pub bank: String,
+    pub number: AccountNumber,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -341,6 +355,49 @@ fn parse_phone(errors: &mut ValidationErrors, field: &str, phone: Option<&str>) 
         Err(e) => {
             errors.push(field, "invalid_phone", e.reason_zh());
             None
+        }
+    }
+}
+
+/// A bank and an account number, both or neither.
+fn parse_bank_account(
+    errors: &mut ValidationErrors,
+    field: &dyn Fn(&str) -> String,
+    p: &ParentInput,
+) -> Option<BankAccount> {
+    let given = |v: &Option<String>| {
+        v.as_deref()
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+    };
+    match (given(&p.bank_name), given(&p.bank_account)) {
+        (None, None) => None,
+        (None, Some(_)) => {
+            errors.push(
+                field("bank_name"),
+                "required",
+                "填写银行账号时须填写开户银行",
+            );
+            None
+        }
+        (Some(_), None) => {
+            errors.push(
+                field("bank_account"),
+                "required",
+                "填写开户银行时须填写银行账号",
+            );
+            None
+        }
+        (Some(bank), Some(number)) => {
+            check_text(errors, &field("bank_name"), &bank, 60);
+            match AccountNumber::parse(&number) {
+                Ok(number) => Some(BankAccount { bank, number }),
+                Err(e) => {
+                    errors.push(field("bank_account"), "invalid_account", e.reason_zh());
+                    None
+                }
+            }
         }
     }
 }
@@ -503,6 +560,7 @@ impl FamilyInput {
                 }
             }
             let phone = parse_phone(errors, &field("phone"), p.phone.as_deref());
+            let bank_account = parse_bank_account(errors, &field, p);
             check_date(
                 errors,
                 &field("major_illness_hospitalized_on"),
@@ -537,6 +595,7 @@ impl FamilyInput {
                     out_of_pocket_medical_cny: p.out_of_pocket_medical_cny,
                     fertility_treatment_since: p.fertility_treatment_since,
                     wants_home_services: p.wants_home_services,
+                    bank_account,
                 });
             }
         }
@@ -609,6 +668,10 @@ impl Family {
                     fields.insert("name".into(), mask_name(&p.name).into());
                     fields.insert("resident_id".into(), p.resident_id.masked().into());
                     fields.insert("phone".into(), p.phone.as_ref().map(Phone::masked).into());
+                    if let Some(account) = &p.bank_account {
+                        fields.insert("bank_name".into(), account.bank.clone().into());
+                        fields.insert("bank_account".into(), account.number.masked().into());
+                    }
                 }
                 parent
             }).collect::<Vec<_>>(),

@@ -10,6 +10,7 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+mod bank;
 mod chain;
 mod cipher;
 mod keyed;
@@ -18,6 +19,7 @@ mod phone;
 mod resident_id;
 mod suppress;
 
+pub use bank::{AccountError, AccountNumber};
 pub use chain::{
     canonical_json, chain_hash, verify_chain, verify_chain_from, BreakKind, ChainBreak, ChainEntry,
     GENESIS,

@@ -16,7 +16,7 @@ mod read;
 mod write;
 
 pub use read::read_table;
-pub use write::{write_csv, write_xlsx};
+pub use write::{write_csv, write_workbook, write_xlsx, SheetData};
 
 use std::fmt;
 

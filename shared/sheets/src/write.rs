@@ -68,6 +68,35 @@ where
     R: IntoIterator<Item = Vec<String>>,
 {
     let mut workbook = Workbook::new();
+    add_sheet(&mut workbook, sheet_name, headers, rows)?;
+    workbook.save_to_buffer().map_err(xlsx_err)
+}
+
+/// One sheet of a [`write_workbook`]: its name, header and rows.
+pub struct SheetData<'a> {
+    pub name: &'a str,
+    pub headers: &'a [&'a str],
+    pub rows: Vec<Vec<String>>,
+}
+
+/// Writes a workbook of several sheets, each as [`write_xlsx`] writes its one.
+pub fn write_workbook(sheets: Vec<SheetData<'_>>) -> Result<Vec<u8>, SheetError> {
+    let mut workbook = Workbook::new();
+    for sheet in sheets {
+        add_sheet(&mut workbook, sheet.name, sheet.headers, sheet.rows)?;
+    }
+    workbook.save_to_buffer().map_err(xlsx_err)
+}
+
+fn add_sheet<R>(
+    workbook: &mut Workbook,
+    sheet_name: &str,
+    headers: &[&str],
+    rows: R,
+) -> Result<(), SheetError>
+where
+    R: IntoIterator<Item = Vec<String>>,
+{
     let bold = Format::new().set_bold();
     let text = Format::new().set_num_format("@");
     let sheet = workbook.add_worksheet();
@@ -114,7 +143,7 @@ where
             .map_err(xlsx_err)?;
     }
     sheet.set_freeze_panes(1, 0).map_err(xlsx_err)?;
-    workbook.save_to_buffer().map_err(xlsx_err)
+    Ok(())
 }
 
 /// Writes RFC 4180 CSV (CRLF line ends) in UTF-8 with a BOM, so that Excel opens Chinese

@@ -7,7 +7,7 @@ use nuanxin_db::models::benefit::{families_by_ids, BenefitCycle, BenefitEntry, E
 use nuanxin_db::models::family::Scope;
 use nuanxin_db::AsyncPgConnection;
 use nuanxin_domain::benefit::{EntryAction, EntryStatus, ExitCause};
-use nuanxin_domain::family::MONEY_MAX_CNY;
+use nuanxin_domain::family::{Parent, MONEY_MAX_CNY};
 use nuanxin_privacy::mask_name;
 use serde::Serialize;
 use serde_json::json;
@@ -384,24 +384,24 @@ pub const PAYMENT_LIST_HEADERS: [&str; 9] = [
     "付款凭证号",
 ];
 
-/// The rows of a cycle's payment list (approved and paid entries). The beneficiary is the parent of a
-/// person entry, or for a household entry the first living parent (the mother before the father).
-/// Names and ID numbers are full only with `Reveal::Full`.
-pub async fn payment_rows(
+/// A payable entry with its beneficiary: the parent of a person entry, or for a household entry the
+/// first living parent (the mother before the father); `None` when the family is gone or has no such
+/// parent.
+struct Payee {
+    entry: BenefitEntry,
+    parent: Option<Parent>,
+}
+
+/// The cycle's approved and paid entries in `scope`, with their beneficiaries (families decoded in
+/// chunks of a thousand).
+async fn payees(
     conn: &mut AsyncPgConnection,
     codec: &Codec<'_>,
-    district: &District,
     scope: Scope,
     cycle: &BenefitCycle,
-    reveal: Reveal,
-) -> Result<Vec<Vec<String>>, BenefitError> {
+) -> Result<Vec<Payee>, BenefitError> {
     let entries = BenefitEntry::payable(conn, scope, cycle.id).await?;
-    let title = district
-        .policy
-        .as_ref()
-        .and_then(|p| p.program(&cycle.program).map(|p| p.title.clone()))
-        .unwrap_or_else(|| cycle.program.clone());
-    let mut rows = Vec::with_capacity(entries.len());
+    let mut payees = Vec::with_capacity(entries.len());
     for chunk in entries.chunks(1000) {
         let mut ids: Vec<Uuid> = chunk.iter().map(|e| e.family_id).collect();
         ids.sort();
@@ -414,17 +414,52 @@ pub async fn payment_rows(
                 .map(|r| codec.decode(r))
                 .transpose()
                 .map_err(|e| BenefitError::Decode(e.to_string()))?;
-            let parent = family.as_ref().and_then(|f| match entry.person.as_str() {
-                "household" => f.parents.iter().find(|p| p.alive),
-                role => f.parents.iter().find(|p| p.role.as_str() == role),
+            let parent = family.and_then(|f| {
+                f.parents.into_iter().find(|p| match entry.person.as_str() {
+                    "household" => p.alive,
+                    role => p.role.as_str() == role,
+                })
             });
-            let (name, id_number) = match (parent, reveal) {
+            payees.push(Payee {
+                entry: entry.clone(),
+                parent,
+            });
+        }
+    }
+    Ok(payees)
+}
+
+fn program_title(district: &District, cycle: &BenefitCycle) -> String {
+    district
+        .policy
+        .as_ref()
+        .and_then(|p| p.program(&cycle.program).map(|p| p.title.clone()))
+        .unwrap_or_else(|| cycle.program.clone())
+}
+
+/// The rows of a cycle's payment list (approved and paid entries). Names and ID numbers are full only
+/// with `Reveal::Full`.
+pub async fn payment_rows(
+    conn: &mut AsyncPgConnection,
+    codec: &Codec<'_>,
+    district: &District,
+    scope: Scope,
+    cycle: &BenefitCycle,
+    reveal: Reveal,
+) -> Result<Vec<Vec<String>>, BenefitError> {
+    let title = program_title(district, cycle);
+    let payees = payees(conn, codec, scope, cycle).await?;
+    Ok(payees
+        .into_iter()
+        .enumerate()
+        .map(|(i, Payee { entry, parent })| {
+            let (name, id_number) = match (&parent, reveal) {
                 (Some(p), Reveal::Full) => (p.name.clone(), p.resident_id.as_str().to_owned()),
                 (Some(p), Reveal::Masked) => (mask_name(&p.name), p.resident_id.masked()),
                 (None, _) => (String::new(), String::new()),
             };
-            rows.push(vec![
-                (rows.len() + 1).to_string(),
+            vec![
+                (i + 1).to_string(),
                 district.orgs.name_of(entry.street_id).to_owned(),
                 name,
                 id_number,
@@ -435,8 +470,84 @@ pub async fn payment_rows(
                     .map_or("", EntryStatus::label)
                     .to_owned(),
                 entry.payment_reference.clone().unwrap_or_default(),
-            ]);
+            ]
+        })
+        .collect())
+}
+
+/// The bank's batch-payment (代发) layout: one row per transfer.
+pub const BANK_FILE_HEADERS: [&str; 7] = [
+    "序号",
+    "收款人户名",
+    "收款人账号",
+    "开户银行",
+    "金额（元）",
+    "证件号码",
+    "用途",
+];
+
+/// Entries that cannot go to the bank yet, and why.
+pub const BANK_MISSING_HEADERS: [&str; 5] = ["序号", "街道", "受益人", "金额（元）", "原因"];
+
+/// The transfers of a cycle's approved (not yet paid) cash entries, for the disbursing unit's bank: full
+/// names, account numbers and ID numbers; and the entries that cannot be sent (no account registered,
+/// no beneficiary, no amount), each with its reason, for the streets to complete.
+pub struct BankFile {
+    pub transfers: Vec<Vec<String>>,
+    pub missing: Vec<Vec<String>>,
+    /// Sum of the transfers (yuan).
+    pub total_cny: i64,
+}
+
+pub async fn bank_file(
+    conn: &mut AsyncPgConnection,
+    codec: &Codec<'_>,
+    district: &District,
+    cycle: &BenefitCycle,
+) -> Result<BankFile, BenefitError> {
+    let purpose = format!("{} {}", program_title(district, cycle), cycle.period);
+    let mut file = BankFile {
+        transfers: Vec::new(),
+        missing: Vec::new(),
+        total_cny: 0,
+    };
+    for Payee { entry, parent } in payees(conn, codec, Scope::District, cycle).await? {
+        if entry.status != EntryStatus::Approved.as_str() {
+            continue;
+        }
+        let street = district.orgs.name_of(entry.street_id).to_owned();
+        let ready = match (&parent, entry.amount_cny) {
+            (None, _) => Err("家庭中没有可领取的父母"),
+            (_, None) => Err("金额未确定"),
+            (Some(p), Some(amount)) => match &p.bank_account {
+                None => Err("未登记银行账户"),
+                Some(account) => Ok((p, account, amount)),
+            },
+        };
+        match ready {
+            Ok((parent, account, amount)) => {
+                file.total_cny = file
+                    .total_cny
+                    .checked_add(amount)
+                    .ok_or(BenefitError::Decode("payment total overflows".into()))?;
+                file.transfers.push(vec![
+                    (file.transfers.len() + 1).to_string(),
+                    parent.name.clone(),
+                    account.number.as_str().to_owned(),
+                    account.bank.clone(),
+                    amount.to_string(),
+                    parent.resident_id.as_str().to_owned(),
+                    purpose.clone(),
+                ]);
+            }
+            Err(reason) => file.missing.push(vec![
+                (file.missing.len() + 1).to_string(),
+                street,
+                parent.as_ref().map(|p| p.name.clone()).unwrap_or_default(),
+                entry.amount_cny.map(|a| a.to_string()).unwrap_or_default(),
+                reason.to_owned(),
+            ]),
         }
     }
-    Ok(rows)
+    Ok(file)
 }

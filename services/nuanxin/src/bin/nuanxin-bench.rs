@@ -17,9 +17,9 @@ use nuanxin::audit::Actor;
 use nuanxin::configuration::settings_from;
 use nuanxin::onboarding::{load_districts, onboard, tenants_dir, DemoAccounts};
 use nuanxin::registry::Registry;
+use nuanxin::state::District;
 use nuanxin::state::Keys;
 use nuanxin_db::models::family::{FamilyFilter, FamilyRecord, Scope};
-use nuanxin::state::District;
 use nuanxin_db::pool::{build_pool, DbPool, TenantTx};
 use nuanxin_domain::org::OrgKind;
 use nuanxin_privacy::check_digit;
@@ -106,7 +106,8 @@ fn percentile(samples: &mut [Duration], p: f64) -> f64 {
 #[tokio::main]
 async fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().collect();
-    let number = |i: usize, default: u32| args.get(i).and_then(|n| n.parse().ok()).unwrap_or(default);
+    let number =
+        |i: usize, default: u32| args.get(i).and_then(|n| n.parse().ok()).unwrap_or(default);
     let mut vars: Vec<(String, String)> = std::env::vars().collect();
     if !vars.iter().any(|(k, _)| k == "DATABASE_URL") {
         vars.push((
@@ -121,7 +122,9 @@ async fn main() -> Result<()> {
             platform(vars, number(2, 100), number(3, 2_000), dir.as_ref()).await
         }
         _ => {
-            eprintln!("usage: nuanxin-bench registry [FAMILIES] | platform DISTRICTS FAMILIES_EACH DIR");
+            eprintln!(
+                "usage: nuanxin-bench registry [FAMILIES] | platform DISTRICTS FAMILIES_EACH DIR"
+            );
             std::process::exit(2);
         }
     }
@@ -229,7 +232,11 @@ async fn platform(
         std::fs::create_dir_all(&folder)?;
         let text = manifest
             .replacen("slug: xicheng", &format!("slug: {slug}"), 1)
-            .replacen("name: 北京市西城区", &format!("name: 基准测试{}区", i + 1), 1)
+            .replacen(
+                "name: 北京市西城区",
+                &format!("name: 基准测试{}区", i + 1),
+                1,
+            )
             .replace("@xicheng.nuanxin.local", &format!("@{slug}.nuanxin.local"));
         std::fs::write(folder.join("tenant.yaml"), text)?;
         std::fs::write(folder.join("policy.yaml"), &policy)?;
@@ -249,7 +256,15 @@ async fn platform(
         .to_owned();
     let started = Instant::now();
     for slug in &slugs {
-        onboard(&pool, &tenants, slug, Some(&DemoAccounts { password: &password })).await?;
+        onboard(
+            &pool,
+            &tenants,
+            slug,
+            Some(&DemoAccounts {
+                password: &password,
+            }),
+        )
+        .await?;
     }
     let keys = Keys::from_settings(&settings);
     let mut lines = String::new();

@@ -4,10 +4,10 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use nuanxin_db::models::family::{ContactRow, FamilyRecord, FamilyRow, MemberRow};
 use nuanxin_domain::family::{
-    Care, Child, Contact, ContactCategory, Coordinates, Family, FamilyKind, Household, Parent,
-    ParentRole, Rebirth, SelfCare,
+    BankAccount, Care, Child, Contact, ContactCategory, Coordinates, Family, FamilyKind, Household,
+    Parent, ParentRole, Rebirth, SelfCare,
 };
-use nuanxin_privacy::{aad, CipherError, Phone, ResidentId};
+use nuanxin_privacy::{aad, AccountNumber, CipherError, Phone, ResidentId};
 use uuid::Uuid;
 
 use crate::state::Keys;
@@ -48,6 +48,10 @@ impl Meta {
         }
     }
 }
+
+/// Between the bank's name and the account number in their one ciphertext (a unit separator: no bank
+/// name holds it, and the domain refuses control characters in texts).
+const BANK_SEPARATOR: char = '\u{1f}';
 
 pub struct Codec<'a> {
     keys: &'a Keys,
@@ -97,6 +101,17 @@ impl<'a> Codec<'a> {
             .cipher
             .decrypt(blob, &self.aad(family, column, slot))?;
         String::from_utf8(plain).map_err(|_| corrupt(column))
+    }
+
+    fn bank_account(&self, id: Uuid, role: &str, blob: &[u8]) -> Result<BankAccount, CipherError> {
+        let joined = self.open(id, "bank_account", role, blob)?;
+        let (bank, number) = joined
+            .split_once(BANK_SEPARATOR)
+            .ok_or_else(|| corrupt("bank_account"))?;
+        Ok(BankAccount {
+            bank: bank.to_owned(),
+            number: AccountNumber::parse(number).map_err(|_| corrupt("bank_account"))?,
+        })
     }
 
     /// The keyed hash a resident ID is looked up by.
@@ -168,6 +183,14 @@ impl<'a> Codec<'a> {
                     out_of_pocket_medical_cny: p.out_of_pocket_medical_cny,
                     fertility_treatment_since: p.fertility_treatment_since,
                     wants_home_services: p.wants_home_services,
+                    bank_account_enc: p
+                        .bank_account
+                        .as_ref()
+                        .map(|a| {
+                            let joined = format!("{}{BANK_SEPARATOR}{}", a.bank, a.number.as_str());
+                            self.seal(id, "bank_account", role, &joined)
+                        })
+                        .transpose()?,
                 })
             })
             .collect::<Result<Vec<_>, CipherError>>()?;
@@ -249,6 +272,11 @@ impl<'a> Codec<'a> {
                     out_of_pocket_medical_cny: m.out_of_pocket_medical_cny,
                     fertility_treatment_since: m.fertility_treatment_since,
                     wants_home_services: m.wants_home_services,
+                    bank_account: m
+                        .bank_account_enc
+                        .as_ref()
+                        .map(|b| self.bank_account(id, &m.role, b))
+                        .transpose()?,
                 })
             })
             .collect::<Result<Vec<_>, CipherError>>()?;

@@ -52,6 +52,9 @@ pub struct ParentView {
     pub out_of_pocket_medical_cny: i64,
     pub fertility_treatment_since: Option<NaiveDate>,
     pub wants_home_services: bool,
+    pub bank_name: Option<String>,
+    /// Masked (`6222********1234`) unless identifiers are shown in full.
+    pub bank_account: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -162,6 +165,11 @@ pub fn family_view(
                 out_of_pocket_medical_cny: p.out_of_pocket_medical_cny,
                 fertility_treatment_since: p.fertility_treatment_since,
                 wants_home_services: p.wants_home_services,
+                bank_name: p.bank_account.as_ref().map(|a| a.bank.clone()),
+                bank_account: p.bank_account.as_ref().map(|a| match reveal {
+                    Reveal::Full => a.number.as_str().to_owned(),
+                    Reveal::Masked => a.number.masked(),
+                }),
             })
             .collect(),
         household: family.household,

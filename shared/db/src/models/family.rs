@@ -73,6 +73,9 @@ pub struct MemberRow {
     pub out_of_pocket_medical_cny: i64,
     pub fertility_treatment_since: Option<NaiveDate>,
     pub wants_home_services: bool,
+    /// The bank and account number, encrypted together (`bank\u{1f}number`).
+    #[serde(with = "optional_bytea", default)]
+    pub bank_account_enc: Option<Vec<u8>>,
 }
 
 /// A contact person, stored like [`MemberRow`] in `contact_persons` and in `families.people`.

@@ -1,6 +1,7 @@
 //! `/api/v1/benefits`: cycles, the ledger's steps, the payment list and the forecast; and
 //! `/api/v1/policy/impact` (a register-wide computation like the forecast, so it lives here).
 
+mod bank_file;
 mod cycles;
 mod entries;
 mod forecast;
@@ -28,6 +29,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(
             "/benefits/cycles/{id}/payment-list",
             web::get().to(payment_list::export_payment_list),
+        )
+        .route(
+            "/benefits/cycles/{id}/bank-file",
+            web::get().to(bank_file::export_bank_file),
         )
         .route(
             "/benefits/entries/{action}",

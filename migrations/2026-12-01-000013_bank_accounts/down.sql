@@ -1,0 +1,1 @@
+ALTER TABLE family_members DROP COLUMN bank_account_enc;
