@@ -69,6 +69,7 @@ fn family(i: u32, streets: &[(uuid::Uuid, Vec<uuid::Uuid>)]) -> BenchResult<Fami
             out_of_pocket_medical_cny: 0,
             fertility_treatment_since: None,
             wants_home_services: i.is_multiple_of(4),
+            bank_account: None,
         })
     };
     let bereaved = i % 10 < 7;
