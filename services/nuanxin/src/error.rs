@@ -6,7 +6,18 @@ use actix_web::{HttpResponse, ResponseError};
 use nuanxin_domain::ValidationErrors;
 use serde_json::json;
 
+use crate::registry::import::RowError;
 use crate::registry::RegistryError;
+use nuanxin_sheets::{Limit, SheetError};
+
+/// Says how many errors an import answer leaves out, if any.
+fn omitted_note(total: usize, reported: usize) -> String {
+    if total > reported {
+        format!("（仅列出前{reported}处，其余{}处未列出）", total - reported)
+    } else {
+        String::new()
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -27,8 +38,23 @@ pub enum ApiError {
     },
     #[error("{0}")]
     Validation(ValidationErrors),
-    #[error("文件中有{}处错误，未导入任何数据", .0.len())]
-    ImportRejected(Vec<crate::registry::import::RowError>),
+    /// A file with bad rows: the first of its errors (at most [`crate::registry::import::RowErrors::REPORTED`]) and how many in all.
+    #[error("文件中有{total}处错误，未导入任何数据{}", omitted_note(*total, reported.len()))]
+    ImportRejected {
+        reported: Vec<RowError>,
+        total: usize,
+    },
+    /// A spreadsheet beyond the import's limits (`SheetLimits`), refused before it was read in full.
+    #[error("{message}")]
+    SheetTooLarge {
+        limit: Limit,
+        max: u64,
+        value: u64,
+        message: String,
+    },
+    /// A request body beyond the route's limit, refused before more of it was read.
+    #[error("文件超过{} MB的上限，请分成几个文件导入", .max_bytes / (1024 * 1024))]
+    PayloadTooLarge { max_bytes: usize },
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
     #[error("请求过于频繁，请{retry_after}秒后再试")]
@@ -59,7 +85,8 @@ impl ApiError {
             ApiError::NotFound(_) => "not_found",
             ApiError::BadRequest { code, .. } => code,
             ApiError::Validation(errors) => errors.first().map(|e| e.code).unwrap_or("invalid"),
-            ApiError::ImportRejected(_) => "import_rejected",
+            ApiError::ImportRejected { .. } => "import_rejected",
+            ApiError::SheetTooLarge { .. } | ApiError::PayloadTooLarge { .. } => "file_too_large",
             ApiError::Conflict { code, .. } => code,
             ApiError::TooManyRequests { .. } => "rate_limited",
             ApiError::Unavailable(_) => "unavailable",
@@ -75,9 +102,10 @@ impl ResponseError for ApiError {
             ApiError::Forbidden => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
-            ApiError::Validation(_) | ApiError::ImportRejected(_) => {
-                StatusCode::UNPROCESSABLE_ENTITY
-            }
+            ApiError::Validation(_)
+            | ApiError::ImportRejected { .. }
+            | ApiError::SheetTooLarge { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -97,8 +125,22 @@ impl ResponseError for ApiError {
                     "details": errors.0,
                 }})
             }
-            ApiError::ImportRejected(rows) => {
-                json!({"error": {"code": self.code(), "message": self.to_string(), "field": "file", "details": rows}})
+            ApiError::ImportRejected { reported, total } => {
+                json!({"error": {"code": self.code(), "message": self.to_string(), "field": "file",
+                                 "details": reported, "total_errors": total}})
+            }
+            ApiError::SheetTooLarge {
+                limit,
+                max,
+                value,
+                message,
+            } => {
+                json!({"error": {"code": self.code(), "message": message, "field": "file",
+                                 "limit": limit.as_str(), "max": max, "value": value}})
+            }
+            ApiError::PayloadTooLarge { max_bytes } => {
+                json!({"error": {"code": self.code(), "message": self.to_string(), "field": "file",
+                                 "limit": "bytes", "max": max_bytes}})
             }
             ApiError::BadRequest {
                 field: Some(field),
@@ -166,11 +208,22 @@ impl From<RegistryError> for ApiError {
                 code: "already_exited",
                 message: "该家庭已退出登记".into(),
             },
-            RegistryError::Import(rows) => ApiError::ImportRejected(rows),
+            RegistryError::Import(errors) => {
+                let (reported, total) = errors.into_reported();
+                ApiError::ImportRejected { reported, total }
+            }
             RegistryError::Database(e) => ApiError::from(e),
             RegistryError::Cipher(e) => ApiError::internal(e),
+            RegistryError::Sheet(SheetError::TooLarge { limit, max, value }) => {
+                ApiError::SheetTooLarge {
+                    limit,
+                    max,
+                    value,
+                    message: SheetError::TooLarge { limit, max, value }.reason_zh(),
+                }
+            }
             RegistryError::Sheet(e) => {
-                ApiError::bad_request("unreadable_file", "file", e.to_string())
+                ApiError::bad_request("unreadable_file", "file", e.reason_zh())
             }
         }
     }

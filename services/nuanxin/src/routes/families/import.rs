@@ -1,4 +1,5 @@
-use actix_web::{web, HttpResponse};
+use actix_web::http::header::CONTENT_LENGTH;
+use actix_web::{web, HttpRequest, HttpResponse};
 use nuanxin_access::{Action, Resource};
 use nuanxin_db::models::family::FamilyScope;
 use nuanxin_db::pool::TenantTx;
@@ -11,12 +12,20 @@ use crate::registry::{counts, Registry};
 use crate::routes::district_of;
 use crate::state::AppState;
 
+/// The largest import body read (413 past it). A district's register as xlsx is a few MB; the sheet's own
+/// limits (`IMPORT_LIMITS`) bound what it unpacks to.
+pub const MAX_IMPORT_BYTES: usize = 50 * 1024 * 1024;
+
 /// Imports a spreadsheet (xlsx or CSV as the raw body): all rows or none.
+///
+/// The caller is checked before the body is read; the body is read up to [`MAX_IMPORT_BYTES`]; reading and
+/// checking the file run on a blocking thread, so the HTTP workers keep answering meanwhile.
 pub async fn import_families(
     state: web::Data<AppState>,
     caller: Caller,
     request_id: RequestId,
-    body: web::Bytes,
+    req: HttpRequest,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(&state, Resource::FamilyImport, Action::Create)?;
     // Importing is for the district office (whole district) and streets; a street's file may hold only its own.
@@ -25,6 +34,7 @@ pub async fn import_families(
         return Err(ApiError::Forbidden);
     }
     let (district, actor) = district_of(&state, &caller, &request_id)?;
+    let body = read_file(&req, payload).await?;
     if body.is_empty() {
         return Err(ApiError::bad_request(
             "empty_file",
@@ -32,11 +42,42 @@ pub async fn import_families(
             "请上传登记表（xlsx 或 CSV）",
         ));
     }
+    let checked = {
+        let (state, district) = (state.clone(), district.clone());
+        web::block(move || Registry::new(&district, &state.keys).check_import(&body, scope))
+            .await
+            .map_err(ApiError::internal)??
+    };
     let registry = Registry::new(&district, &state.keys);
     let mut tx = TenantTx::begin(&state.pool, district.id).await?;
-    let imported = registry.import(&mut tx, &actor, &body, scope).await?;
+    let imported = registry.import_checked(&mut tx, &actor, checked).await?;
     tx.commit().await?;
     counts::register_changed(&state.store, district.id).await;
     tracing::info!(imported, "families imported");
     Ok(HttpResponse::Ok().json(json!({"imported": imported})))
+}
+
+/// The body, refused with 413 as soon as it is known to exceed [`MAX_IMPORT_BYTES`]: from its declared
+/// length before anything is read, or while it streams in.
+async fn read_file(req: &HttpRequest, payload: web::Payload) -> Result<web::Bytes, ApiError> {
+    let too_large = || ApiError::PayloadTooLarge {
+        max_bytes: MAX_IMPORT_BYTES,
+    };
+    let declared = req
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_IMPORT_BYTES as u64) {
+        return Err(too_large());
+    }
+    match payload.to_bytes_limited(MAX_IMPORT_BYTES).await {
+        Ok(Ok(body)) => Ok(body),
+        Ok(Err(_)) => Err(ApiError::bad_request(
+            "upload_failed",
+            "file",
+            "文件上传中断，请重新上传",
+        )),
+        Err(_) => Err(too_large()),
+    }
 }
