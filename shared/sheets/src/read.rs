@@ -162,6 +162,15 @@ fn cell_text<'a>(cell: &'a DataRef<'_>) -> Cow<'a, str> {
 /// Numbers as Excel shows them in the "General" format: integral values without `.0`,
 /// at most 15 significant digits, no exponent.
 fn format_float(f: f64) -> String {
+    // Whole numbers below 10^15 have at most 15 digits: nothing to round (and most cells are these).
+    if f.fract() == 0.0 && f.abs() < 1e15 {
+        return (f as i64).to_string();
+    }
+    format_rounded(f)
+}
+
+/// [`format_float`] for any number: rounded to 15 significant digits.
+fn format_rounded(f: f64) -> String {
     if !f.is_finite() {
         return f.to_string();
     }
@@ -346,6 +355,16 @@ mod tests {
         assert_eq!(format_float(-2.5), "-2.5");
         assert_eq!(format_float(1e20), "100000000000000000000");
         assert_eq!(format_float(-0.0), "0");
+        assert_eq!(format_float(999_999_999_999_999.0), "999999999999999");
+        assert_eq!(format_float(-42.0), "-42");
+        assert_eq!(format_float(1e15), "1000000000000000");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn whole_numbers_read_as_the_rounding_path_reads_them(i in -999_999_999_999_999i64..=999_999_999_999_999) {
+            proptest::prop_assert_eq!(format_float(i as f64), format_rounded(i as f64));
+        }
     }
 
     #[test]
