@@ -387,3 +387,26 @@ async fn a_large_import_is_read_off_the_http_worker() {
     assert_eq!(status, 422);
     assert_eq!(body["error"]["total_errors"], 30_000);
 }
+
+#[tokio::test]
+async fn imports_on_a_node_take_turns() {
+    let app = TestApp::spawn().await;
+    let admin = app.login("xicheng", "admin").await;
+    // Another import holds the node's only turn.
+    let turn = app.app.imports.acquire().await.unwrap();
+    let (headers, rows) = with_third_contact(&HEADERS, vec![row(1)]);
+    let h: Vec<&str> = headers.iter().map(String::as_str).collect();
+    let request = app
+        .client
+        .post(app.url("/api/v1/families/import"))
+        .bearer_auth(&admin)
+        .body(write_csv(&h, rows))
+        .send();
+    let waiting = tokio::spawn(request);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(!waiting.is_finished(), "imported while another import ran");
+    drop(turn);
+    let res = waiting.await.unwrap().unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    assert_eq!(app.count("families").await, 1);
+}

@@ -93,6 +93,10 @@ pub const IMPORT_LIMITS: SheetLimits = SheetLimits {
     max_text_bytes: 200 * 1024 * 1024,
 };
 
+/// Imports read, checked and written at once on a node: one file at the limits takes hundreds of MB until it is
+/// written, and imports are rare, so the next one waits its turn.
+pub const IMPORTS_AT_ONCE: usize = 1;
+
 /// A file that passed every check that needs no database: its families, and the errors found so far.
 pub struct CheckedImport {
     families: Vec<(usize, Family)>,

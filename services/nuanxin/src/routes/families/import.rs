@@ -1,3 +1,5 @@
+use std::time::Duration;
+
 use actix_web::http::header::CONTENT_LENGTH;
 use actix_web::{web, HttpRequest, HttpResponse};
 use nuanxin_access::{Action, Resource};
@@ -16,10 +18,17 @@ use crate::state::AppState;
 /// limits (`IMPORT_LIMITS`) bound what it unpacks to.
 pub const MAX_IMPORT_BYTES: usize = 50 * 1024 * 1024;
 
+/// How long an import waits for its turn (`IMPORTS_AT_ONCE`) before it is answered 503.
+const WAIT_FOR_TURN: Duration = Duration::from_secs(30);
+
+/// How long the body may take to arrive: a 50 MB file over a slow office line, not a connection held open.
+const UPLOAD_DEADLINE: Duration = Duration::from_secs(300);
+
 /// Imports a spreadsheet (xlsx or CSV as the raw body): all rows or none.
 ///
-/// The caller is checked before the body is read; the body is read up to [`MAX_IMPORT_BYTES`]; reading and
-/// checking the file run on a blocking thread, so the HTTP workers keep answering meanwhile.
+/// The caller is checked before the body is read; an import then waits for its turn on this node; the body is
+/// read up to [`MAX_IMPORT_BYTES`]; reading and checking the file run on a blocking thread, so the HTTP workers
+/// keep answering meanwhile.
 pub async fn import_families(
     state: web::Data<AppState>,
     caller: Caller,
@@ -34,7 +43,15 @@ pub async fn import_families(
         return Err(ApiError::Forbidden);
     }
     let (district, actor) = district_of(&state, &caller, &request_id)?;
-    let body = read_file(&req, payload).await?;
+    let _turn = tokio::time::timeout(WAIT_FOR_TURN, state.imports.acquire())
+        .await
+        .map_err(|_| ApiError::Unavailable("另一份登记表正在导入，请稍后再试"))?
+        .map_err(ApiError::internal)?;
+    let body = tokio::time::timeout(UPLOAD_DEADLINE, read_file(&req, payload))
+        .await
+        .map_err(|_| {
+            ApiError::bad_request("upload_timeout", "file", "文件上传超时，请重新上传")
+        })??;
     if body.is_empty() {
         return Err(ApiError::bad_request(
             "empty_file",
