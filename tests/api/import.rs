@@ -182,3 +182,231 @@ async fn the_export_reads_back_through_the_import() {
         "{details:?}"
     );
 }
+
+/// A workbook with the layout's header and one value at 0-based (`row`, `col`): a few KB.
+fn one_far_cell(row: u32, col: u16) -> Vec<u8> {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    for (i, h) in HEADERS.iter().enumerate() {
+        ws.write_string(0, i as u16, *h).unwrap();
+    }
+    ws.write_string(row, col, "x").unwrap();
+    wb.save_to_buffer().unwrap()
+}
+
+#[tokio::test]
+async fn a_few_kilobytes_naming_a_far_cell_are_refused_and_the_service_keeps_answering() {
+    let app = TestApp::spawn().await;
+    let street = app.login("xicheng", "street").await;
+    // XFD1048576 took the process down (rows × columns allocated); CV1048576 took 3.2 GB.
+    for (row, col) in [(1_048_575, 16_383), (1_048_575, 99)] {
+        let xlsx = one_far_cell(row, col);
+        assert!(xlsx.len() < 8 * 1024, "{}", xlsx.len());
+        let (status, body) = app
+            .post_bytes("/api/v1/families/import", &street, xlsx)
+            .await;
+        assert_eq!(status, 422, "{body}");
+        assert_eq!(body["error"]["code"], "file_too_large");
+        assert_eq!(body["error"]["field"], "file");
+        assert_eq!(body["error"]["limit"], "rows");
+        assert_eq!(body["error"]["max"], 200_000);
+        assert_eq!(body["error"]["value"], 1_048_576);
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(
+            message.contains("行数上限") && message.contains("200000"),
+            "{message}"
+        );
+    }
+    let (status, body) = app
+        .post_bytes("/api/v1/families/import", &street, one_far_cell(1, 99))
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["error"]["limit"], "columns");
+    assert!(body["error"]["message"].as_str().unwrap().contains("CV列"));
+    let (status, _) = app.get("/healthz", None).await;
+    assert_eq!(status, 200);
+    // The same street imports a good file right after.
+    let (headers, rows) = with_third_contact(&HEADERS, vec![row(1)]);
+    let h: Vec<&str> = headers.iter().map(String::as_str).collect();
+    let (status, body) = app
+        .post_bytes(
+            "/api/v1/families/import",
+            &street,
+            write_xlsx("登记", &h, rows).unwrap(),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+}
+
+#[tokio::test]
+async fn legacy_xls_is_refused_with_advice() {
+    let app = TestApp::spawn().await;
+    let admin = app.login("xicheng", "admin").await;
+    let mut ole = vec![0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
+    ole.resize(4096, 0);
+    let (status, body) = app.post_bytes("/api/v1/families/import", &admin, ole).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"]["field"], "file");
+    assert!(body["error"]["message"].as_str().unwrap().contains(".xlsx"));
+}
+
+/// A CSV in the layout with `n` rows whose income has half a yuan: one error each.
+fn bad_rows_csv(n: u32) -> Vec<u8> {
+    let rows: Vec<Vec<String>> = (0..n)
+        .map(|i| {
+            let mut r = row(i);
+            r[5] = "1800.5".into();
+            r
+        })
+        .collect();
+    let (headers, rows) = with_third_contact(&HEADERS, rows);
+    let h: Vec<&str> = headers.iter().map(String::as_str).collect();
+    write_csv(&h, rows)
+}
+
+#[tokio::test]
+async fn a_file_of_bad_rows_answers_its_first_errors_and_how_many_there_are() {
+    let app = TestApp::spawn().await;
+    let admin = app.login("xicheng", "admin").await;
+    let res = app
+        .client
+        .post(app.url("/api/v1/families/import"))
+        .bearer_auth(&admin)
+        .body(bad_rows_csv(5_000))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 422);
+    let text = res.text().await.unwrap();
+    assert!(
+        text.len() < 100 * 1024,
+        "error body of {} bytes",
+        text.len()
+    );
+    let body: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(body["error"]["code"], "import_rejected");
+    assert_eq!(body["error"]["total_errors"], 5_000);
+    let details = body["error"]["details"].as_array().unwrap();
+    assert_eq!(details.len(), 200);
+    let rows: Vec<u64> = details.iter().map(|d| d["row"].as_u64().unwrap()).collect();
+    assert_eq!(
+        rows,
+        (2..202).collect::<Vec<u64>>(),
+        "the first rows, in order"
+    );
+    assert!(details.iter().all(|d| d["column"] == "家庭月人均收入"));
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("5000") && message.contains("前200处"),
+        "{message}"
+    );
+    assert_eq!(app.count("families").await, 0);
+}
+
+/// Sends `head` (a request line and headers, CRLF-terminated, without the blank line) and `body` on a
+/// connection of its own, and returns the connection to read the answer from.
+async fn send_raw(app: &TestApp, head: &str, body: &[u8]) -> tokio::net::TcpStream {
+    use tokio::io::AsyncWriteExt;
+    let address = app.address.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    stream
+        .write_all(format!("{head}Host: {address}\r\nConnection: close\r\n\r\n").as_bytes())
+        .await
+        .unwrap();
+    stream.write_all(body).await.unwrap();
+    stream
+}
+
+/// The status and the JSON body of an HTTP/1.1 answer read to the end.
+async fn read_raw(mut stream: tokio::net::TcpStream) -> (u16, serde_json::Value) {
+    use tokio::io::AsyncReadExt;
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).await.unwrap();
+    let text = String::from_utf8_lossy(&answer);
+    let status = text.split(' ').nth(1).unwrap().parse().unwrap();
+    let (_, body) = text.split_once("\r\n\r\n").unwrap();
+    // A chunked body: take the JSON between the first chunk size line and its end.
+    let json = body
+        .find('{')
+        .and_then(|start| body.rfind('}').map(|end| &body[start..=end]))
+        .unwrap_or("null");
+    (status, serde_json::from_str(json).unwrap())
+}
+
+#[tokio::test]
+async fn a_body_over_the_import_limit_is_refused_before_it_is_read() {
+    let app = TestApp::spawn().await;
+    let admin = app.login("xicheng", "admin").await;
+    // 60 MB declared, a few bytes sent: the answer comes without the rest.
+    let head = format!(
+        "POST /api/v1/families/import HTTP/1.1\r\nAuthorization: Bearer {admin}\r\nContent-Length: 60000000\r\n"
+    );
+    let stream = send_raw(&app, &head, b"").await;
+    let (status, body) = tokio::time::timeout(std::time::Duration::from_secs(10), read_raw(stream))
+        .await
+        .expect("answered without the body");
+    assert_eq!(status, 413, "{body}");
+    assert_eq!(body["error"]["code"], "file_too_large");
+    assert_eq!(body["error"]["field"], "file");
+    assert!(body["error"]["message"].as_str().unwrap().contains("50 MB"));
+    // Nobody's body is read before the caller is known.
+    let stream = send_raw(
+        &app,
+        "POST /api/v1/families/import HTTP/1.1\r\nContent-Length: 60000000\r\n",
+        b"",
+    )
+    .await;
+    let (status, _) = tokio::time::timeout(std::time::Duration::from_secs(10), read_raw(stream))
+        .await
+        .expect("answered without the body");
+    assert_eq!(status, 401);
+}
+
+#[tokio::test]
+async fn a_large_import_is_read_off_the_http_worker() {
+    // One HTTP worker: were the file parsed on it, /healthz would wait for the import's answer.
+    let app = TestApp::spawn_with(&[("NUANXIN__APPLICATION__WORKERS", "1")]).await;
+    let admin = app.login("xicheng", "admin").await;
+    let csv = bad_rows_csv(30_000);
+    let head = format!(
+        "POST /api/v1/families/import HTTP/1.1\r\nAuthorization: Bearer {admin}\r\nContent-Length: {}\r\n",
+        csv.len()
+    );
+    let import = send_raw(&app, &head, &csv).await;
+    // The last few MB of the body may still be in the socket buffers: give the worker time to read them and
+    // hand the file on. Checking 30,000 rows takes seconds, far longer.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let (status, _) = app.get("/healthz", None).await;
+    assert_eq!(status, 200);
+    let mut probe = [0u8; 1];
+    assert!(
+        matches!(import.try_read(&mut probe), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock),
+        "/healthz answered only after the import"
+    );
+    let (status, body) = read_raw(import).await;
+    assert_eq!(status, 422);
+    assert_eq!(body["error"]["total_errors"], 30_000);
+}
+
+#[tokio::test]
+async fn imports_on_a_node_take_turns() {
+    let app = TestApp::spawn().await;
+    let admin = app.login("xicheng", "admin").await;
+    // Another import holds the node's only turn.
+    let turn = app.app.imports.acquire().await.unwrap();
+    let (headers, rows) = with_third_contact(&HEADERS, vec![row(1)]);
+    let h: Vec<&str> = headers.iter().map(String::as_str).collect();
+    let request = app
+        .client
+        .post(app.url("/api/v1/families/import"))
+        .bearer_auth(&admin)
+        .body(write_csv(&h, rows))
+        .send();
+    let waiting = tokio::spawn(request);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(!waiting.is_finished(), "imported while another import ran");
+    drop(turn);
+    let res = waiting.await.unwrap().unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    assert_eq!(app.count("families").await, 1);
+}

@@ -6,7 +6,18 @@ use actix_web::{HttpResponse, ResponseError};
 use nuanxin_domain::ValidationErrors;
 use serde_json::json;
 
+use crate::registry::import::RowError;
 use crate::registry::RegistryError;
+use nuanxin_sheets::{Limit, SheetError};
+
+/// Says how many errors an import answer leaves out, if any.
+fn omitted_note(total: usize, reported: usize) -> String {
+    if total > reported {
+        format!("（仅列出前{reported}处，其余{}处未列出）", total - reported)
+    } else {
+        String::new()
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -27,15 +38,32 @@ pub enum ApiError {
     },
     #[error("{0}")]
     Validation(ValidationErrors),
-    #[error("文件中有{}处错误，未导入任何数据", .0.len())]
-    ImportRejected(Vec<crate::registry::import::RowError>),
+    /// A file with bad rows: the first of its errors (at most [`crate::registry::import::RowErrors::REPORTED`]) and how many in all.
+    #[error("文件中有{total}处错误，未导入任何数据{}", omitted_note(*total, reported.len()))]
+    ImportRejected {
+        reported: Vec<RowError>,
+        total: usize,
+    },
+    /// A spreadsheet beyond the import's limits (`SheetLimits`), refused before it was read in full.
+    #[error("{message}")]
+    SheetTooLarge {
+        limit: Limit,
+        max: u64,
+        value: u64,
+        message: String,
+    },
+    /// A request body beyond the route's limit, refused before more of it was read: a file (imports)
+    /// or a JSON body (`field: "body"`).
+    #[error("{}", too_large_message(.field, *.max_bytes))]
+    PayloadTooLarge {
+        max_bytes: usize,
+        field: &'static str,
+    },
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
     /// A write the schema refused (a race past the application's own checks).
     #[error("{}", .0.message)]
     Constraint(nuanxin_db::Violation),
-    #[error("{message}")]
-    PayloadTooLarge { message: String },
     #[error("{0}")]
     PreconditionRequired(&'static str),
     #[error("请求过于频繁，请{retry_after}秒后再试")]
@@ -66,10 +94,14 @@ impl ApiError {
             ApiError::NotFound(_) => "not_found",
             ApiError::BadRequest { code, .. } => code,
             ApiError::Validation(errors) => errors.first().map(|e| e.code).unwrap_or("invalid"),
-            ApiError::ImportRejected(_) => "import_rejected",
+            ApiError::ImportRejected { .. } => "import_rejected",
+            ApiError::SheetTooLarge { .. } => "file_too_large",
+            ApiError::PayloadTooLarge { field, .. } => match *field {
+                "file" => "file_too_large",
+                _ => "payload_too_large",
+            },
             ApiError::Conflict { code, .. } => code,
             ApiError::Constraint(v) => v.code,
-            ApiError::PayloadTooLarge { .. } => "payload_too_large",
             ApiError::PreconditionRequired(_) => "precondition_required",
             ApiError::TooManyRequests { .. } => "rate_limited",
             ApiError::Unavailable(_) => "unavailable",
@@ -85,15 +117,15 @@ impl ResponseError for ApiError {
             ApiError::Forbidden => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
-            ApiError::Validation(_) | ApiError::ImportRejected(_) => {
-                StatusCode::UNPROCESSABLE_ENTITY
-            }
+            ApiError::Validation(_)
+            | ApiError::ImportRejected { .. }
+            | ApiError::SheetTooLarge { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::Constraint(v) => match v.kind {
                 nuanxin_db::ViolationKind::Unique => StatusCode::CONFLICT,
                 nuanxin_db::ViolationKind::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
             },
-            ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::PreconditionRequired(_) => StatusCode::PRECONDITION_REQUIRED,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -116,8 +148,22 @@ impl ResponseError for ApiError {
             ApiError::Constraint(v) => {
                 json!({"error": {"code": v.code, "message": v.message, "field": v.field}})
             }
-            ApiError::ImportRejected(rows) => {
-                json!({"error": {"code": self.code(), "message": self.to_string(), "field": "file", "details": rows}})
+            ApiError::ImportRejected { reported, total } => {
+                json!({"error": {"code": self.code(), "message": self.to_string(), "field": "file",
+                                 "details": reported, "total_errors": total}})
+            }
+            ApiError::SheetTooLarge {
+                limit,
+                max,
+                value,
+                message,
+            } => {
+                json!({"error": {"code": self.code(), "message": message, "field": "file",
+                                 "limit": limit.as_str(), "max": max, "value": value}})
+            }
+            ApiError::PayloadTooLarge { max_bytes, field } => {
+                json!({"error": {"code": self.code(), "message": self.to_string(), "field": field,
+                                 "limit": "bytes", "max": max_bytes}})
             }
             ApiError::BadRequest {
                 field: Some(field),
@@ -148,6 +194,16 @@ impl ResponseError for ApiError {
             response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
         }
         response.json(body)
+    }
+}
+
+fn too_large_message(field: &str, max_bytes: usize) -> String {
+    match field {
+        "file" => format!(
+            "文件超过{} MB的上限，请分成几个文件导入",
+            max_bytes / (1024 * 1024)
+        ),
+        _ => format!("请求内容过大（上限 {} KB）", max_bytes / 1024),
     }
 }
 
@@ -188,11 +244,22 @@ impl From<RegistryError> for ApiError {
                 code: "already_exited",
                 message: "该家庭已退出登记".into(),
             },
-            RegistryError::Import(rows) => ApiError::ImportRejected(rows),
+            RegistryError::Import(errors) => {
+                let (reported, total) = errors.into_reported();
+                ApiError::ImportRejected { reported, total }
+            }
             RegistryError::Database(e) => ApiError::from(e),
             RegistryError::Cipher(e) => ApiError::internal(e),
+            RegistryError::Sheet(SheetError::TooLarge { limit, max, value }) => {
+                ApiError::SheetTooLarge {
+                    limit,
+                    max,
+                    value,
+                    message: SheetError::TooLarge { limit, max, value }.reason_zh(),
+                }
+            }
             RegistryError::Sheet(e) => {
-                ApiError::bad_request("unreadable_file", "file", e.to_string())
+                ApiError::bad_request("unreadable_file", "file", e.reason_zh())
             }
         }
     }

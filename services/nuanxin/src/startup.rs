@@ -91,6 +91,7 @@ impl Application {
             mailer,
             read_log: ReadLog::start(pool_for_reads, crate::audit::reads::QUEUE),
             near_families,
+            imports: tokio::sync::Semaphore::new(crate::registry::import::IMPORTS_AT_ONCE),
         });
         let app_state = state.clone();
         let server = HttpServer::new(move || {

@@ -139,4 +139,6 @@ pub struct AppState {
     pub mailer: Mailer,
     pub read_log: ReadLog,
     pub near_families: Arc<NearFamilies>,
+    /// Turns for imports on this node ([`crate::registry::import::IMPORTS_AT_ONCE`]).
+    pub imports: tokio::sync::Semaphore,
 }

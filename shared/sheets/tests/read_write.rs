@@ -244,3 +244,11 @@ fn debug_does_not_print_cells() {
     assert!(!dbg.contains("11010519491231002X"), "{dbg}");
     assert!(!dbg.contains("张三"));
 }
+
+#[test]
+fn csv_row_after_blank_lines_keeps_its_number() {
+    // The reader placed a record that follows blank lines on the first blank line (row 2 here).
+    let sheet = read_table("姓名\n\n张三\n\n\n李四\r\n".as_bytes()).unwrap();
+    let numbers: Vec<usize> = sheet.rows.iter().map(|r| r.number).collect();
+    assert_eq!(numbers, vec![3, 6]);
+}

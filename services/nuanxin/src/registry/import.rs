@@ -1,5 +1,6 @@
 //! The register as a spreadsheet: the columns districts keep today, read into families (all rows checked,
-//! every bad row reported, nothing written unless all pass) and written back out.
+//! the first bad rows reported with the count of all, nothing written unless all pass) and written back out.
+//! The columns are documented in `docs/import.md`.
 
 use std::collections::HashMap;
 
@@ -10,7 +11,7 @@ use nuanxin_db::AsyncPgConnection;
 use nuanxin_domain::family::{Child, Family, FamilyInput, ParentRole};
 use nuanxin_domain::FieldError;
 use nuanxin_privacy::mask_name;
-use nuanxin_sheets::{read_table, write_xlsx, SheetRow};
+use nuanxin_sheets::{read_table_with, write_xlsx, SheetLimits, SheetRow};
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
@@ -30,6 +31,78 @@ pub struct RowError {
     pub field: String,
     pub code: &'static str,
     pub message: String,
+}
+
+/// The row errors of one import: the first [`RowErrors::REPORTED`] by row, and how many there were in all
+/// (a file of bad rows must not answer with an error body larger than itself).
+#[derive(Debug, Default)]
+pub struct RowErrors {
+    kept: Vec<RowError>,
+    total: usize,
+}
+
+impl RowErrors {
+    /// How many errors an answer lists.
+    pub const REPORTED: usize = 200;
+
+    pub fn push(&mut self, error: RowError) {
+        self.total += 1;
+        self.kept.push(error);
+        if self.kept.len() >= 2 * Self::REPORTED {
+            self.keep_first();
+        }
+    }
+
+    /// How many errors were found, listed or not.
+    pub fn total(&self) -> usize {
+        self.total
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.total == 0
+    }
+
+    /// The first errors by row (a row's errors in the order found) and the total.
+    pub fn into_reported(mut self) -> (Vec<RowError>, usize) {
+        self.keep_first();
+        (self.kept, self.total)
+    }
+
+    fn keep_first(&mut self) {
+        // Stable: the errors of one row stay in the order they were found.
+        self.kept.sort_by_key(|e| e.row);
+        self.kept.truncate(Self::REPORTED);
+    }
+}
+
+impl Extend<RowError> for RowErrors {
+    fn extend<I: IntoIterator<Item = RowError>>(&mut self, errors: I) {
+        for e in errors {
+            self.push(e);
+        }
+    }
+}
+
+/// How large an imported file may be, within the route's own body limit: a district's register fits, a file
+/// that would take the service's memory is refused before it is unpacked.
+pub const IMPORT_LIMITS: SheetLimits = SheetLimits {
+    max_rows: 200_000,
+    max_columns: 64,
+    max_cells: 5_000_000,
+    max_unpacked_bytes: 200 * 1024 * 1024,
+    max_text_bytes: 200 * 1024 * 1024,
+};
+
+/// Imports read, checked and written at once on a node: one file at the limits takes hundreds of MB until it is
+/// written, and imports are rare, so the next one waits its turn.
+pub const IMPORTS_AT_ONCE: usize = 1;
+
+/// A file that passed every check that needs no database: its families, and the errors found so far.
+pub struct CheckedImport {
+    families: Vec<(usize, Family)>,
+    /// Keyed hash of each parent's resident ID → the row it is on.
+    seen_ids: HashMap<Vec<u8>, usize>,
+    errors: RowErrors,
 }
 
 #[derive(Clone, Copy)]
@@ -168,7 +241,8 @@ fn parse_money(s: &str) -> Option<i64> {
 }
 
 fn cell_value(cell: Cell, raw: &str) -> Result<Value, (&'static str, String)> {
-    let bad = |what: &str| ("invalid_cell", format!("“{raw}”不是有效的{what}"));
+    // The value is not quoted: it may be personal data, and of any length.
+    let bad = |what: &str| ("invalid_cell", format!("不是有效的{what}"));
     Ok(match cell {
         Cell::Text => json!(raw),
         Cell::Date => json!(parse_date(raw).ok_or_else(|| bad("日期（如2024-05-01）"))?),
@@ -247,7 +321,7 @@ fn row_input(
     row: &SheetRow,
     cols: &[(usize, &Column)],
     district_slug: &str,
-    errors: &mut Vec<RowError>,
+    errors: &mut RowErrors,
 ) -> Option<(FamilyInput, HashMap<String, String>)> {
     let mut root = Map::new();
     let mut origin = HashMap::new();
@@ -362,6 +436,15 @@ fn missing_column(message: &str) -> (Option<String>, String) {
         .unwrap_or((None, "row".into()))
 }
 
+/// A header as an error names it: a header may be a whole paragraph.
+fn shortened(header: &str) -> String {
+    const MAX_CHARS: usize = 40;
+    match header.char_indices().nth(MAX_CHARS) {
+        Some((end, _)) => format!("{}…", &header[..end]),
+        None => header.to_owned(),
+    }
+}
+
 fn to_row_error(row: usize, e: FieldError, origin: &HashMap<String, String>) -> RowError {
     let column = origin.get(&e.field).cloned().or_else(|| {
         // `contacts` (the count) and `child.status` have no single cell.
@@ -382,6 +465,8 @@ fn to_row_error(row: usize, e: FieldError, origin: &HashMap<String, String>) -> 
 
 impl Registry<'_> {
     /// Imports every row of `bytes` (xlsx or CSV) or none: returns how many families were registered.
+    /// [`Registry::check_import`] and then [`Registry::import_checked`]; a caller on an async worker runs the
+    /// first off it.
     pub async fn import(
         &self,
         conn: &mut AsyncPgConnection,
@@ -389,9 +474,16 @@ impl Registry<'_> {
         bytes: &[u8],
         scope: Scope,
     ) -> Result<usize, RegistryError> {
-        let sheet = read_table(bytes)?;
+        let checked = self.check_import(bytes, scope)?;
+        self.import_checked(conn, actor, checked).await
+    }
+
+    /// Reads `bytes` within [`IMPORT_LIMITS`] and checks every row (CPU work, no database): the file's headers
+    /// must be the layout's, its rows valid families in `scope`, each person once.
+    pub fn check_import(&self, bytes: &[u8], scope: Scope) -> Result<CheckedImport, RegistryError> {
+        let sheet = read_table_with(bytes, &IMPORT_LIMITS)?;
         let all = columns();
-        let mut errors = Vec::new();
+        let mut errors = RowErrors::default();
         let mut cols = Vec::new();
         for col in &all {
             if let Some(i) = sheet.column(&col.header) {
@@ -420,10 +512,10 @@ impl Registry<'_> {
             if !header.is_empty() && !all.iter().any(|c| &c.header == header) {
                 errors.push(RowError {
                     row: 1,
-                    column: Some(header.clone()),
+                    column: Some(shortened(header)),
                     field: "header".into(),
                     code: "unknown_column",
-                    message: format!("第{}列“{header}”不是登记表的列", i + 1),
+                    message: format!("第{}列“{}”不是登记表的列", i + 1, shortened(header)),
                 });
             }
         }
@@ -481,6 +573,25 @@ impl Registry<'_> {
                 message: "文件中没有数据行".into(),
             });
         }
+        Ok(CheckedImport {
+            families,
+            seen_ids,
+            errors,
+        })
+    }
+
+    /// Registers a checked file's families, unless a row has an error or a person is registered already.
+    pub async fn import_checked(
+        &self,
+        conn: &mut AsyncPgConnection,
+        actor: &Actor,
+        checked: CheckedImport,
+    ) -> Result<usize, RegistryError> {
+        let CheckedImport {
+            families,
+            seen_ids,
+            mut errors,
+        } = checked;
         let hashes: Vec<Vec<u8>> = seen_ids.keys().cloned().collect();
         for taken in FamilyRecord::registered_resident_hashes(conn, &hashes, None).await? {
             if let Some(row) = seen_ids.get(&taken) {
@@ -494,7 +605,6 @@ impl Registry<'_> {
             }
         }
         if !errors.is_empty() {
-            errors.sort_by_key(|e| e.row);
             return Err(RegistryError::Import(errors));
         }
         let now = Utc::now();
@@ -668,5 +778,51 @@ fn contact_category_zh(c: nuanxin_domain::family::ContactCategory) -> &'static s
         GridWorker => "网格员",
         AssociationMember => "计生协会员",
         Volunteer => "志愿者",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn error(row: usize, serial: usize) -> RowError {
+        RowError {
+            row,
+            column: None,
+            field: format!("e{serial}"),
+            code: "invalid_cell",
+            message: String::new(),
+        }
+    }
+
+    #[test]
+    fn row_errors_keep_the_first_by_row_and_count_all() {
+        for (count, stride) in [(0, 1), (150, 7), (1_000, 7_919), (5_000, 104_729)] {
+            // Rows in a scrambled order, some rows twice: the brute force is a stable sort of all of them.
+            let all: Vec<RowError> = (0..count)
+                .map(|i| error((i * stride) % (count / 2 + 1) + 2, i))
+                .collect();
+            let mut errors = RowErrors::default();
+            errors.extend(all.iter().cloned());
+            let (reported, total) = errors.into_reported();
+            let mut want = all;
+            want.sort_by_key(|e| e.row);
+            want.truncate(RowErrors::REPORTED);
+            assert_eq!(total, count);
+            let key = |e: &RowError| (e.row, e.field.clone());
+            assert_eq!(
+                reported.iter().map(key).collect::<Vec<_>>(),
+                want.iter().map(key).collect::<Vec<_>>(),
+                "{count} errors"
+            );
+        }
+    }
+
+    #[test]
+    fn long_headers_are_shortened_in_errors() {
+        assert_eq!(shortened("姓名"), "姓名");
+        let long = "很".repeat(1_000);
+        assert_eq!(shortened(&long).chars().count(), 41);
+        assert!(shortened(&long).ends_with('…'));
     }
 }

@@ -34,8 +34,8 @@ pub enum RegistryError {
     VersionConflict { current: i32 },
     #[error("the family has already exited the register")]
     AlreadyExited,
-    #[error("the import has {} errors", .0.len())]
-    Import(Vec<import::RowError>),
+    #[error("the import has {} errors", .0.total())]
+    Import(import::RowErrors),
     #[error(transparent)]
     Database(#[from] diesel::result::Error),
     #[error(transparent)]

@@ -120,7 +120,8 @@ pub async fn read_limited(
 
 fn too_large(limit: usize) -> ApiError {
     ApiError::PayloadTooLarge {
-        message: format!("请求内容过大（上限 {} KB）", limit / 1024),
+        max_bytes: limit,
+        field: "body",
     }
 }
 

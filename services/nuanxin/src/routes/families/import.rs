@@ -1,19 +1,37 @@
-use actix_web::{web, HttpResponse};
+use std::time::Duration;
+
+use actix_web::http::header::CONTENT_LENGTH;
+use actix_web::{web, HttpRequest, HttpResponse};
 use nuanxin_access::{Action, Resource};
 use nuanxin_db::models::family::Scope;
-use nuanxin_db::pool::TenantTx;
 use serde_json::json;
 
 use crate::auth::Authorized;
 use crate::error::ApiError;
-use crate::registry::{counts, Registry};
+use crate::registry::Registry;
 use crate::state::AppState;
+use crate::work::AfterCommit;
+
+/// The largest import body read (413 past it). A district's register as xlsx is a few MB; the sheet's own
+/// limits (`IMPORT_LIMITS`) bound what it unpacks to.
+pub const MAX_IMPORT_BYTES: usize = 50 * 1024 * 1024;
+
+/// How long an import waits for its turn (`IMPORTS_AT_ONCE`) before it is answered 503.
+const WAIT_FOR_TURN: Duration = Duration::from_secs(30);
+
+/// How long the body may take to arrive: a 50 MB file over a slow office line, not a connection held open.
+const UPLOAD_DEADLINE: Duration = Duration::from_secs(300);
 
 /// Imports a spreadsheet (xlsx or CSV as the raw body): all rows or none.
+///
+/// The caller is checked before the body is read; an import then waits for its turn on this node; the body is
+/// read up to [`MAX_IMPORT_BYTES`]; reading and checking the file run on a blocking thread, so the HTTP workers
+/// keep answering meanwhile.
 pub async fn import_families(
     state: web::Data<AppState>,
     auth: Authorized,
-    body: web::Bytes,
+    req: HttpRequest,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Resource::FamilyImport, Action::Create)?;
     // Importing is for the district office (whole district) and streets; a street's file may hold only its own.
@@ -21,7 +39,16 @@ pub async fn import_families(
     if !matches!(scope, Scope::District | Scope::Street(_)) {
         return Err(ApiError::Forbidden);
     }
-    let (district, actor) = (&auth.district, &auth.actor);
+    let district = &auth.district;
+    let _turn = tokio::time::timeout(WAIT_FOR_TURN, state.imports.acquire())
+        .await
+        .map_err(|_| ApiError::Unavailable("另一份登记表正在导入，请稍后再试"))?
+        .map_err(ApiError::internal)?;
+    let body = tokio::time::timeout(UPLOAD_DEADLINE, read_file(&req, payload))
+        .await
+        .map_err(|_| {
+            ApiError::bad_request("upload_timeout", "file", "文件上传超时，请重新上传")
+        })??;
     if body.is_empty() {
         return Err(ApiError::bad_request(
             "empty_file",
@@ -29,11 +56,45 @@ pub async fn import_families(
             "请上传登记表（xlsx 或 CSV）",
         ));
     }
+    let checked = {
+        let (state, district) = (state.clone(), district.clone());
+        web::block(move || Registry::new(&district, &state.keys).check_import(&body, scope))
+            .await
+            .map_err(ApiError::internal)??
+    };
     let registry = Registry::new(district, &state.keys);
-    let mut tx = TenantTx::begin(&state.pool, district.id).await?;
-    let imported = registry.import(&mut tx, actor, &body, scope).await?;
-    tx.commit().await?;
-    counts::register_changed(&state.store, district.id).await;
+    let mut work = auth.begin(&state).await?;
+    let imported = registry
+        .import_checked(&mut work, &auth.actor, checked)
+        .await?;
+    work.after_commit(AfterCommit::RegisterChanged);
+    work.commit().await?;
     tracing::info!(imported, "families imported");
     Ok(HttpResponse::Ok().json(json!({"imported": imported})))
+}
+
+/// The body, refused with 413 as soon as it is known to exceed [`MAX_IMPORT_BYTES`]: from its declared
+/// length before anything is read, or while it streams in.
+async fn read_file(req: &HttpRequest, payload: web::Payload) -> Result<web::Bytes, ApiError> {
+    let too_large = || ApiError::PayloadTooLarge {
+        max_bytes: MAX_IMPORT_BYTES,
+        field: "file",
+    };
+    let declared = req
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_IMPORT_BYTES as u64) {
+        return Err(too_large());
+    }
+    match payload.to_bytes_limited(MAX_IMPORT_BYTES).await {
+        Ok(Ok(body)) => Ok(body),
+        Ok(Err(_)) => Err(ApiError::bad_request(
+            "upload_failed",
+            "file",
+            "文件上传中断，请重新上传",
+        )),
+        Err(_) => Err(too_large()),
+    }
 }
