@@ -126,7 +126,7 @@ struct Column {
     cell: Cell,
 }
 
-const PARENT_FIELDS: [(&str, &str, Cell); 12] = [
+const PARENT_FIELDS: [(&str, &str, Cell); 14] = [
     ("姓名", "name", Cell::Text),
     ("身份证号", "resident_id", Cell::Text),
     ("电话", "phone", Cell::Text),
@@ -147,6 +147,8 @@ const PARENT_FIELDS: [(&str, &str, Cell); 12] = [
         Cell::Date,
     ),
     ("需要居家养老服务", "wants_home_services", Cell::Bool),
+    ("开户银行", "bank_name", Cell::Text),
+    ("银行账号", "bank_account", Cell::Text),
 ];
 
 fn columns() -> Vec<Column> {
@@ -703,6 +705,19 @@ impl Registry<'_> {
                 "out_of_pocket_medical_cny" => p.out_of_pocket_medical_cny.to_string(),
                 "fertility_treatment_since" => date(p.fertility_treatment_since),
                 "wants_home_services" => yes_no(p.wants_home_services),
+                "bank_name" => p
+                    .bank_account
+                    .as_ref()
+                    .map(|a| a.bank.clone())
+                    .unwrap_or_default(),
+                "bank_account" => p
+                    .bank_account
+                    .as_ref()
+                    .map(|a| match reveal {
+                        Reveal::Full => a.number.as_str().to_owned(),
+                        Reveal::Masked => a.number.masked(),
+                    })
+                    .unwrap_or_default(),
                 _ => String::new(),
             };
         }
