@@ -49,11 +49,10 @@ fn far_cells_are_refused_without_allocating_their_rectangle() {
         );
         // The peak is the process's so far (it may predate this read); the limit is the proof.
         eprintln!(
-            "cell at row {} column {}: {} bytes of {} KB file refused, heap peak {} KB above the baseline at most",
+            "cell at row {} column {}: {} byte file refused; heap peak at most {} KB above the baseline",
             row + 1,
             col + 1,
             bytes.len(),
-            bytes.len() / 1024,
             during.saturating_sub(before) / 1024
         );
     }
