@@ -229,3 +229,18 @@ fn control_characters_in_texts_are_refused() {
         vec![("address".to_owned(), "invalid_text")]
     );
 }
+
+#[test]
+fn the_typed_facts_are_the_facts_json_says() {
+    let (dir, _, _) = orgs();
+    for patch in [
+        json!({}),
+        json!({"kind": "disabled", "child": {"status": "disabled", "disability_grade": 2, "certified_on": "2020-06-01"},
+               "rebirth": {"assisted_reproduction_birth_on": "2025-01-02"}}),
+    ] {
+        let family = input(patch).validate(&dir, &names(), today()).unwrap();
+        let via_json: nuanxin_policy::FamilyFacts =
+            serde_json::from_value(nuanxin_domain::facts::facts_json(&family)).unwrap();
+        assert_eq!(nuanxin_policy::FamilyFacts::from(&family), via_json);
+    }
+}

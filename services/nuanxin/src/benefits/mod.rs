@@ -117,7 +117,7 @@ pub fn person_key(person: Option<Role>) -> &'static str {
     person.map_or("household", Role::as_str)
 }
 
-/// The engine's facts of a stored family, through the registry's one mapping (`facts_json`).
+/// The engine's facts of a stored family, through the registry's one mapping.
 pub fn facts_of(
     codec: &Codec<'_>,
     record: &FamilyRecord,
@@ -125,8 +125,7 @@ pub fn facts_of(
     let family = codec
         .decode(record)
         .map_err(|e| BenefitError::Decode(e.to_string()))?;
-    let facts = serde_json::from_value(nuanxin_domain::facts::facts_json(&family))
-        .map_err(|e| BenefitError::Decode(format!("family {}: {e}", record.family.id)))?;
+    let facts = FamilyFacts::from(&family);
     Ok((family, facts))
 }
 
