@@ -1,4 +1,6 @@
-//! The command line: serve, migrate, demo, tenant onboarding, audit verification, policy tools.
+//! The command line: serve, migrate, demo, tenant onboarding, audit verification, policy tools, matching.
+
+mod matching;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -60,6 +62,11 @@ enum Command {
     Benefits {
         #[command(subcommand)]
         command: BenefitsCommand,
+    },
+    /// Volunteer matching.
+    Matching {
+        #[command(subcommand)]
+        command: matching::MatchingCommand,
     },
 }
 
@@ -252,6 +259,7 @@ pub async fn run(cli: Cli) -> CliResult {
         Command::Benefits {
             command: BenefitsCommand::NewlyEligible { tenant, on },
         } => crate::benefits::cli::newly_eligible(&settings, &tenant, on).await,
+        Command::Matching { command } => matching::run(command),
     }
 }
 

@@ -113,17 +113,20 @@ fn locate(input: &[u8], first: serde_json::Error) -> ProblemError {
         // Only trailing characters after a valid document fail the first pass alone.
         Ok(_) => (String::new(), first.to_string()),
     };
+    // The path ends in `?` where the input ended inside an element whose field is not known yet.
+    let path = path.trim_end_matches(".?");
     ProblemError::Malformed {
-        place: if path.is_empty() || path == "." {
+        place: if path.is_empty() || path == "." || path == "?" {
             "the file".into()
         } else {
-            path
+            path.into()
         },
         reason,
     }
 }
 
 #[derive(Deserialize)]
+#[serde(expecting = "an object with tasks, helpers and arcs")]
 struct RawProblem<'a> {
     #[serde(default)]
     unassigned_cost: Option<Count>,
@@ -136,6 +139,7 @@ struct RawProblem<'a> {
 }
 
 #[derive(Deserialize)]
+#[serde(expecting = "a task {\"id\", \"demand\"?, \"unassigned_cost\"?}")]
 struct RawTask<'a> {
     #[serde(borrow)]
     id: Cow<'a, str>,
@@ -146,6 +150,7 @@ struct RawTask<'a> {
 }
 
 #[derive(Deserialize)]
+#[serde(expecting = "a helper {\"id\", \"capacity\"}")]
 struct RawHelper<'a> {
     #[serde(borrow)]
     id: Cow<'a, str>,
@@ -153,6 +158,7 @@ struct RawHelper<'a> {
 }
 
 #[derive(Deserialize)]
+#[serde(expecting = "an arc {\"task\", \"helper\", \"cost\"}")]
 struct RawArc<'a> {
     #[serde(borrow)]
     task: Cow<'a, str>,
