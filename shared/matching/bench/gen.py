@@ -8,6 +8,7 @@ Costs are the distance in metres (halved) plus a preference of up to 2,000, capp
 Deterministic for a seed.
 
     python3 gen.py --tasks 10000 --helpers 50000 --arcs 200000 --seed 1 > problem.json
+    python3 gen.py --tasks 1000 --helpers 1000 --arcs 20000 --unit > assignment.json
 """
 import argparse
 import json
@@ -25,6 +26,7 @@ def main():
     ap.add_argument("--helpers", type=int, default=50_000)
     ap.add_argument("--arcs", type=int, default=200_000)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--unit", action="store_true", help="every demand and capacity 1 (a plain assignment problem)")
     args = ap.parse_args()
     rng = random.Random(args.seed)
     centres = [(rng.uniform(0, SIDE), rng.uniform(0, SIDE)) for _ in range(30)]
@@ -77,13 +79,14 @@ def main():
     out = sys.stdout
     out.write('{"unassigned_cost": 8000,\n"tasks": [\n')
     for t in range(args.tasks):
-        item = {"id": f"task-{t}", "demand": 2 if rng.random() < 0.3 else 1}
+        demand = 2 if rng.random() < 0.3 else 1
+        item = {"id": f"task-{t}", "demand": 1 if args.unit else demand}
         if rng.random() < 0.1:
             item["unassigned_cost"] = 20_000
         out.write(("," if t else "") + json.dumps(item) + "\n")
     out.write('],\n"helpers": [\n')
     for h in range(args.helpers):
-        out.write(("," if h else "") + json.dumps({"id": f"helper-{h}", "capacity": rng.randint(1, 3)}) + "\n")
+        out.write(("," if h else "") + json.dumps({"id": f"helper-{h}", "capacity": 1 if args.unit else rng.randint(1, 3)}) + "\n")
     out.write('],\n"arcs": [\n')
     first = True
     for t in with_arcs:

@@ -241,7 +241,6 @@ pub(crate) fn bucket(keys: usize, of: impl Iterator<Item = usize> + Clone) -> Bu
 }
 
 #[cfg(test)]
-#[expect(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -59,9 +59,10 @@ struct Network {
     slot_arc: Vec<u32>,
     /// Whether the slot carries flow (the pair is assigned).
     used: Vec<bool>,
-    /// Helper-major incidence: helper h's slots are `incident[hstart[h]..hstart[h + 1]]`.
-    hstart: Vec<u32>,
-    incident: Vec<u32>,
+    /// The slots each helper holds: helper h's are `held[held_start[h]..held_start[h] + load[h]]`. A search
+    /// at a helper walks only these (at most its capacity), not every pair it is a candidate for.
+    held_start: Vec<u32>,
+    held: Vec<u32>,
     /// Per task: the units still to route, what the unfilled arc carries and may carry, its cost.
     excess: Vec<u32>,
     unfilled: Vec<u32>,
@@ -100,20 +101,25 @@ impl Network {
         let slot_task: Vec<u32> = slot_arc.iter().map(|&i| arc(i).task as u32).collect();
         // Costs were checked to fit (nodes + 3) × cost in i64, so these conversions are exact.
         let slot_cost: Vec<i64> = slot_arc.iter().map(|&i| arc(i).cost as i64).collect();
-        let by_helper = bucket(helpers, slot_helper.iter().map(|&h| h as usize));
+        let mut helper_degree = vec![0u64; helpers];
+        slot_helper
+            .iter()
+            .for_each(|&h| helper_degree[h as usize] += 1);
         let degree = |start: &[usize], k: usize| (start[k + 1] - start[k]) as u64;
         // A task cannot take more helpers than it has pairs, nor a helper more tasks: capping both keeps
         // every count in u32 and routes the rest of a huge demand in one step over the unfilled arc.
         let demand: Vec<u32> = (0..tasks)
             .map(|t| problem.tasks()[t].demand.min(degree(&by_task.start, t)) as u32)
             .collect();
-        let capacity = (0..helpers)
-            .map(|h| {
-                problem.helpers()[h]
-                    .capacity
-                    .min(degree(&by_helper.start, h)) as u32
-            })
+        let capacity: Vec<u32> = (0..helpers)
+            .map(|h| problem.helpers()[h].capacity.min(helper_degree[h]) as u32)
             .collect();
+        let mut held_start = Vec::with_capacity(helpers);
+        let mut total = 0u32;
+        for &c in &capacity {
+            held_start.push(total);
+            total += c;
+        }
         let nodes = tasks + helpers + 1;
         Self {
             tasks,
@@ -123,8 +129,8 @@ impl Network {
             slot_task,
             slot_cost,
             slot_arc,
-            hstart: by_helper.start.iter().map(|&s| s as u32).collect(),
-            incident: by_helper.items,
+            held_start,
+            held: vec![0; total as usize],
             excess: demand.clone(),
             unfilled: vec![0; tasks],
             unfilled_cap: demand,
@@ -197,13 +203,12 @@ impl Network {
                 }
             } else {
                 let h = v - h0;
-                for i in self.hstart[h] as usize..self.hstart[h + 1] as usize {
-                    let slot = self.incident[i] as usize;
-                    if self.used[slot] {
-                        let t = self.slot_task[slot] as usize;
-                        let nd = d - self.slot_cost[slot] + pv - self.potential[t];
-                        self.relax(t, nd, slot as u32);
-                    }
+                let first = self.held_start[h] as usize;
+                for i in first..first + self.load[h] as usize {
+                    let slot = self.held[i] as usize;
+                    let t = self.slot_task[slot] as usize;
+                    let nd = d - self.slot_cost[slot] + pv - self.potential[t];
+                    self.relax(t, nd, slot as u32);
                 }
                 if self.load[h] < self.capacity[h] {
                     let nd = d + pv - self.potential[sink];
@@ -246,24 +251,32 @@ impl Network {
                 t as usize
             }
             SinkVia::Helper(h) => {
-                self.load[h as usize] += 1;
-                self.take(h0 + h as usize)
+                let h = h as usize;
+                let slot = self.pred[h0 + h];
+                self.used[slot as usize] = true;
+                self.held[(self.held_start[h] + self.load[h]) as usize] = slot;
+                self.load[h] += 1;
+                self.slot_task[slot as usize] as usize
             }
         };
-        // Walk back: a task reached from a helper gives that helper up to the path's previous task.
+        // Walk back: each task on the path was reached from a helper it held; that helper now goes to the
+        // path's previous task, in the same place of the helper's held list.
         while task != src {
-            let slot = self.pred[task] as usize;
-            self.used[slot] = false;
-            task = self.take(h0 + self.slot_helper[slot] as usize);
+            let given_up = self.pred[task];
+            let h = self.slot_helper[given_up as usize] as usize;
+            let taken = self.pred[h0 + h];
+            self.used[given_up as usize] = false;
+            self.used[taken as usize] = true;
+            let first = self.held_start[h] as usize;
+            let held = &mut self.held[first..first + self.load[h] as usize];
+            let entry = held.iter_mut().find(|s| **s == given_up);
+            debug_assert!(entry.is_some(), "a helper on the path holds the pair it gives up");
+            if let Some(entry) = entry {
+                *entry = taken;
+            }
+            task = self.slot_task[taken as usize] as usize;
         }
         self.excess[src] -= 1;
-    }
-
-    /// The helper node was reached by a task's arc: assign it, and return that task.
-    fn take(&mut self, helper_node: usize) -> usize {
-        let slot = self.pred[helper_node] as usize;
-        self.used[slot] = true;
-        self.slot_task[slot] as usize
     }
 
     fn solution(&self, problem: &Problem) -> Solution {
