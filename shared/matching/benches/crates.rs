@@ -16,10 +16,16 @@ use pathfinding::matrix::Matrix;
 /// The largest matrix Kuhn–Munkres is given here (8 bytes an entry: 400 MB).
 const MAX_ENTRIES: usize = 50_000_000;
 
-fn timed<T>(f: impl FnOnce() -> T) -> (Duration, T) {
-    let start = Instant::now();
-    let value = f();
-    (start.elapsed(), value)
+/// The best of 3 runs: the machine is shared, and the best run is the one least disturbed.
+fn timed<T>(mut f: impl FnMut() -> T) -> (Duration, T) {
+    let mut best = Duration::MAX;
+    let mut value = None;
+    for _ in 0..3 {
+        let start = Instant::now();
+        value = Some(f());
+        best = best.min(start.elapsed());
+    }
+    (best, value.expect("three runs"))
 }
 
 /// LEMON's network simplex through `mcmf`, on the engine's network (costs and the total must fit in i32).
@@ -33,7 +39,7 @@ fn with_mcmf(problem: &Problem) -> Option<u64> {
         .sum();
     i32::try_from(worst).ok()?;
     let small = |v: u64| i32::try_from(v).ok();
-    let mut graph = GraphBuilder::new();
+    let mut graph: GraphBuilder<u32> = GraphBuilder::new();
     for (t, task) in problem.tasks().iter().enumerate() {
         let demand = small(task.demand)?;
         graph.add_edge(

@@ -155,8 +155,10 @@ impl Network {
         self.potential.len() - 1
     }
 
+    /// Lowers a node's tentative distance. A node no nearer than the sink's tentative distance is not queued:
+    /// the search ends when the sink is settled, before such a node could be.
     fn relax(&mut self, node: usize, d: i64, pred: u32) {
-        if d < self.dist[node] {
+        if d < self.dist[node] && d < self.dist[self.sink()] {
             if self.dist[node] == i64::MAX {
                 self.touched.push(node as u32);
             }
@@ -270,7 +272,10 @@ impl Network {
             let first = self.held_start[h] as usize;
             let held = &mut self.held[first..first + self.load[h] as usize];
             let entry = held.iter_mut().find(|s| **s == given_up);
-            debug_assert!(entry.is_some(), "a helper on the path holds the pair it gives up");
+            debug_assert!(
+                entry.is_some(),
+                "a helper on the path holds the pair it gives up"
+            );
             if let Some(entry) = entry {
                 *entry = taken;
             }
