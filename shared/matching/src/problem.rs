@@ -6,23 +6,31 @@ use std::collections::HashMap;
 /// A task that wants `demand` distinct helpers; each helper it does not get costs `unassigned_cost`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Task {
+    /// Unique among the tasks.
     pub id: String,
+    /// How many distinct helpers the task wants.
     pub demand: u64,
+    /// The cost of each helper it wants and does not get.
     pub unassigned_cost: u64,
 }
 
 /// A helper (a volunteer, or an organization's slot) who can take up to `capacity` tasks.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Helper {
+    /// Unique among the helpers.
     pub id: String,
+    /// How many tasks the helper can take.
     pub capacity: u64,
 }
 
 /// A candidate pair: `helper` may serve `task` at `cost`. Indices are into the problem's tasks and helpers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Arc {
+    /// Index into `Problem::tasks`.
     pub task: usize,
+    /// Index into `Problem::helpers`.
     pub helper: usize,
+    /// What it costs that this helper serves this task.
     pub cost: u64,
 }
 
@@ -32,22 +40,27 @@ pub enum ProblemError {
     /// The input is not the contract's JSON: a syntax error, a wrong type, a negative or fractional number.
     #[error("{place}: {reason}")]
     Malformed { place: String, reason: String },
+    /// Two tasks (or two helpers) with one id.
     #[error("{place}: repeated id \"{id}\" (already at {first})")]
     RepeatedId {
         place: String,
         first: String,
         id: String,
     },
+    /// An arc naming a task id that no task has.
     #[error("{place}: no task has the id \"{id}\"")]
     UnknownTask { place: String, id: String },
+    /// An arc naming a helper id that no helper has.
     #[error("{place}: no helper has the id \"{id}\"")]
     UnknownHelper { place: String, id: String },
+    /// An arc's task or helper index past the end of its list.
     #[error("{place}: index {index} is out of range (there are {len})")]
     OutOfRange {
         place: String,
         index: usize,
         len: usize,
     },
+    /// A second arc for one (task, helper) pair.
     #[error("{place}: repeats the pair of {first} (a task takes a helper at most once)")]
     RepeatedPair { place: String, first: String },
     /// Numbers so large that the total or the solver's potentials could overflow 64 bits.
@@ -123,14 +136,17 @@ impl Problem {
         })
     }
 
+    /// The tasks, in input order.
     pub fn tasks(&self) -> &[Task] {
         &self.tasks
     }
 
+    /// The helpers, in input order.
     pub fn helpers(&self) -> &[Helper] {
         &self.helpers
     }
 
+    /// The candidate pairs, in input order (solutions refer to them by index).
     pub fn arcs(&self) -> &[Arc] {
         &self.arcs
     }
