@@ -1,4 +1,6 @@
-//! The command line: serve, migrate, demo, tenant onboarding, audit verification, policy tools.
+//! The command line: serve, migrate, demo, tenant onboarding, audit verification, policy tools, matching.
+
+mod matching;
 
 mod calendar;
 
@@ -67,6 +69,11 @@ enum Command {
     Calendar {
         #[command(subcommand)]
         command: calendar::CalendarCommand,
+    },
+    /// Volunteer matching.
+    Matching {
+        #[command(subcommand)]
+        command: matching::MatchingCommand,
     },
 }
 
@@ -260,6 +267,7 @@ pub async fn run(cli: Cli) -> CliResult {
             command: BenefitsCommand::NewlyEligible { tenant, as_of },
         } => crate::benefits::cli::newly_eligible(&settings, &tenant, as_of).await,
         Command::Calendar { command } => calendar::run(command),
+        Command::Matching { command } => matching::run(command),
     }
 }
 
