@@ -30,7 +30,7 @@ pub use params::{ParamEntry, ParamUnit, ParamValue, Parameter};
 pub use policy::{AmountSpec, LegalBasis, Period, Policy, Program, Unit};
 pub use reason::{policy_text, Reason};
 pub use suite::{CaseResult, TestReport, TestSuite};
-pub use yaml::{ErrorKind, PolicyError};
+pub use yaml::{ErrorKind, PolicyError, MAX_DEPTH, MAX_SOURCE_BYTES};
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]

@@ -446,3 +446,48 @@ fn impact_of_a_policy_change() {
     assert_eq!(ch.gained.len(), 1);
     assert_eq!(ch.gained[0].person, Some(Role::Mother));
 }
+
+/// 6,000 levels of nesting, block (`- - - …`) and flow (`[[[…]]]`), in the policy and in a test file:
+/// each a load error naming the limit and the line, not a stack overflow.
+#[test]
+fn deep_nesting_is_a_load_error() {
+    let block = format!("tenant: demo\nlegal_basis:\n{}x\n", "- ".repeat(6000));
+    let flow = format!(
+        "tenant: demo\nprograms: {}{}\n",
+        "[".repeat(6000),
+        "]".repeat(6000)
+    );
+    let conds = format!(
+        "{}\n  - code: deep\n    when:\n{}{}\n",
+        BASE.trim_end(),
+        (0..100)
+            .map(|i| format!("{}- all:\n", "  ".repeat(i + 3)))
+            .collect::<String>(),
+        format!("{}- {{fact: kind, eq: bereaved}}", "  ".repeat(103))
+    );
+    for source in [&block, &flow, &conds] {
+        let e = Policy::parse("deep.yaml", source).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::TooLarge, "{e}");
+        assert!(e.to_string().contains("nesting deeper than 64"), "{e}");
+        assert!(e.line >= 2, "{e}");
+        let e = TestSuite::parse("deep_tests.yaml", source).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::TooLarge, "{e}");
+    }
+    // Just inside the limit still parses as far as the schema (then fails on the shape, not the depth).
+    let ok = format!(
+        "tenant: demo\nlegal_basis: {}x{}\n",
+        "[".repeat(60),
+        "]".repeat(60)
+    );
+    let e = Policy::parse("shallow.yaml", &ok).unwrap_err();
+    assert_ne!(e.kind, ErrorKind::TooLarge, "{e}");
+}
+
+#[test]
+fn oversized_source_is_a_load_error() {
+    let big = format!("{BASE}# {}\n", "x".repeat(MAX_SOURCE_BYTES));
+    let e = Policy::parse("big.yaml", &big).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::TooLarge, "{e}");
+    assert!(e.to_string().starts_with("big.yaml:0: the file is"), "{e}");
+    assert!(Policy::parse("base.yaml", BASE).is_ok());
+}
