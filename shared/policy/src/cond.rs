@@ -439,6 +439,16 @@ pub(crate) enum Val<'a> {
     Sym(u8),
     Text(&'a str),
     Missing,
+    /// The fact is recorded with a date after the evaluation date (the dated fact named): on that date
+    /// it had not happened, so it compares like [`Val::Missing`] and is worded with its date.
+    NotYet(Attr, NaiveDate),
+}
+
+impl Val<'_> {
+    /// No value on the evaluation date (missing, or dated after it).
+    fn is_absent(self) -> bool {
+        matches!(self, Val::Missing | Val::NotYet(..))
+    }
 }
 
 /// The facts of one family on one date, with the derived facts computed once.
@@ -460,6 +470,9 @@ pub(crate) struct Env<'a> {
     pub mother_age: i64,
     pub father_age: i64,
     pub widowed: bool,
+    /// The child's death or disability certification when it is dated after the evaluation date: the
+    /// family was not (yet) of its kind then.
+    child_not_yet: Option<(Attr, NaiveDate)>,
     /// The parent being evaluated in a person program.
     pub person: Option<Role>,
 }
@@ -476,6 +489,14 @@ impl<'a> Env<'a> {
         let father = facts.parent(Role::Father);
         let alive = facts.parents.iter().filter(|p| p.alive).count();
         let dead = facts.parents.len() - alive;
+        let child_not_yet = match facts.child {
+            Child::Deceased { died_on } if died_on > as_of => Some((Attr::ChildDiedOn, died_on)),
+            Child::Disabled {
+                certified_on: Some(d),
+                ..
+            } if d > as_of => Some((Attr::ChildCertifiedOn, d)),
+            _ => None,
+        };
         Env {
             facts,
             params,
@@ -490,6 +511,7 @@ impl<'a> Env<'a> {
             mother_age: mother.map(|p| age_on(p.birth_date, as_of)).unwrap_or(0),
             father_age: father.map(|p| age_on(p.birth_date, as_of)).unwrap_or(0),
             widowed: alive >= 1 && dead >= 1,
+            child_not_yet,
             person: None,
         }
     }
@@ -519,9 +541,24 @@ impl<'a> Env<'a> {
         }
     }
 
+    /// The fact's value on the evaluation date. A dated fact (the child's death or certification, a
+    /// re-birth, a hospital stay, a treatment start) counts only from its date: one dated after the
+    /// evaluation date is [`Val::NotYet`], and so is what rests on it (the family's kind, the child's
+    /// status and grade, the treatment's length).
     pub fn get(&self, f: FactRef) -> Val<'a> {
         let facts = self.facts;
         if f.scope == Scope::Family {
+            if let (
+                Attr::Kind
+                | Attr::ChildStatus
+                | Attr::ChildDiedOn
+                | Attr::ChildGrade
+                | Attr::ChildCertifiedOn,
+                Some((attr, d)),
+            ) = (f.attr, self.child_not_yet)
+            {
+                return Val::NotYet(attr, d);
+            }
             return match f.attr {
                 Attr::Kind => Val::Sym(match facts.kind {
                     Kind::Bereaved => 0,
@@ -552,7 +589,10 @@ impl<'a> Env<'a> {
                 },
                 Attr::Income => Val::Int(facts.household.monthly_income_per_capita_cny),
                 Attr::PriorIncome => Val::Int(facts.household.prior_year_total_income_cny),
-                Attr::RebirthOn => opt_date(facts.rebirth.assisted_reproduction_birth_on),
+                Attr::RebirthOn => self.dated(
+                    Attr::RebirthOn,
+                    facts.rebirth.assisted_reproduction_birth_on,
+                ),
                 _ => Val::Missing,
             };
         }
@@ -578,15 +618,26 @@ impl<'a> Env<'a> {
                 Care::NursingHome => 1,
             }),
             Attr::NursingHomeInDistrict => Val::Bool(p.nursing_home_in_district),
-            Attr::IllnessOn => opt_date(p.major_illness_hospitalized_on),
+            Attr::IllnessOn => self.dated(Attr::IllnessOn, p.major_illness_hospitalized_on),
             Attr::OutOfPocket => Val::Int(p.out_of_pocket_medical_cny),
-            Attr::FertilitySince => opt_date(p.fertility_treatment_since),
-            Attr::FertilityDays => match p.fertility_treatment_since {
-                Some(d) => Val::Int(days_between(d, self.as_of)),
-                None => Val::Missing,
-            },
+            Attr::FertilitySince => self.dated(Attr::FertilitySince, p.fertility_treatment_since),
+            Attr::FertilityDays => {
+                match self.dated(Attr::FertilitySince, p.fertility_treatment_since) {
+                    Val::Date(d) => Val::Int(days_between(d, self.as_of)),
+                    other => other,
+                }
+            }
             Attr::WantsHomeServices => Val::Bool(p.wants_home_services),
             _ => Val::Missing,
+        }
+    }
+
+    /// A date fact as of the evaluation date: missing when unset, [`Val::NotYet`] when later.
+    fn dated(&self, attr: Attr, d: Option<NaiveDate>) -> Val<'a> {
+        match d {
+            Some(d) if d > self.as_of => Val::NotYet(attr, d),
+            Some(d) => Val::Date(d),
+            None => Val::Missing,
         }
     }
 
@@ -610,7 +661,7 @@ impl<'a> Env<'a> {
     fn leaf_holds(&self, leaf: &'a Leaf) -> bool {
         let lhs = self.get(leaf.fact);
         match (leaf.op, &leaf.rhs) {
-            (Op::IsSet, Rhs::Bool(want)) => (lhs != Val::Missing) == *want,
+            (Op::IsSet, Rhs::Bool(want)) => !lhs.is_absent() == *want,
             (Op::InYear, Rhs::Year(off)) => match lhs {
                 Val::Date(d) => d.year() == self.year + off,
                 _ => false,
@@ -801,13 +852,6 @@ fn span(start: u32, end: u32) -> Range<usize> {
     start as usize..end as usize
 }
 
-fn opt_date(d: Option<NaiveDate>) -> Val<'static> {
-    match d {
-        Some(d) => Val::Date(d),
-        None => Val::Missing,
-    }
-}
-
 fn owned(v: Val<'_>, text: Option<Interned>) -> RVal {
     match v {
         Val::Int(n) => RVal::Int(n),
@@ -819,5 +863,6 @@ fn owned(v: Val<'_>, text: Option<Interned>) -> RVal {
             None => RVal::FactText(Arc::new(t.to_string())),
         },
         Val::Missing => RVal::Missing,
+        Val::NotYet(attr, d) => RVal::NotYet(attr, d),
     }
 }

@@ -92,6 +92,8 @@ pub(crate) enum RVal {
     TextSet(Arc<Vec<Interned>>),
     /// The fact has no value (no such parent, date not set) or the parameter has none on the date.
     Missing,
+    /// The fact rests on a dated fact (named) recorded after the evaluation date.
+    NotYet(Attr, NaiveDate),
 }
 
 impl RVal {
@@ -114,6 +116,7 @@ impl PartialEq for RVal {
             (RVal::SymSet(a), RVal::SymSet(b)) => a == b,
             (RVal::TextSet(a), RVal::TextSet(b)) => a == b,
             (RVal::Missing, RVal::Missing) => true,
+            (RVal::NotYet(a, x), RVal::NotYet(b, y)) => a == b && x == y,
             _ => match (self.text(), other.text()) {
                 (Some(a), Some(b)) => a == b,
                 _ => false,
@@ -249,7 +252,7 @@ impl fmt::Display for Shown<'_> {
                 }
             }
             RVal::SymSet(_) | RVal::TextSet(_) => f.write_str(&set_labels(self.0, self.1)),
-            RVal::Missing => f.write_str("（无）"),
+            RVal::Missing | RVal::NotYet(..) => f.write_str("（无）"),
         }
     }
 }
@@ -276,6 +279,10 @@ fn render(c: &Cmp, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             s,
             info.label
         );
+    }
+    if let RVal::NotYet(attr, d) = c.lhs {
+        dated(f, s, catalog::info(attr).phrases.0, d)?;
+        return f.write_str("，在评估日期之后，评估日尚未发生");
     }
     if c.lhs == RVal::Missing {
         return match info.ty {

@@ -491,3 +491,170 @@ fn oversized_source_is_a_load_error() {
     assert!(e.to_string().starts_with("big.yaml:0: the file is"), "{e}");
     assert!(Policy::parse("base.yaml", BASE).is_ok());
 }
+
+const DATED: &str = "\
+tenant: demo
+legal_basis: {document_number: 演示〔2020〕2号, title: 演示, in_force_from: 2020-01-01}
+definitions:
+  not_reborn: {fact: rebirth.assisted_reproduction_birth_on, is_set: false}
+programs:
+  - {code: bereaved, title: 失独, clause: 一, unit: household, period: year, payer: street_office,
+     must_apply: false, amount: 300, when: {all: [{fact: kind, eq: bereaved}, {ref: not_reborn}]}}
+  - {code: disabled, title: 伤残, clause: 二, unit: household, period: year, payer: street_office,
+     must_apply: false, amount: 200, when: {all: [{fact: kind, eq: disabled}, {fact: child.disability_grade, lte: 3}]}}
+  - {code: not_yet_special, title: 尚非特殊家庭, clause: 三, unit: household, period: event, payer: street_office,
+     must_apply: false, amount: null, when: {not: {any: [{fact: kind, eq: bereaved}, {fact: kind, eq: disabled}]}}}
+  - {code: reborn, title: 再生育, clause: 四, unit: household, period: once, payer: street_office,
+     must_apply: false, amount: 10000, when: {fact: rebirth.assisted_reproduction_birth_on, gte: 2020-01-01}}
+  - {code: illness, title: 住院, clause: 五, unit: person, period: year, payer: street_office,
+     must_apply: false, amount: 3000, when: {fact: person.major_illness_hospitalized_on, in_year: current}}
+  - {code: treatment, title: 治疗, clause: 六, unit: person, period: once, payer: street_office,
+     must_apply: false, amount: 3000, when: {any: [{fact: person.fertility_treatment_days, gte: 0}, {fact: person.fertility_treatment_since, is_set: true}]}}
+";
+
+fn dated_facts(child: serde_json::Value) -> FamilyFacts {
+    serde_json::from_value(serde_json::json!({
+        "kind": if child["status"] == "deceased" { "bereaved" } else { "disabled" },
+        "hukou_district": "demo",
+        "child": child,
+        "parents": [
+            {"role": "mother", "birth_date": "1970-01-01", "alive": true,
+             "major_illness_hospitalized_on": "2025-09-01", "fertility_treatment_since": "2025-09-01"},
+            {"role": "father", "birth_date": "1968-01-01", "alive": true}
+        ],
+        "household": {"monthly_income_per_capita_cny": 2000, "prior_year_total_income_cny": 40000},
+        "rebirth": {"assisted_reproduction_birth_on": "2025-09-01"}
+    }))
+    .unwrap()
+}
+
+fn granted(e: &Evaluation) -> Vec<(String, Option<Role>, Option<i64>)> {
+    e.entitlements
+        .iter()
+        .map(|x| (x.program.to_string(), x.person, x.amount_cny))
+        .collect()
+}
+
+/// A dated fact counts from its date on: the day before, the family is evaluated as if it had not
+/// happened; from the day itself, as recorded.
+#[test]
+fn dated_facts_count_only_from_their_date() {
+    let policy = Policy::parse("dated.yaml", DATED).unwrap();
+    let fam = dated_facts(serde_json::json!({"status": "deceased", "died_on": "2015-04-01"}));
+    let before = evaluate(&policy, &fam, d("2025-08-31"));
+    // Re-birth, hospital stay and treatment start all on 2025-09-01: none counts on 2025-08-31.
+    assert_eq!(
+        granted(&before),
+        vec![("bereaved".to_string(), None, Some(300))],
+        "{before:?}"
+    );
+    let reason = before.entitlements[0]
+        .reasons
+        .iter()
+        .map(|r| r.to_string())
+        .collect::<Vec<_>>();
+    assert!(
+        reason.iter().any(|r| r == "家庭于2025年9月1日通过试管婴儿等辅助生殖手段成功再生育，在评估日期之后，评估日尚未发生"),
+        "{reason:?}"
+    );
+    let miss = before
+        .missed
+        .iter()
+        .find(|m| m.program == "illness")
+        .unwrap();
+    assert_eq!(
+        miss.sentence(),
+        "母亲于2025年9月1日因患重大疾病住院治疗，在评估日期之后，评估日尚未发生"
+    );
+    let on = evaluate(&policy, &fam, d("2025-09-01"));
+    assert_eq!(
+        granted(&on),
+        vec![
+            ("reborn".to_string(), None, Some(10000)),
+            ("illness".to_string(), Some(Role::Mother), Some(3000)),
+            ("treatment".to_string(), Some(Role::Mother), Some(3000)),
+        ]
+    );
+    // The child's death dated later: on the day before, the family is not yet bereaved.
+    let mut later = fam.clone();
+    later.child = Child::Deceased {
+        died_on: d("2025-09-01"),
+    };
+    later.rebirth.assisted_reproduction_birth_on = None;
+    for p in &mut later.parents {
+        p.major_illness_hospitalized_on = None;
+        p.fertility_treatment_since = None;
+    }
+    let e = evaluate(&policy, &later, d("2025-08-31"));
+    assert_eq!(
+        granted(&e),
+        vec![("not_yet_special".to_string(), None, None)]
+    );
+    let miss = e.missed.iter().find(|m| m.program == "bereaved").unwrap();
+    assert_eq!(
+        miss.sentence(),
+        "独生子女于2025年9月1日死亡，在评估日期之后，评估日尚未发生"
+    );
+    let e = evaluate(&policy, &later, d("2025-09-01"));
+    assert_eq!(granted(&e), vec![("bereaved".to_string(), None, Some(300))]);
+    // A disability certified later: not yet a disabled family; an undated certification counts.
+    let mut cert = later.clone();
+    cert.kind = Kind::Disabled;
+    cert.child = Child::Disabled {
+        disability_grade: 2,
+        certified_on: Some(d("2025-09-01")),
+    };
+    let e = evaluate(&policy, &cert, d("2025-08-31"));
+    assert_eq!(
+        granted(&e),
+        vec![("not_yet_special".to_string(), None, None)]
+    );
+    assert_eq!(
+        e.missed
+            .iter()
+            .find(|m| m.program == "disabled")
+            .unwrap()
+            .sentence(),
+        "独生子女于2025年9月1日经鉴定为残疾，在评估日期之后，评估日尚未发生"
+    );
+    let e = evaluate(&policy, &cert, d("2025-09-01"));
+    assert_eq!(granted(&e), vec![("disabled".to_string(), None, Some(200))]);
+    cert.child = Child::Disabled {
+        disability_grade: 2,
+        certified_on: None,
+    };
+    let e = evaluate(&policy, &cert, d("2025-08-31"));
+    assert_eq!(granted(&e), vec![("disabled".to_string(), None, Some(200))]);
+}
+
+/// Brute force over a window of dates: evaluating facts that carry dates after the evaluation date
+/// gives exactly the entitlements of the same facts with those dates removed.
+#[test]
+fn later_dated_facts_equal_facts_without_them() {
+    let policy = Policy::parse("dated.yaml", DATED).unwrap();
+    let zhangdian = Policy::parse(
+        "zhangdian.yaml",
+        include_str!("../../../tenants/zhangdian/policy.yaml"),
+    )
+    .unwrap();
+    let fam = dated_facts(serde_json::json!({"status": "deceased", "died_on": "2015-04-01"}));
+    let mut as_of = d("2025-06-01");
+    while as_of <= d("2025-12-31") {
+        let mut stripped = fam.clone();
+        let keep = |x: Option<NaiveDate>| x.filter(|x| *x <= as_of);
+        stripped.rebirth.assisted_reproduction_birth_on =
+            keep(stripped.rebirth.assisted_reproduction_birth_on);
+        for p in &mut stripped.parents {
+            p.major_illness_hospitalized_on = keep(p.major_illness_hospitalized_on);
+            p.fertility_treatment_since = keep(p.fertility_treatment_since);
+        }
+        for (policy, on) in [(&policy, as_of), (&zhangdian, as_of.min(d("2026-01-07")))] {
+            assert_eq!(
+                granted(&evaluate(policy, &fam, on)),
+                granted(&evaluate(policy, &stripped, on)),
+                "{on}"
+            );
+        }
+        as_of = as_of.succ_opt().unwrap();
+    }
+}
