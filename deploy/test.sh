@@ -5,4 +5,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash deploy/services.sh
 cargo test --workspace --no-fail-fast
-cargo run -q -p nuanxin -- policy test
+cargo run -q -p nuanxin -- policy test --mutants

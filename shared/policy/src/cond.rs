@@ -662,7 +662,7 @@ impl<'p, 'f> Env<'p, 'f> {
     fn leaf_holds(&self, leaf: &'p Leaf) -> bool {
         let lhs = self.get(leaf.fact);
         match (leaf.op, &leaf.rhs) {
-            (Op::IsSet, Rhs::Bool(want)) => !lhs.is_absent() == *want,
+            (Op::IsSet, Rhs::Bool(want)) => lhs.is_absent() != *want,
             (Op::InYear, Rhs::Year(off)) => match lhs {
                 Val::Date(d) => d.year() == self.year + off,
                 _ => false,

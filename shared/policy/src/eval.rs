@@ -232,6 +232,8 @@ thread_local! {
 /// iterator is collected in place (same layout), so the capacity is kept without unsafe code.
 fn recycle<'b>(mut v: Vec<Reason<'_>>) -> Vec<Reason<'b>> {
     v.clear();
+    // `filter` cannot change the item type, which is the point here.
+    #[allow(clippy::unnecessary_filter_map)]
     v.into_iter().filter_map(|_| None).collect()
 }
 

@@ -11,6 +11,7 @@ mod catalog;
 mod cond;
 mod eval;
 mod facts;
+mod mutants;
 mod params;
 mod policy;
 mod reason;

@@ -457,13 +457,13 @@ fn deep_nesting_is_a_load_error() {
         "[".repeat(6000),
         "]".repeat(6000)
     );
+    let nested: String = (0..100)
+        .map(|i| format!("{}- all:\n", "  ".repeat(i + 3)))
+        .collect();
     let conds = format!(
-        "{}\n  - code: deep\n    when:\n{}{}\n",
+        "{}\n  - code: deep\n    when:\n{nested}{}- {{fact: kind, eq: bereaved}}\n",
         BASE.trim_end(),
-        (0..100)
-            .map(|i| format!("{}- all:\n", "  ".repeat(i + 3)))
-            .collect::<String>(),
-        format!("{}- {{fact: kind, eq: bereaved}}", "  ".repeat(103))
+        "  ".repeat(103)
     );
     for source in [&block, &flow, &conds] {
         let e = Policy::parse("deep.yaml", source).unwrap_err();
@@ -657,4 +657,83 @@ fn later_dated_facts_equal_facts_without_them() {
         }
         as_of = as_of.succ_opt().unwrap();
     }
+}
+
+#[test]
+fn mutants_nudge_each_number_and_date_in_force() {
+    let policy = Policy::parse("base.yaml", BASE).unwrap();
+    let mutants = policy.mutants();
+    let names: Vec<&str> = mutants.iter().map(|m| m.description.as_str()).collect();
+    assert_eq!(
+        names,
+        vec![
+            "parameter `min_wage` (from 2024-09-01) value 2540 → 2541",
+            "parameter `min_wage` (from 2024-09-01) value 2540 → 2539",
+            "parameter `min_wage` (from 2024-09-01) start 2024-09-01 → 2024-09-02",
+            "parameter `min_wage` (from 2024-09-01) start 2024-09-01 → 2024-08-31",
+            "parameter `start_age` (from 2024-01-01) value 45 → 46",
+            "parameter `start_age` (from 2024-01-01) value 45 → 44",
+            // A day earlier than the policy's first day changes no day in force: left out.
+            "parameter `start_age` (from 2024-01-01) start 2024-01-01 → 2024-01-02",
+            "program `aged` amount 300 → 301",
+            "program `aged` amount 300 → 299",
+        ]
+    );
+    // Each mutant really evaluates differently on the day it is about.
+    let fam = facts("1979-06-01", 2539);
+    let on = d("2024-06-01");
+    let amount = |p: &Policy| {
+        evaluate(p, &fam, on)
+            .entitlement("aged", Some(Role::Mother))
+            .and_then(|e| e.amount_cny)
+    };
+    assert_eq!(amount(&policy), Some(300));
+    assert_eq!(amount(&mutants[7].policy), Some(301));
+    assert_eq!(
+        amount(&mutants[4].policy),
+        None,
+        "45 → 46: a 45-year-old misses"
+    );
+    let born_new_year = facts("1979-01-01", 2539);
+    let first_day = |p: &Policy| {
+        evaluate(p, &born_new_year, d("2024-01-01"))
+            .entitlement("aged", Some(Role::Mother))
+            .is_some()
+    };
+    assert!(first_day(&policy));
+    assert!(!first_day(&mutants[6].policy));
+
+    // A suite with only the amount case notices the amount mutants and nothing else.
+    let suite = TestSuite::parse(
+        "t.yaml",
+        "cases:
+  - name: 45周岁享受300元
+    facts: {kind: bereaved, hukou_district: demo, child: {status: deceased, died_on: 2015-04-01},
+            parents: [{role: mother, birth_date: 1979-06-01, alive: true}],
+            household: {monthly_income_per_capita_cny: 3000, prior_year_total_income_cny: 1}}
+    as_of: 2024-06-01
+    expect:
+      includes: [{program: aged, person: mother, amount_cny: 300}]
+",
+    )
+    .unwrap();
+    let report = suite.mutation_report(&policy);
+    assert_eq!(report.mutants, 9);
+    assert_eq!(report.survivors.len(), 6, "{report}");
+    assert!(
+        report.survivors.iter().all(|s| !s.contains("amount")),
+        "{report}"
+    );
+    assert!(
+        report
+            .to_string()
+            .ends_with("demo: 9 mutants, 3 noticed, 6 survived\n"),
+        "{report}"
+    );
+}
+
+/// Reasons stay small: thin pointers to the policy's texts (the README states the size).
+#[test]
+fn reason_is_56_bytes() {
+    assert_eq!(std::mem::size_of::<Reason<'static>>(), 56);
 }
