@@ -80,7 +80,11 @@ async fn impact_of_a_deeply_nested_policy_is_a_bad_request() {
     // 12 KB nested 6,000 levels: the service answers (it used to overflow its stack and abort).
     for nested in [
         format!("tenant: zhangdian\nlegal_basis:\n{}x\n", "- ".repeat(6000)),
-        format!("tenant: zhangdian\nprograms: {}{}\n", "[".repeat(6000), "]".repeat(6000)),
+        format!(
+            "tenant: zhangdian\nprograms: {}{}\n",
+            "[".repeat(6000),
+            "]".repeat(6000)
+        ),
     ] {
         let (status, body) = app
             .post_json(
@@ -94,7 +98,10 @@ async fn impact_of_a_deeply_nested_policy_is_a_bad_request() {
             (400, Some("invalid_policy")),
             "{body}"
         );
-        assert!(body.to_string().contains("nesting deeper than 64"), "{body}");
+        assert!(
+            body.to_string().contains("nesting deeper than 64"),
+            "{body}"
+        );
     }
     let (status, _) = app.get("/healthz", None).await;
     assert_eq!(status, 200);
