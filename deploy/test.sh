@@ -7,4 +7,4 @@ bash deploy/services.sh
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
 cargo test --workspace --no-fail-fast
-cargo run -q -p nuanxin -- policy test
+cargo run -q -p nuanxin -- policy test --mutants

@@ -72,3 +72,37 @@ async fn a_registered_familys_entitlements_come_from_its_record() {
         .iter()
         .all(|e| e["basis"].as_str().is_some_and(|b| b.contains("西政办发"))));
 }
+
+#[tokio::test]
+async fn impact_of_a_deeply_nested_policy_is_a_bad_request() {
+    let app = TestApp::spawn().await;
+    let admin = app.login("zhangdian", "admin").await;
+    // 12 KB nested 6,000 levels: the service answers (it used to overflow its stack and abort).
+    for nested in [
+        format!("tenant: zhangdian\nlegal_basis:\n{}x\n", "- ".repeat(6000)),
+        format!(
+            "tenant: zhangdian\nprograms: {}{}\n",
+            "[".repeat(6000),
+            "]".repeat(6000)
+        ),
+    ] {
+        let (status, body) = app
+            .post_json(
+                "/api/v1/policy/impact",
+                Some(&admin),
+                &json!({"as_of": "2025-06-01", "policy_yaml": nested}),
+            )
+            .await;
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (400, Some("invalid_policy")),
+            "{body}"
+        );
+        assert!(
+            body.to_string().contains("nesting deeper than 64"),
+            "{body}"
+        );
+    }
+    let (status, _) = app.get("/healthz", None).await;
+    assert_eq!(status, 200);
+}

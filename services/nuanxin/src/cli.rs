@@ -1,8 +1,7 @@
 //! The command line: serve, migrate, demo, tenant onboarding, audit verification, policy tools, matching.
 
-mod matching;
-
 mod calendar;
+mod matching;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -140,6 +139,10 @@ enum PolicyCommand {
     Test {
         #[arg(long)]
         tenant: Option<String>,
+        /// Also nudge each number and date in force one at a time and list every change no case
+        /// notices (exit 1 if any).
+        #[arg(long)]
+        mutants: bool,
     },
     /// A year's cost by program and payer, from the register with ages and dates moved forward.
     Forecast {
@@ -285,7 +288,9 @@ fn command_args(command: PolicyCommand) -> Option<crate::policy_cli::PolicyArgs>
             explain,
             file,
         },
-        PolicyCommand::Test { tenant } => crate::policy_cli::PolicyArgs::Test { tenant },
+        PolicyCommand::Test { tenant, mutants } => {
+            crate::policy_cli::PolicyArgs::Test { tenant, mutants }
+        }
         PolicyCommand::Forecast { .. } | PolicyCommand::Impact { .. } => return None,
     })
 }

@@ -17,6 +17,8 @@ pub enum PolicyArgs {
     },
     Test {
         tenant: Option<String>,
+        /// Also run the cases against every mutant of the policy ([`nuanxin_policy::Policy::mutants`]).
+        mutants: bool,
     },
 }
 
@@ -45,13 +47,14 @@ pub fn run(settings: &Settings, args: PolicyArgs) -> Result<ExitCode, Box<dyn st
             crate::cli::print_json(&out)?;
             Ok(ExitCode::SUCCESS)
         }
-        PolicyArgs::Test { tenant } => {
+        PolicyArgs::Test { tenant, mutants } => {
             let slugs = match tenant {
                 Some(t) => vec![t],
                 None => tenant_slugs(&dir),
             };
             let mut failed = 0usize;
             let mut passed = 0usize;
+            let mut survived = 0usize;
             for slug in slugs {
                 let policy = read_policy(&dir, &slug)?
                     .ok_or_else(|| format!("tenants/{slug}/policy.yaml not found"))?;
@@ -63,9 +66,17 @@ pub fn run(settings: &Settings, args: PolicyArgs) -> Result<ExitCode, Box<dyn st
                 print!("{report}");
                 passed += report.passed;
                 failed += report.failed;
+                if mutants {
+                    let m = suite.mutation_report(&policy);
+                    print!("{m}");
+                    survived += m.survivors.len();
+                }
             }
             println!("{passed} passed, {failed} failed");
-            Ok(if failed == 0 {
+            if mutants {
+                println!("{survived} mutants survived");
+            }
+            Ok(if failed == 0 && survived == 0 {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::FAILURE

@@ -55,10 +55,10 @@ pub struct ForecastBuilder<'p> {
     policy: &'p Policy,
     year: i32,
     months: Vec<NaiveDate>,
-    lines: BTreeMap<(&'static str, &'static str), CostLine>,
+    lines: BTreeMap<(&'p str, &'p str), CostLine>,
     families: u64,
-    buf: Evaluation,
-    seen: Vec<(&'static str, Option<Role>)>,
+    buf: Evaluation<'p>,
+    seen: Vec<(&'p str, Option<Role>)>,
 }
 
 impl<'p> ForecastBuilder<'p> {
@@ -143,8 +143,8 @@ pub struct EntitlementRef {
     pub period: Period,
 }
 
-impl From<&Entitlement> for EntitlementRef {
-    fn from(e: &Entitlement) -> Self {
+impl From<&Entitlement<'_>> for EntitlementRef {
+    fn from(e: &Entitlement<'_>) -> Self {
         EntitlementRef {
             program: e.program.to_string(),
             person: e.person,
@@ -183,7 +183,7 @@ impl EntitlementChanges {
 }
 
 /// Compares two evaluations by (program, person).
-pub fn compare(before: &Evaluation, after: &Evaluation) -> EntitlementChanges {
+pub fn compare(before: &Evaluation<'_>, after: &Evaluation<'_>) -> EntitlementChanges {
     let mut out = EntitlementChanges::default();
     for a in &after.entitlements {
         match before
@@ -245,8 +245,8 @@ pub struct ImpactBuilder<'p> {
     families: u64,
     changed: Vec<FamilyImpact>,
     by_program: BTreeMap<String, ProgramImpact>,
-    buf_before: Evaluation,
-    buf_after: Evaluation,
+    buf_before: Evaluation<'p>,
+    buf_after: Evaluation<'p>,
 }
 
 impl<'p> ImpactBuilder<'p> {

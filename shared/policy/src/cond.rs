@@ -22,7 +22,7 @@ use marked_yaml::Node;
 use crate::catalog::{self, Attr, FactType, Scope};
 use crate::facts::{age_on, days_between, Care, Child, FamilyFacts, Kind, Parent, Role, SelfCare};
 use crate::params::{ParamUnit, Parameter};
-use crate::reason::{intern, Cmp, Interned, Op, RLabel, RVal, Reason, Subject};
+use crate::reason::{Cmp, Op, PolicyText, RLabel, RVal, Reason, Subject};
 use crate::yaml::{is_null, line_of, scalar_line, Ctx, ErrorKind, Result};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,9 +37,9 @@ pub(crate) enum Rhs {
     Bool(bool),
     Date(NaiveDate),
     Sym(u8),
-    Text(Interned),
+    Text(String),
     SymSet(u32),
-    TextSet(Arc<Vec<Interned>>),
+    TextSet(Vec<String>),
     Param(usize),
     Fact(FactRef),
     /// InYear offset.
@@ -102,7 +102,7 @@ pub(crate) struct Compiler<'a> {
     pub person_allowed: bool,
 }
 
-const OPS: &[(&str, Op)] = &[
+pub(crate) const OPS: &[(&str, Op)] = &[
     ("eq", Op::Eq),
     ("ne", Op::Ne),
     ("lt", Op::Lt),
@@ -307,9 +307,9 @@ impl Compiler<'_> {
                     FactType::Text => {
                         let items = seq
                             .iter()
-                            .map(|i| ctx.string(i, "a value").map(|s| intern(&s)))
-                            .collect::<Result<Vec<Interned>>>()?;
-                        Rhs::TextSet(Arc::new(items))
+                            .map(|i| ctx.string(i, "a value"))
+                            .collect::<Result<Vec<String>>>()?;
+                        Rhs::TextSet(items)
                     }
                     _ => {
                         return Err(mismatch(format!(
@@ -334,7 +334,7 @@ impl Compiler<'_> {
                             Rhs::Sym(self.sym(values, &s, &name, vline)?)
                         }
                         FactType::Text if !ordered => {
-                            Rhs::Text(intern(&ctx.string(value, "the compared value")?))
+                            Rhs::Text(ctx.string(value, "the compared value")?)
                         }
                         _ => {
                             return Err(mismatch(format!(
@@ -439,43 +439,65 @@ pub(crate) enum Val<'a> {
     Sym(u8),
     Text(&'a str),
     Missing,
+    /// The fact is recorded with a date after the evaluation date (the dated fact named): on that date
+    /// it had not happened, so it compares like [`Val::Missing`] and is worded with its date.
+    NotYet(Attr, NaiveDate),
+}
+
+impl Val<'_> {
+    /// No value on the evaluation date (missing, or dated after it).
+    fn is_absent(self) -> bool {
+        matches!(self, Val::Missing | Val::NotYet(..))
+    }
 }
 
 /// The facts of one family on one date, with the derived facts computed once.
-pub(crate) struct Env<'a> {
-    pub facts: &'a FamilyFacts,
-    pub params: &'a [Parameter],
-    pub defs: &'a [Definition],
+/// `'p` is the policy's lifetime (reasons borrow its texts), `'f` the facts'.
+pub(crate) struct Env<'p, 'f> {
+    pub facts: &'f FamilyFacts,
+    pub params: &'p [Parameter],
+    pub defs: &'p [Definition],
     /// Per definition: 0 = not evaluated yet, 1 = false, 2 = true.
     cache: [Cell<u8>; DEF_CACHE],
     /// Per definition and direction (`2 * i + pass`): where its explanation is kept in `explained`
     /// (`start > end` = not explained yet).
     spans: [Cell<(u32, u32)>; 2 * DEF_CACHE],
     /// The explanations of the definitions explained so far, so each is built once per family / person.
-    explained: RefCell<Vec<Reason>>,
+    explained: RefCell<Vec<Reason<'p>>>,
     pub as_of: NaiveDate,
     pub year: i32,
-    pub mother: Option<&'a Parent>,
-    pub father: Option<&'a Parent>,
+    pub mother: Option<&'f Parent>,
+    pub father: Option<&'f Parent>,
     pub mother_age: i64,
     pub father_age: i64,
     pub widowed: bool,
+    /// The child's death or disability certification when it is dated after the evaluation date: the
+    /// family was not (yet) of its kind then.
+    child_not_yet: Option<(Attr, NaiveDate)>,
     /// The parent being evaluated in a person program.
     pub person: Option<Role>,
 }
 
-impl<'a> Env<'a> {
+impl<'p, 'f> Env<'p, 'f> {
     pub fn new(
-        facts: &'a FamilyFacts,
-        params: &'a [Parameter],
-        defs: &'a [Definition],
+        facts: &'f FamilyFacts,
+        params: &'p [Parameter],
+        defs: &'p [Definition],
         as_of: NaiveDate,
-        explained: Vec<Reason>,
-    ) -> Env<'a> {
+        explained: Vec<Reason<'p>>,
+    ) -> Env<'p, 'f> {
         let mother = facts.parent(Role::Mother);
         let father = facts.parent(Role::Father);
         let alive = facts.parents.iter().filter(|p| p.alive).count();
         let dead = facts.parents.len() - alive;
+        let child_not_yet = match facts.child {
+            Child::Deceased { died_on } if died_on > as_of => Some((Attr::ChildDiedOn, died_on)),
+            Child::Disabled {
+                certified_on: Some(d),
+                ..
+            } if d > as_of => Some((Attr::ChildCertifiedOn, d)),
+            _ => None,
+        };
         Env {
             facts,
             params,
@@ -490,11 +512,12 @@ impl<'a> Env<'a> {
             mother_age: mother.map(|p| age_on(p.birth_date, as_of)).unwrap_or(0),
             father_age: father.map(|p| age_on(p.birth_date, as_of)).unwrap_or(0),
             widowed: alive >= 1 && dead >= 1,
+            child_not_yet,
             person: None,
         }
     }
 
-    fn parent(&self, scope: Scope) -> Option<(&'a Parent, i64, Role)> {
+    fn parent(&self, scope: Scope) -> Option<(&'f Parent, i64, Role)> {
         let role = match scope {
             Scope::Mother => Role::Mother,
             Scope::Father => Role::Father,
@@ -519,9 +542,24 @@ impl<'a> Env<'a> {
         }
     }
 
-    pub fn get(&self, f: FactRef) -> Val<'a> {
+    /// The fact's value on the evaluation date. A dated fact (the child's death or certification, a
+    /// re-birth, a hospital stay, a treatment start) counts only from its date: one dated after the
+    /// evaluation date is [`Val::NotYet`], and so is what rests on it (the family's kind, the child's
+    /// status and grade, the treatment's length).
+    pub fn get(&self, f: FactRef) -> Val<'f> {
         let facts = self.facts;
         if f.scope == Scope::Family {
+            if let (
+                Attr::Kind
+                | Attr::ChildStatus
+                | Attr::ChildDiedOn
+                | Attr::ChildGrade
+                | Attr::ChildCertifiedOn,
+                Some((attr, d)),
+            ) = (f.attr, self.child_not_yet)
+            {
+                return Val::NotYet(attr, d);
+            }
             return match f.attr {
                 Attr::Kind => Val::Sym(match facts.kind {
                     Kind::Bereaved => 0,
@@ -552,7 +590,10 @@ impl<'a> Env<'a> {
                 },
                 Attr::Income => Val::Int(facts.household.monthly_income_per_capita_cny),
                 Attr::PriorIncome => Val::Int(facts.household.prior_year_total_income_cny),
-                Attr::RebirthOn => opt_date(facts.rebirth.assisted_reproduction_birth_on),
+                Attr::RebirthOn => self.dated(
+                    Attr::RebirthOn,
+                    facts.rebirth.assisted_reproduction_birth_on,
+                ),
                 _ => Val::Missing,
             };
         }
@@ -578,25 +619,36 @@ impl<'a> Env<'a> {
                 Care::NursingHome => 1,
             }),
             Attr::NursingHomeInDistrict => Val::Bool(p.nursing_home_in_district),
-            Attr::IllnessOn => opt_date(p.major_illness_hospitalized_on),
+            Attr::IllnessOn => self.dated(Attr::IllnessOn, p.major_illness_hospitalized_on),
             Attr::OutOfPocket => Val::Int(p.out_of_pocket_medical_cny),
-            Attr::FertilitySince => opt_date(p.fertility_treatment_since),
-            Attr::FertilityDays => match p.fertility_treatment_since {
-                Some(d) => Val::Int(days_between(d, self.as_of)),
-                None => Val::Missing,
-            },
+            Attr::FertilitySince => self.dated(Attr::FertilitySince, p.fertility_treatment_since),
+            Attr::FertilityDays => {
+                match self.dated(Attr::FertilitySince, p.fertility_treatment_since) {
+                    Val::Date(d) => Val::Int(days_between(d, self.as_of)),
+                    other => other,
+                }
+            }
             Attr::WantsHomeServices => Val::Bool(p.wants_home_services),
             _ => Val::Missing,
         }
     }
 
-    fn rhs(&self, rhs: &'a Rhs) -> Val<'a> {
+    /// A date fact as of the evaluation date: missing when unset, [`Val::NotYet`] when later.
+    fn dated(&self, attr: Attr, d: Option<NaiveDate>) -> Val<'f> {
+        match d {
+            Some(d) if d > self.as_of => Val::NotYet(attr, d),
+            Some(d) => Val::Date(d),
+            None => Val::Missing,
+        }
+    }
+
+    fn rhs<'v>(&'v self, rhs: &'v Rhs) -> Val<'v> {
         match rhs {
             Rhs::Int(n) => Val::Int(*n),
             Rhs::Bool(b) => Val::Bool(*b),
             Rhs::Date(d) => Val::Date(*d),
             Rhs::Sym(s) => Val::Sym(*s),
-            Rhs::Text(t) => Val::Text(t),
+            Rhs::Text(t) => Val::Text(t.as_str()),
             Rhs::Param(i) => match self.params.get(*i).and_then(|p| p.value_on(self.as_of)) {
                 Some(v) => Val::Int(v),
                 None => Val::Missing,
@@ -607,10 +659,10 @@ impl<'a> Env<'a> {
         }
     }
 
-    fn leaf_holds(&self, leaf: &'a Leaf) -> bool {
+    fn leaf_holds(&self, leaf: &'p Leaf) -> bool {
         let lhs = self.get(leaf.fact);
         match (leaf.op, &leaf.rhs) {
-            (Op::IsSet, Rhs::Bool(want)) => (lhs != Val::Missing) == *want,
+            (Op::IsSet, Rhs::Bool(want)) => lhs.is_absent() != *want,
             (Op::InYear, Rhs::Year(off)) => match lhs {
                 Val::Date(d) => d.year() == self.year + off,
                 _ => false,
@@ -618,7 +670,7 @@ impl<'a> Env<'a> {
             (Op::In | Op::NotIn, set) => {
                 let inside = match (lhs, set) {
                     (Val::Sym(s), Rhs::SymSet(bits)) => bits & (1u32 << s) != 0,
-                    (Val::Text(t), Rhs::TextSet(items)) => items.iter().any(|i| **i == t),
+                    (Val::Text(t), Rhs::TextSet(items)) => items.iter().any(|i| i == t),
                     _ => return false,
                 };
                 inside == (leaf.op == Op::In)
@@ -647,7 +699,7 @@ impl<'a> Env<'a> {
     }
 
     /// The buffer of definition explanations, emptied, for the next family.
-    pub fn into_buffer(self) -> Vec<Reason> {
+    pub fn into_buffer(self) -> Vec<Reason<'p>> {
         let mut b = self.explained.into_inner();
         b.clear();
         b
@@ -687,7 +739,7 @@ impl<'a> Env<'a> {
         }
     }
 
-    pub fn holds(&self, c: &'a Cond) -> bool {
+    pub fn holds(&self, c: &'p Cond) -> bool {
         match c {
             Cond::Ref(i) => self.def_holds(*i),
             Cond::All(items) => items.iter().all(|i| self.holds(i)),
@@ -698,7 +750,7 @@ impl<'a> Env<'a> {
     }
 
     /// Appends the explanation of definition `i` in direction `pass`, built once and then copied.
-    fn explain_def(&self, i: usize, pass: bool, out: &mut Vec<Reason>) {
+    fn explain_def(&self, i: usize, pass: bool, out: &mut Vec<Reason<'p>>) {
         let Some(d) = self.defs.get(i) else {
             return;
         };
@@ -730,7 +782,7 @@ impl<'a> Env<'a> {
     }
 
     /// Appends the sentences that show why `c` holds (call only when it does).
-    pub fn explain_pass(&self, c: &'a Cond, out: &mut Vec<Reason>) {
+    pub fn explain_pass(&self, c: &'p Cond, out: &mut Vec<Reason<'p>>) {
         match c {
             Cond::Ref(i) => self.explain_def(*i, true, out),
             Cond::All(items) => items.iter().for_each(|i| self.explain_pass(i, out)),
@@ -745,7 +797,7 @@ impl<'a> Env<'a> {
     }
 
     /// Appends the sentences that show why `c` does not hold (call only when it does not).
-    pub fn explain_fail(&self, c: &'a Cond, out: &mut Vec<Reason>) {
+    pub fn explain_fail(&self, c: &'p Cond, out: &mut Vec<Reason<'p>>) {
         match c {
             Cond::Ref(i) => self.explain_def(*i, false, out),
             Cond::All(items) => {
@@ -759,12 +811,15 @@ impl<'a> Env<'a> {
         }
     }
 
-    fn leaf_reason(&self, l: &'a Leaf, pass: bool) -> Reason {
+    fn leaf_reason(&self, l: &'p Leaf, pass: bool) -> Reason<'p> {
         let lhs = self.get(l.fact);
         let (rhs, rhs_label) = match &l.rhs {
             Rhs::Param(i) => {
-                let label = self.params.get(*i).map_or(&"", |p| p.label_static);
-                (owned(self.rhs(&l.rhs), None), RLabel::Param(label))
+                let rhs = owned(self.rhs(&l.rhs), None);
+                match self.params.get(*i) {
+                    Some(p) => (rhs, RLabel::Param(&p.label)),
+                    None => (rhs, RLabel::Literal),
+                }
             }
             Rhs::Fact(f) => (
                 owned(self.get(*f), None),
@@ -772,14 +827,14 @@ impl<'a> Env<'a> {
             ),
             Rhs::Year(off) => (owned(self.rhs(&l.rhs), None), RLabel::Year(*off)),
             Rhs::SymSet(bits) => (RVal::SymSet(*bits), RLabel::Literal),
-            Rhs::TextSet(items) => (RVal::TextSet(items.clone()), RLabel::Literal),
+            Rhs::TextSet(items) => (RVal::TextSet(items), RLabel::Literal),
             Rhs::Text(t) => (RVal::Text(t), RLabel::Literal),
             other => (owned(self.rhs(other), None), RLabel::Literal),
         };
         // Reuse the policy's text when the fact equals it (no allocation on the common path).
         let same_text = match (&l.rhs, lhs) {
-            (Rhs::Text(t), Val::Text(v)) if **t == v => Some(*t),
-            (Rhs::TextSet(items), Val::Text(v)) => items.iter().find(|i| ***i == v).copied(),
+            (Rhs::Text(t), Val::Text(v)) if t == v => Some(t),
+            (Rhs::TextSet(items), Val::Text(v)) => items.iter().find(|i| *i == v),
             _ => None,
         };
         Reason::cmp(Cmp {
@@ -801,14 +856,7 @@ fn span(start: u32, end: u32) -> Range<usize> {
     start as usize..end as usize
 }
 
-fn opt_date(d: Option<NaiveDate>) -> Val<'static> {
-    match d {
-        Some(d) => Val::Date(d),
-        None => Val::Missing,
-    }
-}
-
-fn owned(v: Val<'_>, text: Option<Interned>) -> RVal {
+fn owned<'p>(v: Val<'_>, text: Option<PolicyText<'p>>) -> RVal<'p> {
     match v {
         Val::Int(n) => RVal::Int(n),
         Val::Bool(b) => RVal::Bool(b),
@@ -819,5 +867,6 @@ fn owned(v: Val<'_>, text: Option<Interned>) -> RVal {
             None => RVal::FactText(Arc::new(t.to_string())),
         },
         Val::Missing => RVal::Missing,
+        Val::NotYet(attr, d) => RVal::NotYet(attr, d),
     }
 }

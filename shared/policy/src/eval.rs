@@ -10,38 +10,39 @@ use crate::facts::{FamilyFacts, Role};
 use crate::policy::{AmountC, CompiledProgram, Period, Policy, Unit};
 use crate::reason::Reason;
 
-/// One benefit or service a family (or one parent of it) is entitled to.
+/// One benefit or service a family (or one parent of it) is entitled to. Its texts are borrowed from
+/// the policy it was evaluated against (`'p`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Entitlement {
-    pub program: &'static str,
+pub struct Entitlement<'p> {
+    pub program: &'p str,
     /// `None` for household programs.
     pub person: Option<Role>,
     /// Whole yuan; `None` for a service, or when the amount's parameter has no value on the date.
     pub amount_cny: Option<i64>,
     pub period: Period,
-    pub payer: &'static str,
+    pub payer: &'p str,
     /// Document number and clause, e.g. "张卫字〔2020〕134号 三（二）".
-    pub basis: &'static str,
+    pub basis: &'p str,
     /// Which facts met which conditions, as Chinese sentences.
-    pub reasons: Vec<Reason>,
+    pub reasons: Vec<Reason<'p>>,
 }
 
 /// A program the family (or one parent) did not get, and the condition it failed.
 ///
 /// Serializes as `{"program", "person", "reasons": [..]}`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Miss {
-    pub program: &'static str,
+pub struct Miss<'p> {
+    pub program: &'p str,
     pub person: Option<Role>,
     /// The failed condition as a sentence with the fact's value, e.g. "母亲未满45周岁（44岁）".
-    pub reason: Reason,
+    pub reason: Reason<'p>,
     /// Further failed conditions, only when none of several alternatives held.
-    pub more: Vec<Reason>,
+    pub more: Vec<Reason<'p>>,
 }
 
-impl Miss {
+impl<'p> Miss<'p> {
     /// All failed-condition sentences.
-    pub fn reasons(&self) -> impl Iterator<Item = &Reason> {
+    pub fn reasons(&self) -> impl Iterator<Item = &Reason<'p>> {
         std::iter::once(&self.reason).chain(self.more.iter())
     }
 
@@ -54,11 +55,11 @@ impl Miss {
     }
 }
 
-impl Serialize for Miss {
+impl Serialize for Miss<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
-        struct All<'a>(&'a Miss);
-        impl Serialize for All<'_> {
+        struct All<'a, 'p>(&'a Miss<'p>);
+        impl Serialize for All<'_, '_> {
             fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
                 s.collect_seq(self.0.reasons())
             }
@@ -73,13 +74,13 @@ impl Serialize for Miss {
 
 /// The result of evaluating one family on one date.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct Evaluation {
+pub struct Evaluation<'p> {
     pub notices: Vec<String>,
-    pub entitlements: Vec<Entitlement>,
-    pub missed: Vec<Miss>,
+    pub entitlements: Vec<Entitlement<'p>>,
+    pub missed: Vec<Miss<'p>>,
 }
 
-impl Evaluation {
+impl<'p> Evaluation<'p> {
     /// `{"tenant","as_of","notices","entitlements"}` exactly as SPEC's CLI and API answer.
     pub fn to_output_json(&self, tenant: &str, as_of: NaiveDate) -> serde_json::Value {
         let mut m = serde_json::Map::new();
@@ -112,7 +113,7 @@ impl Evaluation {
     }
 
     /// The entitlement of `program` for `person`, if granted.
-    pub fn entitlement(&self, program: &str, person: Option<Role>) -> Option<&Entitlement> {
+    pub fn entitlement(&self, program: &str, person: Option<Role>) -> Option<&Entitlement<'p>> {
         self.entitlements
             .iter()
             .find(|e| e.program == program && e.person == person)
@@ -120,7 +121,7 @@ impl Evaluation {
 }
 
 /// Evaluates `facts` against `policy` on `as_of`.
-pub fn evaluate(policy: &Policy, facts: &FamilyFacts, as_of: NaiveDate) -> Evaluation {
+pub fn evaluate<'p>(policy: &'p Policy, facts: &FamilyFacts, as_of: NaiveDate) -> Evaluation<'p> {
     let n = policy.programs.len() * 2;
     let mut out = Evaluation {
         notices: Vec::new(),
@@ -155,17 +156,22 @@ impl Detail {
 }
 
 /// Like [`evaluate`], reusing `out`'s buffers (cleared first); for evaluating a whole register.
-pub fn evaluate_into(policy: &Policy, facts: &FamilyFacts, as_of: NaiveDate, out: &mut Evaluation) {
+pub fn evaluate_into<'p>(
+    policy: &'p Policy,
+    facts: &FamilyFacts,
+    as_of: NaiveDate,
+    out: &mut Evaluation<'p>,
+) {
     evaluate_with(policy, facts, as_of, Detail::FULL, out);
 }
 
 /// Evaluates with the given [`Detail`], reusing `out`'s buffers (cleared first).
-pub fn evaluate_with(
-    policy: &Policy,
+pub fn evaluate_with<'p>(
+    policy: &'p Policy,
     facts: &FamilyFacts,
     as_of: NaiveDate,
     detail: Detail,
-    out: &mut Evaluation,
+    out: &mut Evaluation<'p>,
 ) {
     out.notices.clear();
     out.entitlements.clear();
@@ -176,7 +182,8 @@ pub fn evaluate_with(
     }
     // Reason buffers kept per thread between evaluations (cleared after each), so explaining a
     // register does not grow fresh buffers for every family.
-    let (explained, mut scratch) = BUFFERS.with(|b| std::mem::take(&mut *b.borrow_mut()));
+    let (explained, scratch) = BUFFERS.with(|b| std::mem::take(&mut *b.borrow_mut()));
+    let (explained, mut scratch) = (recycle(explained), recycle(scratch));
     let mut env = Env::new(facts, &policy.params, &policy.defs, as_of, explained);
     let mut seen_roles = [false, false];
     for p in &facts.parents {
@@ -210,23 +217,33 @@ pub fn evaluate_with(
             }
         }
     }
-    scratch.clear();
-    let buffers = (env.into_buffer(), scratch);
+    let buffers = (recycle(env.into_buffer()), recycle(scratch));
     BUFFERS.with(|b| *b.borrow_mut() = buffers);
 }
 
 thread_local! {
-    /// Per thread: the definition-explanation arena and the scratch list of reasons.
-    static BUFFERS: RefCell<(Vec<Reason>, Vec<Reason>)> = const { RefCell::new((Vec::new(), Vec::new())) };
+    /// Per thread: the (empty) definition-explanation arena and scratch list of reasons, kept between
+    /// evaluations for their capacity.
+    static BUFFERS: RefCell<(Vec<Reason<'static>>, Vec<Reason<'static>>)> =
+        const { RefCell::new((Vec::new(), Vec::new())) };
 }
 
-fn evaluate_program<'a>(
-    policy: &'a Policy,
-    cp: &'a CompiledProgram,
-    env: &Env<'a>,
+/// Empties a list of reasons and gives its allocation to a list of another lifetime: the emptied
+/// iterator is collected in place (same layout), so the capacity is kept without unsafe code.
+fn recycle<'b>(mut v: Vec<Reason<'_>>) -> Vec<Reason<'b>> {
+    v.clear();
+    // `filter` cannot change the item type, which is the point here.
+    #[allow(clippy::unnecessary_filter_map)]
+    v.into_iter().filter_map(|_| None).collect()
+}
+
+fn evaluate_program<'p>(
+    policy: &'p Policy,
+    cp: &'p CompiledProgram,
+    env: &Env<'p, '_>,
     person: Option<Role>,
-    out: &mut Evaluation,
-    scratch: &mut Vec<Reason>,
+    out: &mut Evaluation<'p>,
+    scratch: &mut Vec<Reason<'p>>,
     detail: Detail,
 ) {
     scratch.clear();
@@ -245,7 +262,7 @@ fn evaluate_program<'a>(
         };
         let reason = scratch.pop().unwrap_or_else(|| Reason::text("不符合条件"));
         out.missed.push(Miss {
-            program: cp.code,
+            program: &cp.code,
             person,
             reason,
             more,
@@ -258,7 +275,7 @@ fn evaluate_program<'a>(
     }
     // The payer and amount alternatives: the first whose `when` holds, else the last. The reasons of the
     // choice are given too (for the last: why the earlier ones did not apply).
-    let payer = *choose(&cp.payers, env, scratch, explain);
+    let payer = choose(&cp.payers, env, scratch, explain).as_str();
     let amount = choose(&cp.amounts, env, scratch, explain).clone();
     if cp.may_repeat_reasons {
         dedupe(scratch);
@@ -283,22 +300,22 @@ fn evaluate_program<'a>(
         }
     };
     out.entitlements.push(Entitlement {
-        program: cp.code,
+        program: &cp.code,
         person,
         amount_cny,
         period: cp.period,
         payer,
-        basis: cp.basis,
+        basis: &cp.basis,
         reasons,
     });
 }
 
-fn choose<'c, T>(
-    choices: &'c [crate::policy::Choice<T>],
-    env: &Env<'c>,
-    reasons: &mut Vec<Reason>,
+fn choose<'p, T>(
+    choices: &'p [crate::policy::Choice<T>],
+    env: &Env<'p, '_>,
+    reasons: &mut Vec<Reason<'p>>,
     explain: bool,
-) -> &'c T {
+) -> &'p T {
     let mut skipped = 0;
     for (i, c) in choices.iter().enumerate() {
         match &c.when {
@@ -325,7 +342,7 @@ fn choose<'c, T>(
 }
 
 /// Drops repeated sentences (a fact met by two branches is said once).
-fn dedupe(reasons: &mut Vec<Reason>) {
+fn dedupe(reasons: &mut Vec<Reason<'_>>) {
     if reasons.len() < 2 {
         return;
     }

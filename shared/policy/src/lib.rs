@@ -11,6 +11,7 @@ mod catalog;
 mod cond;
 mod eval;
 mod facts;
+mod mutants;
 mod params;
 mod policy;
 mod reason;
@@ -26,11 +27,12 @@ pub use facts::{
     age_on, days_between, Care, Child, FamilyFacts, Household, Kind, Parent, Rebirth, Role,
     SelfCare,
 };
+pub use mutants::{Mutant, MutationReport};
 pub use params::{ParamEntry, ParamUnit, ParamValue, Parameter};
 pub use policy::{AmountSpec, LegalBasis, Period, Policy, Program, Unit};
-pub use reason::{policy_text, Reason};
+pub use reason::Reason;
 pub use suite::{CaseResult, TestReport, TestSuite};
-pub use yaml::{ErrorKind, PolicyError};
+pub use yaml::{ErrorKind, PolicyError, MAX_DEPTH, MAX_SOURCE_BYTES};
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]

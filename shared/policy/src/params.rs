@@ -72,8 +72,6 @@ pub struct Parameter {
     /// Sorted by date, dates unique.
     pub values: Vec<ParamEntry>,
     pub line: usize,
-    /// The label, interned for reasons.
-    pub(crate) label_static: crate::reason::Interned,
 }
 
 impl Parameter {
@@ -170,7 +168,6 @@ impl Parameter {
             }
             values.sort_by_key(|(e, _)| e.effective_from);
             out.push(Parameter {
-                label_static: crate::reason::intern(&label),
                 name,
                 label,
                 unit,

@@ -99,7 +99,7 @@ pub struct Program {
     pub(crate) compiled: Arc<CompiledProgram>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct Choice<T> {
     pub when: Option<Cond>,
     pub value: T,
@@ -112,15 +112,15 @@ pub(crate) enum AmountC {
     Param(usize),
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct CompiledProgram {
-    /// Policy texts live for the process (interned), so entitlements copy them without reference counting.
-    pub code: &'static str,
-    pub basis: &'static str,
+    /// Entitlements borrow these texts from the policy (no copy, no reference count).
+    pub code: String,
+    pub basis: String,
     pub unit: Unit,
     pub period: Period,
     pub when: Cond,
-    pub payers: Vec<Choice<&'static str>>,
+    pub payers: Vec<Choice<String>>,
     pub amounts: Vec<Choice<AmountC>>,
     /// The notice for an amount parameter without a value on the evaluation date, by parameter index.
     pub unconfigured_notices: std::collections::BTreeMap<usize, String>,
@@ -512,7 +512,7 @@ fn parse_program(
 
     // payer: a code, or a list of {when?, payer}
     let payer_node = m.get_node("payer").unwrap_or(node);
-    let payers: Vec<Choice<&'static str>> = choices(ctx, &compiler, payer_node, "payer", |n| {
+    let payers: Vec<Choice<String>> = choices(ctx, &compiler, payer_node, "payer", |n| {
         let s = ctx.string(n, "`payer`")?;
         if !valid_code(&s) {
             return Err(ctx.err(
@@ -521,7 +521,7 @@ fn parse_program(
                 format!("payer `{s}` must be a snake_case department code"),
             ));
         }
-        Ok(*crate::reason::intern(&s))
+        Ok(s)
     })?;
 
     // amount: integer yuan, null (service), {param: NAME}, or a list of {when?, amount}
@@ -599,8 +599,8 @@ fn parse_program(
     let compiled = CompiledProgram {
         may_repeat_reasons,
         unconfigured_notices,
-        code: crate::reason::intern(&code),
-        basis: crate::reason::intern(&basis),
+        code: code.clone(),
+        basis: basis.clone(),
         unit,
         period,
         when,

@@ -45,56 +45,29 @@ pub(crate) enum Op {
     InYear,
 }
 
-/// A policy text kept for the life of the process, behind a thin pointer (reasons stay small and copy
-/// it without reference counting).
-pub(crate) type Interned = &'static &'static str;
+/// A text of the policy (a compared value, a parameter's label), borrowed from the policy for as long
+/// as the evaluation lives. A thin pointer, so reasons stay small and copy it without reference counting.
+pub(crate) type PolicyText<'p> = &'p String;
 
-/// Returns the process-wide copy of a policy string (parameter labels, compared texts), shared by every
-/// policy that uses the same text. Only policy texts are interned (a bounded set), never family facts.
-pub(crate) fn intern(s: &str) -> Interned {
-    intern_text(s)
-}
-
-/// The process-wide copy of a policy text such as a program or payer code (interned: the set is bounded
-/// by the policies' own codes). For rebuilding entitlements from stored evaluations; never for family facts.
-pub fn policy_text(s: &str) -> &'static str {
-    intern_text(s)
-}
-
-fn intern_text(s: &str) -> Interned {
-    use std::collections::HashMap;
-    use std::sync::{Mutex, OnceLock};
-    static TABLE: OnceLock<Mutex<HashMap<&'static str, Interned>>> = OnceLock::new();
-    let mut table = TABLE
-        .get_or_init(|| Mutex::new(HashMap::new()))
-        .lock()
-        .unwrap_or_else(|e| e.into_inner());
-    if let Some(t) = table.get(s) {
-        return t;
-    }
-    let text: &'static str = Box::leak(s.into());
-    let t: Interned = Box::leak(Box::new(text));
-    table.insert(text, t);
-    t
-}
-
-/// An owned value inside a reason. A text equals another with the same characters, whether it is the
+/// A value inside a reason. A text equals another with the same characters, whether it is the
 /// policy's (`Text`) or a family's (`FactText`).
 #[derive(Debug, Clone)]
-pub(crate) enum RVal {
+pub(crate) enum RVal<'p> {
     Int(i64),
     Bool(bool),
     Date(NaiveDate),
     Sym(u8),
-    Text(Interned),
+    Text(PolicyText<'p>),
     FactText(Arc<String>),
     SymSet(u32),
-    TextSet(Arc<Vec<Interned>>),
+    TextSet(&'p Vec<String>),
     /// The fact has no value (no such parent, date not set) or the parameter has none on the date.
     Missing,
+    /// The fact rests on a dated fact (named) recorded after the evaluation date.
+    NotYet(Attr, NaiveDate),
 }
 
-impl RVal {
+impl RVal<'_> {
     fn text(&self) -> Option<&str> {
         match self {
             RVal::Text(t) => Some(t),
@@ -104,8 +77,8 @@ impl RVal {
     }
 }
 
-impl PartialEq for RVal {
-    fn eq(&self, other: &RVal) -> bool {
+impl PartialEq for RVal<'_> {
+    fn eq(&self, other: &Self) -> bool {
         match (self, other) {
             (RVal::Int(a), RVal::Int(b)) => a == b,
             (RVal::Bool(a), RVal::Bool(b)) => a == b,
@@ -114,6 +87,7 @@ impl PartialEq for RVal {
             (RVal::SymSet(a), RVal::SymSet(b)) => a == b,
             (RVal::TextSet(a), RVal::TextSet(b)) => a == b,
             (RVal::Missing, RVal::Missing) => true,
+            (RVal::NotYet(a, x), RVal::NotYet(b, y)) => a == b && x == y,
             _ => match (self.text(), other.text()) {
                 (Some(a), Some(b)) => a == b,
                 _ => false,
@@ -122,50 +96,51 @@ impl PartialEq for RVal {
     }
 }
 
-impl Eq for RVal {}
+impl Eq for RVal<'_> {}
 
 /// What the right-hand side was, for wording.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum RLabel {
+pub(crate) enum RLabel<'p> {
     Literal,
-    Param(Interned),
+    Param(PolicyText<'p>),
     Fact(Subject, Attr),
     /// InYear: 0 = 当年, -1 = 上一年 ...
     Year(i32),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Cmp {
+pub(crate) struct Cmp<'p> {
     pub subject: Subject,
     pub attr: Attr,
     pub op: Op,
     pub pass: bool,
-    pub lhs: RVal,
-    pub rhs: RVal,
-    pub rhs_label: RLabel,
+    pub lhs: RVal<'p>,
+    pub rhs: RVal<'p>,
+    pub rhs_label: RLabel<'p>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Inner {
-    Cmp(Cmp),
+enum Inner<'p> {
+    Cmp(Cmp<'p>),
     Text(Arc<str>),
 }
 
-/// One readable sentence about a condition and the family's facts.
+/// One readable sentence about a condition and the family's facts. It borrows the policy's texts
+/// (`'p`), so it lives no longer than the policy it was evaluated against.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Reason(Inner);
+pub struct Reason<'p>(Inner<'p>);
 
-impl Reason {
-    pub(crate) fn cmp(c: Cmp) -> Reason {
+impl<'p> Reason<'p> {
+    pub(crate) fn cmp(c: Cmp<'p>) -> Reason<'p> {
         Reason(Inner::Cmp(c))
     }
     /// A fixed sentence.
-    pub fn text(s: impl Into<Arc<str>>) -> Reason {
+    pub fn text(s: impl Into<Arc<str>>) -> Reason<'p> {
         Reason(Inner::Text(s.into()))
     }
 }
 
-impl fmt::Display for Reason {
+impl fmt::Display for Reason<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.0 {
             Inner::Text(s) => f.write_str(s),
@@ -174,7 +149,7 @@ impl fmt::Display for Reason {
     }
 }
 
-impl Serialize for Reason {
+impl Serialize for Reason<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(self)
     }
@@ -202,7 +177,7 @@ fn enum_label(attr: Attr, code: u8) -> &'static str {
     }
 }
 
-fn set_labels(attr: Attr, v: &RVal) -> String {
+fn set_labels(attr: Attr, v: &RVal<'_>) -> String {
     match v {
         RVal::SymSet(bits) => {
             let mut out = Vec::new();
@@ -224,9 +199,9 @@ fn set_labels(attr: Attr, v: &RVal) -> String {
     }
 }
 
-struct Shown<'a>(Attr, &'a RVal);
+struct Shown<'a, 'p>(Attr, &'a RVal<'p>);
 
-impl fmt::Display for Shown<'_> {
+impl fmt::Display for Shown<'_, '_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let ty = catalog::info(self.0).ty;
         match self.1 {
@@ -249,12 +224,12 @@ impl fmt::Display for Shown<'_> {
                 }
             }
             RVal::SymSet(_) | RVal::TextSet(_) => f.write_str(&set_labels(self.0, self.1)),
-            RVal::Missing => f.write_str("（无）"),
+            RVal::Missing | RVal::NotYet(..) => f.write_str("（无）"),
         }
     }
 }
 
-fn rhs_name(c: &Cmp) -> String {
+fn rhs_name(c: &Cmp<'_>) -> String {
     match &c.rhs_label {
         RLabel::Literal | RLabel::Year(_) => String::new(),
         RLabel::Param(label) => label.to_string(),
@@ -264,7 +239,7 @@ fn rhs_name(c: &Cmp) -> String {
     }
 }
 
-fn render(c: &Cmp, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+fn render(c: &Cmp<'_>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     let info = catalog::info(c.attr);
     let s = c.subject.prefix();
     // Parameter without a value on the evaluation date.
@@ -276,6 +251,10 @@ fn render(c: &Cmp, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             s,
             info.label
         );
+    }
+    if let RVal::NotYet(attr, d) = c.lhs {
+        dated(f, s, catalog::info(attr).phrases.0, d)?;
+        return f.write_str("，在评估日期之后，评估日尚未发生");
     }
     if c.lhs == RVal::Missing {
         return match info.ty {

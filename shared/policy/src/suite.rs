@@ -224,6 +224,22 @@ impl TestSuite {
         out
     }
 
+    /// Runs the cases against every mutant of `policy` ([`Policy::mutants`]) and reports the mutants
+    /// under which every case still passes: changes of the policy that no case notices.
+    pub fn mutation_report(&self, policy: &Policy) -> crate::MutationReport {
+        let mutants = policy.mutants();
+        let survivors = mutants
+            .iter()
+            .filter(|m| self.run(&m.policy).all_passed())
+            .map(|m| m.description.clone())
+            .collect();
+        crate::MutationReport {
+            tenant: policy.tenant().to_string(),
+            mutants: mutants.len(),
+            survivors,
+        }
+    }
+
     /// Runs every case against `policy`.
     pub fn run(&self, policy: &Policy) -> TestReport {
         let mut results = Vec::new();

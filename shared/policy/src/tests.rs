@@ -446,3 +446,294 @@ fn impact_of_a_policy_change() {
     assert_eq!(ch.gained.len(), 1);
     assert_eq!(ch.gained[0].person, Some(Role::Mother));
 }
+
+/// 6,000 levels of nesting, block (`- - - …`) and flow (`[[[…]]]`), in the policy and in a test file:
+/// each a load error naming the limit and the line, not a stack overflow.
+#[test]
+fn deep_nesting_is_a_load_error() {
+    let block = format!("tenant: demo\nlegal_basis:\n{}x\n", "- ".repeat(6000));
+    let flow = format!(
+        "tenant: demo\nprograms: {}{}\n",
+        "[".repeat(6000),
+        "]".repeat(6000)
+    );
+    let nested: String = (0..100)
+        .map(|i| format!("{}- all:\n", "  ".repeat(i + 3)))
+        .collect();
+    let conds = format!(
+        "{}\n  - code: deep\n    when:\n{nested}{}- {{fact: kind, eq: bereaved}}\n",
+        BASE.trim_end(),
+        "  ".repeat(103)
+    );
+    for source in [&block, &flow, &conds] {
+        let e = Policy::parse("deep.yaml", source).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::TooLarge, "{e}");
+        assert!(e.to_string().contains("nesting deeper than 64"), "{e}");
+        assert!(e.line >= 2, "{e}");
+        let e = TestSuite::parse("deep_tests.yaml", source).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::TooLarge, "{e}");
+    }
+    // Just inside the limit still parses as far as the schema (then fails on the shape, not the depth).
+    let ok = format!(
+        "tenant: demo\nlegal_basis: {}x{}\n",
+        "[".repeat(60),
+        "]".repeat(60)
+    );
+    let e = Policy::parse("shallow.yaml", &ok).unwrap_err();
+    assert_ne!(e.kind, ErrorKind::TooLarge, "{e}");
+}
+
+#[test]
+fn oversized_source_is_a_load_error() {
+    let big = format!("{BASE}# {}\n", "x".repeat(MAX_SOURCE_BYTES));
+    let e = Policy::parse("big.yaml", &big).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::TooLarge, "{e}");
+    assert!(e.to_string().starts_with("big.yaml:0: the file is"), "{e}");
+    assert!(Policy::parse("base.yaml", BASE).is_ok());
+}
+
+const DATED: &str = "\
+tenant: demo
+legal_basis: {document_number: 演示〔2020〕2号, title: 演示, in_force_from: 2020-01-01}
+definitions:
+  not_reborn: {fact: rebirth.assisted_reproduction_birth_on, is_set: false}
+programs:
+  - {code: bereaved, title: 失独, clause: 一, unit: household, period: year, payer: street_office,
+     must_apply: false, amount: 300, when: {all: [{fact: kind, eq: bereaved}, {ref: not_reborn}]}}
+  - {code: disabled, title: 伤残, clause: 二, unit: household, period: year, payer: street_office,
+     must_apply: false, amount: 200, when: {all: [{fact: kind, eq: disabled}, {fact: child.disability_grade, lte: 3}]}}
+  - {code: not_yet_special, title: 尚非特殊家庭, clause: 三, unit: household, period: event, payer: street_office,
+     must_apply: false, amount: null, when: {not: {any: [{fact: kind, eq: bereaved}, {fact: kind, eq: disabled}]}}}
+  - {code: reborn, title: 再生育, clause: 四, unit: household, period: once, payer: street_office,
+     must_apply: false, amount: 10000, when: {fact: rebirth.assisted_reproduction_birth_on, gte: 2020-01-01}}
+  - {code: illness, title: 住院, clause: 五, unit: person, period: year, payer: street_office,
+     must_apply: false, amount: 3000, when: {fact: person.major_illness_hospitalized_on, in_year: current}}
+  - {code: treatment, title: 治疗, clause: 六, unit: person, period: once, payer: street_office,
+     must_apply: false, amount: 3000, when: {any: [{fact: person.fertility_treatment_days, gte: 0}, {fact: person.fertility_treatment_since, is_set: true}]}}
+";
+
+fn dated_facts(child: serde_json::Value) -> FamilyFacts {
+    serde_json::from_value(serde_json::json!({
+        "kind": if child["status"] == "deceased" { "bereaved" } else { "disabled" },
+        "hukou_district": "demo",
+        "child": child,
+        "parents": [
+            {"role": "mother", "birth_date": "1970-01-01", "alive": true,
+             "major_illness_hospitalized_on": "2025-09-01", "fertility_treatment_since": "2025-09-01"},
+            {"role": "father", "birth_date": "1968-01-01", "alive": true}
+        ],
+        "household": {"monthly_income_per_capita_cny": 2000, "prior_year_total_income_cny": 40000},
+        "rebirth": {"assisted_reproduction_birth_on": "2025-09-01"}
+    }))
+    .unwrap()
+}
+
+fn granted(e: &Evaluation) -> Vec<(String, Option<Role>, Option<i64>)> {
+    e.entitlements
+        .iter()
+        .map(|x| (x.program.to_string(), x.person, x.amount_cny))
+        .collect()
+}
+
+/// A dated fact counts from its date on: the day before, the family is evaluated as if it had not
+/// happened; from the day itself, as recorded.
+#[test]
+fn dated_facts_count_only_from_their_date() {
+    let policy = Policy::parse("dated.yaml", DATED).unwrap();
+    let fam = dated_facts(serde_json::json!({"status": "deceased", "died_on": "2015-04-01"}));
+    let before = evaluate(&policy, &fam, d("2025-08-31"));
+    // Re-birth, hospital stay and treatment start all on 2025-09-01: none counts on 2025-08-31.
+    assert_eq!(
+        granted(&before),
+        vec![("bereaved".to_string(), None, Some(300))],
+        "{before:?}"
+    );
+    let reason = before.entitlements[0]
+        .reasons
+        .iter()
+        .map(|r| r.to_string())
+        .collect::<Vec<_>>();
+    assert!(
+        reason.iter().any(|r| r == "家庭于2025年9月1日通过试管婴儿等辅助生殖手段成功再生育，在评估日期之后，评估日尚未发生"),
+        "{reason:?}"
+    );
+    let miss = before
+        .missed
+        .iter()
+        .find(|m| m.program == "illness")
+        .unwrap();
+    assert_eq!(
+        miss.sentence(),
+        "母亲于2025年9月1日因患重大疾病住院治疗，在评估日期之后，评估日尚未发生"
+    );
+    let on = evaluate(&policy, &fam, d("2025-09-01"));
+    assert_eq!(
+        granted(&on),
+        vec![
+            ("reborn".to_string(), None, Some(10000)),
+            ("illness".to_string(), Some(Role::Mother), Some(3000)),
+            ("treatment".to_string(), Some(Role::Mother), Some(3000)),
+        ]
+    );
+    // The child's death dated later: on the day before, the family is not yet bereaved.
+    let mut later = fam.clone();
+    later.child = Child::Deceased {
+        died_on: d("2025-09-01"),
+    };
+    later.rebirth.assisted_reproduction_birth_on = None;
+    for p in &mut later.parents {
+        p.major_illness_hospitalized_on = None;
+        p.fertility_treatment_since = None;
+    }
+    let e = evaluate(&policy, &later, d("2025-08-31"));
+    assert_eq!(
+        granted(&e),
+        vec![("not_yet_special".to_string(), None, None)]
+    );
+    let miss = e.missed.iter().find(|m| m.program == "bereaved").unwrap();
+    assert_eq!(
+        miss.sentence(),
+        "独生子女于2025年9月1日死亡，在评估日期之后，评估日尚未发生"
+    );
+    let e = evaluate(&policy, &later, d("2025-09-01"));
+    assert_eq!(granted(&e), vec![("bereaved".to_string(), None, Some(300))]);
+    // A disability certified later: not yet a disabled family; an undated certification counts.
+    let mut cert = later.clone();
+    cert.kind = Kind::Disabled;
+    cert.child = Child::Disabled {
+        disability_grade: 2,
+        certified_on: Some(d("2025-09-01")),
+    };
+    let e = evaluate(&policy, &cert, d("2025-08-31"));
+    assert_eq!(
+        granted(&e),
+        vec![("not_yet_special".to_string(), None, None)]
+    );
+    assert_eq!(
+        e.missed
+            .iter()
+            .find(|m| m.program == "disabled")
+            .unwrap()
+            .sentence(),
+        "独生子女于2025年9月1日经鉴定为残疾，在评估日期之后，评估日尚未发生"
+    );
+    let e = evaluate(&policy, &cert, d("2025-09-01"));
+    assert_eq!(granted(&e), vec![("disabled".to_string(), None, Some(200))]);
+    cert.child = Child::Disabled {
+        disability_grade: 2,
+        certified_on: None,
+    };
+    let e = evaluate(&policy, &cert, d("2025-08-31"));
+    assert_eq!(granted(&e), vec![("disabled".to_string(), None, Some(200))]);
+}
+
+/// Brute force over a window of dates: evaluating facts that carry dates after the evaluation date
+/// gives exactly the entitlements of the same facts with those dates removed.
+#[test]
+fn later_dated_facts_equal_facts_without_them() {
+    let policy = Policy::parse("dated.yaml", DATED).unwrap();
+    let zhangdian = Policy::parse(
+        "zhangdian.yaml",
+        include_str!("../../../tenants/zhangdian/policy.yaml"),
+    )
+    .unwrap();
+    let fam = dated_facts(serde_json::json!({"status": "deceased", "died_on": "2015-04-01"}));
+    let mut as_of = d("2025-06-01");
+    while as_of <= d("2025-12-31") {
+        let mut stripped = fam.clone();
+        let keep = |x: Option<NaiveDate>| x.filter(|x| *x <= as_of);
+        stripped.rebirth.assisted_reproduction_birth_on =
+            keep(stripped.rebirth.assisted_reproduction_birth_on);
+        for p in &mut stripped.parents {
+            p.major_illness_hospitalized_on = keep(p.major_illness_hospitalized_on);
+            p.fertility_treatment_since = keep(p.fertility_treatment_since);
+        }
+        for (policy, on) in [(&policy, as_of), (&zhangdian, as_of.min(d("2026-01-07")))] {
+            assert_eq!(
+                granted(&evaluate(policy, &fam, on)),
+                granted(&evaluate(policy, &stripped, on)),
+                "{on}"
+            );
+        }
+        as_of = as_of.succ_opt().unwrap();
+    }
+}
+
+#[test]
+fn mutants_nudge_each_number_and_date_in_force() {
+    let policy = Policy::parse("base.yaml", BASE).unwrap();
+    let mutants = policy.mutants();
+    let names: Vec<&str> = mutants.iter().map(|m| m.description.as_str()).collect();
+    assert_eq!(
+        names,
+        vec![
+            "parameter `min_wage` (from 2024-09-01) value 2540 → 2541",
+            "parameter `min_wage` (from 2024-09-01) value 2540 → 2539",
+            "parameter `min_wage` (from 2024-09-01) start 2024-09-01 → 2024-09-02",
+            "parameter `min_wage` (from 2024-09-01) start 2024-09-01 → 2024-08-31",
+            "parameter `start_age` (from 2024-01-01) value 45 → 46",
+            "parameter `start_age` (from 2024-01-01) value 45 → 44",
+            // A day earlier than the policy's first day changes no day in force: left out.
+            "parameter `start_age` (from 2024-01-01) start 2024-01-01 → 2024-01-02",
+            "program `aged` amount 300 → 301",
+            "program `aged` amount 300 → 299",
+        ]
+    );
+    // Each mutant really evaluates differently on the day it is about.
+    let fam = facts("1979-06-01", 2539);
+    let on = d("2024-06-01");
+    let amount = |p: &Policy| {
+        evaluate(p, &fam, on)
+            .entitlement("aged", Some(Role::Mother))
+            .and_then(|e| e.amount_cny)
+    };
+    assert_eq!(amount(&policy), Some(300));
+    assert_eq!(amount(&mutants[7].policy), Some(301));
+    assert_eq!(
+        amount(&mutants[4].policy),
+        None,
+        "45 → 46: a 45-year-old misses"
+    );
+    let born_new_year = facts("1979-01-01", 2539);
+    let first_day = |p: &Policy| {
+        evaluate(p, &born_new_year, d("2024-01-01"))
+            .entitlement("aged", Some(Role::Mother))
+            .is_some()
+    };
+    assert!(first_day(&policy));
+    assert!(!first_day(&mutants[6].policy));
+
+    // A suite with only the amount case notices the amount mutants and nothing else.
+    let suite = TestSuite::parse(
+        "t.yaml",
+        "cases:
+  - name: 45周岁享受300元
+    facts: {kind: bereaved, hukou_district: demo, child: {status: deceased, died_on: 2015-04-01},
+            parents: [{role: mother, birth_date: 1979-06-01, alive: true}],
+            household: {monthly_income_per_capita_cny: 3000, prior_year_total_income_cny: 1}}
+    as_of: 2024-06-01
+    expect:
+      includes: [{program: aged, person: mother, amount_cny: 300}]
+",
+    )
+    .unwrap();
+    let report = suite.mutation_report(&policy);
+    assert_eq!(report.mutants, 9);
+    assert_eq!(report.survivors.len(), 6, "{report}");
+    assert!(
+        report.survivors.iter().all(|s| !s.contains("amount")),
+        "{report}"
+    );
+    assert!(
+        report
+            .to_string()
+            .ends_with("demo: 9 mutants, 3 noticed, 6 survived\n"),
+        "{report}"
+    );
+}
+
+/// Reasons stay small: thin pointers to the policy's texts (the README states the size).
+#[test]
+fn reason_is_56_bytes() {
+    assert_eq!(std::mem::size_of::<Reason<'static>>(), 56);
+}

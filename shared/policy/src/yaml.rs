@@ -36,7 +36,15 @@ pub enum ErrorKind {
     BadPeriod,
     /// Family facts in a test case do not fit the canonical schema.
     BadFacts,
+    /// The file is larger, or nests deeper, than a policy or test file can need.
+    TooLarge,
 }
+
+/// The largest policy or test file accepted, in bytes (the districts' files are below 40 KB).
+pub const MAX_SOURCE_BYTES: usize = 1 << 20;
+
+/// The deepest nesting of mappings and sequences accepted (the districts' files nest at most 12 deep).
+pub const MAX_DEPTH: usize = 64;
 
 /// A load error: the file, the 1-based line (0 when no line applies) and the problem.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -75,6 +83,7 @@ impl<'a> Ctx<'a> {
     }
 
     pub fn load(&self, source: &str) -> Result<MarkedMappingNode> {
+        self.check_bounds(source)?;
         let opts = LoaderOptions::default().error_on_duplicate_keys(true);
         match marked_yaml::parse_yaml_with_options(0, source, opts) {
             Ok(Node::Mapping(m)) => Ok(m),
@@ -125,6 +134,56 @@ impl<'a> Ctx<'a> {
                 Err(self.err(line, ErrorKind::Syntax, msg))
             }
         }
+    }
+
+    /// Rejects a source over [`MAX_SOURCE_BYTES`] or nesting deeper than [`MAX_DEPTH`], before the
+    /// recursive tree is built: the event parser keeps its own stack, so any depth is safe to count.
+    /// Syntax errors are left to the loader, which words them.
+    fn check_bounds(&self, source: &str) -> Result<()> {
+        use yaml_rust2::parser::{Event, Parser};
+        if source.len() > MAX_SOURCE_BYTES {
+            return Err(self.err(
+                0,
+                ErrorKind::TooLarge,
+                format!(
+                    "the file is {} bytes; at most {MAX_SOURCE_BYTES} bytes are accepted",
+                    source.len()
+                ),
+            ));
+        }
+        let mut parser = Parser::new_from_str(source);
+        let too_deep = |line: usize| {
+            self.err(
+                line,
+                ErrorKind::TooLarge,
+                format!(
+                    "nesting deeper than {MAX_DEPTH} levels (mappings and lists within each other)"
+                ),
+            )
+        };
+        let mut depth = 0usize;
+        loop {
+            let event = match parser.next_token() {
+                Ok((event, mark)) => (event, mark.line()),
+                // The scanner looks ahead through flow collections and stops at its own limit first.
+                Err(e) if e.info().contains("recursion limit") => {
+                    return Err(too_deep(e.marker().line()))
+                }
+                Err(_) => break,
+            };
+            match event {
+                (Event::SequenceStart(..) | Event::MappingStart(..), line) => {
+                    depth += 1;
+                    if depth > MAX_DEPTH {
+                        return Err(too_deep(line));
+                    }
+                }
+                (Event::SequenceEnd | Event::MappingEnd, _) => depth = depth.saturating_sub(1),
+                (Event::StreamEnd, _) => break,
+                _ => {}
+            }
+        }
+        Ok(())
     }
 
     pub fn mapping<'n>(&self, node: &'n Node, what: &str) -> Result<&'n MarkedMappingNode> {

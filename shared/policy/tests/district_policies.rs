@@ -139,3 +139,15 @@ fn every_tenant_folder_with_a_policy_passes() {
     }
     assert!(seen >= 2);
 }
+
+/// Every number and date in force, nudged one at a time, is noticed by some case of the district.
+#[test]
+fn every_mutant_is_noticed() {
+    for tenant in ["zhangdian", "xicheng"] {
+        let (policy, suite) = load(tenant);
+        let report = suite.mutation_report(&policy);
+        assert!(report.mutants > 0);
+        println!("{report}");
+        assert!(report.survivors.is_empty(), "{report}");
+    }
+}

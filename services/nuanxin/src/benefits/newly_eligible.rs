@@ -49,7 +49,7 @@ struct Seen {
     payer: String,
 }
 
-fn snapshot_json(eval: &Evaluation) -> serde_json::Value {
+fn snapshot_json(eval: &Evaluation<'_>) -> serde_json::Value {
     let seen: Vec<Seen> = eval
         .entitlements
         .iter()
@@ -64,26 +64,30 @@ fn snapshot_json(eval: &Evaluation) -> serde_json::Value {
     serde_json::to_value(seen).unwrap_or_default()
 }
 
-/// The snapshot as an evaluation for [`compare`]; `None` when it does not read (then the family is
-/// baselined again rather than reported as gaining everything).
-fn evaluation_of(snapshot: &serde_json::Value) -> Option<Evaluation> {
-    let seen: Vec<Seen> = serde_json::from_value(snapshot.clone()).ok()?;
-    Some(Evaluation {
+/// The snapshot's entitlements; `None` when it does not read (then the family is baselined again
+/// rather than reported as gaining everything).
+fn seen_of(snapshot: &serde_json::Value) -> Option<Vec<Seen>> {
+    serde_json::from_value(snapshot.clone()).ok()
+}
+
+/// The snapshot as an evaluation for [`compare`], borrowing its texts.
+fn evaluation_of(seen: &[Seen]) -> Evaluation<'_> {
+    Evaluation {
         notices: Vec::new(),
         missed: Vec::new(),
         entitlements: seen
-            .into_iter()
+            .iter()
             .map(|s| Entitlement {
-                program: nuanxin_policy::policy_text(&s.program),
+                program: &s.program,
                 person: s.person,
                 amount_cny: s.amount_cny,
                 period: s.period,
-                payer: nuanxin_policy::policy_text(&s.payer),
+                payer: &s.payer,
                 basis: "",
                 reasons: Vec::new(),
             })
             .collect(),
-    })
+    }
 }
 
 /// Runs the job for `on` unless it already ran for that date (or a later one) in this district.
@@ -205,12 +209,12 @@ fn compare_page(
             // A later run has already seen this family.
             continue;
         }
-        let Some(before) = seen.and_then(|s| evaluation_of(&s.programs)) else {
+        let Some(before) = seen.and_then(|s| seen_of(&s.programs)) else {
             out.baselined += 1;
             out.snapshots.push(snapshot);
             continue;
         };
-        let changes = compare(&before, &eval);
+        let changes = compare(&evaluation_of(&before), &eval);
         if changes.is_empty() {
             continue;
         }
