@@ -7,6 +7,7 @@ pub mod error;
 pub mod facts;
 pub mod family;
 pub mod org;
+pub mod schedule;
 pub mod tenant;
 
 pub use error::{FieldError, ValidationErrors};
