@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
-use chrono::{NaiveDate, Utc};
+use chrono::{FixedOffset, NaiveDate, Utc};
 use nuanxin_access::Authorizer;
 use nuanxin_db::DbPool;
 use nuanxin_domain::org::OrgDirectory;
@@ -11,6 +11,7 @@ use nuanxin_privacy::{BlindIndex, FieldCipher, Keyring, Pseudonymizer};
 use uuid::Uuid;
 
 use crate::audit::reads::ReadLog;
+use crate::auth::session::Sessions;
 use crate::cache::Store;
 use crate::configuration::Settings;
 use crate::mail::Mailer;
@@ -77,15 +78,29 @@ impl BenefitUnits {
 }
 
 impl District {
-    /// Today's date in the district (China has one offset and no daylight saving).
+    /// Today's date in the district.
     pub fn today(&self) -> NaiveDate {
-        let offset_hours = match self.time_zone.as_str() {
-            "Asia/Urumqi" => 6,
-            _ => 8,
-        };
-        (Utc::now() + chrono::Duration::hours(offset_hours)).date_naive()
+        Utc::now().with_timezone(&self.utc_offset()).date_naive()
+    }
+
+    /// The district's offset from UTC (China has one offset and no daylight saving).
+    pub fn utc_offset(&self) -> FixedOffset {
+        match self.time_zone.as_str() {
+            "Asia/Urumqi" => UTC_PLUS_6,
+            _ => CHINA_STANDARD_TIME,
+        }
     }
 }
+
+/// UTC+8, the offset of China Standard Time (and of the platform's own schedule).
+pub const CHINA_STANDARD_TIME: FixedOffset = match FixedOffset::east_opt(8 * 3600) {
+    Some(offset) => offset,
+    None => panic!("UTC+8 is a valid offset"),
+};
+const UTC_PLUS_6: FixedOffset = match FixedOffset::east_opt(6 * 3600) {
+    Some(offset) => offset,
+    None => panic!("UTC+6 is a valid offset"),
+};
 
 /// All districts, by slug and by id. Reloaded when one is onboarded.
 #[derive(Default)]
@@ -127,7 +142,8 @@ impl Districts {
 pub struct AppState {
     pub settings: Settings,
     pub pool: DbPool,
-    pub store: Store,
+    pub store: Arc<Store>,
+    pub sessions: Arc<Sessions>,
     pub authorizer: Arc<Authorizer>,
     pub keys: Keys,
     pub districts: Districts,

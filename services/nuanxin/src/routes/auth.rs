@@ -130,7 +130,7 @@ async fn login(
         expires_at: chrono::Utc::now().timestamp() + ttl.as_secs() as i64,
         ..session
     };
-    let token = open_session(&state.store, &session, ttl).await?;
+    let token = open_session(&state, &session, ttl).await?;
     tracing::info!(user.id = %session.user_id, domain = %session.domain, "login");
     Ok(HttpResponse::Ok().json(json!({
         "token": token,
@@ -141,7 +141,7 @@ async fn login(
 }
 
 async fn logout(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
-    caller.logout(&state.store).await?;
+    caller.logout(&state).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
