@@ -2,11 +2,11 @@
 -- SHA-256 of its bearer token before its district is known, so the table is not tenant-scoped: the
 -- service's role has no privilege on it at all and reaches it only through the functions below, each by
 -- one token hash (it cannot list sessions). A session names a user, district and roles: no family data.
+-- Its district is inside `body`, not a column: the table is no district's (every table with a tenant_id
+-- column is under forced row-level security).
 CREATE TABLE sessions (
     token_hash  bytea PRIMARY KEY CHECK (length(token_hash) = 32),
     user_id     uuid NOT NULL,
-    -- NULL for platform operators.
-    tenant_id   uuid REFERENCES tenants (id),
     -- The session as the service serializes it (services/nuanxin/src/auth).
     body        text NOT NULL,
     created_at  timestamptz NOT NULL DEFAULT now(),
@@ -19,10 +19,10 @@ CREATE INDEX sessions_expiry ON sessions (expires_at);
 CREATE INDEX sessions_ended ON sessions (ended_at) WHERE ended_at IS NOT NULL;
 REVOKE ALL ON sessions FROM PUBLIC;
 
-CREATE FUNCTION session_open(p_hash bytea, p_user uuid, p_tenant uuid, p_body text, p_expires timestamptz)
+CREATE FUNCTION session_open(p_hash bytea, p_user uuid, p_body text, p_expires timestamptz)
 RETURNS boolean LANGUAGE sql SECURITY DEFINER SET search_path = public, pg_temp AS $$
-    INSERT INTO sessions (token_hash, user_id, tenant_id, body, expires_at)
-    VALUES (p_hash, p_user, p_tenant, p_body, p_expires)
+    INSERT INTO sessions (token_hash, user_id, body, expires_at)
+    VALUES (p_hash, p_user, p_body, p_expires)
     RETURNING true
 $$;
 
@@ -61,7 +61,7 @@ LANGUAGE sql SECURITY DEFINER SET search_path = public, pg_temp AS $$
     SELECT count(*) FROM gone
 $$;
 
-REVOKE ALL ON FUNCTION session_open(bytea, uuid, uuid, text, timestamptz), session_find(bytea),
+REVOKE ALL ON FUNCTION session_open(bytea, uuid, text, timestamptz), session_find(bytea),
     session_end(bytea), sessions_ended(integer), sessions_purge(bytea[]) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION session_open(bytea, uuid, uuid, text, timestamptz), session_find(bytea),
+GRANT EXECUTE ON FUNCTION session_open(bytea, uuid, text, timestamptz), session_find(bytea),
     session_end(bytea), sessions_ended(integer), sessions_purge(bytea[]) TO nuanxin_app;

@@ -262,7 +262,6 @@ diesel::table! {
     sessions (token_hash) {
         token_hash -> Bytea,
         user_id -> Uuid,
-        tenant_id -> Nullable<Uuid>,
         body -> Text,
         created_at -> Timestamptz,
         expires_at -> Timestamptz,

@@ -113,7 +113,6 @@ impl Sessions {
         NewSession {
             token_hash: &hash.0,
             user_id: session.user_id,
-            tenant_id: session.tenant_id,
             body: &body,
             expires_at,
         }

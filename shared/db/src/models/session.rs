@@ -2,15 +2,15 @@
 //! functions that take one token hash, never the table.
 
 use chrono::{DateTime, Utc};
-use diesel::sql_types::{Array, Bytea, Integer, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+use diesel::sql_types::{Array, Bytea, Integer, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 diesel::define_sql_function! {
-    fn session_open(hash: Bytea, user_id: SqlUuid, tenant_id: Nullable<SqlUuid>, body: Text, expires_at: Timestamptz) -> diesel::sql_types::Bool;
+    fn session_open(hash: Bytea, user_id: SqlUuid, body: Text, expires_at: Timestamptz) -> diesel::sql_types::Bool;
 }
 diesel::define_sql_function! {
-    fn session_find(hash: Bytea) -> Nullable<Text>;
+    fn session_find(hash: Bytea) -> diesel::sql_types::Nullable<Text>;
 }
 diesel::define_sql_function! {
     fn session_end(hash: Bytea) -> diesel::sql_types::Bool;
@@ -26,11 +26,10 @@ diesel::define_sql_function! {
 /// The channel on which every ended session is announced; the payload is its token hash in hex.
 pub const SESSION_ENDED: &str = "nuanxin_session_ended";
 
-/// A new session: its token hash, who it is for, its serialized form and when it expires.
+/// A new session: its token hash, who it is for, its serialized form (with its district) and its expiry.
 pub struct NewSession<'a> {
     pub token_hash: &'a [u8],
     pub user_id: Uuid,
-    pub tenant_id: Option<Uuid>,
     pub body: &'a str,
     pub expires_at: DateTime<Utc>,
 }
@@ -40,7 +39,6 @@ impl NewSession<'_> {
         diesel::select(session_open(
             self.token_hash,
             self.user_id,
-            self.tenant_id,
             self.body,
             self.expires_at,
         ))
