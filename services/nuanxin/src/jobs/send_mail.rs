@@ -17,6 +17,11 @@ impl Job for SendMail {
         seconds(2)
     }
 
+    /// A dispatch stops sending before its mail lease (5 minutes) ends.
+    fn lease(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(330)
+    }
+
     async fn run(
         &self,
         state: &Arc<AppState>,

@@ -33,9 +33,10 @@ struct Claimed {
 }
 
 impl Claim {
-    /// Claims `job`'s period starting at `period_start` for `domain`: true for exactly one caller
-    /// (the first), false when that period or a later one was claimed already, unless the earlier
-    /// claim of this same period failed or was abandoned (see [`Terms`]).
+    /// Claims `job`'s period starting at `period_start` for `domain`: true for exactly one caller.
+    /// Never an earlier period than the last claimed; never while a run is under way within its lease
+    /// (one run at a time, on one node); a later period once the last run finished; the same period
+    /// again only when its run failed or was abandoned (see [`Terms`]).
     pub async fn take(
         conn: &mut AsyncPgConnection,
         claim: &Claim,
@@ -46,12 +47,12 @@ impl Claim {
              ON CONFLICT (job, domain) DO UPDATE SET period_start = EXCLUDED.period_start, \
                  claim_id = EXCLUDED.claim_id, claimed_at = now(), finished_at = NULL, succeeded = NULL, \
                  detail = NULL \
-             WHERE job_runs.period_start < EXCLUDED.period_start \
-                OR (job_runs.period_start = EXCLUDED.period_start \
-                    AND ((job_runs.succeeded = false \
-                          AND job_runs.finished_at <= now() - make_interval(secs => $5::bigint)) \
-                      OR (job_runs.succeeded IS NULL \
-                          AND job_runs.claimed_at <= now() - make_interval(secs => $6::bigint)))) \
+             WHERE EXCLUDED.period_start >= job_runs.period_start AND ( \
+                 (job_runs.succeeded IS NULL \
+                  AND job_runs.claimed_at <= now() - make_interval(secs => $6::bigint)) \
+              OR (job_runs.succeeded IS NOT NULL AND job_runs.period_start < EXCLUDED.period_start) \
+              OR (job_runs.succeeded = false \
+                  AND job_runs.finished_at <= now() - make_interval(secs => $5::bigint))) \
              RETURNING true AS claimed",
         )
         .bind::<Text, _>(&claim.job)
