@@ -338,3 +338,40 @@ async fn a_logout_on_one_node_holds_on_every_node_at_once() {
         "the second node still accepts a logged-out token"
     );
 }
+
+#[tokio::test]
+async fn a_node_that_stops_hearing_of_ended_sessions_keeps_none_until_it_hears_again() {
+    use diesel_async::RunQueryDsl;
+    let app = TestApp::spawn().await;
+    keeping_sessions_near(&app).await;
+    let token = app.login("xicheng", "admin").await;
+    assert_eq!(app.get("/api/v1/auth/me", Some(&token)).await.0, 200);
+    assert_eq!(app.app.sessions.kept(), 1);
+    // The database ends the node's listening connection (a restart, a failover, an administrator).
+    let ended = diesel::sql_query(format!(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = '{}' AND application_name = 'nuanxin listen nuanxin_session_ended'",
+        app.database
+    ))
+    .execute(&mut app.admin().await)
+    .await
+    .unwrap();
+    assert_eq!(ended, 1, "one listening connection");
+    let mut dropped = false;
+    for _ in 0..40 {
+        if !app.app.sessions.is_listening() && app.app.sessions.kept() == 0 {
+            dropped = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(
+        dropped,
+        "the node still keeps sessions it can no longer hear of"
+    );
+    // Still served, from Redis; kept again once the node listens again.
+    assert_eq!(app.get("/api/v1/auth/me", Some(&token)).await.0, 200);
+    keeping_sessions_near(&app).await;
+    assert_eq!(app.get("/api/v1/auth/me", Some(&token)).await.0, 200);
+    assert_eq!(app.app.sessions.kept(), 1);
+}
