@@ -118,39 +118,167 @@ async fn repeated_login_attempts_are_rate_limited() {
     );
 }
 
+/// Nothing listens on port 1: Redis configured but unreachable.
+const REDIS_DOWN: (&str, &str) = ("NUANXIN__REDIS__URL", "redis://127.0.0.1:1");
+
+async fn logout(app: &TestApp, token: &str) {
+    let (status, body) = app
+        .post_json("/api/v1/auth/logout", Some(token), &json!({}))
+        .await;
+    assert_eq!(status, 204, "logout: {body}");
+}
+
+/// Reads `/auth/me` on `node` until it answers `status`, for at most a second (a notification's delivery,
+/// never a cache lifetime).
+async fn me_becomes(node: &TestApp, token: &str, status: u16) -> bool {
+    for _ in 0..20 {
+        if node.get("/api/v1/auth/me", Some(token)).await.0 == status {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    false
+}
+
+/// Waits until `node` hears of ended sessions, so that it keeps sessions near.
+async fn keeping_sessions_near(node: &TestApp) {
+    for _ in 0..50 {
+        if node.app.sessions.is_listening() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the node does not listen for ended sessions");
+}
+
 #[tokio::test]
-async fn with_redis_down_sessions_fail_closed_and_rate_limits_still_hold() {
-    // Nothing listens on port 1: Redis is configured but unreachable.
+async fn with_redis_down_login_reads_and_logout_work_from_the_database() {
+    let app = TestApp::spawn_with(&[REDIS_DOWN]).await;
+    let (status, body) = app.get("/readyz", None).await;
+    assert_eq!(status, 200, "the node still serves: {body}");
+    assert_eq!(body["cache"]["status"], "down");
+    assert_eq!(body["database"], "up");
+    keeping_sessions_near(&app).await;
+    let token = app.login("xicheng", "street").await;
+    let id = app
+        .create_family(
+            &token,
+            &crate::helpers::family_body("xinjiekou", "xinjiekou-1", 7),
+        )
+        .await;
+    for _ in 0..3 {
+        let (status, me) = app.get("/api/v1/auth/me", Some(&token)).await;
+        assert_eq!(
+            (status, me["tenant"].as_str()),
+            (200, Some("xicheng")),
+            "{me}"
+        );
+        let (status, family) = app
+            .get(&format!("/api/v1/families/{id}"), Some(&token))
+            .await;
+        assert_eq!(status, 200, "{family}");
+    }
+    assert_eq!(app.app.sessions.kept(), 1, "kept near while Redis is down");
+    assert_eq!(app.get("/api/v1/families", Some("some-token")).await.0, 401);
+    logout(&app, &token).await;
+    assert_eq!(app.get("/api/v1/auth/me", Some(&token)).await.0, 401);
+    assert_eq!(
+        app.get(&format!("/api/v1/families/{id}"), Some(&token))
+            .await
+            .0,
+        401
+    );
+}
+
+#[tokio::test]
+async fn with_redis_down_rate_limits_hold_on_local_counters() {
     let app = TestApp::spawn_with(&[
-        ("NUANXIN__REDIS__URL", "redis://127.0.0.1:1"),
+        REDIS_DOWN,
         ("NUANXIN__SECURITY__LOGIN_ATTEMPTS_PER_WINDOW", "2"),
     ])
     .await;
-    let (status, body) = app.get("/readyz", None).await;
-    assert_eq!(status, 503);
-    assert_eq!(body["cache"]["status"], "down");
-    assert_eq!(body["database"], "up");
     let right = json!({"tenant": "xicheng", "username": "admin", "password": PASSWORD});
-    let wrong = json!({"tenant": "xicheng", "username": "admin", "password": "wrong"});
-    let (status, body) = app.post_json("/api/v1/auth/login", None, &right).await;
-    assert_eq!(status, 503, "no session can be stored: {body}");
-    assert_eq!(body["error"]["code"], "unavailable");
+    let wrong = json!({"tenant": "xicheng", "username": "admin", "password": "guess"});
     for _ in 0..2 {
         assert_eq!(
             app.post_json("/api/v1/auth/login", None, &wrong).await.0,
             401
         );
     }
-    let (status, _) = app.get("/api/v1/families", Some("some-token")).await;
     assert_eq!(
-        status, 503,
-        "a token cannot be checked without the session store"
-    );
-    // The local counters took over: after two failures from here, even the right password is refused.
-    assert_eq!(
+        // After two failures from here, even the right password is refused (local counters).
         app.post_json("/api/v1/auth/login", None, &right).await.0,
         429
     );
+}
+
+#[tokio::test]
+async fn with_redis_down_a_logout_on_one_node_holds_on_the_other_at_once() {
+    let first = TestApp::spawn_with(&[REDIS_DOWN]).await;
+    let second = first.another_node_with(&[REDIS_DOWN]).await;
+    keeping_sessions_near(&second).await;
+    let token = first.login("zhangdian", "admin").await;
+    for _ in 0..2 {
+        assert_eq!(second.get("/api/v1/auth/me", Some(&token)).await.0, 200);
+    }
+    assert_eq!(second.app.sessions.kept(), 1);
+    logout(&first, &token).await;
+    assert_eq!(first.get("/api/v1/auth/me", Some(&token)).await.0, 401);
+    assert!(
+        me_becomes(&second, &token, 401).await,
+        "the second node still accepts a logged-out token"
+    );
+}
+
+#[tokio::test]
+async fn a_logout_by_a_node_that_cannot_reach_redis_removes_the_redis_copy() {
+    // The first node cannot reach Redis; the second (and third) can.
+    let first = TestApp::spawn_with(&[REDIS_DOWN]).await;
+    let second = first.another_node().await;
+    keeping_sessions_near(&second).await;
+    let token = first.login("xicheng", "admin").await;
+    // The second node finds it in the database and puts it in Redis.
+    assert_eq!(second.get("/api/v1/auth/me", Some(&token)).await.0, 200);
+    logout(&first, &token).await;
+    assert!(
+        me_becomes(&second, &token, 401).await,
+        "the second node still accepts it"
+    );
+    // A node that only starts now reads Redis first: the copy must be gone.
+    let third = first.another_node().await;
+    assert_eq!(third.get("/api/v1/auth/me", Some(&token)).await.0, 401);
+}
+
+#[tokio::test]
+async fn sessions_are_out_of_the_service_roles_reach_and_purged_when_over() {
+    use diesel_async::RunQueryDsl;
+    let app = TestApp::spawn().await;
+    let token = app.login("xicheng", "admin").await;
+    let refused = diesel::sql_query("SELECT token_hash FROM sessions")
+        .execute(&mut app.app_role().await)
+        .await;
+    assert!(
+        refused.is_err(),
+        "the service's role reads the sessions table"
+    );
+    assert_eq!(app.count("sessions").await, 1);
+    logout(&app, &token).await;
+    // Ended: kept until its Redis copy is known gone, then purged (the purge job does this every minute).
+    assert_eq!(app.count("sessions").await, 1);
+    let purged = nuanxin::auth::session::Sessions::purge(&app.app.pool, &app.app.store)
+        .await
+        .unwrap();
+    assert_eq!((purged, app.count("sessions").await), (1, 0));
+    // Expired sessions go too.
+    let _live = app.login("xicheng", "street").await;
+    diesel::sql_query("UPDATE sessions SET expires_at = now() - interval '1 second'")
+        .execute(&mut app.admin().await)
+        .await
+        .unwrap();
+    let purged = nuanxin::auth::session::Sessions::purge(&app.app.pool, &app.app.store)
+        .await
+        .unwrap();
+    assert_eq!((purged, app.count("sessions").await), (1, 0));
 }
 
 #[tokio::test]
@@ -193,16 +321,9 @@ async fn the_platform_operator_manages_districts_but_never_reads_family_data() {
 #[tokio::test]
 async fn a_logout_on_one_node_holds_on_every_node_at_once() {
     let first = TestApp::spawn().await;
-    let namespace = format!("test-{}", first.database);
-    let second = TestApp::spawn_with(&[("NUANXIN__REDIS__NAMESPACE", namespace.as_str())]).await;
-    // The second node keeps sessions near only once it follows the delete channel.
-    for _ in 0..50 {
-        if second.app.store.keeps_values_near() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    assert!(second.app.store.keeps_values_near());
+    let second = first.another_node().await;
+    // The second node keeps sessions near only once it hears of ended sessions.
+    keeping_sessions_near(&second).await;
     let token = first.login("xicheng", "admin").await;
     // Read twice on the second node: the session is now kept there.
     for _ in 0..2 {
@@ -213,16 +334,48 @@ async fn a_logout_on_one_node_holds_on_every_node_at_once() {
         .await;
     assert_eq!(status, 204);
     assert_eq!(first.get("/api/v1/auth/me", Some(&token)).await.0, 401);
-    // The delete reaches the second node through Redis: allow for delivery, not for a cache lifetime.
-    let mut refused = false;
-    for _ in 0..20 {
-        if second.get("/api/v1/auth/me", Some(&token)).await.0 == 401 {
-            refused = true;
+    // The end reaches the second node from the database: allow for delivery, not for a cache lifetime.
+    assert!(
+        me_becomes(&second, &token, 401).await,
+        "the second node still accepts a logged-out token"
+    );
+}
+
+#[tokio::test]
+async fn a_node_that_stops_hearing_of_ended_sessions_keeps_none_until_it_hears_again() {
+    use diesel_async::RunQueryDsl;
+    let app = TestApp::spawn().await;
+    keeping_sessions_near(&app).await;
+    let token = app.login("xicheng", "admin").await;
+    assert_eq!(app.get("/api/v1/auth/me", Some(&token)).await.0, 200);
+    assert_eq!(app.app.sessions.kept(), 1);
+    // The database ends the node's listening connection (a restart, a failover, an administrator).
+    let ended = diesel::sql_query(format!(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = '{}' AND application_name = 'nuanxin listen nuanxin_session_ended'",
+        app.database
+    ))
+    .execute(&mut app.admin().await)
+    .await
+    .unwrap();
+    assert_eq!(ended, 1, "one listening connection");
+    let mut dropped = false;
+    for _ in 0..40 {
+        if !app.app.sessions.is_listening() && app.app.sessions.kept() == 0 {
+            dropped = true;
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    assert!(refused, "the second node still accepts a logged-out token");
+    assert!(
+        dropped,
+        "the node still keeps sessions it can no longer hear of"
+    );
+    // Still served, from Redis; kept again once the node listens again.
+    assert_eq!(app.get("/api/v1/auth/me", Some(&token)).await.0, 200);
+    keeping_sessions_near(&app).await;
+    assert_eq!(app.get("/api/v1/auth/me", Some(&token)).await.0, 200);
+    assert_eq!(app.app.sessions.kept(), 1);
 }
 
 /// A login from `client` (the X-Forwarded-For a trusted proxy would add).

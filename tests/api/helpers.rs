@@ -176,13 +176,15 @@ impl TestApp {
 
     /// Another node of the same deployment: this test's database and Redis namespace.
     pub async fn another_node(&self) -> TestApp {
+        self.another_node_with(&[]).await
+    }
+
+    /// Another node of the same deployment with extra settings (e.g. Redis unreachable).
+    pub async fn another_node_with(&self, extra: &[(&str, &str)]) -> TestApp {
         let namespace = format!("test-{}", self.database);
-        TestApp::start(
-            self.database.clone(),
-            &[("NUANXIN__REDIS__NAMESPACE", namespace.as_str())],
-            false,
-        )
-        .await
+        let mut settings = vec![("NUANXIN__REDIS__NAMESPACE", namespace.as_str())];
+        settings.extend_from_slice(extra);
+        TestApp::start(self.database.clone(), &settings, false).await
     }
 
     async fn start(database: String, extra: &[(&str, &str)], owns_database: bool) -> TestApp {

@@ -173,3 +173,192 @@ async fn mail_waits_in_the_outbox_while_the_smtp_server_is_down() {
             .unwrap();
     assert!(p.unsent && p.attempts >= 1, "kept for a later try");
 }
+
+/// An SMTP server that accepts connections and never says a word: a dispatch waits out its timeout.
+struct StalledSmtp {
+    port: u16,
+    connections: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl StalledSmtp {
+    fn start() -> StalledSmtp {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let connections = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counted = connections.clone();
+        std::thread::spawn(move || {
+            let mut held = Vec::new();
+            for stream in listener.incoming().map_while(Result::ok) {
+                counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                held.push(stream);
+            }
+        });
+        StalledSmtp { port, connections }
+    }
+
+    fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}", self.port)
+    }
+
+    fn connections(&self) -> usize {
+        self.connections.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+/// Queues `n` messages in the district's outbox, as a transaction of the service would.
+async fn queue_mail(app: &TestApp, tenant: uuid::Uuid, n: i32) {
+    use diesel_async::RunQueryDsl;
+    diesel::sql_query(
+        "INSERT INTO mail_outbox (tenant_id, id, to_address, subject, body) \
+         SELECT $1, gen_random_uuid(), 'office' || i || '@xicheng.nuanxin.local', '测试', '正文' \
+         FROM generate_series(1, $2) AS i",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(tenant)
+    .bind::<diesel::sql_types::Integer, _>(n)
+    .execute(&mut app.admin().await)
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn two_dispatchers_on_two_nodes_send_each_message_once() {
+    let smtp = SmtpServer::start();
+    let url = format!("smtp://127.0.0.1:{}", smtp.port);
+    let first = TestApp::spawn_with(&[("NUANXIN__MAIL__SMTP_URL", &url)]).await;
+    let second = first
+        .another_node_with(&[("NUANXIN__MAIL__SMTP_URL", &url)])
+        .await;
+    let tenant = first.tenant_id("xicheng").await;
+    queue_mail(&first, tenant, 120).await;
+    // Each node's own mail job runs too: all four dispatchers compete for the same messages.
+    let mut sent = 0;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while first.count("mail_outbox WHERE sent_at IS NULL").await > 0 {
+        let (a, b) = tokio::join!(
+            first.app.mailer.dispatch(&first.app.pool, tenant),
+            second.app.mailer.dispatch(&second.app.pool, tenant)
+        );
+        sent += a.unwrap().0 + b.unwrap().0;
+        assert!(Instant::now() < deadline, "mail not all sent");
+    }
+    assert!(sent <= 120);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let ids = loop {
+        let text = smtp.received.lock().unwrap().clone();
+        let ids: Vec<String> = text
+            .lines()
+            .filter_map(|l| l.split_once("Message-ID: "))
+            .map(|(_, id)| id.trim().to_owned())
+            .collect();
+        if ids.len() >= 120 || Instant::now() > deadline {
+            break ids;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let distinct: std::collections::BTreeSet<&String> = ids.iter().collect();
+    assert_eq!((ids.len(), distinct.len()), (120, 120), "each message once");
+}
+
+#[tokio::test]
+async fn no_transaction_is_open_while_smtp_is_slow_and_sealing_goes_on() {
+    let smtp = StalledSmtp::start();
+    let app = TestApp::spawn_with(&[("NUANXIN__MAIL__SMTP_URL", &smtp.url())]).await;
+    let tenant = app.tenant_id("xicheng").await;
+    let street = app.login("xicheng", "street").await;
+    queue_mail(&app, tenant, 1).await;
+    // The service's own mail job takes the message and waits on the server.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while smtp.connections() == 0 {
+        assert!(Instant::now() < deadline, "the mail job never connected");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let stalled_at = Instant::now();
+    // Leased, committed, not locked: no transaction of the dispatcher holds the row.
+    use diesel_async::RunQueryDsl;
+    let locked = diesel::sql_query(
+        "SELECT id FROM mail_outbox WHERE lease_id IS NOT NULL FOR UPDATE NOWAIT",
+    )
+    .execute(&mut app.admin().await)
+    .await
+    .expect("the message is not locked while it is being sent");
+    assert_eq!(locked, 1, "the message is leased");
+    // Sealing does not wait for mail: a new event is sealed while the SMTP exchange still hangs.
+    let sealed_before = app.count("audit_chain").await;
+    app.create_family(&street, &family_body("xinjiekou", "xinjiekou-1", 52))
+        .await;
+    let deadline = Instant::now() + Duration::from_secs(6);
+    while app.count("audit_chain").await == sealed_before {
+        assert!(
+            Instant::now() < deadline,
+            "sealing waited for the stalled SMTP server"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        stalled_at.elapsed() < Duration::from_secs(10),
+        "sealed only once the SMTP exchange had timed out"
+    );
+}
+
+#[tokio::test]
+async fn a_message_leased_by_a_dispatcher_that_died_is_sent_once_its_lease_expires() {
+    use nuanxin_db::models::mail::QueuedMail;
+    let smtp = SmtpServer::start();
+    let url = format!("smtp://127.0.0.1:{}", smtp.port);
+    let app = TestApp::spawn_with(&[("NUANXIN__MAIL__SMTP_URL", &url)]).await;
+    let tenant = app.tenant_id("xicheng").await;
+    // A dispatcher leased the message and died before marking it (queued with its lease at once, so that
+    // the service's own mail job cannot take it first).
+    use diesel_async::RunQueryDsl;
+    let (dead, id) = (uuid::Uuid::new_v4(), uuid::Uuid::new_v4());
+    diesel::sql_query(
+        "INSERT INTO mail_outbox (tenant_id, id, to_address, subject, body, lease_id, leased_until) \
+         VALUES ($1, $2, 'office@xicheng.nuanxin.local', '测试', '正文', $3, now() + interval '5 minutes')",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(tenant)
+    .bind::<diesel::sql_types::Uuid, _>(id)
+    .bind::<diesel::sql_types::Uuid, _>(dead)
+    .execute(&mut app.admin().await)
+    .await
+    .unwrap();
+    // While the lease holds, no one else sends it.
+    assert_eq!(
+        app.app
+            .mailer
+            .dispatch(&app.app.pool, tenant)
+            .await
+            .unwrap(),
+        (0, 0)
+    );
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert_eq!(app.count("mail_outbox WHERE sent_at IS NOT NULL").await, 0);
+    diesel::sql_query("UPDATE mail_outbox SET leased_until = now() - interval '1 second'")
+        .execute(&mut app.admin().await)
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let expected = format!("Message-ID: <{id}@nuanxin>");
+    loop {
+        // The service's own job may be the one that sends it.
+        app.app
+            .mailer
+            .dispatch(&app.app.pool, tenant)
+            .await
+            .unwrap();
+        if smtp.received.lock().unwrap().contains(&expected) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the expired lease was not retried"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // The dead dispatcher's late mark finds its lease gone.
+    let mut tx = nuanxin_db::pool::TenantTx::begin(&app.app.pool, tenant)
+        .await
+        .unwrap();
+    assert!(!QueuedMail::mark_sent(&mut tx, id, dead).await.unwrap());
+    tx.commit().await.unwrap();
+    assert_eq!(smtp.received.lock().unwrap().matches(&expected).count(), 1);
+}

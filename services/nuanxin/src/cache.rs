@@ -1,20 +1,15 @@
-//! Sessions, rate-limit counters and small caches: in Redis when one is configured, else in this process.
+//! Session copies, rate-limit counters and small caches: in Redis when one is configured, else in this
+//! process.
 //!
-//! With Redis configured but unreachable the service degrades rather than stops: rate limiting falls back
-//! to this node's own counters, while session operations fail with 503 (a session cannot be trusted or
-//! created without the shared store). `/readyz` reports the cache as down meanwhile.
-//!
-//! Values read through [`Store::get_near`] (sessions) are also kept on this node for a few seconds, so a
-//! request does not wait for Redis. Every delete is published on `<namespace>:deleted`; each node follows
-//! that channel and drops the key at once, and while a node is not following it (Redis down, reconnecting)
-//! it keeps nothing near. A logout on one node therefore holds on every node within milliseconds.
+//! Redis is a cache: sessions live in PostgreSQL too (`auth::session`). With Redis configured but
+//! unreachable the service degrades rather than stops: reads of it miss, writes are skipped by their
+//! callers, and rate limiting falls back to this node's own counters. After a failed connection Redis is
+//! not tried again for a second, so a Redis that hangs costs a request nothing but that second's first
+//! attempt. `/readyz` reports the cache as down meanwhile.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
-
-use futures_util::StreamExt;
 
 use redis::aio::MultiplexedConnection;
 use redis::AsyncCommands;
@@ -22,10 +17,8 @@ use tokio::sync::RwLock;
 
 /// Redis calls give up after this long, so a hung Redis cannot hang requests.
 const REDIS_TIMEOUT: Duration = Duration::from_millis(500);
-/// How long a value read from Redis is kept on this node at most (deletes drop it sooner).
-const NEAR_TTL: Duration = Duration::from_secs(10);
-/// Pause before following the delete channel again after losing it.
-const RESUBSCRIBE_AFTER: Duration = Duration::from_secs(1);
+/// After a failed connection, Redis is not tried again for this long.
+const RECONNECT_AFTER: Duration = Duration::from_secs(1);
 
 #[derive(Debug, thiserror::Error)]
 pub enum CacheError {
@@ -43,35 +36,10 @@ pub struct RedisStore {
     client: redis::Client,
     namespace: String,
     conn: RwLock<Option<MultiplexedConnection>>,
+    /// Set by a failed connection: no new attempt before then.
+    retry_at: Mutex<Option<Instant>>,
     /// Used for rate limits while Redis is down.
     fallback: LocalStore,
-    near: Arc<NearCache>,
-}
-
-/// Values recently read from Redis, valid only while this node follows the delete channel.
-#[derive(Default)]
-struct NearCache {
-    entries: LocalStore,
-    following: AtomicBool,
-    /// Bumped by every delete seen: a read that started before a delete must not fill the cache.
-    deletes: AtomicU64,
-}
-
-impl NearCache {
-    fn forget(&self, key: &str) {
-        self.deletes.fetch_add(1, Ordering::SeqCst);
-        self.entries.remove(key);
-    }
-
-    fn forget_all(&self) {
-        self.deletes.fetch_add(1, Ordering::SeqCst);
-        self.entries.lock().clear();
-    }
-
-    fn stop_following(&self) {
-        self.following.store(false, Ordering::SeqCst);
-        self.forget_all();
-    }
 }
 
 #[derive(Default)]
@@ -88,53 +56,13 @@ impl Store {
         }
         let client =
             redis::Client::open(url).map_err(|e| CacheError::Unavailable(e.to_string()))?;
-        let near = Arc::new(NearCache::default());
-        if tokio::runtime::Handle::try_current().is_ok() {
-            tokio::spawn(follow_deletes(
-                client.clone(),
-                deletes_channel(namespace),
-                Arc::downgrade(&near),
-            ));
-        }
         Ok(Store::Redis(Box::new(RedisStore {
             client,
             namespace: namespace.to_owned(),
             conn: RwLock::new(None),
+            retry_at: Mutex::new(None),
             fallback: LocalStore::default(),
-            near,
         })))
-    }
-
-    /// Whether values read through [`Store::get_near`] may be kept on this node now.
-    pub fn keeps_values_near(&self) -> bool {
-        match self {
-            Store::Local(_) => true,
-            Store::Redis(r) => r.near.following.load(Ordering::SeqCst),
-        }
-    }
-
-    /// Like [`Store::get`], served from this node when it read the key recently (see the module notes).
-    pub async fn get_near(&self, key: &str) -> Result<Option<String>, CacheError> {
-        let Store::Redis(r) = self else {
-            return self.get(key).await;
-        };
-        let near = &r.near;
-        if !near.following.load(Ordering::SeqCst) {
-            return self.get(key).await;
-        }
-        if let Some(value) = near.entries.get(key) {
-            return Ok(Some(value));
-        }
-        let deletes = near.deletes.load(Ordering::SeqCst);
-        let value = self.get(key).await?;
-        if let Some(value) = &value {
-            if near.following.load(Ordering::SeqCst)
-                && near.deletes.load(Ordering::SeqCst) == deletes
-            {
-                near.entries.set(key, value, NEAR_TTL);
-            }
-        }
-        Ok(value)
     }
 
     pub fn kind(&self) -> &'static str {
@@ -176,20 +104,8 @@ impl Store {
                 Ok(())
             }
             Store::Redis(r) => {
-                r.near.forget(key);
-                let namespaced = r.key(key);
-                let channel = deletes_channel(&r.namespace);
-                r.run(|mut c| async move {
-                    redis::pipe()
-                        .atomic()
-                        .del(&namespaced)
-                        .ignore()
-                        .publish(channel, key)
-                        .ignore()
-                        .query_async(&mut c)
-                        .await
-                })
-                .await
+                let key = r.key(key);
+                r.run(|mut c| async move { c.del(key).await }).await
             }
         }
     }
@@ -281,39 +197,6 @@ impl Store {
     }
 }
 
-fn deletes_channel(namespace: &str) -> String {
-    format!("{namespace}:deleted")
-}
-
-/// Follows the delete channel for as long as the store exists, dropping deleted keys from the near cache;
-/// while not subscribed, the near cache keeps nothing.
-async fn follow_deletes(client: redis::Client, channel: String, near: std::sync::Weak<NearCache>) {
-    loop {
-        let subscribed = async {
-            let mut pubsub = client.get_async_pubsub().await?;
-            pubsub.subscribe(&channel).await?;
-            Ok::<_, redis::RedisError>(pubsub)
-        };
-        if let Ok(Ok(mut pubsub)) = tokio::time::timeout(REDIS_TIMEOUT, subscribed).await {
-            let Some(cache) = near.upgrade() else { return };
-            cache.following.store(true, Ordering::SeqCst);
-            drop(cache);
-            let mut messages = pubsub.on_message();
-            while let Some(message) = messages.next().await {
-                let Some(cache) = near.upgrade() else { return };
-                match message.get_payload::<String>() {
-                    Ok(key) => cache.forget(&key),
-                    Err(_) => cache.forget_all(),
-                }
-            }
-        }
-        let Some(cache) = near.upgrade() else { return };
-        cache.stop_following();
-        drop(cache);
-        tokio::time::sleep(RESUBSCRIBE_AFTER).await;
-    }
-}
-
 impl RedisStore {
     fn key(&self, key: &str) -> String {
         format!("{}:{key}", self.namespace)
@@ -323,19 +206,49 @@ impl RedisStore {
         if let Some(c) = self.conn.read().await.as_ref() {
             return Ok(c.clone());
         }
+        if self.waiting_to_reconnect() {
+            return Err(CacheError::Unavailable("reconnecting".into()));
+        }
         let mut slot = self.conn.write().await;
         if let Some(c) = slot.as_ref() {
             return Ok(c.clone());
         }
-        let conn = tokio::time::timeout(
+        let connected = tokio::time::timeout(
             REDIS_TIMEOUT,
             self.client.get_multiplexed_async_connection(),
         )
         .await
-        .map_err(|_| CacheError::Unavailable("connect timed out".into()))?
-        .map_err(|e| CacheError::Unavailable(e.to_string()))?;
-        *slot = Some(conn.clone());
-        Ok(conn)
+        .map_err(|_| CacheError::Unavailable("connect timed out".into()))
+        .and_then(|c| c.map_err(|e| CacheError::Unavailable(e.to_string())));
+        match connected {
+            Ok(conn) => {
+                *slot = Some(conn.clone());
+                Ok(conn)
+            }
+            Err(e) => {
+                *self.lock_retry() = Some(Instant::now() + RECONNECT_AFTER);
+                Err(e)
+            }
+        }
+    }
+
+    fn waiting_to_reconnect(&self) -> bool {
+        let mut retry_at = self.lock_retry();
+        match *retry_at {
+            Some(at) if Instant::now() < at => true,
+            Some(_) => {
+                *retry_at = None;
+                false
+            }
+            None => false,
+        }
+    }
+
+    fn lock_retry(&self) -> std::sync::MutexGuard<'_, Option<Instant>> {
+        // An Option<Instant> is consistent whatever panicked while holding it.
+        self.retry_at
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     async fn run<T, F, Fut>(&self, op: F) -> Result<T, CacheError>

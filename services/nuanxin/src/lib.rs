@@ -1,5 +1,5 @@
 //! The Nuanxin service: HTTP API and web console over the shared domain crates, the CLI's commands,
-//! and the background jobs (audit sealing, mail).
+//! and the background jobs (`jobs`: audit sealing, mail, follow-ups, session purging).
 
 pub mod audit;
 pub mod auth;
@@ -10,6 +10,7 @@ pub mod configuration;
 pub mod console;
 pub mod demo;
 pub mod error;
+pub mod jobs;
 pub mod mail;
 pub mod metrics;
 pub mod onboarding;

@@ -1,12 +1,15 @@
 //! E-mail: the dispatcher that drains the transactional outbox through SMTP, or into a folder of .eml
 //! files when no SMTP server is configured.
 //!
-//! A message is claimed with `FOR UPDATE SKIP LOCKED` and marked sent in the same transaction, so two
-//! dispatchers never send the same message; its Message-ID is the outbox id, so that in the one window
-//! left (sent, then the process died before commit) the receiving side can recognise the repeat.
+//! Lease, commit, send, mark: a dispatch leases a batch of due messages (committed at once, so no
+//! transaction is open while SMTP talks), sends each, and marks each sent or failed in a short transaction
+//! that checks the lease is still its own. Two dispatchers never hold one message's lease together, so
+//! none is sent twice while a lease holds. A dispatcher that dies after sending and before marking leaves
+//! the lease to expire; the message is then sent again with the same Message-ID, `<outbox-id@nuanxin>`,
+//! by which the receiving side recognises the repeat.
 
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use lettre::message::header::ContentType;
@@ -17,6 +20,13 @@ use nuanxin_db::pool::{DbPool, TenantTx, TxError};
 use uuid::Uuid;
 
 use crate::configuration::MailSettings;
+
+/// How long a lease holds: a dispatch sends only while this much is left of it, minus one SMTP timeout.
+const LEASE: Duration = Duration::from_secs(300);
+/// An SMTP exchange gives up after this long.
+const SMTP_TIMEOUT: Duration = Duration::from_secs(10);
+/// Messages leased per dispatch.
+const BATCH: i64 = 50;
 
 pub enum Transport {
     Smtp(AsyncSmtpTransport<Tokio1Executor>),
@@ -56,7 +66,7 @@ impl Mailer {
             Transport::Smtp(
                 AsyncSmtpTransport::<Tokio1Executor>::from_url(&settings.smtp_url)
                     .map_err(|e| MailError::Settings(format!("mail.smtp_url: {e}")))?
-                    .timeout(Some(Duration::from_secs(10)))
+                    .timeout(Some(SMTP_TIMEOUT))
                     .build(),
             )
         };
@@ -79,7 +89,7 @@ impl Mailer {
             .from(self.from.clone())
             .to(to)
             .subject(mail.subject.clone())
-            .message_id(Some(format!("<{}@nuanxin>", mail.id)))
+            .message_id(Some(message_id(mail.id)))
             .header(ContentType::TEXT_PLAIN)
             .body(mail.body.clone())
             .map_err(|e| e.to_string())?;
@@ -95,26 +105,56 @@ impl Mailer {
         pool: &DbPool,
         tenant_id: Uuid,
     ) -> Result<(usize, usize), MailError> {
-        let mut tx = TenantTx::begin(pool, tenant_id).await?;
-        let due = QueuedMail::claim_due(&mut tx, 50).await?;
+        let leased_at = Instant::now();
+        let lease_id = Uuid::new_v4();
+        let lease_secs = i64::try_from(LEASE.as_secs()).unwrap_or(i64::MAX);
+        let due = {
+            let mut tx = TenantTx::begin(pool, tenant_id).await?;
+            let due = QueuedMail::lease_due(&mut tx, lease_id, lease_secs, BATCH).await?;
+            tx.commit().await?;
+            due
+        };
         let (mut sent, mut failed) = (0, 0);
-        for mail in due {
-            match self.send(&mail).await {
+        for mail in &due {
+            // Never send on a lease that may run out before the exchange ends.
+            if leased_at.elapsed() + SMTP_TIMEOUT * 2 > LEASE {
+                break;
+            }
+            let outcome = self.send(mail).await;
+            let mut tx = TenantTx::begin(pool, tenant_id).await?;
+            let held = match &outcome {
                 Ok(()) => {
-                    QueuedMail::mark_sent(&mut tx, mail.id).await?;
                     sent += 1;
+                    QueuedMail::mark_sent(&mut tx, mail.id, lease_id).await?
                 }
                 Err(error) => {
-                    // Back off: 1, 2, 4 … minutes, at most a day.
-                    let minutes = 1i64 << mail.attempts.clamp(0, 10);
-                    let next = Utc::now() + chrono::Duration::minutes(minutes.min(24 * 60));
-                    tracing::warn!(mail.id = %mail.id, attempts = mail.attempts + 1, error = %error, "mail not sent");
-                    QueuedMail::mark_failed(&mut tx, mail.id, &error, next).await?;
                     failed += 1;
+                    tracing::warn!(mail.id = %mail.id, attempts = mail.attempts + 1, error = %error, "mail not sent");
+                    let next = Utc::now() + retry_delay(mail.attempts);
+                    QueuedMail::mark_failed(&mut tx, mail.id, lease_id, error, next).await?
                 }
+            };
+            tx.commit().await?;
+            if !held {
+                tracing::warn!(mail.id = %mail.id, "mail lease lost before its outcome was recorded; another dispatch sends it again under the same Message-ID");
             }
         }
-        tx.commit().await?;
+        if sent + failed < due.len() {
+            let mut tx = TenantTx::begin(pool, tenant_id).await?;
+            QueuedMail::release(&mut tx, lease_id).await?;
+            tx.commit().await?;
+        }
         Ok((sent, failed))
     }
+}
+
+/// The Message-ID of an outbox message: its idempotency key, the same on every attempt.
+pub fn message_id(outbox_id: Uuid) -> String {
+    format!("<{outbox_id}@nuanxin>")
+}
+
+/// How long to wait after a message's attempt number `attempts` failed: 1, 2, 4 … minutes, at most a day.
+fn retry_delay(attempts: i32) -> chrono::Duration {
+    let minutes = 1i64 << attempts.clamp(0, 10);
+    chrono::Duration::minutes(minutes.min(24 * 60))
 }

@@ -101,3 +101,19 @@ impl Metrics {
         out
     }
 }
+
+/// The jobs' lines: when each job last succeeded for the district that has waited longest, as Unix
+/// seconds (0: it never succeeded for some district). Alert on `time() - value`.
+pub fn render_jobs(jobs: &[(String, Option<chrono::DateTime<chrono::Utc>>)]) -> String {
+    let mut out = String::from(
+        "# HELP nuanxin_job_last_success_seconds When the job last succeeded, for the district that has waited longest, any node.\n# TYPE nuanxin_job_last_success_seconds gauge\n",
+    );
+    for (job, at) in jobs {
+        let _ = writeln!(
+            out,
+            "nuanxin_job_last_success_seconds{{job=\"{job}\"}} {}",
+            at.map_or(0, |t| t.timestamp())
+        );
+    }
+    out
+}

@@ -1,8 +1,9 @@
-//! Building the application: pool, cache, authorizer, districts, mailer; binding the listener; jobs.
+//! Building the application: pool, cache, sessions, authorizer, districts, mailer; binding the listener;
+//! starting the jobs (`crate::jobs`).
 
 use std::net::TcpListener;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use actix_web::dev::{Server, Service};
 use actix_web::{web, App, HttpServer};
@@ -13,6 +14,7 @@ use tracing_actix_web::TracingLogger;
 use crate::telemetry::RequestSpan;
 
 use crate::audit::reads::ReadLog;
+use crate::auth::session::Sessions;
 use crate::cache::Store;
 use crate::configuration::Settings;
 use crate::mail::Mailer;
@@ -39,20 +41,20 @@ pub struct Application {
     state: web::Data<AppState>,
 }
 
-/// How often the background jobs (audit sealing, mail) run.
-const JOB_INTERVAL: Duration = Duration::from_secs(2);
-
 impl Application {
     /// Builds everything and binds `host:port` (port 0 picks a free one; see [`Application::port`]).
     pub async fn build(settings: Settings) -> Result<Application, StartupError> {
         let pool =
             nuanxin_db::pool::build_pool(&settings.app_database_url(), settings.database.pool_size)
                 .map_err(setup("database pool"))?;
-        let store = Store::new(
-            settings.redis.url.expose_secret(),
-            &settings.redis.namespace,
-        )
-        .map_err(setup("redis"))?;
+        let store = Arc::new(
+            Store::new(
+                settings.redis.url.expose_secret(),
+                &settings.redis.namespace,
+            )
+            .map_err(setup("redis"))?,
+        );
+        let sessions = Sessions::start(settings.app_database_url(), &store);
         let authorizer = Authorizer::new(load_rules(&pool).await.map_err(setup("access rules"))?)
             .await
             .map_err(setup("access rules"))?;
@@ -85,6 +87,7 @@ impl Application {
             settings,
             pool,
             store,
+            sessions,
             authorizer: Arc::new(authorizer),
             districts,
             metrics: Metrics::default(),
@@ -128,8 +131,7 @@ impl Application {
         })
         .listen(listener)?
         .run();
-        tokio::spawn(run_jobs(state.clone()));
-        tokio::spawn(run_daily_jobs(state.clone()));
+        crate::jobs::start(&state.clone().into_inner());
         Ok(Application {
             port,
             server,
@@ -151,67 +153,5 @@ impl Application {
         let served = self.server.await;
         self.state.read_log.flush().await;
         served
-    }
-}
-
-/// Every this many job rounds (about five minutes) the sealer sweeps the whole log for late commits.
-const FULL_SWEEP_EVERY: u32 = 150;
-
-/// Every this many job rounds (about ten seconds) the service looks for newly onboarded districts.
-const DIRECTORY_CHECK_EVERY: u32 = 5;
-
-/// Seals audit events and sends queued mail for every district, forever; picks up districts onboarded
-/// (`nuanxin tenant onboard`) and access rules changed while it runs.
-async fn run_jobs(state: web::Data<AppState>) {
-    let mut tick = tokio::time::interval(JOB_INTERVAL);
-    let mut round = 0u32;
-    let mut directory = None;
-    loop {
-        tick.tick().await;
-        round = round.wrapping_add(1);
-        if round.is_multiple_of(DIRECTORY_CHECK_EVERY) {
-            if let Err(e) = crate::onboarding::refresh(&state, &mut directory).await {
-                tracing::warn!(error = %e, "reloading districts failed");
-            }
-        }
-        let sweep = if round.is_multiple_of(FULL_SWEEP_EVERY) {
-            crate::audit::Sweep::All
-        } else {
-            crate::audit::Sweep::Recent
-        };
-        for district in state.districts.all() {
-            if let Err(e) = crate::audit::seal(&state.pool, district.id, sweep).await {
-                tracing::warn!(tenant = %district.slug, error = %e, "audit sealing failed");
-            }
-            if let Err(e) = state.mailer.dispatch(&state.pool, district.id).await {
-                tracing::warn!(tenant = %district.slug, error = %e, "mail dispatch failed");
-            }
-        }
-    }
-}
-
-/// How often the daily jobs check whether today's run is due (a claimed date is skipped cheaply).
-const DAILY_JOB_CHECK: Duration = Duration::from_secs(600);
-
-/// Once a day per district: the newly-eligible check (follow-ups for streets). Its own task, so a long
-/// run over a large register never delays audit sealing or mail.
-async fn run_daily_jobs(state: web::Data<AppState>) {
-    let mut tick = tokio::time::interval(DAILY_JOB_CHECK);
-    loop {
-        tick.tick().await;
-        for district in state.districts.all() {
-            let access = state.clone().into_inner();
-            match crate::benefits::newly_eligible::run_if_due(access, &district, district.today())
-                .await
-            {
-                Ok(Some(report)) => {
-                    tracing::info!(tenant = %district.slug, families = report.families, follow_ups = report.follow_ups_created, "newly-eligible check done")
-                }
-                Ok(None) => {}
-                Err(e) => {
-                    tracing::warn!(tenant = %district.slug, error = %e, "newly-eligible check failed")
-                }
-            }
-        }
     }
 }

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, FixedOffset, NaiveDate, Offset, Utc};
 use nuanxin_access::Authorizer;
 use nuanxin_db::DbPool;
 use nuanxin_domain::hukou::DistrictNames;
@@ -12,6 +12,7 @@ use nuanxin_privacy::{BlindIndex, FieldCipher, Keyring, Pseudonymizer};
 use uuid::Uuid;
 
 use crate::audit::reads::ReadLog;
+use crate::auth::session::Sessions;
 use crate::cache::Store;
 use crate::configuration::Settings;
 use crate::mail::Mailer;
@@ -89,7 +90,18 @@ impl District {
     pub fn local(&self, at: DateTime<Utc>) -> DateTime<chrono_tz::Tz> {
         at.with_timezone(&self.time_zone)
     }
+
+    /// The district's offset from UTC now (its daily jobs' days begin at its midnight).
+    pub fn utc_offset(&self) -> FixedOffset {
+        self.local(Utc::now()).offset().fix()
+    }
 }
+
+/// UTC+8, the offset of China Standard Time (and of the platform's own schedule).
+pub const CHINA_STANDARD_TIME: FixedOffset = match FixedOffset::east_opt(8 * 3600) {
+    Some(offset) => offset,
+    None => panic!("UTC+8 is a valid offset"),
+};
 
 /// All districts, by slug and by id. Reloaded when one is onboarded.
 #[derive(Default)]
@@ -131,7 +143,8 @@ impl Districts {
 pub struct AppState {
     pub settings: Settings,
     pub pool: DbPool,
-    pub store: Store,
+    pub store: Arc<Store>,
+    pub sessions: Arc<Sessions>,
     pub authorizer: Arc<Authorizer>,
     pub keys: Keys,
     pub districts: Districts,

@@ -169,6 +169,8 @@ diesel::table! {
         last_error -> Nullable<Text>,
         next_try_at -> Timestamptz,
         sent_at -> Nullable<Timestamptz>,
+        lease_id -> Nullable<Uuid>,
+        leased_until -> Nullable<Timestamptz>,
     }
 }
 
@@ -259,11 +261,27 @@ diesel::table! {
 }
 
 diesel::table! {
-    job_runs (tenant_id, job) {
-        tenant_id -> Uuid,
+    job_runs (job, domain) {
         job -> Text,
-        last_run_on -> Date,
-        updated_at -> Timestamptz,
+        domain -> Text,
+        period_start -> Timestamptz,
+        claim_id -> Uuid,
+        claimed_at -> Timestamptz,
+        finished_at -> Nullable<Timestamptz>,
+        succeeded -> Nullable<Bool>,
+        detail -> Nullable<Text>,
+        last_success_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    sessions (token_hash) {
+        token_hash -> Bytea,
+        user_id -> Uuid,
+        body -> Text,
+        created_at -> Timestamptz,
+        expires_at -> Timestamptz,
+        ended_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -284,4 +302,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     family_assignments,
     follow_ups,
     job_runs,
+    sessions,
 );

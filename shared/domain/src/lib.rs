@@ -8,6 +8,7 @@ pub mod facts;
 pub mod family;
 pub mod hukou;
 pub mod org;
+pub mod schedule;
 pub mod tenant;
 
 pub use error::{FieldError, ValidationErrors};

@@ -2,6 +2,7 @@
 
 pub mod authorized;
 pub mod password;
+pub mod session;
 pub mod throttle;
 
 pub use authorized::Authorized;
@@ -15,10 +16,8 @@ use base64::Engine;
 use nuanxin_access::{Action, Resource, Role, Scope};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::cache::Store;
 use crate::error::ApiError;
 use crate::registry::view::Reveal;
 use crate::state::AppState;
@@ -43,30 +42,31 @@ pub struct Session {
 pub struct Caller {
     pub session: Session,
     pub roles: Vec<Role>,
-    token_key: String,
+    token: session::TokenHash,
 }
 
 pub const PLATFORM_DOMAIN: &str = "platform";
 
-fn session_key(token: &str) -> String {
-    format!("session:{}", hex::encode(Sha256::digest(token.as_bytes())))
-}
-
 /// Creates a session and returns its token (shown to the client once).
 pub async fn open_session(
-    store: &Store,
+    state: &AppState,
     session: &Session,
     ttl: Duration,
 ) -> Result<String, ApiError> {
     let mut bytes = [0u8; 32];
     rand::thread_rng().fill_bytes(&mut bytes);
     let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
-    let value = serde_json::to_string(session).map_err(ApiError::internal)?;
-    store
-        .set_ex(&session_key(&token), &value, ttl)
+    state
+        .sessions
+        .open(&state.pool, &state.store, &token, session, ttl)
         .await
-        .map_err(|_| ApiError::Unavailable("会话服务暂时不可用"))?;
+        .map_err(session_unavailable)?;
     Ok(token)
+}
+
+fn session_unavailable(e: session::SessionError) -> ApiError {
+    tracing::warn!(error = %e, "session store unavailable");
+    ApiError::Unavailable("会话服务暂时不可用")
 }
 
 const UNAUTHENTICATED: ApiError = ApiError::Unauthorized {
@@ -76,14 +76,14 @@ const UNAUTHENTICATED: ApiError = ApiError::Unauthorized {
 
 impl Caller {
     async fn from_token(state: &AppState, token: &str) -> Result<Caller, ApiError> {
-        let key = session_key(token);
-        let stored = state
-            .store
-            .get_near(&key)
+        let hash = session::TokenHash::of(token);
+        let session = state
+            .sessions
+            .find(&state.pool, &state.store, &hash)
             .await
-            .map_err(|_| ApiError::Unavailable("会话服务暂时不可用"))?
+            .map_err(session_unavailable)?
             .ok_or(UNAUTHENTICATED)?;
-        let session: Session = serde_json::from_str(&stored).map_err(|_| UNAUTHENTICATED)?;
+        let session = Session::clone(&session);
         if session.expires_at <= chrono::Utc::now().timestamp() {
             return Err(UNAUTHENTICATED);
         }
@@ -95,16 +95,17 @@ impl Caller {
         Ok(Caller {
             session,
             roles,
-            token_key: key,
+            token: hash,
         })
     }
 
     /// Ends this session.
-    pub async fn logout(&self, store: &Store) -> Result<(), ApiError> {
-        store
-            .delete(&self.token_key)
+    pub async fn logout(&self, state: &AppState) -> Result<(), ApiError> {
+        state
+            .sessions
+            .end(&state.pool, &state.store, &self.token)
             .await
-            .map_err(|_| ApiError::Unavailable("会话服务暂时不可用"))
+            .map_err(session_unavailable)
     }
 
     /// The caller's district, or 403 for platform operators.

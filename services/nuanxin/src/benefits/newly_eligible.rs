@@ -2,14 +2,14 @@
 //! last seen (`entitlement_snapshots`); every change (a parent turned 60, a mother turned 45, a
 //! condition no longer met) becomes a follow-up item for the family's street.
 //!
-//! Idempotent and safe on several nodes: the day is claimed with one conditional upsert (one node
+//! Idempotent and safe on several nodes: the scheduler claims the day per district (`jobs`: one node
 //! runs it), follow-ups are unique per family, change and date, and a snapshot is never replaced by an
 //! older one. A run that dies half-way loses nothing: the families it did not reach still differ
 //! from their snapshot the next day.
 
 use chrono::NaiveDate;
 use nuanxin_db::models::benefit::register_page;
-use nuanxin_db::models::follow_up::{claim_daily_run, NewFollowUp, Snapshot};
+use nuanxin_db::models::follow_up::{NewFollowUp, Snapshot};
 use nuanxin_db::pool::TenantTx;
 use nuanxin_policy::{
     compare, evaluate, evaluate_with, Detail, Entitlement, EntitlementRef, Evaluation, Period,
@@ -24,7 +24,7 @@ use crate::audit::{self, Actor};
 use crate::registry::Codec;
 use crate::state::District;
 
-/// The job's name in `job_runs`.
+/// The job's name: in `job_runs`, and its audit records' actor (`system:newly_eligible`).
 pub const JOB: &str = "newly_eligible";
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -88,21 +88,6 @@ fn evaluation_of(seen: &[Seen]) -> Evaluation<'_> {
             })
             .collect(),
     }
-}
-
-/// Runs the job for `on` unless it already ran for that date (or a later one) in this district.
-pub async fn run_if_due(
-    access: Access,
-    district: &District,
-    on: NaiveDate,
-) -> Result<Option<RunReport>, BenefitError> {
-    let mut tx = TenantTx::begin(access.pool(), district.id).await?;
-    let claimed = claim_daily_run(&mut tx, district.id, JOB, on).await?;
-    tx.commit().await?;
-    if !claimed {
-        return Ok(None);
-    }
-    run(access, district, on).await.map(Some)
 }
 
 /// Compares every active family's entitlements on `on` with its snapshot and creates follow-ups.

@@ -141,7 +141,7 @@ async fn start_session(state: &AppState, session: Session) -> Result<HttpRespons
         expires_at: chrono::Utc::now().timestamp() + ttl.as_secs() as i64,
         ..session
     };
-    let token = open_session(&state.store, &session, ttl).await?;
+    let token = open_session(state, &session, ttl).await?;
     tracing::info!(user.id = %session.user_id, domain = %session.domain, "login");
     Ok(HttpResponse::Ok().json(json!({
         "token": token,
@@ -152,7 +152,7 @@ async fn start_session(state: &AppState, session: Session) -> Result<HttpRespons
 }
 
 async fn logout(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
-    caller.logout(&state.store).await?;
+    caller.logout(&state).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

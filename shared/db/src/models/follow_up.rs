@@ -186,24 +186,3 @@ impl FollowUp {
         Ok(n == 1)
     }
 }
-
-/// Claims `job` for `on` in the current tenant: true for exactly one caller per date (the first),
-/// false when it already ran on that date or later.
-pub async fn claim_daily_run(
-    conn: &mut AsyncPgConnection,
-    tenant_id: Uuid,
-    job: &str,
-    on: NaiveDate,
-) -> QueryResult<bool> {
-    let n = diesel::sql_query(
-        "INSERT INTO job_runs (tenant_id, job, last_run_on) VALUES ($1, $2, $3) \
-         ON CONFLICT (tenant_id, job) DO UPDATE SET last_run_on = EXCLUDED.last_run_on, updated_at = now() \
-         WHERE job_runs.last_run_on < EXCLUDED.last_run_on",
-    )
-    .bind::<diesel::sql_types::Uuid, _>(tenant_id)
-    .bind::<diesel::sql_types::Text, _>(job)
-    .bind::<diesel::sql_types::Date, _>(on)
-    .execute(conn)
-    .await?;
-    Ok(n == 1)
-}

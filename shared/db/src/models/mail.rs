@@ -1,7 +1,12 @@
 //! The e-mail outbox: messages written in the transaction that caused them, sent later by the dispatcher.
+//!
+//! Sending is leased, never done inside a transaction: [`QueuedMail::lease_due`] leases a batch (and its
+//! transaction commits at once), the dispatcher sends, then [`QueuedMail::mark_sent`] or
+//! [`QueuedMail::mark_failed`] records each outcome if the lease is still the dispatcher's.
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
@@ -17,7 +22,7 @@ pub struct NewMail {
     pub body: String,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable)]
 #[diesel(table_name = mail_outbox)]
 pub struct QueuedMail {
     pub tenant_id: Uuid,
@@ -43,50 +48,97 @@ impl NewMail {
 }
 
 impl QueuedMail {
-    /// Due messages, locked for this transaction; a concurrent dispatcher skips them, so none is sent twice.
-    pub async fn claim_due(
+    /// Leases up to `limit` due messages to `lease_id` for `lease_secs`: none is leased to another
+    /// dispatcher until the lease expires. Commit at once; send outside the transaction.
+    pub async fn lease_due(
         conn: &mut AsyncPgConnection,
+        lease_id: Uuid,
+        lease_secs: i64,
         limit: i64,
     ) -> QueryResult<Vec<QueuedMail>> {
-        mail_outbox::table
-            .filter(mail_outbox::sent_at.is_null())
-            .filter(mail_outbox::next_try_at.le(diesel::dsl::now))
-            .order(mail_outbox::next_try_at)
-            .limit(limit)
-            .for_update()
-            .skip_locked()
-            .select(QueuedMail::as_select())
-            .load(conn)
-            .await
+        // The row locks (SKIP LOCKED) only keep two concurrent leasers apart; the lease is what holds.
+        diesel::sql_query(
+            "UPDATE mail_outbox SET lease_id = $1, leased_until = now() + make_interval(secs => $2) \
+             WHERE (tenant_id, id) IN ( \
+                 SELECT tenant_id, id FROM mail_outbox \
+                 WHERE sent_at IS NULL AND next_try_at <= now() \
+                   AND (leased_until IS NULL OR leased_until < now()) \
+                 ORDER BY next_try_at LIMIT $3 FOR UPDATE SKIP LOCKED) \
+             RETURNING tenant_id, id, to_address, subject, body, created_at, attempts, last_error, \
+                 next_try_at, sent_at",
+        )
+        .bind::<SqlUuid, _>(lease_id)
+        .bind::<BigInt, _>(lease_secs)
+        .bind::<BigInt, _>(limit)
+        .load(conn)
+        .await
     }
 
-    pub async fn mark_sent(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<()> {
-        diesel::update(mail_outbox::table.filter(mail_outbox::id.eq(id)))
+    /// Marks a message sent, if it is still leased to `lease_id`; false if the lease was lost (expired
+    /// and taken by another dispatcher, which sends it with the same Message-ID).
+    pub async fn mark_sent(
+        conn: &mut AsyncPgConnection,
+        id: Uuid,
+        lease_id: Uuid,
+    ) -> QueryResult<bool> {
+        let n = diesel::update(Self::leased(id, lease_id))
             .set((
                 mail_outbox::sent_at.eq(diesel::dsl::now),
                 mail_outbox::attempts.eq(mail_outbox::attempts + 1),
+                mail_outbox::lease_id.eq(None::<Uuid>),
+                mail_outbox::leased_until.eq(None::<DateTime<Utc>>),
             ))
             .execute(conn)
-            .await
-            .map(drop)
+            .await?;
+        Ok(n == 1)
     }
 
-    /// Records a failed attempt and when to try again.
+    /// Records a failed attempt and when to try again, if the message is still leased to `lease_id`.
     pub async fn mark_failed(
         conn: &mut AsyncPgConnection,
         id: Uuid,
+        lease_id: Uuid,
         error: &str,
         next_try_at: DateTime<Utc>,
-    ) -> QueryResult<()> {
-        diesel::update(mail_outbox::table.filter(mail_outbox::id.eq(id)))
+    ) -> QueryResult<bool> {
+        let n = diesel::update(Self::leased(id, lease_id))
             .set((
                 mail_outbox::attempts.eq(mail_outbox::attempts + 1),
                 mail_outbox::last_error.eq(error),
                 mail_outbox::next_try_at.eq(next_try_at),
+                mail_outbox::lease_id.eq(None::<Uuid>),
+                mail_outbox::leased_until.eq(None::<DateTime<Utc>>),
             ))
             .execute(conn)
-            .await
-            .map(drop)
+            .await?;
+        Ok(n == 1)
+    }
+
+    /// Gives back the messages of a lease that were not tried, for the next dispatch.
+    pub async fn release(conn: &mut AsyncPgConnection, lease_id: Uuid) -> QueryResult<usize> {
+        diesel::update(
+            mail_outbox::table
+                .filter(mail_outbox::lease_id.eq(lease_id))
+                .filter(mail_outbox::sent_at.is_null()),
+        )
+        .set((
+            mail_outbox::lease_id.eq(None::<Uuid>),
+            mail_outbox::leased_until.eq(None::<DateTime<Utc>>),
+        ))
+        .execute(conn)
+        .await
+    }
+
+    fn leased(
+        id: Uuid,
+        lease_id: Uuid,
+    ) -> diesel::dsl::Filter<
+        diesel::dsl::Filter<mail_outbox::table, diesel::dsl::Eq<mail_outbox::id, Uuid>>,
+        diesel::dsl::Eq<mail_outbox::lease_id, Uuid>,
+    > {
+        mail_outbox::table
+            .filter(mail_outbox::id.eq(id))
+            .filter(mail_outbox::lease_id.eq(lease_id))
     }
 
     /// All messages of the tenant, newest first (for the console and tests).
