@@ -1,7 +1,7 @@
 use actix_web::{web, HttpResponse};
 use nuanxin_access::{Action, Resource};
 use nuanxin_domain::family::{Exit, ExitReason};
-use serde_json::json;
+use serde::Serialize;
 use uuid::Uuid;
 
 use crate::auth::Authorized;
@@ -36,5 +36,15 @@ pub async fn exit_family(
     work.after_commit(AfterCommit::FamilyChanged(id));
     work.after_commit(AfterCommit::RegisterChanged);
     work.commit().await?;
-    Ok(HttpResponse::Ok().json(json!({"status": "exited", "version": version})))
+    Ok(HttpResponse::Ok().json(Exited {
+        status: "exited",
+        version,
+    }))
+}
+
+/// The family's status and version after its exit.
+#[derive(Serialize)]
+pub struct Exited {
+    pub status: &'static str,
+    pub version: i32,
 }

@@ -2,7 +2,7 @@ use actix_web::{web, HttpResponse};
 use nuanxin_access::{Action, Resource};
 use nuanxin_db::models::family::{FamilyChange, FamilyRecord};
 use nuanxin_db::pool::TenantTx;
-use serde_json::json;
+use serde::Serialize;
 use uuid::Uuid;
 
 use crate::auth::Authorized;
@@ -24,17 +24,46 @@ pub async fn family_history(
         .ok_or(ApiError::NotFound("没有找到该家庭"))?;
     let changes = FamilyChange::of_family(&mut tx, id).await?;
     tx.commit().await?;
-    let items: Vec<_> = changes
+    let items = changes
         .into_iter()
-        .map(|c| {
-            json!({
-                "version": c.version,
-                "changed_at": district.local(c.changed_at),
-                "actor": {"id": c.actor_id, "name": c.actor_name},
-                "action": c.action,
-                "changes": c.changes,
-            })
+        .map(|c| HistoryItem {
+            version: c.version,
+            changed_at: district.local(c.changed_at),
+            actor: ActorRef {
+                id: c.actor_id,
+                name: c.actor_name,
+            },
+            action: c.action,
+            changes: c.changes,
         })
         .collect();
-    Ok(HttpResponse::Ok().json(json!({"family_id": id, "items": items})))
+    Ok(HttpResponse::Ok().json(History {
+        family_id: id,
+        items,
+    }))
+}
+
+/// Every version of one family, oldest first.
+#[derive(Serialize)]
+pub struct History {
+    pub family_id: Uuid,
+    pub items: Vec<HistoryItem>,
+}
+
+/// One version: who made it, when (the district's local time), and what changed (identifiers masked).
+#[derive(Serialize)]
+pub struct HistoryItem {
+    pub version: i32,
+    pub changed_at: chrono::DateTime<chrono_tz::Tz>,
+    pub actor: ActorRef,
+    /// `create`, `update`, `exit` or `import`.
+    pub action: String,
+    /// `[{"field", "from", "to"}]`.
+    pub changes: serde_json::Value,
+}
+
+#[derive(Serialize)]
+pub struct ActorRef {
+    pub id: Uuid,
+    pub name: String,
 }

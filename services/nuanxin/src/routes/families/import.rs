@@ -4,7 +4,7 @@ use actix_web::http::header::CONTENT_LENGTH;
 use actix_web::{web, HttpRequest, HttpResponse};
 use nuanxin_access::{Action, Resource};
 use nuanxin_db::models::family::Scope;
-use serde_json::json;
+use serde::Serialize;
 
 use crate::auth::Authorized;
 use crate::error::ApiError;
@@ -70,7 +70,13 @@ pub async fn import_families(
     work.after_commit(AfterCommit::RegisterChanged);
     work.commit().await?;
     tracing::info!(imported, "families imported");
-    Ok(HttpResponse::Ok().json(json!({"imported": imported})))
+    Ok(HttpResponse::Ok().json(Imported { imported }))
+}
+
+/// How many families the file registered (all its rows: an import is all or nothing).
+#[derive(Serialize)]
+pub struct Imported {
+    pub imported: usize,
 }
 
 /// The body, refused with 413 as soon as it is known to exceed [`MAX_IMPORT_BYTES`]: from its declared
