@@ -30,7 +30,6 @@ pub async fn forecast(
             format!("年份{year}无效"),
         ));
     }
-    let report =
-        crate::benefits::forecast::forecast(super::access(&state), district, year).await?;
+    let report = crate::benefits::forecast::forecast(super::access(&state), district, year).await?;
     Ok(HttpResponse::Ok().json(report))
 }
