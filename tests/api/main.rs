@@ -9,6 +9,8 @@ mod access;
 mod audit;
 mod auth;
 mod benefits;
+mod browser;
+mod console;
 mod families;
 mod health;
 mod helpers;

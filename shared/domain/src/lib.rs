@@ -7,6 +7,7 @@ pub mod error;
 pub mod facts;
 pub mod family;
 pub mod hukou;
+pub mod labels;
 pub mod org;
 pub mod schedule;
 pub mod tenant;

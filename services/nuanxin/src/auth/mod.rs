@@ -75,7 +75,8 @@ const UNAUTHENTICATED: ApiError = ApiError::Unauthorized {
 };
 
 impl Caller {
-    async fn from_token(state: &AppState, token: &str) -> Result<Caller, ApiError> {
+    /// The caller whose session `token` opens (the console reads the token from its cookie).
+    pub(crate) async fn from_token(state: &AppState, token: &str) -> Result<Caller, ApiError> {
         let hash = session::TokenHash::of(token);
         let session = state
             .sessions

@@ -261,7 +261,7 @@ impl<'a> Registry<'a> {
                 // Only the family's reference and reason: no names or identifiers in e-mail.
                 body: format!(
                     "{street}的家庭（编号 {id}）已于{exited_on}退出计划生育特殊家庭登记，原因：{}。\n请登录暖心平台查看详情。",
-                    exit_reason_zh(reason)
+                    nuanxin_domain::labels::exit_reason(reason)
                 ),
             })
             .collect();
@@ -372,14 +372,4 @@ fn single(field: &str, code: &'static str, message: impl Into<String>) -> Valida
     let mut errors = ValidationErrors::default();
     errors.push(field, code, message);
     errors
-}
-
-pub fn exit_reason_zh(reason: ExitReason) -> &'static str {
-    match reason {
-        ExitReason::Rebirth => "再生育",
-        ExitReason::Adoption => "收养子女",
-        ExitReason::Deceased => "夫妻双方均已亡故",
-        ExitReason::MovedAway => "户籍迁出",
-        ExitReason::Other => "其他",
-    }
 }

@@ -26,9 +26,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     /// A district slug, or `platform` for platform operators.
-    tenant: String,
-    username: String,
-    password: String,
+    pub(crate) tenant: String,
+    pub(crate) username: String,
+    pub(crate) password: String,
 }
 
 const BAD_LOGIN: ApiError = ApiError::Unauthorized {
@@ -64,8 +64,11 @@ async fn login(
     }
 }
 
-/// The session a correct password opens, or None.
-async fn authenticate(state: &AppState, body: &LoginRequest) -> Result<Option<Session>, ApiError> {
+/// The session a correct password opens, or None (the console's sign-in form uses it too).
+pub(crate) async fn authenticate(
+    state: &AppState,
+    body: &LoginRequest,
+) -> Result<Option<Session>, ApiError> {
     let session = if body.tenant == PLATFORM_DOMAIN {
         let operator = {
             let mut conn = state
@@ -135,7 +138,11 @@ async fn authenticate(state: &AppState, body: &LoginRequest) -> Result<Option<Se
     Ok(Some(session))
 }
 
-async fn start_session(state: &AppState, session: Session) -> Result<HttpResponse, ApiError> {
+/// Opens `session` for the configured lifetime: its token and the session as stored.
+pub(crate) async fn begin_session(
+    state: &AppState,
+    session: Session,
+) -> Result<(String, Session), ApiError> {
     let ttl = Duration::from_secs(state.settings.security.session_ttl_minutes * 60);
     let session = Session {
         expires_at: chrono::Utc::now().timestamp() + ttl.as_secs() as i64,
@@ -143,6 +150,11 @@ async fn start_session(state: &AppState, session: Session) -> Result<HttpRespons
     };
     let token = open_session(state, &session, ttl).await?;
     tracing::info!(user.id = %session.user_id, domain = %session.domain, "login");
+    Ok((token, session))
+}
+
+async fn start_session(state: &AppState, session: Session) -> Result<HttpResponse, ApiError> {
+    let (token, session) = begin_session(state, session).await?;
     Ok(HttpResponse::Ok().json(json!({
         "token": token,
         "token_type": "Bearer",

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::page::Paging;
+use super::page::{Page, Paging};
 use super::Body;
 use crate::audit;
 use crate::auth::Authorized;
@@ -30,19 +30,20 @@ pub struct ListQuery {
     per_page: Option<i64>,
 }
 
+/// A follow-up as the API and the console show it.
 #[derive(Serialize)]
-struct FollowUpView {
-    id: Uuid,
-    family_id: Uuid,
-    street: String,
-    change: String,
-    program: String,
-    person: String,
-    detail: serde_json::Value,
-    created_on: chrono::NaiveDate,
-    status: String,
-    done_at: Option<chrono::DateTime<chrono::Utc>>,
-    done_note: Option<String>,
+pub struct FollowUpView {
+    pub id: Uuid,
+    pub family_id: Uuid,
+    pub street: String,
+    pub change: String,
+    pub program: String,
+    pub person: String,
+    pub detail: serde_json::Value,
+    pub created_on: chrono::NaiveDate,
+    pub status: String,
+    pub done_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub done_note: Option<String>,
 }
 
 fn view(district: &District, f: FollowUp) -> FollowUpView {
@@ -66,9 +67,21 @@ async fn list_follow_ups(
     auth: Authorized,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    let paging = Paging::new(query.page, query.per_page, 100, 1000)?;
+    let page = follow_up_page(&state, &auth, query.status.as_deref(), paging).await?;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+/// A page of the follow-ups in the caller's scope: `open` (default), `done` or `all`.
+pub async fn follow_up_page(
+    state: &AppState,
+    auth: &Authorized,
+    status: Option<&str>,
+    paging: Paging,
+) -> Result<Page<FollowUpView>, ApiError> {
     auth.require(Resource::Entitlement, Action::Read)?;
     let district = &auth.district;
-    let status = match query.status.as_deref().unwrap_or("open") {
+    let status = match status.unwrap_or("open") {
         "all" => None,
         s @ ("open" | "done") => Some(s),
         other => {
@@ -79,13 +92,12 @@ async fn list_follow_ups(
             ))
         }
     };
-    let paging = Paging::new(query.page, query.per_page, 100, 1000)?;
     let mut tx = TenantTx::begin(&state.pool, district.id).await?;
     let (rows, total) =
         FollowUp::list(&mut tx, auth.scope, status, paging.limit(), paging.offset()).await?;
     tx.commit().await?;
     let items: Vec<_> = rows.into_iter().map(|f| view(district, f)).collect();
-    Ok(HttpResponse::Ok().json(paging.page(items, total)))
+    Ok(paging.page(items, total))
 }
 
 #[derive(Deserialize)]

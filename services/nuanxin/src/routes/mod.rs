@@ -14,7 +14,7 @@ pub mod page;
 pub mod platform;
 pub mod policy;
 
-use actix_web::web;
+use actix_web::{web, HttpResponse};
 
 use crate::error::ApiError;
 pub use extract::Body;
@@ -38,4 +38,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(platform::configure)
             .configure(openapi::configure),
     );
+}
+
+/// An xlsx workbook as a download named `file_name` (exports and payment lists, API and console).
+pub fn xlsx_download(bytes: Vec<u8>, file_name: &str) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        .insert_header((
+            "Content-Disposition",
+            format!("attachment; filename=\"{file_name}\""),
+        ))
+        .body(bytes)
 }

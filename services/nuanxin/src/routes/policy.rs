@@ -24,6 +24,20 @@ pub struct EvaluateRequest {
     explain: bool,
 }
 
+/// What a family with `facts` is entitled to on `as_of` under the district's policy.
+pub fn evaluation(
+    district: &District,
+    facts: serde_json::Value,
+    as_of: NaiveDate,
+) -> Result<nuanxin_policy::Evaluation<'_>, ApiError> {
+    let policy = district
+        .policy
+        .as_ref()
+        .ok_or(ApiError::NotFound("本区尚未配置政策"))?;
+    let facts: nuanxin_policy::FamilyFacts = from_value(facts, "facts.")?;
+    Ok(nuanxin_policy::evaluate(policy, &facts, as_of))
+}
+
 /// Evaluates facts (SPEC's canonical JSON) with the district's policy on a date.
 pub fn evaluate_family(
     district: &District,
@@ -31,12 +45,7 @@ pub fn evaluate_family(
     as_of: NaiveDate,
     explain: bool,
 ) -> Result<serde_json::Value, ApiError> {
-    let policy = district
-        .policy
-        .as_ref()
-        .ok_or(ApiError::NotFound("本区尚未配置政策"))?;
-    let facts: nuanxin_policy::FamilyFacts = from_value(facts, "facts.")?;
-    let evaluation = nuanxin_policy::evaluate(policy, &facts, as_of);
+    let evaluation = evaluation(district, facts, as_of)?;
     Ok(if explain {
         evaluation.to_explained_json(&district.slug, as_of)
     } else {

@@ -7,7 +7,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::auth::Authorized;
-use crate::benefits::ledger::cycle_view;
+use crate::benefits::ledger::{cycle_view, CycleView};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -23,17 +23,27 @@ pub async fn list_cycles(
     auth: Authorized,
     query: web::Query<CyclesQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    let items = cycles(&state, &auth, query.program.as_deref()).await?;
+    Ok(HttpResponse::Ok().json(json!({ "items": items })))
+}
+
+/// The district's cycles (of one program, or all), each counted within the caller's scope.
+pub async fn cycles(
+    state: &AppState,
+    auth: &Authorized,
+    program: Option<&str>,
+) -> Result<Vec<CycleView>, ApiError> {
     auth.require(Resource::BenefitCycle, Action::Read)?;
     let district = &auth.district;
     let mut tx = TenantTx::begin(&state.pool, district.id).await?;
-    let cycles = BenefitCycle::list(&mut tx, query.program.as_deref()).await?;
+    let cycles = BenefitCycle::list(&mut tx, program).await?;
     let mut items = Vec::with_capacity(cycles.len());
     for cycle in cycles {
         let counts = BenefitEntry::counts(&mut tx, auth.scope, cycle.id).await?;
         items.push(cycle_view(district, cycle, counts));
     }
     tx.commit().await?;
-    Ok(HttpResponse::Ok().json(json!({ "items": items })))
+    Ok(items)
 }
 
 /// One cycle with its entries counted by status (within the caller's scope).
@@ -42,13 +52,18 @@ pub async fn get_cycle(
     auth: Authorized,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(cycle(&state, &auth, id.into_inner()).await?))
+}
+
+/// One cycle, counted within the caller's scope.
+pub async fn cycle(state: &AppState, auth: &Authorized, id: Uuid) -> Result<CycleView, ApiError> {
     auth.require(Resource::BenefitCycle, Action::Read)?;
     let district = &auth.district;
     let mut tx = TenantTx::begin(&state.pool, district.id).await?;
-    let cycle = BenefitCycle::find(&mut tx, id.into_inner())
+    let cycle = BenefitCycle::find(&mut tx, id)
         .await?
         .ok_or(ApiError::NotFound("没有找到该发放周期"))?;
     let counts = BenefitEntry::counts(&mut tx, auth.scope, cycle.id).await?;
     tx.commit().await?;
-    Ok(HttpResponse::Ok().json(cycle_view(district, cycle, counts)))
+    Ok(cycle_view(district, cycle, counts))
 }

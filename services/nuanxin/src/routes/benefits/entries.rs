@@ -7,20 +7,20 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::auth::Authorized;
-use crate::benefits::ledger::entry_view;
+use crate::benefits::ledger::{entry_view, EntryView};
 use crate::error::ApiError;
-use crate::routes::page::Paging;
+use crate::routes::page::{Page, Paging};
 use crate::state::AppState;
 
-#[derive(Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EntriesQuery {
     /// One status, or several separated by commas.
-    status: Option<String>,
+    pub status: Option<String>,
     /// A street's code.
-    street: Option<String>,
-    page: Option<i64>,
-    per_page: Option<i64>,
+    pub street: Option<String>,
+    pub page: Option<i64>,
+    pub per_page: Option<i64>,
 }
 
 /// A page of a cycle's entries in the caller's scope (a street sees only its own families).
@@ -30,6 +30,16 @@ pub async fn list_entries(
     id: web::Path<Uuid>,
     query: web::Query<EntriesQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(entry_page(&state, &auth, id.into_inner(), &query).await?))
+}
+
+/// A page of a cycle's entries in the caller's scope.
+pub async fn entry_page(
+    state: &AppState,
+    auth: &Authorized,
+    id: Uuid,
+    query: &EntriesQuery,
+) -> Result<Page<EntryView>, ApiError> {
     auth.require(Resource::BenefitCycle, Action::Read)?;
     let district = &auth.district;
     let paging = Paging::new(query.page, query.per_page, 100, 1000)?;
@@ -64,11 +74,11 @@ pub async fn list_entries(
         offset: paging.offset(),
     };
     let mut tx = TenantTx::begin(&state.pool, district.id).await?;
-    let cycle = BenefitCycle::find(&mut tx, id.into_inner())
+    let cycle = BenefitCycle::find(&mut tx, id)
         .await?
         .ok_or(ApiError::NotFound("没有找到该发放周期"))?;
     let (rows, total) = BenefitEntry::list(&mut tx, auth.scope, cycle.id, &filter).await?;
     tx.commit().await?;
     let items: Vec<_> = rows.into_iter().map(|e| entry_view(district, e)).collect();
-    Ok(HttpResponse::Ok().json(paging.page(items, total)))
+    Ok(paging.page(items, total))
 }

@@ -4,7 +4,7 @@ use nuanxin_access::{Action, Resource};
 use serde::Deserialize;
 
 use crate::auth::Authorized;
-use crate::benefits::cycle;
+use crate::benefits::cycle::{self, Generation};
 use crate::error::ApiError;
 use crate::routes::Body;
 use crate::state::AppState;
@@ -26,20 +26,30 @@ pub async fn generate_cycle(
     auth: Authorized,
     Body(body): Body<GenerateRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    auth.require(Resource::BenefitCycle, Action::Create)?;
-    let (district, actor) = (&auth.district, &auth.actor);
-    let report = cycle::generate(
-        super::access(&state),
-        district,
-        actor,
-        &body.program,
-        &body.period,
-        body.as_of,
-    )
-    .await?;
+    let report = generate(&state, &auth, &body.program, &body.period, body.as_of).await?;
     Ok(if report.created {
         HttpResponse::Created().json(report)
     } else {
         HttpResponse::Ok().json(report)
     })
+}
+
+/// Generates (or brings up to date) the cycle of `program` for `period` as the caller.
+pub async fn generate(
+    state: &web::Data<AppState>,
+    auth: &Authorized,
+    program: &str,
+    period: &str,
+    as_of: Option<NaiveDate>,
+) -> Result<Generation, ApiError> {
+    auth.require(Resource::BenefitCycle, Action::Create)?;
+    Ok(cycle::generate(
+        super::access(state),
+        &auth.district,
+        &auth.actor,
+        program,
+        period,
+        as_of,
+    )
+    .await?)
 }

@@ -2,13 +2,13 @@
 //! `/api/v1/policy/impact` (a register-wide computation like the forecast, so it lives here).
 
 mod bank_file;
-mod cycles;
-mod entries;
+pub mod cycles;
+pub mod entries;
 mod forecast;
-mod generate;
+pub mod generate;
 mod impact;
-mod payment_list;
-mod step;
+pub mod payment_list;
+pub mod step;
 
 use actix_web::web;
 use nuanxin_access::{Action, Resource};

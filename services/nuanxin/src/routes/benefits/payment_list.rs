@@ -20,12 +20,22 @@ pub async fn export_payment_list(
     auth: Authorized,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
+    let (bytes, file_name) = payment_workbook(&state, &auth, id.into_inner()).await?;
+    Ok(crate::routes::xlsx_download(bytes, &file_name))
+}
+
+/// A cycle's payment list as xlsx bytes and its file name, the download audited.
+pub async fn payment_workbook(
+    state: &AppState,
+    auth: &Authorized,
+    id: Uuid,
+) -> Result<(Vec<u8>, String), ApiError> {
     auth.require(Resource::BenefitCycle, Action::Read)?;
     let (district, actor) = (&auth.district, &auth.actor);
     let reveal = auth.reveal();
     let codec = Codec::new(&state.keys, district.id);
     let mut tx = TenantTx::begin(&state.pool, district.id).await?;
-    let cycle = BenefitCycle::find(&mut tx, id.into_inner())
+    let cycle = BenefitCycle::find(&mut tx, id)
         .await?
         .ok_or(ApiError::NotFound("没有找到该发放周期"))?;
     let rows = payment_rows(&mut tx, &codec, district, auth.scope, &cycle, reveal).await?;
@@ -43,14 +53,9 @@ pub async fn export_payment_list(
     let sheet = format!("{}-{}", cycle.program, cycle.period);
     let bytes = nuanxin_sheets::write_xlsx(&sheet, &PAYMENT_LIST_HEADERS, rows)
         .map_err(ApiError::internal)?;
-    Ok(HttpResponse::Ok()
-        .content_type("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-        .insert_header((
-            "Content-Disposition",
-            format!(
-                "attachment; filename=\"{}-{}-{}-payment-list.xlsx\"",
-                district.slug, cycle.program, cycle.period
-            ),
-        ))
-        .body(bytes))
+    let file_name = format!(
+        "{}-{}-{}-payment-list.xlsx",
+        district.slug, cycle.program, cycle.period
+    );
+    Ok((bytes, file_name))
 }

@@ -52,8 +52,9 @@ fn require_step(auth: &Authorized, action: EntryAction) -> Result<(), ApiError> 
     }
 }
 
-async fn run(
-    state: &web::Data<AppState>,
+/// Applies one step to the entries of `request` as the caller (the API's steps and the console's forms).
+pub async fn run(
+    state: &AppState,
     auth: &Authorized,
     request: StepRequest,
 ) -> Result<Vec<crate::benefits::ledger::EntryView>, ApiError> {

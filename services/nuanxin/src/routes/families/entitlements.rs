@@ -28,13 +28,27 @@ pub async fn family_entitlements(
     id: web::Path<Uuid>,
     query: web::Query<EntitlementsQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    let as_of = query.as_of.unwrap_or_else(|| auth.district.today());
+    let facts = family_facts(&state, &auth, id.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(evaluate_family(
+        &auth.district,
+        facts,
+        as_of,
+        query.explain,
+    )?))
+}
+
+/// The policy facts of a family in the caller's scope, for those who may read entitlements.
+pub async fn family_facts(
+    state: &AppState,
+    auth: &Authorized,
+    id: Uuid,
+) -> Result<serde_json::Value, ApiError> {
     auth.require(Resource::Entitlement, Action::Read)?;
     let district = &auth.district;
-    let as_of = query.as_of.unwrap_or_else(|| district.today());
     let registry = Registry::new(district, &state.keys);
     let mut tx = TenantTx::begin(&state.pool, district.id).await?;
-    let (_, family) = registry.load(&mut tx, auth.scope, id.into_inner()).await?;
+    let (_, family) = registry.load(&mut tx, auth.scope, id).await?;
     tx.commit().await?;
-    let facts = nuanxin_domain::facts::facts_json(&family);
-    Ok(HttpResponse::Ok().json(evaluate_family(district, facts, as_of, query.explain)?))
+    Ok(nuanxin_domain::facts::facts_json(&family))
 }

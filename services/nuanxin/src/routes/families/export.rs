@@ -15,6 +15,15 @@ pub async fn export_families(
     state: web::Data<AppState>,
     auth: Authorized,
 ) -> Result<HttpResponse, ApiError> {
+    let bytes = register_workbook(&state, &auth).await?;
+    Ok(crate::routes::xlsx_download(
+        bytes,
+        &format!("{}-families.xlsx", auth.district.slug),
+    ))
+}
+
+/// The caller's active register as xlsx bytes, the export audited.
+pub async fn register_workbook(state: &AppState, auth: &Authorized) -> Result<Vec<u8>, ApiError> {
     auth.require(Resource::FamilyExport, Action::Read)?;
     let (district, actor) = (&auth.district, &auth.actor);
     let reveal = auth.reveal();
@@ -42,12 +51,5 @@ pub async fn export_families(
         .map(|r| registry.codec.decode(&r).map(|f| (r, f)))
         .collect::<Result<Vec<_>, _>>()
         .map_err(ApiError::internal)?;
-    let bytes = registry.export(&families, reveal)?;
-    Ok(HttpResponse::Ok()
-        .content_type("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-        .insert_header((
-            "Content-Disposition",
-            format!("attachment; filename=\"{}-families.xlsx\"", district.slug),
-        ))
-        .body(bytes))
+    Ok(registry.export(&families, reveal)?)
 }

@@ -6,7 +6,7 @@ use uuid::Uuid;
 use crate::audit;
 use crate::auth::Authorized;
 use crate::error::ApiError;
-use crate::registry::view::{family_view, Reveal};
+use crate::registry::view::{family_view, FamilyView, Reveal};
 use crate::registry::Registry;
 use crate::state::AppState;
 
@@ -18,9 +18,17 @@ pub async fn get_family(
     auth: Authorized,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(read_family(&state, &auth, id.into_inner()).await?))
+}
+
+/// One family in the caller's scope, its read recorded (the API's answer and the console's family page).
+pub async fn read_family(
+    state: &AppState,
+    auth: &Authorized,
+    id: Uuid,
+) -> Result<FamilyView, ApiError> {
     auth.require(Resource::Family, Action::Read)?;
     let (district, actor) = (&auth.district, &auth.actor);
-    let id = id.into_inner();
     let reveal = auth.reveal();
     let record = state
         .near_families
@@ -43,11 +51,11 @@ pub async fn get_family(
         .read_log
         .record(read, crate::audit::reads::WAIT)
         .await?;
-    Ok(HttpResponse::Ok().json(family_view(
+    Ok(family_view(
         &record,
         &family,
         &district.orgs,
         district.today(),
         reveal,
-    )))
+    ))
 }

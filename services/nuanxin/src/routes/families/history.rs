@@ -15,15 +15,9 @@ pub async fn family_history(
     auth: Authorized,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    auth.require(Resource::FamilyHistory, Action::Read)?;
-    let district = &auth.district;
     let id = id.into_inner();
-    let mut tx = TenantTx::begin(&state.pool, district.id).await?;
-    FamilyRecord::find(&mut tx, auth.scope, id)
-        .await?
-        .ok_or(ApiError::NotFound("没有找到该家庭"))?;
-    let changes = FamilyChange::of_family(&mut tx, id).await?;
-    tx.commit().await?;
+    let district = &auth.district;
+    let changes = family_changes(&state, &auth, id).await?;
     let items = changes
         .into_iter()
         .map(|c| HistoryItem {
@@ -66,4 +60,21 @@ pub struct HistoryItem {
 pub struct ActorRef {
     pub id: Uuid,
     pub name: String,
+}
+
+/// Every change of a family in the caller's scope, oldest first.
+pub async fn family_changes(
+    state: &AppState,
+    auth: &Authorized,
+    id: Uuid,
+) -> Result<Vec<FamilyChange>, ApiError> {
+    auth.require(Resource::FamilyHistory, Action::Read)?;
+    let district = &auth.district;
+    let mut tx = TenantTx::begin(&state.pool, district.id).await?;
+    FamilyRecord::find(&mut tx, auth.scope, id)
+        .await?
+        .ok_or(ApiError::NotFound("没有找到该家庭"))?;
+    let changes = FamilyChange::of_family(&mut tx, id).await?;
+    tx.commit().await?;
+    Ok(changes)
 }

@@ -1,36 +1,38 @@
 use actix_web::{web, HttpResponse};
 use chrono::{Datelike, NaiveDate};
 use nuanxin_access::{Action, Resource};
-use nuanxin_db::models::family::FamilyFilter;
+use nuanxin_db::models::family::{FamilyFilter, FamilyRecord};
 use nuanxin_db::pool::TenantTx;
 use nuanxin_domain::org::OrgKind;
 use nuanxin_privacy::ResidentId;
 use serde::Deserialize;
+use uuid::Uuid;
 
 use crate::auth::Authorized;
 use crate::error::ApiError;
-use crate::registry::view::{list_item, Reveal};
+use crate::registry::view::{list_item, FamilyListItem, Reveal};
 use crate::registry::{counts, Registry};
-use crate::routes::page::Paging;
+use crate::routes::page::{Page, Paging};
 use crate::state::AppState;
 
-#[derive(Deserialize)]
+/// The register's filters and page (the API's query and the console's filter bar alike).
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// Street code.
-    street: Option<String>,
+    pub street: Option<String>,
     /// Community code.
-    community: Option<String>,
-    kind: Option<String>,
+    pub community: Option<String>,
+    pub kind: Option<String>,
     /// `active` (default), `exited` or `all`.
-    status: Option<String>,
+    pub status: Option<String>,
     /// Age band of a living parent, inclusive.
-    age_min: Option<i32>,
-    age_max: Option<i32>,
+    pub age_min: Option<i32>,
+    pub age_max: Option<i32>,
     /// A parent's resident ID (exact), or part of a parent's name.
-    q: Option<String>,
-    page: Option<i64>,
-    per_page: Option<i64>,
+    pub q: Option<String>,
+    pub page: Option<i64>,
+    pub per_page: Option<i64>,
 }
 
 /// Ages asked for are of living people.
@@ -49,9 +51,17 @@ pub async fn list_families(
     auth: Authorized,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(family_page(&state, &auth, &query).await?))
+}
+
+/// The checked filter and page of a register query.
+fn filter_of(
+    state: &AppState,
+    auth: &Authorized,
+    q: &ListQuery,
+) -> Result<(FamilyFilter, Paging), ApiError> {
     auth.require(Resource::Family, Action::List)?;
     let district = &auth.district;
-    let q = query.into_inner();
     let unit = |code: &Option<String>, kind: OrgKind, field: &str| -> Result<_, ApiError> {
         code.as_ref()
             .map(|c| {
@@ -140,6 +150,21 @@ pub async fn list_families(
         limit: paging.limit(),
         offset: paging.offset(),
     };
+    Ok((filter, paging))
+}
+
+/// A page of the caller's register matching `q` (what `GET /api/v1/families` answers and the console's
+/// register shows).
+pub async fn family_page(
+    state: &AppState,
+    auth: &Authorized,
+    q: &ListQuery,
+) -> Result<Page<FamilyListItem>, ApiError> {
+    let (filter, paging) = filter_of(state, auth, q)?;
+    let district = &auth.district;
+    let today = district.today();
+    let registry = Registry::new(district, &state.keys);
+    let names_visible = auth.reveal() == Reveal::Full;
     let scope = auth.scope;
     let (cached, cache_key) = counts::cached_total(&state.store, district.id, scope, &filter).await;
     let mut tx = TenantTx::begin(&state.pool, district.id).await?;
@@ -152,5 +177,46 @@ pub async fn list_families(
         .iter()
         .map(|(record, family)| list_item(record, family, &district.orgs, today, names_visible))
         .collect();
-    Ok(HttpResponse::Ok().json(paging.page(items, total)))
+    Ok(paging.page(items, total))
+}
+
+/// The whole register matching `q` (every page) counted by street and kind, within the caller's scope.
+pub async fn register_counts(
+    state: &AppState,
+    auth: &Authorized,
+    q: &ListQuery,
+) -> Result<Vec<(Uuid, String, i64)>, ApiError> {
+    let (filter, _) = filter_of(state, auth, q)?;
+    let streets: Vec<Uuid> = match (filter.street_id, auth.scope) {
+        (Some(street), _) | (None, nuanxin_access::Scope::Street(street)) => vec![street],
+        (None, _) => auth
+            .district
+            .orgs
+            .of_kind(OrgKind::Street)
+            .map(|u| u.id)
+            .collect(),
+    };
+    let kinds: Vec<String> = match &filter.kind {
+        Some(kind) => vec![kind.clone()],
+        None => vec!["bereaved".to_owned(), "disabled".to_owned()],
+    };
+    // One index-only count per street and kind (a street has a few thousand families at most); a
+    // grouped count over the boxed filter does not type-check in diesel.
+    let mut counts = Vec::new();
+    let mut tx = TenantTx::begin(&state.pool, auth.district.id).await?;
+    for street in &streets {
+        for kind in &kinds {
+            let one = FamilyFilter {
+                street_id: Some(*street),
+                kind: Some(kind.clone()),
+                ..filter.clone()
+            };
+            let n = FamilyRecord::count(&mut tx, auth.scope, &one).await?;
+            if n > 0 {
+                counts.push((*street, kind.clone(), n));
+            }
+        }
+    }
+    tx.commit().await?;
+    Ok(counts)
 }

@@ -1,13 +1,13 @@
 //! `/api/v1/families`: the family registry.
 
 mod create;
-mod entitlements;
+pub mod entitlements;
 mod exit;
-mod export;
-mod get;
-mod history;
+pub mod export;
+pub mod get;
+pub mod history;
 mod import;
-mod list;
+pub mod list;
 mod update;
 
 use actix_web::web;

@@ -1,0 +1,435 @@
+//! The register (filters, search, pager, export and a chart of the whole register) and the family page
+//! (kind, child, parents, entitlements on a date, notices, history), drawn from the same service calls
+//! as `GET /api/v1/families`, `/families/{id}`, `/entitlements` and `/history`.
+
+use std::collections::BTreeMap;
+
+use actix_web::{web, HttpResponse};
+use askama::Template;
+use chrono::NaiveDate;
+use nuanxin_access::{Action, Resource, Scope};
+use nuanxin_domain::family::Child;
+use nuanxin_domain::labels;
+use nuanxin_domain::org::OrgKind;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::charts::BarChart;
+use super::session::Console;
+use super::views::{page, PageError, Pager};
+use crate::error::ApiError;
+use crate::registry::view::{FamilyView, Reveal};
+use crate::routes::families::entitlements::family_facts;
+use crate::routes::families::export::register_workbook;
+use crate::routes::families::get::read_family;
+use crate::routes::families::history::family_changes;
+use crate::routes::families::list::{family_page, register_counts, ListQuery};
+use crate::routes::policy::evaluation;
+use crate::state::{AppState, District};
+
+/// The register's rows on one page.
+const PER_PAGE: i64 = 50;
+
+/// The chart of a register counted by street and kind, with the streets' full names.
+pub fn register_chart(district: &District, counts: &[(Uuid, String, i64)], title: &str) -> String {
+    let mut by_street: BTreeMap<String, [i64; 2]> = BTreeMap::new();
+    for (street, kind, n) in counts {
+        let slot = by_street
+            .entry(district.orgs.name_of(*street).to_owned())
+            .or_default();
+        slot[usize::from(kind != "bereaved")] += n;
+    }
+    BarChart {
+        title: title.to_owned(),
+        unit: "户数".to_owned(),
+        series: vec![
+            labels::family_kind("bereaved").to_owned(),
+            labels::family_kind("disabled").to_owned(),
+        ],
+        bars: by_street
+            .into_iter()
+            .map(|(name, n)| (name, n.to_vec()))
+            .collect(),
+    }
+    .to_svg()
+}
+
+/// The filter bar as the browser sends it: every field text, empty when not chosen.
+#[derive(Debug, Default, Deserialize)]
+pub struct RegisterQuery {
+    #[serde(default)]
+    street: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    age_min: String,
+    #[serde(default)]
+    age_max: String,
+    #[serde(default)]
+    q: String,
+    page: Option<i64>,
+}
+
+fn some(text: &str) -> Option<String> {
+    Some(text.trim().to_owned()).filter(|t| !t.is_empty())
+}
+
+fn age(text: &str, field: &str) -> Result<Option<i32>, ApiError> {
+    some(text)
+        .map(|t| {
+            t.parse().map_err(|_| {
+                ApiError::bad_request("invalid_age", field, format!("年龄应为整数，而不是“{t}”"))
+            })
+        })
+        .transpose()
+}
+
+impl RegisterQuery {
+    fn to_list_query(&self) -> Result<ListQuery, ApiError> {
+        Ok(ListQuery {
+            street: some(&self.street),
+            kind: some(&self.kind),
+            status: some(&self.status),
+            age_min: age(&self.age_min, "age_min")?,
+            age_max: age(&self.age_max, "age_max")?,
+            q: some(&self.q),
+            page: self.page,
+            per_page: Some(PER_PAGE),
+            ..ListQuery::default()
+        })
+    }
+
+    /// The register's URL with these filters, ready for `page=`.
+    fn base_url(&self) -> String {
+        let pairs = [
+            ("street", &self.street),
+            ("kind", &self.kind),
+            ("status", &self.status),
+            ("age_min", &self.age_min),
+            ("age_max", &self.age_max),
+            ("q", &self.q),
+        ];
+        let mut url = String::from("/console/families?");
+        for (k, v) in pairs.iter().filter(|(_, v)| !v.trim().is_empty()) {
+            url.push_str(k);
+            url.push('=');
+            url.push_str(&super::views::url_encode(v.trim()));
+            url.push('&');
+        }
+        url
+    }
+}
+
+struct Row {
+    id: String,
+    kind: &'static str,
+    street: String,
+    community: String,
+    parents: String,
+    status_code: String,
+    status: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "families.html")]
+struct Register {
+    frame: super::views::Frame,
+    query: RegisterQuery,
+    /// Streets to filter by (empty for callers scoped to one street or community).
+    streets: Vec<(String, String)>,
+    can_search: bool,
+    can_export: bool,
+    error: String,
+    rows: Vec<Row>,
+    pager: Pager,
+    chart: String,
+}
+
+/// `GET /console/families`: the register with its filter bar, pager and chart.
+pub async fn register(
+    state: web::Data<AppState>,
+    console: Console,
+    query: web::Query<RegisterQuery>,
+) -> Result<HttpResponse, PageError> {
+    let auth = &console.auth;
+    auth.require(Resource::Family, Action::List)?;
+    let query = query.into_inner();
+    let streets = if matches!(auth.scope, Scope::District) {
+        auth.district
+            .orgs
+            .of_kind(OrgKind::Street)
+            .map(|u| (u.code.clone(), u.name.clone()))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let base = query.base_url();
+    let mut error = String::new();
+    let (rows, pager, chart) = match query.to_list_query() {
+        Ok(list) => match family_page(&state, auth, &list).await {
+            Ok(found) => {
+                let counts = register_counts(&state, auth, &list).await?;
+                let chart =
+                    register_chart(&auth.district, &counts, "符合条件的家庭（按街道、类别）");
+                let rows = found
+                    .items
+                    .into_iter()
+                    .map(|f| Row {
+                        id: f.id.to_string(),
+                        kind: labels::family_kind(f.kind),
+                        parents: f
+                            .parents
+                            .iter()
+                            .map(|p| {
+                                let dead = if p.alive { "" } else { "（已故）" };
+                                format!("{} {}，{}岁{dead}", labels::person(p.role), p.name, p.age)
+                            })
+                            .collect::<Vec<_>>()
+                            .join("；"),
+                        street: f.street.name,
+                        community: f.community.name,
+                        status: labels::family_status(&f.status),
+                        status_code: f.status,
+                    })
+                    .collect();
+                (
+                    rows,
+                    Pager::new(&base, found.page, found.per_page, found.total),
+                    chart,
+                )
+            }
+            Err(e @ (ApiError::BadRequest { .. } | ApiError::Validation(_))) => {
+                error = e.to_string();
+                (Vec::new(), Pager::new(&base, 1, PER_PAGE, 0), String::new())
+            }
+            Err(e) => return Err(e.into()),
+        },
+        Err(e) => {
+            error = e.to_string();
+            (Vec::new(), Pager::new(&base, 1, PER_PAGE, 0), String::new())
+        }
+    };
+    page(&Register {
+        frame: console.frame(&state, "家庭登记", "/console/families"),
+        can_search: auth.reveal() == Reveal::Full,
+        can_export: auth.may(Resource::FamilyExport, Action::Read),
+        streets,
+        query,
+        error,
+        rows,
+        pager,
+        chart,
+    })
+}
+
+/// `GET /console/families/export`: the register as xlsx, through the API's own export.
+pub async fn export(
+    state: web::Data<AppState>,
+    console: Console,
+) -> Result<HttpResponse, PageError> {
+    let bytes = register_workbook(&state, &console.auth).await?;
+    Ok(crate::routes::xlsx_download(
+        bytes,
+        &format!("{}-families.xlsx", console.auth.district.slug),
+    ))
+}
+
+struct EntitlementRow {
+    program: String,
+    person: &'static str,
+    amount: String,
+    period: &'static str,
+    payer: String,
+    basis: String,
+    reasons: String,
+}
+
+struct ChangeRow {
+    version: i32,
+    at: String,
+    actor: String,
+    action: &'static str,
+    /// (field, before, after)
+    fields: Vec<(String, String, String)>,
+}
+
+/// Entitlements on a date, or why there are none to show.
+enum Entitlements {
+    Shown {
+        rows: Vec<EntitlementRow>,
+        notices: Vec<String>,
+    },
+    /// The district has no policy, or none in force on the date: what to do, in words.
+    NoPolicy(String),
+    /// The caller may not read entitlements.
+    Hidden,
+}
+
+#[derive(Template)]
+#[template(path = "family.html")]
+struct FamilyPage {
+    frame: super::views::Frame,
+    family: FamilyView,
+    kind: &'static str,
+    status: &'static str,
+    child: String,
+    as_of: String,
+    entitlements: Entitlements,
+    history: Option<Vec<ChangeRow>>,
+}
+
+#[derive(Deserialize)]
+pub struct FamilyQuery {
+    #[serde(default)]
+    as_of: String,
+}
+
+fn child_text(child: &Child) -> String {
+    match child {
+        Child::Deceased { died_on } => format!("独生子女已于{died_on}死亡"),
+        Child::Disabled {
+            disability_grade,
+            certified_on,
+        } => format!("独生子女{disability_grade}级残疾（{certified_on}认定）"),
+    }
+}
+
+fn value_text(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::Null => "—".to_owned(),
+        serde_json::Value::Bool(true) => "是".to_owned(),
+        serde_json::Value::Bool(false) => "否".to_owned(),
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Number(n) => n.to_string(),
+        // A whole section (a new registration): its fields are the family page itself.
+        _ => "（见档案）".to_owned(),
+    }
+}
+
+fn entitlements(
+    district: &District,
+    facts: serde_json::Value,
+    as_of: NaiveDate,
+) -> Result<Entitlements, ApiError> {
+    let Some(policy) = district.policy.as_ref() else {
+        return Ok(Entitlements::NoPolicy(
+            "本区尚未配置关怀政策，暂不能计算可享受的项目。请区级管理员把本区政策文件交平台运营人员接入。"
+                .to_owned(),
+        ));
+    };
+    if !policy.in_force_on(as_of) {
+        let basis = policy.legal_basis();
+        let until = basis
+            .in_force_until
+            .map_or_else(String::new, |u| format!("至{u}"));
+        return Ok(Entitlements::NoPolicy(format!(
+            "本区政策《{}》（{}）的有效期为{}{}，{}不在有效期内。请选择有效期内的日期查看；政策已到期的，请区级管理员尽快接入新的政策文件。",
+            basis.title, basis.document_number, basis.in_force_from, until, as_of
+        )));
+    }
+    let evaluation = evaluation(district, facts, as_of)?;
+    let rows = evaluation
+        .entitlements
+        .iter()
+        .map(|e| EntitlementRow {
+            program: policy
+                .program(e.program)
+                .map_or_else(|| "（未知项目）".to_owned(), |p| p.title.clone()),
+            person: e.person.map_or(labels::person(""), |p| p.label()),
+            amount: e
+                .amount_cny
+                .map_or_else(|| "—".to_owned(), |a| format!("{a}元")),
+            period: labels::period(e.period.as_str()),
+            payer: e.payer.to_owned(),
+            basis: e.basis.to_owned(),
+            reasons: e
+                .reasons
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("；"),
+        })
+        .collect();
+    Ok(Entitlements::Shown {
+        rows,
+        notices: evaluation.notices,
+    })
+}
+
+/// `GET /console/families/{id}`: one family with its entitlements on `as_of` and its history.
+pub async fn family(
+    state: web::Data<AppState>,
+    console: Console,
+    id: web::Path<Uuid>,
+    query: web::Query<FamilyQuery>,
+) -> Result<HttpResponse, PageError> {
+    let auth = &console.auth;
+    let id = id.into_inner();
+    let family = read_family(&state, auth, id).await?;
+    let district = &auth.district;
+    let as_of = match some(&query.as_of) {
+        None => district.today(),
+        Some(text) => NaiveDate::parse_from_str(&text, "%Y-%m-%d").map_err(|_| {
+            ApiError::bad_request(
+                "invalid_date",
+                "as_of",
+                format!("日期应为年-月-日，而不是“{text}”"),
+            )
+        })?,
+    };
+    let entitlements = if auth.may(Resource::Entitlement, Action::Read) {
+        entitlements(district, family_facts(&state, auth, id).await?, as_of)?
+    } else {
+        Entitlements::Hidden
+    };
+    let history = if auth.may(Resource::FamilyHistory, Action::Read) {
+        let changes = family_changes(&state, auth, id).await?;
+        Some(
+            changes
+                .into_iter()
+                .rev()
+                .map(|c| ChangeRow {
+                    version: c.version,
+                    at: district
+                        .local(c.changed_at)
+                        .format("%Y-%m-%d %H:%M")
+                        .to_string(),
+                    actor: c.actor_name,
+                    action: labels::history_action(&c.action),
+                    fields: c
+                        .changes
+                        .as_array()
+                        .map(|list| {
+                            list.iter()
+                                .map(|f| {
+                                    let path =
+                                        f.get("field").and_then(|p| p.as_str()).unwrap_or("");
+                                    let null = serde_json::Value::Null;
+                                    (
+                                        labels::field(path),
+                                        value_text(f.get("from").unwrap_or(&null)),
+                                        value_text(f.get("to").unwrap_or(&null)),
+                                    )
+                                })
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                })
+                .collect(),
+        )
+    } else {
+        None
+    };
+    page(&FamilyPage {
+        frame: console.frame(&state, "家庭档案", "/console/families"),
+        kind: labels::family_kind(family.kind),
+        status: labels::family_status(&family.status),
+        child: child_text(&family.child),
+        as_of: as_of.to_string(),
+        family,
+        entitlements,
+        history,
+    })
+}

@@ -1,0 +1,251 @@
+//! `GET /console`: each role's home page with its work — the register and its chart, the cycles'
+//! steps waiting for this role, the follow-ups; social organizations and volunteers see their (still
+//! empty) task list; the platform operator sees districts and their health, never family data.
+
+use actix_web::{web, HttpResponse};
+use askama::Template;
+use nuanxin_access::{Action, Resource, Role};
+use nuanxin_domain::labels;
+
+use super::families::register_chart;
+use super::session::{Console, ConsoleCaller};
+use super::views::{page, primary_role, Frame, PageError};
+use crate::auth::Authorized;
+use crate::routes::benefits::cycles::cycles;
+use crate::routes::families::list::{register_counts, ListQuery};
+use crate::routes::follow_ups::follow_up_page;
+use crate::routes::page::Paging;
+use crate::state::AppState;
+
+/// A cycle on a home page: what waits in it for this role.
+pub struct CycleRow {
+    pub id: String,
+    pub title: String,
+    pub period: String,
+    /// (status label, count) of the statuses this role acts on.
+    pub waiting: Vec<(&'static str, i64)>,
+}
+
+/// A follow-up on a home page.
+pub struct FollowUpRow {
+    pub family_id: String,
+    pub street: String,
+    pub summary: String,
+    pub change: &'static str,
+    pub created_on: String,
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct Home {
+    frame: Frame,
+    /// What this role does here, in a sentence.
+    intro: &'static str,
+    register: Option<Register>,
+    cycles: Option<Vec<CycleRow>>,
+    follow_ups: Option<(i64, Vec<FollowUpRow>)>,
+    /// Social organizations and volunteers: tasks assigned (filled by the task module).
+    assigned: bool,
+}
+
+/// The register in a home page's figures.
+struct Register {
+    total: i64,
+    bereaved: i64,
+    disabled: i64,
+    chart: String,
+}
+
+#[derive(Template)]
+#[template(path = "platform.html")]
+struct PlatformHome {
+    frame: Frame,
+    districts: Vec<DistrictRow>,
+}
+
+struct DistrictRow {
+    name: String,
+    slug: String,
+    time_zone: String,
+    streets: usize,
+    communities: usize,
+    /// The policy's state in words, and whether it is in force today.
+    policy: String,
+    healthy: bool,
+}
+
+/// What waits for each role in a cycle: statuses it acts on.
+fn waiting_statuses(role: Role) -> &'static [&'static str] {
+    match role {
+        Role::DistrictAdmin => &["proposed", "verified", "approved"],
+        Role::StreetStaff => &["proposed"],
+        Role::BureauStaff => &["verified", "approved"],
+        _ => &[],
+    }
+}
+
+fn intro(role: Role) -> &'static str {
+    match role {
+        Role::DistrictAdmin => {
+            "全区在册家庭、发放周期的进度与待跟进事项。用户与政策参数由区级管理员维护。"
+        }
+        Role::BureauStaff => "本部门负责审批、发放的关怀项目：已核实的待审批，已审批的待发放。",
+        Role::StreetStaff => "本街道在册家庭、待核实的发放明细与待跟进事项。",
+        Role::CommunityWorker => "本社区在册家庭与待跟进事项。",
+        Role::SocialOrgStaff => "分派给本组织的服务任务。",
+        Role::Volunteer => "分派给您的志愿服务任务。",
+        Role::PlatformOperator => "各辖区的接入情况与运行状态（不含任何家庭信息）。",
+    }
+}
+
+async fn register(state: &AppState, auth: &Authorized) -> Result<Register, PageError> {
+    let counts = register_counts(state, auth, &ListQuery::default()).await?;
+    let of_kind = |kind: &str| -> i64 {
+        counts
+            .iter()
+            .filter(|(_, k, _)| k == kind)
+            .map(|(_, _, n)| n)
+            .sum()
+    };
+    Ok(Register {
+        total: counts.iter().map(|(_, _, n)| n).sum(),
+        bereaved: of_kind("bereaved"),
+        disabled: of_kind("disabled"),
+        chart: register_chart(&auth.district, &counts, "在册家庭（按街道、类别）"),
+    })
+}
+
+async fn cycle_rows(
+    state: &AppState,
+    auth: &Authorized,
+    role: Role,
+) -> Result<Vec<CycleRow>, PageError> {
+    let statuses = waiting_statuses(role);
+    Ok(cycles(state, auth, None)
+        .await?
+        .into_iter()
+        .map(|c| CycleRow {
+            id: c.id.to_string(),
+            waiting: statuses
+                .iter()
+                .map(|s| {
+                    let n = c.counts.get(*s).and_then(|v| v.as_i64()).unwrap_or(0);
+                    (labels::entry_status(s), n)
+                })
+                .collect(),
+            title: c.title,
+            period: c.period,
+        })
+        .collect())
+}
+
+/// The first open follow-ups in the caller's scope, and how many are open.
+pub async fn follow_up_rows(
+    state: &AppState,
+    auth: &Authorized,
+    per_page: i64,
+) -> Result<(i64, Vec<FollowUpRow>), PageError> {
+    let paging = Paging::new(Some(1), Some(per_page), per_page, per_page)?;
+    let page = follow_up_page(state, auth, Some("open"), paging).await?;
+    let rows = page
+        .items
+        .into_iter()
+        .map(|f| FollowUpRow {
+            family_id: f.family_id.to_string(),
+            street: f.street,
+            summary: f
+                .detail
+                .get("summary")
+                .and_then(|s| s.as_str())
+                .unwrap_or_default()
+                .to_owned(),
+            change: labels::follow_up_change(&f.change),
+            created_on: f.created_on.to_string(),
+        })
+        .collect();
+    Ok((page.total, rows))
+}
+
+/// `GET /console`: the signed-in caller's home page.
+pub async fn home(
+    state: web::Data<AppState>,
+    who: ConsoleCaller,
+    req: actix_web::HttpRequest,
+) -> Result<HttpResponse, PageError> {
+    let role = primary_role(&who.caller.roles).ok_or(crate::error::ApiError::Forbidden)?;
+    if role == Role::PlatformOperator {
+        return platform_home(&state, &who);
+    }
+    let console = Console::new(&state, who, super::request_id(&req))?;
+    let auth = &console.auth;
+    let assigned = matches!(role, Role::SocialOrgStaff | Role::Volunteer);
+    let register = if auth.may(Resource::Family, Action::List) && !assigned {
+        Some(register(&state, auth).await?)
+    } else {
+        None
+    };
+    let cycles = if auth.may(Resource::BenefitCycle, Action::Read) {
+        Some(cycle_rows(&state, auth, role).await?)
+    } else {
+        None
+    };
+    let follow_ups = if auth.may(Resource::Entitlement, Action::Read) && role != Role::BureauStaff {
+        Some(follow_up_rows(&state, auth, 10).await?)
+    } else {
+        None
+    };
+    page(&Home {
+        frame: console.frame(&state, "首页", "/console"),
+        intro: intro(role),
+        register,
+        cycles,
+        follow_ups,
+        assigned,
+    })
+}
+
+/// The platform operator's home: districts and their health, from what the service holds in memory.
+fn platform_home(state: &AppState, who: &ConsoleCaller) -> Result<HttpResponse, PageError> {
+    who.caller.require(state, Resource::Tenant, Action::List)?;
+    let mut districts: Vec<DistrictRow> = state
+        .districts
+        .all()
+        .iter()
+        .map(|d| {
+            let today = d.today();
+            let (policy, healthy) = match &d.policy {
+                None => ("未配置政策".to_owned(), false),
+                Some(p) if p.in_force_on(today) => {
+                    (format!("{}（有效）", p.legal_basis().document_number), true)
+                }
+                Some(p) => (
+                    format!(
+                        "{}（{}，今日不在有效期内）",
+                        p.legal_basis().document_number,
+                        p.legal_basis()
+                            .in_force_until
+                            .map_or_else(String::new, |u| format!("{u}到期"))
+                    ),
+                    false,
+                ),
+            };
+            DistrictRow {
+                name: d.name.clone(),
+                slug: d.slug.clone(),
+                time_zone: d.time_zone.name().to_owned(),
+                streets: d.orgs.of_kind(nuanxin_domain::org::OrgKind::Street).count(),
+                communities: d
+                    .orgs
+                    .of_kind(nuanxin_domain::org::OrgKind::Community)
+                    .count(),
+                policy,
+                healthy,
+            }
+        })
+        .collect();
+    districts.sort_by(|a, b| a.slug.cmp(&b.slug));
+    page(&PlatformHome {
+        frame: Frame::signed_in(state, &who.caller, &who.csrf, "各辖区", "/console"),
+        districts,
+    })
+}

@@ -1,0 +1,51 @@
+//! The web console: Chinese pages rendered on the server from compile-checked askama templates
+//! (`templates/`), signed in with a cookie session (`session`), every form carrying a CSRF token
+//! (`csrf`). Each page handler builds the API's authorization object from the cookie session and calls
+//! the same service function as the matching API handler, so a page never shows more than the API
+//! would; navigation and buttons are drawn from what the caller may do. Static files are compiled in
+//! (`assets`); charts are SVG drawn here (`charts`); htmx swaps filtered and paged lists in place.
+
+pub mod assets;
+mod benefits;
+pub mod charts;
+pub mod csrf;
+mod families;
+mod home;
+pub mod session;
+pub mod views;
+
+use actix_web::{web, HttpMessage, HttpRequest};
+use tracing_actix_web::RequestId;
+
+/// The request's id, for the audit records of what a page reads or changes.
+fn request_id(req: &HttpRequest) -> Option<String> {
+    req.extensions().get::<RequestId>().map(ToString::to_string)
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/", web::get().to(session::sign_in))
+        .route("/assets/{name}", web::get().to(assets::serve))
+        .route("/console/login", web::post().to(session::login))
+        .route("/console/logout", web::post().to(session::logout))
+        .route("/console", web::get().to(home::home))
+        .route("/console/families", web::get().to(families::register))
+        .route("/console/families/export", web::get().to(families::export))
+        .route("/console/families/{id}", web::get().to(families::family))
+        .route("/console/benefits", web::get().to(benefits::cycles_page))
+        .route("/console/benefits", web::post().to(benefits::generate))
+        .route(
+            "/console/benefits/{id}",
+            web::get().to(benefits::cycle_page),
+        )
+        .route(
+            "/console/benefits/{id}/step",
+            web::post().to(benefits::step),
+        )
+        .route(
+            "/console/benefits/{id}/payment-list",
+            web::get().to(benefits::payment_list),
+        )
+        .default_service(web::to(
+            |req: HttpRequest| async move { views::not_found(&req) },
+        ));
+}

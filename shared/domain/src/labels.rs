@@ -1,0 +1,312 @@
+//! The Chinese label of every code users can meet: family kinds and statuses, roles, history actions,
+//! periods, persons, exit reasons, follow-up changes. One table per vocabulary, shared by the console's
+//! pages and the service's mail, so a code is never shown in English and never translated twice.
+//! Program titles and parameter names are not here: they come from each district's policy.
+
+use crate::benefit::{EntryStatus, ExitCause};
+use crate::family::{Care, ContactCategory, ExitReason, SelfCare};
+
+/// A vocabulary: codes and their labels.
+type Table = &'static [(&'static str, &'static str)];
+
+/// Looks `code` up in `table`; an unknown code is shown as "未知" rather than leaking the raw code.
+fn lookup(table: Table, code: &str) -> &'static str {
+    table
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map_or("未知", |(_, label)| label)
+}
+
+const FAMILY_KINDS: Table = &[("bereaved", "失独家庭"), ("disabled", "独生子女伤残家庭")];
+const FAMILY_STATUSES: Table = &[("active", "在册"), ("exited", "已退出")];
+const ROLES: Table = &[
+    ("district_admin", "区级管理员"),
+    ("bureau_staff", "部门工作人员"),
+    ("street_staff", "街道工作人员"),
+    ("community_worker", "社区工作人员"),
+    ("social_org_staff", "社会组织工作人员"),
+    ("volunteer", "志愿者"),
+    ("platform_operator", "平台运营人员"),
+];
+const HISTORY_ACTIONS: Table = &[
+    ("create", "新建登记"),
+    ("update", "修改信息"),
+    ("exit", "退出登记"),
+    ("family.create", "新建登记"),
+    ("family.update", "修改信息"),
+    ("family.exit", "退出登记"),
+    ("family.import", "批量导入"),
+    ("import", "批量导入"),
+];
+const PERIODS: Table = &[
+    ("once", "一次性"),
+    ("year", "每年"),
+    ("month", "每月"),
+    ("event", "按事项"),
+];
+const PERSONS: Table = &[
+    ("mother", "母亲"),
+    ("father", "父亲"),
+    ("household", "全户"),
+    ("", "全户"),
+];
+const FOLLOW_UP_CHANGES: Table = &[("gained", "新符合"), ("lost", "不再符合")];
+const FOLLOW_UP_STATUSES: Table = &[("open", "待跟进"), ("done", "已跟进")];
+/// The fields of a family record, by the last segment of their path in a change.
+const FIELDS: Table = &[
+    ("kind", "家庭类别"),
+    ("status", "登记状态"),
+    ("exit_reason", "退出原因"),
+    ("exited_on", "退出日期"),
+    ("exit_note", "退出说明"),
+    ("street", "街道"),
+    ("street_id", "街道"),
+    ("community", "社区"),
+    ("community_id", "社区"),
+    ("address", "住址"),
+    ("hukou_district", "户籍所在区"),
+    ("coordinates", "位置"),
+    ("lat", "纬度"),
+    ("lon", "经度"),
+    ("child", "子女情况"),
+    ("died_on", "子女死亡日期"),
+    ("disability_grade", "子女残疾等级"),
+    ("certified_on", "残疾认定日期"),
+    ("parents", "父母"),
+    ("role", "身份"),
+    ("name", "姓名"),
+    ("resident_id", "身份证号"),
+    ("phone", "电话"),
+    ("birth_date", "出生日期"),
+    ("alive", "是否在世"),
+    ("died", "死亡日期"),
+    ("self_care", "生活自理能力"),
+    ("sanwu", "三无人员"),
+    ("care", "照护方式"),
+    ("nursing_home_in_district", "入住区内养老机构"),
+    ("major_illness_hospitalized_on", "大病住院日期"),
+    ("out_of_pocket_medical_cny", "自付医疗费（元）"),
+    ("fertility_treatment_since", "辅助生育治疗起始"),
+    ("wants_home_services", "需要居家服务"),
+    ("household", "家庭收入"),
+    ("monthly_income_per_capita_cny", "家庭月人均收入（元）"),
+    ("prior_year_total_income_cny", "上年家庭总收入（元）"),
+    ("rebirth", "再生育情况"),
+    ("assisted_reproduction_birth_on", "辅助生育分娩日期"),
+    ("contacts", "帮扶联系人"),
+    ("category", "联系人类别"),
+];
+
+const ORG_KINDS: Table = &[
+    ("district_office", "区级部门"),
+    ("bureau", "委办局"),
+    ("street", "街道"),
+    ("community", "社区"),
+    ("social_org", "社会组织"),
+];
+
+/// 失独家庭 / 独生子女伤残家庭.
+pub fn family_kind(code: &str) -> &'static str {
+    lookup(FAMILY_KINDS, code)
+}
+
+/// 在册 / 已退出.
+pub fn family_status(code: &str) -> &'static str {
+    lookup(FAMILY_STATUSES, code)
+}
+
+/// A role's title, e.g. 街道工作人员.
+pub fn role(code: &str) -> &'static str {
+    lookup(ROLES, code)
+}
+
+/// What a change in a family's history did, e.g. 修改信息.
+pub fn history_action(code: &str) -> &'static str {
+    lookup(HISTORY_ACTIONS, code)
+}
+
+/// The name of a changed field from its path in a change record, e.g. `parents[1].phone` → 父母2 电话.
+pub fn field(path: &str) -> String {
+    let mut parts = Vec::new();
+    for segment in path.split('.').filter(|s| !s.is_empty()) {
+        let (name, index) = match segment.split_once('[') {
+            Some((name, rest)) => (name, rest.trim_end_matches(']').parse::<usize>().ok()),
+            None => (segment, None),
+        };
+        let label = lookup(FIELDS, name);
+        parts.push(match index {
+            Some(i) => format!("{label}{}", i + 1),
+            None => label.to_owned(),
+        });
+    }
+    if parts.is_empty() {
+        "全部信息".to_owned()
+    } else {
+        parts.join(" ")
+    }
+}
+
+/// How often a program pays, e.g. 每月.
+pub fn period(code: &str) -> &'static str {
+    lookup(PERIODS, code)
+}
+
+/// Whose entitlement: 母亲, 父亲, or the household (`household`, or the empty code) 全户.
+pub fn person(code: &str) -> &'static str {
+    lookup(PERSONS, code)
+}
+
+/// A follow-up's kind of change: 新符合 / 不再符合.
+pub fn follow_up_change(code: &str) -> &'static str {
+    lookup(FOLLOW_UP_CHANGES, code)
+}
+
+/// 待跟进 / 已跟进.
+pub fn follow_up_status(code: &str) -> &'static str {
+    lookup(FOLLOW_UP_STATUSES, code)
+}
+
+/// The kind of an org unit, e.g. 街道.
+pub fn org_kind(code: &str) -> &'static str {
+    lookup(ORG_KINDS, code)
+}
+
+/// A ledger entry's status, e.g. 待核实.
+pub fn entry_status(code: &str) -> &'static str {
+    EntryStatus::parse(code).map_or("未知", EntryStatus::label)
+}
+
+/// Why a beneficiary left a cycle, e.g. 户籍迁出.
+pub fn exit_cause(code: &str) -> &'static str {
+    ExitCause::parse(code).map_or("未知", ExitCause::label)
+}
+
+/// Why a family left the register (also the text of the exit mail).
+pub fn exit_reason(reason: ExitReason) -> &'static str {
+    match reason {
+        ExitReason::Rebirth => "再生育",
+        ExitReason::Adoption => "收养子女",
+        ExitReason::Deceased => "夫妻双方均已亡故",
+        ExitReason::MovedAway => "户籍迁出",
+        ExitReason::Other => "其他",
+    }
+}
+
+/// 自理 / 半自理 / 不能自理.
+pub fn self_care(code: &str) -> &'static str {
+    match SelfCare::parse(code) {
+        Some(SelfCare::Full) => "生活自理",
+        Some(SelfCare::Partial) => "半自理",
+        Some(SelfCare::None) => "不能自理",
+        None => "未知",
+    }
+}
+
+/// 居家 / 入住养老机构.
+pub fn care(code: &str) -> &'static str {
+    match Care::parse(code) {
+        Some(Care::Home) => "居家",
+        Some(Care::NursingHome) => "入住养老机构",
+        None => "未知",
+    }
+}
+
+/// The kind of a family's contact person, e.g. 家庭医生.
+pub fn contact_category(code: &str) -> &'static str {
+    match ContactCategory::parse(code) {
+        Some(ContactCategory::StreetCadre) => "街道干部",
+        Some(ContactCategory::VillageCadre) => "村（居）干部",
+        Some(ContactCategory::FamilyDoctor) => "家庭医生",
+        Some(ContactCategory::GridWorker) => "网格员",
+        Some(ContactCategory::AssociationMember) => "计生协会会员",
+        Some(ContactCategory::Volunteer) => "社区志愿者",
+        None => "未知",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TABLES: &[Table] = &[
+        FAMILY_KINDS,
+        FAMILY_STATUSES,
+        ROLES,
+        HISTORY_ACTIONS,
+        PERIODS,
+        PERSONS,
+        FOLLOW_UP_CHANGES,
+        FOLLOW_UP_STATUSES,
+        ORG_KINDS,
+        FIELDS,
+    ];
+
+    fn is_chinese(label: &str) -> bool {
+        !label.is_empty() && !label.chars().any(|c| c.is_ascii_alphabetic())
+    }
+
+    #[test]
+    fn every_code_has_a_chinese_label_and_codes_are_unique() {
+        for table in TABLES {
+            for (i, (code, label)) in table.iter().enumerate() {
+                assert!(is_chinese(label), "{code} → {label}");
+                assert_eq!(lookup(table, code), *label);
+                assert!(table[..i].iter().all(|(c, _)| c != code), "{code} twice");
+            }
+        }
+    }
+
+    #[test]
+    fn change_paths_read_as_chinese() {
+        assert_eq!(field("parents[1].phone"), "父母2 电话");
+        assert_eq!(
+            field("household.monthly_income_per_capita_cny"),
+            "家庭收入 家庭月人均收入（元）"
+        );
+        assert_eq!(field(""), "全部信息");
+        assert_eq!(field("secret_field"), "未知");
+    }
+
+    #[test]
+    fn an_unknown_code_is_never_echoed() {
+        assert_eq!(family_kind("adoption_assistance"), "未知");
+        assert_eq!(entry_status("nonsense"), "未知");
+        assert_eq!(person("child"), "未知");
+    }
+
+    #[test]
+    fn enum_backed_labels_cover_every_variant() {
+        for s in [
+            "proposed", "verified", "rejected", "approved", "paid", "exited",
+        ] {
+            assert!(is_chinese(entry_status(s)), "{s}");
+        }
+        for c in ["full", "partial", "none"] {
+            assert!(is_chinese(self_care(c)));
+        }
+        for c in ["home", "nursing_home"] {
+            assert!(is_chinese(care(c)));
+        }
+        for c in [
+            "street_cadre",
+            "village_cadre",
+            "family_doctor",
+            "grid_worker",
+            "association_member",
+            "volunteer",
+        ] {
+            assert!(is_chinese(contact_category(c)), "{c}");
+        }
+        for r in [
+            ExitReason::Rebirth,
+            ExitReason::Adoption,
+            ExitReason::Deceased,
+            ExitReason::MovedAway,
+            ExitReason::Other,
+        ] {
+            assert!(is_chinese(exit_reason(r)));
+        }
+        assert_eq!(family_kind("bereaved"), "失独家庭");
+        assert_eq!(exit_cause("moved_away"), "户籍迁出");
+    }
+}

@@ -1,0 +1,217 @@
+//! Every role's console in headless Chromium (Debian's `chromium` and `chromium-driver`, installed by
+//! `deploy/services.sh`), driven over WebDriver: sign in through the form, open the home page and the
+//! role's main page, check that no script failed (the console's own error collector) and that nothing
+//! scrolls sideways on a 390 px phone, and keep desktop and phone screenshots under
+//! `target/screenshots/` for a person to look at.
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{json, Value};
+
+use crate::helpers::{family_body, TestApp, PASSWORD};
+
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+/// A chromedriver of this test, stopped when dropped.
+struct Driver {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn start_driver() -> Driver {
+    assert!(
+        std::path::Path::new(CHROMEDRIVER).exists() && std::path::Path::new(CHROMIUM).exists(),
+        "the console's browser tests need Debian's chromium and chromium-driver: bash deploy/services.sh"
+    );
+    let port = TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let child = Command::new(CHROMEDRIVER)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start chromedriver");
+    let url = format!("http://127.0.0.1:{port}");
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Driver { child, url }
+}
+
+/// A browser session: desktop, or a 390 px wide phone.
+async fn browser(driver: &Driver, phone: bool) -> Client {
+    let mut options = json!({
+        "binary": CHROMIUM,
+        "args": ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                 "--window-size=1280,900", "--lang=zh-CN"],
+    });
+    if phone {
+        options["mobileEmulation"] =
+            json!({"deviceMetrics": {"width": 390, "height": 844, "pixelRatio": 2}});
+    }
+    // Several tests may race to install it; the first wins and that is all that is needed.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let mut caps = serde_json::Map::new();
+    caps.insert("browserName".into(), json!("chrome"));
+    caps.insert("goog:chromeOptions".into(), options);
+    ClientBuilder::rustls()
+        .expect("rustls")
+        .capabilities(caps)
+        .connect(&driver.url)
+        .await
+        .expect("a chromium session")
+}
+
+fn screenshot_dir() -> std::path::PathBuf {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/screenshots");
+    std::fs::create_dir_all(&dir).expect("screenshot folder");
+    dir
+}
+
+async fn sign_in(c: &Client, base: &str, tenant: &str, username: &str) {
+    c.goto(&format!("{base}/")).await.expect("sign-in page");
+    c.find(Locator::Css(&format!("#tenant option[value='{tenant}']")))
+        .await
+        .expect("district option")
+        .click()
+        .await
+        .expect("choose district");
+    c.find(Locator::Id("username"))
+        .await
+        .unwrap()
+        .send_keys(username)
+        .await
+        .unwrap();
+    c.find(Locator::Id("password"))
+        .await
+        .unwrap()
+        .send_keys(PASSWORD)
+        .await
+        .unwrap();
+    c.find(Locator::Css("button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    for _ in 0..50 {
+        if c.current_url().await.unwrap().path() == "/console" {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{tenant}/{username} did not reach the home page");
+}
+
+/// Checks the page now shown and saves its screenshot as `name`.
+async fn check_page(c: &Client, name: &str, phone: bool) {
+    let errors: Value = c
+        .execute(
+            "return window.__nuanxinErrors || ['the error collector did not load'];",
+            vec![],
+        )
+        .await
+        .expect("read the error collector");
+    assert_eq!(errors, json!([]), "{name}: JavaScript errors");
+    let heading = c
+        .find(Locator::Css("h1"))
+        .await
+        .expect("a heading")
+        .text()
+        .await
+        .unwrap();
+    assert!(!heading.is_empty(), "{name}: no heading");
+    if phone {
+        let widths: Value = c
+            .execute(
+                "return [document.documentElement.scrollWidth, window.innerWidth];",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let (scroll, inner) = (widths[0].as_i64().unwrap(), widths[1].as_i64().unwrap());
+        assert!(
+            scroll <= inner,
+            "{name}: scrolls sideways ({scroll} > {inner})"
+        );
+    }
+    let png = c.screenshot().await.expect("screenshot");
+    let kind = if phone { "phone" } else { "desktop" };
+    std::fs::write(screenshot_dir().join(format!("{name}-{kind}.png")), png).expect("save");
+}
+
+/// Each role: sign in, the home page, then the role's main page (and, for the register, a family).
+#[tokio::test]
+async fn every_role_signs_in_and_works_in_chromium_without_script_errors() {
+    let app = TestApp::spawn().await;
+    let admin = app.login("xicheng", "admin").await;
+    for serial in 0..3 {
+        app.create_family(
+            &admin,
+            &family_body("xinjiekou", "xinjiekou-1", 950 + serial),
+        )
+        .await;
+    }
+    let driver = start_driver().await;
+    let roles: &[(&str, &str, &[&str])] = &[
+        (
+            "xicheng",
+            "admin",
+            &["/console/families", "/console/benefits"],
+        ),
+        (
+            "xicheng",
+            "street",
+            &["/console/families", "/console/benefits"],
+        ),
+        ("xicheng", "community", &["/console/families"]),
+        ("xicheng", "bureau", &["/console/benefits"]),
+        ("xicheng", "socialorg", &[]),
+        ("xicheng", "volunteer", &[]),
+        ("platform", "operator", &[]),
+        ("zhangdian", "admin", &["/console/families"]),
+    ];
+    for phone in [false, true] {
+        for (tenant, user, pages) in roles {
+            let c = browser(&driver, phone).await;
+            sign_in(&c, &app.address, tenant, user).await;
+            check_page(&c, &format!("{tenant}-{user}-home"), phone).await;
+            for page in *pages {
+                c.goto(&format!("{}{page}", app.address)).await.unwrap();
+                let name = format!("{tenant}-{user}{}", page.replace('/', "-"));
+                check_page(&c, &name, phone).await;
+            }
+            if *user == "admin" && *tenant == "xicheng" {
+                // The register's first family, through its link.
+                c.goto(&format!("{}/console/families", app.address))
+                    .await
+                    .unwrap();
+                c.find(Locator::LinkText("查看档案"))
+                    .await
+                    .expect("a family link")
+                    .click()
+                    .await
+                    .unwrap();
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                check_page(&c, "xicheng-admin-family", phone).await;
+            }
+            c.close().await.expect("close the session");
+        }
+    }
+}
