@@ -85,6 +85,46 @@ pub const MAX_SILENT_DAYS: u32 = 366;
 /// the nesting the recursive YAML tree is built for.
 pub const MAX_SOURCE_BYTES: usize = 16 * 1024;
 
+/// Why a ladder's parts are refused; each names the place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum InvalidLadder {
+    /// No steps.
+    #[error("ladder must have at least one step")]
+    NoSteps,
+    /// A delay not after the previous one.
+    #[error("ladder[{index}].after_minutes is {after}, not after the previous step's {previous}: delays must strictly increase")]
+    NotIncreasing {
+        /// The step's index.
+        index: usize,
+        /// Its delay.
+        after: u32,
+        /// The previous step's delay.
+        previous: u32,
+    },
+    /// A delay beyond a day.
+    #[error("ladder[{index}].after_minutes is {after}; at most {MAX_AFTER_MINUTES} (one day)")]
+    TooLate {
+        /// The step's index.
+        index: usize,
+        /// Its delay.
+        after: u32,
+    },
+    /// `silent_days` out of range.
+    #[error("silent_days must be between 1 and {MAX_SILENT_DAYS}, not {0}")]
+    SilentDays(u32),
+    /// A weekday off twice.
+    #[error("days_off[{index}]: `{}` is given twice", weekday_code(*.day))]
+    DayOffTwice {
+        /// Its index in `days_off`.
+        index: usize,
+        /// The weekday.
+        day: Weekday,
+    },
+    /// Every weekday off.
+    #[error("days_off cannot be every day of the week")]
+    EveryDayOff,
+}
+
 /// A load error: the file, the 1-based line (0 when no line applies) and the problem.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{file}:{line}: {message}")]
@@ -106,12 +146,10 @@ impl Ladder {
         silent_days: u32,
         deadline: NaiveTime,
         days_off: Vec<Weekday>,
-    ) -> Result<Ladder, String> {
+    ) -> Result<Ladder, InvalidLadder> {
         check_steps(&steps)?;
         if !(1..=MAX_SILENT_DAYS).contains(&silent_days) {
-            return Err(format!(
-                "silent_days must be between 1 and {MAX_SILENT_DAYS}, not {silent_days}"
-            ));
+            return Err(InvalidLadder::SilentDays(silent_days));
         }
         check_days_off(&days_off)?;
         Ok(Ladder {
@@ -206,6 +244,9 @@ impl Ladder {
             }
         };
 
+        // Lines of each weekday off and each step's delay, for the checks of `Ladder::new`.
+        let mut day_lines = Vec::new();
+        let mut step_lines = Vec::new();
         let days_off = match root.get_node("days_off") {
             None => Vec::new(),
             Some(node) => {
@@ -217,6 +258,7 @@ impl Ladder {
                 })?;
                 let mut days = Vec::new();
                 for day in seq.iter() {
+                    day_lines.push(line_of(day));
                     let text = scalar(day).unwrap_or_default();
                     let weekday = parse_weekday(text).ok_or_else(|| {
                         err(
@@ -224,12 +266,6 @@ impl Ladder {
                             format!("days_off: `{text}` is not a weekday (mon, tue, wed, thu, fri, sat, sun)"),
                         )
                     })?;
-                    if days.contains(&weekday) {
-                        return Err(err(
-                            line_of(day),
-                            format!("days_off: `{text}` is given twice"),
-                        ));
-                    }
                     days.push(weekday);
                 }
                 days
@@ -282,23 +318,7 @@ impl Ladder {
                     format!("{what}.after_minutes must be a whole number of minutes, not `{text}`"),
                 )
             })?;
-            if after_minutes > MAX_AFTER_MINUTES {
-                return Err(err(
-                    line_of(after),
-                    format!("{what}.after_minutes is {after_minutes}; at most {MAX_AFTER_MINUTES} (one day)"),
-                ));
-            }
-            if let Some(prev) = steps.last() {
-                if after_minutes <= prev.after_minutes {
-                    return Err(err(
-                        line_of(after),
-                        format!(
-                            "{what}.after_minutes is {after_minutes}, not after the previous step's {}: delays must strictly increase",
-                            prev.after_minutes
-                        ),
-                    ));
-                }
-            }
+            step_lines.push(line_of(after));
             let notify = m
                 .get_node("notify")
                 .ok_or_else(|| err(line_of(node), format!("{what} is missing `notify`")))?;
@@ -317,67 +337,89 @@ impl Ladder {
                 recipient,
             });
         }
-        // The remaining checks have no better line than the key's.
-        Ladder::new(steps, silent_days, deadline, days_off).map_err(|m| {
-            let line = match m.split_whitespace().next() {
-                Some("silent_days") => root.get_node("silent_days").map(line_of),
-                Some("days_off") => root.get_node("days_off").map(line_of),
-                _ => Some(line_of(ladder_node)),
+        Ladder::new(steps, silent_days, deadline, days_off).map_err(|e| {
+            let key_line = |key: &str| root.get_node(key).map_or(top_line, line_of);
+            let line = match e {
+                InvalidLadder::NoSteps => line_of(ladder_node),
+                InvalidLadder::NotIncreasing { index, .. }
+                | InvalidLadder::TooLate { index, .. } => {
+                    step_lines.get(index).copied().unwrap_or(top_line)
+                }
+                InvalidLadder::SilentDays(_) => key_line("silent_days"),
+                InvalidLadder::DayOffTwice { index, .. } => {
+                    day_lines.get(index).copied().unwrap_or(top_line)
+                }
+                InvalidLadder::EveryDayOff => key_line("days_off"),
             };
-            err(line.unwrap_or(top_line), m)
+            err(line, e.to_string())
         })
     }
 }
 
-fn check_steps(steps: &[Step]) -> Result<(), String> {
+fn check_steps(steps: &[Step]) -> Result<(), InvalidLadder> {
     if steps.is_empty() {
-        return Err("ladder must have at least one step".into());
+        return Err(InvalidLadder::NoSteps);
     }
-    for (i, pair) in steps.windows(2).enumerate() {
-        if pair[1].after_minutes <= pair[0].after_minutes {
-            return Err(format!(
-                "ladder[{}].after_minutes must be greater than ladder[{i}]'s: delays must strictly increase",
-                i + 1
-            ));
+    for (index, step) in steps.iter().enumerate() {
+        if step.after_minutes > MAX_AFTER_MINUTES {
+            return Err(InvalidLadder::TooLate {
+                index,
+                after: step.after_minutes,
+            });
         }
-    }
-    if let Some(last) = steps.last() {
-        if last.after_minutes > MAX_AFTER_MINUTES {
-            return Err(format!(
-                "ladder: a step after {} minutes is beyond one day ({MAX_AFTER_MINUTES})",
-                last.after_minutes
-            ));
+        if let Some(previous) = index.checked_sub(1).and_then(|p| steps.get(p)) {
+            if step.after_minutes <= previous.after_minutes {
+                return Err(InvalidLadder::NotIncreasing {
+                    index,
+                    after: step.after_minutes,
+                    previous: previous.after_minutes,
+                });
+            }
         }
     }
     Ok(())
 }
 
-fn check_days_off(days: &[Weekday]) -> Result<(), String> {
-    for (i, d) in days.iter().enumerate() {
-        if days[..i].contains(d) {
-            return Err(format!("days_off names {d} twice"));
+fn check_days_off(days: &[Weekday]) -> Result<(), InvalidLadder> {
+    for (index, &day) in days.iter().enumerate() {
+        if days[..index].contains(&day) {
+            return Err(InvalidLadder::DayOffTwice { index, day });
         }
     }
     if days.len() >= 7 {
-        return Err("days_off cannot be every day of the week".into());
+        return Err(InvalidLadder::EveryDayOff);
     }
     Ok(())
 }
 
-/// A weekday from its three-letter English code (`mon` … `sun`).
-pub fn parse_weekday(code: &str) -> Option<Weekday> {
-    Some(match code.trim() {
-        "mon" => Weekday::Mon,
-        "tue" => Weekday::Tue,
-        "wed" => Weekday::Wed,
-        "thu" => Weekday::Thu,
-        "fri" => Weekday::Fri,
-        "sat" => Weekday::Sat,
-        "sun" => Weekday::Sun,
-        _ => return None,
-    })
+/// The three-letter code of a weekday (`mon` … `sun`), as `checkins.yaml` writes it.
+pub fn weekday_code(day: Weekday) -> &'static str {
+    match day {
+        Weekday::Mon => "mon",
+        Weekday::Tue => "tue",
+        Weekday::Wed => "wed",
+        Weekday::Thu => "thu",
+        Weekday::Fri => "fri",
+        Weekday::Sat => "sat",
+        Weekday::Sun => "sun",
+    }
 }
 
+/// A weekday from its three-letter code (`mon` … `sun`).
+pub fn parse_weekday(code: &str) -> Option<Weekday> {
+    let code = code.trim();
+    [
+        Weekday::Mon,
+        Weekday::Tue,
+        Weekday::Wed,
+        Weekday::Thu,
+        Weekday::Fri,
+        Weekday::Sat,
+        Weekday::Sun,
+    ]
+    .into_iter()
+    .find(|&d| weekday_code(d) == code)
+}
 fn scalar(node: &Node) -> Option<&str> {
     node.as_scalar().map(|s| s.as_str())
 }
@@ -526,6 +568,46 @@ ladder:
             assert_eq!(e.line, line, "{e}");
             assert!(e.message.contains(words), "{e} (expected `{words}`)");
         }
+    }
+
+    #[test]
+    fn a_weekday_off_twice_or_every_day_off_is_refused_at_its_line() {
+        let e = fails("deadline: \"10:00\"\ndays_off:\n  - sat\n  - sun\n  - sat\nladder:\n  - { after_minutes: 0, notify: helper }\n");
+        assert_eq!(
+            (e.line, e.message.as_str()),
+            (5, "days_off[2]: `sat` is given twice")
+        );
+        let all = "deadline: \"10:00\"\ndays_off: [mon, tue, wed, thu, fri, sat, sun]\nladder:\n  - { after_minutes: 0, notify: helper }\n";
+        assert_eq!(fails(all).line, 2);
+        for code in ["mon", "tue", "wed", "thu", "fri", "sat", "sun"] {
+            assert_eq!(parse_weekday(code).map(weekday_code), Some(code));
+        }
+    }
+
+    #[test]
+    fn ladder_new_checks_what_parse_checks() {
+        let at = |after_minutes| Step {
+            after_minutes,
+            recipient: RecipientKind::Helper,
+        };
+        let ten = NaiveTime::from_hms_opt(10, 0, 0).unwrap();
+        assert_eq!(
+            Ladder::new(vec![], 7, ten, vec![]),
+            Err(InvalidLadder::NoSteps)
+        );
+        assert_eq!(
+            Ladder::new(vec![at(0), at(60), at(45)], 7, ten, vec![]),
+            Err(InvalidLadder::NotIncreasing {
+                index: 2,
+                after: 45,
+                previous: 60
+            })
+        );
+        assert_eq!(
+            Ladder::new(vec![at(0)], 0, ten, vec![]),
+            Err(InvalidLadder::SilentDays(0))
+        );
+        assert!(Ladder::new(vec![at(0), at(30)], 7, ten, vec![Weekday::Sun]).is_ok());
     }
 
     #[test]

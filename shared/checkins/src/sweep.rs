@@ -515,6 +515,10 @@ mod tests {
         assert_eq!(steps(&d.decide(t("10:10"))), vec![0]);
         assert!(d.decide(t("10:20")).raise.is_empty());
         assert!(d.decide(t("12:00")).raise.is_empty());
+        // A step falling due at the very instant of the withdrawal is not due.
+        d.ended_at = Some(t("10:30"));
+        assert_eq!(d.due_at(1, t("11:00")), None);
+        assert_eq!(d.due_at(0, t("11:00")), Some((t("10:00"), Cause::Missed)));
     }
 
     #[test]

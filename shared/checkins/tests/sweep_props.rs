@@ -239,3 +239,86 @@ proptest! {
         }
     }
 }
+
+mod silence_flag {
+    use super::*;
+    use chrono::{FixedOffset, NaiveTime, Weekday};
+    use nuanxin_checkins::{silence, Pause, Schedule};
+
+    const WEEK: [Weekday; 7] = [
+        Weekday::Mon,
+        Weekday::Tue,
+        Weekday::Wed,
+        Weekday::Thu,
+        Weekday::Fri,
+        Weekday::Sat,
+        Weekday::Sun,
+    ];
+
+    fn start() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 1, 1).unwrap()
+    }
+
+    fn schedule() -> impl Strategy<Value = Schedule> {
+        (
+            prop::collection::btree_set(0usize..7, 0..3),
+            prop::collection::vec((0u64..120, prop::option::of(0u64..20)), 0..3),
+            prop::option::weighted(0.2, 0i64..120 * 24 * 60),
+        )
+            .prop_map(|(off, pauses, ended)| Schedule {
+                deadline: NaiveTime::from_hms_opt(10, 0, 0).unwrap(),
+                days_off: off.into_iter().map(|i| WEEK[i]).collect(),
+                pauses: pauses
+                    .into_iter()
+                    .map(|(from, len)| {
+                        let from = start() + chrono::Days::new(from);
+                        Pause::new(from, len.map(|l| from + chrono::Days::new(l))).unwrap()
+                    })
+                    .collect(),
+                starts: start(),
+                ended_at: ended.map(|m| {
+                    start().and_hms_opt(0, 0, 0).unwrap().and_utc() + Duration::minutes(m)
+                }),
+                offset: FixedOffset::east_opt(8 * 3600).unwrap(),
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(500))]
+
+        /// Swept every six hours over four months with check-ins at given times: a stretch is flagged
+        /// exactly when the brute-force count of expected, passed, unchecked days reaches N, once, and
+        /// its `since` is that stretch's first such day.
+        #[test]
+        fn each_silent_stretch_is_flagged_once(
+            s in schedule(),
+            n in 1u32..10,
+            check_in_hours in prop::collection::btree_set(0i64..120 * 24, 0..6),
+        ) {
+            let base = start().and_hms_opt(0, 0, 0).unwrap().and_utc();
+            let check_ins: Vec<DateTime<Utc>> = check_in_hours.iter().map(|&h| base + Duration::hours(h)).collect();
+            let pairing = Uuid::from_u128(3);
+            let mut flagged: Vec<NaiveDate> = Vec::new();
+            for step in 0..(120 * 4) {
+                let now = base + Duration::hours(6 * step);
+                let last = check_ins.iter().copied().filter(|&c| c <= now).max();
+                // Brute force: every day since the last check-in's day, kept if expected and passed.
+                let first = last.map_or(s.starts, |c| s.local_date(c) + chrono::Days::new(1));
+                let silent: Vec<NaiveDate> = (0..130)
+                    .map(|i| start() + chrono::Days::new(i))
+                    .filter(|&d| d >= first && s.expects(d) && s.deadline_on(d) <= now)
+                    .collect();
+                let due = (silent.len() >= n as usize).then(|| silent[0]);
+                let got = silence(pairing, &s, last, n, flagged.last().copied(), now);
+                match due {
+                    Some(since) if flagged.last() != Some(&since) => {
+                        prop_assert_eq!(got.map(|k| k.since), Some(since));
+                        prop_assert!(!flagged.contains(&since), "stretch {} flagged twice", since);
+                        flagged.push(since);
+                    }
+                    _ => prop_assert_eq!(got, None),
+                }
+            }
+        }
+    }
+}
