@@ -6,18 +6,10 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use nuanxin_checkins::{Cause, CheckIn, Day, Outcome, RecipientKind, Step, LATE_AFTER};
 use proptest::prelude::*;
+use support::{simulate, Scenario, DEADLINE, HORIZON};
 use uuid::Uuid;
 
-const DEADLINE: i64 = 600;
-const HORIZON: i64 = 1440;
-
-#[derive(Debug, Clone)]
-struct Scenario {
-    steps: Vec<Step>,
-    check_ins: Vec<(i64, Outcome)>,
-    acks: Vec<i64>,
-    ended: Option<i64>,
-}
+mod support;
 
 fn minute(m: i64) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339("2026-12-02T00:00:00+08:00")
@@ -66,41 +58,6 @@ fn sweeps() -> impl Strategy<Value = Vec<i64>> {
         out.sort_unstable();
         out
     })
-}
-
-/// When each step falls due and why, by walking the day one minute at a time with the ladder's state.
-fn simulate(s: &Scenario) -> BTreeMap<usize, (i64, Cause)> {
-    let mut stopped = false;
-    let mut escalated: Option<Cause> = None;
-    let mut due = BTreeMap::new();
-    for m in 0..HORIZON {
-        if s.ended.is_some_and(|w| m >= w) {
-            break;
-        }
-        for &(at, outcome) in &s.check_ins {
-            if at == m {
-                match outcome {
-                    Outcome::Well => stopped = true,
-                    Outcome::NeedsHelp => _ = escalated.get_or_insert(Cause::NeedsHelp),
-                    Outcome::NotReached => _ = escalated.get_or_insert(Cause::NotReached),
-                }
-            }
-        }
-        if s.acks.contains(&m) {
-            stopped = true;
-        }
-        for (i, step) in s.steps.iter().enumerate() {
-            if due.contains_key(&i) {
-                continue;
-            }
-            if let Some(cause) = escalated {
-                due.insert(i, (m, cause));
-            } else if !stopped && DEADLINE + i64::from(step.after_minutes) <= m {
-                due.insert(i, (m, Cause::Missed));
-            }
-        }
-    }
-    due
 }
 
 struct Run {
