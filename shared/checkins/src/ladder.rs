@@ -611,9 +611,18 @@ ladder:
     }
 
     #[test]
-    fn duplicate_keys_and_oversized_files_are_refused() {
+    fn duplicate_keys_oversized_and_deeply_nested_files_are_refused() {
         let e = fails("deadline: \"10:00\"\ndeadline: \"11:00\"\nladder: []\n");
         assert_eq!(e.line, 2, "{e}");
+        // Deep nesting within the size bound fails cleanly (the scanner's own limit), without a stack overflow.
+        let deep = format!("ladder: {}", "[".repeat(MAX_SOURCE_BYTES - 20));
+        assert!(
+            fails(&deep).message.starts_with("YAML error"),
+            "{}",
+            fails(&deep)
+        );
+        let block: String = (0..150).map(|i| format!("{}a:\n", " ".repeat(i))).collect();
+        assert_eq!(fails(&block).line, 1);
         let big = format!("deadline: \"10:00\"\n# {}\n", "x".repeat(MAX_SOURCE_BYTES));
         assert!(fails(&big).message.contains("bytes"));
     }
