@@ -1,0 +1,312 @@
+//! Aggregates of one release with primary and secondary suppression across all its tables together.
+//!
+//! The model: every record of the release falls in one *atom*, a combination of one value per
+//! dimension the release's tables use. A table's cell is a sum of atoms; the adversary knows every
+//! published cell of every table and the release's total, and that atoms are non-negative integers.
+//! A suppressed cell is safe when two atom tables consistent with all of that give it different
+//! values. Suppression adds cells until every suppressed cell has such a witness: the real table,
+//! and the real table moved by an integer vector of the published constraints' kernel that keeps
+//! every atom non-negative and changes the cell. The witness is checked in exact integer arithmetic,
+//! so the guarantee does not rest on the floating-point elimination that proposes it.
+
+use std::collections::BTreeMap;
+
+/// A published cell.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AggCell {
+    /// One value per dimension of its table.
+    pub key: Vec<String>,
+    /// `None` when suppressed.
+    pub count: Option<u64>,
+    pub suppressed: bool,
+}
+
+/// The suppressed tables of one release, in the order asked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Aggregates {
+    pub threshold: u64,
+    pub total: u64,
+    pub tables: Vec<Vec<AggCell>>,
+}
+
+/// Why aggregates cannot be published.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AggregateError {
+    #[error("a table must have one or two dimensions (table {0})")]
+    BadTable(usize),
+    #[error("record {record} has value `{value}` outside dimension {dim}'s domain")]
+    OutsideDomain {
+        record: usize,
+        dim: usize,
+        value: String,
+    },
+    #[error(
+        "the release has {0} families, fewer than the threshold: no aggregate may be published"
+    )]
+    TooFew(u64),
+    #[error("the tables have {0} combinations of values; at most {MAX_ATOMS} are supported")]
+    TooManyAtoms(usize),
+}
+
+/// The most value combinations (atoms) one release's tables may span.
+pub const MAX_ATOMS: usize = 4096;
+
+/// One table's cells: for each cell its key, its atoms, and its count.
+struct CellDef {
+    table: usize,
+    key: Vec<String>,
+    atoms: Vec<usize>,
+    count: u64,
+}
+
+/// Counts `records` (one value per dimension, in the order of `domains`) into `tables` (each one or
+/// two dimension indices) and suppresses: cells in `1..threshold`, then more cells until no
+/// suppressed cell of any table can be pinned from the published cells and the total.
+pub fn aggregate(
+    domains: &[Vec<String>],
+    records: &[Vec<String>],
+    tables: &[Vec<usize>],
+    threshold: u64,
+) -> Result<Aggregates, AggregateError> {
+    for (i, t) in tables.iter().enumerate() {
+        if t.is_empty()
+            || t.len() > 2
+            || t.iter().any(|d| *d >= domains.len())
+            || (t.len() == 2 && t[0] == t[1])
+        {
+            return Err(AggregateError::BadTable(i));
+        }
+    }
+    let total = records.len() as u64;
+    if total < threshold {
+        return Err(AggregateError::TooFew(total));
+    }
+    let n_atoms = domains
+        .iter()
+        .try_fold(1usize, |acc, d| acc.checked_mul(d.len().max(1)));
+    let n_atoms = match n_atoms {
+        Some(n) if n <= MAX_ATOMS => n,
+        Some(n) => return Err(AggregateError::TooManyAtoms(n)),
+        None => return Err(AggregateError::TooManyAtoms(usize::MAX)),
+    };
+    let index: Vec<BTreeMap<&str, usize>> = domains
+        .iter()
+        .map(|d| d.iter().enumerate().map(|(i, v)| (v.as_str(), i)).collect())
+        .collect();
+    // Atom number: mixed radix over the domains.
+    let mut x = vec![0u64; n_atoms];
+    for (r, rec) in records.iter().enumerate() {
+        let mut a = 0usize;
+        for (d, idx) in index.iter().enumerate() {
+            let v = rec.get(d).map(String::as_str).unwrap_or("");
+            let Some(&i) = idx.get(v) else {
+                return Err(AggregateError::OutsideDomain {
+                    record: r,
+                    dim: d,
+                    value: v.to_string(),
+                });
+            };
+            a = a * domains[d].len() + i;
+        }
+        x[a] += 1;
+    }
+    let digits = |mut a: usize| {
+        let mut out = vec![0usize; domains.len()];
+        for d in (0..domains.len()).rev() {
+            let len = domains[d].len().max(1);
+            out[d] = a % len;
+            a /= len;
+        }
+        out
+    };
+    let mut cells: Vec<CellDef> = Vec::new();
+    for (t, dims) in tables.iter().enumerate() {
+        let mut by_key: BTreeMap<Vec<usize>, Vec<usize>> = BTreeMap::new();
+        for a in 0..n_atoms {
+            let dg = digits(a);
+            by_key
+                .entry(dims.iter().map(|&d| dg[d]).collect())
+                .or_default()
+                .push(a);
+        }
+        for (key, atoms) in by_key {
+            let count = atoms.iter().map(|&a| x[a]).sum();
+            let key = key
+                .iter()
+                .zip(dims)
+                .map(|(&i, &d)| domains[d][i].clone())
+                .collect();
+            cells.push(CellDef {
+                table: t,
+                key,
+                atoms,
+                count,
+            });
+        }
+    }
+    let hidden = suppress(&cells, &x, n_atoms, threshold);
+    let mut out = vec![Vec::new(); tables.len()];
+    for (c, h) in cells.iter().zip(&hidden) {
+        out[c.table].push(AggCell {
+            key: c.key.clone(),
+            count: (!h).then_some(c.count),
+            suppressed: *h,
+        });
+    }
+    Ok(Aggregates {
+        threshold,
+        total,
+        tables: out,
+    })
+}
+
+/// Primary then secondary suppression; returns which cells are hidden.
+fn suppress(cells: &[CellDef], x: &[u64], n_atoms: usize, k: u64) -> Vec<bool> {
+    let mut hidden: Vec<bool> = cells.iter().map(|c| c.count > 0 && c.count < k).collect();
+    loop {
+        let Some(exposed) =
+            (0..cells.len()).find(|&c| hidden[c] && !has_witness(cells, &hidden, x, n_atoms, c))
+        else {
+            return hidden;
+        };
+        // Hide one more cell: of the exposed cell's table first (sharing a row or column value
+        // before others), the smallest non-zero count first; else of any table.
+        let share = |o: &CellDef| o.key.iter().zip(&cells[exposed].key).any(|(a, b)| a == b);
+        let pick = (0..cells.len()).filter(|&o| !hidden[o]).min_by_key(|&o| {
+            let c = &cells[o];
+            (
+                c.table != cells[exposed].table,
+                !share(c),
+                c.count == 0,
+                c.count,
+                o,
+            )
+        });
+        match pick {
+            Some(o) => hidden[o] = true,
+            // Everything is hidden and the total still pins it: only a one-cell release does this,
+            // and its total is its cell: `aggregate` refused totals under the threshold already.
+            None => return hidden,
+        }
+    }
+}
+
+/// The published constraints: the total (all atoms) and every shown cell.
+fn published_rows(cells: &[CellDef], hidden: &[bool], n_atoms: usize) -> Vec<Vec<f64>> {
+    let mut rows = vec![vec![1.0; n_atoms]];
+    for (c, h) in cells.iter().zip(hidden) {
+        if !h {
+            let mut r = vec![0.0; n_atoms];
+            for &a in &c.atoms {
+                r[a] = 1.0;
+            }
+            rows.push(r);
+        }
+    }
+    rows
+}
+
+/// Integer basis of the kernel of the published constraints (proposed in floating point, each
+/// vector kept only if exactly in the kernel).
+fn kernel(cells: &[CellDef], hidden: &[bool], n_atoms: usize) -> Vec<Vec<i64>> {
+    let mut m = published_rows(cells, hidden, n_atoms);
+    let mut pivots: Vec<(usize, usize)> = Vec::new();
+    let mut row = 0;
+    for col in 0..n_atoms {
+        let Some(p) = (row..m.len()).max_by(|&a, &b| m[a][col].abs().total_cmp(&m[b][col].abs()))
+        else {
+            break;
+        };
+        if m[p][col].abs() < 1e-9 {
+            continue;
+        }
+        m.swap(row, p);
+        let pv = m[row][col];
+        for v in m[row].iter_mut() {
+            *v /= pv;
+        }
+        for r in 0..m.len() {
+            if r != row && m[r][col].abs() > 1e-12 {
+                let f = m[r][col];
+                for c2 in 0..n_atoms {
+                    m[r][c2] -= f * m[row][c2];
+                }
+            }
+        }
+        pivots.push((row, col));
+        row += 1;
+        if row == m.len() {
+            break;
+        }
+    }
+    let pivot_cols: Vec<usize> = pivots.iter().map(|p| p.1).collect();
+    let exact = published_int(cells, hidden);
+    (0..n_atoms)
+        .filter(|c| !pivot_cols.contains(c))
+        .filter_map(|free| {
+            let mut v = vec![0.0; n_atoms];
+            v[free] = 1.0;
+            for &(r, pc) in &pivots {
+                v[pc] = -m[r][free];
+            }
+            let mult = (1..=24).find(|&s| {
+                v.iter()
+                    .all(|e| ((e * f64::from(s)) - (e * f64::from(s)).round()).abs() < 1e-6)
+            })?;
+            let iv: Vec<i64> = v
+                .iter()
+                .map(|e| (e * f64::from(mult)).round() as i64)
+                .collect();
+            in_kernel(&exact, &iv).then_some(iv)
+        })
+        .collect()
+}
+
+/// The published constraints as atom lists (the total first).
+fn published_int(cells: &[CellDef], hidden: &[bool]) -> Vec<Option<Vec<usize>>> {
+    std::iter::once(None)
+        .chain(
+            cells
+                .iter()
+                .zip(hidden)
+                .filter(|(_, h)| !**h)
+                .map(|(c, _)| Some(c.atoms.clone())),
+        )
+        .collect()
+}
+
+fn in_kernel(rows: &[Option<Vec<usize>>], d: &[i64]) -> bool {
+    rows.iter().all(|r| match r {
+        None => d.iter().sum::<i64>() == 0,
+        Some(atoms) => atoms.iter().map(|&a| d[a]).sum::<i64>() == 0,
+    })
+}
+
+/// Whether some kernel move (a basis vector, or the sum or difference of two, either sign) keeps
+/// every atom non-negative and changes cell `c`.
+fn has_witness(cells: &[CellDef], hidden: &[bool], x: &[u64], n_atoms: usize, c: usize) -> bool {
+    let basis = kernel(cells, hidden, n_atoms);
+    let moves_cell = |d: &[i64]| cells[c].atoms.iter().map(|&a| d[a]).sum::<i64>() != 0;
+    let feasible = |d: &[i64]| d.iter().zip(x).all(|(di, &xi)| xi as i64 + di >= 0);
+    let ok = |d: &[i64]| {
+        moves_cell(d) && (feasible(d) || feasible(&d.iter().map(|v| -v).collect::<Vec<_>>()))
+    };
+    if basis.iter().any(|v| ok(v)) {
+        return true;
+    }
+    for i in 0..basis.len() {
+        for j in i + 1..basis.len() {
+            for sign in [1, -1] {
+                let d: Vec<i64> = basis[i]
+                    .iter()
+                    .zip(&basis[j])
+                    .map(|(a, b)| a + sign * b)
+                    .collect();
+                if ok(&d) {
+                    return true;
+                }
+            }
+        }
+    }
+    false
+}

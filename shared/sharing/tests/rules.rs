@@ -1,0 +1,219 @@
+//! The districts' `sharing.yaml` files, load errors with their lines, and request checking.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeSet;
+
+use marked_yaml::Node;
+use nuanxin_sharing::{check_request, Directory, Field, Mode, Request, SharingRules};
+
+fn root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn codes(node: Option<&Node>, out: &mut BTreeSet<String>) {
+    let Some(node) = node else { return };
+    let items: Vec<&Node> = match node {
+        Node::Sequence(s) => s.iter().collect(),
+        other => vec![other],
+    };
+    for item in items {
+        if let Some(m) = item.as_mapping() {
+            if let Some(c) = m.get_scalar("code") {
+                out.insert(c.as_str().to_string());
+            }
+        }
+    }
+}
+
+/// The district's org units, streets and programs, read from its tenant.yaml and policy.yaml.
+fn directory(slug: &str) -> Directory {
+    let dir = root().join("tenants").join(slug);
+    let tenant = std::fs::read_to_string(dir.join("tenant.yaml")).unwrap();
+    let tenant = marked_yaml::parse_yaml(0, &tenant).unwrap();
+    let tenant = tenant.as_mapping().unwrap();
+    let mut d = Directory::default();
+    for key in ["district_office", "bureaus", "social_orgs"] {
+        codes(tenant.get_node(key), &mut d.org_units);
+    }
+    codes(tenant.get_node("streets"), &mut d.streets);
+    let policy = std::fs::read_to_string(dir.join("policy.yaml")).unwrap();
+    let policy = marked_yaml::parse_yaml(0, &policy).unwrap();
+    codes(
+        policy.as_mapping().unwrap().get_node("programs"),
+        &mut d.programs,
+    );
+    assert!(
+        d.org_units.contains("civil_affairs") && !d.streets.is_empty() && !d.programs.is_empty()
+    );
+    d
+}
+
+fn load(slug: &str) -> (SharingRules, Directory) {
+    let d = directory(slug);
+    let path = root().join("tenants").join(slug).join("sharing.yaml");
+    let src = std::fs::read_to_string(&path).unwrap();
+    let rules = SharingRules::parse("sharing.yaml", &src, &d).unwrap_or_else(|e| panic!("{e}"));
+    (rules, d)
+}
+
+#[test]
+fn both_districts_load_and_civil_affairs_has_a_rule() {
+    for (slug, others) in [
+        ("xicheng", &["health", "justice"][..]),
+        (
+            "zhangdian",
+            &["medical_insurance", "housing", "culture_tourism", "justice"][..],
+        ),
+    ] {
+        let (rules, _) = load(slug);
+        assert_eq!(rules.tenant, slug);
+        assert!(rules.for_org_unit("civil_affairs").count() >= 1, "{slug}");
+        for o in others {
+            assert!(rules.for_org_unit(o).count() >= 1, "{slug} {o}");
+        }
+    }
+    let (x, _) = load("xicheng");
+    let econ = x
+        .rules
+        .iter()
+        .find(|r| r.purpose == "家庭经济状况核查")
+        .unwrap();
+    assert_eq!(econ.org_unit, "civil_affairs");
+    assert_eq!(econ.mode_of(Field::IncomePerCapita), Some(Mode::Full));
+}
+
+const GOOD: &str = "tenant: t
+rules:
+  - org_unit: civil_affairs
+    purpose: 核查
+    basis: { document: 文件, clause: 二 }
+    consent: false
+    max_days: 30
+    fields:
+      kind: full
+      parent.resident_id: masked
+    filters: [street, kind]
+    verifications: [p1]
+";
+
+fn dir() -> Directory {
+    let set = |v: &[&str]| v.iter().map(|s| s.to_string()).collect();
+    Directory {
+        org_units: set(&["civil_affairs", "health"]),
+        streets: set(&["s1", "s2"]),
+        programs: set(&["p1", "p2"]),
+    }
+}
+
+fn error_of(src: &str) -> String {
+    SharingRules::parse("sharing.yaml", src, &dir())
+        .unwrap_err()
+        .to_string()
+}
+
+#[test]
+fn load_errors_name_file_line_and_problem() {
+    assert!(SharingRules::parse("sharing.yaml", GOOD, &dir()).is_ok());
+    let cases: [(&str, &str, &str); 9] = [
+        ("    fields:\n      kind: full\n", "    fields:\n      kind: full\n      parent.birth_date: full\n", "sharing.yaml:9: `parent.resident_id: masked` together with `parent.birth_date: full` undoes the mask"),
+        ("      kind: full\n", "      kind: full\n      parent.age: full\n", "sharing.yaml:9: `parent.resident_id: masked` together with `parent.age: full`"),
+        ("org_unit: civil_affairs", "org_unit: police", "sharing.yaml:3: `police` is not an org unit"),
+        ("kind: full", "kind: masked", "sharing.yaml:9: `kind` cannot be released `masked`"),
+        ("kind: full", "parent.password: full", "sharing.yaml:9: `parent.password` is not a field"),
+        ("max_days: 30", "max_days: 0", "sharing.yaml:7: `max_days`"),
+        ("[p1]", "[p9]", "sharing.yaml:12: `p9` is not a program"),
+        ("[street, kind]", "[street, income]", "sharing.yaml:11: `income` is not a filter"),
+        ("    consent: false\n", "", "sharing.yaml:3: a rule is missing the required field `consent`"),
+    ];
+    for (from, to, expected) in cases {
+        let src = GOOD.replacen(from, to, 1);
+        let e = error_of(&src);
+        assert!(e.starts_with(expected), "{e}\nexpected: {expected}");
+    }
+    let twice = format!("{GOOD}{}", &GOOD[GOOD.find("  - org_unit").unwrap()..]);
+    assert!(
+        error_of(&twice).starts_with(
+            "sharing.yaml:13: a second rule for `civil_affairs` · 核查 (the first is at line 3)"
+        ),
+        "{}",
+        error_of(&twice)
+    );
+    assert!(
+        error_of(&GOOD.replace("      kind: full\n", "      kind: full\n      kind: full\n"))
+            .starts_with("sharing.yaml:10:")
+    );
+    assert!(error_of(&GOOD.replace("clause: 二", "clause: ''")).contains("`basis.clause`"));
+}
+
+fn req(fields: &[&str], filter: &[(&str, &str)], days: i64) -> Request {
+    Request {
+        purpose: "核查".into(),
+        fields: fields.iter().map(|s| s.to_string()).collect(),
+        filter: filter
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect(),
+        days,
+    }
+}
+
+#[test]
+fn requests_outside_the_rule_name_the_offending_field() {
+    let rules = SharingRules::parse("sharing.yaml", GOOD, &dir()).unwrap();
+    let d = dir();
+    let ok = check_request(
+        &rules,
+        &d,
+        "civil_affairs",
+        &req(&["kind"], &[("street", "s1")], 30),
+    );
+    assert_eq!(ok.unwrap().purpose, "核查");
+    let fields = |r: Result<_, Vec<nuanxin_sharing::RequestError>>| -> Vec<String> {
+        r.unwrap_err().into_iter().map(|e| e.field).collect()
+    };
+    assert_eq!(
+        fields(check_request(&rules, &d, "health", &req(&["kind"], &[], 1))),
+        ["purpose"]
+    );
+    assert_eq!(
+        fields(check_request(
+            &rules,
+            &d,
+            "civil_affairs",
+            &req(
+                &["kind", "parent.resident_id", "parent.phone", "nope", "kind"],
+                &[],
+                1
+            )
+        )),
+        ["fields[2]", "fields[3]", "fields[4]"]
+    );
+    assert_eq!(
+        fields(check_request(
+            &rules,
+            &d,
+            "civil_affairs",
+            &req(
+                &["kind"],
+                &[
+                    ("program", "p1"),
+                    ("street", "s9"),
+                    ("kind", "bereaved"),
+                    ("x", "1")
+                ],
+                31
+            )
+        )),
+        ["filter.program", "filter.street", "filter.x", "days"]
+    );
+    assert_eq!(
+        fields(check_request(
+            &rules,
+            &d,
+            "civil_affairs",
+            &req(&[], &[], 0)
+        )),
+        ["fields", "days"]
+    );
+}
