@@ -225,11 +225,12 @@ fn kernel(cells: &[CellDef], hidden: &[bool], n_atoms: usize) -> Vec<Vec<i64>> {
         for v in m[row].iter_mut() {
             *v /= pv;
         }
-        for r in 0..m.len() {
-            if r != row && m[r][col].abs() > 1e-12 {
-                let f = m[r][col];
-                for c2 in 0..n_atoms {
-                    m[r][c2] -= f * m[row][c2];
+        let pivot_row = m[row].clone();
+        for (r, other) in m.iter_mut().enumerate() {
+            if r != row && other[col].abs() > 1e-12 {
+                let f = other[col];
+                for (o, p) in other.iter_mut().zip(&pivot_row) {
+                    *o -= f * p;
                 }
             }
         }

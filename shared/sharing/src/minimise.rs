@@ -45,14 +45,6 @@ pub fn department_pseudonymizer(district: &Pseudonymizer, org_unit: &str) -> Pse
     district.for_requester(org_unit)
 }
 
-fn age_on(birth: NaiveDate, on: NaiveDate) -> i64 {
-    let mut age = i64::from(on.year() - birth.year());
-    if (on.month(), on.day()) < (birth.month(), birth.day()) {
-        age -= 1;
-    }
-    age
-}
-
 fn parent_value(
     p: &ParentFacts,
     field: Field,
@@ -80,7 +72,7 @@ fn parent_value(
             .phone
             .as_ref()
             .map_or(Value::Null, |ph| json!(ph.as_str())),
-        (Field::ParentAge, _) => json!(age_on(birth, on)),
+        (Field::ParentAge, _) => json!(p.resident_id.age_on(on)),
         (Field::ParentSelfCare, _) => json!(p.self_care),
         (Field::ParentAlive, _) => json!(p.alive),
         _ => Value::Null,
@@ -126,4 +118,142 @@ pub fn minimise(
         out.insert(field.code().to_string(), value);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::{Basis, Rule};
+    use nuanxin_privacy::check_digit;
+    use std::collections::BTreeSet;
+
+    fn id(first17: &str) -> ResidentId {
+        let full = format!("{first17}{}", check_digit(first17).unwrap());
+        ResidentId::parse(&full).unwrap()
+    }
+
+    fn family(n: u32) -> FamilyFacts {
+        FamilyFacts {
+            family_id: format!("00000000-0000-0000-0000-00000000000{n}"),
+            kind: "bereaved".into(),
+            street: "xinjiekou".into(),
+            community: "xinjiekou-1".into(),
+            address: "演示路1号".into(),
+            parents: vec![ParentFacts {
+                name: "王演示".into(),
+                resident_id: id("99010519500312002"),
+                phone: Some(Phone::parse("19900001234").unwrap()),
+                self_care: "partial".into(),
+                alive: true,
+            }],
+            monthly_income_per_capita_cny: Some(1800),
+            child_status: "deceased".into(),
+            child_disability_grade: None,
+            entitlements: vec!["health_check".into()],
+        }
+    }
+
+    fn rule(org: &str, fields: &[(Field, Mode)]) -> Rule {
+        Rule {
+            org_unit: org.into(),
+            purpose: "p".into(),
+            basis: Basis {
+                document: "d".into(),
+                clause: "c".into(),
+            },
+            fields: fields.to_vec(),
+            max_days: 30,
+            filters: BTreeSet::new(),
+            consent_required: false,
+            verifications: BTreeSet::new(),
+            line: 1,
+        }
+    }
+
+    #[test]
+    fn only_the_rules_fields_in_their_modes() {
+        let district = Pseudonymizer::new([3; 32]);
+        let r = rule(
+            "health",
+            &[
+                (Field::ParentName, Mode::Masked),
+                (Field::ParentResidentId, Mode::Masked),
+                (Field::ParentPhone, Mode::Masked),
+                (Field::Street, Mode::Full),
+            ],
+        );
+        let on = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+        let rec = minimise(
+            &r,
+            &family(1),
+            on,
+            &department_pseudonymizer(&district, "health"),
+        );
+        let keys: Vec<&str> = rec.keys().map(String::as_str).collect();
+        assert_eq!(keys.len(), 5);
+        for k in [
+            "pid",
+            "parent.name",
+            "parent.resident_id",
+            "parent.phone",
+            "street",
+        ] {
+            assert!(keys.contains(&k), "{k}");
+        }
+        assert_eq!(rec["parent.name"], json!(["王**"]));
+        let masked_id = rec["parent.resident_id"][0].as_str().unwrap();
+        assert!(masked_id.starts_with("990105********002"), "{masked_id}");
+        assert_eq!(rec["parent.phone"], json!(["199****1234"]));
+        let text = serde_json::to_string(&rec).unwrap();
+        assert!(
+            !text.contains("19500312") && !text.contains("0000123") && !text.contains("演示路")
+        );
+
+        let r2 = rule(
+            "civil_affairs",
+            &[
+                (Field::ParentBirthDate, Mode::Year),
+                (Field::ParentAge, Mode::Full),
+                (Field::IncomePerCapita, Mode::Full),
+            ],
+        );
+        let rec2 = minimise(
+            &r2,
+            &family(1),
+            on,
+            &department_pseudonymizer(&district, "civil_affairs"),
+        );
+        assert_eq!(rec2["parent.birth_date"], json!([1950]));
+        assert_eq!(rec2["parent.age"], json!([76]));
+        assert_eq!(rec2["household.monthly_income_per_capita_cny"], json!(1800));
+    }
+
+    #[test]
+    fn pids_are_stable_per_department_and_differ_between_departments() {
+        let district = Pseudonymizer::new([3; 32]);
+        let on = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+        let fields = [
+            (Field::Kind, Mode::Full),
+            (Field::ParentResidentId, Mode::Pseudonym),
+        ];
+        let pid = |org: &str, n: u32, key: &str| {
+            let rec = minimise(
+                &rule(org, &fields),
+                &family(n),
+                on,
+                &department_pseudonymizer(&district, org),
+            );
+            rec[key].to_string()
+        };
+        for key in ["pid", "parent.resident_id"] {
+            assert_eq!(pid("health", 1, key), pid("health", 1, key));
+            assert_ne!(pid("health", 1, key), pid("justice", 1, key));
+        }
+        assert_ne!(pid("health", 1, "pid"), pid("health", 2, "pid"));
+        // The person's pseudonym follows the person, not the family.
+        assert_eq!(
+            pid("health", 1, "parent.resident_id"),
+            pid("health", 2, "parent.resident_id")
+        );
+    }
 }
