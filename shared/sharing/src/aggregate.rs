@@ -164,8 +164,9 @@ pub fn aggregate(
 fn suppress(cells: &[CellDef], x: &[u64], n_atoms: usize, k: u64) -> Vec<bool> {
     let mut hidden: Vec<bool> = cells.iter().map(|c| c.count > 0 && c.count < k).collect();
     loop {
+        let basis = kernel(cells, &hidden, n_atoms);
         let Some(exposed) =
-            (0..cells.len()).find(|&c| hidden[c] && !has_witness(cells, &hidden, x, n_atoms, c))
+            (0..cells.len()).find(|&c| hidden[c] && !has_witness(&basis, &cells[c], x))
         else {
             return hidden;
         };
@@ -283,26 +284,25 @@ fn in_kernel(rows: &[Option<Vec<usize>>], d: &[i64]) -> bool {
     })
 }
 
-/// Whether some kernel move (a basis vector, or the sum or difference of two, either sign) keeps
-/// every atom non-negative and changes cell `c`.
-fn has_witness(cells: &[CellDef], hidden: &[bool], x: &[u64], n_atoms: usize, c: usize) -> bool {
-    let basis = kernel(cells, hidden, n_atoms);
-    let moves_cell = |d: &[i64]| cells[c].atoms.iter().map(|&a| d[a]).sum::<i64>() != 0;
-    let feasible = |d: &[i64]| d.iter().zip(x).all(|(di, &xi)| xi as i64 + di >= 0);
-    let ok = |d: &[i64]| {
-        moves_cell(d) && (feasible(d) || feasible(&d.iter().map(|v| -v).collect::<Vec<_>>()))
-    };
+/// The most second vectors tried with each basis vector that moves the cell.
+const MAX_PARTNERS: usize = 256;
+
+/// Whether some kernel move (a basis vector, or the sum or difference of one that moves the cell
+/// with another, either sign) keeps every atom non-negative and changes `cell`.
+fn has_witness(basis: &[Vec<i64>], cell: &CellDef, x: &[u64]) -> bool {
+    let moves_cell = |d: &[i64]| cell.atoms.iter().map(|&a| d[a]).sum::<i64>() != 0;
+    let fits = |d: &[i64], sign: i64| d.iter().zip(x).all(|(di, &xi)| xi as i64 + sign * di >= 0);
+    let ok = |d: &[i64]| moves_cell(d) && (fits(d, 1) || fits(d, -1));
     if basis.iter().any(|v| ok(v)) {
         return true;
     }
-    for i in 0..basis.len() {
-        for j in i + 1..basis.len() {
+    let touching = basis
+        .iter()
+        .filter(|v| cell.atoms.iter().any(|&a| v[a] != 0));
+    for v in touching {
+        for w in basis.iter().take(MAX_PARTNERS) {
             for sign in [1, -1] {
-                let d: Vec<i64> = basis[i]
-                    .iter()
-                    .zip(&basis[j])
-                    .map(|(a, b)| a + sign * b)
-                    .collect();
+                let d: Vec<i64> = v.iter().zip(w).map(|(a, b)| a + sign * b).collect();
                 if ok(&d) {
                     return true;
                 }
