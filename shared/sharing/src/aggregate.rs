@@ -185,8 +185,8 @@ fn suppress(cells: &[CellDef], x: &[u64], n_atoms: usize, k: u64) -> Vec<bool> {
         });
         match pick {
             Some(o) => hidden[o] = true,
-            // Everything is hidden and the total still pins it: only a one-cell release does this,
-            // and its total is its cell: `aggregate` refused totals under the threshold already.
+            // Everything is hidden: with a positive total, a unit moves into or out of any cell
+            // that does not cover every atom, and a cell that does equals the published total.
             None => return hidden,
         }
     }

@@ -15,5 +15,7 @@ pub mod rules;
 pub use aggregate::{aggregate, AggCell, AggregateError, Aggregates};
 pub use catalogue::{undone_masks, Field, Mode, Piece, Undo, FIELDS};
 pub use minimise::{department_pseudonymizer, minimise, FamilyFacts, ParentFacts};
-pub use request::{age_band, check_request, Request, RequestError, AGE_BANDS, KINDS};
+pub use request::{
+    age_band, check_request, check_verification, matches, Request, RequestError, AGE_BANDS, KINDS,
+};
 pub use rules::{Basis, Directory, FilterKind, Rule, RulesError, SharingRules};

@@ -1,6 +1,9 @@
 //! Checking a department's data request against its rules.
 
+use chrono::NaiveDate;
+
 use crate::catalogue::Field;
+use crate::minimise::FamilyFacts;
 use crate::rules::{Directory, FilterKind, Rule, SharingRules};
 
 /// The age bands of filters and aggregates (a parent's age on the release date).
@@ -118,5 +121,51 @@ pub fn check_request<'r>(
         Ok(rule)
     } else {
         Err(errors)
+    }
+}
+
+/// A verification query (`{"resident_id", "program"}`): the rule of `org_unit` that allows asking
+/// about `program`, or the problem at `program`.
+pub fn check_verification<'r>(
+    rules: &'r SharingRules,
+    org_unit: &str,
+    program: &str,
+) -> Result<&'r Rule, RequestError> {
+    rules
+        .rules
+        .iter()
+        .find(|r| r.org_unit == org_unit && r.verifications.contains(program))
+        .ok_or_else(|| problem("program", "本部门无权核验该项目"))
+}
+
+/// Whether a family matches a checked request's filter on `on`: its kind, its street, a living
+/// parent's age in the band, a program it is entitled to. Unknown filter names match nothing.
+pub fn matches(filter: &[(String, String)], family: &FamilyFacts, on: NaiveDate) -> bool {
+    filter
+        .iter()
+        .all(|(name, value)| match FilterKind::parse(name) {
+            Some(FilterKind::Kind) => family.kind == *value,
+            Some(FilterKind::Street) => family.street == *value,
+            Some(FilterKind::AgeBand) => family
+                .parents
+                .iter()
+                .any(|p| p.alive && age_band(p.resident_id.age_on(on)) == value),
+            Some(FilterKind::Program) => family.entitlements.iter().any(|e| e == value),
+            None => false,
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Brute force: the band of an age is the one band whose bounds contain it.
+        #[test]
+        fn every_age_has_exactly_one_band(age in 0u32..130) {
+            let containing: Vec<&str> = AGE_BANDS.iter().filter(|(_, lo, hi)| *lo <= age && age <= *hi).map(|b| b.0).collect();
+            prop_assert_eq!(containing, vec![age_band(age)]);
+        }
     }
 }

@@ -217,3 +217,81 @@ fn requests_outside_the_rule_name_the_offending_field() {
         ["fields", "days"]
     );
 }
+
+#[test]
+fn verifications_are_allowed_per_rule() {
+    let (rules, _) = load("zhangdian");
+    let ok =
+        nuanxin_sharing::check_verification(&rules, "culture_tourism", "free_scenic_admission")
+            .unwrap();
+    assert_eq!(ok.purpose, "景区免门票核验");
+    assert!(nuanxin_sharing::check_verification(&rules, "housing", "housing_priority").is_ok());
+    let e = nuanxin_sharing::check_verification(&rules, "culture_tourism", "housing_priority")
+        .unwrap_err();
+    assert_eq!(e.field, "program");
+    assert!(
+        nuanxin_sharing::check_verification(&rules, "finance", "free_scenic_admission").is_err()
+    );
+}
+
+#[test]
+fn filters_match_kind_street_age_band_and_program() {
+    use nuanxin_privacy::{check_digit, ResidentId};
+    use nuanxin_sharing::{matches, FamilyFacts, ParentFacts};
+    let id = |first17: &str| {
+        ResidentId::parse(&format!("{first17}{}", check_digit(first17).unwrap())).unwrap()
+    };
+    let parent = |first17: &str, alive: bool| ParentFacts {
+        name: "王演示".into(),
+        resident_id: id(first17),
+        phone: None,
+        self_care: "full".into(),
+        alive,
+    };
+    let family = FamilyFacts {
+        family_id: "f".into(),
+        kind: "bereaved".into(),
+        street: "s1".into(),
+        community: "s1-1".into(),
+        address: String::new(),
+        // Born 1 Dec 1960 (66 on 1 Dec 2026) and 2 Dec 1950, died (75).
+        parents: vec![
+            parent("99010519601201002", true),
+            parent("99010519501202001", false),
+        ],
+        monthly_income_per_capita_cny: None,
+        child_status: "deceased".into(),
+        child_disability_grade: None,
+        entitlements: vec!["health_check".into()],
+    };
+    let on = chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+    let f = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
+    };
+    assert!(matches(&[], &family, on));
+    assert!(matches(
+        &f(&[
+            ("kind", "bereaved"),
+            ("street", "s1"),
+            ("age_band", "60-69"),
+            ("program", "health_check")
+        ]),
+        &family,
+        on
+    ));
+    assert!(!matches(&f(&[("kind", "disabled")]), &family, on));
+    assert!(!matches(&f(&[("street", "s2")]), &family, on));
+    // The deceased parent's band does not count.
+    assert!(!matches(&f(&[("age_band", "70-79")]), &family, on));
+    // The day before the birthday the living parent is 65.
+    assert!(matches(
+        &f(&[("age_band", "60-69")]),
+        &family,
+        on.pred_opt().unwrap()
+    ));
+    assert!(!matches(&f(&[("program", "legal_aid")]), &family, on));
+    assert!(!matches(&f(&[("income", "1")]), &family, on));
+}
