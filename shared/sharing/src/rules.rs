@@ -11,6 +11,9 @@ use crate::catalogue::{undone_masks, Field, Mode};
 /// The largest `sharing.yaml` accepted, in bytes.
 pub const MAX_SOURCE_BYTES: usize = 256 * 1024;
 
+/// The deepest nesting of mappings and lists accepted (a rules file nests 4 deep).
+pub const MAX_DEPTH: usize = 16;
+
 /// A filter a rule may allow on requests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum FilterKind {
@@ -197,6 +200,7 @@ impl SharingRules {
                 format!("the file is larger than {MAX_SOURCE_BYTES} bytes"),
             ));
         }
+        check_depth(&cx, source)?;
         let opts = LoaderOptions::default().error_on_duplicate_keys(true);
         let root = match marked_yaml::parse_yaml_with_options(0, source, opts) {
             Ok(Node::Mapping(m)) => m,
@@ -237,6 +241,31 @@ impl SharingRules {
     /// The rules an org unit may request under, in the file's order.
     pub fn for_org_unit<'a>(&'a self, org_unit: &'a str) -> impl Iterator<Item = &'a Rule> + 'a {
         self.rules.iter().filter(move |r| r.org_unit == org_unit)
+    }
+}
+
+/// Refuses nesting deeper than [`MAX_DEPTH`] before the tree is built: marked-yaml builds and drops
+/// it recursively, one stack frame per level, while the event parser keeps its own stack. Syntax
+/// errors are left to the loader, which words them.
+fn check_depth(cx: &Ctx<'_>, source: &str) -> Result<()> {
+    use yaml_rust2::parser::{Event, Parser};
+    let mut parser = Parser::new_from_str(source);
+    let mut depth = 0usize;
+    loop {
+        match parser.next_token() {
+            Ok((Event::SequenceStart(..) | Event::MappingStart(..), mark)) => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return Err(cx.err(
+                        mark.line(),
+                        format!("nesting deeper than {MAX_DEPTH} levels"),
+                    ));
+                }
+            }
+            Ok((Event::SequenceEnd | Event::MappingEnd, _)) => depth = depth.saturating_sub(1),
+            Ok((Event::StreamEnd, _)) | Err(_) => return Ok(()),
+            Ok(_) => {}
+        }
     }
 }
 

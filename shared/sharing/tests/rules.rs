@@ -295,3 +295,22 @@ fn filters_match_kind_street_age_band_and_program() {
     assert!(!matches(&f(&[("program", "legal_aid")]), &family, on));
     assert!(!matches(&f(&[("income", "1")]), &family, on));
 }
+
+#[test]
+fn deep_or_large_files_are_refused_without_overflowing() {
+    let flow = format!(
+        "tenant: t\nrules: {}{}\n",
+        "[".repeat(100_000),
+        "]".repeat(100_000)
+    );
+    assert!(error_of(&flow).starts_with("sharing.yaml:"));
+    // Compact block nesting: `- - - …` nests one sequence per two bytes.
+    let block = format!("tenant: t\nrules:\n  {}x\n", "- ".repeat(120_000));
+    assert!(
+        error_of(&block).starts_with("sharing.yaml:3: nesting deeper than 16 levels"),
+        "{}",
+        error_of(&block)
+    );
+    let huge = format!("tenant: t\nrules: []\n#{}\n", "x".repeat(300_000));
+    assert!(error_of(&huge).starts_with("sharing.yaml:0: the file is larger"));
+}
