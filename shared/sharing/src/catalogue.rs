@@ -173,6 +173,23 @@ impl Field {
     }
 }
 
+impl Piece {
+    /// What the piece is, for load errors.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::IdRegion => "the ID's region code (digits 1-6)",
+            Self::BirthYear => "the birth year (ID digits 7-10)",
+            Self::BirthMonthDay => "the birth month and day (ID digits 11-14)",
+            Self::IdTail => "the ID's last four characters",
+            Self::PhoneHead => "the phone's first digits",
+            Self::PhoneMiddle => "the phone's middle digits",
+            Self::PhoneTail => "the phone's last four digits",
+            Self::NameHead => "the name's first character",
+            Self::NameRest => "the rest of the name",
+        }
+    }
+}
+
 impl Mode {
     /// The code used in `sharing.yaml`.
     pub fn code(self) -> &'static str {

@@ -378,8 +378,12 @@ fn parse_rule(cx: &Ctx<'_>, node: &Node, dir: &Directory) -> Result<Rule> {
         return Err(cx.err(
             line_of(fields_node),
             format!(
-                "`{}: {}` together with `{}: {}` undoes the mask ({:?} is hidden by the one and revealed by the other)",
-                u.masked.0, u.masked.1, u.revealer.0, u.revealer.1, u.piece
+                "`{}: {}` together with `{}: {}` undoes the mask: the second reveals {}, which the first hides",
+                u.masked.0,
+                u.masked.1,
+                u.revealer.0,
+                u.revealer.1,
+                u.piece.describe()
             ),
         ));
     }
