@@ -314,3 +314,36 @@ fn deep_or_large_files_are_refused_without_overflowing() {
     let huge = format!("tenant: t\nrules: []\n#{}\n", "x".repeat(300_000));
     assert!(error_of(&huge).starts_with("sharing.yaml:0: the file is larger"));
 }
+
+mod undo_on_load {
+    use super::*;
+    use nuanxin_sharing::{undone_masks, FIELDS};
+    use proptest::prelude::*;
+
+    fn field_modes() -> impl Strategy<Value = Vec<(Field, Mode)>> {
+        proptest::sample::subsequence(FIELDS.to_vec(), 1..=FIELDS.len()).prop_flat_map(|fs| {
+            fs.into_iter()
+                .map(|f| proptest::sample::select(f.modes().to_vec()).prop_map(move |m| (f, m)))
+                .collect::<Vec<_>>()
+        })
+    }
+
+    proptest! {
+        /// A rule file with any set of fields loads exactly when no field undoes another's mask,
+        /// and then holds the fields in the file's order.
+        #[test]
+        fn a_rule_loads_iff_nothing_undoes_a_mask(set in field_modes()) {
+            let fields: String = set.iter().map(|(f, m)| format!("      {f}: {m}\n")).collect();
+            let src = GOOD.replace("      kind: full\n      parent.resident_id: masked\n", &fields);
+            let parsed = SharingRules::parse("sharing.yaml", &src, &dir());
+            match undone_masks(&set).first() {
+                None => prop_assert_eq!(&parsed.unwrap().rules[0].fields, &set),
+                Some(u) => {
+                    let e = parsed.unwrap_err().to_string();
+                    let expected = format!("`{}: {}` together with `{}: {}` undoes the mask", u.masked.0, u.masked.1, u.revealer.0, u.revealer.1);
+                    prop_assert!(e.contains(&expected), "{}", e);
+                }
+            }
+        }
+    }
+}
