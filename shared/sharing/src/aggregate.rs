@@ -9,7 +9,7 @@
 //! every atom non-negative and changes the cell. The witness is checked in exact integer arithmetic,
 //! so the guarantee does not rest on the floating-point elimination that proposes it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// A published cell.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,12 +44,17 @@ pub enum AggregateError {
         "the release has {0} families, fewer than the threshold: no aggregate may be published"
     )]
     TooFew(u64),
-    #[error("the tables have {0} combinations of values; at most {MAX_ATOMS} are supported")]
+    #[error("the tables span more than {MAX_ATOMS} possible combinations of values ({0})")]
     TooManyAtoms(usize),
+    #[error("record {record} is in a combination of values that cannot occur")]
+    Impossible { record: usize },
 }
 
-/// The most value combinations (atoms) one release's tables may span.
+/// The most possible value combinations (atoms) one release's tables may span.
 pub const MAX_ATOMS: usize = 4096;
+
+/// The most combinations examined for possibility (the product of the domains' sizes).
+pub const MAX_COMBINATIONS: usize = 1 << 20;
 
 /// One table's cells: for each cell its key, its atoms, and its count.
 struct CellDef {
@@ -61,12 +66,26 @@ struct CellDef {
 
 /// Counts `records` (one value per dimension, in the order of `domains`) into `tables` (each one or
 /// two dimension indices) and suppresses: cells in `1..threshold`, then more cells until no
-/// suppressed cell of any table can be pinned from the published cells and the total.
+/// suppressed cell of any table can be pinned from the published cells and the total. Every
+/// combination of values is assumed possible; see [`aggregate_within`] for nested dimensions.
 pub fn aggregate(
     domains: &[Vec<String>],
     records: &[Vec<String>],
     tables: &[Vec<usize>],
     threshold: u64,
+) -> Result<Aggregates, AggregateError> {
+    aggregate_within(domains, records, tables, threshold, |_| true)
+}
+
+/// [`aggregate`] where only the combinations `possible` accepts can occur (a community lies in one
+/// street): the adversary knows the org structure, so an impossible combination is no atom and no
+/// witness may move a family into it. A record in an impossible combination is an error.
+pub fn aggregate_within(
+    domains: &[Vec<String>],
+    records: &[Vec<String>],
+    tables: &[Vec<usize>],
+    threshold: u64,
+    possible: impl Fn(&[&str]) -> bool,
 ) -> Result<Aggregates, AggregateError> {
     for (i, t) in tables.iter().enumerate() {
         if t.is_empty()
@@ -81,22 +100,44 @@ pub fn aggregate(
     if total < threshold {
         return Err(AggregateError::TooFew(total));
     }
-    let n_atoms = domains
+    let product = domains
         .iter()
-        .try_fold(1usize, |acc, d| acc.checked_mul(d.len().max(1)));
-    let n_atoms = match n_atoms {
-        Some(n) if n <= MAX_ATOMS => n,
-        Some(n) => return Err(AggregateError::TooManyAtoms(n)),
-        None => return Err(AggregateError::TooManyAtoms(usize::MAX)),
-    };
-    let index: Vec<BTreeMap<&str, usize>> = domains
+        .try_fold(1usize, |acc, d| acc.checked_mul(d.len()))
+        .filter(|n| *n <= MAX_COMBINATIONS)
+        .ok_or(AggregateError::TooManyAtoms(usize::MAX))?;
+    // Atoms: the possible combinations, in mixed-radix order over the domains.
+    let mut atom_digits: Vec<Vec<usize>> = Vec::new();
+    for mut a in 0..product {
+        let mut dg = vec![0usize; domains.len()];
+        for d in (0..domains.len()).rev() {
+            dg[d] = a % domains[d].len();
+            a /= domains[d].len();
+        }
+        let values: Vec<&str> = dg
+            .iter()
+            .enumerate()
+            .map(|(d, &i)| domains[d][i].as_str())
+            .collect();
+        if possible(&values) {
+            atom_digits.push(dg);
+            if atom_digits.len() > MAX_ATOMS {
+                return Err(AggregateError::TooManyAtoms(atom_digits.len()));
+            }
+        }
+    }
+    let n_atoms = atom_digits.len();
+    let atom_of: HashMap<&[usize], usize> = atom_digits
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (d.as_slice(), i))
+        .collect();
+    let index: Vec<HashMap<&str, usize>> = domains
         .iter()
         .map(|d| d.iter().enumerate().map(|(i, v)| (v.as_str(), i)).collect())
         .collect();
-    // Atom number: mixed radix over the domains.
     let mut x = vec![0u64; n_atoms];
+    let mut dg = vec![0usize; domains.len()];
     for (r, rec) in records.iter().enumerate() {
-        let mut a = 0usize;
         for (d, idx) in index.iter().enumerate() {
             let v = rec.get(d).map(String::as_str).unwrap_or("");
             let Some(&i) = idx.get(v) else {
@@ -106,24 +147,17 @@ pub fn aggregate(
                     value: v.to_string(),
                 });
             };
-            a = a * domains[d].len() + i;
+            dg[d] = i;
         }
+        let a = *atom_of
+            .get(dg.as_slice())
+            .ok_or(AggregateError::Impossible { record: r })?;
         x[a] += 1;
     }
-    let digits = |mut a: usize| {
-        let mut out = vec![0usize; domains.len()];
-        for d in (0..domains.len()).rev() {
-            let len = domains[d].len().max(1);
-            out[d] = a % len;
-            a /= len;
-        }
-        out
-    };
     let mut cells: Vec<CellDef> = Vec::new();
     for (t, dims) in tables.iter().enumerate() {
         let mut by_key: BTreeMap<Vec<usize>, Vec<usize>> = BTreeMap::new();
-        for a in 0..n_atoms {
-            let dg = digits(a);
+        for (a, dg) in atom_digits.iter().enumerate() {
             by_key
                 .entry(dims.iter().map(|&d| dg[d]).collect())
                 .or_default()

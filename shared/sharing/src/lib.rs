@@ -12,7 +12,7 @@ pub mod minimise;
 pub mod request;
 pub mod rules;
 
-pub use aggregate::{aggregate, AggCell, AggregateError, Aggregates};
+pub use aggregate::{aggregate, aggregate_within, AggCell, AggregateError, Aggregates};
 pub use catalogue::{undone_masks, Field, Mode, Piece, Undo, FIELDS};
 pub use minimise::{department_pseudonymizer, minimise, FamilyFacts, ParentFacts};
 pub use request::{

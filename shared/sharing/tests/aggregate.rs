@@ -10,7 +10,28 @@ use nuanxin_privacy::{suppress_small_cells, Cell};
 use nuanxin_sharing::{aggregate, Aggregates};
 use proptest::prelude::*;
 
-/// The atoms (value combinations) as index tuples, in mixed radix like any enumeration.
+type Possible<'a> = &'a dyn Fn(&[&str]) -> bool;
+
+fn anything(_: &[&str]) -> bool {
+    true
+}
+
+/// The possible atoms (value combinations) as index tuples.
+fn atoms_within(domains: &[Vec<String>], possible: Possible<'_>) -> Vec<Vec<usize>> {
+    atoms(domains)
+        .into_iter()
+        .filter(|a| {
+            let v: Vec<&str> = a
+                .iter()
+                .enumerate()
+                .map(|(d, &i)| domains[d][i].as_str())
+                .collect();
+            possible(&v)
+        })
+        .collect()
+}
+
+/// All value combinations as index tuples.
 fn atoms(domains: &[Vec<String>]) -> Vec<Vec<usize>> {
     let mut out = vec![vec![]];
     for d in domains {
@@ -23,8 +44,13 @@ fn atoms(domains: &[Vec<String>]) -> Vec<Vec<usize>> {
 }
 
 /// Atoms in the cell of `table` with `key`.
-fn cell_atoms(domains: &[Vec<String>], table: &[usize], key: &[String]) -> Vec<usize> {
-    atoms(domains)
+fn cell_atoms(
+    domains: &[Vec<String>],
+    possible: Possible<'_>,
+    table: &[usize],
+    key: &[String],
+) -> Vec<usize> {
+    atoms_within(domains, possible)
         .iter()
         .enumerate()
         .filter(|(_, a)| table.iter().zip(key).all(|(&d, k)| &domains[d][a[d]] == k))
@@ -87,12 +113,22 @@ fn pinned(
     tables: &[Vec<usize>],
     agg: &Aggregates,
 ) -> Vec<(usize, Vec<String>)> {
-    let n = atoms(domains).len();
+    pinned_within(domains, &anything, tables, agg)
+}
+
+/// The same, where only the combinations `possible` accepts can occur.
+fn pinned_within(
+    domains: &[Vec<String>],
+    possible: Possible<'_>,
+    tables: &[Vec<usize>],
+    agg: &Aggregates,
+) -> Vec<(usize, Vec<String>)> {
+    let n = atoms_within(domains, possible).len();
     let mut known = Vec::new();
     let mut targets = Vec::new();
     for (t, cells) in tables.iter().zip(&agg.tables) {
         for c in cells {
-            let a = cell_atoms(domains, t, &c.key);
+            let a = cell_atoms(domains, possible, t, &c.key);
             match c.count {
                 Some(v) => known.push((a, v)),
                 None => targets.push(a),
@@ -124,7 +160,15 @@ fn domains(sizes: &[usize]) -> Vec<Vec<String>> {
 
 /// Records from counts per atom.
 fn records(domains: &[Vec<String>], counts: &[u64]) -> Vec<Vec<String>> {
-    atoms(domains)
+    records_within(domains, &anything, counts)
+}
+
+fn records_within(
+    domains: &[Vec<String>],
+    possible: Possible<'_>,
+    counts: &[u64],
+) -> Vec<Vec<String>> {
+    atoms_within(domains, possible)
         .iter()
         .zip(counts)
         .flat_map(|(a, &c)| {
@@ -249,6 +293,64 @@ proptest! {
             }
         }
         let leaks = pinned(&d, &tables, &agg);
+        prop_assert!(leaks.is_empty(), "pinned {:?} in {:?}", leaks, agg);
+    }
+}
+
+/// Streets s1 (communities s1-a, s1-b) and s2 (s2-a) × kinds: a community lies in one street.
+fn nested() -> (Vec<Vec<String>>, impl Fn(&[&str]) -> bool) {
+    let d = vec![
+        vec!["s1".to_string(), "s2".to_string()],
+        vec!["s1-a".to_string(), "s1-b".to_string(), "s2-a".to_string()],
+        vec!["bereaved".to_string(), "disabled".to_string()],
+    ];
+    (d, |v: &[&str]| v[1].starts_with(v[0]))
+}
+
+#[test]
+fn impossible_combinations_are_no_atoms() {
+    let (d, possible) = nested();
+    let bad = vec![vec!["s2".to_string(), "s1-a".to_string(), "bereaved".to_string()]; 6];
+    assert_eq!(
+        nuanxin_sharing::aggregate_within(&d, &bad, &[vec![0]], 5, &possible),
+        Err(nuanxin_sharing::AggregateError::Impossible { record: 0 })
+    );
+    // Street s2 has one community: its cells are the community's, and hiding one hides the other.
+    let recs = records_within(&d, &possible, &[6, 7, 8, 9, 2, 9]);
+    let tables = vec![vec![0, 2], vec![1, 2]];
+    let agg = nuanxin_sharing::aggregate_within(&d, &recs, &tables, 5, &possible).unwrap();
+    assert_eq!(agg.tables[1].len(), 6, "only possible cells are published");
+    let hidden = |t: usize, a: &str, b: &str| {
+        agg.tables[t]
+            .iter()
+            .any(|c| c.suppressed && c.key == [a.to_string(), b.to_string()])
+    };
+    assert!(hidden(1, "s2-a", "bereaved") && hidden(0, "s2", "bereaved"));
+    assert_eq!(pinned_within(&d, &possible, &tables, &agg), vec![]);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Nested dimensions: the adversary knows which community lies in which street.
+    #[test]
+    fn the_adversary_pins_nothing_with_nested_dimensions(
+        counts in prop::collection::vec(0u64..6, 6),
+        pick in prop::collection::vec(any::<bool>(), 6),
+    ) {
+        let (d, possible) = nested();
+        prop_assume!(counts.iter().sum::<u64>() <= 16);
+        let recs = records_within(&d, &possible, &counts);
+        let all = [vec![0], vec![1], vec![2], vec![0, 2], vec![1, 2], vec![0, 1]];
+        let mut tables: Vec<Vec<usize>> = all.iter().zip(&pick).filter(|(_, p)| **p).map(|(t, _)| t.clone()).collect();
+        if tables.is_empty() {
+            tables.push(vec![1, 2]);
+        }
+        let Ok(agg) = nuanxin_sharing::aggregate_within(&d, &recs, &tables, 3, &possible) else {
+            prop_assert!(recs.len() < 3);
+            return Ok(());
+        };
+        let leaks = pinned_within(&d, &possible, &tables, &agg);
         prop_assert!(leaks.is_empty(), "pinned {:?} in {:?}", leaks, agg);
     }
 }
