@@ -142,6 +142,40 @@ impl Field {
         self.code().starts_with("parent.")
     }
 
+    /// An example of a released value in `mode`, for the steward's view of a request and for the
+    /// README (fictional values; the masks are those of `nuanxin-privacy`).
+    pub fn example(self, mode: Mode) -> &'static str {
+        match (self, mode) {
+            (Self::ParentResidentId, Mode::Full) => "11010519491231002X",
+            (Self::ParentResidentId, Mode::Masked) => "110105********002X",
+            (Self::ParentResidentId, Mode::Pseudonym) => "P-7G3K0W9QH2M1XZ4A",
+            (Self::ParentPhone, Mode::Full) => "13812345678",
+            (Self::ParentPhone, Mode::Masked) => "138****5678",
+            (Self::ParentName, Mode::Full) => "王小明",
+            (Self::ParentName, Mode::Masked) => "王**",
+            (Self::ParentBirthDate, Mode::Full) => "1949-12-31",
+            (Self::ParentBirthDate, Mode::Year) => "1949",
+            (Self::ParentAge, _) => "76",
+            (Self::Kind, _) => "bereaved",
+            (Self::Street, _) => "xinjiekou",
+            (Self::Community, _) => "xinjiekou-1",
+            (Self::Address, _) => "某街某号",
+            (Self::ParentSelfCare, _) => "partial",
+            (Self::ParentAlive, _) => "true",
+            (Self::IncomePerCapita, _) => "1800",
+            (Self::ChildStatus, _) => "deceased",
+            (Self::ChildDisabilityGrade, _) => "2",
+            (Self::Entitlements, _) => "health_check",
+            (
+                Self::ParentResidentId
+                | Self::ParentPhone
+                | Self::ParentName
+                | Self::ParentBirthDate,
+                _,
+            ) => "",
+        }
+    }
+
     /// The pieces this field reveals in `mode`, fully or in part. Partly counts: an age with the
     /// release date narrows the birth year to two values and tells whether the birthday has passed.
     pub fn reveals(self, mode: Mode) -> &'static [Piece] {
@@ -283,6 +317,27 @@ mod tests {
                     assert!(f.reveals(Mode::Full).contains(p), "{f} {m} {p:?}");
                     assert!(!f.reveals(m).contains(p), "{f} {m} reveals what it hides");
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn examples_are_the_privacy_crates_masks() {
+        use nuanxin_privacy::{mask_name, Phone, ResidentId};
+        let id = ResidentId::parse(Field::ParentResidentId.example(Mode::Full)).unwrap();
+        assert_eq!(id.masked(), Field::ParentResidentId.example(Mode::Masked));
+        let birth = id.birth_date().format("%Y-%m-%d").to_string();
+        assert_eq!(birth, Field::ParentBirthDate.example(Mode::Full));
+        assert!(birth.starts_with(Field::ParentBirthDate.example(Mode::Year)));
+        let phone = Phone::parse(Field::ParentPhone.example(Mode::Full)).unwrap();
+        assert_eq!(phone.masked(), Field::ParentPhone.example(Mode::Masked));
+        assert_eq!(
+            mask_name(Field::ParentName.example(Mode::Full)),
+            Field::ParentName.example(Mode::Masked)
+        );
+        for f in FIELDS {
+            for &m in f.modes() {
+                assert!(!f.example(m).is_empty(), "{f} {m}");
             }
         }
     }
