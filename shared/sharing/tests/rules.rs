@@ -63,7 +63,13 @@ fn both_districts_load_and_civil_affairs_has_a_rule() {
         ("xicheng", &["health", "justice"][..]),
         (
             "zhangdian",
-            &["medical_insurance", "housing", "culture_tourism", "justice"][..],
+            &[
+                "medical_insurance",
+                "housing",
+                "culture_tourism",
+                "landscaping",
+                "justice",
+            ][..],
         ),
     ] {
         let (rules, _) = load(slug);
