@@ -70,6 +70,17 @@ impl Pseudonymizer {
         }
     }
 
+    /// A pseudonymizer whose key is derived from this one for one requester (HMAC of the
+    /// requester's code under this key): a requesting department can hold or be given its own
+    /// key without holding the district's, and its pseudonyms are unrelated to another's.
+    pub fn for_requester(&self, requester: &str) -> Pseudonymizer {
+        let mut m = self.mac.clone();
+        m.update(b"nuanxin.pseudonym.requester-key.v1");
+        m.update(&(requester.len() as u64).to_be_bytes());
+        m.update(requester.as_bytes());
+        Pseudonymizer::new(m.finalize().into_bytes().into())
+    }
+
     /// `P-` followed by 16 Crockford base32 characters (80 bits of
     /// HMAC-SHA256(key, requester, subject)), e.g. `P-7G3K0W9QH2M1XZ4A`.
     ///
@@ -156,6 +167,21 @@ mod tests {
         assert!(a1[2..].bytes().all(|c| BASE32.contains(&c)));
         // Length prefixing: moving characters between the parts changes the result.
         assert_ne!(p.pseudonym("ab", "c"), p.pseudonym("a", "bc"));
+        // Derived per-requester keys: deterministic, distinct per requester and from the parent key.
+        let civil = p.for_requester("civil_affairs");
+        assert_eq!(
+            civil.pseudonym("civil_affairs", "family-1"),
+            p.for_requester("civil_affairs")
+                .pseudonym("civil_affairs", "family-1")
+        );
+        assert_ne!(
+            civil.pseudonym("x", "family-1"),
+            p.for_requester("justice").pseudonym("x", "family-1")
+        );
+        assert_ne!(
+            civil.pseudonym("x", "family-1"),
+            p.pseudonym("x", "family-1")
+        );
         // Another key gives other pseudonyms.
         assert_ne!(
             Pseudonymizer::new([8; 32]).pseudonym("民政局", "family-1"),
