@@ -598,3 +598,27 @@ async fn unknown_urls_get_a_chinese_404_page_and_assets_are_cached_by_version() 
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()["cache-control"], "no-cache");
 }
+
+#[tokio::test]
+async fn the_policy_page_names_parameters_in_chinese_and_charts_the_forecast() {
+    let app = TestApp::spawn().await;
+    let token = app.login("xicheng", "admin").await;
+    app.create_family(&token, &family_body("xinjiekou", "xinjiekou-1", 930))
+        .await;
+    let mut admin = Browser::signed_in(&app, "xicheng", "admin").await;
+    let (status, page) = admin.get_html("/console/policy?year=2026").await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("2026年关怀经费预测（按项目、发放单位）")
+            && page.contains(">金额（元）</text>")
+    );
+    assert!(page.contains("西政办发〔2013〕17号") && page.contains("今日在有效期内"));
+    // Parameter names and program codes never appear as codes.
+    assert!(
+        !page.contains("_cny<") && !page.contains(">low_income_subsidy"),
+        "codes shown"
+    );
+    let mut zhangdian = Browser::signed_in(&app, "zhangdian", "admin").await;
+    let (_, page) = zhangdian.get_html("/console/policy").await;
+    assert!(page.contains("今日不在有效期内"));
+}

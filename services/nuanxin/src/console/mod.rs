@@ -11,6 +11,7 @@ pub mod charts;
 pub mod csrf;
 mod families;
 mod home;
+mod policy;
 pub mod session;
 pub mod views;
 
@@ -45,6 +46,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/console/benefits/{id}/payment-list",
             web::get().to(benefits::payment_list),
         )
+        .route("/console/policy", web::get().to(policy::policy))
         .default_service(web::to(
             |req: HttpRequest| async move { views::not_found(&req) },
         ));

@@ -54,6 +54,12 @@ const PAGES: &[(&str, &str, Resource, Action)] = &[
         Resource::BenefitCycle,
         Action::Read,
     ),
+    (
+        "/console/policy",
+        "政策与预测",
+        Resource::Policy,
+        Action::Read,
+    ),
 ];
 
 impl Frame {

@@ -3,7 +3,7 @@
 
 pub mod cycles;
 pub mod entries;
-mod forecast;
+pub mod forecast;
 pub mod generate;
 mod impact;
 pub mod payment_list;
