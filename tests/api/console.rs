@@ -560,6 +560,8 @@ async fn a_cycle_is_generated_from_the_program_list_and_stepped_through_forms() 
         .await;
     assert!(after.contains(&format!("已办理{}条", ids.len())), "{after}");
     assert!(after.contains("核实说明：已入户核实"));
+    // The payer by its Chinese name, never its code.
+    assert!(!after.contains("district_") && !after.contains("street_office"));
     // The community worker may not step, whatever the form says.
     let mut community = Browser::signed_in(&app, "xicheng", "community").await;
     let (_, home) = community.get_html("/console").await;

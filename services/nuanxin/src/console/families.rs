@@ -342,7 +342,7 @@ fn entitlements(
                 .amount_cny
                 .map_or_else(|| "—".to_owned(), |a| format!("{a}元")),
             period: labels::period(e.period.as_str()),
-            payer: e.payer.to_owned(),
+            payer: labels::payer(e.payer),
             basis: e.basis.to_owned(),
             reasons: e
                 .reasons

@@ -6,6 +6,7 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 use chrono::Datelike;
 use nuanxin_access::{Action, Resource};
+use nuanxin_domain::labels;
 use nuanxin_policy::{ParamUnit, ParamValue};
 use serde::Deserialize;
 
@@ -134,7 +135,7 @@ pub async fn policy(
         chart: BarChart {
             title: format!("{year}年关怀经费预测（按项目、发放单位）"),
             unit: "金额（元）".to_owned(),
-            series: payers.clone(),
+            series: payers.iter().map(|p| labels::payer(p)).collect(),
             bars,
         }
         .to_svg(),
@@ -144,7 +145,7 @@ pub async fn policy(
             .iter()
             .map(|l| CostRow {
                 program: title(&l.program),
-                payer: l.payer.clone(),
+                payer: labels::payer(&l.payer),
                 beneficiaries: l.beneficiaries,
                 amount_cny: l.amount_cny,
                 unpriced: l.unpriced,
@@ -153,7 +154,7 @@ pub async fn policy(
         payers: report
             .by_payer
             .into_iter()
-            .map(|p| (p.payer, p.amount_cny))
+            .map(|p| (labels::payer(&p.payer), p.amount_cny))
             .collect(),
         total_cny: report.forecast.total_cny,
         families: report.forecast.families,
