@@ -624,3 +624,62 @@ async fn the_policy_page_names_parameters_in_chinese_and_charts_the_forecast() {
     let (_, page) = zhangdian.get_html("/console/policy").await;
     assert!(page.contains("今日不在有效期内"));
 }
+
+#[tokio::test]
+async fn a_new_parameter_value_shows_its_impact_before_anything_is_saved() {
+    let app = TestApp::spawn().await;
+    let token = app.login("xicheng", "admin").await;
+    app.create_family(&token, &family_body("xinjiekou", "xinjiekou-1", 940))
+        .await;
+    let mut admin = Browser::signed_in(&app, "xicheng", "admin").await;
+    let (_, page) = admin.get_html("/console/policy").await;
+    assert!(page.contains("调整参数前先看影响") && page.contains(">北京市最低工资标准</option>"));
+    let csrf = csrf_of(&page);
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("name", "beijing_min_wage"),
+        ("effective_from", "2026-09-01"),
+        ("value", "2720"),
+    ];
+    let res = admin.post("/console/policy/impact", &form).await;
+    assert_eq!(res.status(), 200);
+    let page = res.text().await.unwrap();
+    assert!(
+        page.contains("北京市最低工资标准自2026-09-01起为2720"),
+        "{page}"
+    );
+    assert!(page.contains("全年经费变化"));
+    // Nothing was saved: the policy page still lists the old values only.
+    let (_, after) = admin.get_html("/console/policy").await;
+    assert!(!after.contains("2026-09-01起"));
+    // A bad value is named, not computed.
+    let bad = [
+        ("csrf", csrf.as_str()),
+        ("name", "beijing_min_wage"),
+        ("effective_from", "2026-09-01"),
+        ("value", "很多"),
+    ];
+    let page = admin
+        .post("/console/policy/impact", &bad)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("取值应为整数"));
+    // Bureaus read the policy but may not change it: no form, and the form's POST is refused.
+    let mut bureau = Browser::signed_in(&app, "xicheng", "bureau").await;
+    let (_, page) = bureau.get_html("/console/policy").await;
+    assert!(!page.contains("调整参数前先看影响"));
+    let res = bureau
+        .post(
+            "/console/policy/impact",
+            &[
+                ("csrf", &csrf_of(&page)),
+                ("name", "beijing_min_wage"),
+                ("effective_from", "2026-09-01"),
+                ("value", "2720"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 403);
+}

@@ -47,6 +47,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::get().to(benefits::payment_list),
         )
         .route("/console/policy", web::get().to(policy::policy))
+        .route("/console/policy/impact", web::post().to(policy::impact))
         .default_service(web::to(
             |req: HttpRequest| async move { views::not_found(&req) },
         ));

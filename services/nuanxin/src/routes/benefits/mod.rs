@@ -5,7 +5,7 @@ pub mod cycles;
 pub mod entries;
 pub mod forecast;
 pub mod generate;
-mod impact;
+pub mod impact;
 pub mod payment_list;
 pub mod step;
 
