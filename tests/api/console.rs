@@ -683,3 +683,60 @@ async fn a_new_parameter_value_shows_its_impact_before_anything_is_saved() {
         .await;
     assert_eq!(res.status(), 403);
 }
+
+#[tokio::test]
+async fn the_street_takes_a_family_off_the_register_through_the_family_page() {
+    let app = TestApp::spawn().await;
+    let token = app.login("xicheng", "admin").await;
+    let id = app
+        .create_family(&token, &family_body("xinjiekou", "xinjiekou-1", 960))
+        .await;
+    let path = format!("/console/families/{id}");
+    // The community worker reads the family but may not exit it: no form, and the POST is refused.
+    let mut community = Browser::signed_in(&app, "xicheng", "community").await;
+    let (_, page) = community.get_html(&path).await;
+    assert!(!page.contains("办理退出登记"));
+    let res = community
+        .post(
+            &format!("{path}/exit"),
+            &[("csrf", &csrf_of(&page)), ("reason", "moved_away")],
+        )
+        .await;
+    assert_eq!(res.status(), 403);
+    let mut street = Browser::signed_in(&app, "xicheng", "street").await;
+    let (_, page) = street.get_html(&path).await;
+    assert!(page.contains("办理退出登记") && page.contains(">户籍迁出</option>"));
+    let csrf = csrf_of(&page);
+    // "Other" needs a note, as in the API.
+    let res = street
+        .post(
+            &format!("{path}/exit"),
+            &[("csrf", &csrf), ("reason", "other")],
+        )
+        .await;
+    assert_eq!(res.status(), 400);
+    let res = street
+        .post(
+            &format!("{path}/exit"),
+            &[
+                ("csrf", &csrf),
+                ("reason", "moved_away"),
+                ("exited_on", "2026-11-30"),
+                ("note", "迁往外区"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let (_, page) = street
+        .get_html(res.headers()[LOCATION].to_str().unwrap())
+        .await;
+    assert!(
+        page.contains("已退出登记") && page.contains("户籍迁出（2026-11-30）：迁往外区"),
+        "{page}"
+    );
+    assert!(
+        page.contains("退出登记</td>"),
+        "the history says so in Chinese"
+    );
+    assert!(!page.contains("办理退出登记"), "no second exit");
+}

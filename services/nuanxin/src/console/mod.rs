@@ -32,6 +32,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/console/families", web::get().to(families::register))
         .route("/console/families/export", web::get().to(families::export))
         .route("/console/families/{id}", web::get().to(families::family))
+        .route(
+            "/console/families/{id}/exit",
+            web::post().to(families::exit),
+        )
         .route("/console/benefits", web::get().to(benefits::cycles_page))
         .route("/console/benefits", web::post().to(benefits::generate))
         .route(

@@ -18,6 +18,18 @@ pub async fn exit_family(
     id: web::Path<Uuid>,
     Body(body): Body<Exit>,
 ) -> Result<HttpResponse, ApiError> {
+    let version = take_off_register(&state, &auth, id.into_inner(), body).await?;
+    Ok(HttpResponse::Ok().json(json!({"status": "exited", "version": version})))
+}
+
+/// Takes a family in the caller's scope off the register; its new version (the API's exit and the
+/// console's exit form).
+pub async fn take_off_register(
+    state: &AppState,
+    auth: &Authorized,
+    id: Uuid,
+    body: Exit,
+) -> Result<i32, ApiError> {
     auth.require(Resource::Family, Action::Exit)?;
     if body.reason == ExitReason::Other && body.note.as_deref().is_none_or(|n| n.trim().is_empty())
     {
@@ -27,14 +39,13 @@ pub async fn exit_family(
             "原因为“其他”时须说明",
         ));
     }
-    let id = id.into_inner();
     let registry = Registry::new(&auth.district, &state.keys);
-    let mut work = auth.begin(&state).await?;
+    let mut work = auth.begin(state).await?;
     let version = registry
         .exit(&mut work, auth.scope, &auth.actor, id, body)
         .await?;
     work.after_commit(AfterCommit::FamilyChanged(id));
     work.after_commit(AfterCommit::RegisterChanged);
     work.commit().await?;
-    Ok(HttpResponse::Ok().json(json!({"status": "exited", "version": version})))
+    Ok(version)
 }
