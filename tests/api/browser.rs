@@ -189,7 +189,12 @@ async fn every_role_signs_in_and_works_in_chromium_without_script_errors() {
         (
             "xicheng",
             "admin",
-            &["/console/families", "/console/benefits", "/console/policy"],
+            &[
+                "/console/families",
+                "/console/benefits",
+                "/console/policy",
+                "/console/users",
+            ],
         ),
         (
             "xicheng",

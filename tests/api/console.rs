@@ -740,3 +740,95 @@ async fn the_street_takes_a_family_off_the_register_through_the_family_page() {
     );
     assert!(!page.contains("办理退出登记"), "no second exit");
 }
+
+#[tokio::test]
+async fn the_district_administrator_creates_disables_and_resets_accounts() {
+    let app = TestApp::spawn().await;
+    let mut admin = Browser::signed_in(&app, "xicheng", "admin").await;
+    let (status, page) = admin.get_html("/console/users").await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains(">street<") && page.contains("街道工作人员") && page.contains("新街口街道")
+    );
+    assert!(!page.contains("$argon2"), "no password hash on the page");
+    let csrf = csrf_of(&page);
+    let new = [
+        ("csrf", csrf.as_str()),
+        ("username", "street9"),
+        ("display_name", "新街口街道新同事"),
+        ("role", "street_staff"),
+        ("org_unit", "xinjiekou"),
+        ("password", "a-long-enough-password"),
+    ];
+    let res = admin.post("/console/users", &new).await;
+    assert_eq!(res.status(), 303);
+    // The same username again is a conflict; a short password is refused with its reason.
+    assert_eq!(admin.post("/console/users", &new).await.status(), 409);
+    let mut short = new;
+    short[1] = ("username", "street10");
+    short[5] = ("password", "short");
+    let res = admin.post("/console/users", &short).await;
+    assert_eq!(res.status(), 400);
+    assert!(res.text().await.unwrap().contains("密码至少12个字符"));
+    // The new colleague signs in and sees the street's work.
+    let mut colleague = Browser::new(&app);
+    let res = colleague
+        .sign_in("xicheng", "street9", "a-long-enough-password")
+        .await;
+    assert_eq!(res.status(), 303);
+    let (status, _) = colleague.get_html("/console/benefits").await;
+    assert_eq!(status, 200);
+    // Disabled, the account cannot sign in; reset and enabled again, it can with the new password.
+    let (_, page) = admin.get_html("/console/users").await;
+    let at = page.find(">street9<").unwrap();
+    let form_at = page[at..].find("/console/users/").unwrap() + at + "/console/users/".len();
+    let id = &page[form_at..form_at + 36];
+    let path = format!("/console/users/{id}");
+    assert_eq!(
+        admin
+            .post(&path, &[("csrf", &csrf), ("action", "disable")])
+            .await
+            .status(),
+        303
+    );
+    let res = Browser::new(&app)
+        .sign_in("xicheng", "street9", "a-long-enough-password")
+        .await;
+    assert_eq!(res.status(), 401);
+    assert_eq!(
+        admin
+            .post(
+                &path,
+                &[
+                    ("csrf", &csrf),
+                    ("action", "password"),
+                    ("password", "another-long-password")
+                ]
+            )
+            .await
+            .status(),
+        303
+    );
+    assert_eq!(
+        admin
+            .post(&path, &[("csrf", &csrf), ("action", "enable")])
+            .await
+            .status(),
+        303
+    );
+    let res = Browser::new(&app)
+        .sign_in("xicheng", "street9", "another-long-password")
+        .await;
+    assert_eq!(res.status(), 303);
+    // Only the district administrator manages accounts.
+    for user in ["street", "bureau", "community"] {
+        let mut b = Browser::signed_in(&app, "xicheng", user).await;
+        assert_eq!(b.get("/console/users").await.status(), 403, "{user}");
+        let (_, home) = b.get_html("/console").await;
+        assert!(!home.contains(r#"href="/console/users""#));
+        let res = b
+            .post(&path, &[("csrf", &csrf_of(&home)), ("action", "disable")])
+            .await;
+        assert_eq!(res.status(), 403, "{user} disables");
+    }
+}

@@ -13,6 +13,7 @@ mod families;
 mod home;
 mod policy;
 pub mod session;
+mod users;
 pub mod views;
 
 use actix_web::{web, HttpMessage, HttpRequest};
@@ -51,6 +52,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::get().to(benefits::payment_list),
         )
         .route("/console/policy", web::get().to(policy::policy))
+        .route("/console/users", web::get().to(users::users))
+        .route("/console/users", web::post().to(users::create))
+        .route("/console/users/{id}", web::post().to(users::change))
         .route("/console/policy/impact", web::post().to(policy::impact))
         .default_service(web::to(
             |req: HttpRequest| async move { views::not_found(&req) },

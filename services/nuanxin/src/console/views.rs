@@ -60,6 +60,7 @@ const PAGES: &[(&str, &str, Resource, Action)] = &[
         Resource::Policy,
         Action::Read,
     ),
+    ("/console/users", "用户管理", Resource::User, Action::Manage),
 ];
 
 impl Frame {
