@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Makes sure what Nuanxin needs on this machine is installed and running: a C toolchain (the `ring` crate
-# compiles C), PostgreSQL, Redis, and an SMTP server for the mail tests (Python's aiosmtpd).
+# compiles C), PostgreSQL, Redis, an SMTP server for the mail tests (Python's aiosmtpd) and headless
+# Chromium for the console's browser tests.
 # Safe to run again: it only installs or starts what is missing. Debian/Ubuntu; needs root or sudo.
 #
 # A PostgreSQL this script installs is set up for local development: connections from this machine to
@@ -82,4 +83,15 @@ fi
 # An SMTP server for the mail tests.
 if ! python3 -c 'import aiosmtpd' 2>/dev/null && ! /usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null; then
   apt_install python3-aiosmtpd || python3 -m pip install -q aiosmtpd
+fi
+
+# Headless Chromium for the console's browser tests (Debian's packages, driven through chromedriver),
+# and a Chinese font so their screenshots show the pages as people read them.
+if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
+  echo "installing Chromium and its WebDriver"
+  apt_install chromium chromium-driver
+fi
+if ! fc-list :lang=zh 2>/dev/null | grep -q .; then
+  echo "installing a Chinese font"
+  apt_install fonts-wqy-zenhei
 fi

@@ -168,12 +168,33 @@ async fn every_role_signs_in_and_works_in_chromium_without_script_errors() {
         )
         .await;
     }
+    // A cycle with entries to verify, so the street's main action has something to act on.
+    let today = chrono::Utc::now()
+        .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap())
+        .format("%Y-%m-%d")
+        .to_string();
+    let (status, cycle) = app
+        .post_json(
+            "/api/v1/benefits/cycles",
+            Some(&admin),
+            &json!({"program": "adoption_assistance", "period": today}),
+        )
+        .await;
+    assert!(
+        status == 201 && cycle["proposed"].as_u64() > Some(0),
+        "{cycle}"
+    );
     let driver = start_driver().await;
     let roles: &[(&str, &str, &[&str])] = &[
         (
             "xicheng",
             "admin",
-            &["/console/families", "/console/benefits"],
+            &[
+                "/console/families",
+                "/console/benefits",
+                "/console/policy",
+                "/console/users",
+            ],
         ),
         (
             "xicheng",
@@ -196,6 +217,52 @@ async fn every_role_signs_in_and_works_in_chromium_without_script_errors() {
                 c.goto(&format!("{}{page}", app.address)).await.unwrap();
                 let name = format!("{tenant}-{user}{}", page.replace('/', "-"));
                 check_page(&c, &name, phone).await;
+            }
+            if *user == "street" {
+                // The street opens the cycle and verifies an entry through its confirmation form.
+                c.goto(&format!("{}/console/benefits", app.address))
+                    .await
+                    .unwrap();
+                c.find(Locator::LinkText("查看明细"))
+                    .await
+                    .expect("a cycle")
+                    .click()
+                    .await
+                    .unwrap();
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                check_page(&c, "xicheng-street-cycle", phone).await;
+                c.find(Locator::Css("details.confirm summary"))
+                    .await
+                    .expect("a step")
+                    .click()
+                    .await
+                    .unwrap();
+                c.find(Locator::Css("details.confirm[open] input[name=note]"))
+                    .await
+                    .expect("the note field")
+                    .send_keys("已入户核实")
+                    .await
+                    .unwrap();
+                check_page(&c, "xicheng-street-cycle-confirm", phone).await;
+                c.find(Locator::Css("details.confirm[open] button[type=submit]"))
+                    .await
+                    .unwrap()
+                    .click()
+                    .await
+                    .unwrap();
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                let body = c
+                    .find(Locator::Css("main"))
+                    .await
+                    .unwrap()
+                    .text()
+                    .await
+                    .unwrap();
+                assert!(
+                    body.contains("已办理1条"),
+                    "verified through the form: {body}"
+                );
+                check_page(&c, "xicheng-street-cycle-done", phone).await;
             }
             if *user == "admin" && *tenant == "xicheng" {
                 // The register's first family, through its link.

@@ -560,6 +560,8 @@ async fn a_cycle_is_generated_from_the_program_list_and_stepped_through_forms() 
         .await;
     assert!(after.contains(&format!("已办理{}条", ids.len())), "{after}");
     assert!(after.contains("核实说明：已入户核实"));
+    // The payer by its Chinese name, never its code.
+    assert!(!after.contains("district_") && !after.contains("street_office"));
     // The community worker may not step, whatever the form says.
     let mut community = Browser::signed_in(&app, "xicheng", "community").await;
     let (_, home) = community.get_html("/console").await;
@@ -597,4 +599,236 @@ async fn unknown_urls_get_a_chinese_404_page_and_assets_are_cached_by_version() 
     let res = b.get("/assets/htmx.min.js").await;
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()["cache-control"], "no-cache");
+}
+
+#[tokio::test]
+async fn the_policy_page_names_parameters_in_chinese_and_charts_the_forecast() {
+    let app = TestApp::spawn().await;
+    let token = app.login("xicheng", "admin").await;
+    app.create_family(&token, &family_body("xinjiekou", "xinjiekou-1", 930))
+        .await;
+    let mut admin = Browser::signed_in(&app, "xicheng", "admin").await;
+    let (status, page) = admin.get_html("/console/policy?year=2026").await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("2026年关怀经费预测（按项目、发放单位）")
+            && page.contains(">金额（元）</text>")
+    );
+    assert!(page.contains("西政办发〔2013〕17号") && page.contains("今日在有效期内"));
+    // Parameter names and program codes never appear as codes.
+    assert!(
+        !page.contains("_cny<") && !page.contains(">low_income_subsidy"),
+        "codes shown"
+    );
+    let mut zhangdian = Browser::signed_in(&app, "zhangdian", "admin").await;
+    let (_, page) = zhangdian.get_html("/console/policy").await;
+    assert!(page.contains("今日不在有效期内"));
+}
+
+#[tokio::test]
+async fn a_new_parameter_value_shows_its_impact_before_anything_is_saved() {
+    let app = TestApp::spawn().await;
+    let token = app.login("xicheng", "admin").await;
+    app.create_family(&token, &family_body("xinjiekou", "xinjiekou-1", 940))
+        .await;
+    let mut admin = Browser::signed_in(&app, "xicheng", "admin").await;
+    let (_, page) = admin.get_html("/console/policy").await;
+    assert!(page.contains("调整参数前先看影响") && page.contains(">北京市最低工资标准</option>"));
+    let csrf = csrf_of(&page);
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("name", "beijing_min_wage"),
+        ("effective_from", "2026-09-01"),
+        ("value", "2720"),
+    ];
+    let res = admin.post("/console/policy/impact", &form).await;
+    assert_eq!(res.status(), 200);
+    let page = res.text().await.unwrap();
+    assert!(
+        page.contains("北京市最低工资标准自2026-09-01起为2720"),
+        "{page}"
+    );
+    assert!(page.contains("全年经费变化"));
+    // Nothing was saved: the policy page still lists the old values only.
+    let (_, after) = admin.get_html("/console/policy").await;
+    assert!(!after.contains("2026-09-01起"));
+    // A bad value is named, not computed.
+    let bad = [
+        ("csrf", csrf.as_str()),
+        ("name", "beijing_min_wage"),
+        ("effective_from", "2026-09-01"),
+        ("value", "很多"),
+    ];
+    let page = admin
+        .post("/console/policy/impact", &bad)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("取值应为整数"));
+    // Bureaus read the policy but may not change it: no form, and the form's POST is refused.
+    let mut bureau = Browser::signed_in(&app, "xicheng", "bureau").await;
+    let (_, page) = bureau.get_html("/console/policy").await;
+    assert!(!page.contains("调整参数前先看影响"));
+    let res = bureau
+        .post(
+            "/console/policy/impact",
+            &[
+                ("csrf", &csrf_of(&page)),
+                ("name", "beijing_min_wage"),
+                ("effective_from", "2026-09-01"),
+                ("value", "2720"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 403);
+}
+
+#[tokio::test]
+async fn the_street_takes_a_family_off_the_register_through_the_family_page() {
+    let app = TestApp::spawn().await;
+    let token = app.login("xicheng", "admin").await;
+    let id = app
+        .create_family(&token, &family_body("xinjiekou", "xinjiekou-1", 960))
+        .await;
+    let path = format!("/console/families/{id}");
+    // The community worker reads the family but may not exit it: no form, and the POST is refused.
+    let mut community = Browser::signed_in(&app, "xicheng", "community").await;
+    let (_, page) = community.get_html(&path).await;
+    assert!(!page.contains("办理退出登记"));
+    let res = community
+        .post(
+            &format!("{path}/exit"),
+            &[("csrf", &csrf_of(&page)), ("reason", "moved_away")],
+        )
+        .await;
+    assert_eq!(res.status(), 403);
+    let mut street = Browser::signed_in(&app, "xicheng", "street").await;
+    let (_, page) = street.get_html(&path).await;
+    assert!(page.contains("办理退出登记") && page.contains(">户籍迁出</option>"));
+    let csrf = csrf_of(&page);
+    // "Other" needs a note, as in the API.
+    let res = street
+        .post(
+            &format!("{path}/exit"),
+            &[("csrf", &csrf), ("reason", "other")],
+        )
+        .await;
+    assert_eq!(res.status(), 400);
+    let res = street
+        .post(
+            &format!("{path}/exit"),
+            &[
+                ("csrf", &csrf),
+                ("reason", "moved_away"),
+                ("exited_on", "2026-11-30"),
+                ("note", "迁往外区"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let (_, page) = street
+        .get_html(res.headers()[LOCATION].to_str().unwrap())
+        .await;
+    assert!(
+        page.contains("已退出登记") && page.contains("户籍迁出（2026-11-30）：迁往外区"),
+        "{page}"
+    );
+    assert!(
+        page.contains("退出登记</td>"),
+        "the history says so in Chinese"
+    );
+    assert!(!page.contains("办理退出登记"), "no second exit");
+}
+
+#[tokio::test]
+async fn the_district_administrator_creates_disables_and_resets_accounts() {
+    let app = TestApp::spawn().await;
+    let mut admin = Browser::signed_in(&app, "xicheng", "admin").await;
+    let (status, page) = admin.get_html("/console/users").await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains(">street<") && page.contains("街道工作人员") && page.contains("新街口街道")
+    );
+    assert!(!page.contains("$argon2"), "no password hash on the page");
+    let csrf = csrf_of(&page);
+    let new = [
+        ("csrf", csrf.as_str()),
+        ("username", "street9"),
+        ("display_name", "新街口街道新同事"),
+        ("role", "street_staff"),
+        ("org_unit", "xinjiekou"),
+        ("password", "a-long-enough-password"),
+    ];
+    let res = admin.post("/console/users", &new).await;
+    assert_eq!(res.status(), 303);
+    // The same username again is a conflict; a short password is refused with its reason.
+    assert_eq!(admin.post("/console/users", &new).await.status(), 409);
+    let mut short = new;
+    short[1] = ("username", "street10");
+    short[5] = ("password", "short");
+    let res = admin.post("/console/users", &short).await;
+    assert_eq!(res.status(), 400);
+    assert!(res.text().await.unwrap().contains("密码至少12个字符"));
+    // The new colleague signs in and sees the street's work.
+    let mut colleague = Browser::new(&app);
+    let res = colleague
+        .sign_in("xicheng", "street9", "a-long-enough-password")
+        .await;
+    assert_eq!(res.status(), 303);
+    let (status, _) = colleague.get_html("/console/benefits").await;
+    assert_eq!(status, 200);
+    // Disabled, the account cannot sign in; reset and enabled again, it can with the new password.
+    let (_, page) = admin.get_html("/console/users").await;
+    let at = page.find(">street9<").unwrap();
+    let form_at = page[at..].find("/console/users/").unwrap() + at + "/console/users/".len();
+    let id = &page[form_at..form_at + 36];
+    let path = format!("/console/users/{id}");
+    assert_eq!(
+        admin
+            .post(&path, &[("csrf", &csrf), ("action", "disable")])
+            .await
+            .status(),
+        303
+    );
+    let res = Browser::new(&app)
+        .sign_in("xicheng", "street9", "a-long-enough-password")
+        .await;
+    assert_eq!(res.status(), 401);
+    assert_eq!(
+        admin
+            .post(
+                &path,
+                &[
+                    ("csrf", &csrf),
+                    ("action", "password"),
+                    ("password", "another-long-password")
+                ]
+            )
+            .await
+            .status(),
+        303
+    );
+    assert_eq!(
+        admin
+            .post(&path, &[("csrf", &csrf), ("action", "enable")])
+            .await
+            .status(),
+        303
+    );
+    let res = Browser::new(&app)
+        .sign_in("xicheng", "street9", "another-long-password")
+        .await;
+    assert_eq!(res.status(), 303);
+    // Only the district administrator manages accounts.
+    for user in ["street", "bureau", "community"] {
+        let mut b = Browser::signed_in(&app, "xicheng", user).await;
+        assert_eq!(b.get("/console/users").await.status(), 403, "{user}");
+        let (_, home) = b.get_html("/console").await;
+        assert!(!home.contains(r#"href="/console/users""#));
+        let res = b
+            .post(&path, &[("csrf", &csrf_of(&home)), ("action", "disable")])
+            .await;
+        assert_eq!(res.status(), 403, "{user} disables");
+    }
 }

@@ -20,4 +20,5 @@ pub mod routes;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
+pub mod users;
 pub mod work;

@@ -97,6 +97,30 @@ const FIELDS: Table = &[
     ("category", "联系人类别"),
 ];
 
+/// Who pays or delivers a program (the policies' `payer` codes).
+const PAYERS: Table = &[
+    ("community_health_centers", "社区卫生服务中心"),
+    ("district_civil_affairs", "区民政局"),
+    ("district_culture_tourism", "区文化和旅游局"),
+    ("district_family_planning_association", "区计划生育协会"),
+    ("district_finance", "区财政局"),
+    ("district_health_bureau", "区卫生健康局"),
+    ("district_health_commission", "区卫生健康委员会"),
+    ("district_housing_security_center", "区住房保障中心"),
+    ("district_justice", "区司法局"),
+    (
+        "district_population_family_planning_commission",
+        "区人口计生委",
+    ),
+    ("district_social_work_office", "区社会工作办公室"),
+    ("district_youth_league", "团区委"),
+    ("medical_institutions", "医疗机构"),
+    ("national_platform", "国家平台"),
+    ("nursing_homes", "养老机构"),
+    ("street_office", "街道办事处"),
+    ("zibo_funeral_home", "淄博市殡仪馆"),
+];
+
 const ORG_KINDS: Table = &[
     ("district_office", "区级部门"),
     ("bureau", "委办局"),
@@ -144,6 +168,14 @@ pub fn field(path: &str) -> String {
     } else {
         parts.join(" ")
     }
+}
+
+/// Who pays or delivers, e.g. 区民政局; alternatives (`a/b`) are joined with “或”.
+pub fn payer(code: &str) -> String {
+    code.split('/')
+        .map(|c| lookup(PAYERS, c.trim()))
+        .collect::<Vec<_>>()
+        .join("或")
 }
 
 /// How often a program pays, e.g. 每月.
@@ -239,6 +271,7 @@ mod tests {
         FOLLOW_UP_STATUSES,
         ORG_KINDS,
         FIELDS,
+        PAYERS,
     ];
 
     fn is_chinese(label: &str) -> bool {
@@ -254,6 +287,35 @@ mod tests {
                 assert!(table[..i].iter().all(|(c, _)| c != code), "{code} twice");
             }
         }
+    }
+
+    #[test]
+    fn payers_and_their_alternatives_read_as_chinese() {
+        assert_eq!(payer("district_civil_affairs"), "区民政局");
+        assert_eq!(
+            payer("street_office/district_finance"),
+            "街道办事处或区财政局"
+        );
+    }
+
+    /// Every payer code the districts' policies name has its label.
+    #[test]
+    fn every_payer_of_the_tenants_policies_has_a_label() {
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tenants");
+        let mut seen = 0;
+        for entry in std::fs::read_dir(root).into_iter().flatten().flatten() {
+            let Ok(text) = std::fs::read_to_string(entry.path().join("policy.yaml")) else {
+                continue;
+            };
+            for line in text.lines() {
+                if let Some(rest) = line.trim_start().strip_prefix("payer: ") {
+                    let code = rest.split('#').next().unwrap_or("").trim();
+                    assert_ne!(lookup(PAYERS, code), "未知", "payer {code}");
+                    seen += 1;
+                }
+            }
+        }
+        assert!(seen > 0, "no policy read from {root}");
     }
 
     #[test]

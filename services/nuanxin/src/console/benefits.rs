@@ -337,7 +337,7 @@ pub async fn cycle_page(
                 amount: e
                     .amount_cny
                     .map_or_else(|| "—".to_owned(), |a| format!("{a}元")),
-                payer: e.payer,
+                payer: labels::payer(&e.payer),
                 status_code: parsed.as_str(),
                 status: parsed.label(),
                 detail,

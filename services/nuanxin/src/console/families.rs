@@ -8,7 +8,7 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 use chrono::NaiveDate;
 use nuanxin_access::{Action, Resource, Scope};
-use nuanxin_domain::family::Child;
+use nuanxin_domain::family::{Child, Exit, ExitReason};
 use nuanxin_domain::labels;
 use nuanxin_domain::org::OrgKind;
 use serde::Deserialize;
@@ -20,6 +20,7 @@ use super::views::{page, PageError, Pager};
 use crate::error::ApiError;
 use crate::registry::view::{FamilyView, Reveal};
 use crate::routes::families::entitlements::family_facts;
+use crate::routes::families::exit::take_off_register;
 use crate::routes::families::export::register_workbook;
 use crate::routes::families::get::read_family;
 use crate::routes::families::history::family_changes;
@@ -278,12 +279,19 @@ struct FamilyPage {
     as_of: String,
     entitlements: Entitlements,
     history: Option<Vec<ChangeRow>>,
+    exit_reason: &'static str,
+    /// Offered to those who may take families off the register, while the family is on it.
+    can_exit: bool,
+    exit_reasons: Vec<(&'static str, &'static str)>,
+    message: &'static str,
 }
 
 #[derive(Deserialize)]
 pub struct FamilyQuery {
     #[serde(default)]
     as_of: String,
+    #[serde(default)]
+    done: String,
 }
 
 fn child_text(child: &Child) -> String {
@@ -342,7 +350,7 @@ fn entitlements(
                 .amount_cny
                 .map_or_else(|| "—".to_owned(), |a| format!("{a}元")),
             period: labels::period(e.period.as_str()),
-            payer: e.payer.to_owned(),
+            payer: labels::payer(e.payer),
             basis: e.basis.to_owned(),
             reasons: e
                 .reasons
@@ -424,6 +432,27 @@ pub async fn family(
     };
     page(&FamilyPage {
         frame: console.frame(&state, "家庭档案", "/console/families"),
+        exit_reason: family
+            .exit
+            .as_ref()
+            .and_then(|e| ExitReason::parse(&e.reason))
+            .map_or("", labels::exit_reason),
+        can_exit: family.status == "active" && auth.may(Resource::Family, Action::Exit),
+        exit_reasons: [
+            ExitReason::Rebirth,
+            ExitReason::Adoption,
+            ExitReason::Deceased,
+            ExitReason::MovedAway,
+            ExitReason::Other,
+        ]
+        .into_iter()
+        .map(|r| (r.as_str(), labels::exit_reason(r)))
+        .collect(),
+        message: if query.done == "exited" {
+            "已退出登记，并已通知区级管理部门。"
+        } else {
+            ""
+        },
         kind: labels::family_kind(family.kind),
         status: labels::family_status(&family.status),
         child: child_text(&family.child),
@@ -432,4 +461,37 @@ pub async fn family(
         entitlements,
         history,
     })
+}
+
+/// `POST /console/families/{id}/exit`: takes the family off the register with a reason and date.
+pub async fn exit(
+    state: web::Data<AppState>,
+    console: Console,
+    id: web::Path<Uuid>,
+    form: super::session::Posted,
+) -> Result<HttpResponse, PageError> {
+    let id = id.into_inner();
+    let reason = ExitReason::parse(form.get("reason"))
+        .ok_or_else(|| ApiError::bad_request("invalid_reason", "reason", "请选择退出原因"))?;
+    let exited_on = form
+        .text("exited_on")
+        .map(|d| {
+            NaiveDate::parse_from_str(&d, "%Y-%m-%d").map_err(|_| {
+                ApiError::bad_request(
+                    "invalid_date",
+                    "exited_on",
+                    format!("日期应为年-月-日，而不是“{d}”"),
+                )
+            })
+        })
+        .transpose()?;
+    let body = Exit {
+        reason,
+        note: form.text("note"),
+        exited_on,
+    };
+    take_off_register(&state, &console.auth, id, body).await?;
+    Ok(super::views::see_other(&format!(
+        "/console/families/{id}?done=exited"
+    )))
 }

@@ -11,7 +11,9 @@ pub mod charts;
 pub mod csrf;
 mod families;
 mod home;
+mod policy;
 pub mod session;
+mod users;
 pub mod views;
 
 use actix_web::{web, HttpMessage, HttpRequest};
@@ -31,6 +33,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/console/families", web::get().to(families::register))
         .route("/console/families/export", web::get().to(families::export))
         .route("/console/families/{id}", web::get().to(families::family))
+        .route(
+            "/console/families/{id}/exit",
+            web::post().to(families::exit),
+        )
         .route("/console/benefits", web::get().to(benefits::cycles_page))
         .route("/console/benefits", web::post().to(benefits::generate))
         .route(
@@ -45,6 +51,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/console/benefits/{id}/payment-list",
             web::get().to(benefits::payment_list),
         )
+        .route("/console/policy", web::get().to(policy::policy))
+        .route("/console/users", web::get().to(users::users))
+        .route("/console/users", web::post().to(users::create))
+        .route("/console/users/{id}", web::post().to(users::change))
+        .route("/console/policy/impact", web::post().to(policy::impact))
         .default_service(web::to(
             |req: HttpRequest| async move { views::not_found(&req) },
         ));

@@ -54,6 +54,13 @@ const PAGES: &[(&str, &str, Resource, Action)] = &[
         Resource::BenefitCycle,
         Action::Read,
     ),
+    (
+        "/console/policy",
+        "政策与预测",
+        Resource::Policy,
+        Action::Read,
+    ),
+    ("/console/users", "用户管理", Resource::User, Action::Manage),
 ];
 
 impl Frame {

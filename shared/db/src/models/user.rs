@@ -49,6 +49,50 @@ impl User {
             .await
     }
 
+    /// Every account of the tenant, by username.
+    pub async fn list(conn: &mut AsyncPgConnection) -> QueryResult<Vec<User>> {
+        users::table
+            .order(users::username)
+            .select(User::as_select())
+            .load(conn)
+            .await
+    }
+
+    /// Inserts a new account (a taken username is a unique violation).
+    pub async fn insert(&self, conn: &mut AsyncPgConnection) -> QueryResult<()> {
+        diesel::insert_into(users::table)
+            .values(self)
+            .execute(conn)
+            .await
+            .map(drop)
+    }
+
+    /// Enables or disables an account; whether it existed.
+    pub async fn set_active(
+        conn: &mut AsyncPgConnection,
+        id: Uuid,
+        active: bool,
+    ) -> QueryResult<bool> {
+        diesel::update(users::table.filter(users::id.eq(id)))
+            .set(users::active.eq(active))
+            .execute(conn)
+            .await
+            .map(|n| n > 0)
+    }
+
+    /// Replaces an account's password hash; whether it existed.
+    pub async fn set_password(
+        conn: &mut AsyncPgConnection,
+        id: Uuid,
+        password_hash: &str,
+    ) -> QueryResult<bool> {
+        diesel::update(users::table.filter(users::id.eq(id)))
+            .set(users::password_hash.eq(password_hash))
+            .execute(conn)
+            .await
+            .map(|n| n > 0)
+    }
+
     /// E-mail addresses of the active users of an org unit (for notifications).
     pub async fn emails_of_org_unit(
         conn: &mut AsyncPgConnection,

@@ -4,6 +4,7 @@ use nuanxin_access::{Action, Resource};
 use serde::Deserialize;
 
 use crate::auth::Authorized;
+use crate::benefits::forecast::ForecastReport;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -20,9 +21,18 @@ pub async fn forecast(
     auth: Authorized,
     query: web::Query<ForecastQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(year_forecast(&state, &auth, query.year).await?))
+}
+
+/// The forecast of `year` (next year when absent) for the caller's district.
+pub async fn year_forecast(
+    state: &web::Data<AppState>,
+    auth: &Authorized,
+    year: Option<i32>,
+) -> Result<ForecastReport, ApiError> {
     auth.require(Resource::Policy, Action::Read)?;
     let district = &auth.district;
-    let year = query.year.unwrap_or(district.today().year() + 1);
+    let year = year.unwrap_or(district.today().year() + 1);
     if !(1900..=2200).contains(&year) {
         return Err(ApiError::bad_request(
             "invalid_year",
@@ -30,6 +40,5 @@ pub async fn forecast(
             format!("年份{year}无效"),
         ));
     }
-    let report = crate::benefits::forecast::forecast(super::access(&state), district, year).await?;
-    Ok(HttpResponse::Ok().json(report))
+    Ok(crate::benefits::forecast::forecast(super::access(state), district, year).await?)
 }

@@ -4,7 +4,7 @@ use nuanxin_access::{Action, Resource};
 use serde::Deserialize;
 
 use crate::auth::Authorized;
-use crate::benefits::forecast::PolicyChange;
+use crate::benefits::forecast::{ImpactReport, PolicyChange};
 use crate::error::ApiError;
 use crate::routes::Body;
 use crate::state::AppState;
@@ -35,8 +35,6 @@ pub async fn policy_impact(
     auth: Authorized,
     Body(body): Body<ImpactRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    auth.require(Resource::Policy, Action::Update)?;
-    let district = &auth.district;
     let change = match (body.policy_yaml, body.parameter) {
         (Some(text), None) => PolicyChange::Yaml(text),
         (None, Some(p)) => PolicyChange::Parameter {
@@ -52,6 +50,18 @@ pub async fn policy_impact(
             ))
         }
     };
+    Ok(HttpResponse::Ok().json(impact_of(&state, &auth, change, body.as_of).await?))
+}
+
+/// Who would gain or lose what under `change`, before it is saved (for those who may edit the policy).
+pub async fn impact_of(
+    state: &web::Data<AppState>,
+    auth: &Authorized,
+    change: PolicyChange,
+    as_of: NaiveDate,
+) -> Result<ImpactReport, ApiError> {
+    auth.require(Resource::Policy, Action::Update)?;
+    let district = &auth.district;
     let current = district
         .policy
         .clone()
@@ -60,8 +70,5 @@ pub async fn policy_impact(
     let after = web::block(move || change.apply(&current))
         .await
         .map_err(ApiError::internal)??;
-    let report =
-        crate::benefits::forecast::impact(super::access(&state), district, after, body.as_of)
-            .await?;
-    Ok(HttpResponse::Ok().json(report))
+    Ok(crate::benefits::forecast::impact(super::access(state), district, after, as_of).await?)
 }

@@ -4,9 +4,9 @@
 mod bank_file;
 pub mod cycles;
 pub mod entries;
-mod forecast;
+pub mod forecast;
 pub mod generate;
-mod impact;
+pub mod impact;
 pub mod payment_list;
 pub mod step;
 

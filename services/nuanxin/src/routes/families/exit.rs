@@ -18,24 +18,7 @@ pub async fn exit_family(
     id: web::Path<Uuid>,
     Body(body): Body<Exit>,
 ) -> Result<HttpResponse, ApiError> {
-    auth.require(Resource::Family, Action::Exit)?;
-    if body.reason == ExitReason::Other && body.note.as_deref().is_none_or(|n| n.trim().is_empty())
-    {
-        return Err(ApiError::bad_request(
-            "required",
-            "note",
-            "原因为“其他”时须说明",
-        ));
-    }
-    let id = id.into_inner();
-    let registry = Registry::new(&auth.district, &state.keys);
-    let mut work = auth.begin(&state).await?;
-    let version = registry
-        .exit(&mut work, auth.scope, &auth.actor, id, body)
-        .await?;
-    work.after_commit(AfterCommit::FamilyChanged(id));
-    work.after_commit(AfterCommit::RegisterChanged);
-    work.commit().await?;
+    let version = take_off_register(&state, &auth, id.into_inner(), body).await?;
     Ok(HttpResponse::Ok().json(Exited {
         status: "exited",
         version,
@@ -47,4 +30,32 @@ pub async fn exit_family(
 pub struct Exited {
     pub status: &'static str,
     pub version: i32,
+}
+
+/// Takes a family in the caller's scope off the register; its new version (the API's exit and the
+/// console's exit form).
+pub async fn take_off_register(
+    state: &AppState,
+    auth: &Authorized,
+    id: Uuid,
+    body: Exit,
+) -> Result<i32, ApiError> {
+    auth.require(Resource::Family, Action::Exit)?;
+    if body.reason == ExitReason::Other && body.note.as_deref().is_none_or(|n| n.trim().is_empty())
+    {
+        return Err(ApiError::bad_request(
+            "required",
+            "note",
+            "原因为“其他”时须说明",
+        ));
+    }
+    let registry = Registry::new(&auth.district, &state.keys);
+    let mut work = auth.begin(state).await?;
+    let version = registry
+        .exit(&mut work, auth.scope, &auth.actor, id, body)
+        .await?;
+    work.after_commit(AfterCommit::FamilyChanged(id));
+    work.after_commit(AfterCommit::RegisterChanged);
+    work.commit().await?;
+    Ok(version)
 }

@@ -2,7 +2,7 @@
 
 mod create;
 pub mod entitlements;
-mod exit;
+pub mod exit;
 pub mod export;
 pub mod get;
 pub mod history;

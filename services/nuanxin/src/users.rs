@@ -1,0 +1,236 @@
+//! A district's accounts, managed by its administrator: list, create (with a role and an org unit),
+//! disable or enable, reset a password. Every change is audited in its transaction; a new account's
+//! role is a casbin `g` line in `access_rules`, which every node reloads when the rule count changes.
+//! Changing the role of an existing account is not here yet (a swap keeps the count, so other nodes
+//! would not notice), nor ending a disabled account's open sessions (they lapse with their lifetime).
+
+use chrono::Utc;
+use nuanxin_access::{Action, Resource, Role, RuleLine};
+use nuanxin_db::models::access_rule::AccessRule;
+use nuanxin_db::models::user::User;
+use nuanxin_db::pool::TenantTx;
+use nuanxin_domain::labels;
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::audit;
+use crate::auth::{password, Authorized};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// An account as the administrator sees it (never its password hash).
+pub struct AccountView {
+    pub id: Uuid,
+    pub username: String,
+    pub display_name: String,
+    pub org_unit: String,
+    pub roles: String,
+    pub active: bool,
+}
+
+/// A new account as the form gives it.
+pub struct NewAccount {
+    pub username: String,
+    pub display_name: String,
+    pub org_unit: String,
+    pub role: String,
+    pub password: String,
+}
+
+/// Roles a district administrator may give (never the platform operator's).
+pub const GRANTABLE: [Role; 6] = [
+    Role::DistrictAdmin,
+    Role::BureauStaff,
+    Role::StreetStaff,
+    Role::CommunityWorker,
+    Role::SocialOrgStaff,
+    Role::Volunteer,
+];
+
+/// Shortest password an administrator may set.
+const MIN_PASSWORD: usize = 12;
+
+fn invalid(field: &str, message: impl Into<String>) -> ApiError {
+    ApiError::bad_request("invalid", field, message)
+}
+
+fn check_password(password: &str) -> Result<(), ApiError> {
+    if password.chars().count() < MIN_PASSWORD {
+        return Err(invalid("password", format!("密码至少{MIN_PASSWORD}个字符")));
+    }
+    Ok(())
+}
+
+/// The district's accounts.
+pub async fn accounts(state: &AppState, auth: &Authorized) -> Result<Vec<AccountView>, ApiError> {
+    auth.require(Resource::User, Action::Manage)?;
+    let district = &auth.district;
+    let mut tx = TenantTx::begin(&state.pool, district.id).await?;
+    let users = User::list(&mut tx).await?;
+    tx.commit().await?;
+    Ok(users
+        .into_iter()
+        .map(|u| {
+            let roles = state
+                .authorizer
+                .roles_of(&district.slug, &format!("user:{}", u.id))
+                .iter()
+                .map(|r| labels::role(r.as_str()))
+                .collect::<Vec<_>>()
+                .join("、");
+            AccountView {
+                org_unit: district.orgs.name_of(u.org_unit_id).to_owned(),
+                id: u.id,
+                username: u.username,
+                display_name: u.display_name,
+                roles,
+                active: u.active,
+            }
+        })
+        .collect())
+}
+
+/// Creates an account with its role and org unit; its id.
+pub async fn create(
+    state: &AppState,
+    auth: &Authorized,
+    new: NewAccount,
+) -> Result<Uuid, ApiError> {
+    auth.require(Resource::User, Action::Manage)?;
+    let district = &auth.district;
+    let username = new.username.trim().to_owned();
+    let valid_name = (2..=32).contains(&username.len())
+        && username
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b));
+    if !valid_name {
+        return Err(invalid("username", "用户名应为2到32个小写字母、数字或._-"));
+    }
+    let display_name = new.display_name.trim().to_owned();
+    if display_name.is_empty() || display_name.chars().count() > 40 {
+        return Err(invalid("display_name", "姓名应为1到40个字"));
+    }
+    let role = GRANTABLE
+        .into_iter()
+        .find(|r| r.as_str() == new.role)
+        .ok_or_else(|| invalid("role", "请选择角色"))?;
+    let unit = district
+        .orgs
+        .by_code(new.org_unit.trim())
+        .ok_or_else(|| invalid("org_unit", "请选择所在单位"))?;
+    check_password(&new.password)?;
+    let hash = password::hash_blocking(new.password)
+        .await
+        .map_err(|e| ApiError::internal(std::io::Error::other(e)))?;
+    let id = Uuid::new_v4();
+    let mut tx = TenantTx::begin(&state.pool, district.id).await?;
+    if User::by_username(&mut tx, &username).await?.is_some() {
+        return Err(ApiError::Conflict {
+            code: "username_taken",
+            message: format!("用户名“{username}”已被使用"),
+        });
+    }
+    User {
+        tenant_id: district.id,
+        id,
+        username: username.clone(),
+        display_name,
+        email: None,
+        password_hash: hash,
+        org_unit_id: unit.id,
+        active: true,
+        created_at: Utc::now(),
+    }
+    .insert(&mut tx)
+    .await?;
+    let line = RuleLine::assignment(&district.slug, &format!("user:{id}"), role);
+    AccessRule::insert_missing(
+        &mut tx,
+        &[AccessRule::from_values(&line.ptype, &line.values)],
+    )
+    .await?;
+    audit::record(
+        &tx,
+        district.id,
+        &auth.actor,
+        "user.create",
+        "user",
+        &id.to_string(),
+        json!({"role": role.as_str(), "org_unit": unit.code}),
+    )
+    .await?;
+    tx.commit().await?;
+    // This node at once; the others when they next compare the rule count.
+    state
+        .authorizer
+        .assign_role(&district.slug, &format!("user:{id}"), role)
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(id)
+}
+
+/// Disables or enables an account (a disabled account cannot sign in).
+pub async fn set_active(
+    state: &AppState,
+    auth: &Authorized,
+    id: Uuid,
+    active: bool,
+) -> Result<(), ApiError> {
+    auth.require(Resource::User, Action::Manage)?;
+    if id == auth.caller.session.user_id && !active {
+        return Err(invalid("id", "不能停用自己的账号"));
+    }
+    let district = &auth.district;
+    let mut tx = TenantTx::begin(&state.pool, district.id).await?;
+    if !User::set_active(&mut tx, id, active).await? {
+        return Err(ApiError::NotFound("没有找到该账号"));
+    }
+    let action = if active {
+        "user.enable"
+    } else {
+        "user.disable"
+    };
+    audit::record(
+        &tx,
+        district.id,
+        &auth.actor,
+        action,
+        "user",
+        &id.to_string(),
+        json!({}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Sets a new password for an account.
+pub async fn reset_password(
+    state: &AppState,
+    auth: &Authorized,
+    id: Uuid,
+    new_password: String,
+) -> Result<(), ApiError> {
+    auth.require(Resource::User, Action::Manage)?;
+    check_password(&new_password)?;
+    let hash = password::hash_blocking(new_password)
+        .await
+        .map_err(|e| ApiError::internal(std::io::Error::other(e)))?;
+    let district = &auth.district;
+    let mut tx = TenantTx::begin(&state.pool, district.id).await?;
+    if !User::set_password(&mut tx, id, &hash).await? {
+        return Err(ApiError::NotFound("没有找到该账号"));
+    }
+    audit::record(
+        &tx,
+        district.id,
+        &auth.actor,
+        "user.reset_password",
+        "user",
+        &id.to_string(),
+        json!({}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
