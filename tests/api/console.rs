@@ -785,11 +785,21 @@ async fn the_district_administrator_creates_disables_and_resets_accounts() {
     let id = &page[form_at..form_at + 36];
     let path = format!("/console/users/{id}");
     assert_eq!(
+        colleague.get_html("/console/benefits").await.0,
+        200,
+        "signed in before it is disabled"
+    );
+    assert_eq!(
         admin
             .post(&path, &[("csrf", &csrf), ("action", "disable")])
             .await
             .status(),
         303
+    );
+    let (status, _) = colleague.get_html("/console/benefits").await;
+    assert_ne!(
+        status, 200,
+        "a disabled account's open session ends with it"
     );
     let res = Browser::new(&app)
         .sign_in("xicheng", "street9", "a-long-enough-password")

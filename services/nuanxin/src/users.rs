@@ -2,7 +2,7 @@
 //! disable or enable, reset a password. Every change is audited in its transaction; a new account's
 //! role is a casbin `g` line in `access_rules`, which every node reloads when the rule count changes.
 //! Changing the role of an existing account is not here yet (a swap keeps the count, so other nodes
-//! would not notice), nor ending a disabled account's open sessions (they lapse with their lifetime).
+//! would not notice). Disabling an account ends its open sessions in the same transaction.
 
 use chrono::Utc;
 use nuanxin_access::{Action, Resource, Role, RuleLine};
@@ -185,6 +185,11 @@ pub async fn set_active(
     if !User::set_active(&mut tx, id, active).await? {
         return Err(ApiError::NotFound("没有找到该账号"));
     }
+    // A disabled account is signed out everywhere at once, not when its sessions lapse.
+    let ended = match active {
+        true => Vec::new(),
+        false => nuanxin_db::models::session::end_of_user(&mut tx, id).await?,
+    };
     let action = if active {
         "user.enable"
     } else {
@@ -201,6 +206,7 @@ pub async fn set_active(
     )
     .await?;
     tx.commit().await?;
+    state.sessions.forget_ended(&state.store, ended).await;
     Ok(())
 }
 

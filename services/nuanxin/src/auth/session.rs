@@ -183,6 +183,21 @@ impl Sessions {
         Ok(())
     }
 
+    /// After sessions ended in the database (`models::session::end_of_user`, committed): drops this
+    /// node's and Redis's copies at once, as [`Sessions::end`] does for one.
+    pub async fn forget_ended(&self, store: &Store, hashes: Vec<Vec<u8>>) {
+        for hash in hashes
+            .into_iter()
+            .filter_map(|h| <[u8; 32]>::try_from(h).ok())
+        {
+            let hash = TokenHash(hash);
+            self.heard_end(Some(&hash));
+            if let Err(e) = store.delete(&hash.cache_key()).await {
+                tracing::debug!(error = %e, "session ended; its Redis copy goes with the purge job");
+            }
+        }
+    }
+
     /// Deletes the Redis copies of ended sessions and the rows of expired ones and of ended ones whose
     /// copies are gone (the purge job); returns how many rows were deleted.
     pub async fn purge(pool: &DbPool, store: &Store) -> Result<i64, SessionError> {

@@ -16,6 +16,9 @@ diesel::define_sql_function! {
     fn session_end(hash: Bytea) -> diesel::sql_types::Bool;
 }
 diesel::define_sql_function! {
+    fn sessions_end_of_user(user_id: SqlUuid) -> Bytea;
+}
+diesel::define_sql_function! {
     fn sessions_purge(ended: Array<Bytea>) -> diesel::sql_types::BigInt;
 }
 diesel::define_sql_function! {
@@ -63,6 +66,15 @@ pub async fn end(conn: &mut AsyncPgConnection, token_hash: &[u8]) -> diesel::Que
     diesel::select(session_end(token_hash))
         .get_result(conn)
         .await
+}
+
+/// Ends every live session of a user (announced to every node when the transaction commits); their
+/// token hashes.
+pub async fn end_of_user(
+    conn: &mut AsyncPgConnection,
+    user: Uuid,
+) -> diesel::QueryResult<Vec<Vec<u8>>> {
+    diesel::select(sessions_end_of_user(user)).load(conn).await
 }
 
 /// Up to `limit` ended sessions whose Redis copies may remain.

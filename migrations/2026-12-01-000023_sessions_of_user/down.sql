@@ -1,0 +1,1 @@
+DROP FUNCTION sessions_end_of_user(uuid);
