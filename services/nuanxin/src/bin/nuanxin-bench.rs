@@ -130,6 +130,14 @@ async fn main() -> Result<()> {
     }
 }
 
+/// How many families the district's register holds.
+async fn register_size(pool: &DbPool, tenant: uuid::Uuid) -> Result<i64> {
+    let mut tx = TenantTx::begin(pool, tenant).await?;
+    let n = FamilyRecord::count(&mut tx, Scope::District, &FamilyFilter::default()).await?;
+    tx.commit().await?;
+    Ok(n)
+}
+
 fn bench_actor() -> Actor {
     Actor {
         user_id: uuid::Uuid::nil(),
@@ -270,18 +278,7 @@ async fn platform(
     let mut lines = String::new();
     for district in load_districts(&pool, &tenants).await? {
         let registry = Registry::new(&district, &keys);
-        let mut tx = TenantTx::begin(&pool, district.id).await?;
-        let (_, existing) = FamilyRecord::list(
-            &mut tx,
-            Scope::District,
-            &FamilyFilter {
-                limit: 1,
-                ..Default::default()
-            },
-        )
-        .await?;
-        tx.commit().await?;
-        let ids = if existing == 0 {
+        let ids = if register_size(&pool, district.id).await? == 0 {
             fill(&pool, &registry, each, 1_000_000).await?
         } else {
             let mut tx = TenantTx::begin(&pool, district.id).await?;
@@ -336,18 +333,7 @@ async fn registry(vars: Vec<(String, String)>, target: u32) -> Result<()> {
     let actor = bench_actor();
     let streets: Vec<_> = district.orgs.of_kind(OrgKind::Street).collect();
 
-    let mut tx = TenantTx::begin(&pool, district.id).await?;
-    let (_, existing) = FamilyRecord::list(
-        &mut tx,
-        Scope::District,
-        &FamilyFilter {
-            limit: 1,
-            ..Default::default()
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    let existing = u32::try_from(existing)?;
+    let existing = u32::try_from(register_size(&pool, district.id).await?)?;
     let base = existing + 1_000_000;
 
     // 1. A 10,000-row spreadsheet through the import path (parse, validate, encrypt, insert, history, audit).
