@@ -2,7 +2,8 @@
 //! `deploy/services.sh`), driven over WebDriver: sign in through the form, open the home page and the
 //! role's main page, check that no script failed (the console's own error collector) and that nothing
 //! scrolls sideways on a 390 px phone, and keep desktop and phone screenshots under
-//! `target/screenshots/` for a person to look at.
+//! `target/screenshots/` for a person to look at. The driver, browser, sign-in and page check are public to
+//! the crate so that each module's tests drive its own pages with them.
 
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
@@ -17,7 +18,7 @@ const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const CHROMIUM: &str = "/usr/bin/chromium";
 
 /// A chromedriver of this test, stopped when dropped.
-struct Driver {
+pub struct Driver {
     child: Child,
     url: String,
 }
@@ -29,7 +30,7 @@ impl Drop for Driver {
     }
 }
 
-async fn start_driver() -> Driver {
+pub async fn start_driver() -> Driver {
     assert!(
         std::path::Path::new(CHROMEDRIVER).exists() && std::path::Path::new(CHROMIUM).exists(),
         "the console's browser tests need Debian's chromium and chromium-driver: bash deploy/services.sh"
@@ -55,7 +56,7 @@ async fn start_driver() -> Driver {
 }
 
 /// A browser session: desktop, or a 390 px wide phone.
-async fn browser(driver: &Driver, phone: bool) -> Client {
+pub async fn browser(driver: &Driver, phone: bool) -> Client {
     let mut options = json!({
         "binary": CHROMIUM,
         "args": ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
@@ -78,13 +79,13 @@ async fn browser(driver: &Driver, phone: bool) -> Client {
         .expect("a chromium session")
 }
 
-fn screenshot_dir() -> std::path::PathBuf {
+pub fn screenshot_dir() -> std::path::PathBuf {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/screenshots");
     std::fs::create_dir_all(&dir).expect("screenshot folder");
     dir
 }
 
-async fn sign_in(c: &Client, base: &str, tenant: &str, username: &str) {
+pub async fn sign_in(c: &Client, base: &str, tenant: &str, username: &str) {
     c.goto(&format!("{base}/")).await.expect("sign-in page");
     c.find(Locator::Css(&format!("#tenant option[value='{tenant}']")))
         .await
@@ -120,7 +121,7 @@ async fn sign_in(c: &Client, base: &str, tenant: &str, username: &str) {
 }
 
 /// Checks the page now shown and saves its screenshot as `name`.
-async fn check_page(c: &Client, name: &str, phone: bool) {
+pub async fn check_page(c: &Client, name: &str, phone: bool) {
     let errors: Value = c
         .execute(
             "return window.__nuanxinErrors || ['the error collector did not load'];",
