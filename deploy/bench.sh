@@ -7,6 +7,7 @@
 #      against the same PostgreSQL at the same concurrency (4 clients), one after the other in this run.
 #      Only successful answers count: the wrk script prints them, and any other answer, separately; a run
 #      with a "Non-2xx" line is reported as failed.
+# BENCH_ONLY=platform runs only the platform's random reads and pgbench (to iterate on the read path).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 FAMILIES=${1:-100000}
@@ -16,8 +17,11 @@ command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk 
 cargo build --release -q -p nuanxin --bin nuanxin --bin nuanxin-bench
 
 DB=postgres://postgres@127.0.0.1:5432/nuanxin_bench
-echo "== registry ($FAMILIES families)"
-DATABASE_URL=$DB RUST_LOG=warn target/release/nuanxin-bench registry "$FAMILIES"
+ONLY=${BENCH_ONLY:-all}
+if [ "$ONLY" = all ]; then
+  echo "== registry ($FAMILIES families)"
+  DATABASE_URL=$DB RUST_LOG=warn target/release/nuanxin-bench registry "$FAMILIES"
+fi
 
 PORT=18099
 PLATFORM_DB=postgres://postgres@127.0.0.1:5432/nuanxin_bench_platform
@@ -73,11 +77,13 @@ measure_random() {
   stop
 }
 
-echo "== GET /api/v1/families/{id}, one family: wrk, 4 connections, ${SECONDS_EACH}s (the family kept near)"
-measure_one
-psql -h 127.0.0.1 -U postgres -qc CHECKPOINT postgres
-echo "== the same, every read from the database (NUANXIN__DATABASE__NEAR_FAMILIES=0)"
-measure_one NUANXIN__DATABASE__NEAR_FAMILIES=0
+if [ "$ONLY" = all ]; then
+  echo "== GET /api/v1/families/{id}, one family: wrk, 4 connections, ${SECONDS_EACH}s (the family kept near)"
+  measure_one
+  psql -h 127.0.0.1 -U postgres -qc CHECKPOINT postgres
+  echo "== the same, every read from the database (NUANXIN__DATABASE__NEAR_FAMILIES=0)"
+  measure_one NUANXIN__DATABASE__NEAR_FAMILIES=0
+fi
 
 echo "== a platform of 100 districts × 2,000 families"
 DATABASE_URL=$PLATFORM_DB RUST_LOG=warn target/release/nuanxin-bench platform 100 2000 $PLATFORM_DIR

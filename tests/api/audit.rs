@@ -106,3 +106,76 @@ async fn the_audit_log_refuses_changes_and_a_forced_edit_breaks_the_chain() {
     assert_eq!(broken["ok"], false, "{broken}");
     assert!(broken["broken_at"].as_i64().is_some());
 }
+
+#[tokio::test]
+async fn reads_of_several_districts_in_one_batch_are_each_recorded_in_their_own_district_in_order()
+{
+    let app = TestApp::spawn().await;
+    let x = app.login("xicheng", "admin").await;
+    let z = app.login("zhangdian", "admin").await;
+    let xf = app
+        .create_family(&x, &family_body("xinjiekou", "xinjiekou-1", 41))
+        .await;
+    let zf = app
+        .create_family(&z, &family_body("mashang", "mashang-qiyue", 42))
+        .await;
+    // Interleaved reads of both districts reach the writer together and go out as one batch.
+    let reads = [(&x, &xf), (&z, &zf), (&x, &xf), (&z, &zf), (&z, &zf)];
+    for (token, id) in reads {
+        let (status, _) = app
+            .get(&format!("/api/v1/families/{id}"), Some(token))
+            .await;
+        assert_eq!(status, 200);
+    }
+    app.app.read_log.flush().await;
+
+    #[derive(diesel::QueryableByName)]
+    struct Read {
+        #[diesel(sql_type = diesel::sql_types::Uuid)]
+        tenant_id: uuid::Uuid,
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        object_id: String,
+    }
+    let mut conn = app.admin().await;
+    let recorded: Vec<Read> = diesel::sql_query(
+        "SELECT tenant_id, object_id FROM audit_events WHERE action = 'family.read' ORDER BY id",
+    )
+    .load(&mut conn)
+    .await
+    .unwrap();
+    let (xt, zt) = (
+        app.tenant_id("xicheng").await,
+        app.tenant_id("zhangdian").await,
+    );
+    let of = |tenant| {
+        recorded
+            .iter()
+            .filter(|r| r.tenant_id == tenant)
+            .map(|r| r.object_id.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(of(xt), vec![xf.clone(); 2], "Xicheng's reads in Xicheng");
+    assert_eq!(
+        of(zt),
+        vec![zf.clone(); 3],
+        "Zhangdian's reads in Zhangdian"
+    );
+    assert_eq!(recorded.len(), 5, "nothing recorded twice or elsewhere");
+
+    // Each district's chain seals and verifies every event of its own, the batched reads included.
+    for (token, tenant) in [(&x, xt), (&z, zt)] {
+        let events = app
+            .count(&format!("audit_events WHERE tenant_id = '{tenant}'"))
+            .await;
+        let (status, result) = app
+            .post_json(
+                "/api/v1/audit/verify",
+                Some(token),
+                &serde_json::Value::Null,
+            )
+            .await;
+        assert_eq!(status, 200, "{result}");
+        assert_eq!(result["ok"], true, "{result}");
+        assert_eq!(result["verified"], events, "{result}");
+    }
+}

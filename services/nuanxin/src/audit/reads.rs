@@ -102,12 +102,9 @@ async fn write_out(pool: DbPool, mut receiver: mpsc::Receiver<Message>) {
                 None
             };
         }
-        // One transaction per district: row-level security admits one tenant per transaction. A stable
-        // sort keeps each district's records in the order they were read.
-        batch.sort_by_key(|event| event.tenant_id);
-        for district in batch.chunk_by(|a, b| a.tenant_id == b.tenant_id) {
-            write_until_done(&pool, district).await;
-        }
+        // One statement for the whole batch, whatever districts it spans: the function sets each
+        // district's tenant in turn, as row-level security needs, and keeps the order of the reads.
+        write_until_done(&pool, &batch).await;
         batch.clear();
         for done in flushes.drain(..) {
             let _ = done.send(());
@@ -115,7 +112,7 @@ async fn write_out(pool: DbPool, mut receiver: mpsc::Receiver<Message>) {
     }
 }
 
-/// Writes one district's records, retrying until the database takes them: meanwhile the queue fills
+/// Writes a batch of records, retrying until the database takes them: meanwhile the queue fills
 /// and reads are refused, so nothing is served that is not recorded.
 async fn write_until_done(pool: &DbPool, events: &[NewAuditEvent]) {
     let mut pause = FIRST_PAUSE;
@@ -127,10 +124,10 @@ async fn write_until_done(pool: &DbPool, events: &[NewAuditEvent]) {
 }
 
 async fn write(pool: &DbPool, events: &[NewAuditEvent]) -> Result<(), TxError> {
-    match events.first() {
-        Some(first) => NewAuditEvent::append(pool, first.tenant_id, events).await,
-        None => Ok(()),
+    if events.is_empty() {
+        return Ok(());
     }
+    NewAuditEvent::append(pool, events).await
 }
 
 #[cfg(test)]

@@ -65,16 +65,13 @@ impl NewAuditEvent {
             .map(drop)
     }
 
-    /// Appends one district's events on a connection of their own, outside any transaction, in one
-    /// statement (`audit_append`, see the migration `read_path`) whatever their number. For the read log.
-    pub async fn append(
-        pool: &DbPool,
-        tenant_id: Uuid,
-        events: &[NewAuditEvent],
-    ) -> Result<(), TxError> {
+    /// Appends events of any districts on a connection of their own, outside any transaction, in one
+    /// statement (`audit_append_all`, see the migration `read_log_all_districts`) whatever their number.
+    /// Each district's events keep their order. For the read log.
+    pub async fn append(pool: &DbPool, events: &[NewAuditEvent]) -> Result<(), TxError> {
         let now = Utc::now();
         let append = AuditAppend {
-            tenant_id,
+            tenant_id: events.iter().map(|e| e.tenant_id).collect(),
             occurred_at: events
                 .iter()
                 .map(|e| e.occurred_at.unwrap_or(now))
@@ -105,10 +102,10 @@ impl NewAuditEvent {
     }
 }
 
-/// `SELECT audit_append(..)` with the events as one array per column: a fixed statement, prepared once
-/// per connection, for any number of events.
+/// `SELECT audit_append_all(..)` with the events as one array per column: a fixed statement, prepared
+/// once per connection, for any number of events and districts.
 struct AuditAppend<'a> {
-    tenant_id: Uuid,
+    tenant_id: Vec<Uuid>,
     occurred_at: Vec<DateTime<Utc>>,
     actor: Vec<&'a str>,
     action: Vec<&'a str>,
@@ -120,8 +117,8 @@ struct AuditAppend<'a> {
 
 impl QueryFragment<Pg> for AuditAppend<'_> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
-        out.push_sql("SELECT audit_append(");
-        out.push_bind_param::<SqlUuid, _>(&self.tenant_id)?;
+        out.push_sql("SELECT audit_append_all(");
+        out.push_bind_param::<Array<SqlUuid>, _>(&self.tenant_id)?;
         out.push_sql(", ");
         out.push_bind_param::<Array<Timestamptz>, _>(&self.occurred_at)?;
         for column in [
