@@ -283,3 +283,68 @@ async fn every_role_signs_in_and_works_in_chromium_without_script_errors() {
         }
     }
 }
+
+/// The street's register forms in Chromium: the new-family form sent empty comes back with its errors
+/// beside the fields, the edit form and the upload form draw, desktop and phone.
+#[tokio::test]
+async fn the_street_uses_the_register_forms_in_chromium() {
+    let app = TestApp::spawn().await;
+    let admin = app.login("xicheng", "admin").await;
+    let id = app
+        .create_family(&admin, &family_body("xinjiekou", "xinjiekou-1", 990))
+        .await;
+    let driver = start_driver().await;
+    for phone in [false, true] {
+        let c = browser(&driver, phone).await;
+        sign_in(&c, &app.address, "xicheng", "street").await;
+        c.goto(&format!("{}/console/families/new", app.address))
+            .await
+            .unwrap();
+        check_page(&c, "xicheng-street-family-new", phone).await;
+        c.find(Locator::Css("input[name='address']"))
+            .await
+            .unwrap()
+            .send_keys("浏览器路1号")
+            .await
+            .unwrap();
+        c.find(Locator::Css("form.family-form button[type=submit]"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let errors = c
+            .find_all(Locator::Css("form.family-form p.error"))
+            .await
+            .unwrap();
+        assert!(
+            !errors.is_empty(),
+            "errors are shown beside the fields: {}",
+            c.source().await.unwrap()
+        );
+        let kept = c
+            .find(Locator::Css("input[name='address']"))
+            .await
+            .unwrap()
+            .prop("value")
+            .await
+            .unwrap();
+        assert_eq!(kept.as_deref(), Some("浏览器路1号"), "what was typed stays");
+        check_page(&c, "xicheng-street-family-new-errors", phone).await;
+        c.goto(&format!("{}/console/families/{id}/edit", app.address))
+            .await
+            .unwrap();
+        check_page(&c, "xicheng-street-family-edit", phone).await;
+        c.goto(&format!("{}/console/families/import", app.address))
+            .await
+            .unwrap();
+        check_page(&c, "xicheng-street-family-import", phone).await;
+        c.close().await.unwrap();
+    }
+    assert_eq!(
+        app.count("families").await,
+        1,
+        "the empty form saved nothing"
+    );
+}

@@ -96,6 +96,50 @@ impl Browser {
         res
     }
 
+    /// Posts a multipart form: its text fields in order, then `file` (a register file) if given.
+    async fn post_file(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+        file: Option<&[u8]>,
+    ) -> reqwest::Response {
+        const BOUNDARY: &str = "nuanxin-test-boundary-7d1f";
+        let mut body = Vec::new();
+        for (name, value) in fields {
+            body.extend_from_slice(
+                format!(
+                    "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+                )
+                .as_bytes(),
+            );
+        }
+        if let Some(file) = file {
+            body.extend_from_slice(
+                format!(
+                    "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"登记.csv\"\r\nContent-Type: text/csv\r\n\r\n"
+                )
+                .as_bytes(),
+            );
+            body.extend_from_slice(file);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+        let res = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header(COOKIE, self.cookie_header())
+            .header(
+                CONTENT_TYPE,
+                format!("multipart/form-data; boundary={BOUNDARY}"),
+            )
+            .body(body)
+            .send()
+            .await
+            .expect("POST multipart");
+        self.keep(&res);
+        res
+    }
+
     /// Signs in through the form; returns the response of the form's POST.
     async fn sign_in(&mut self, tenant: &str, username: &str, password: &str) -> reqwest::Response {
         let (_, page) = self.get_html("/").await;
@@ -841,4 +885,335 @@ async fn the_district_administrator_creates_disables_and_resets_accounts() {
             .await;
         assert_eq!(res.status(), 403, "{user} disables");
     }
+}
+
+/// The new-family form as a street worker fills it in: mother living, father deceased, three contact
+/// persons in slots 0, 2 and 3 (slot 1 left empty).
+fn filled_family_form<'a>(csrf: &'a str, mother_id: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("csrf", csrf),
+        ("kind", "bereaved"),
+        ("street", "xinjiekou"),
+        ("community", "xinjiekou-1"),
+        ("address", "表单路8号"),
+        ("hukou_district", "西城区"),
+        ("child.status", "deceased"),
+        ("child.died_on", "2023-06-01"),
+        ("household.monthly_income_per_capita_cny", "2100"),
+        ("household.prior_year_total_income_cny", "36000"),
+        ("parents[0].present", "on"),
+        ("parents[0].role", "mother"),
+        ("parents[0].name", "表单母亲"),
+        ("parents[0].resident_id", mother_id),
+        ("parents[0].phone", "13800138001"),
+        ("parents[0].alive", "on"),
+        ("parents[0].self_care", "partial"),
+        ("parents[0].care", "home"),
+        ("parents[0].out_of_pocket_medical_cny", ""),
+        ("parents[1].present", "on"),
+        ("parents[1].role", "father"),
+        ("parents[1].name", "表单父亲"),
+        ("parents[1].resident_id", ""),
+        ("parents[1].self_care", "full"),
+        ("parents[1].care", "home"),
+        ("contacts[0].name", "街道干部甲"),
+        ("contacts[0].category", "street_cadre"),
+        ("contacts[0].phone", "13900000001"),
+        ("contacts[1].name", ""),
+        ("contacts[1].category", "street_cadre"),
+        ("contacts[2].name", "家庭医生乙"),
+        ("contacts[2].category", "family_doctor"),
+        ("contacts[3].name", "网格员丙"),
+        ("contacts[3].category", "grid_worker"),
+        ("contacts[3].phone", "12345"),
+    ]
+}
+
+/// The text of the error shown under the form field `name`, if any.
+fn field_error(page: &str, name: &str) -> Option<String> {
+    let at = page.find(&format!(r#"name="{name}""#))?;
+    let rest = &page[at..];
+    let field_end = rest.find("</div>").unwrap_or(rest.len());
+    let field = &rest[..field_end];
+    let error = field.find(r#"<p class="error" role="alert">"#)?;
+    let text = &field[error + r#"<p class="error" role="alert">"#.len()..];
+    Some(text[..text.find("</p>")?].to_owned())
+}
+
+#[tokio::test]
+async fn the_street_registers_a_family_through_the_form_with_each_error_beside_its_field() {
+    let app = TestApp::spawn().await;
+    let mut street = Browser::signed_in(&app, "xicheng", "street").await;
+    let (_, register) = street.get_html("/console/families").await;
+    assert!(register.contains("登记新家庭") && register.contains("导入登记表"));
+    let (status, form) = street.get_html("/console/families/new").await;
+    assert_eq!(status, 200);
+    assert!(
+        form.contains(r#"<option value="xinjiekou" selected>"#)
+            && !form.contains("value=\"yuetan\""),
+        "a street registers in its own street only"
+    );
+    let csrf = csrf_of(&form);
+    let mother_id = crate::helpers::resident_id("19630405", 77, true);
+    // The father has no resident ID and the fourth slot's phone is not a phone: nothing is saved, each
+    // error is shown beside its own field (slot 3, not the JSON's position 2), and what was typed stays.
+    let mut fields = filled_family_form(&csrf, &mother_id);
+    fields.retain(|(k, _)| *k != "parents[1].alive");
+    let res = street.post("/console/families/new", &fields).await;
+    assert_eq!(res.status(), 422);
+    let page = res.text().await.unwrap();
+    assert!(
+        field_error(&page, "parents[1].resident_id").is_some(),
+        "{page}"
+    );
+    assert!(field_error(&page, "contacts[3].phone").is_some(), "{page}");
+    assert!(field_error(&page, "contacts[2].phone").is_none());
+    assert!(field_error(&page, "parents[0].resident_id").is_none());
+    assert!(page.contains(r#"value="表单路8号""#) && page.contains(r#"value="网格员丙""#));
+    assert_eq!(app.count("families").await, 0, "nothing written");
+
+    // Corrected, it is registered and reads back through the API as typed.
+    let father_id = crate::helpers::resident_id("19610203", 77, false);
+    let mut fields = filled_family_form(&csrf, &mother_id);
+    fields.retain(|(k, _)| !matches!(*k, "parents[1].resident_id" | "contacts[3].phone"));
+    fields.push(("parents[1].resident_id", &father_id));
+    fields.push(("contacts[3].phone", "13900000003"));
+    let res = street.post("/console/families/new", &fields).await;
+    assert_eq!(res.status(), 303);
+    let location = res.headers()[LOCATION].to_str().unwrap().to_owned();
+    assert!(location.ends_with("?done=registered"), "{location}");
+    let id = location
+        .trim_start_matches("/console/families/")
+        .trim_end_matches("?done=registered")
+        .to_owned();
+    let admin = app.login("xicheng", "admin").await;
+    let (status, family) = app
+        .get(&format!("/api/v1/families/{id}"), Some(&admin))
+        .await;
+    assert_eq!(status, 200, "{family}");
+    assert_eq!(family["address"], "表单路8号");
+    assert_eq!(family["hukou_district"], "xicheng");
+    assert_eq!(family["household"]["monthly_income_per_capita_cny"], 2100);
+    assert_eq!(family["parents"][0]["resident_id"], mother_id.as_str());
+    assert_eq!(family["parents"][0]["self_care"], "partial");
+    assert_eq!(
+        family["parents"][1]["alive"], false,
+        "an unticked box is 'no'"
+    );
+    let contacts: Vec<&str> = family["contacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(contacts, ["街道干部甲", "家庭医生乙", "网格员丙"]);
+    let (_, shown) = street.get_html(&location).await;
+    assert!(shown.contains("已登记该家庭") && shown.contains("修改家庭信息"));
+}
+
+#[tokio::test]
+async fn an_edit_saves_only_over_the_version_it_was_made_from() {
+    let app = TestApp::spawn().await;
+    let admin = app.login("xicheng", "admin").await;
+    let id = app
+        .create_family(&admin, &family_body("xinjiekou", "xinjiekou-1", 971))
+        .await;
+    let mut street = Browser::signed_in(&app, "xicheng", "street").await;
+    let edit = format!("/console/families/{id}/edit");
+    let (status, form) = street.get_html(&edit).await;
+    assert_eq!(status, 200);
+    assert!(form.contains(r#"name="version" value="1""#), "{form}");
+    assert!(form.contains(r#"value="测试母亲""#) && form.contains(r#"value="测试路971号""#));
+    let csrf = csrf_of(&form);
+    // Everything as the form shows it, with one change.
+    let mut fields = form_fields(&form);
+    fields.retain(|(k, _)| k != "address");
+    fields.push(("address".into(), "修改路1号".into()));
+    let pairs: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let res = street.post(&edit, &pairs).await;
+    assert_eq!(res.status(), 303);
+    let (_, family) = app
+        .get(&format!("/api/v1/families/{id}"), Some(&admin))
+        .await;
+    assert_eq!(family["address"], "修改路1号");
+    assert_eq!(family["version"], 2);
+    assert_eq!(family["contacts"].as_array().unwrap().len(), 3, "kept");
+    assert_eq!(family["parents"][1]["alive"], false, "kept");
+    // The same old form again: the family moved on, so nothing is overwritten and the form says so.
+    let res = street.post(&edit, &pairs).await;
+    assert_eq!(res.status(), 422);
+    let page = res.text().await.unwrap();
+    assert!(page.contains("未保存"), "{page}");
+    let (_, family) = app
+        .get(&format!("/api/v1/families/{id}"), Some(&admin))
+        .await;
+    assert_eq!(family["version"], 2);
+    assert!(!csrf.is_empty());
+}
+
+/// The named inputs of a form page with their values (ticked boxes as "on"), as a browser would send them.
+fn form_fields(page: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut rest = page;
+    while let Some(at) = rest.find("<input ") {
+        rest = &rest[at..];
+        let tag = &rest[..rest.find('>').unwrap()];
+        let attr = |name: &str| {
+            tag.find(&format!(r#" {name}=""#)).map(|i| {
+                let v = &tag[i + name.len() + 3..];
+                v[..v.find('"').unwrap()].to_owned()
+            })
+        };
+        if let Some(name) = attr("name") {
+            let checkbox = attr("type").as_deref() == Some("checkbox");
+            if !checkbox {
+                out.push((name, attr("value").unwrap_or_default()));
+            } else if tag.contains(" checked") {
+                out.push((name, "on".to_owned()));
+            }
+        }
+        rest = &rest[1..];
+    }
+    let mut rest = page;
+    while let Some(at) = rest.find("<select name=\"") {
+        rest = &rest[at + "<select name=\"".len()..];
+        let name = rest[..rest.find('"').unwrap()].to_owned();
+        let end = rest.find("</select>").unwrap();
+        let options = &rest[..end];
+        let chosen = options
+            .find(" selected>")
+            .map(|i| {
+                let before = &options[..i];
+                let v = &before[before.rfind("value=\"").unwrap() + 7..];
+                v[..v.find('"').unwrap()].to_owned()
+            })
+            .or_else(|| {
+                options.find("value=\"").map(|i| {
+                    let v = &options[i + 7..];
+                    v[..v.find('"').unwrap()].to_owned()
+                })
+            })
+            .unwrap_or_default();
+        out.push((name, chosen));
+    }
+    out
+}
+
+#[tokio::test]
+async fn the_register_forms_are_refused_to_roles_that_may_not_use_them() {
+    let app = TestApp::spawn().await;
+    let admin = app.login("xicheng", "admin").await;
+    let id = app
+        .create_family(&admin, &family_body("xinjiekou", "xinjiekou-1", 972))
+        .await;
+    let edit = format!("/console/families/{id}/edit");
+    for (user, paths) in [
+        (
+            "community",
+            vec!["/console/families/new", "/console/families/import"],
+        ),
+        (
+            "bureau",
+            vec![
+                "/console/families/new",
+                "/console/families/import",
+                edit.as_str(),
+            ],
+        ),
+        ("socialorg", vec!["/console/families/new", edit.as_str()]),
+        ("volunteer", vec!["/console/families/new", edit.as_str()]),
+    ] {
+        let mut b = Browser::signed_in(&app, "xicheng", user).await;
+        let (_, home) = b.get_html("/console").await;
+        let csrf = csrf_of(&home);
+        for path in paths {
+            let (status, page) = b.get_html(path).await;
+            assert_eq!(status, 403, "{user} GET {path}");
+            assert!(!page.contains("测试母亲"), "{user} {path}");
+            let res = b.post(path, &[("csrf", &csrf), ("address", "x")]).await;
+            assert!(
+                [403, 404].contains(&res.status().as_u16()),
+                "{user} POST {path}: {}",
+                res.status()
+            );
+        }
+    }
+    // Another district's administrator: the family does not exist for them.
+    let mut other = Browser::signed_in(&app, "zhangdian", "admin").await;
+    let (status, page) = other.get_html(&edit).await;
+    assert_eq!(status, 404);
+    assert!(!page.contains("测试母亲"));
+    assert_eq!(app.count("families").await, 1);
+    let (_, family) = app
+        .get(&format!("/api/v1/families/{id}"), Some(&admin))
+        .await;
+    assert_eq!(family["version"], 1, "nothing changed");
+}
+
+#[tokio::test]
+async fn the_street_imports_a_register_file_through_the_upload_form() {
+    use crate::import::{row, with_third_contact, HEADERS};
+    let app = TestApp::spawn().await;
+    let mut street = Browser::signed_in(&app, "xicheng", "street").await;
+    let (status, form) = street.get_html("/console/families/import").await;
+    assert_eq!(status, 200);
+    assert!(form.contains(r#"enctype="multipart/form-data""#));
+    let csrf = csrf_of(&form);
+    let (headers, mut rows) = with_third_contact(&HEADERS, (0..3).map(row).collect());
+    let h: Vec<&str> = headers.iter().map(String::as_str).collect();
+    rows[1][8] = "110101199001011234".into();
+    let bad = nuanxin_sheets::write_csv(&h, rows.clone());
+    // Without the form's token nothing is read or imported.
+    let res = street
+        .post_file("/console/families/import", &[], Some(&bad))
+        .await;
+    assert_eq!(res.status(), 403);
+    let res = street
+        .post_file(
+            "/console/families/import",
+            &[("csrf", "forged")],
+            Some(&bad),
+        )
+        .await;
+    assert_eq!(res.status(), 403);
+    // A bad row: the page lists it by row and column, and nothing is imported.
+    let res = street
+        .post_file("/console/families/import", &[("csrf", &csrf)], Some(&bad))
+        .await;
+    assert_eq!(res.status(), 422);
+    let page = res.text().await.unwrap();
+    assert!(page.contains("未导入任何数据"), "{page}");
+    assert!(
+        page.contains(r#"<td class="num" data-label="行">3</td>"#),
+        "{page}"
+    );
+    assert!(page.contains("母亲身份证号"), "{page}");
+    assert!(
+        !page.contains("110101199001011234"),
+        "the value is not repeated back"
+    );
+    assert_eq!(app.count("families").await, 0);
+    let (_, rows) = with_third_contact(&HEADERS, (0..3).map(row).collect());
+    let good = nuanxin_sheets::write_csv(&h, rows);
+    let res = street
+        .post_file("/console/families/import", &[("csrf", &csrf)], Some(&good))
+        .await;
+    assert_eq!(res.status(), 200);
+    assert!(res.text().await.unwrap().contains("已导入 3 户家庭"));
+    assert_eq!(app.count("families").await, 3);
+    // The community worker may not import.
+    let mut community = Browser::signed_in(&app, "xicheng", "community").await;
+    let (_, home) = community.get_html("/console").await;
+    let res = community
+        .post_file(
+            "/console/families/import",
+            &[("csrf", &csrf_of(&home))],
+            Some(&good),
+        )
+        .await;
+    assert_eq!(res.status(), 403);
+    assert_eq!(app.count("families").await, 3);
 }

@@ -2,7 +2,7 @@ use nuanxin_sheets::{read_table, write_csv, write_xlsx};
 
 use crate::helpers::{family_body, resident_id, TestApp};
 
-const HEADERS: [&str; 14] = [
+pub const HEADERS: [&str; 14] = [
     "家庭类别",
     "街道（镇）",
     "社区（村）",
@@ -19,7 +19,7 @@ const HEADERS: [&str; 14] = [
     "联系人2类别",
 ];
 
-fn row(serial: u32) -> Vec<String> {
+pub fn row(serial: u32) -> Vec<String> {
     vec![
         "失独".into(),
         "新街口街道".into(),
@@ -38,7 +38,10 @@ fn row(serial: u32) -> Vec<String> {
     ]
 }
 
-fn with_third_contact(headers: &[&str], rows: Vec<Vec<String>>) -> (Vec<String>, Vec<Vec<String>>) {
+pub fn with_third_contact(
+    headers: &[&str],
+    rows: Vec<Vec<String>>,
+) -> (Vec<String>, Vec<Vec<String>>) {
     let mut h: Vec<String> = headers.iter().map(|s| s.to_string()).collect();
     h.extend(["联系人3姓名".to_string(), "联系人3类别".to_string()]);
     let rows = rows

@@ -79,6 +79,9 @@ pub enum ExitReason {
 macro_rules! str_enum {
     ($ty:ty { $($variant:ident => $s:literal),+ $(,)? }) => {
         impl $ty {
+            /// Every value, in declaration order (for forms and lists of choices).
+            pub const ALL: &'static [$ty] = &[$(Self::$variant),+];
+
             pub fn as_str(self) -> &'static str {
                 match self { $(Self::$variant => $s),+ }
             }

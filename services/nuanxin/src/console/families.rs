@@ -24,6 +24,7 @@ use crate::routes::families::exit::take_off_register;
 use crate::routes::families::export::register_workbook;
 use crate::routes::families::get::read_family;
 use crate::routes::families::history::family_changes;
+use crate::routes::families::import::import_scope;
 use crate::routes::families::list::{family_page, register_counts, ListQuery};
 use crate::routes::policy::evaluation;
 use crate::state::{AppState, District};
@@ -142,6 +143,8 @@ struct Register {
     streets: Vec<(String, String)>,
     can_search: bool,
     can_export: bool,
+    can_register: bool,
+    can_import: bool,
     error: String,
     rows: Vec<Row>,
     pager: Pager,
@@ -216,6 +219,8 @@ pub async fn register(
         frame: console.frame(&state, "家庭登记", "/console/families"),
         can_search: auth.reveal() == Reveal::Full,
         can_export: auth.may(Resource::FamilyExport, Action::Read),
+        can_register: auth.may(Resource::Family, Action::Create),
+        can_import: import_scope(auth).is_ok(),
         streets,
         query,
         error,
@@ -282,6 +287,8 @@ struct FamilyPage {
     exit_reason: &'static str,
     /// Offered to those who may take families off the register, while the family is on it.
     can_exit: bool,
+    /// Offered to those who may change the family's data, while the family is on the register.
+    can_edit: bool,
     exit_reasons: Vec<(&'static str, &'static str)>,
     message: &'static str,
 }
@@ -438,6 +445,7 @@ pub async fn family(
             .and_then(|e| ExitReason::parse(&e.reason))
             .map_or("", labels::exit_reason),
         can_exit: family.status == "active" && auth.may(Resource::Family, Action::Exit),
+        can_edit: family.status == "active" && auth.may(Resource::Family, Action::Update),
         exit_reasons: [
             ExitReason::Rebirth,
             ExitReason::Adoption,
@@ -448,10 +456,11 @@ pub async fn family(
         .into_iter()
         .map(|r| (r.as_str(), labels::exit_reason(r)))
         .collect(),
-        message: if query.done == "exited" {
-            "已退出登记，并已通知区级管理部门。"
-        } else {
-            ""
+        message: match query.done.as_str() {
+            "exited" => "已退出登记，并已通知区级管理部门。",
+            "registered" => "已登记该家庭。",
+            "updated" => "已保存修改。",
+            _ => "",
         },
         kind: labels::family_kind(family.kind),
         status: labels::family_status(&family.status),

@@ -10,6 +10,8 @@ mod benefits;
 pub mod charts;
 pub mod csrf;
 mod families;
+mod family_form;
+mod family_import;
 mod home;
 mod policy;
 pub mod session;
@@ -32,6 +34,27 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/console", web::get().to(home::home))
         .route("/console/families", web::get().to(families::register))
         .route("/console/families/export", web::get().to(families::export))
+        .route(
+            "/console/families/new",
+            web::get().to(family_form::new_family),
+        )
+        .route("/console/families/new", web::post().to(family_form::create))
+        .route(
+            "/console/families/import",
+            web::get().to(family_import::import_page),
+        )
+        .route(
+            "/console/families/import",
+            web::post().to(family_import::import),
+        )
+        .route(
+            "/console/families/{id}/edit",
+            web::get().to(family_form::edit_family),
+        )
+        .route(
+            "/console/families/{id}/edit",
+            web::post().to(family_form::update),
+        )
         .route("/console/families/{id}", web::get().to(families::family))
         .route(
             "/console/families/{id}/exit",

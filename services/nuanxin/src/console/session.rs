@@ -147,6 +147,11 @@ impl Posted {
             .map_or("", |(_, v)| v.as_str())
     }
 
+    /// Every field as sent, in order.
+    pub fn pairs(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.fields.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
     /// Every value of `name` (check boxes of the same name).
     pub fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
         self.fields
@@ -161,6 +166,20 @@ impl Posted {
             .filter(|v| !v.is_empty())
             .map(str::to_owned)
     }
+}
+
+/// Whether `given` is the CSRF token of the session whose secret (cookie value) is `secret`.
+fn csrf_matches(secret: Option<&str>, given: &str) -> bool {
+    secret.is_some_and(|secret| !secret.is_empty() && csrf::matches(secret, given))
+}
+
+/// Whether `given` is the CSRF token of this request's session: for forms that are not urlencoded (a
+/// file upload), which check it themselves before reading anything else.
+pub fn session_csrf_matches(req: &HttpRequest, given: &str) -> bool {
+    csrf_matches(
+        req.cookie(SESSION_COOKIE).as_ref().map(|c| c.value()),
+        given,
+    )
 }
 
 /// Reads a urlencoded form (at most actix's default 16 KiB: console forms are small) and checks its `csrf` field against the secret in cookie `cookie`.
@@ -186,11 +205,10 @@ fn posted(
             .iter()
             .find(|(k, _)| k == "csrf")
             .map_or("", |(_, v)| v.as_str());
-        match secret {
-            Some(secret) if !secret.is_empty() && csrf::matches(&secret, given) => {
-                Ok(Posted { fields })
-            }
-            _ => Err(PageError::Csrf),
+        if csrf_matches(secret.as_deref(), given) {
+            Ok(Posted { fields })
+        } else {
+            Err(PageError::Csrf)
         }
     })
 }

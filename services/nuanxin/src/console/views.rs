@@ -134,10 +134,18 @@ pub fn primary_role(roles: &[Role]) -> Option<Role> {
 
 /// A rendered page with the console's headers.
 pub fn page<T: Template>(template: &T) -> Result<HttpResponse, PageError> {
+    page_with_status(StatusCode::OK, template)
+}
+
+/// A page answered with `status`: a form sent back with its errors is 422, as the API would answer.
+pub fn page_with_status<T: Template>(
+    status: StatusCode,
+    template: &T,
+) -> Result<HttpResponse, PageError> {
     let body = template
         .render()
         .map_err(|e| PageError::Api(ApiError::internal(e)))?;
-    Ok(with_headers(HttpResponse::Ok()).body(body))
+    Ok(with_headers(HttpResponse::build(status)).body(body))
 }
 
 /// The console's headers on a response under construction.

@@ -33,22 +33,26 @@ pub async fn import_families(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    auth.require(Resource::FamilyImport, Action::Create)?;
-    // Importing is for the district office (whole district) and streets; a street's file may hold only its own.
-    let scope = auth.scope;
-    if !matches!(scope, Scope::District | Scope::Street(_)) {
-        return Err(ApiError::Forbidden);
-    }
-    let district = &auth.district;
-    let _turn = tokio::time::timeout(WAIT_FOR_TURN, state.imports.acquire())
-        .await
-        .map_err(|_| ApiError::Unavailable("另一份登记表正在导入，请稍后再试"))?
-        .map_err(ApiError::internal)?;
+    import_scope(&auth)?;
+    let _turn = import_turn(&state).await?;
     let body = tokio::time::timeout(UPLOAD_DEADLINE, read_file(&req, payload))
         .await
         .map_err(|_| {
             ApiError::bad_request("upload_timeout", "file", "文件上传超时，请重新上传")
         })??;
+    let imported = import_file(&state, &auth, body).await?;
+    Ok(HttpResponse::Ok().json(Imported { imported }))
+}
+
+/// Checks and imports one register file (xlsx or CSV), all rows or none, on this node's turn for imports
+/// (the caller holds it): the API's import and the console's upload form. Returns how many families the
+/// file registered.
+pub async fn import_file(
+    state: &web::Data<AppState>,
+    auth: &Authorized,
+    body: web::Bytes,
+) -> Result<usize, ApiError> {
+    let scope = import_scope(auth)?;
     if body.is_empty() {
         return Err(ApiError::bad_request(
             "empty_file",
@@ -56,6 +60,7 @@ pub async fn import_families(
             "请上传登记表（xlsx 或 CSV）",
         ));
     }
+    let district = &auth.district;
     let checked = {
         let (state, district) = (state.clone(), district.clone());
         web::block(move || Registry::new(&district, &state.keys).check_import(&body, scope))
@@ -63,14 +68,32 @@ pub async fn import_families(
             .map_err(ApiError::internal)??
     };
     let registry = Registry::new(district, &state.keys);
-    let mut work = auth.begin(&state).await?;
+    let mut work = auth.begin(state).await?;
     let imported = registry
         .import_checked(&mut work, &auth.actor, checked)
         .await?;
     work.after_commit(AfterCommit::RegisterChanged);
     work.commit().await?;
     tracing::info!(imported, "families imported");
-    Ok(HttpResponse::Ok().json(Imported { imported }))
+    Ok(imported)
+}
+
+/// Importing is for the district office (whole district) and streets; a street's file may hold only its
+/// own families.
+pub fn import_scope(auth: &Authorized) -> Result<Scope, ApiError> {
+    auth.require(Resource::FamilyImport, Action::Create)?;
+    match auth.scope {
+        scope @ (Scope::District | Scope::Street(_)) => Ok(scope),
+        _ => Err(ApiError::Forbidden),
+    }
+}
+
+/// Waits for this node's turn to import (one at a time: checking a file takes memory and a core).
+pub async fn import_turn(state: &AppState) -> Result<tokio::sync::SemaphorePermit<'_>, ApiError> {
+    tokio::time::timeout(WAIT_FOR_TURN, state.imports.acquire())
+        .await
+        .map_err(|_| ApiError::Unavailable("另一份登记表正在导入，请稍后再试"))?
+        .map_err(ApiError::internal)
 }
 
 /// How many families the file registered (all its rows: an import is all or nothing).

@@ -1,14 +1,14 @@
 //! `/api/v1/families`: the family registry.
 
-mod create;
+pub mod create;
 pub mod entitlements;
 pub mod exit;
 pub mod export;
 pub mod get;
 pub mod history;
-mod import;
+pub mod import;
 pub mod list;
-mod update;
+pub mod update;
 
 use actix_web::web;
 

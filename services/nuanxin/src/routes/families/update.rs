@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use crate::auth::Authorized;
 use crate::error::ApiError;
-use crate::registry::view::family_view;
+use crate::registry::view::{family_view, FamilyView};
 use crate::registry::Registry;
 use crate::routes::extract::from_value;
 use crate::routes::Body;
@@ -70,10 +70,23 @@ pub async fn update_family(
             })?,
     };
     let input = input_of(body)?;
-    let id = id.into_inner();
+    let view = replace_family(&state, &auth, id.into_inner(), input, expected).await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// Replaces a family's data if it is still at version `expected`, and answers it as the caller may see
+/// it: the API's `PUT` and the console's edit form.
+pub async fn replace_family(
+    state: &AppState,
+    auth: &Authorized,
+    id: Uuid,
+    input: FamilyInput,
+    expected: i32,
+) -> Result<FamilyView, ApiError> {
+    auth.require(Resource::Family, Action::Update)?;
     let district = &auth.district;
     let registry = Registry::new(district, &state.keys);
-    let mut work = auth.begin(&state).await?;
+    let mut work = auth.begin(state).await?;
     registry
         .replace(
             &mut work,
@@ -88,11 +101,11 @@ pub async fn update_family(
     work.after_commit(AfterCommit::FamilyChanged(id));
     work.after_commit(AfterCommit::RegisterChanged);
     work.commit().await?;
-    Ok(HttpResponse::Ok().json(family_view(
+    Ok(family_view(
         &record,
         &family,
         &district.orgs,
         district.today(),
         auth.reveal(),
-    )))
+    ))
 }
