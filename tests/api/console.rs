@@ -1217,3 +1217,136 @@ async fn the_street_imports_a_register_file_through_the_upload_form() {
     assert_eq!(res.status(), 403);
     assert_eq!(app.count("families").await, 3);
 }
+
+#[tokio::test]
+async fn an_account_moved_to_another_role_and_unit_works_with_it_on_every_node() {
+    let app = TestApp::spawn().await;
+    let second = app.another_node().await;
+    let admin_token = app.login("xicheng", "admin").await;
+    app.create_family(&admin_token, &family_body("xinjiekou", "xinjiekou-1", 981))
+        .await;
+    app.create_family(&admin_token, &family_body("xinjiekou", "xinjiekou-2", 982))
+        .await;
+    // The street account is signed in on the second node before the change.
+    let before = second.login("xicheng", "street").await;
+    let (_, listed) = second.get("/api/v1/families", Some(&before)).await;
+    assert_eq!(listed["total"], 2, "{listed}");
+
+    let mut admin = Browser::signed_in(&app, "xicheng", "admin").await;
+    let (_, page) = admin.get_html("/console/users").await;
+    let csrf = csrf_of(&page);
+    let at = page.find(">street<").unwrap();
+    let form_at = page[at..].find("/console/users/").unwrap() + at + "/console/users/".len();
+    let user = page[form_at..form_at + 36].to_owned();
+    let path = format!("/console/users/{user}");
+    let res = admin
+        .post(
+            &path,
+            &[
+                ("csrf", &csrf),
+                ("action", "role"),
+                ("role", "community_worker"),
+                ("org_unit", "xinjiekou-2"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let (_, page) = admin.get_html("/console/users?done=role").await;
+    assert!(page.contains("已修改角色和所在单位"));
+    // Its open session has ended on the other node too; signed in again there, it works as a community
+    // worker of its new community once that node has reloaded the rules (every 10 s).
+    let (status, _) = second.get("/api/v1/families", Some(&before)).await;
+    assert_eq!(status, 401, "the session opened with the old role ended");
+    // Signed in again, on either node at once, it works as a community worker of its new community:
+    // sign-in reads the roles as stored, whatever a node last loaded.
+    let token = second.login("xicheng", "street").await;
+    let (_, listed) = second.get("/api/v1/families", Some(&token)).await;
+    assert_eq!(
+        listed["total"], 1,
+        "only the new community's family: {listed}"
+    );
+    assert_eq!(listed["items"][0]["community"]["code"], "xinjiekou-2");
+    // A community worker does not register families.
+    let (status, _) = second
+        .post_json(
+            "/api/v1/families",
+            Some(&token),
+            &family_body("xinjiekou", "xinjiekou-2", 983),
+        )
+        .await;
+    assert_eq!(status, 403);
+    // The second node's own copy of the rules follows within its reload period, although the number of
+    // rules did not change (the directory's generation moved).
+    let subject = format!("user:{user}");
+    let mut reloaded = false;
+    for _ in 0..60 {
+        let roles = second.app.authorizer.roles_of("xicheng", &subject);
+        if roles.iter().any(|r| r.as_str() == "community_worker") {
+            assert_eq!(roles.len(), 1, "the street role is gone: {roles:?}");
+            reloaded = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    assert!(reloaded, "the second node reloaded the rules within 30 s");
+}
+
+#[tokio::test]
+async fn nobody_changes_their_own_role_and_only_the_administrator_changes_roles() {
+    let app = TestApp::spawn().await;
+    let mut admin = Browser::signed_in(&app, "xicheng", "admin").await;
+    let (_, page) = admin.get_html("/console/users").await;
+    let csrf = csrf_of(&page);
+    let id_of = |name: &str| {
+        let at = page.find(&format!(">{name}<")).unwrap();
+        let form_at = page[at..].find("/console/users/").unwrap() + at + "/console/users/".len();
+        page[form_at..form_at + 36].to_owned()
+    };
+    let own = format!("/console/users/{}", id_of("admin"));
+    let res = admin
+        .post(
+            &own,
+            &[
+                ("csrf", &csrf),
+                ("action", "role"),
+                ("role", "volunteer"),
+                ("org_unit", "xinjiekou"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 400);
+    assert!(res.text().await.unwrap().contains("不能修改自己的角色"));
+    let bureau = format!("/console/users/{}", id_of("bureau"));
+    let mut street = Browser::signed_in(&app, "xicheng", "street").await;
+    let (_, home) = street.get_html("/console").await;
+    let res = street
+        .post(
+            &bureau,
+            &[
+                ("csrf", &csrf_of(&home)),
+                ("action", "role"),
+                ("role", "district_admin"),
+                ("org_unit", "xinjiekou"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 403);
+    // Another district's administrator cannot reach the account.
+    let mut other = Browser::signed_in(&app, "zhangdian", "admin").await;
+    let (_, home) = other.get_html("/console").await;
+    let res = other
+        .post(
+            &bureau,
+            &[
+                ("csrf", &csrf_of(&home)),
+                ("action", "role"),
+                ("role", "street_staff"),
+                ("org_unit", "mashang"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 404);
+    let (_, page) = admin.get_html("/console/users").await;
+    let at = page.find(">bureau<").unwrap();
+    assert!(page[at..at + 400].contains("部门工作人员"), "unchanged");
+}

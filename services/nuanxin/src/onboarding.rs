@@ -8,7 +8,7 @@ use chrono::Utc;
 use nuanxin_access::{default_role_permissions, Role, RuleLine};
 use nuanxin_db::models::access_rule::AccessRule;
 use nuanxin_db::models::org_unit::OrgUnit;
-use nuanxin_db::models::tenant::{PlatformOperator, Tenant};
+use nuanxin_db::models::tenant::{DirectoryVersion, PlatformOperator, Tenant};
 use nuanxin_db::models::user::User;
 use nuanxin_db::pool::{DbPool, TenantTx};
 use nuanxin_domain::hukou::DistrictNames;
@@ -316,11 +316,11 @@ pub async fn load_districts(pool: &DbPool, dir: &Path) -> Result<Vec<District>, 
     Ok(districts)
 }
 
-/// Reloads the districts and the access rules when their version (`Tenant::directory_version`) differs
+/// Reloads the districts and the access rules when their version ([`Tenant::directory_version`]) differs
 /// from `seen` (always on the first call, which may come a few seconds after startup loaded them).
 pub async fn refresh(
     state: &crate::state::AppState,
-    seen: &mut Option<(i64, i64)>,
+    seen: &mut Option<DirectoryVersion>,
 ) -> Result<(), OnboardingError> {
     let version = {
         let mut conn = state.pool.get().await.map_err(db)?;

@@ -7,6 +7,7 @@
 use chrono::Utc;
 use nuanxin_access::{Action, Resource, Role, RuleLine};
 use nuanxin_db::models::access_rule::AccessRule;
+use nuanxin_db::models::tenant::Tenant;
 use nuanxin_db::models::user::User;
 use nuanxin_db::pool::TenantTx;
 use nuanxin_domain::labels;
@@ -24,7 +25,11 @@ pub struct AccountView {
     pub username: String,
     pub display_name: String,
     pub org_unit: String,
+    /// The unit's code, to preselect it in a form.
+    pub org_unit_code: String,
     pub roles: String,
+    /// The first role's code, to preselect it in a form.
+    pub role_code: String,
     pub active: bool,
 }
 
@@ -71,15 +76,23 @@ pub async fn accounts(state: &AppState, auth: &Authorized) -> Result<Vec<Account
     Ok(users
         .into_iter()
         .map(|u| {
-            let roles = state
+            let held = state
                 .authorizer
-                .roles_of(&district.slug, &format!("user:{}", u.id))
+                .roles_of(&district.slug, &format!("user:{}", u.id));
+            let roles = held
                 .iter()
                 .map(|r| labels::role(r.as_str()))
                 .collect::<Vec<_>>()
                 .join("、");
             AccountView {
                 org_unit: district.orgs.name_of(u.org_unit_id).to_owned(),
+                org_unit_code: district
+                    .orgs
+                    .get(u.org_unit_id)
+                    .map_or_else(String::new, |o| o.code.clone()),
+                role_code: held
+                    .first()
+                    .map_or_else(String::new, |r| r.as_str().to_owned()),
                 id: u.id,
                 username: u.username,
                 display_name: u.display_name,
@@ -207,6 +220,69 @@ pub async fn set_active(
     .await?;
     tx.commit().await?;
     state.sessions.forget_ended(&state.store, ended).await;
+    Ok(())
+}
+
+/// Gives an account another role and org unit. Its open sessions end at once (a session carries the
+/// roles and unit it was opened with); this node applies the new rules now, the others when they see
+/// the directory's generation move (within their reload period).
+pub async fn change_role(
+    state: &AppState,
+    auth: &Authorized,
+    id: Uuid,
+    role: &str,
+    org_unit: &str,
+) -> Result<(), ApiError> {
+    auth.require(Resource::User, Action::Manage)?;
+    if id == auth.caller.session.user_id {
+        return Err(invalid(
+            "role",
+            "不能修改自己的角色：请由本区另一位管理员修改",
+        ));
+    }
+    let role = GRANTABLE
+        .into_iter()
+        .find(|r| r.as_str() == role)
+        .ok_or_else(|| invalid("role", "请选择角色"))?;
+    let district = &auth.district;
+    let unit = district
+        .orgs
+        .by_code(org_unit.trim())
+        .ok_or_else(|| invalid("org_unit", "请选择所在单位"))?;
+    let subject = format!("user:{id}");
+    let mut tx = TenantTx::begin(&state.pool, district.id).await?;
+    if !User::set_org_unit(&mut tx, id, unit.id).await? {
+        return Err(ApiError::NotFound("没有找到该账号"));
+    }
+    AccessRule::remove_assignments(&mut tx, &subject, &district.slug).await?;
+    let line = RuleLine::assignment(&district.slug, &subject, role);
+    AccessRule::insert_missing(
+        &mut tx,
+        &[AccessRule::from_values(&line.ptype, &line.values)],
+    )
+    .await?;
+    let ended = nuanxin_db::models::session::end_of_user(&mut tx, id).await?;
+    audit::record(
+        &tx,
+        district.id,
+        &auth.actor,
+        "user.change_role",
+        "user",
+        &id.to_string(),
+        json!({"role": role.as_str(), "org_unit": unit.code}),
+    )
+    .await?;
+    Tenant::directory_changed(&mut tx).await?;
+    tx.commit().await?;
+    state.sessions.forget_ended(&state.store, ended).await;
+    let rules = crate::onboarding::load_rules(&state.pool)
+        .await
+        .map_err(ApiError::internal)?;
+    state
+        .authorizer
+        .replace_rules(rules)
+        .await
+        .map_err(ApiError::internal)?;
     Ok(())
 }
 

@@ -11,8 +11,8 @@ use super::views::{page, see_other, Frame, PageError};
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::users::{
-    accounts, create as create_account, reset_password, set_active, AccountView, NewAccount,
-    GRANTABLE,
+    accounts, change_role, create as create_account, reset_password, set_active, AccountView,
+    NewAccount, GRANTABLE,
 };
 
 #[derive(Template)]
@@ -59,6 +59,7 @@ pub async fn users(
             "disabled" => "已停用账号：该账号不能再登录。",
             "enabled" => "已启用账号。",
             "password" => "已重置密码，请把新密码当面或电话告知本人。",
+            "role" => "已修改角色和所在单位：该账号已退出登录，重新登录后按新角色使用。",
             _ => "",
         },
     })
@@ -85,7 +86,8 @@ pub async fn create(
     Ok(see_other("/console/users?done=created"))
 }
 
-/// `POST /console/users/{id}`: `action` = `disable`, `enable` or `password` (with `password`).
+/// `POST /console/users/{id}`: `action` = `disable`, `enable`, `password` (with `password`) or `role`
+/// (with `role` and `org_unit`).
 pub async fn change(
     state: web::Data<AppState>,
     console: Console,
@@ -105,6 +107,17 @@ pub async fn change(
         "password" => {
             reset_password(&state, &console.auth, id, form.get("password").to_owned()).await?;
             "password"
+        }
+        "role" => {
+            change_role(
+                &state,
+                &console.auth,
+                id,
+                form.get("role"),
+                form.get("org_unit"),
+            )
+            .await?;
+            "role"
         }
         _ => return Err(ApiError::bad_request("invalid_action", "action", "未知的操作").into()),
     };

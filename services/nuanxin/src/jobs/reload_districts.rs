@@ -3,13 +3,15 @@
 
 use std::sync::{Arc, Mutex};
 
+use nuanxin_db::models::tenant::DirectoryVersion;
+
 use super::{seconds, Every, Job, JobError, Period, Runs};
 use crate::state::{AppState, District};
 
 /// Remembers the directory version this node loaded last.
 #[derive(Default)]
 pub struct ReloadDistricts {
-    seen: Mutex<Option<(i64, i64)>>,
+    seen: Mutex<Option<DirectoryVersion>>,
 }
 
 impl Job for ReloadDistricts {

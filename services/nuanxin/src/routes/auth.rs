@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use actix_web::{web, HttpRequest, HttpResponse};
+use nuanxin_db::models::access_rule::AccessRule;
 use nuanxin_db::models::tenant::PlatformOperator;
 use nuanxin_db::models::user::User;
 use nuanxin_db::pool::TenantTx;
@@ -101,29 +102,38 @@ pub(crate) async fn authenticate(
         }
     } else {
         let district = state.districts.by_slug(&body.tenant);
-        let user = match &district {
+        let found = match &district {
             Some(d) => {
                 let mut tx = TenantTx::begin(&state.pool, d.id).await?;
                 let user = User::by_username(&mut tx, &body.username).await?;
+                // The roles as stored now, not as this node last loaded them: a role changed on
+                // another node holds here from the next sign-in.
+                let roles = match &user {
+                    Some(u) => {
+                        AccessRule::roles_of(&mut tx, &format!("user:{}", u.id), &d.slug).await?
+                    }
+                    None => Vec::new(),
+                };
                 tx.commit().await?;
-                user.filter(|u| u.active)
+                user.filter(|u| u.active).map(|u| (u, roles))
             }
             None => None,
         };
         if !password::verify(
             body.password.clone(),
-            user.as_ref().map(|u| u.password_hash.clone()),
+            found.as_ref().map(|(u, _)| u.password_hash.clone()),
         )
         .await
         {
             return Ok(None);
         }
-        let (Some(district), Some(user)) = (district, user) else {
+        let (Some(district), Some((user, subjects))) = (district, found) else {
             return Ok(None);
         };
-        let roles = state
-            .authorizer
-            .roles_of(&district.slug, &format!("user:{}", user.id));
+        let roles: Vec<nuanxin_access::Role> = subjects
+            .iter()
+            .filter_map(|s| nuanxin_access::Role::from_subject(s).ok())
+            .collect();
         Session {
             user_id: user.id,
             tenant_id: Some(district.id),

@@ -48,6 +48,39 @@ impl AccessRule {
             .await
     }
 
+    /// The role subjects (`role:street_staff`) `user` holds in district `domain`, as stored now: sign-in
+    /// reads them here, so a changed role holds at the next sign-in on every node at once.
+    pub async fn roles_of(
+        conn: &mut AsyncPgConnection,
+        user: &str,
+        domain: &str,
+    ) -> QueryResult<Vec<String>> {
+        access_rules::table
+            .filter(access_rules::ptype.eq("g"))
+            .filter(access_rules::v0.eq(user))
+            .filter(access_rules::v2.eq(domain))
+            .select(access_rules::v1)
+            .order(access_rules::v1)
+            .load(conn)
+            .await
+    }
+
+    /// Removes every role of `user` (a `g` line's subject) in district `domain`; how many lines went.
+    pub async fn remove_assignments(
+        conn: &mut AsyncPgConnection,
+        user: &str,
+        domain: &str,
+    ) -> QueryResult<usize> {
+        diesel::delete(
+            access_rules::table
+                .filter(access_rules::ptype.eq("g"))
+                .filter(access_rules::v0.eq(user))
+                .filter(access_rules::v2.eq(domain)),
+        )
+        .execute(conn)
+        .await
+    }
+
     /// Inserts lines that are not there yet.
     pub async fn insert_missing(
         conn: &mut AsyncPgConnection,

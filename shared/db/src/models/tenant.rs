@@ -35,22 +35,24 @@ impl Tenant {
             .optional()
     }
 
-    /// How many districts and access rules there are: cheap to ask, and it changes when a district is
-    /// onboarded or a role assigned, which is when a running service must reload them.
-    pub async fn directory_version(conn: &mut AsyncPgConnection) -> QueryResult<(i64, i64)> {
-        #[derive(QueryableByName)]
-        struct Version {
-            #[diesel(sql_type = diesel::sql_types::BigInt)]
-            tenants: i64,
-            #[diesel(sql_type = diesel::sql_types::BigInt)]
-            rules: i64,
-        }
-        let v: Version = diesel::sql_query(
-            "SELECT (SELECT count(*) FROM tenants) AS tenants, (SELECT count(*) FROM access_rules) AS rules",
+    /// What a running service compares to know it must reload districts and access rules: how many
+    /// districts and rules there are (onboarding, a new account) and the directory's generation (a change
+    /// that keeps those counts, taken by [`Tenant::directory_changed`]). Cheap to ask.
+    pub async fn directory_version(conn: &mut AsyncPgConnection) -> QueryResult<DirectoryVersion> {
+        diesel::sql_query(
+            "SELECT (SELECT count(*) FROM tenants) AS tenants, (SELECT count(*) FROM access_rules) AS rules, \
+                    (SELECT last_value + is_called::int FROM directory_generation) AS generation",
         )
         .get_result(conn)
-        .await?;
-        Ok((v.tenants, v.rules))
+        .await
+    }
+
+    /// Marks the directory changed, so that every node reloads it within its reload period.
+    pub async fn directory_changed(conn: &mut AsyncPgConnection) -> QueryResult<()> {
+        diesel::sql_query("SELECT nextval('directory_generation')")
+            .execute(conn)
+            .await
+            .map(drop)
     }
 
     /// Inserts the tenant unless its slug exists; returns the stored row either way.
@@ -101,4 +103,15 @@ impl PlatformOperator {
             .await
             .map(drop)
     }
+}
+
+/// See [`Tenant::directory_version`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, QueryableByName)]
+pub struct DirectoryVersion {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub tenants: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub rules: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub generation: i64,
 }

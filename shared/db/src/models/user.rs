@@ -80,6 +80,19 @@ impl User {
             .map(|n| n > 0)
     }
 
+    /// Moves an account to another org unit; whether it existed.
+    pub async fn set_org_unit(
+        conn: &mut AsyncPgConnection,
+        id: Uuid,
+        org_unit: Uuid,
+    ) -> QueryResult<bool> {
+        diesel::update(users::table.filter(users::id.eq(id)))
+            .set(users::org_unit_id.eq(org_unit))
+            .execute(conn)
+            .await
+            .map(|n| n > 0)
+    }
+
     /// Replaces an account's password hash; whether it existed.
     pub async fn set_password(
         conn: &mut AsyncPgConnection,

@@ -1,0 +1,1 @@
+DROP SEQUENCE directory_generation;
