@@ -1350,3 +1350,51 @@ async fn nobody_changes_their_own_role_and_only_the_administrator_changes_roles(
     let at = page.find(">bureau<").unwrap();
     assert!(page[at..at + 400].contains("部门工作人员"), "unchanged");
 }
+
+#[tokio::test]
+async fn the_administrator_saves_a_parameter_value_after_seeing_its_impact() {
+    let app = TestApp::spawn().await;
+    let mut admin = Browser::signed_in(&app, "xicheng", "admin").await;
+    let (_, page) = admin.get_html("/console/policy").await;
+    let csrf = csrf_of(&page);
+    let proposal = [
+        ("csrf", csrf.as_str()),
+        ("name", "beijing_min_wage"),
+        ("effective_from", "2026-09-01"),
+        ("value", "2720"),
+    ];
+    let page = admin
+        .post("/console/policy/impact", &proposal)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("确认无误，保存该生效值"), "{page}");
+    assert!(page.contains(r#"name="effective_from" value="2026-09-01""#));
+    // Without its basis it is not saved, and the page says why.
+    let res = admin.post("/console/policy/parameters", &proposal).await;
+    assert_eq!(res.status(), 422);
+    assert!(res.text().await.unwrap().contains("请写明取值依据"));
+    let mut with_basis = proposal.to_vec();
+    with_basis.push(("basis", "京人社劳发〔2026〕5号"));
+    let res = admin.post("/console/policy/parameters", &with_basis).await;
+    assert_eq!(res.status(), 303);
+    let (_, page) = admin
+        .get_html(res.headers()[LOCATION].to_str().unwrap())
+        .await;
+    assert!(page.contains("已保存新的生效值"), "{page}");
+    assert!(
+        page.contains("2026-09-01起：2720"),
+        "listed among the values"
+    );
+    // Those who may not edit the policy are refused, and nothing more is stored.
+    let mut bureau = Browser::signed_in(&app, "xicheng", "bureau").await;
+    let (_, home) = bureau.get_html("/console").await;
+    let bureau_csrf = csrf_of(&home);
+    let mut forged = with_basis.clone();
+    forged[0] = ("csrf", &bureau_csrf);
+    forged[3] = ("value", "1");
+    let res = bureau.post("/console/policy/parameters", &forged).await;
+    assert_eq!(res.status(), 403);
+    assert_eq!(app.count("policy_parameter_values").await, 1);
+}

@@ -106,3 +106,120 @@ async fn impact_of_a_deeply_nested_policy_is_a_bad_request() {
     let (status, _) = app.get("/healthz", None).await;
     assert_eq!(status, 200);
 }
+
+/// The monthly amount of the low-income subsidy in a family's entitlements on `as_of` (None: no amount).
+async fn low_income_amount(app: &TestApp, token: &str, family: &str, as_of: &str) -> Option<i64> {
+    let (status, body) = app
+        .get(
+            &format!("/api/v1/families/{family}/entitlements?as_of={as_of}"),
+            Some(token),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let entry = body["entitlements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["program"] == "low_income_subsidy")
+        .cloned()
+        .unwrap_or_else(|| panic!("the family qualifies: {body}"));
+    entry["amount_cny"].as_i64()
+}
+
+#[tokio::test]
+async fn a_parameter_value_saved_by_the_administrator_applies_from_its_date_on_every_node() {
+    let app = TestApp::spawn().await;
+    let second = app.another_node().await;
+    let admin = app.login("xicheng", "admin").await;
+    let family = app
+        .create_family(&admin, &family_body("xinjiekou", "xinjiekou-1", 601))
+        .await;
+    assert_eq!(
+        low_income_amount(&app, &admin, &family, "2026-12-15").await,
+        None
+    );
+    let path = "/api/v1/policy/parameters/low_income_subsidy_monthly_cny/values";
+    // Refusals first: nothing is stored by them.
+    let street = app.login("xicheng", "street").await;
+    let body =
+        json!({"effective_from": "2026-12-01", "value": 500, "basis": "西卫健发〔2026〕1号"});
+    assert_eq!(app.post_json(path, Some(&street), &body).await.0, 403);
+    let (status, err) = app
+        .post_json(
+            path,
+            Some(&admin),
+            &json!({"effective_from": "2026-12-01", "value": 500, "basis": " "}),
+        )
+        .await;
+    assert_eq!(
+        (status, err["error"]["field"].as_str()),
+        (400, Some("basis")),
+        "{err}"
+    );
+    let (status, err) = app
+        .post_json(
+            "/api/v1/policy/parameters/beijing_min_wage/values",
+            Some(&admin),
+            &json!({"effective_from": "2024-09-01", "value": 1, "basis": "x"}),
+        )
+        .await;
+    assert_eq!(
+        (status, err["error"]["field"].as_str()),
+        (400, Some("effective_from")),
+        "a date the policy file fixes is not changed here: {err}"
+    );
+    assert_eq!(
+        app.post_json(
+            "/api/v1/policy/parameters/no_such/values",
+            Some(&admin),
+            &body
+        )
+        .await
+        .0,
+        404
+    );
+    assert_eq!(app.count("policy_parameter_values").await, 0);
+
+    let (status, saved) = app.post_json(path, Some(&admin), &body).await;
+    assert_eq!(status, 201, "{saved}");
+    assert_eq!(saved["value"], 500);
+    // This node at once: from its date, not before.
+    assert_eq!(
+        low_income_amount(&app, &admin, &family, "2026-12-15").await,
+        Some(500)
+    );
+    assert_eq!(
+        low_income_amount(&app, &admin, &family, "2026-11-15").await,
+        None
+    );
+    // A correction for the same date wins; the first entry stays in the table.
+    let corrected = json!({"effective_from": "2026-12-01", "value": 600, "basis": "西卫健发〔2026〕2号（更正）"});
+    assert_eq!(app.post_json(path, Some(&admin), &corrected).await.0, 201);
+    assert_eq!(
+        low_income_amount(&app, &admin, &family, "2026-12-15").await,
+        Some(600)
+    );
+    assert_eq!(app.count("policy_parameter_values").await, 2);
+    // The other node within its reload period.
+    let mut seen = None;
+    for _ in 0..60 {
+        seen = low_income_amount(&second, &admin, &family, "2026-12-15").await;
+        if seen == Some(600) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    assert_eq!(seen, Some(600), "the second node applied the saved value");
+    // Zhangdian's policy is its own; and the change is in the audit log.
+    let z = app.login("zhangdian", "admin").await;
+    assert_eq!(
+        app.post_json(path, Some(&z), &body).await.0,
+        404,
+        "Zhangdian's policy has no such parameter"
+    );
+    assert_eq!(
+        app.count("audit_events WHERE action = 'policy.parameter_value'")
+            .await,
+        2
+    );
+}

@@ -14,6 +14,7 @@ pub mod jobs;
 pub mod mail;
 pub mod metrics;
 pub mod onboarding;
+pub mod parameters;
 pub mod policy_cli;
 pub mod registry;
 pub mod routes;

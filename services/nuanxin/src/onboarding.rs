@@ -8,6 +8,7 @@ use chrono::Utc;
 use nuanxin_access::{default_role_permissions, Role, RuleLine};
 use nuanxin_db::models::access_rule::AccessRule;
 use nuanxin_db::models::org_unit::OrgUnit;
+use nuanxin_db::models::parameter_value::ParameterValue;
 use nuanxin_db::models::tenant::{DirectoryVersion, PlatformOperator, Tenant};
 use nuanxin_db::models::user::User;
 use nuanxin_db::pool::{DbPool, TenantTx};
@@ -285,8 +286,15 @@ pub async fn load_districts(pool: &DbPool, dir: &Path) -> Result<Vec<District>, 
     for t in tenants {
         let mut tx = TenantTx::begin(pool, t.id).await.map_err(db)?;
         let units = OrgUnit::all(&mut tx).await.map_err(db)?;
+        let values = ParameterValue::current(&mut tx).await.map_err(db)?;
         tx.commit().await.map_err(db)?;
-        let policy = read_policy(dir, &t.slug)?.map(Arc::new);
+        let policy_file = read_policy(dir, &t.slug)?.map(Arc::new);
+        let policy = policy_file.as_ref().map(|file| match values.is_empty() {
+            true => file.clone(),
+            false => Arc::new(crate::parameters::with_stored_values(
+                file, &values, &t.slug,
+            )),
+        });
         let benefit_units = match read_manifest(dir, &t.slug) {
             Ok(manifest) => crate::state::BenefitUnits::from_manifest(&manifest),
             // A district onboarded from a folder that is gone: no one approves until it is back.
@@ -303,6 +311,7 @@ pub async fn load_districts(pool: &DbPool, dir: &Path) -> Result<Vec<District>, 
             time_zone,
             orgs: OrgDirectory::new(units.into_iter().filter_map(org_info).collect()),
             policy,
+            policy_file,
             benefit_units,
             hukou_names: Arc::default(),
         });

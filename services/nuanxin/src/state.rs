@@ -44,7 +44,11 @@ pub struct District {
     pub name: String,
     pub time_zone: chrono_tz::Tz,
     pub orgs: OrgDirectory,
+    /// The policy in force: the file's, with the dated parameter values the district entered since
+    /// (`crate::parameters`).
     pub policy: Option<Arc<nuanxin_policy::Policy>>,
+    /// The policy as its file states it, which entered values are checked against.
+    pub policy_file: Option<Arc<nuanxin_policy::Policy>>,
     /// Who approves and who pays benefit entries (tenant.yaml `payers`, `disbursing_unit`).
     pub benefit_units: BenefitUnits,
     /// Every district on the platform, by slug and Chinese name: what a household registration may name.

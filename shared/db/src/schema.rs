@@ -233,6 +233,19 @@ diesel::table! {
 }
 
 diesel::table! {
+    policy_parameter_values (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Int8,
+        parameter -> Text,
+        effective_from -> Date,
+        value -> Nullable<Int8>,
+        basis -> Text,
+        entered_by -> Uuid,
+        entered_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     entitlement_snapshots (tenant_id, family_id) {
         tenant_id -> Uuid,
         family_id -> Uuid,
@@ -300,6 +313,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     benefit_entries,
     entitlement_snapshots,
     family_assignments,
+    policy_parameter_values,
     follow_ups,
     job_runs,
     sessions,

@@ -79,6 +79,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/console/users", web::post().to(users::create))
         .route("/console/users/{id}", web::post().to(users::change))
         .route("/console/policy/impact", web::post().to(policy::impact))
+        .route(
+            "/console/policy/parameters",
+            web::post().to(policy::save_value),
+        )
         .default_service(web::to(
             |req: HttpRequest| async move { views::not_found(&req) },
         ));

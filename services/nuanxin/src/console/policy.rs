@@ -2,6 +2,7 @@
 //! dated values (by their Chinese names), and a year's forecast by program and payer as a chart — from
 //! the same forecast the API's `GET /api/v1/benefits/forecast` computes.
 
+use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use askama::Template;
 use chrono::{Datelike, NaiveDate};
@@ -12,9 +13,10 @@ use serde::Deserialize;
 
 use super::charts::BarChart;
 use super::session::{Console, Posted};
-use super::views::{page, Frame, PageError};
+use super::views::{page, page_with_status, see_other, Frame, PageError};
 use crate::benefits::forecast::PolicyChange;
 use crate::error::ApiError;
+use crate::parameters::{save, NewValue};
 use crate::routes::benefits::forecast::year_forecast;
 use crate::routes::benefits::impact::impact_of;
 use crate::state::AppState;
@@ -73,11 +75,14 @@ struct PolicyPage {
     proposal: (String, String, String),
     impact: Option<ImpactView>,
     error: String,
+    message: &'static str,
 }
 
 #[derive(Deserialize)]
 pub struct YearQuery {
     year: Option<i32>,
+    #[serde(default)]
+    done: String,
 }
 
 /// `GET /console/policy`: the policy, its parameters and a year's forecast.
@@ -86,8 +91,72 @@ pub async fn policy(
     console: Console,
     query: web::Query<YearQuery>,
 ) -> Result<HttpResponse, PageError> {
-    let page_data = policy_page(&state, &console, query.year).await?;
+    let mut page_data = policy_page(&state, &console, query.year).await?;
+    if query.done == "saved" {
+        page_data.message =
+            "已保存新的生效值：自生效日期起用于全区的待遇计算、发放周期和经费预测。";
+    }
     page(&page_data)
+}
+
+/// The proposed date and value as typed: a date, and a whole number or nothing (no standard).
+fn parse_proposal(from: &str, value: &str) -> Result<(NaiveDate, Option<i64>), String> {
+    let from = NaiveDate::parse_from_str(from.trim(), "%Y-%m-%d")
+        .map_err(|_| format!("生效日期应为年-月-日，而不是“{}”", from.trim()))?;
+    let value = match value.trim() {
+        "" => None,
+        v => Some(
+            v.parse::<i64>()
+                .map_err(|_| format!("取值应为整数，而不是“{v}”"))?,
+        ),
+    };
+    Ok((from, value))
+}
+
+/// `POST /console/policy/parameters`: saves the dated value whose impact was shown, with its basis.
+pub async fn save_value(
+    state: web::Data<AppState>,
+    console: Console,
+    form: Posted,
+) -> Result<HttpResponse, PageError> {
+    console.auth.require(Resource::Policy, Action::Update)?;
+    let (name, from, value) = (
+        form.get("name"),
+        form.get("effective_from"),
+        form.get("value"),
+    );
+    let saved = match parse_proposal(from, value) {
+        Err(message) => Err(message),
+        Ok((effective_from, value)) => {
+            let new = NewValue {
+                effective_from,
+                value,
+                basis: form.get("basis").to_owned(),
+            };
+            match save(&state, &console.auth, name, new).await {
+                Ok(_) => Ok(()),
+                Err(
+                    e @ (ApiError::BadRequest { .. }
+                    | ApiError::Validation(_)
+                    | ApiError::NotFound(_)),
+                ) => Err(e.to_string()),
+                Err(e) => return Err(e.into()),
+            }
+        }
+    };
+    match saved {
+        Ok(()) => Ok(see_other("/console/policy?done=saved")),
+        Err(message) => {
+            let mut page_data = policy_page(&state, &console, None).await?;
+            page_data.proposal = (
+                name.to_owned(),
+                from.trim().to_owned(),
+                value.trim().to_owned(),
+            );
+            page_data.error = message;
+            page_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page_data)
+        }
+    }
 }
 
 /// `POST /console/policy/impact`: the impact of a new dated parameter value, computed by the API's
@@ -117,19 +186,9 @@ pub async fn impact(
         .iter()
         .find(|c| c.name == name)
         .map(|c| c.label.clone());
-    let parsed = (|| -> Result<(String, NaiveDate, Option<i64>), String> {
-        let label = label.ok_or("请选择要调整的参数")?;
-        let from = NaiveDate::parse_from_str(from.trim(), "%Y-%m-%d")
-            .map_err(|_| format!("生效日期应为年-月-日，而不是“{}”", from.trim()))?;
-        let value = match value.trim() {
-            "" => None,
-            v => Some(
-                v.parse::<i64>()
-                    .map_err(|_| format!("取值应为整数，而不是“{v}”"))?,
-            ),
-        };
-        Ok((label, from, value))
-    })();
+    let parsed = label
+        .ok_or_else(|| "请选择要调整的参数".to_owned())
+        .and_then(|label| parse_proposal(from, value).map(|(from, value)| (label, from, value)));
     match parsed {
         Err(message) => page_data.error = message,
         Ok((label, from, value)) => {
@@ -206,6 +265,7 @@ async fn policy_page(
             proposal: Default::default(),
             impact: None,
             error: String::new(),
+            message: "",
         });
     };
     let report = year_forecast(state, auth, Some(year)).await?;
@@ -301,5 +361,6 @@ async fn policy_page(
         proposal: Default::default(),
         impact: None,
         error: String::new(),
+        message: "",
     })
 }

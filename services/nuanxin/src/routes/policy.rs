@@ -1,4 +1,5 @@
-//! `/api/v1/policy`: evaluate family facts against the caller's district policy.
+//! `/api/v1/policy`: evaluate family facts against the caller's district policy, and save a new dated
+//! value of one of its parameters.
 
 use actix_web::{web, HttpResponse};
 use chrono::NaiveDate;
@@ -9,10 +10,14 @@ use super::Body;
 use crate::auth::Authorized;
 use crate::error::ApiError;
 use crate::routes::extract::from_value;
-use crate::state::District;
+use crate::state::{AppState, District};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/policy/evaluate", web::post().to(evaluate));
+    cfg.route("/policy/evaluate", web::post().to(evaluate))
+        .route(
+            "/policy/parameters/{name}/values",
+            web::post().to(save_parameter_value),
+        );
 }
 
 #[derive(Deserialize)]
@@ -65,4 +70,32 @@ async fn evaluate(
         body.as_of,
         body.explain,
     )?))
+}
+
+/// A dated parameter value saved: what was stored, with who entered it and when.
+#[derive(serde::Serialize)]
+struct SavedValue {
+    parameter: String,
+    effective_from: NaiveDate,
+    value: Option<i64>,
+    basis: String,
+    entered_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// `POST /policy/parameters/{name}/values`: a new dated value of one of the district's parameters (the
+/// district administrator), applied from then on by every evaluation, cycle and forecast.
+async fn save_parameter_value(
+    state: web::Data<AppState>,
+    auth: Authorized,
+    name: web::Path<String>,
+    Body(body): Body<crate::parameters::NewValue>,
+) -> Result<HttpResponse, ApiError> {
+    let saved = crate::parameters::save(&state, &auth, &name, body).await?;
+    Ok(HttpResponse::Created().json(SavedValue {
+        parameter: saved.parameter,
+        effective_from: saved.effective_from,
+        value: saved.value,
+        basis: saved.basis,
+        entered_at: saved.entered_at,
+    }))
 }

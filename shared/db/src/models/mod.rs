@@ -9,6 +9,7 @@ pub mod follow_up;
 pub mod job_run;
 pub mod mail;
 pub mod org_unit;
+pub mod parameter_value;
 pub mod session;
 pub mod tenant;
 pub mod user;

@@ -1,0 +1,1 @@
+DROP TABLE policy_parameter_values;
