@@ -285,7 +285,7 @@ async fn each_page_refuses_the_roles_that_may_not_see_it_and_no_page_allows_inli
         (
             "xicheng",
             "bureau",
-            &["/console", "/console/families", "/console/benefits"],
+            &["/console", "/console/benefits"],
         ),
         ("xicheng", "socialorg", &["/console"]),
         ("xicheng", "volunteer", &["/console"]),
@@ -297,7 +297,11 @@ async fn each_page_refuses_the_roles_that_may_not_see_it_and_no_page_allows_inli
             "community",
             &["/console/benefits", "/console/families/export"],
         ),
-        ("xicheng", "bureau", &["/console/families/export"]),
+        (
+            "xicheng",
+            "bureau",
+            &["/console/families", "/console/families/export", &family_page],
+        ),
         (
             "xicheng",
             "socialorg",

@@ -17,6 +17,7 @@ pub mod onboarding;
 pub mod policy_cli;
 pub mod registry;
 pub mod routes;
+pub mod sharing;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
