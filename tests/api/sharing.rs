@@ -1112,3 +1112,222 @@ async fn every_sharing_endpoint_refuses_the_roles_it_is_not_for() {
         assert_eq!(status, 403, "{path} as the operator");
     }
 }
+
+#[tokio::test]
+async fn the_department_hears_once_before_its_release_ends() {
+    let app = TestApp::spawn().await;
+    let admin = app.login("xicheng", "admin").await;
+    let bureau = app.login("xicheng", "bureau").await;
+    family_on(&app, &admin, "xinjiekou", "xinjiekou-1", 1).await;
+    let (_, made) = ask(&app, &bureau, INCOME, &["street"], json!({}), 3).await;
+    let (_, ending) = app
+        .post_json(
+            &format!(
+                "/api/v1/data-requests/{}/approve",
+                made["id"].as_str().unwrap()
+            ),
+            Some(&admin),
+            &json!({}),
+        )
+        .await;
+    let later = released(&app, &bureau, &admin, INCOME, &["kind"], json!({})).await;
+    let district = app.app.districts.by_slug("xicheng").unwrap();
+    let today = district.today();
+    let notices = || {
+        app.count("mail_outbox WHERE to_address = 'bureau@xicheng.nuanxin.local' AND subject LIKE '%即将到期%'")
+    };
+    let run = nuanxin::sharing::expiry::run(&app.app.pool, &district, today)
+        .await
+        .unwrap();
+    assert_eq!(
+        run.notices, 1,
+        "the 3-day release ends within the notice period, the 30-day one not"
+    );
+    assert_eq!(notices().await, 1);
+    let body: String = {
+        let mut conn = app.admin().await;
+        #[derive(diesel::QueryableByName)]
+        struct Body {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            body: String,
+        }
+        diesel_async::RunQueryDsl::get_result::<Body>(
+            diesel::sql_query("SELECT body FROM mail_outbox WHERE subject LIKE '%即将到期%'"),
+            &mut conn,
+        )
+        .await
+        .unwrap()
+        .body
+    };
+    assert!(body.contains(ending["release_id"].as_str().unwrap()) && !body.contains(&later));
+    let again = nuanxin::sharing::expiry::run(&app.app.pool, &district, today)
+        .await
+        .unwrap();
+    assert_eq!(again.notices, 0, "once per release");
+    assert_eq!(notices().await, 1);
+}
+
+/// The module's pages in headless Chromium: the department asks through the form, the steward
+/// approves beside the rule, the department reads its release, a street prints a family's access
+/// log; desktop and 390 px screenshots under `target/screenshots/`.
+#[tokio::test]
+async fn the_sharing_pages_work_in_chromium_on_desktop_and_phone() {
+    use crate::browser::{browser, check_page, sign_in, start_driver};
+    use fantoccini::Locator;
+
+    let app = TestApp::spawn().await;
+    let admin = app.login("xicheng", "admin").await;
+    let bureau = app.login("xicheng", "bureau").await;
+    let mut family = String::new();
+    for serial in 1..=6 {
+        family = family_on(&app, &admin, "xinjiekou", "xinjiekou-1", serial).await;
+    }
+    let driver = start_driver().await;
+
+    // The department's form.
+    let c = browser(&driver, false).await;
+    sign_in(&c, &app.address, "xicheng", "bureau").await;
+    c.goto(&app.url("/console/sharing")).await.unwrap();
+    check_page(&c, "sharing-department", false).await;
+    for field in ["street", "parent.name"] {
+        c.find(Locator::Css(&format!(
+            "input[name=fields][value='{field}']"
+        )))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    }
+    c.find(Locator::Css(
+        "form[action='/console/sharing/requests'] button[type=submit]",
+    ))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    let status = c
+        .find(Locator::Css("p.ok"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(status.contains("申请已提交"), "{status}");
+    c.close().await.unwrap();
+    let (_, list) = app.get("/api/v1/data-requests", Some(&bureau)).await;
+    assert_eq!(list["items"][0]["status"], "pending");
+    assert_eq!(list["items"][0]["fields"].as_array().unwrap().len(), 2);
+
+    // The steward: the queue, the request beside its rule, approve.
+    let c = browser(&driver, false).await;
+    sign_in(&c, &app.address, "xicheng", "admin").await;
+    c.goto(&app.url("/console/sharing")).await.unwrap();
+    check_page(&c, "sharing-steward-queue", false).await;
+    c.find(Locator::Css("a[href^='/console/sharing/requests/']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    check_page(&c, "sharing-steward-request", false).await;
+    let text = c
+        .find(Locator::Css("main"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.contains("对应的共享规则") && text.contains("6 户"),
+        "{text}"
+    );
+    c.find(Locator::Css("input[value=approve] ~ button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let status = c
+        .find(Locator::Css("p.ok"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(status.contains("已批准"), "{status}");
+    c.close().await.unwrap();
+    let (_, releases) = app.get("/api/v1/data-releases", Some(&bureau)).await;
+    let release = releases["items"][0]["id"].as_str().unwrap().to_owned();
+    let request = list["items"][0]["id"].as_str().unwrap().to_owned();
+
+    // Every page on desktop and phone.
+    let pages = [
+        (
+            "xicheng",
+            "bureau",
+            "/console/sharing".to_owned(),
+            "sharing-department",
+        ),
+        (
+            "xicheng",
+            "bureau",
+            format!("/console/sharing/releases/{release}"),
+            "sharing-release",
+        ),
+        (
+            "xicheng",
+            "admin",
+            "/console/sharing".to_owned(),
+            "sharing-steward",
+        ),
+        (
+            "xicheng",
+            "admin",
+            format!("/console/sharing/requests/{request}"),
+            "sharing-steward-request",
+        ),
+        (
+            "xicheng",
+            "street",
+            format!("/console/families/{family}/access-log"),
+            "sharing-access-log",
+        ),
+    ];
+    for phone in [false, true] {
+        for (tenant, user, path, name) in &pages {
+            let c = browser(&driver, phone).await;
+            sign_in(&c, &app.address, tenant, user).await;
+            c.goto(&app.url(path)).await.unwrap();
+            check_page(&c, name, phone).await;
+            if *name == "sharing-release" {
+                let text = c
+                    .find(Locator::Css("main"))
+                    .await
+                    .unwrap()
+                    .text()
+                    .await
+                    .unwrap();
+                assert!(
+                    text.contains("测试母亲") && text.contains(&release),
+                    "{text}"
+                );
+            }
+            if *name == "sharing-access-log" {
+                let text = c
+                    .find(Locator::Css("main"))
+                    .await
+                    .unwrap()
+                    .text()
+                    .await
+                    .unwrap();
+                assert!(
+                    text.contains("区民政局") && text.contains("家庭经济状况核查"),
+                    "{text}"
+                );
+            }
+            c.close().await.unwrap();
+        }
+    }
+}

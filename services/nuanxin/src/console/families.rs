@@ -282,6 +282,8 @@ struct FamilyPage {
     exit_reason: &'static str,
     /// Offered to those who may take families off the register, while the family is on it.
     can_exit: bool,
+    /// Offered to street and district staff: the page of who received the family's data (issue 12).
+    can_see_access_log: bool,
     exit_reasons: Vec<(&'static str, &'static str)>,
     message: &'static str,
 }
@@ -438,6 +440,7 @@ pub async fn family(
             .and_then(|e| ExitReason::parse(&e.reason))
             .map_or("", labels::exit_reason),
         can_exit: family.status == "active" && auth.may(Resource::Family, Action::Exit),
+        can_see_access_log: auth.may(Resource::FamilyAccessLog, Action::Read),
         exit_reasons: [
             ExitReason::Rebirth,
             ExitReason::Adoption,

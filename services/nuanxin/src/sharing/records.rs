@@ -5,6 +5,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use nuanxin_db::models::sharing::{records_page, DataRelease};
 use nuanxin_db::pool::TenantTx;
+use nuanxin_domain::labels;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
@@ -112,10 +113,10 @@ pub async fn page(
 }
 
 /// The line every export carries: who asked, why, under which release.
-pub fn watermark(district: &District, release: &DataRelease) -> String {
+pub fn watermark(district: &District, release: &ReleaseView) -> String {
     format!(
-        "仅限{}用于“{}”（数据发布 {}，{}至{}）；禁止转给他人或用于其他用途；导出于{}",
-        district.orgs.name_of(release.org_unit_id),
+        "仅限{}用于“{}”（数据发布 {}，{}至{}）；禁止转给他人或用于其他用途；生成于{}",
+        release.org_unit_name,
         release.purpose,
         release.id,
         release.released_on,
@@ -124,12 +125,41 @@ pub fn watermark(district: &District, release: &DataRelease) -> String {
     )
 }
 
-fn cell(value: &Value) -> String {
+/// A released value as a person reads it in a cell: the codes of streets, communities, kinds,
+/// self-care, child status and programs by their Chinese names, a parent list joined with “；”
+/// (the API's records keep the codes).
+pub fn shown(district: &District, field: &str, value: &Value) -> String {
+    let one = |v: &Value| -> String {
+        let text = match v {
+            Value::Null => return String::new(),
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        match field {
+            "street" | "community" => district
+                .orgs
+                .by_code(&text)
+                .map_or(text, |u| u.name.clone()),
+            "kind" => labels::family_kind(&text).to_owned(),
+            "parent.self_care" => labels::self_care(&text).to_owned(),
+            "parent.alive" => if text == "true" { "健在" } else { "已故" }.to_owned(),
+            "child.status" => if text == "deceased" {
+                "已故"
+            } else {
+                "残疾"
+            }
+            .to_owned(),
+            "entitlements" => district
+                .policy
+                .as_ref()
+                .and_then(|p| p.program(&text).map(|p| p.title.clone()))
+                .unwrap_or(text),
+            _ => text,
+        }
+    };
     match value {
-        Value::Null => String::new(),
-        Value::String(s) => s.clone(),
-        Value::Array(items) => items.iter().map(cell).collect::<Vec<_>>().join("；"),
-        other => other.to_string(),
+        Value::Array(items) => items.iter().map(one).collect::<Vec<_>>().join("；"),
+        other => one(other),
     }
 }
 
@@ -149,7 +179,7 @@ pub async fn export(
     let fields = release_fields(&release);
     let mut headers: Vec<&str> = vec!["化名编号"];
     headers.extend(fields.iter().map(|(f, _)| f.label_zh()));
-    let mark = watermark(district, &release);
+    let mark = watermark(district, &release_view(district, &release));
     let mut rows = vec![vec![mark.clone()]];
     let (tenant, rel) = (district.id.to_string(), id.to_string());
     let mut after = 0;
@@ -161,12 +191,14 @@ pub async fn export(
         after = last.0;
         for (_, family, blob) in &page {
             let record = open_record(state, &tenant, &rel, *family, blob)?;
-            let mut row = vec![cell(&record["pid"])];
-            row.extend(
-                fields
-                    .iter()
-                    .map(|(f, _)| cell(record.get(f.code()).unwrap_or(&Value::Null))),
-            );
+            let mut row = vec![shown(district, "pid", &record["pid"])];
+            row.extend(fields.iter().map(|(f, _)| {
+                shown(
+                    district,
+                    f.code(),
+                    record.get(f.code()).unwrap_or(&Value::Null),
+                )
+            }));
             rows.push(row);
         }
     }
