@@ -41,6 +41,10 @@ fn facts(_: u32) -> Value {
         "household": {"monthly_income_per_capita_cny": 1800, "prior_year_total_income_cny": 30000}}})
 }
 
+fn verification(serial: u32) -> Value {
+    json!({"resident_id": crate::helpers::resident_id("19640501", serial, true), "program": "low_income_subsidy"})
+}
+
 fn cases() -> Vec<Case> {
     let tenant_roles: &[&str] = &[
         "admin",
@@ -55,7 +59,7 @@ fn cases() -> Vec<Case> {
             method: Method::GET,
             path: "/api/v1/families",
             body: none,
-            allowed: &["admin", "street", "community", "bureau"],
+            allowed: &["admin", "street", "community"],
             ok: 200,
         },
         Case {
@@ -69,7 +73,7 @@ fn cases() -> Vec<Case> {
             method: Method::GET,
             path: "/api/v1/families/{id}",
             body: none,
-            allowed: &["admin", "street", "community", "bureau"],
+            allowed: &["admin", "street", "community"],
             ok: 200,
         },
         Case {
@@ -90,7 +94,7 @@ fn cases() -> Vec<Case> {
             method: Method::GET,
             path: "/api/v1/families/{id}/entitlements",
             body: none,
-            allowed: &["admin", "street", "community", "bureau"],
+            allowed: &["admin", "street", "community"],
             ok: 200,
         },
         Case {
@@ -126,6 +130,34 @@ fn cases() -> Vec<Case> {
             path: "/api/v1/audit/verify",
             body: none,
             allowed: &["admin"],
+            ok: 200,
+        },
+        Case {
+            method: Method::GET,
+            path: "/api/v1/families/{id}/access-log",
+            body: none,
+            allowed: &["admin", "street"],
+            ok: 200,
+        },
+        Case {
+            method: Method::GET,
+            path: "/api/v1/families/{id}/sharing-consents",
+            body: none,
+            allowed: &["admin", "street"],
+            ok: 200,
+        },
+        Case {
+            method: Method::GET,
+            path: "/api/v1/sharing/rules",
+            body: none,
+            allowed: &["admin", "bureau"],
+            ok: 200,
+        },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/verifications",
+            body: verification,
+            allowed: &["bureau"],
             ok: 200,
         },
         Case {

@@ -326,11 +326,7 @@ async fn each_page_refuses_the_roles_that_may_not_see_it_and_no_page_allows_inli
             "community",
             &["/console", "/console/families", &family_page],
         ),
-        (
-            "xicheng",
-            "bureau",
-            &["/console", "/console/families", "/console/benefits"],
-        ),
+        ("xicheng", "bureau", &["/console", "/console/benefits"]),
         ("xicheng", "socialorg", &["/console"]),
         ("xicheng", "volunteer", &["/console"]),
         ("platform", "operator", &["/console"]),
@@ -341,7 +337,15 @@ async fn each_page_refuses_the_roles_that_may_not_see_it_and_no_page_allows_inli
             "community",
             &["/console/benefits", "/console/families/export"],
         ),
-        ("xicheng", "bureau", &["/console/families/export"]),
+        (
+            "xicheng",
+            "bureau",
+            &[
+                "/console/families",
+                "/console/families/export",
+                &family_page,
+            ],
+        ),
         (
             "xicheng",
             "socialorg",

@@ -22,7 +22,7 @@ async fn a_district_onboarded_while_the_service_runs_can_log_in_within_seconds()
     }
     // A third district, configured only: Xicheng's structure and policy under another name.
     copy_dir(&repo.join("xicheng"), &dir.join("testdistrict"));
-    for file in ["tenant.yaml", "policy.yaml"] {
+    for file in ["tenant.yaml", "policy.yaml", "sharing.yaml"] {
         let path = dir.join("testdistrict").join(file);
         let text = std::fs::read_to_string(&path).unwrap();
         let text = text

@@ -1,5 +1,5 @@
 /* 暖心 console: the only script of our own. Pages work without it; it adds a JavaScript error collector
-   (read by the browser tests and shown to nobody), and the "select all" box of bulk steps. */
+   (read by the browser tests and shown to nobody), the "select all" box of bulk steps and the print button. */
 (function () {
   "use strict";
   var errors = [];
@@ -17,5 +17,9 @@
     form.querySelectorAll("input[name='" + box.getAttribute("data-check-all") + "']").forEach(function (b) {
       b.checked = box.checked;
     });
+  });
+  // The print button of printable pages (the family's access log).
+  document.addEventListener("click", function (e) {
+    if (e.target && e.target.matches && e.target.matches("[data-print]")) window.print();
   });
 })();

@@ -66,6 +66,13 @@ pub struct SecuritySettings {
     /// the peer's own address is the client's.
     #[serde(default)]
     pub trusted_proxies: String,
+    /// Verification queries (yes/no by resident ID) one account may ask per minute.
+    #[serde(default = "default_verifications_per_minute")]
+    pub verifications_per_minute: u64,
+}
+
+fn default_verifications_per_minute() -> u64 {
+    60
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]

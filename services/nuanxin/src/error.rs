@@ -66,6 +66,9 @@ pub enum ApiError {
     Constraint(nuanxin_db::Violation),
     #[error("{0}")]
     PreconditionRequired(&'static str),
+    /// What was there is gone for good: an expired or revoked data release (410).
+    #[error("{0}")]
+    Gone(&'static str),
     #[error("请求过于频繁，请{retry_after}秒后再试")]
     TooManyRequests { retry_after: u64 },
     #[error("{0}")]
@@ -103,6 +106,7 @@ impl ApiError {
             ApiError::Conflict { code, .. } => code,
             ApiError::Constraint(v) => v.code,
             ApiError::PreconditionRequired(_) => "precondition_required",
+            ApiError::Gone(_) => "gone",
             ApiError::TooManyRequests { .. } => "rate_limited",
             ApiError::Unavailable(_) => "unavailable",
             ApiError::Internal(_) => "internal",
@@ -127,6 +131,7 @@ impl ResponseError for ApiError {
                 nuanxin_db::ViolationKind::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
             },
             ApiError::PreconditionRequired(_) => StatusCode::PRECONDITION_REQUIRED,
+            ApiError::Gone(_) => StatusCode::GONE,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -302,6 +307,34 @@ impl From<crate::benefits::BenefitError> for ApiError {
             B::Database(e) => ApiError::from(e),
             B::Tx(e) => ApiError::from(e),
             B::Decode(_) | B::Worker(_) => ApiError::internal(e),
+        }
+    }
+}
+
+impl From<crate::sharing::SharingError> for ApiError {
+    fn from(e: crate::sharing::SharingError) -> ApiError {
+        use crate::sharing::SharingError as S;
+        match e {
+            S::NoRules => ApiError::NotFound("本区尚未配置数据共享规则"),
+            S::Invalid(problems) => {
+                let mut errors = ValidationErrors::default();
+                for p in problems {
+                    errors.push(p.field, "not_allowed", p.message);
+                }
+                ApiError::Validation(errors)
+            }
+            S::NotFound(message) => ApiError::NotFound(message),
+            S::OwnRequest => ApiError::Forbidden,
+            S::Conflict(message) => ApiError::Conflict {
+                code: "conflict",
+                message: message.into(),
+            },
+            S::Gone(message) => ApiError::Gone(message),
+            S::TooMany { retry_after } => ApiError::TooManyRequests { retry_after },
+            S::Database(e) => ApiError::from(e),
+            S::Tx(e) => ApiError::from(e),
+            S::ReadLog(e) => ApiError::from(e),
+            S::Decode(_) | S::Worker(_) => ApiError::internal(e),
         }
     }
 }

@@ -18,6 +18,7 @@ pub mod parameters;
 pub mod policy_cli;
 pub mod registry;
 pub mod routes;
+pub mod sharing;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

@@ -102,6 +102,54 @@ pub fn read_policy(
         })
 }
 
+/// The district's codes that `sharing.yaml` may name: its org units and streets (tenant.yaml) and
+/// programs (policy.yaml).
+pub fn sharing_directory(
+    manifest: &TenantManifest,
+    policy: Option<&nuanxin_policy::Policy>,
+) -> nuanxin_sharing::Directory {
+    let mut dir = nuanxin_sharing::Directory::default();
+    dir.org_units.insert(manifest.district_office.code.clone());
+    for unit in manifest.bureaus.iter().chain(&manifest.social_orgs) {
+        dir.org_units.insert(unit.code.clone());
+    }
+    dir.streets = manifest.streets.iter().map(|s| s.code.clone()).collect();
+    if let Some(policy) = policy {
+        dir.programs = policy.programs().iter().map(|p| p.code.clone()).collect();
+    }
+    dir
+}
+
+/// Reads and checks the district's sharing rules (`file:line: problem`); a district without the file
+/// shares nothing.
+pub fn read_sharing(
+    dir: &Path,
+    manifest: &TenantManifest,
+    policy: Option<&nuanxin_policy::Policy>,
+) -> Result<Option<nuanxin_sharing::SharingRules>, OnboardingError> {
+    let path = dir.join(&manifest.slug).join("sharing.yaml");
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        return Ok(None);
+    };
+    let name = path.display().to_string();
+    let rules =
+        nuanxin_sharing::SharingRules::parse(&name, &text, &sharing_directory(manifest, policy))
+            .map_err(|e| OnboardingError::Manifest {
+                path: name.clone(),
+                message: e.to_string(),
+            })?;
+    if rules.tenant != manifest.slug {
+        return Err(OnboardingError::Manifest {
+            path: name,
+            message: format!(
+                "tenant '{}' differs from the folder name '{}'",
+                rules.tenant, manifest.slug
+            ),
+        });
+    }
+    Ok(Some(rules))
+}
+
 /// The demo accounts' passwords are hashed once per run.
 pub struct DemoAccounts<'a> {
     pub password: &'a str,
@@ -124,7 +172,8 @@ pub async fn onboard(
         ),
         None => None,
     };
-    read_policy(dir, slug)?;
+    let policy = read_policy(dir, slug)?;
+    read_sharing(dir, &manifest, policy.as_ref())?;
     if manifest.time_zone.parse::<chrono_tz::Tz>().is_err() {
         return Err(OnboardingError::Manifest {
             path: format!("{slug}/tenant.yaml"),
@@ -295,11 +344,18 @@ pub async fn load_districts(pool: &DbPool, dir: &Path) -> Result<Vec<District>, 
                 file, &values, &t.slug,
             )),
         });
-        let benefit_units = match read_manifest(dir, &t.slug) {
-            Ok(manifest) => crate::state::BenefitUnits::from_manifest(&manifest),
+        let manifest = read_manifest(dir, &t.slug);
+        let benefit_units = match &manifest {
+            Ok(manifest) => crate::state::BenefitUnits::from_manifest(manifest),
             // A district onboarded from a folder that is gone: no one approves until it is back.
             Err(_) => crate::state::BenefitUnits::default(),
         };
+        let sharing = match &manifest {
+            Ok(manifest) => read_sharing(dir, manifest, policy.as_deref())?,
+            // Nor does anything get shared.
+            Err(_) => None,
+        }
+        .map(Arc::new);
         let time_zone = t.time_zone.parse().map_err(|_| OnboardingError::Manifest {
             path: format!("{}/tenant.yaml", t.slug),
             message: format!("time_zone: unknown time zone '{}'", t.time_zone),
@@ -314,6 +370,7 @@ pub async fn load_districts(pool: &DbPool, dir: &Path) -> Result<Vec<District>, 
             policy_file,
             benefit_units,
             hukou_names: Arc::default(),
+            sharing,
         });
     }
     let names = Arc::new(DistrictNames::new(

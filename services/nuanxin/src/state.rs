@@ -53,6 +53,8 @@ pub struct District {
     pub benefit_units: BenefitUnits,
     /// Every district on the platform, by slug and Chinese name: what a household registration may name.
     pub hukou_names: Arc<DistrictNames>,
+    /// What the district's departments may receive (tenants/<slug>/sharing.yaml); none without the file.
+    pub sharing: Option<Arc<nuanxin_sharing::SharingRules>>,
 }
 
 /// The org units (by code) responsible for the approval and payment steps of benefit entries.

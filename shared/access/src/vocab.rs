@@ -94,6 +94,16 @@ vocabulary! {
         Entitlement => "entitlement",
         BenefitCycle => "benefit_cycle",
         Mail => "mail",
+        /// A department's request for family data (issue 12): asked by bureaus, decided by the steward.
+        DataRequest => "data_request",
+        /// The records a request released: read by the requesting department, revoked by the steward.
+        DataRelease => "data_release",
+        /// A yes/no entitlement question by resident ID.
+        Verification => "verification",
+        /// Who received or looked up one family's data.
+        FamilyAccessLog => "family_access_log",
+        /// A family's consent to a department's use of its data.
+        SharingConsent => "sharing_consent",
     }
 }
 
@@ -110,6 +120,7 @@ vocabulary! {
         Verify => "verify",
         Approve => "approve",
         Disburse => "disburse",
+        Revoke => "revoke",
     }
 }
 
@@ -177,6 +188,10 @@ impl Resource {
                 | Resource::FamilyHistory
                 | Resource::FamilyImport
                 | Resource::FamilyExport
+                | Resource::DataRelease
+                | Resource::Verification
+                | Resource::FamilyAccessLog
+                | Resource::SharingConsent
         )
     }
 }

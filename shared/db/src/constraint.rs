@@ -45,6 +45,12 @@ const KNOWN: &[(&str, &str, &str, &str)] = &[
         "cycle_exists",
         "该项目本期已生成",
     ),
+    (
+        "data_releases_tenant_id_request_id_key",
+        "id",
+        "already_decided",
+        "该申请已被处理",
+    ),
 ];
 
 /// The violation behind `e`, if `e` is one.

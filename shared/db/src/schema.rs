@@ -298,6 +298,75 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    sharing_consents (tenant_id, family_id, org_unit_code, purpose) {
+        tenant_id -> Uuid,
+        family_id -> Uuid,
+        org_unit_code -> Text,
+        purpose -> Text,
+        given_on -> Date,
+        how -> Text,
+        note -> Nullable<Text>,
+        recorded_by -> Text,
+        recorded_at -> Timestamptz,
+        withdrawn_on -> Nullable<Date>,
+        withdrawn_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    data_requests (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        org_unit_id -> Uuid,
+        requested_by -> Uuid,
+        purpose -> Text,
+        fields -> Jsonb,
+        filter -> Jsonb,
+        days -> Int4,
+        status -> Text,
+        decided_by -> Nullable<Uuid>,
+        decided_at -> Nullable<Timestamptz>,
+        reason -> Nullable<Text>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    data_releases (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        request_id -> Uuid,
+        org_unit_id -> Uuid,
+        purpose -> Text,
+        fields -> Jsonb,
+        approved_by -> Uuid,
+        approved_at -> Timestamptz,
+        released_on -> Date,
+        expires_on -> Date,
+        state -> Text,
+        families -> Int4,
+        revoked_at -> Nullable<Timestamptz>,
+        revoked_by -> Nullable<Uuid>,
+        expiry_notice_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    data_release_records (tenant_id, release_id, seq) {
+        tenant_id -> Uuid,
+        release_id -> Uuid,
+        seq -> Int4,
+        family_id -> Uuid,
+        record_enc -> Bytea,
+        street -> Text,
+        community -> Text,
+        kind -> Text,
+        age_band -> Text,
+        programs -> Jsonb,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     tenants,
     org_units,
@@ -317,4 +386,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     follow_ups,
     job_runs,
     sessions,
+    sharing_consents,
+    data_requests,
+    data_releases,
+    data_release_records,
 );

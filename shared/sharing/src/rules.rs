@@ -93,8 +93,13 @@ impl Rule {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SharingRules {
     pub tenant: String,
+    /// Aggregate cells with fewer families than this are suppressed (`threshold:`, default 5).
+    pub threshold: u64,
     pub rules: Vec<Rule>,
 }
+
+/// The district's aggregate threshold when `sharing.yaml` names none.
+pub const DEFAULT_THRESHOLD: u64 = 5;
 
 /// A load error: the file, the 1-based line (0 when none applies) and the problem.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -209,11 +214,24 @@ impl SharingRules {
         };
         cx.keys(
             &root,
-            &["tenant", "rules"],
+            &["tenant", "threshold", "rules"],
             &["tenant", "rules"],
             "the file",
         )?;
         let tenant = cx.text(cx.req(&root, "tenant")?, "`tenant`")?;
+        let threshold = match root.get_node("threshold") {
+            None => DEFAULT_THRESHOLD,
+            Some(n) => n
+                .as_scalar()
+                .and_then(|s| s.as_str().trim().parse::<u64>().ok())
+                .filter(|t| (2..=100).contains(t))
+                .ok_or_else(|| {
+                    cx.err(
+                        line_of(n),
+                        "`threshold` must be a whole number of families from 2 to 100",
+                    )
+                })?,
+        };
         let rules_node = cx.req(&root, "rules")?;
         let seq = rules_node
             .as_sequence()
@@ -235,7 +253,11 @@ impl SharingRules {
             }
             rules.push(rule);
         }
-        Ok(SharingRules { tenant, rules })
+        Ok(SharingRules {
+            tenant,
+            threshold,
+            rules,
+        })
     }
 
     /// The rules an org unit may request under, in the file's order.

@@ -353,3 +353,18 @@ mod undo_on_load {
         }
     }
 }
+
+#[test]
+fn the_aggregate_threshold_defaults_to_five_and_is_checked() {
+    let d = directory("xicheng");
+    let rule = "rules:\n  - org_unit: civil_affairs\n    purpose: p\n    basis: { document: d, clause: c }\n    consent: false\n    max_days: 30\n    fields: { street: full }\n";
+    let parse =
+        |head: &str| SharingRules::parse("s.yaml", &format!("tenant: xicheng\n{head}{rule}"), &d);
+    assert_eq!(parse("").unwrap().threshold, 5);
+    assert_eq!(parse("threshold: 10\n").unwrap().threshold, 10);
+    for bad in ["threshold: 1\n", "threshold: 101\n", "threshold: many\n"] {
+        let e = parse(bad).unwrap_err();
+        assert_eq!(e.line, 2, "{bad}: {e}");
+        assert!(e.message.contains("threshold"), "{e}");
+    }
+}

@@ -4,6 +4,11 @@
 //! Xicheng, imports a 10,000-row xlsx through the same code as `POST /families/import`, fills the register up
 //! to FAMILIES (default 100,000) and times the list filters.
 //!
+//! `nuanxin-bench sharing FAMILIES OUT_FILE` (issue 12) fills Xicheng's register to FAMILIES, has 区卫生局
+//! request every family (masked names, IDs and phones, pseudonyms), times the steward's approval and the
+//! peak memory it adds, reads the release in pages against the register's own list, and writes OUT_FILE
+//! (one registered parent's resident ID a line) for the verification benchmark under wrk.
+//!
 //! `nuanxin-bench platform DISTRICTS FAMILIES_EACH DIR` builds a platform of many districts (the size of
 //! real registers: 100 × 2,000): DISTRICTS copies of Xicheng's folder as `bench-001`… under `DIR/tenants`,
 //! onboarded with their demo accounts and filled with FAMILIES_EACH families each, and writes
@@ -117,13 +122,17 @@ async fn main() -> Result<()> {
     }
     match args.get(1).map(String::as_str) {
         Some("registry") => registry(vars, number(2, 100_000)).await,
+        Some("sharing") => {
+            let out = args.get(3).ok_or("sharing FAMILIES OUT_FILE")?;
+            sharing(vars, number(2, 100_000), out.as_ref()).await
+        }
         Some("platform") => {
             let dir = args.get(4).ok_or("platform DISTRICTS FAMILIES_EACH DIR")?;
             platform(vars, number(2, 100), number(3, 2_000), dir.as_ref()).await
         }
         _ => {
             eprintln!(
-                "usage: nuanxin-bench registry [FAMILIES] | platform DISTRICTS FAMILIES_EACH DIR"
+                "usage: nuanxin-bench registry [FAMILIES] | sharing FAMILIES OUT_FILE | platform DISTRICTS FAMILIES_EACH DIR"
             );
             std::process::exit(2);
         }
@@ -435,5 +444,176 @@ async fn registry(vars: Vec<(String, String)>, target: u32) -> Result<()> {
             percentile(&mut samples, 0.99)
         );
     }
+    Ok(())
+}
+
+/// The process's resident and peak resident memory in KiB (`/proc/self/status`).
+fn memory_kib() -> (u64, u64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.split_whitespace().next()?.parse().ok())
+            .unwrap_or(0)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+async fn sharing(vars: Vec<(String, String)>, target: u32, out: &std::path::Path) -> Result<()> {
+    use nuanxin::benefits::{Access, Standalone};
+    use nuanxin_db::models::sharing::records_page;
+    use std::sync::Arc;
+
+    let settings = settings_from(vars.into_iter())?;
+    nuanxin::cli::migrate(&settings).await?;
+    let pool = build_pool(&settings.app_database_url(), 4)?;
+    let dir = tenants_dir(&settings.application.tenants_dir);
+    let password = settings
+        .application
+        .demo_password
+        .expose_secret()
+        .to_owned();
+    onboard(
+        &pool,
+        &dir,
+        "xicheng",
+        Some(&DemoAccounts {
+            password: &password,
+        }),
+    )
+    .await?;
+    let district = Arc::new(
+        load_districts(&pool, &dir)
+            .await?
+            .into_iter()
+            .find(|d| d.slug == "xicheng")
+            .ok_or("xicheng")?,
+    );
+    let keys = Keys::from_settings(&settings);
+    let registry = Registry::new(&district, &keys);
+    let existing = u32::try_from(register_size(&pool, district.id).await?)?;
+    if existing < target {
+        fill(&pool, &registry, target - existing, existing + 2_000_000).await?;
+        vacuum(&settings).await?;
+    }
+    let families = register_size(&pool, district.id).await?;
+
+    // 区卫生局 asks for every family: masked names, IDs and phones, the street and self-care.
+    let mut tx = TenantTx::begin(&pool, district.id).await?;
+    let health = nuanxin_db::models::user::User::by_username(&mut tx, "health")
+        .await?
+        .ok_or("the demo account `health`")?;
+    tx.commit().await?;
+    let requester = Actor {
+        user_id: health.id,
+        ..bench_actor()
+    };
+    let request = nuanxin::sharing::requests::create(
+        &pool,
+        &district,
+        &requester,
+        health.org_unit_id,
+        nuanxin_sharing::Request {
+            purpose: "健康体检与就医绿色通道".into(),
+            fields: [
+                "street",
+                "community",
+                "parent.name",
+                "parent.resident_id",
+                "parent.phone",
+                "parent.self_care",
+            ]
+            .map(String::from)
+            .to_vec(),
+            filter: Vec::new(),
+            days: 30,
+        },
+    )
+    .await?;
+    let access: Access = Arc::new(Standalone {
+        pool: pool.clone(),
+        keys: Keys::from_settings(&settings),
+    });
+    // The peak is measured from here: the fill above is not the approval's.
+    std::fs::write("/proc/self/clear_refs", "5")?;
+    let (rss_before, _) = memory_kib();
+    let started = Instant::now();
+    let approved =
+        nuanxin::sharing::release::approve(access, &district, &bench_actor(), request.id).await?;
+    let took = started.elapsed().as_secs_f64();
+    let (rss_after, peak) = memory_kib();
+    println!(
+        "approve: {} of {families} families released in {took:.2} s; memory {} MiB before, peak {} MiB (+{} MiB), {} MiB after",
+        approved.families,
+        rss_before / 1024,
+        peak / 1024,
+        peak.saturating_sub(rss_before) / 1024,
+        rss_after / 1024
+    );
+
+    // Reading it: keyset pages of 100 decrypted records, against the register's list (pages of 50).
+    let (tenant, release) = (district.id.to_string(), approved.release_id.to_string());
+    let started = Instant::now();
+    let (mut after, mut read) = (0, 0u64);
+    loop {
+        let mut tx = TenantTx::begin(&pool, district.id).await?;
+        let page = records_page(&mut tx, approved.release_id, after, 100).await?;
+        tx.commit().await?;
+        let Some(last) = page.last() else { break };
+        after = last.0;
+        for (_, family, blob) in &page {
+            let plain = keys.cipher.decrypt(
+                blob,
+                &nuanxin::sharing::release::record_aad(&tenant, &release, &family.to_string()),
+            )?;
+            std::hint::black_box(serde_json::from_slice::<serde_json::Value>(&plain)?);
+            read += 1;
+        }
+    }
+    let release_rate = read as f64 / started.elapsed().as_secs_f64();
+    let filter = FamilyFilter {
+        status: Some("active".into()),
+        limit: 50,
+        ..Default::default()
+    };
+    let started = Instant::now();
+    let mut listed = 0u64;
+    for page in 0..200 {
+        let mut tx = TenantTx::begin(&pool, district.id).await?;
+        let (rows, _) = registry
+            .list(
+                &mut tx,
+                Scope::District,
+                &FamilyFilter {
+                    offset: page * 50,
+                    ..filter.clone()
+                },
+                Some(families),
+            )
+            .await
+            .map_err(|e| format!("{e:?}"))?;
+        tx.commit().await?;
+        listed += rows.len() as u64;
+    }
+    let list_rate = listed as f64 / started.elapsed().as_secs_f64();
+    println!(
+        "read: the release's {read} records in pages of 100 at {release_rate:.0} records/s; the register's list (pages of 50, first 200 pages) at {list_rate:.0} families/s ({:.1}×)",
+        release_rate / list_rate
+    );
+
+    // Residents to verify: the registered parents of the first 20,000 families.
+    let mut ids = String::new();
+    let mut tx = TenantTx::begin(&pool, district.id).await?;
+    let page = nuanxin_db::models::benefit::register_page(&mut tx, None, 20_000, true).await?;
+    tx.commit().await?;
+    for record in &page {
+        let family = registry.codec.decode(record)?;
+        for parent in &family.parents {
+            ids.push_str(parent.resident_id.as_str());
+            ids.push('\n');
+        }
+    }
+    std::fs::write(out, ids)?;
     Ok(())
 }

@@ -289,6 +289,8 @@ struct FamilyPage {
     can_exit: bool,
     /// Offered to those who may change the family's data, while the family is on the register.
     can_edit: bool,
+    /// Offered to street and district staff: the page of who received the family's data (issue 12).
+    can_see_access_log: bool,
     exit_reasons: Vec<(&'static str, &'static str)>,
     message: &'static str,
 }
@@ -446,6 +448,7 @@ pub async fn family(
             .map_or("", labels::exit_reason),
         can_exit: family.status == "active" && auth.may(Resource::Family, Action::Exit),
         can_edit: family.status == "active" && auth.may(Resource::Family, Action::Update),
+        can_see_access_log: auth.may(Resource::FamilyAccessLog, Action::Read),
         exit_reasons: [
             ExitReason::Rebirth,
             ExitReason::Adoption,

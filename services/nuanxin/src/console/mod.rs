@@ -15,6 +15,7 @@ mod family_import;
 mod home;
 mod policy;
 pub mod session;
+mod sharing;
 mod users;
 pub mod views;
 
@@ -82,6 +83,32 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(
             "/console/policy/parameters",
             web::post().to(policy::save_value),
+        )
+        .route("/console/sharing", web::get().to(sharing::index))
+        .route("/console/sharing/requests", web::post().to(sharing::create))
+        .route(
+            "/console/sharing/requests/{id}",
+            web::get().to(sharing::request),
+        )
+        .route(
+            "/console/sharing/requests/{id}/decide",
+            web::post().to(sharing::decide),
+        )
+        .route(
+            "/console/sharing/releases/{id}",
+            web::get().to(sharing::release),
+        )
+        .route(
+            "/console/sharing/releases/{id}/export",
+            web::get().to(sharing::export),
+        )
+        .route(
+            "/console/sharing/releases/{id}/revoke",
+            web::post().to(sharing::revoke),
+        )
+        .route(
+            "/console/families/{id}/access-log",
+            web::get().to(sharing::access_log),
         )
         .default_service(web::to(
             |req: HttpRequest| async move { views::not_found(&req) },

@@ -61,6 +61,12 @@ const PAGES: &[(&str, &str, Resource, Action)] = &[
         Action::Read,
     ),
     ("/console/users", "用户管理", Resource::User, Action::Manage),
+    (
+        "/console/sharing",
+        "数据共享",
+        Resource::DataRequest,
+        Action::List,
+    ),
 ];
 
 impl Frame {

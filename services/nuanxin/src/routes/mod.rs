@@ -13,6 +13,7 @@ pub mod org_units;
 pub mod page;
 pub mod platform;
 pub mod policy;
+pub mod sharing;
 
 use actix_web::{web, HttpResponse};
 
@@ -36,6 +37,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(follow_ups::configure)
             .configure(audit::configure)
             .configure(platform::configure)
+            .configure(sharing::configure)
             .configure(openapi::configure),
     );
 }

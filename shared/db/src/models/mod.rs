@@ -11,5 +11,6 @@ pub mod mail;
 pub mod org_unit;
 pub mod parameter_value;
 pub mod session;
+pub mod sharing;
 pub mod tenant;
 pub mod user;

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Data sharing benchmarks (issue 12; numbers, not tests; see README "Data sharing" and "Benchmarks"):
+#   1. nuanxin-bench sharing: fill Xicheng's register to FAMILIES (default 100,000), approve a request of
+#      区卫生局 over every family (filter, minimise, mask, pseudonymise, seal, write) and report the time and
+#      the peak memory the approval adds; read the release in keyset pages against the register's own list;
+#   2. POST /api/v1/verifications under wrk: 4 connections, random registered parents, as 区卫生局's account,
+#      with the rate limit raised for the run (a department's desk asks 60 a minute; wrk asks thousands).
+#      Only successful answers count: a run with answers that were not successful is reported as failed.
+#   bash deploy/bench-sharing.sh [FAMILIES]        # BENCH_SECONDS=20 by default
+set -euo pipefail
+cd "$(dirname "$0")/.."
+FAMILIES=${1:-100000}
+SECONDS_EACH=${BENCH_SECONDS:-20}
+TARGET=${CARGO_TARGET_DIR:-target}
+bash deploy/services.sh
+command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+cargo build --release -q -p nuanxin --bin nuanxin --bin nuanxin-bench
+
+DB=postgres://postgres@127.0.0.1:5432/nuanxin_bench
+IDS=/tmp/nuanxin-bench-residents.txt
+echo "== approval over the register ($FAMILIES families)"
+DATABASE_URL=$DB RUST_LOG=warn "$TARGET/release/nuanxin-bench" sharing "$FAMILIES" "$IDS"
+
+PORT=18098
+env DATABASE_URL=$DB NUANXIN__REDIS__URL=redis://127.0.0.1:6379 NUANXIN__REDIS__NAMESPACE=bench-sharing \
+  NUANXIN__SECURITY__LOGIN_ATTEMPTS_PER_WINDOW=1000 NUANXIN__SECURITY__VERIFICATIONS_PER_MINUTE=100000000 \
+  RUST_LOG=warn "$TARGET/release/nuanxin" serve --bind 127.0.0.1:$PORT >/tmp/nuanxin-bench-sharing.log 2>&1 &
+SERVER=$!
+trap 'kill $SERVER 2>/dev/null || true' EXIT
+for _ in $(seq 1 50); do curl -sf http://127.0.0.1:$PORT/healthz >/dev/null && break; sleep 0.2; done
+TOKEN=$(curl -sf http://127.0.0.1:$PORT/api/v1/auth/login -H 'content-type: application/json' \
+  -d '{"tenant":"xicheng","username":"health","password":"nuanxin-demo-2026"}' |
+  python3 -c "import sys, json; print(json.load(sys.stdin)['token'])")
+echo "== POST /api/v1/verifications (health_check), random registered parents: wrk, 4 connections, ${SECONDS_EACH}s"
+# Warm-up, not measured: every worker's pool, prepared statements, the session kept near.
+wrk -t2 -c4 -d5s -s deploy/bench/verifications.lua "http://127.0.0.1:$PORT" -- "$IDS" "$TOKEN" health_check >/dev/null
+wrk -t2 -c4 -d"${SECONDS_EACH}s" --latency -s deploy/bench/verifications.lua "http://127.0.0.1:$PORT" -- \
+  "$IDS" "$TOKEN" health_check > /tmp/nuanxin-wrk-verify.txt
+cat /tmp/nuanxin-wrk-verify.txt
+if grep -q "Non-2xx" /tmp/nuanxin-wrk-verify.txt || ! grep -q "not successful: 0$" /tmp/nuanxin-wrk-verify.txt; then
+  echo "!! answers that were not successful: this run does not count" >&2
+  exit 1
+fi

@@ -1,0 +1,165 @@
+use actix_web::{web, HttpResponse};
+use nuanxin_access::{Action, Resource};
+use nuanxin_domain::sharing::RequestStatus;
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+use uuid::Uuid;
+
+use crate::auth::Authorized;
+use crate::benefits::Access;
+use crate::error::ApiError;
+use crate::routes::page::Paging;
+use crate::routes::Body;
+use crate::sharing::requests::{self, RequestDetail, Viewer};
+use crate::sharing::{release, SharingError};
+use crate::state::AppState;
+
+/// `POST /data-requests`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewRequest {
+    pub purpose: String,
+    pub fields: Vec<String>,
+    #[serde(default)]
+    pub filter: Map<String, Value>,
+    pub days: i64,
+}
+
+impl NewRequest {
+    /// As the crate's request; a filter value that is not text is refused at its path.
+    pub fn into_request(self) -> Result<nuanxin_sharing::Request, SharingError> {
+        let mut filter = Vec::with_capacity(self.filter.len());
+        for (name, value) in self.filter {
+            match value {
+                Value::String(v) => filter.push((name, v)),
+                _ => {
+                    return Err(SharingError::invalid(
+                        &format!("filter.{name}"),
+                        "筛选值应为文本",
+                    ))
+                }
+            }
+        }
+        Ok(nuanxin_sharing::Request {
+            purpose: self.purpose,
+            fields: self.fields,
+            filter,
+            days: self.days,
+        })
+    }
+}
+
+/// A department asks for data under one of its rules.
+pub async fn create_request(
+    state: web::Data<AppState>,
+    auth: Authorized,
+    Body(body): Body<NewRequest>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(Resource::DataRequest, Action::Create)?;
+    let unit = super::own_unit(&auth)?;
+    let req = body.into_request()?;
+    let row = requests::create(&state.pool, &auth.district, &auth.actor, unit, req).await?;
+    Ok(HttpResponse::Created().json(json!({"id": row.id, "status": row.status})))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    status: Option<String>,
+    page: Option<i64>,
+    per_page: Option<i64>,
+}
+
+/// The caller's requests (the steward: every department's; `?status=pending` is the queue).
+pub async fn list_requests(
+    state: web::Data<AppState>,
+    auth: Authorized,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(Resource::DataRequest, Action::List)?;
+    let viewer = super::viewer(&auth)?;
+    let paging = Paging::new(query.page, query.per_page, 50, 200)?;
+    let status = match query.status.as_deref() {
+        None => None,
+        Some(s) => Some(RequestStatus::parse(s).ok_or_else(|| {
+            ApiError::bad_request(
+                "invalid",
+                "status",
+                "状态应为 pending、approved 或 rejected",
+            )
+        })?),
+    };
+    let items = requests::list(
+        &state.pool,
+        &auth.district,
+        viewer,
+        status,
+        paging.limit(),
+        paging.offset(),
+    )
+    .await?;
+    Ok(HttpResponse::Ok()
+        .json(json!({"items": items, "page": paging.page, "per_page": paging.per_page})))
+}
+
+/// One request beside its rule; the steward also sees how many families it covers today.
+pub async fn get_request(
+    state: web::Data<AppState>,
+    auth: Authorized,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(request_detail(&state, &auth, id.into_inner()).await?))
+}
+
+/// The request as the API and the console's steward page show it.
+pub async fn request_detail(
+    state: &web::Data<AppState>,
+    auth: &Authorized,
+    id: Uuid,
+) -> Result<RequestDetail, ApiError> {
+    auth.require(Resource::DataRequest, Action::List)?;
+    let viewer = super::viewer(auth)?;
+    let access: Access = state.clone().into_inner();
+    let mut detail = requests::detail(&access, &auth.district, viewer, id).await?;
+    if viewer != Viewer::Steward {
+        // Counts of a department's own filters would let it narrow a family down: the steward's only.
+        detail.families = None;
+    }
+    Ok(detail)
+}
+
+/// The steward approves: the release is written and its id and last day returned.
+pub async fn approve_request(
+    state: web::Data<AppState>,
+    auth: Authorized,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(Resource::DataRequest, Action::Approve)?;
+    let approved = release::approve(
+        state.clone().into_inner(),
+        &auth.district,
+        &auth.actor,
+        id.into_inner(),
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(approved))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rejection {
+    pub reason: String,
+}
+
+/// The steward rejects with a reason.
+pub async fn reject_request(
+    state: web::Data<AppState>,
+    auth: Authorized,
+    id: web::Path<Uuid>,
+    Body(body): Body<Rejection>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(Resource::DataRequest, Action::Approve)?;
+    let id = id.into_inner();
+    requests::reject(&state.pool, &auth.district, &auth.actor, id, &body.reason).await?;
+    Ok(HttpResponse::Ok().json(json!({"id": id, "status": "rejected"})))
+}

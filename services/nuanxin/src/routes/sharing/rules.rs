@@ -1,0 +1,18 @@
+use actix_web::HttpResponse;
+use nuanxin_access::{Action, Resource};
+use serde_json::json;
+
+use crate::auth::Authorized;
+use crate::error::ApiError;
+use crate::sharing::requests::Viewer;
+use crate::sharing::rule_views;
+
+/// The rules the caller may request under (the steward: every department's rules).
+pub async fn list_rules(auth: Authorized) -> Result<HttpResponse, ApiError> {
+    auth.require(Resource::DataRequest, Action::List)?;
+    let unit = match super::viewer(&auth)? {
+        Viewer::Steward => None,
+        Viewer::Unit(_) => Some(auth.unit_code()),
+    };
+    Ok(HttpResponse::Ok().json(json!({"items": rule_views(&auth.district, unit)})))
+}

@@ -1,0 +1,198 @@
+//! A release's aggregates: counts by street, community, kind or age band, suppressed jointly.
+//!
+//! The tables a release can publish are fixed by its fields (a release without `street` is never
+//! counted by street), and all of them are suppressed together in one call of the pure crate,
+//! whichever is asked: suppressing each table alone lets a total minus the shown cells of a linked
+//! table reveal a suppressed one (sdcTools #160). The same release always answers the same cells.
+//! Counts by program are over (family, program) pairs, another population: suppressed on their own.
+
+use nuanxin_db::models::sharing::{dimension_counts, program_counts, DataRelease};
+use nuanxin_db::pool::TenantTx;
+use nuanxin_domain::org::OrgKind;
+use nuanxin_sharing::{aggregate, aggregate_within, AggregateError, Field, AGE_BANDS, KINDS};
+use serde::Serialize;
+use serde_json::json;
+use uuid::Uuid;
+
+use super::{check_readable, release_fields, rules_of, SharingError};
+use crate::audit::{self, Actor};
+use crate::state::{AppState, District};
+
+/// One published cell.
+#[derive(Debug, Serialize)]
+pub struct Cell {
+    pub key: String,
+    /// `None` when suppressed.
+    pub count: Option<u64>,
+    pub suppressed: bool,
+}
+
+/// `GET /data-releases/{id}/aggregate?by=` answers this.
+#[derive(Debug, Serialize)]
+pub struct AggregateView {
+    pub by: String,
+    pub threshold: u64,
+    pub total: u64,
+    pub cells: Vec<Cell>,
+}
+
+/// The dimensions a release with these fields may be counted by.
+pub fn dimensions(fields: &[(Field, nuanxin_sharing::Mode)]) -> Vec<&'static str> {
+    let has = |f: Field| fields.iter().any(|(g, _)| *g == f);
+    let mut out = Vec::new();
+    if has(Field::Street) {
+        out.push("street");
+    }
+    if has(Field::Community) {
+        out.push("community");
+    }
+    if has(Field::Kind) {
+        out.push("kind");
+    }
+    if has(Field::ParentAge) || has(Field::ParentBirthDate) {
+        out.push("age_band");
+    }
+    if has(Field::Entitlements) {
+        out.push("program");
+    }
+    out
+}
+
+fn domain(district: &District, dim: &str) -> Vec<String> {
+    match dim {
+        "street" => district
+            .orgs
+            .of_kind(OrgKind::Street)
+            .map(|u| u.code.clone())
+            .collect(),
+        "community" => district
+            .orgs
+            .of_kind(OrgKind::Community)
+            .map(|u| u.code.clone())
+            .collect(),
+        "kind" => KINDS.iter().map(|k| (*k).to_owned()).collect(),
+        "age_band" => AGE_BANDS.iter().map(|b| b.0.to_owned()).collect(),
+        _ => district.policy.as_ref().map_or_else(Vec::new, |p| {
+            p.programs().iter().map(|p| p.code.clone()).collect()
+        }),
+    }
+}
+
+fn aggregate_error(e: AggregateError) -> SharingError {
+    match e {
+        AggregateError::TooFew(_) => {
+            SharingError::invalid("by", "该数据发布的家庭数少于统计阈值，不提供统计")
+        }
+        _ => SharingError::invalid("by", "该数据发布无法按此维度统计"),
+    }
+}
+
+/// The release's counts by `by`, for the requesting department (404 for anyone else).
+pub async fn by_dimension(
+    state: &AppState,
+    district: &District,
+    actor: &Actor,
+    unit: Uuid,
+    id: Uuid,
+    by: &str,
+) -> Result<AggregateView, SharingError> {
+    let threshold = rules_of(district)?.threshold;
+    let mut tx = TenantTx::begin(&state.pool, district.id).await?;
+    let release = DataRelease::find(&mut tx, id)
+        .await?
+        .filter(|r| r.org_unit_id == unit)
+        .ok_or(SharingError::NotFound("没有找到该数据发布"))?;
+    check_readable(&release, district)?;
+    let dims = dimensions(&release_fields(&release));
+    if !dims.contains(&by) {
+        return Err(SharingError::invalid(
+            "by",
+            "该数据发布不能按此维度统计（只能按其提供的字段统计）",
+        ));
+    }
+    let (total, cells) = if by == "program" {
+        let counts = program_counts(&mut tx, id).await?;
+        tx.commit().await?;
+        let records: Vec<Vec<String>> = counts
+            .iter()
+            .flat_map(|c| {
+                std::iter::repeat_n(
+                    vec![c.program.clone()],
+                    usize::try_from(c.families).unwrap_or(0),
+                )
+            })
+            .collect();
+        let published = aggregate(
+            &[domain(district, "program")],
+            &records,
+            &[vec![0]],
+            threshold,
+        )
+        .map_err(aggregate_error)?;
+        (published.total, published.tables.into_iter().next())
+    } else {
+        let counts = dimension_counts(&mut tx, id).await?;
+        tx.commit().await?;
+        // Every dimension of the release but program, in one joint call.
+        let joint: Vec<&str> = dims.iter().copied().filter(|d| *d != "program").collect();
+        let domains: Vec<Vec<String>> = joint.iter().map(|d| domain(district, d)).collect();
+        let mut records = Vec::new();
+        for c in &counts {
+            let value = |d: &str| match d {
+                "street" => c.street.clone(),
+                "community" => c.community.clone(),
+                "kind" => c.kind.clone(),
+                _ => c.age_band.clone(),
+            };
+            let row: Vec<String> = joint.iter().map(|d| value(d)).collect();
+            records.extend(std::iter::repeat_n(
+                row,
+                usize::try_from(c.families).unwrap_or(0),
+            ));
+        }
+        let tables: Vec<Vec<usize>> = (0..joint.len()).map(|i| vec![i]).collect();
+        let street = joint.iter().position(|d| *d == "street");
+        let community = joint.iter().position(|d| *d == "community");
+        // A community lies in one street: the adversary knows it, and so must the witnesses.
+        let possible = |values: &[&str]| match (street, community) {
+            (Some(s), Some(c)) => district.orgs.by_code(values[c]).is_some_and(|unit| {
+                unit.parent_id
+                    .and_then(|p| district.orgs.get(p))
+                    .is_some_and(|parent| parent.code == values[s])
+            }),
+            _ => true,
+        };
+        let published = aggregate_within(&domains, &records, &tables, threshold, possible)
+            .map_err(aggregate_error)?;
+        let asked = joint.iter().position(|d| *d == by).unwrap_or(0);
+        (published.total, published.tables.into_iter().nth(asked))
+    };
+    state
+        .read_log
+        .record(
+            audit::event(
+                district.id,
+                actor,
+                "data_release.aggregate",
+                "data_release",
+                &id.to_string(),
+                json!({"by": by, "purpose": release.purpose}),
+            ),
+            crate::audit::reads::WAIT,
+        )
+        .await?;
+    Ok(AggregateView {
+        by: by.to_owned(),
+        threshold,
+        total,
+        cells: cells
+            .unwrap_or_default()
+            .into_iter()
+            .map(|c| Cell {
+                key: c.key.into_iter().next().unwrap_or_default(),
+                count: c.count,
+                suppressed: c.suppressed,
+            })
+            .collect(),
+    })
+}
