@@ -16,11 +16,14 @@ pub const SERVER: &str = "postgres://postgres@127.0.0.1:5432";
 pub const PASSWORD: &str = "test-password-2026";
 pub const REDIS: &str = "redis://127.0.0.1:6379";
 
-/// The template's name changes with the migrations and the tenant folders, so a stale one is never used.
+/// The template's name changes with the migrations, the tenant folders and the role permissions, so a stale
+/// one is never used.
 fn template_name() -> String {
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
     let mut hasher = Sha256::new();
-    for dir in ["migrations", "tenants"] {
+    // The role permissions are written into the template when it is onboarded: a change of them needs
+    // a new template as much as a migration does.
+    for dir in ["migrations", "tenants", "shared/access"] {
         let mut files: Vec<_> = walk(&format!("{root}/{dir}"));
         files.sort();
         for f in files {
