@@ -10,6 +10,7 @@ pub mod hukou;
 pub mod labels;
 pub mod org;
 pub mod schedule;
+pub mod tasks;
 pub mod tenant;
 
 pub use error::{FieldError, ValidationErrors};
