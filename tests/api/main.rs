@@ -21,4 +21,5 @@ mod mail;
 mod near;
 mod policy;
 mod schema;
+mod tasks;
 mod tenants;

@@ -19,6 +19,7 @@ pub mod registry;
 pub mod routes;
 pub mod startup;
 pub mod state;
+pub mod tasks;
 pub mod telemetry;
 pub mod users;
 pub mod work;

@@ -49,6 +49,8 @@ pub struct District {
     pub benefit_units: BenefitUnits,
     /// Every district on the platform, by slug and Chinese name: what a household registration may name.
     pub hukou_names: Arc<DistrictNames>,
+    /// Volunteer matching (`tenants/<slug>/matching.yaml`); None where the district has no such file.
+    pub matching: Option<Arc<nuanxin_domain::tasks::config::MatchingConfig>>,
 }
 
 /// The org units (by code) responsible for the approval and payment steps of benefit entries.

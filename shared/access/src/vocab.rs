@@ -94,6 +94,14 @@ vocabulary! {
         Entitlement => "entitlement",
         BenefitCycle => "benefit_cycle",
         Mail => "mail",
+        /// Volunteers of social organizations and independent ones (and their hours).
+        Volunteer => "volunteer",
+        /// Service tasks for households.
+        ServiceTask => "service_task",
+        /// A task's offer to an organization or independent volunteer, its assignment and report.
+        TaskOffer => "task_offer",
+        /// A run of the volunteer matching.
+        MatchingRun => "matching_run",
     }
 }
 
@@ -110,6 +118,14 @@ vocabulary! {
         Verify => "verify",
         Approve => "approve",
         Disburse => "disburse",
+        /// Accept or decline an offer.
+        Respond => "respond",
+        /// Name the volunteer who goes.
+        Assign => "assign",
+        /// Check in and out with a report.
+        Report => "report",
+        /// Start a run.
+        Run => "run",
     }
 }
 

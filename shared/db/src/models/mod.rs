@@ -10,5 +10,6 @@ pub mod job_run;
 pub mod mail;
 pub mod org_unit;
 pub mod session;
+pub mod tasks;
 pub mod tenant;
 pub mod user;

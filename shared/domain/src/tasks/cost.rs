@@ -406,7 +406,10 @@ impl<'a> Model<'a> {
             parts.push("综合包户原结对志愿者".to_owned());
         }
         parts.push(match cost.metres {
-            Some(m) => format!("距离{}.{}公里", m / 1000, (m % 1000 + 50).min(999) / 100),
+            Some(m) => {
+                let tenths = (m + 50) / 100;
+                format!("距离{}.{}公里", tenths / 10, tenths % 10)
+            }
             None => "电话服务或未登记位置，不计距离".to_owned(),
         });
         if cost.visits > 0 {
@@ -487,7 +490,7 @@ impl<'a> Model<'a> {
             alive.retain(|&h| keep(h, &self.helpers[h]));
             // Holding the qualification says the service already; the skill is said only alone.
             let implied = i == 0 && stages.len() > 1 && stages[1].0.starts_with("具备");
-            if (alive.len() < before || i == 0) && !implied {
+            if (i == 0 || alive.len() < before) && (!implied || alive.is_empty()) {
                 said.push(phrase.clone());
             }
             if alive.is_empty() {
