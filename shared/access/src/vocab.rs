@@ -95,7 +95,7 @@ vocabulary! {
         BenefitCycle => "benefit_cycle",
         Mail => "mail",
         /// Volunteers of social organizations and independent ones (and their hours).
-        Volunteer => "volunteer",
+        VolunteerRecord => "volunteer_record",
         /// Service tasks for households.
         ServiceTask => "service_task",
         /// A task's offer to an organization or independent volunteer, its assignment and report.

@@ -30,6 +30,9 @@ fn expected(role: Role) -> BTreeSet<(Resource, Action)> {
             (Entitlement, &[Read]),
             (BenefitCycle, &[Read, Create, Approve]),
             (Mail, &[Read]),
+            (VolunteerRecord, &[List, Read, Create, Update]),
+            (ServiceTask, &[List, Read, Create]),
+            (MatchingRun, &[Run, Read]),
         ],
         BureauStaff => &[
             (Family, &[List, Read]),
@@ -48,6 +51,9 @@ fn expected(role: Role) -> BTreeSet<(Resource, Action)> {
             (Policy, &[Read, Evaluate]),
             (BenefitCycle, &[Read, Verify]),
             (OrgUnit, &[Read]),
+            (VolunteerRecord, &[List, Read, Create, Update]),
+            (ServiceTask, &[List, Read, Create]),
+            (MatchingRun, &[Run, Read]),
         ],
         CommunityWorker => &[
             (Family, &[List, Read, Update]),
@@ -55,8 +61,19 @@ fn expected(role: Role) -> BTreeSet<(Resource, Action)> {
             (FamilyHistory, &[Read]),
             (Entitlement, &[Read]),
             (OrgUnit, &[Read]),
+            (ServiceTask, &[List, Read, Create]),
         ],
-        SocialOrgStaff | Volunteer => &[(OrgUnit, &[Read])],
+        SocialOrgStaff => &[
+            (OrgUnit, &[Read]),
+            (VolunteerRecord, &[List, Read, Create, Update]),
+            (ServiceTask, &[List, Read]),
+            (TaskOffer, &[Respond, Assign]),
+        ],
+        Volunteer => &[
+            (OrgUnit, &[Read]),
+            (ServiceTask, &[List, Read]),
+            (TaskOffer, &[Respond, Report]),
+        ],
         PlatformOperator => &[(Tenant, &[List, Read, Create, Manage])],
     };
     spec.iter()
@@ -131,7 +148,7 @@ async fn every_role_every_resource_and_action() {
             }
         }
     }
-    assert_eq!(allowed, 57, "57 default grants");
+    assert_eq!(allowed, 90, "90 default grants");
     assert_eq!(
         allowed + refused,
         Role::COUNT * Resource::COUNT * Action::COUNT
@@ -477,7 +494,7 @@ async fn same_answers_as_plain_casbin() {
             }
         }
     }
-    assert_eq!(compared, 4 * 10 * 13 * 10);
+    assert_eq!(compared, 4 * 10 * Resource::COUNT * Action::COUNT);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -553,7 +570,7 @@ fn vocabulary_round_trips() {
 #[test]
 fn default_permissions_file() {
     let lines = default_role_permissions();
-    assert_eq!(lines.len(), 57);
+    assert_eq!(lines.len(), 90);
     assert!(lines.iter().all(|l| l.ptype == "p" && l.values.len() == 4));
     // domain-independent, except the operator's `platform`
     for l in &lines {

@@ -25,7 +25,8 @@ impl Job for MatchTasks {
         let Some(district) = district.filter(|d| d.matching.is_some()) else {
             return Ok("no matching configured".into());
         };
-        let run = crate::tasks::matching::run(state, district, None, "system:match_tasks").await?;
+        let run =
+            crate::tasks::matching::run(&state.pool, district, None, "system:match_tasks").await?;
         Ok(format!("{} tasks, {} offers", run.tasks, run.matches.len()))
     }
 }

@@ -15,7 +15,7 @@ use nuanxin_db::models::tasks::{
     family_places, staff_emails, MatchingRun, NewMatchingRun, NewNotice, ServiceTask, TaskOffer,
     TaskReach, Volunteer,
 };
-use nuanxin_db::pool::TenantTx;
+use nuanxin_db::pool::{DbPool, TenantTx};
 use nuanxin_domain::tasks::config::MatchingConfig;
 use nuanxin_domain::tasks::cost::{Model, OpenTask, Outcome, Point, Visits, Volunteer as Helper};
 use nuanxin_domain::tasks::input::HeldQualification;
@@ -80,13 +80,13 @@ fn local(district: &District, at: DateTime<Utc>) -> chrono::NaiveDateTime {
 }
 
 async fn read_inputs(
-    state: &AppState,
+    pool: &DbPool,
     district: &District,
     cfg: &MatchingConfig,
     street: Option<Uuid>,
     now: DateTime<Utc>,
 ) -> Result<Inputs, TaskError> {
-    let mut tx = TenantTx::begin(&state.pool, district.id).await?;
+    let mut tx = TenantTx::begin(pool, district.id).await?;
     let until = now + Duration::days(i64::from(cfg.horizon_days));
     let tasks = ServiceTask::to_match(&mut tx, street, now, until).await?;
     let ids: Vec<Uuid> = tasks.iter().map(|t| t.id).collect();
@@ -229,14 +229,14 @@ async fn read_inputs(
 
 /// Runs the matching over one street's open tasks (or the district's) and writes the offers.
 pub async fn run(
-    state: &AppState,
+    pool: &DbPool,
     district: &District,
     street: Option<Uuid>,
     started_by: &str,
 ) -> Result<RunView, TaskError> {
     let cfg = config(district)?;
     let now = Utc::now();
-    let inputs = read_inputs(state, district, &cfg, street, now).await?;
+    let inputs = read_inputs(pool, district, &cfg, street, now).await?;
     let (inputs, outcome) = {
         let cfg = cfg.clone();
         tokio::task::spawn_blocking(move || {
@@ -246,7 +246,7 @@ pub async fn run(
         .await??
     };
     write(
-        state, district, &cfg, street, started_by, now, &inputs, &outcome,
+        pool, district, &cfg, street, started_by, now, &inputs, &outcome,
     )
     .await
 }
@@ -256,7 +256,7 @@ pub async fn run(
     reason = "one call site, the run's own parts"
 )]
 async fn write(
-    state: &AppState,
+    pool: &DbPool,
     district: &District,
     cfg: &MatchingConfig,
     street: Option<Uuid>,
@@ -319,7 +319,7 @@ async fn write(
             })
         })
         .collect();
-    let mut tx = TenantTx::begin(&state.pool, district.id).await?;
+    let mut tx = TenantTx::begin(pool, district.id).await?;
     NewMatchingRun {
         tenant_id: district.id,
         id: run_id,

@@ -92,24 +92,17 @@ fn json_of<T: serde::Serialize>(value: &T) -> serde_json::Value {
     serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
 }
 
-/// Registers a volunteer.
-pub async fn create(
+/// The stored columns of a checked volunteer (the phone encrypted for this volunteer's row).
+fn columns(
     state: &AppState,
-    auth: &Authorized,
-    input: VolunteerInput,
-) -> Result<VolunteerView, TaskError> {
-    let district = &auth.district;
-    let cfg = config(district)?;
-    let spec = input.validate(&cfg, district.today())?;
-    let mut tx = nuanxin_db::pool::TenantTx::begin(&state.pool, district.id).await?;
-    let managed = managed(&mut tx, auth).await?;
-    let organization_id = organization_of(district, &spec, managed)?;
-    let user_id = user_of(&mut tx, &spec).await?;
-    let id = Uuid::new_v4();
-    let now = Utc::now();
-    let row = Volunteer {
-        tenant_id: district.id,
-        id,
+    district: &District,
+    id: Uuid,
+    spec: &VolunteerSpec,
+    organization_id: Option<Uuid>,
+    user_id: Option<Uuid>,
+    active: bool,
+) -> Result<VolunteerUpdate, TaskError> {
+    Ok(VolunteerUpdate {
         organization_id,
         user_id,
         name: spec.name.clone(),
@@ -132,8 +125,45 @@ pub async fn create(
         weekly_max: spec.weekly_max as i16,
         preference: i16::from(spec.preference),
         training: json_of(&spec.training),
+        active,
+        updated_at: Utc::now(),
+    })
+}
+
+/// Registers a volunteer.
+pub async fn create(
+    state: &AppState,
+    auth: &Authorized,
+    input: VolunteerInput,
+) -> Result<VolunteerView, TaskError> {
+    let district = &auth.district;
+    let cfg = config(district)?;
+    let spec = input.validate(&cfg, district.today())?;
+    let mut tx = nuanxin_db::pool::TenantTx::begin(&state.pool, district.id).await?;
+    let managed = managed(&mut tx, auth).await?;
+    let organization_id = organization_of(district, &spec, managed)?;
+    let user_id = user_of(&mut tx, &spec).await?;
+    let id = Uuid::new_v4();
+    let now = Utc::now();
+    let c = columns(state, district, id, &spec, organization_id, user_id, true)?;
+    let row = Volunteer {
+        tenant_id: district.id,
+        id,
+        organization_id: c.organization_id,
+        user_id: c.user_id,
+        name: c.name,
+        email: c.email,
+        phone_enc: c.phone_enc,
+        skills: c.skills,
+        qualifications: c.qualifications,
+        latitude: c.latitude,
+        longitude: c.longitude,
+        availability: c.availability,
+        weekly_max: c.weekly_max,
+        preference: c.preference,
+        training: c.training,
         no_shows: 0,
-        active: true,
+        active: c.active,
         created_by: auth.actor.actor.clone(),
         created_at: now,
         updated_at: now,
@@ -169,32 +199,7 @@ pub async fn update(
     let current = find_managed(&mut tx, managed, id).await?;
     let organization_id = organization_of(district, &spec, managed)?;
     let user_id = user_of(&mut tx, &spec).await?;
-    let change = VolunteerUpdate {
-        organization_id,
-        user_id,
-        name: spec.name.clone(),
-        email: spec.email.clone(),
-        phone_enc: spec
-            .phone
-            .as_ref()
-            .map(|p| {
-                state
-                    .keys
-                    .cipher
-                    .try_encrypt(p.as_str().as_bytes(), &phone_aad(district, id))
-            })
-            .transpose()?,
-        skills: json_of(&spec.skills),
-        qualifications: json_of(&spec.qualifications),
-        latitude: spec.home.map(|h| h.lat),
-        longitude: spec.home.map(|h| h.lon),
-        availability: json_of(&spec.availability),
-        weekly_max: spec.weekly_max as i16,
-        preference: i16::from(spec.preference),
-        training: json_of(&spec.training),
-        active,
-        updated_at: Utc::now(),
-    };
+    let change = columns(state, district, id, &spec, organization_id, user_id, active)?;
     Volunteer::update(&mut tx, current.id, &change).await?;
     audit::record(
         &tx,

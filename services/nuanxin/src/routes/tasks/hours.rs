@@ -19,7 +19,7 @@ pub struct Period {
 }
 
 fn checked(auth: &Authorized, period: &Period) -> Result<(), ApiError> {
-    auth.require(Resource::Volunteer, Action::Read)?;
+    auth.require(Resource::VolunteerRecord, Action::Read)?;
     if period.to < period.from {
         return Err(ApiError::bad_request(
             "invalid_range",

@@ -31,7 +31,7 @@ pub async fn start_run(
         TaskReach::Street(s) => Some(s),
         _ => None,
     };
-    let run = matching::run(&state, &auth.district, street, &auth.actor.actor).await?;
+    let run = matching::run(&state.pool, &auth.district, street, &auth.actor.actor).await?;
     Ok(HttpResponse::Created().json(run))
 }
 

@@ -26,7 +26,7 @@ pub async fn list_volunteers(
     auth: Authorized,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    auth.require(Resource::Volunteer, Action::List)?;
+    auth.require(Resource::VolunteerRecord, Action::List)?;
     let paging = Paging::new(query.page, query.per_page, 50, 500)?;
     let (items, total) = volunteers::list(&state, &auth, paging.limit(), paging.offset()).await?;
     Ok(HttpResponse::Ok().json(paging.page(items, total)))
@@ -37,7 +37,7 @@ pub async fn create_volunteer(
     auth: Authorized,
     Body(input): Body<VolunteerInput>,
 ) -> Result<HttpResponse, ApiError> {
-    auth.require(Resource::Volunteer, Action::Create)?;
+    auth.require(Resource::VolunteerRecord, Action::Create)?;
     let view = volunteers::create(&state, &auth, input).await?;
     Ok(HttpResponse::Created().json(view))
 }
@@ -47,7 +47,7 @@ pub async fn get_volunteer(
     auth: Authorized,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    auth.require(Resource::Volunteer, Action::Read)?;
+    auth.require(Resource::VolunteerRecord, Action::Read)?;
     Ok(HttpResponse::Ok().json(volunteers::get(&state, &auth, id.into_inner()).await?))
 }
 
@@ -70,7 +70,7 @@ pub async fn update_volunteer(
     id: web::Path<Uuid>,
     Body(body): Body<Replacement>,
 ) -> Result<HttpResponse, ApiError> {
-    auth.require(Resource::Volunteer, Action::Update)?;
+    auth.require(Resource::VolunteerRecord, Action::Update)?;
     let view =
         volunteers::update(&state, &auth, id.into_inner(), body.volunteer, body.active).await?;
     Ok(HttpResponse::Ok().json(view))
