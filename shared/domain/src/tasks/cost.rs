@@ -266,7 +266,11 @@ impl<'a> Model<'a> {
         let mut grid: HashMap<(&str, i32, i32), Vec<u32>> = HashMap::new();
         let mut by_skill: HashMap<&str, Vec<u32>> = HashMap::new();
         for (h, v) in self.helpers.iter().enumerate() {
-            for s in &v.skills {
+            // A skill listed twice must not make the pair twice (the engine refuses repeated pairs).
+            for (i, s) in v.skills.iter().enumerate() {
+                if v.skills[..i].contains(s) {
+                    continue;
+                }
                 by_skill.entry(s.as_str()).or_default().push(h as u32);
                 if let Some(home) = v.home {
                     let (y, x) = home.cell(size, cos_lat);
