@@ -22,4 +22,5 @@ mod near;
 mod policy;
 mod schema;
 mod sharing;
+mod tasks;
 mod tenants;

@@ -270,7 +270,7 @@ pub async fn run(cli: Cli) -> CliResult {
             command: BenefitsCommand::NewlyEligible { tenant, as_of },
         } => crate::benefits::cli::newly_eligible(&settings, &tenant, as_of).await,
         Command::Calendar { command } => calendar::run(command),
-        Command::Matching { command } => matching::run(command),
+        Command::Matching { command } => matching::run(&settings, command).await,
     }
 }
 

@@ -338,3 +338,30 @@ impl From<crate::sharing::SharingError> for ApiError {
         }
     }
 }
+
+impl From<crate::tasks::TaskError> for ApiError {
+    fn from(e: crate::tasks::TaskError) -> ApiError {
+        use crate::tasks::TaskError as T;
+        use nuanxin_domain::tasks::Refusal;
+        match e {
+            T::NotConfigured => ApiError::NotFound("本区尚未配置志愿服务匹配"),
+            T::Validation(errors) => ApiError::Validation(errors),
+            T::NotFound(message) => ApiError::NotFound(message),
+            T::Forbidden => ApiError::Forbidden,
+            T::Refused(refusal) => ApiError::Conflict {
+                code: match refusal {
+                    Refusal::Late => "offer_expired",
+                    Refusal::NotNow { .. } => "invalid_transition",
+                    Refusal::TooEarly => "too_early",
+                    Refusal::TooLate => "too_late",
+                },
+                message: refusal.to_string(),
+            },
+            T::Conflict { code, message } => ApiError::Conflict { code, message },
+            T::Database(e) => ApiError::from(e),
+            T::Tx(e) => ApiError::from(e),
+            T::ReadLogFull(e) => ApiError::from(e),
+            T::Engine(_) | T::Worker(_) | T::Cipher(_) | T::Sheet(_) => ApiError::internal(e),
+        }
+    }
+}

@@ -21,6 +21,7 @@ pub mod routes;
 pub mod sharing;
 pub mod startup;
 pub mod state;
+pub mod tasks;
 pub mod telemetry;
 pub mod users;
 pub mod work;

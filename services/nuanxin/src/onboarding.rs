@@ -150,6 +150,24 @@ pub fn read_sharing(
     Ok(Some(rules))
 }
 
+/// Reads and checks `tenants/<slug>/matching.yaml` (None when the district has none: no matching there).
+pub fn read_matching(
+    dir: &Path,
+    slug: &str,
+) -> Result<Option<nuanxin_domain::tasks::config::MatchingConfig>, OnboardingError> {
+    let path = dir.join(slug).join("matching.yaml");
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        return Ok(None);
+    };
+    let name = path.display().to_string();
+    nuanxin_domain::tasks::config::MatchingConfig::parse(&name, &text)
+        .map(Some)
+        .map_err(|e| OnboardingError::Manifest {
+            path: name,
+            message: e.to_string(),
+        })
+}
+
 /// The demo accounts' passwords are hashed once per run.
 pub struct DemoAccounts<'a> {
     pub password: &'a str,
@@ -174,6 +192,7 @@ pub async fn onboard(
     };
     let policy = read_policy(dir, slug)?;
     read_sharing(dir, &manifest, policy.as_ref())?;
+    read_matching(dir, slug)?;
     if manifest.time_zone.parse::<chrono_tz::Tz>().is_err() {
         return Err(OnboardingError::Manifest {
             path: format!("{slug}/tenant.yaml"),
@@ -344,6 +363,7 @@ pub async fn load_districts(pool: &DbPool, dir: &Path) -> Result<Vec<District>, 
                 file, &values, &t.slug,
             )),
         });
+        let matching = read_matching(dir, &t.slug)?.map(Arc::new);
         let manifest = read_manifest(dir, &t.slug);
         let benefit_units = match &manifest {
             Ok(manifest) => crate::state::BenefitUnits::from_manifest(manifest),
@@ -371,6 +391,7 @@ pub async fn load_districts(pool: &DbPool, dir: &Path) -> Result<Vec<District>, 
             benefit_units,
             hukou_names: Arc::default(),
             sharing,
+            matching,
         });
     }
     let names = Arc::new(DistrictNames::new(

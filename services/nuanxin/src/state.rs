@@ -55,6 +55,8 @@ pub struct District {
     pub hukou_names: Arc<DistrictNames>,
     /// What the district's departments may receive (tenants/<slug>/sharing.yaml); none without the file.
     pub sharing: Option<Arc<nuanxin_sharing::SharingRules>>,
+    /// Volunteer matching (`tenants/<slug>/matching.yaml`); None where the district has no such file.
+    pub matching: Option<Arc<nuanxin_domain::tasks::config::MatchingConfig>>,
 }
 
 /// The org units (by code) responsible for the approval and payment steps of benefit entries.

@@ -104,6 +104,14 @@ vocabulary! {
         FamilyAccessLog => "family_access_log",
         /// A family's consent to a department's use of its data.
         SharingConsent => "sharing_consent",
+        /// Volunteers of social organizations and independent ones (and their hours).
+        VolunteerRecord => "volunteer_record",
+        /// Service tasks for households.
+        ServiceTask => "service_task",
+        /// A task's offer to an organization or independent volunteer, its assignment and report.
+        TaskOffer => "task_offer",
+        /// A run of the volunteer matching.
+        MatchingRun => "matching_run",
     }
 }
 
@@ -121,6 +129,14 @@ vocabulary! {
         Approve => "approve",
         Disburse => "disburse",
         Revoke => "revoke",
+        /// Accept or decline an offer.
+        Respond => "respond",
+        /// Name the volunteer who goes.
+        Assign => "assign",
+        /// Check in and out with a report.
+        Report => "report",
+        /// Start a run.
+        Run => "run",
     }
 }
 

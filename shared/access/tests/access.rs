@@ -35,6 +35,9 @@ fn expected(role: Role) -> BTreeSet<(Resource, Action)> {
             (DataRelease, &[Revoke]),
             (FamilyAccessLog, &[Read]),
             (SharingConsent, &[Update]),
+            (VolunteerRecord, &[List, Read, Create, Update]),
+            (ServiceTask, &[List, Read, Create]),
+            (MatchingRun, &[Run, Read]),
         ],
         // No register (issue 12): family data only through releases, verifications and entries.
         BureauStaff => &[
@@ -57,6 +60,9 @@ fn expected(role: Role) -> BTreeSet<(Resource, Action)> {
             (OrgUnit, &[Read]),
             (FamilyAccessLog, &[Read]),
             (SharingConsent, &[Update]),
+            (VolunteerRecord, &[List, Read, Create, Update]),
+            (ServiceTask, &[List, Read, Create]),
+            (MatchingRun, &[Run, Read]),
         ],
         CommunityWorker => &[
             (Family, &[List, Read, Update]),
@@ -64,8 +70,19 @@ fn expected(role: Role) -> BTreeSet<(Resource, Action)> {
             (FamilyHistory, &[Read]),
             (Entitlement, &[Read]),
             (OrgUnit, &[Read]),
+            (ServiceTask, &[List, Read, Create]),
         ],
-        SocialOrgStaff | Volunteer => &[(OrgUnit, &[Read])],
+        SocialOrgStaff => &[
+            (OrgUnit, &[Read]),
+            (VolunteerRecord, &[List, Read, Create, Update]),
+            (ServiceTask, &[List, Read]),
+            (TaskOffer, &[Respond, Assign]),
+        ],
+        Volunteer => &[
+            (OrgUnit, &[Read]),
+            (ServiceTask, &[List, Read]),
+            (TaskOffer, &[Respond, Report]),
+        ],
         PlatformOperator => &[(Tenant, &[List, Read, Create, Manage])],
     };
     spec.iter()
@@ -140,7 +157,7 @@ async fn every_role_every_resource_and_action() {
             }
         }
     }
-    assert_eq!(allowed, 65, "65 default grants");
+    assert_eq!(allowed, 98, "98 default grants");
     assert_eq!(
         allowed + refused,
         Role::COUNT * Resource::COUNT * Action::COUNT
@@ -562,7 +579,7 @@ fn vocabulary_round_trips() {
 #[test]
 fn default_permissions_file() {
     let lines = default_role_permissions();
-    assert_eq!(lines.len(), 65);
+    assert_eq!(lines.len(), 98);
     assert!(lines.iter().all(|l| l.ptype == "p" && l.values.len() == 4));
     // domain-independent, except the operator's `platform`
     for l in &lines {

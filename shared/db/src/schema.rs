@@ -367,6 +367,113 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    volunteers (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        organization_id -> Nullable<Uuid>,
+        user_id -> Nullable<Uuid>,
+        name -> Text,
+        email -> Nullable<Text>,
+        phone_enc -> Nullable<Bytea>,
+        skills -> Jsonb,
+        qualifications -> Jsonb,
+        latitude -> Nullable<Float8>,
+        longitude -> Nullable<Float8>,
+        availability -> Jsonb,
+        weekly_max -> Int2,
+        preference -> Int2,
+        training -> Jsonb,
+        no_shows -> Int4,
+        active -> Bool,
+        created_by -> Text,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    service_tasks (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        family_id -> Uuid,
+        street_id -> Uuid,
+        community_id -> Uuid,
+        series_id -> Uuid,
+        service -> Text,
+        qualifications -> Jsonb,
+        starts_at -> Timestamptz,
+        ends_at -> Timestamptz,
+        place -> Text,
+        by_phone -> Bool,
+        helpers_needed -> Int2,
+        urgency -> Text,
+        long_term -> Bool,
+        contact_name -> Text,
+        contact_phone_enc -> Nullable<Bytea>,
+        notes -> Text,
+        status -> Text,
+        closed_at -> Nullable<Timestamptz>,
+        created_by -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    matching_runs (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        started_by -> Text,
+        street_id -> Nullable<Uuid>,
+        started_at -> Timestamptz,
+        tasks -> Int4,
+        candidates -> Int4,
+        offers -> Int4,
+        cost -> Int8,
+        unfilled -> Jsonb,
+    }
+}
+
+diesel::table! {
+    task_offers (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        task_id -> Uuid,
+        run_id -> Uuid,
+        slot -> Int2,
+        volunteer_id -> Uuid,
+        organization_id -> Nullable<Uuid>,
+        assigned_volunteer_id -> Nullable<Uuid>,
+        status -> Text,
+        cost -> Int8,
+        reasons -> Text,
+        deadline -> Timestamptz,
+        decline_reason -> Nullable<Text>,
+        answered_by -> Nullable<Text>,
+        answered_at -> Nullable<Timestamptz>,
+        checked_in_at -> Nullable<Timestamptz>,
+        checked_out_at -> Nullable<Timestamptz>,
+        minutes -> Nullable<Int4>,
+        report -> Nullable<Text>,
+        concern -> Nullable<Text>,
+        ended_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    task_notices (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        kind -> Text,
+        offer_id -> Uuid,
+        recipient -> Text,
+        created_at -> Timestamptz,
+        sent_at -> Nullable<Timestamptz>,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     tenants,
     org_units,
@@ -390,4 +497,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     data_requests,
     data_releases,
     data_release_records,
+    volunteers,
+    service_tasks,
+    matching_runs,
+    task_offers,
+    task_notices,
 );

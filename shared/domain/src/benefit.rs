@@ -155,6 +155,7 @@ macro_rules! str_enum {
         }
     };
 }
+pub(crate) use str_enum;
 
 str_enum!(EntryStatus {
     Proposed => "proposed" / "待核实", Verified => "verified" / "已核实", Rejected => "rejected" / "已驳回",

@@ -351,7 +351,12 @@ pub fn check_text(errors: &mut ValidationErrors, field: &str, value: &str, max_c
     }
 }
 
-fn parse_phone(errors: &mut ValidationErrors, field: &str, phone: Option<&str>) -> Option<Phone> {
+/// An optional phone number, parsed; a bad one is an error on `field`.
+pub fn parse_phone(
+    errors: &mut ValidationErrors,
+    field: &str,
+    phone: Option<&str>,
+) -> Option<Phone> {
     let raw = phone.map(str::trim).filter(|p| !p.is_empty())?;
     match Phone::parse(raw) {
         Ok(p) => Some(p),

@@ -11,6 +11,7 @@ pub mod labels;
 pub mod org;
 pub mod schedule;
 pub mod sharing;
+pub mod tasks;
 pub mod tenant;
 
 pub use error::{FieldError, ValidationErrors};

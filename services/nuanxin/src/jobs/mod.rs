@@ -19,12 +19,16 @@
 //! To add a job: a file `jobs/<name>.rs` with a unit struct implementing [`Job`], and one line in
 //! [`start`].
 
+mod match_tasks;
 mod newly_eligible;
 mod purge_sessions;
 mod reload_districts;
 mod seal_audit;
 mod send_mail;
 mod sharing_expiry;
+mod task_deadlines;
+mod task_mail;
+mod task_reminders;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -37,12 +41,16 @@ pub use nuanxin_domain::schedule::{Every, Period};
 use tokio::time::MissedTickBehavior;
 use uuid::Uuid;
 
+pub use match_tasks::MatchTasks;
 pub use newly_eligible::NewlyEligible;
 pub use purge_sessions::PurgeSessions;
 pub use reload_districts::ReloadDistricts;
 pub use seal_audit::SealAudit;
 pub use send_mail::SendMail;
 pub use sharing_expiry::SharingExpiry;
+pub use task_deadlines::TaskDeadlines;
+pub use task_mail::TaskMail;
+pub use task_reminders::TaskReminders;
 
 use crate::auth::PLATFORM_DOMAIN;
 use crate::state::{AppState, District, CHINA_STANDARD_TIME};
@@ -104,6 +112,10 @@ pub fn start(state: &Arc<AppState>) {
     spawn(state, PurgeSessions);
     spawn(state, ReloadDistricts::default());
     spawn(state, SharingExpiry);
+    spawn(state, MatchTasks);
+    spawn(state, TaskDeadlines);
+    spawn(state, TaskReminders);
+    spawn(state, TaskMail);
 }
 
 /// Runs `job` on its schedule, in a task of its own, for as long as the runtime lives.

@@ -14,6 +14,7 @@ pub mod page;
 pub mod platform;
 pub mod policy;
 pub mod sharing;
+pub mod tasks;
 
 use actix_web::{web, HttpResponse};
 
@@ -38,6 +39,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(audit::configure)
             .configure(platform::configure)
             .configure(sharing::configure)
+            .configure(tasks::configure)
             .configure(openapi::configure),
     );
 }

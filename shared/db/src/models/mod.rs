@@ -12,5 +12,6 @@ pub mod org_unit;
 pub mod parameter_value;
 pub mod session;
 pub mod sharing;
+pub mod tasks;
 pub mod tenant;
 pub mod user;

@@ -1,0 +1,49 @@
+use actix_web::{web, HttpResponse};
+use nuanxin_access::{Action, Resource};
+use nuanxin_domain::tasks::TaskStatus;
+use serde::Deserialize;
+
+use crate::auth::Authorized;
+use crate::error::ApiError;
+use crate::routes::page::Paging;
+use crate::state::AppState;
+use crate::tasks::service_tasks;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    /// `open`, `done`, `lapsed`, `cancelled`; all when left out.
+    status: Option<String>,
+    page: Option<i64>,
+    per_page: Option<i64>,
+}
+
+/// The tasks the caller reaches, soonest first.
+pub async fn list_tasks(
+    state: web::Data<AppState>,
+    auth: Authorized,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(Resource::ServiceTask, Action::List)?;
+    let paging = Paging::new(query.page, query.per_page, 50, 200)?;
+    if let Some(s) = query
+        .status
+        .as_deref()
+        .filter(|s| TaskStatus::parse(s).is_none())
+    {
+        return Err(ApiError::bad_request(
+            "invalid_status",
+            "status",
+            format!("状态应为open、done、lapsed或cancelled，而不是“{s}”"),
+        ));
+    }
+    let (items, total) = service_tasks::list(
+        &state,
+        &auth,
+        query.status.as_deref(),
+        paging.limit(),
+        paging.offset(),
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(paging.page(items, total)))
+}

@@ -1,0 +1,143 @@
+//! An offer's steps: the organization (or independent volunteer) accepts or declines, the organization
+//! assigns, the volunteer checks in and out; and the caller's own offers with their deadlines.
+
+use actix_web::{web, HttpResponse};
+use nuanxin_access::{Action, Resource};
+use nuanxin_domain::tasks::input::{DeclineInput, ReportInput};
+use nuanxin_domain::tasks::OfferStatus;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::auth::Authorized;
+use crate::error::ApiError;
+use crate::routes::Body;
+use crate::state::AppState;
+use crate::tasks::offers::{self, Step};
+
+async fn step(
+    state: &AppState,
+    auth: &Authorized,
+    id: Uuid,
+    action: Action,
+    step: Step,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(Resource::TaskOffer, action)?;
+    Ok(HttpResponse::Ok().json(offers::take(state, auth, id, step).await?))
+}
+
+pub async fn accept_offer(
+    state: web::Data<AppState>,
+    auth: Authorized,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    step(
+        &state,
+        &auth,
+        id.into_inner(),
+        Action::Respond,
+        Step::Accept,
+    )
+    .await
+}
+
+pub async fn decline_offer(
+    state: web::Data<AppState>,
+    auth: Authorized,
+    id: web::Path<Uuid>,
+    Body(body): Body<DeclineInput>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(Resource::TaskOffer, Action::Respond)?;
+    let reason = body.validate().map_err(ApiError::Validation)?;
+    step(
+        &state,
+        &auth,
+        id.into_inner(),
+        Action::Respond,
+        Step::Decline(reason),
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AssignBody {
+    volunteer_id: Uuid,
+}
+
+pub async fn assign_offer(
+    state: web::Data<AppState>,
+    auth: Authorized,
+    id: web::Path<Uuid>,
+    Body(body): Body<AssignBody>,
+) -> Result<HttpResponse, ApiError> {
+    let volunteer = body.volunteer_id;
+    step(
+        &state,
+        &auth,
+        id.into_inner(),
+        Action::Assign,
+        Step::Assign(volunteer),
+    )
+    .await
+}
+
+pub async fn check_in(
+    state: web::Data<AppState>,
+    auth: Authorized,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    step(
+        &state,
+        &auth,
+        id.into_inner(),
+        Action::Report,
+        Step::CheckIn,
+    )
+    .await
+}
+
+pub async fn check_out(
+    state: web::Data<AppState>,
+    auth: Authorized,
+    id: web::Path<Uuid>,
+    Body(body): Body<ReportInput>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(Resource::TaskOffer, Action::Report)?;
+    let report = body.validate().map_err(ApiError::Validation)?;
+    step(
+        &state,
+        &auth,
+        id.into_inner(),
+        Action::Report,
+        Step::CheckOut(report),
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    status: Option<String>,
+}
+
+/// The caller's offers, newest first: an organization's, or an independent or assigned volunteer's.
+pub async fn list_offers(
+    state: web::Data<AppState>,
+    auth: Authorized,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(Resource::ServiceTask, Action::List)?;
+    if let Some(s) = query
+        .status
+        .as_deref()
+        .filter(|s| OfferStatus::parse(s).is_none())
+    {
+        return Err(ApiError::bad_request(
+            "invalid_status",
+            "status",
+            format!("没有“{s}”这一状态"),
+        ));
+    }
+    let items = offers::mine(&state, &auth, query.status.as_deref()).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
+}

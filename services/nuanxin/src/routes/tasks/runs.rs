@@ -1,0 +1,47 @@
+//! Matching runs on demand: a street's run matches its own street's open tasks, the district's the whole
+//! district's.
+
+use actix_web::{web, HttpResponse};
+use nuanxin_access::{Action, Resource};
+use nuanxin_db::models::tasks::TaskReach;
+use uuid::Uuid;
+
+use crate::auth::Authorized;
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::tasks::{config, matching, reach};
+
+async fn staff_reach(state: &AppState, auth: &Authorized) -> Result<TaskReach, ApiError> {
+    let cfg = config(&auth.district)?;
+    let mut tx = auth.begin(state).await?;
+    let place = reach(&mut tx, auth, &cfg).await?;
+    drop(tx);
+    match place.reach {
+        r @ (TaskReach::District | TaskReach::Street(_)) => Ok(r),
+        _ => Err(ApiError::Forbidden),
+    }
+}
+
+pub async fn start_run(
+    state: web::Data<AppState>,
+    auth: Authorized,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(Resource::MatchingRun, Action::Run)?;
+    let street = match staff_reach(&state, &auth).await? {
+        TaskReach::Street(s) => Some(s),
+        _ => None,
+    };
+    let run = matching::run(&state.pool, &auth.district, street, &auth.actor.actor).await?;
+    Ok(HttpResponse::Created().json(run))
+}
+
+pub async fn get_run(
+    state: web::Data<AppState>,
+    auth: Authorized,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(Resource::MatchingRun, Action::Read)?;
+    let reach = staff_reach(&state, &auth).await?;
+    let run = matching::get(&state, &auth.district, reach, id.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(run))
+}
