@@ -22,3 +22,4 @@ mod near;
 mod policy;
 mod schema;
 mod tenants;
+mod visits;

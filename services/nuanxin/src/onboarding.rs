@@ -101,6 +101,25 @@ pub fn read_policy(
         })
 }
 
+/// The district's visit settings (`visits.yaml`), checked; the defaults when it has none.
+pub fn read_visit_settings(
+    dir: &Path,
+    slug: &str,
+) -> Result<nuanxin_domain::visits::VisitSettings, OnboardingError> {
+    let path = dir.join(slug).join("visits.yaml");
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        return Ok(nuanxin_domain::visits::VisitSettings::default());
+    };
+    let invalid = |message: String| OnboardingError::Manifest {
+        path: path.display().to_string(),
+        message,
+    };
+    let settings: nuanxin_domain::visits::VisitSettings =
+        serde_yaml::from_str(&text).map_err(|e| invalid(e.to_string()))?;
+    settings.check().map_err(invalid)?;
+    Ok(settings)
+}
+
 /// The demo accounts' passwords are hashed once per run.
 pub struct DemoAccounts<'a> {
     pub password: &'a str,
@@ -287,6 +306,7 @@ pub async fn load_districts(pool: &DbPool, dir: &Path) -> Result<Vec<District>, 
         let units = OrgUnit::all(&mut tx).await.map_err(db)?;
         tx.commit().await.map_err(db)?;
         let policy = read_policy(dir, &t.slug)?.map(Arc::new);
+        let visits = read_visit_settings(dir, &t.slug)?;
         let benefit_units = match read_manifest(dir, &t.slug) {
             Ok(manifest) => crate::state::BenefitUnits::from_manifest(&manifest),
             // A district onboarded from a folder that is gone: no one approves until it is back.
@@ -305,6 +325,7 @@ pub async fn load_districts(pool: &DbPool, dir: &Path) -> Result<Vec<District>, 
             policy,
             benefit_units,
             hukou_names: Arc::default(),
+            visits,
         });
     }
     let names = Arc::new(DistrictNames::new(

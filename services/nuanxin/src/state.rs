@@ -49,6 +49,8 @@ pub struct District {
     pub benefit_units: BenefitUnits,
     /// Every district on the platform, by slug and Chinese name: what a household registration may name.
     pub hukou_names: Arc<DistrictNames>,
+    /// Holiday visits and daily contact (`visits.yaml`).
+    pub visits: nuanxin_domain::visits::VisitSettings,
 }
 
 /// The org units (by code) responsible for the approval and payment steps of benefit entries.

@@ -94,6 +94,12 @@ vocabulary! {
         Entitlement => "entitlement",
         BenefitCycle => "benefit_cycle",
         Mail => "mail",
+        /// Holiday visit campaigns and their progress.
+        VisitCampaign => "visit_campaign",
+        /// Holiday visit records (with the condolence money handed over).
+        Visit => "visit",
+        /// Contact persons' daily contact log.
+        ContactLog => "contact_log",
     }
 }
 
@@ -177,6 +183,9 @@ impl Resource {
                 | Resource::FamilyHistory
                 | Resource::FamilyImport
                 | Resource::FamilyExport
+                | Resource::VisitCampaign
+                | Resource::Visit
+                | Resource::ContactLog
         )
     }
 }

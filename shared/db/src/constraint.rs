@@ -45,6 +45,18 @@ const KNOWN: &[(&str, &str, &str, &str)] = &[
         "cycle_exists",
         "该项目本期已生成",
     ),
+    (
+        "visits_money_once",
+        "money_cny",
+        "already_paid",
+        "该户本次慰问金已发放，不能重复发放",
+    ),
+    (
+        "visit_campaigns_once",
+        "program",
+        "campaign_exists",
+        "该节日本年度的走访活动已生成",
+    ),
 ];
 
 /// The violation behind `e`, if `e` is one.

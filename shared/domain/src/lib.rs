@@ -13,3 +13,4 @@ pub mod schedule;
 pub mod tenant;
 
 pub use error::{FieldError, ValidationErrors};
+pub mod visits;

@@ -24,6 +24,7 @@ mod purge_sessions;
 mod reload_districts;
 mod seal_audit;
 mod send_mail;
+mod visit_flags;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -41,6 +42,7 @@ pub use purge_sessions::PurgeSessions;
 pub use reload_districts::ReloadDistricts;
 pub use seal_audit::SealAudit;
 pub use send_mail::SendMail;
+pub use visit_flags::VisitFlags;
 
 use crate::auth::PLATFORM_DOMAIN;
 use crate::state::{AppState, District, CHINA_STANDARD_TIME};
@@ -101,6 +103,7 @@ pub fn start(state: &Arc<AppState>) {
     spawn(state, NewlyEligible);
     spawn(state, PurgeSessions);
     spawn(state, ReloadDistricts::default());
+    spawn(state, VisitFlags);
 }
 
 /// Runs `job` on its schedule, in a task of its own, for as long as the runtime lives.

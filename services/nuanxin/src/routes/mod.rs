@@ -13,6 +13,7 @@ pub mod org_units;
 pub mod page;
 pub mod platform;
 pub mod policy;
+pub mod visits;
 
 use actix_web::{web, HttpResponse};
 
@@ -36,7 +37,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(follow_ups::configure)
             .configure(audit::configure)
             .configure(platform::configure)
-            .configure(openapi::configure),
+            .configure(openapi::configure)
+            .configure(visits::configure),
     );
 }
 

@@ -12,3 +12,4 @@ pub mod org_unit;
 pub mod session;
 pub mod tenant;
 pub mod user;
+pub mod visits;
