@@ -852,6 +852,8 @@ async fn every_visits_endpoint_refuses_the_roles_and_districts_it_is_not_for() {
                     // Another district's caller never sees this district's campaign or family;
                     // the campaign list and a campaign of its own program are its own district's.
                     _ if case.path == "/api/v1/visit-campaigns" => &[200, 422],
+                    // Its own district's dashboard (checked empty below).
+                    _ if case.path.starts_with("/api/v1/visits/dashboard") => &[200],
                     _ => &[404],
                 };
                 assert!(
@@ -878,4 +880,105 @@ async fn every_visits_endpoint_refuses_the_roles_and_districts_it_is_not_for() {
         };
         assert_eq!(status, 403, "{} {} as operator", case.method, case.path);
     }
+}
+
+#[tokio::test]
+async fn the_dashboard_counts_by_street_and_community_and_exports_to_xlsx() {
+    let app = TestApp::spawn().await;
+    let admin = app.login("zhangdian", "admin").await;
+    let street = app.login("zhangdian", "street").await;
+    let community = app.login("zhangdian", "community").await;
+    let visited = bereaved(&app, &admin, 1).await;
+    bereaved(&app, &admin, 2).await;
+    app.create_family(&admin, &zd_family("chezhan", "chezhan-1", 3, "19600501"))
+        .await;
+    let id = mid_autumn(&app, &admin).await;
+    let (status, _) = visit(&app, &street, &id, with_money(&visited, "2025-10-01")).await;
+    assert_eq!(status, 201);
+    let today = app.app.districts.by_slug("zhangdian").unwrap().today();
+    let (status, _) = app
+        .post_json(
+            &format!("/api/v1/families/{visited}/contacts-log"),
+            Some(&community),
+            &json!({"on": today, "how": "visit", "summary": "上门看望", "problems": ["养老"]}),
+        )
+        .await;
+    assert_eq!(status, 201);
+
+    let (status, d) = app
+        .get("/api/v1/visits/dashboard?year=2025", Some(&admin))
+        .await;
+    assert_eq!(status, 200, "{d}");
+    let t = &d["total"];
+    assert_eq!(
+        (
+            &t["families"],
+            &t["contacts_3_to_5"],
+            &t["contacted"],
+            &t["visits_due"],
+            &t["visits_on_time"],
+            &t["open_follow_ups"]
+        ),
+        (
+            &json!(3),
+            &json!(3),
+            &json!(1),
+            &json!(3),
+            &json!(1),
+            &json!(1)
+        ),
+        "{d}"
+    );
+    assert_eq!(t["oldest_follow_up_days"], 0);
+    let qiyue = d["communities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["community"] == "齐悦国际社区")
+        .cloned()
+        .unwrap();
+    assert_eq!(
+        (&qiyue["street"], &qiyue["families"]),
+        (&json!("马尚街道"), &json!(2)),
+        "{d}"
+    );
+    let mid: Vec<&Value> = d["programs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["program"] == MID_AUTUMN)
+        .collect();
+    let proposed: i64 = mid.iter().map(|p| p["proposed"].as_i64().unwrap()).sum();
+    let paid: i64 = mid.iter().map(|p| p["paid"].as_i64().unwrap()).sum();
+    assert_eq!((proposed, paid), (3, 1), "{d}");
+
+    // A street sees its own street only.
+    let (_, mine) = app
+        .get("/api/v1/visits/dashboard?year=2025", Some(&street))
+        .await;
+    assert_eq!(mine["total"]["families"], 2, "{mine}");
+    assert!(
+        mine.to_string().contains("马尚街道") && !mine.to_string().contains("车站街道"),
+        "{mine}"
+    );
+    let (status, body) = app
+        .get("/api/v1/visits/dashboard?year=1900", Some(&admin))
+        .await;
+    assert_eq!(
+        (status, &body["error"]["field"]),
+        (400, &json!("year")),
+        "{body}"
+    );
+
+    let res = app
+        .client
+        .get(app.url("/api/v1/visits/dashboard/export?year=2025"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let bytes = res.bytes().await.unwrap();
+    let sheet = nuanxin_sheets::read_table(&bytes).expect("xlsx");
+    assert_eq!(sheet.rows.len(), 3, "two communities and the total");
 }

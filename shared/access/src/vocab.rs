@@ -100,6 +100,8 @@ vocabulary! {
         Visit => "visit",
         /// Contact persons' daily contact log.
         ContactLog => "contact_log",
+        /// The district's care dashboard for the target-responsibility assessment (aggregates only).
+        Dashboard => "dashboard",
     }
 }
 

@@ -378,3 +378,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     contact_log,
     contact_accounts,
 );
+
+// The dashboard groups open follow-ups by their street and their family's community.
+diesel::allow_columns_to_appear_in_same_group_by_clause!(
+    follow_ups::street_id,
+    families::community_id,
+);

@@ -5,6 +5,7 @@
 
 pub mod campaign;
 pub mod contacts;
+pub mod dashboard;
 pub mod flags;
 pub mod record;
 

@@ -668,3 +668,176 @@ pub async fn family_briefs(
         })
         .collect())
 }
+
+/// The register of one street and community for the assessment dashboard.
+#[derive(Debug, Clone, Queryable)]
+pub struct RegisterRow {
+    pub street_id: Uuid,
+    pub community_id: Uuid,
+    /// Active families.
+    pub families: i64,
+    /// With 3–5 registered contact persons.
+    pub contacts_ok: i64,
+    /// With a contact logged on or after the dashboard's "since".
+    pub contacted: i64,
+}
+
+/// Active families in `scope` by street and community: how many, how many with 3–5 contact persons,
+/// how many contacted on or after `since`.
+pub async fn register_by_community(
+    conn: &mut AsyncPgConnection,
+    scope: Scope,
+    since: NaiveDate,
+) -> QueryResult<Vec<RegisterRow>> {
+    // Dates print as YYYY-MM-DD: safe in the statement's text, where a bind would not group.
+    let contacted = format!(
+        "count(*) FILTER (WHERE EXISTS (SELECT 1 FROM contact_log c WHERE c.tenant_id = families.tenant_id \
+         AND c.family_id = families.id AND c.contacted_on >= '{since}'::date))"
+    );
+    families::table
+        .filter(families::status.eq("active"))
+        .filter(in_scope::<families::table>(scope, FAMILIES))
+        .group_by((families::street_id, families::community_id))
+        .order((families::street_id, families::community_id))
+        .select((
+            families::street_id,
+            families::community_id,
+            count_star(),
+            sql::<BigInt>(
+                "count(*) FILTER (WHERE (SELECT count(*) FROM contact_persons p \
+                 WHERE p.tenant_id = families.tenant_id AND p.family_id = families.id) BETWEEN 3 AND 5)",
+            ),
+            sql::<BigInt>(&contacted),
+        ))
+        .load(conn)
+        .await
+}
+
+/// The holiday visits of a year's campaigns by street and community.
+#[derive(Debug, Clone, Queryable)]
+pub struct VisitsRow {
+    pub street_id: Uuid,
+    pub community_id: Uuid,
+    /// Families to visit, summed over the year's campaigns.
+    pub due: i64,
+    /// Of them, visited within their campaign's window.
+    pub on_time: i64,
+}
+
+/// Families due and visited on time in the campaigns of `year`, in `scope`.
+pub async fn visits_by_community(
+    conn: &mut AsyncPgConnection,
+    scope: Scope,
+    year: i32,
+) -> QueryResult<Vec<VisitsRow>> {
+    visit_campaign_families::table
+        .inner_join(
+            visit_campaigns::table.on(visit_campaigns::tenant_id
+                .eq(visit_campaign_families::tenant_id)
+                .and(visit_campaigns::id.eq(visit_campaign_families::campaign_id))),
+        )
+        .filter(visit_campaigns::year.eq(year))
+        .filter(in_scope(scope, CAMPAIGN_FAMILIES))
+        .group_by((
+            visit_campaign_families::street_id,
+            visit_campaign_families::community_id,
+        ))
+        .order((
+            visit_campaign_families::street_id,
+            visit_campaign_families::community_id,
+        ))
+        .select((
+            visit_campaign_families::street_id,
+            visit_campaign_families::community_id,
+            count_star(),
+            sql::<BigInt>(
+                "count(*) FILTER (WHERE EXISTS (SELECT 1 FROM visits v \
+                 WHERE v.tenant_id = visit_campaign_families.tenant_id \
+                 AND v.campaign_id = visit_campaign_families.campaign_id \
+                 AND v.family_id = visit_campaign_families.family_id \
+                 AND v.visited_on BETWEEN visit_campaigns.window_starts_on AND visit_campaigns.festival_on))",
+            ),
+        ))
+        .load(conn)
+        .await
+}
+
+/// Entitlements of a year's cycles by program and street: proposed (every entry not exited or
+/// rejected) and paid.
+#[derive(Debug, Clone, Queryable)]
+pub struct EntitlementRow {
+    pub program: String,
+    pub street_id: Uuid,
+    pub proposed: i64,
+    pub paid: i64,
+}
+
+const ENTRIES: FamilyColumns = FamilyColumns {
+    table: "benefit_entries",
+    family_id: "family_id",
+    street_id: Some("street_id"),
+};
+
+/// Entries of the periods of `year` (the year, its months, its event dates) in `scope`.
+pub async fn entitlements_by_street(
+    conn: &mut AsyncPgConnection,
+    scope: Scope,
+    year: i32,
+) -> QueryResult<Vec<EntitlementRow>> {
+    use crate::schema::benefit_entries as e;
+    e::table
+        .filter(e::period.like(format!("{year}%")))
+        .filter(e::status.ne_all(["exited", "rejected"]))
+        .filter(in_scope::<e::table>(scope, ENTRIES))
+        .group_by((e::program, e::street_id))
+        .order((e::program, e::street_id))
+        .select((
+            e::program,
+            e::street_id,
+            count_star(),
+            sql::<BigInt>("count(*) FILTER (WHERE benefit_entries.status = 'paid')"),
+        ))
+        .load(conn)
+        .await
+}
+
+/// Open follow-ups by street and community: how many, and the oldest's date.
+#[derive(Debug, Clone, Queryable)]
+pub struct OpenFollowUpsRow {
+    pub street_id: Uuid,
+    pub community_id: Uuid,
+    pub open: i64,
+    pub oldest_on: Option<NaiveDate>,
+}
+
+const FOLLOW_UPS: FamilyColumns = FamilyColumns {
+    table: "follow_ups",
+    family_id: "family_id",
+    street_id: Some("street_id"),
+};
+
+/// Open follow-ups in `scope` by the family's street and community.
+pub async fn open_follow_ups_by_community(
+    conn: &mut AsyncPgConnection,
+    scope: Scope,
+) -> QueryResult<Vec<OpenFollowUpsRow>> {
+    use crate::schema::follow_ups as u;
+    u::table
+        .inner_join(
+            families::table.on(families::tenant_id
+                .eq(u::tenant_id)
+                .and(families::id.eq(u::family_id))),
+        )
+        .filter(u::status.eq("open"))
+        .filter(in_scope(scope, FOLLOW_UPS))
+        .group_by((u::street_id, families::community_id))
+        .order((u::street_id, families::community_id))
+        .select((
+            u::street_id,
+            families::community_id,
+            count_star(),
+            diesel::dsl::min(u::created_on),
+        ))
+        .load(conn)
+        .await
+}

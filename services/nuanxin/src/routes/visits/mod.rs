@@ -3,6 +3,7 @@
 
 pub mod campaigns;
 pub mod contacts;
+pub mod dashboard;
 pub mod record;
 
 use actix_web::web;
@@ -51,6 +52,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .route(
         "/families/{id}/contacts-log",
         web::post().to(contacts::log_contact),
+    )
+    .route("/visits/dashboard", web::get().to(dashboard::get_dashboard))
+    .route(
+        "/visits/dashboard/export",
+        web::get().to(dashboard::export_dashboard),
     )
     .route(
         "/families/{id}/contact-accounts",
