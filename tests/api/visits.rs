@@ -982,3 +982,141 @@ async fn the_dashboard_counts_by_street_and_community_and_exports_to_xlsx() {
     let sheet = nuanxin_sheets::read_table(&bytes).expect("xlsx");
     assert_eq!(sheet.rows.len(), 3, "two communities and the total");
 }
+
+async fn type_into(c: &fantoccini::Client, css: &str, text: &str) {
+    let field = c.find(fantoccini::Locator::Css(css)).await.expect(css);
+    field.send_keys(text).await.expect("type");
+}
+
+async fn click(c: &fantoccini::Client, css: &str) {
+    let element = c.find(fantoccini::Locator::Css(css)).await.expect(css);
+    element.click().await.expect("click");
+}
+
+/// The confirmation the page shows after a form was saved (waiting for the new page), or what it says.
+async fn saved(c: &fantoccini::Client) -> String {
+    use fantoccini::Locator;
+    for _ in 0..50 {
+        if let Ok(ok) = c.find(Locator::Css("p.ok")).await {
+            return ok.text().await.unwrap();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let main = c
+        .find(Locator::Css("main"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    panic!("not saved: {main}");
+}
+
+/// The console's visit pages in Chromium, desktop and phone: a contact person's campaign page with the
+/// visit form (used on the phone, money handed over), the family's contact form, the street's progress
+/// and the district's dashboard; no script errors, nothing wider than the phone; screenshots kept.
+#[tokio::test]
+async fn contact_persons_record_visits_and_contacts_on_a_phone_in_chromium() {
+    use crate::browser::{browser, check_page, sign_in, start_driver};
+    use fantoccini::Locator;
+
+    let app = TestApp::spawn().await;
+    let admin = app.login("zhangdian", "admin").await;
+    let mine = bereaved(&app, &admin, 1).await;
+    bereaved(&app, &admin, 2).await;
+    app.create_family(&admin, &zd_family("chezhan", "chezhan-1", 3, "19600501"))
+        .await;
+    let volunteer_id = user_id(&app, "zhangdian", "volunteer").await;
+    let (status, _) = app
+        .post_json(
+            &format!("/api/v1/families/{mine}/contact-accounts"),
+            Some(&admin),
+            &json!({"user_id": volunteer_id}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let id = mid_autumn(&app, &admin).await;
+    let driver = start_driver().await;
+    let base = app.address.clone();
+    for phone in [false, true] {
+        let c = browser(&driver, phone).await;
+        sign_in(&c, &base, "zhangdian", "volunteer").await;
+        c.goto(&format!("{base}/console/visits")).await.unwrap();
+        check_page(&c, "visits-volunteer-campaigns", phone).await;
+        c.goto(&format!("{base}/console/visits/{id}"))
+            .await
+            .unwrap();
+        check_page(&c, "visits-volunteer-campaign", phone).await;
+        let cards = c.find_all(Locator::Css("section.visit")).await.unwrap();
+        assert_eq!(cards.len(), 1, "a contact person sees exactly their family");
+        if phone {
+            fantoccini::Client::execute(
+                &c,
+                "document.querySelector('section.visit').scrollIntoView();",
+                vec![],
+            )
+            .await
+            .unwrap();
+            check_page(&c, "visits-volunteer-form", phone).await;
+            type_into(&c, "section.visit input[name=money_cny]", "300").await;
+            type_into(
+                &c,
+                "section.visit textarea[name=needs]",
+                "希望街道协助联系居家养老服务",
+            )
+            .await;
+            click(&c, "section.visit button[type=submit]").await;
+            assert_eq!(saved(&c).await, "已记录走访。");
+            check_page(&c, "visits-volunteer-visited", phone).await;
+            c.goto(&format!("{base}/console/contacts/{mine}"))
+                .await
+                .unwrap();
+            type_into(
+                &c,
+                "textarea[name=summary]",
+                "电话问候，老人身体尚可，近期需复诊",
+            )
+            .await;
+            click(&c, "input[name=problems][value=medical]").await;
+            c.find(Locator::Css(
+                "form[action^='/console/contacts'] button[type=submit]",
+            ))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+            assert_eq!(saved(&c).await, "已记录联系。");
+        } else {
+            c.goto(&format!("{base}/console/contacts/{mine}"))
+                .await
+                .unwrap();
+        }
+        check_page(&c, "visits-volunteer-contacts", phone).await;
+        c.close().await.unwrap();
+
+        let c = browser(&driver, phone).await;
+        sign_in(&c, &base, "zhangdian", "street").await;
+        c.goto(&format!("{base}/console/visits/{id}"))
+            .await
+            .unwrap();
+        check_page(&c, "visits-street-progress", phone).await;
+        c.close().await.unwrap();
+
+        let c = browser(&driver, phone).await;
+        sign_in(&c, &base, "zhangdian", "admin").await;
+        c.goto(&format!("{base}/console/dashboard?year=2025"))
+            .await
+            .unwrap();
+        check_page(&c, "visits-dashboard", phone).await;
+        c.close().await.unwrap();
+    }
+    // What the phone recorded is the API's: paid once, a need and a problem for the street.
+    assert_eq!(
+        entry_of(&app, &admin, MID_AUTUMN, &mine).await["status"],
+        "paid"
+    );
+    let street = app.login("zhangdian", "street").await;
+    let (_, items) = app.get("/api/v1/follow-ups", Some(&street)).await;
+    assert_eq!(items["total"], 2, "{items}");
+}

@@ -61,6 +61,18 @@ const PAGES: &[(&str, &str, Resource, Action)] = &[
         Action::Read,
     ),
     ("/console/users", "用户管理", Resource::User, Action::Manage),
+    (
+        "/console/visits",
+        "节日走访",
+        Resource::VisitCampaign,
+        Action::Read,
+    ),
+    (
+        "/console/dashboard",
+        "考核看板",
+        Resource::Dashboard,
+        Action::Read,
+    ),
 ];
 
 impl Frame {

@@ -130,7 +130,7 @@ pub(crate) async fn mail_contact_persons(
             to_address: group[0].0.clone(),
             subject: subject.to_owned(),
             body: format!(
-                "{intro}\n{}\n请登录暖心平台“我联系的家庭”查看并记录走访。",
+                "{intro}\n{}\n请登录暖心平台“节日走访”页面查看并记录走访。",
                 lines.join("\n")
             ),
         });
