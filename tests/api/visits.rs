@@ -1120,3 +1120,130 @@ async fn contact_persons_record_visits_and_contacts_on_a_phone_in_chromium() {
     let (_, items) = app.get("/api/v1/follow-ups", Some(&street)).await;
     assert_eq!(items["total"], 2, "{items}");
 }
+
+#[tokio::test]
+async fn activities_are_kept_within_the_yearly_budget_and_projects_are_one_per_street_and_year() {
+    let app = TestApp::spawn().await;
+    let admin = app.login("zhangdian", "admin").await;
+    let street = app.login("zhangdian", "street").await;
+    let street2 = app.login("zhangdian", "street2").await;
+    let ours = bereaved(&app, &admin, 1).await;
+    let theirs = app
+        .create_family(&admin, &zd_family("chezhan", "chezhan-1", 2, "19600501"))
+        .await;
+    let project =
+        json!({"year": 2026, "name": "暖心家园·重阳敬老", "description": "每季度一次联谊"});
+    let (status, p) = app
+        .post_json("/api/v1/signature-projects", Some(&street), &project)
+        .await;
+    assert_eq!(status, 201, "{p}");
+    let (status, body) = app
+        .post_json("/api/v1/signature-projects", Some(&street), &project)
+        .await;
+    assert_eq!(
+        (status, &body["error"]["field"]),
+        (409, &json!("street")),
+        "{body}"
+    );
+    let activity = |spending: i64| {
+        json!({"home": "warm_heart", "project_id": p["id"], "held_on": "2026-11-20",
+               "place": "马尚街道暖心家园", "kind": "重阳节联谊", "spending_cny": spending,
+               "participants": [ours]})
+    };
+    let (status, body) = app
+        .post_json("/api/v1/activities", Some(&street), &activity(40_000))
+        .await;
+    assert_eq!(status, 201, "{body}");
+    // Two at once over what is left: one is recorded, the other refused.
+    let six = activity(6_000);
+    let (a, b) = tokio::join!(
+        app.post_json("/api/v1/activities", Some(&street), &six),
+        app.post_json("/api/v1/activities", Some(&street), &six)
+    );
+    let mut statuses = [a.0, b.0];
+    statuses.sort();
+    assert_eq!(statuses, [201, 422], "{} {}", a.1, b.1);
+    let (status, body) = app
+        .post_json("/api/v1/activities", Some(&street), &activity(4_001))
+        .await;
+    assert_eq!(
+        (status, &body["error"]["code"]),
+        (422, &json!("over_budget")),
+        "{body}"
+    );
+    assert_eq!(body["error"]["field"], "spending_cny");
+    let (status, _) = app
+        .post_json("/api/v1/activities", Some(&street), &activity(4_000))
+        .await;
+    assert_eq!(status, 201);
+    // Participants come from the caller's register; a project of another street is not the street's.
+    let mut other = activity(0);
+    other["participants"] = json!([theirs]);
+    let (status, body) = app
+        .post_json("/api/v1/activities", Some(&street), &other)
+        .await;
+    assert_eq!(
+        (status, &body["error"]["field"]),
+        (422, &json!("participants")),
+        "{body}"
+    );
+    let mut foreign = activity(0);
+    foreign["participants"] = json!([]);
+    let (status, body) = app
+        .post_json("/api/v1/activities", Some(&street2), &foreign)
+        .await;
+    assert_eq!(
+        (status, &body["error"]["field"]),
+        (422, &json!("project_id")),
+        "{body}"
+    );
+    let (status, body) = app
+        .post_json(
+            "/api/v1/activities",
+            Some(&street),
+            &json!({"home": "warm_heart", "held_on": "2026-11-20",
+            "place": " ", "kind": "联谊", "spending_cny": -5}),
+        )
+        .await;
+    assert_eq!(
+        (status, &body["error"]["field"]),
+        (422, &json!("place")),
+        "{body}"
+    );
+
+    let (status, year) = app.get("/api/v1/activities?year=2026", Some(&admin)).await;
+    assert_eq!(status, 200, "{year}");
+    assert_eq!(
+        (
+            &year["budget_cny"],
+            &year["spent_cny"],
+            &year["remaining_cny"]
+        ),
+        (&json!(50_000), &json!(50_000), &json!(0)),
+        "{year}"
+    );
+    assert_eq!(year["activities"].as_array().unwrap().len(), 3);
+    assert_eq!(year["projects"][0]["activities"], 3);
+    assert_eq!(year["projects"][0]["spending_cny"], 50_000);
+    let (_, theirs) = app
+        .get("/api/v1/activities?year=2026", Some(&street2))
+        .await;
+    assert_eq!(theirs["activities"], json!([]), "{theirs}");
+    let xicheng = app.login("xicheng", "admin").await;
+    let (_, elsewhere) = app
+        .get("/api/v1/activities?year=2026", Some(&xicheng))
+        .await;
+    assert_eq!(
+        (&elsewhere["spent_cny"], &elsewhere["activities"]),
+        (&json!(0), &json!([]))
+    );
+    for role in ["community", "bureau", "volunteer"] {
+        let token = app.login("zhangdian", role).await;
+        let (status, _) = app.get("/api/v1/activities?year=2026", Some(&token)).await;
+        assert_eq!(status, 403, "{role}");
+        let (status, _) = app
+            .post_json("/api/v1/activities", Some(&token), &activity(1))
+            .await;
+        assert_eq!(status, 403, "{role}");
+    }
+}

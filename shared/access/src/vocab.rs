@@ -102,6 +102,8 @@ vocabulary! {
         ContactLog => "contact_log",
         /// The district's care dashboard for the target-responsibility assessment (aggregates only).
         Dashboard => "dashboard",
+        /// 暖心家园 / 怡心家园 / 新希望家园 activities and signature projects (一镇一品).
+        Activity => "activity",
     }
 }
 

@@ -57,6 +57,12 @@ const KNOWN: &[(&str, &str, &str, &str)] = &[
         "campaign_exists",
         "该节日本年度的走访活动已生成",
     ),
+    (
+        "signature_projects_once",
+        "street",
+        "project_exists",
+        "该街道（镇）本年度已有“一镇一品”项目",
+    ),
 ];
 
 /// The violation behind `e`, if `e` is one.

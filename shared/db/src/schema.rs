@@ -354,6 +354,44 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    signature_projects (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        street_id -> Uuid,
+        year -> Int4,
+        name -> Text,
+        description -> Text,
+        created_by -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    activities (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        home -> Text,
+        street_id -> Uuid,
+        project_id -> Nullable<Uuid>,
+        held_on -> Date,
+        place -> Text,
+        kind -> Text,
+        spending_cny -> Int8,
+        participants -> Int4,
+        created_by -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    activity_participants (tenant_id, activity_id, family_id) {
+        tenant_id -> Uuid,
+        activity_id -> Uuid,
+        family_id -> Uuid,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     tenants,
     org_units,
@@ -377,6 +415,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     visits,
     contact_log,
     contact_accounts,
+    signature_projects,
+    activities,
+    activity_participants,
 );
 
 // The dashboard groups open follow-ups by their street and their family's community.

@@ -424,6 +424,84 @@ pub fn on_time(window: &VisitWindow, visited_on: NaiveDate) -> bool {
     window.contains(visited_on)
 }
 
+/// The homes whose activities the district funds: 暖心家园, 怡心家园 (Zhangdian 三（七）) and 新希望家园
+/// (Xicheng 三（二）2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Home {
+    WarmHeart,
+    Yixin,
+    NewHope,
+}
+
+impl Home {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Home::WarmHeart => "warm_heart",
+            Home::Yixin => "yixin",
+            Home::NewHope => "new_hope",
+        }
+    }
+
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Home::WarmHeart => "暖心家园",
+            Home::Yixin => "怡心家园",
+            Home::NewHope => "新希望家园",
+        }
+    }
+}
+
+/// The most participants one activity lists.
+pub const PARTICIPANTS_MAX: usize = 500;
+
+/// An activity as submitted. `street` is the code of the street that holds it (a street's own staff
+/// may leave it out); participants are families of the register.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActivityInput {
+    pub home: Home,
+    #[serde(default)]
+    pub street: Option<String>,
+    #[serde(default)]
+    pub project_id: Option<Uuid>,
+    pub held_on: NaiveDate,
+    pub place: String,
+    pub kind: String,
+    pub spending_cny: i64,
+    #[serde(default)]
+    pub participants: Vec<Uuid>,
+}
+
+impl ActivityInput {
+    /// Checks the fields against `today`; participants come back sorted and without repeats.
+    pub fn validate(mut self, today: NaiveDate) -> Result<ActivityInput, ValidationErrors> {
+        let mut errors = ValidationErrors::default();
+        check_date(&mut errors, "held_on", Some(self.held_on), today);
+        check_text(&mut errors, "place", &self.place, 200);
+        check_text(&mut errors, "kind", &self.kind, 200);
+        check_money(&mut errors, "spending_cny", self.spending_cny, "活动经费");
+        self.participants.sort();
+        self.participants.dedup();
+        if self.participants.len() > PARTICIPANTS_MAX {
+            errors.push(
+                "participants",
+                "too_many",
+                format!("一次活动最多登记{PARTICIPANTS_MAX}户"),
+            );
+        }
+        self.place = self.place.trim().to_owned();
+        self.kind = self.kind.trim().to_owned();
+        errors.into_result(self)
+    }
+}
+
+/// Whether spending `new` yuan on top of `spent` stays within the yearly `budget` (0: no budget set,
+/// nothing is refused).
+pub fn within_budget(budget: i64, spent: i64, new: i64) -> bool {
+    budget == 0 || spent.saturating_add(new) <= budget
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -589,6 +667,30 @@ mod tests {
             .contains("reminder_days_before"));
         assert!(settings(15, 5, 0).unwrap_err().contains("no_contact_days"));
         assert!(serde_json::from_str::<VisitSettings>(r#"{"window_days": 15}"#).is_err());
+    }
+
+    #[test]
+    fn activities_are_checked_and_kept_within_the_budget() {
+        let input: ActivityInput = serde_json::from_value(serde_json::json!({
+            "home": "warm_heart", "held_on": "2026-11-20", "place": " 马尚街道暖心家园 ",
+            "kind": "重阳节联谊", "spending_cny": 1200,
+            "participants": [Uuid::nil(), Uuid::nil()]
+        }))
+        .unwrap();
+        let ok = input.clone().validate(d(2026, 12, 1)).unwrap();
+        assert_eq!(
+            (ok.place.as_str(), ok.participants.len()),
+            ("马尚街道暖心家园", 1)
+        );
+        let mut bad = input;
+        bad.spending_cny = -1;
+        bad.held_on = d(2026, 12, 2);
+        let errors = bad.validate(d(2026, 12, 1)).unwrap_err();
+        let fields: Vec<_> = errors.0.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["held_on", "spending_cny"]);
+        assert!(within_budget(50_000, 49_000, 1_000));
+        assert!(!within_budget(50_000, 49_000, 1_001));
+        assert!(within_budget(0, 1_000_000, 1));
     }
 
     #[test]

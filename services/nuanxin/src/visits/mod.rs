@@ -3,6 +3,7 @@
 //! once), contact persons' contact log with the problems it raises, and the daily flags. Nothing here
 //! knows HTTP: `routes/visits/` and the console call these functions with the caller's `Authorized`.
 
+pub mod activities;
 pub mod campaign;
 pub mod contacts;
 pub mod dashboard;

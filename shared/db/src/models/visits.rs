@@ -841,3 +841,171 @@ pub async fn open_follow_ups_by_community(
         .load(conn)
         .await
 }
+
+/// A town's or street's signature project (一镇一品) of a year.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = crate::schema::signature_projects)]
+pub struct SignatureProject {
+    pub tenant_id: Uuid,
+    pub id: Uuid,
+    pub street_id: Uuid,
+    pub year: i32,
+    pub name: String,
+    pub description: String,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// An activity of 暖心家园 / 怡心家园 / 新希望家园.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = crate::schema::activities)]
+pub struct ActivityRow {
+    pub tenant_id: Uuid,
+    pub id: Uuid,
+    pub home: String,
+    pub street_id: Uuid,
+    pub project_id: Option<Uuid>,
+    pub held_on: NaiveDate,
+    pub place: String,
+    pub kind: String,
+    pub spending_cny: i64,
+    pub participants: i32,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl SignatureProject {
+    pub async fn insert(&self, conn: &mut AsyncPgConnection) -> QueryResult<()> {
+        diesel::insert_into(crate::schema::signature_projects::table)
+            .values(self)
+            .execute(conn)
+            .await
+            .map(drop)
+    }
+
+    pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<Self>> {
+        use crate::schema::signature_projects as p;
+        p::table
+            .filter(p::id.eq(id))
+            .select(SignatureProject::as_select())
+            .first(conn)
+            .await
+            .optional()
+    }
+
+    /// The projects of `year`, of one street when given.
+    pub async fn of_year(
+        conn: &mut AsyncPgConnection,
+        year: i32,
+        street: Option<Uuid>,
+    ) -> QueryResult<Vec<Self>> {
+        use crate::schema::signature_projects as p;
+        let mut q = p::table.filter(p::year.eq(year)).into_boxed();
+        if let Some(street) = street {
+            q = q.filter(p::street_id.eq(street));
+        }
+        q.order((p::street_id, p::name))
+            .select(SignatureProject::as_select())
+            .load(conn)
+            .await
+    }
+}
+
+/// The first and last day of a year.
+fn year_days(year: i32) -> (NaiveDate, NaiveDate) {
+    (
+        NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or(NaiveDate::MIN),
+        NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or(NaiveDate::MAX),
+    )
+}
+
+impl ActivityRow {
+    /// Inserts the activity and its participants.
+    pub async fn insert(
+        &self,
+        conn: &mut AsyncPgConnection,
+        participants: &[Uuid],
+    ) -> QueryResult<()> {
+        use crate::schema::activity_participants as ap;
+        diesel::insert_into(crate::schema::activities::table)
+            .values(self)
+            .execute(conn)
+            .await?;
+        let rows: Vec<_> = participants
+            .iter()
+            .map(|f| {
+                (
+                    ap::tenant_id.eq(self.tenant_id),
+                    ap::activity_id.eq(self.id),
+                    ap::family_id.eq(*f),
+                )
+            })
+            .collect();
+        diesel::insert_into(ap::table)
+            .values(rows)
+            .execute(conn)
+            .await
+            .map(drop)
+    }
+
+    /// Takes the district's activity budget of `year` for this transaction: activities recorded at
+    /// once are checked against the budget one after the other.
+    pub async fn lock_budget(
+        conn: &mut AsyncPgConnection,
+        tenant_id: Uuid,
+        year: i32,
+    ) -> QueryResult<()> {
+        diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext($1))")
+            .bind::<diesel::sql_types::Text, _>(format!("activities:{tenant_id}:{year}"))
+            .execute(conn)
+            .await
+            .map(drop)
+    }
+
+    /// What the district's activities of `year` spent.
+    pub async fn spent_in(conn: &mut AsyncPgConnection, year: i32) -> QueryResult<i64> {
+        use crate::schema::activities as a;
+        let (first, last) = year_days(year);
+        a::table
+            .filter(a::held_on.between(first, last))
+            .select(sql::<BigInt>("COALESCE(sum(spending_cny), 0)::bigint"))
+            .first(conn)
+            .await
+    }
+
+    /// The activities of `year`, of one street when given, the latest first.
+    pub async fn of_year(
+        conn: &mut AsyncPgConnection,
+        year: i32,
+        street: Option<Uuid>,
+    ) -> QueryResult<Vec<Self>> {
+        use crate::schema::activities as a;
+        let (first, last) = year_days(year);
+        let mut q = a::table
+            .filter(a::held_on.between(first, last))
+            .into_boxed();
+        if let Some(street) = street {
+            q = q.filter(a::street_id.eq(street));
+        }
+        q.order((a::held_on.desc(), a::created_at.desc()))
+            .select(ActivityRow::as_select())
+            .load(conn)
+            .await
+    }
+}
+
+/// How many of `ids` are active families in `scope`.
+pub async fn families_in_scope_count(
+    conn: &mut AsyncPgConnection,
+    scope: Scope,
+    ids: &[Uuid],
+) -> QueryResult<i64> {
+    families::table
+        .into_boxed()
+        .filter(families::id.eq_any(ids.to_vec()))
+        .filter(families::status.eq("active"))
+        .filter(in_scope(scope, FAMILIES))
+        .count()
+        .get_result(conn)
+        .await
+}

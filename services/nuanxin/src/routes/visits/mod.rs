@@ -1,6 +1,7 @@
 //! `/api/v1/visit-campaigns` (holiday visits) and `/api/v1/families/{id}/contacts-log` (daily contact),
 //! `/api/v1/families/{id}/contact-accounts` (accounts that are a family's contact persons).
 
+pub mod activities;
 pub mod campaigns;
 pub mod contacts;
 pub mod dashboard;
@@ -52,6 +53,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .route(
         "/families/{id}/contacts-log",
         web::post().to(contacts::log_contact),
+    )
+    .route("/activities", web::post().to(activities::create_activity))
+    .route("/activities", web::get().to(activities::list_activities))
+    .route(
+        "/signature-projects",
+        web::post().to(activities::create_project),
     )
     .route("/visits/dashboard", web::get().to(dashboard::get_dashboard))
     .route(
