@@ -31,6 +31,10 @@ fn template_name() -> String {
             hasher.update(std::fs::read(&f).unwrap_or_default());
         }
     }
+    // Onboarding seeds the access rules from the default role permissions: a new grant needs a new template.
+    hasher.update(
+        std::fs::read(format!("{root}/shared/access/role_permissions.csv")).unwrap_or_default(),
+    );
     hasher.update(PASSWORD.as_bytes());
     format!("nuanxin_tpl_{}", &hex::encode(hasher.finalize())[..16])
 }

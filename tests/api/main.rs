@@ -24,3 +24,4 @@ mod schema;
 mod sharing;
 mod tasks;
 mod tenants;
+mod visits;

@@ -367,13 +367,13 @@ pub async fn onboard(
             &filter,
         )
         .await?;
+        let actor = Actor {
+            user_id: uuid::Uuid::nil(),
+            name: "演示数据".into(),
+            actor: "system:demo".into(),
+            request_id: None,
+        };
         if existing == 0 {
-            let actor = Actor {
-                user_id: uuid::Uuid::nil(),
-                name: "演示数据".into(),
-                actor: "system:demo".into(),
-                request_id: None,
-            };
             for input in crate::demo::families(&manifest, count, district.today()) {
                 registry
                     .create(&mut tx, nuanxin_access::Scope::District, &actor, input)
@@ -382,6 +382,16 @@ pub async fn onboard(
             }
         }
         tx.commit().await?;
+        if existing == 0 {
+            let access: crate::benefits::Access =
+                std::sync::Arc::new(crate::benefits::Standalone {
+                    pool: pool.clone(),
+                    keys,
+                });
+            crate::demo::visits(access, &district, &actor)
+                .await
+                .map_err(|e| format!("demo visits: {e}"))?;
+        }
     }
     println!("onboarded {slug}");
     Ok(())

@@ -156,3 +156,61 @@ pub fn families(manifest: &TenantManifest, count: usize, today: NaiveDate) -> Ve
         })
         .collect()
 }
+
+/// The demo's holiday visits: the demo `volunteer` account made a contact person of the district's first
+/// six families, and — where the policy has holiday visits — the Mid-Autumn campaign of the latest year
+/// whose festival the policy covers (Zhangdian: 2025), so the visit pages have something to show.
+pub async fn visits(
+    access: crate::benefits::Access,
+    district: &crate::state::District,
+    actor: &crate::audit::Actor,
+) -> Result<(), Box<dyn std::error::Error>> {
+    use chrono::Datelike;
+    use nuanxin_db::models::visits::ContactAccount;
+    let mut tx = nuanxin_db::pool::TenantTx::begin(access.pool(), district.id).await?;
+    let volunteer = nuanxin_db::models::user::User::by_username(&mut tx, "volunteer").await?;
+    let filter = nuanxin_db::models::family::FamilyFilter {
+        limit: 6,
+        ..Default::default()
+    };
+    let first = nuanxin_db::models::family::FamilyRecord::page(
+        &mut tx,
+        nuanxin_access::Scope::District,
+        &filter,
+    )
+    .await?;
+    if let Some(volunteer) = volunteer {
+        for record in &first {
+            ContactAccount {
+                tenant_id: district.id,
+                family_id: record.family.id,
+                user_id: volunteer.id,
+                created_by: actor.actor.clone(),
+                created_at: chrono::Utc::now(),
+            }
+            .link(&mut tx)
+            .await?;
+        }
+    }
+    tx.commit().await?;
+    let program = "holiday_visit_mid_autumn";
+    if district
+        .policy
+        .as_ref()
+        .and_then(|p| p.program(program))
+        .is_none()
+    {
+        return Ok(());
+    }
+    let this_year = district.today().year();
+    for year in (this_year - 5..=this_year).rev() {
+        match crate::visits::campaign::generate(access.clone(), district, actor, program, year)
+            .await
+        {
+            Ok(_) => return Ok(()),
+            Err(crate::visits::VisitError::NotInForce(_)) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
+}

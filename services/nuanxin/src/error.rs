@@ -365,3 +365,33 @@ impl From<crate::tasks::TaskError> for ApiError {
         }
     }
 }
+
+impl From<crate::visits::VisitError> for ApiError {
+    fn from(e: crate::visits::VisitError) -> ApiError {
+        use crate::visits::VisitError as V;
+        use nuanxin_domain::visits::HandOverRefused;
+        let invalid = |field: &'static str, code: &'static str, message: String| {
+            let mut errors = ValidationErrors::default();
+            errors.push(field, code, message);
+            ApiError::Validation(errors)
+        };
+        match e {
+            V::NoPolicy => ApiError::NotFound("本区尚未配置政策"),
+            V::NotHolidayProgram(message) => invalid("program", "not_holiday_program", message),
+            V::BadYear(message) => invalid("year", "out_of_range", message),
+            V::NotInForce(message) => invalid("year", "policy_not_in_force", message),
+            V::NotFound(message) => ApiError::NotFound(message),
+            V::Validation(errors) => ApiError::Validation(errors),
+            V::HandOver(refused) => ApiError::Conflict {
+                code: match refused {
+                    HandOverRefused::AlreadyPaid => "already_paid",
+                    HandOverRefused::NotPayable => "not_payable",
+                },
+                message: refused.to_string(),
+            },
+            V::Benefit(e) => ApiError::from(e),
+            V::Database(e) => ApiError::from(e),
+            V::Tx(e) => ApiError::from(e),
+        }
+    }
+}

@@ -24,4 +24,5 @@ pub mod state;
 pub mod tasks;
 pub mod telemetry;
 pub mod users;
+pub mod visits;
 pub mod work;

@@ -168,6 +168,25 @@ pub fn read_matching(
         })
 }
 
+/// The district's visit settings (`visits.yaml`), checked; the defaults when it has none.
+pub fn read_visit_settings(
+    dir: &Path,
+    slug: &str,
+) -> Result<nuanxin_domain::visits::VisitSettings, OnboardingError> {
+    let path = dir.join(slug).join("visits.yaml");
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        return Ok(nuanxin_domain::visits::VisitSettings::default());
+    };
+    let invalid = |message: String| OnboardingError::Manifest {
+        path: path.display().to_string(),
+        message,
+    };
+    let settings: nuanxin_domain::visits::VisitSettings =
+        serde_yaml::from_str(&text).map_err(|e| invalid(e.to_string()))?;
+    settings.check().map_err(invalid)?;
+    Ok(settings)
+}
+
 /// The demo accounts' passwords are hashed once per run.
 pub struct DemoAccounts<'a> {
     pub password: &'a str,
@@ -364,6 +383,7 @@ pub async fn load_districts(pool: &DbPool, dir: &Path) -> Result<Vec<District>, 
             )),
         });
         let matching = read_matching(dir, &t.slug)?.map(Arc::new);
+        let visits = read_visit_settings(dir, &t.slug)?;
         let manifest = read_manifest(dir, &t.slug);
         let benefit_units = match &manifest {
             Ok(manifest) => crate::state::BenefitUnits::from_manifest(manifest),
@@ -392,6 +412,7 @@ pub async fn load_districts(pool: &DbPool, dir: &Path) -> Result<Vec<District>, 
             hukou_names: Arc::default(),
             sharing,
             matching,
+            visits,
         });
     }
     let names = Arc::new(DistrictNames::new(

@@ -57,6 +57,8 @@ pub struct District {
     pub sharing: Option<Arc<nuanxin_sharing::SharingRules>>,
     /// Volunteer matching (`tenants/<slug>/matching.yaml`); None where the district has no such file.
     pub matching: Option<Arc<nuanxin_domain::tasks::config::MatchingConfig>>,
+    /// Holiday visits and daily contact (`visits.yaml`).
+    pub visits: nuanxin_domain::visits::VisitSettings,
 }
 
 /// The org units (by code) responsible for the approval and payment steps of benefit entries.

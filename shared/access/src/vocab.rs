@@ -112,6 +112,16 @@ vocabulary! {
         TaskOffer => "task_offer",
         /// A run of the volunteer matching.
         MatchingRun => "matching_run",
+        /// Holiday visit campaigns and their progress.
+        VisitCampaign => "visit_campaign",
+        /// Holiday visit records (with the condolence money handed over).
+        Visit => "visit",
+        /// Contact persons' daily contact log.
+        ContactLog => "contact_log",
+        /// The district's care dashboard for the target-responsibility assessment (aggregates only).
+        Dashboard => "dashboard",
+        /// 暖心家园 / 怡心家园 / 新希望家园 activities and signature projects (一镇一品).
+        Activity => "activity",
     }
 }
 
@@ -208,6 +218,9 @@ impl Resource {
                 | Resource::Verification
                 | Resource::FamilyAccessLog
                 | Resource::SharingConsent
+                | Resource::VisitCampaign
+                | Resource::Visit
+                | Resource::ContactLog
         )
     }
 }

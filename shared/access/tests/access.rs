@@ -38,6 +38,10 @@ fn expected(role: Role) -> BTreeSet<(Resource, Action)> {
             (VolunteerRecord, &[List, Read, Create, Update]),
             (ServiceTask, &[List, Read, Create]),
             (MatchingRun, &[Run, Read]),
+            (VisitCampaign, &[Create, Read]),
+            (ContactLog, &[List]),
+            (Dashboard, &[Read]),
+            (Activity, &[Create, Read]),
         ],
         // No register (issue 12): family data only through releases, verifications and entries.
         BureauStaff => &[
@@ -63,6 +67,11 @@ fn expected(role: Role) -> BTreeSet<(Resource, Action)> {
             (VolunteerRecord, &[List, Read, Create, Update]),
             (ServiceTask, &[List, Read, Create]),
             (MatchingRun, &[Run, Read]),
+            (VisitCampaign, &[Read]),
+            (Visit, &[Create]),
+            (ContactLog, &[List, Create]),
+            (Dashboard, &[Read]),
+            (Activity, &[Create, Read]),
         ],
         CommunityWorker => &[
             (Family, &[List, Read, Update]),
@@ -71,17 +80,27 @@ fn expected(role: Role) -> BTreeSet<(Resource, Action)> {
             (Entitlement, &[Read]),
             (OrgUnit, &[Read]),
             (ServiceTask, &[List, Read, Create]),
+            (VisitCampaign, &[Read]),
+            (Visit, &[Create]),
+            (ContactLog, &[List, Create]),
         ],
+        // Contact persons' accounts record visits and contacts of the families linked to them.
         SocialOrgStaff => &[
             (OrgUnit, &[Read]),
             (VolunteerRecord, &[List, Read, Create, Update]),
             (ServiceTask, &[List, Read]),
             (TaskOffer, &[Respond, Assign]),
+            (VisitCampaign, &[Read]),
+            (Visit, &[Create]),
+            (ContactLog, &[List, Create]),
         ],
         Volunteer => &[
             (OrgUnit, &[Read]),
             (ServiceTask, &[List, Read]),
             (TaskOffer, &[Respond, Report]),
+            (VisitCampaign, &[Read]),
+            (Visit, &[Create]),
+            (ContactLog, &[List, Create]),
         ],
         PlatformOperator => &[(Tenant, &[List, Read, Create, Manage])],
     };
@@ -157,7 +176,7 @@ async fn every_role_every_resource_and_action() {
             }
         }
     }
-    assert_eq!(allowed, 98, "98 default grants");
+    assert_eq!(allowed, 123, "123 default grants");
     assert_eq!(
         allowed + refused,
         Role::COUNT * Resource::COUNT * Action::COUNT
@@ -579,7 +598,7 @@ fn vocabulary_round_trips() {
 #[test]
 fn default_permissions_file() {
     let lines = default_role_permissions();
-    assert_eq!(lines.len(), 98);
+    assert_eq!(lines.len(), 123);
     assert!(lines.iter().all(|l| l.ptype == "p" && l.values.len() == 4));
     // domain-independent, except the operator's `platform`
     for l in &lines {

@@ -51,6 +51,24 @@ const KNOWN: &[(&str, &str, &str, &str)] = &[
         "already_decided",
         "该申请已被处理",
     ),
+    (
+        "visits_money_once",
+        "money_cny",
+        "already_paid",
+        "该户本次慰问金已发放，不能重复发放",
+    ),
+    (
+        "visit_campaigns_once",
+        "program",
+        "campaign_exists",
+        "该节日本年度的走访活动已生成",
+    ),
+    (
+        "signature_projects_once",
+        "street",
+        "project_exists",
+        "该街道（镇）本年度已有“一镇一品”项目",
+    ),
 ];
 
 /// The violation behind `e`, if `e` is one.

@@ -474,6 +474,113 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    visit_campaigns (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        program -> Text,
+        year -> Int4,
+        festival_on -> Date,
+        window_starts_on -> Date,
+        cycle_id -> Nullable<Uuid>,
+        families -> Int4,
+        created_by -> Text,
+        created_at -> Timestamptz,
+        generated_at -> Nullable<Timestamptz>,
+        reminded_on -> Nullable<Date>,
+    }
+}
+
+diesel::table! {
+    visit_campaign_families (tenant_id, campaign_id, family_id) {
+        tenant_id -> Uuid,
+        campaign_id -> Uuid,
+        family_id -> Uuid,
+        street_id -> Uuid,
+        community_id -> Uuid,
+    }
+}
+
+diesel::table! {
+    visits (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        campaign_id -> Uuid,
+        family_id -> Uuid,
+        visited_on -> Date,
+        how -> Text,
+        money_cny -> Int8,
+        needs -> Nullable<Text>,
+        visitor_id -> Uuid,
+        visitor_name -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    contact_log (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        family_id -> Uuid,
+        contacted_on -> Date,
+        how -> Text,
+        summary -> Text,
+        problems -> Jsonb,
+        contact_person -> Nullable<Text>,
+        recorded_by_id -> Uuid,
+        recorded_by -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    contact_accounts (tenant_id, family_id, user_id) {
+        tenant_id -> Uuid,
+        family_id -> Uuid,
+        user_id -> Uuid,
+        created_by -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    signature_projects (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        street_id -> Uuid,
+        year -> Int4,
+        name -> Text,
+        description -> Text,
+        created_by -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    activities (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        home -> Text,
+        street_id -> Uuid,
+        project_id -> Nullable<Uuid>,
+        held_on -> Date,
+        place -> Text,
+        kind -> Text,
+        spending_cny -> Int8,
+        participants -> Int4,
+        created_by -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    activity_participants (tenant_id, activity_id, family_id) {
+        tenant_id -> Uuid,
+        activity_id -> Uuid,
+        family_id -> Uuid,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     tenants,
     org_units,
@@ -502,4 +609,18 @@ diesel::allow_tables_to_appear_in_same_query!(
     matching_runs,
     task_offers,
     task_notices,
+    visit_campaigns,
+    visit_campaign_families,
+    visits,
+    contact_log,
+    contact_accounts,
+    signature_projects,
+    activities,
+    activity_participants,
+);
+
+// The dashboard groups open follow-ups by their street and their family's community.
+diesel::allow_columns_to_appear_in_same_group_by_clause!(
+    follow_ups::street_id,
+    families::community_id,
 );

@@ -15,3 +15,4 @@ pub mod tasks;
 pub mod tenant;
 
 pub use error::{FieldError, ValidationErrors};
+pub mod visits;

@@ -12,6 +12,7 @@ use nuanxin_db::models::benefit::{
 use nuanxin_db::models::family::FamilyRecord;
 use nuanxin_db::pool::TenantTx;
 use nuanxin_domain::benefit::{parse_period, EntryStatus, ExitCause};
+use nuanxin_domain::visits::holiday_evaluation_date;
 use nuanxin_policy::{evaluate, evaluate_with, Detail, Evaluation, Policy, Role};
 use serde::Serialize;
 use serde_json::json;
@@ -63,13 +64,26 @@ pub async fn generate(
         .ok_or_else(|| BenefitError::UnknownProgram(program.to_owned()))?;
     let period = parse_period(period_kind(spec.period), period).map_err(BenefitError::BadPeriod)?;
     let basis = policy.legal_basis();
-    let on = period
-        .evaluation_date(
-            as_of,
-            (basis.in_force_from, basis.in_force_until),
-            district.today(),
-        )
-        .map_err(BenefitError::BadPeriod)?;
+    let on = match holiday_evaluation_date(program, &period.key) {
+        // A holiday's cycle is the festival's: evaluated on its day, under the policy in force then
+        // (on 1 January a parent who turns 60 before Chongyang would be missed).
+        Some(festival) => {
+            let festival = festival.map_err(BenefitError::BadPeriod)?;
+            if as_of.is_some_and(|date| date != festival) {
+                return Err(BenefitError::BadPeriod(format!(
+                    "节日走访按节日当天（{festival}）评估，不能指定其他评估日期"
+                )));
+            }
+            festival
+        }
+        None => period
+            .evaluation_date(
+                as_of,
+                (basis.in_force_from, basis.in_force_until),
+                district.today(),
+            )
+            .map_err(BenefitError::BadPeriod)?,
+    };
     if !policy.in_force_on(on) {
         return Err(BenefitError::NotInForce(format!(
             "{}在{on}不在有效期内（{}起{}），不能生成该期间",

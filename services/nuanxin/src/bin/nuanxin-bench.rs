@@ -14,6 +14,11 @@
 //! onboarded with their demo accounts and filled with FAMILIES_EACH families each, and writes
 //! `DIR/families.txt` (one `slug id` line per family) for the random-read benchmark. See README
 //! "Benchmarks".
+//!
+//! `nuanxin-bench visits [FAMILIES]` onboards Zhangdian in `nuanxin_bench_visits` (or DATABASE_URL),
+//! fills its register to FAMILIES (default 100,000; half bereaved, spread over every street), gives every
+//! tenth family a contact logged and times generating the Mid-Autumn 2025 campaign (the holiday cycle on
+//! the festival's date, the campaign's families, the contact persons' mail), for the dashboard's load test.
 
 use std::time::{Duration, Instant};
 
@@ -122,6 +127,7 @@ async fn main() -> Result<()> {
     }
     match args.get(1).map(String::as_str) {
         Some("registry") => registry(vars, number(2, 100_000)).await,
+        Some("visits") => visits(vars, number(2, 100_000)).await,
         Some("sharing") => {
             let out = args.get(3).ok_or("sharing FAMILIES OUT_FILE")?;
             sharing(vars, number(2, 100_000), out.as_ref()).await
@@ -132,7 +138,7 @@ async fn main() -> Result<()> {
         }
         _ => {
             eprintln!(
-                "usage: nuanxin-bench registry [FAMILIES] | sharing FAMILIES OUT_FILE | platform DISTRICTS FAMILIES_EACH DIR"
+                "usage: nuanxin-bench registry [FAMILIES] | sharing FAMILIES OUT_FILE | platform DISTRICTS FAMILIES_EACH DIR | visits [FAMILIES]"
             );
             std::process::exit(2);
         }
@@ -615,5 +621,87 @@ async fn sharing(vars: Vec<(String, String)>, target: u32, out: &std::path::Path
         }
     }
     std::fs::write(out, ids)?;
+    Ok(())
+}
+
+async fn visits(mut vars: Vec<(String, String)>, target: u32) -> Result<()> {
+    if !std::env::vars().any(|(k, _)| k == "DATABASE_URL") {
+        vars.retain(|(k, _)| k != "DATABASE_URL");
+        vars.push((
+            "DATABASE_URL".into(),
+            "postgres://postgres@127.0.0.1:5432/nuanxin_bench_visits".into(),
+        ));
+    }
+    let settings = settings_from(vars.into_iter())?;
+    nuanxin::cli::migrate(&settings).await?;
+    let pool = build_pool(&settings.app_database_url(), 4)?;
+    let dir = tenants_dir(&settings.application.tenants_dir);
+    let password = settings
+        .application
+        .demo_password
+        .expose_secret()
+        .to_owned();
+    onboard(
+        &pool,
+        &dir,
+        "zhangdian",
+        Some(&DemoAccounts {
+            password: &password,
+        }),
+    )
+    .await?;
+    let district = load_districts(&pool, &dir)
+        .await?
+        .into_iter()
+        .find(|d| d.slug == "zhangdian")
+        .ok_or("zhangdian")?;
+    let keys = Keys::from_settings(&settings);
+    let registry = Registry::new(&district, &keys);
+    let existing = u32::try_from(register_size(&pool, district.id).await?)?;
+    let started = Instant::now();
+    let ids = fill(
+        &pool,
+        &registry,
+        target.saturating_sub(existing),
+        existing + 2_000_000,
+    )
+    .await?;
+    // Every tenth family contacted yesterday: the dashboard's "contacted" counts something.
+    let mut tx = TenantTx::begin(&pool, district.id).await?;
+    diesel_async::RunQueryDsl::execute(
+        diesel::sql_query(
+            "INSERT INTO contact_log (tenant_id, id, family_id, contacted_on, how, summary, recorded_by_id, recorded_by) \
+             SELECT tenant_id, gen_random_uuid(), id, current_date - 1, 'call', '基准测试', id, '基准测试' \
+             FROM families WHERE abs(hashtext(id::text)) % 10 = 0",
+        ),
+        &mut tx,
+    )
+    .await?;
+    tx.commit().await?;
+    println!(
+        "seed: {} families added in {:.1} s",
+        ids.len(),
+        started.elapsed().as_secs_f64()
+    );
+    vacuum(&settings).await?;
+    let access: nuanxin::benefits::Access = std::sync::Arc::new(nuanxin::benefits::Standalone {
+        pool: pool.clone(),
+        keys,
+    });
+    let started = Instant::now();
+    let (campaign, created) = nuanxin::visits::campaign::generate(
+        access,
+        &district,
+        &bench_actor(),
+        "holiday_visit_mid_autumn",
+        2025,
+    )
+    .await?;
+    println!(
+        "campaign: {} families of {} in {:.2} s (new: {created})",
+        campaign.families,
+        register_size(&pool, district.id).await?,
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }

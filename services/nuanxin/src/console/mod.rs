@@ -18,6 +18,7 @@ pub mod session;
 mod sharing;
 mod users;
 pub mod views;
+mod visits;
 
 use actix_web::{web, HttpMessage, HttpRequest};
 use tracing_actix_web::RequestId;
@@ -109,6 +110,20 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(
             "/console/families/{id}/access-log",
             web::get().to(sharing::access_log),
+        )
+        .route("/console/visits", web::get().to(visits::campaigns))
+        .route("/console/visits", web::post().to(visits::create))
+        .route("/console/visits/{id}", web::get().to(visits::campaign))
+        .route("/console/visits/{id}/visits", web::post().to(visits::visit))
+        .route("/console/contacts/{id}", web::get().to(visits::contacts))
+        .route(
+            "/console/contacts/{id}",
+            web::post().to(visits::log_contact),
+        )
+        .route("/console/dashboard", web::get().to(visits::dashboard))
+        .route(
+            "/console/dashboard/export",
+            web::get().to(visits::export_dashboard),
         )
         .default_service(web::to(
             |req: HttpRequest| async move { views::not_found(&req) },

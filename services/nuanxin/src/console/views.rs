@@ -67,6 +67,18 @@ const PAGES: &[(&str, &str, Resource, Action)] = &[
         Resource::DataRequest,
         Action::List,
     ),
+    (
+        "/console/visits",
+        "节日走访",
+        Resource::VisitCampaign,
+        Action::Read,
+    ),
+    (
+        "/console/dashboard",
+        "考核看板",
+        Resource::Dashboard,
+        Action::Read,
+    ),
 ];
 
 impl Frame {

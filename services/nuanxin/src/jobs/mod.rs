@@ -29,6 +29,7 @@ mod sharing_expiry;
 mod task_deadlines;
 mod task_mail;
 mod task_reminders;
+mod visit_flags;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -51,6 +52,7 @@ pub use sharing_expiry::SharingExpiry;
 pub use task_deadlines::TaskDeadlines;
 pub use task_mail::TaskMail;
 pub use task_reminders::TaskReminders;
+pub use visit_flags::VisitFlags;
 
 use crate::auth::PLATFORM_DOMAIN;
 use crate::state::{AppState, District, CHINA_STANDARD_TIME};
@@ -116,6 +118,7 @@ pub fn start(state: &Arc<AppState>) {
     spawn(state, TaskDeadlines);
     spawn(state, TaskReminders);
     spawn(state, TaskMail);
+    spawn(state, VisitFlags);
 }
 
 /// Runs `job` on its schedule, in a task of its own, for as long as the runtime lives.

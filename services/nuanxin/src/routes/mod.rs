@@ -15,6 +15,7 @@ pub mod platform;
 pub mod policy;
 pub mod sharing;
 pub mod tasks;
+pub mod visits;
 
 use actix_web::{web, HttpResponse};
 
@@ -40,6 +41,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(platform::configure)
             .configure(sharing::configure)
             .configure(tasks::configure)
+            .configure(visits::configure)
             .configure(openapi::configure),
     );
 }

@@ -15,3 +15,4 @@ pub mod sharing;
 pub mod tasks;
 pub mod tenant;
 pub mod user;
+pub mod visits;

@@ -1,0 +1,209 @@
+//! The district's care dashboard for the target-responsibility assessment (四（二）): per street and
+//! community the register, families with 3–5 contact persons, families contacted within the district's
+//! days, the year's holiday visits done on time, open follow-ups and the oldest's age; per program and
+//! street the year's entitlements proposed and paid. Aggregates only: no family is named.
+
+use std::collections::BTreeMap;
+
+use chrono::{Days, NaiveDate};
+use nuanxin_access::Scope;
+use nuanxin_db::models::visits::{
+    entitlements_by_street, open_follow_ups_by_community, register_by_community,
+    visits_by_community,
+};
+use nuanxin_db::AsyncPgConnection;
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::VisitError;
+use crate::state::District;
+
+/// One community's line (or the total line).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct CommunityLine {
+    pub street: String,
+    pub community: String,
+    pub families: i64,
+    /// Families with 3–5 registered contact persons.
+    pub contacts_3_to_5: i64,
+    /// Families with a contact logged within `contact_days`.
+    pub contacted: i64,
+    /// Families to visit in the year's campaigns (one per campaign) and those visited in the window.
+    pub visits_due: i64,
+    pub visits_on_time: i64,
+    pub open_follow_ups: i64,
+    /// Days since the oldest open follow-up was opened.
+    pub oldest_follow_up_days: Option<i64>,
+}
+
+/// One program's entitlements of the year on one street.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProgramLine {
+    pub program: String,
+    pub title: String,
+    pub street: String,
+    pub proposed: i64,
+    pub paid: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Dashboard {
+    pub year: i32,
+    pub today: NaiveDate,
+    /// The window of "contacted": this many days back from today.
+    pub contact_days: u32,
+    pub communities: Vec<CommunityLine>,
+    pub total: CommunityLine,
+    pub programs: Vec<ProgramLine>,
+}
+
+/// The dashboard of `year` as of `today`, in `scope`.
+pub async fn dashboard(
+    conn: &mut AsyncPgConnection,
+    district: &District,
+    scope: Scope,
+    year: i32,
+    today: NaiveDate,
+) -> Result<Dashboard, VisitError> {
+    let days = district.visits.no_contact_days;
+    let since = today
+        .checked_sub_days(Days::new(u64::from(days)))
+        .unwrap_or(today);
+    let mut lines: BTreeMap<(Uuid, Uuid), CommunityLine> = BTreeMap::new();
+    for r in register_by_community(conn, scope, since).await? {
+        let l = line(&mut lines, district, r.street_id, r.community_id);
+        l.families = r.families;
+        l.contacts_3_to_5 = r.contacts_ok;
+        l.contacted = r.contacted;
+    }
+    for r in visits_by_community(conn, scope, year).await? {
+        let l = line(&mut lines, district, r.street_id, r.community_id);
+        l.visits_due = r.due;
+        l.visits_on_time = r.on_time;
+    }
+    for r in open_follow_ups_by_community(conn, scope).await? {
+        let l = line(&mut lines, district, r.street_id, r.community_id);
+        l.open_follow_ups = r.open;
+        l.oldest_follow_up_days = r.oldest_on.map(|d| (today - d).num_days());
+    }
+    let communities: Vec<CommunityLine> = lines.into_values().collect();
+    let total = communities.iter().fold(
+        CommunityLine {
+            street: "合计".into(),
+            ..CommunityLine::default()
+        },
+        |mut t, l| {
+            t.families += l.families;
+            t.contacts_3_to_5 += l.contacts_3_to_5;
+            t.contacted += l.contacted;
+            t.visits_due += l.visits_due;
+            t.visits_on_time += l.visits_on_time;
+            t.open_follow_ups += l.open_follow_ups;
+            t.oldest_follow_up_days = t.oldest_follow_up_days.max(l.oldest_follow_up_days);
+            t
+        },
+    );
+    let title = |code: &str| {
+        district
+            .policy
+            .as_ref()
+            .and_then(|p| p.program(code))
+            .map_or(code.to_owned(), |p| p.title.clone())
+    };
+    let programs = entitlements_by_street(conn, scope, year)
+        .await?
+        .into_iter()
+        .map(|r| ProgramLine {
+            title: title(&r.program),
+            street: district.orgs.name_of(r.street_id).to_owned(),
+            program: r.program,
+            proposed: r.proposed,
+            paid: r.paid,
+        })
+        .collect();
+    Ok(Dashboard {
+        year,
+        today,
+        contact_days: days,
+        communities,
+        total,
+        programs,
+    })
+}
+
+/// The line of a street and community, made when first met.
+fn line<'a>(
+    lines: &'a mut BTreeMap<(Uuid, Uuid), CommunityLine>,
+    district: &District,
+    street: Uuid,
+    community: Uuid,
+) -> &'a mut CommunityLine {
+    lines
+        .entry((street, community))
+        .or_insert_with(|| CommunityLine {
+            street: district.orgs.name_of(street).to_owned(),
+            community: district.orgs.name_of(community).to_owned(),
+            ..CommunityLine::default()
+        })
+}
+
+const COMMUNITY_HEADERS: [&str; 9] = [
+    "街道（镇）",
+    "社区（村）",
+    "在册家庭",
+    "3-5名帮扶联系人",
+    "近期已联系",
+    "节日应走访",
+    "按时走访",
+    "未办结跟进事项",
+    "最久未办结（天）",
+];
+const PROGRAM_HEADERS: [&str; 5] = ["项目代码", "项目", "街道（镇）", "应享受", "已发放"];
+
+/// The dashboard as an xlsx workbook: communities (with the total) and programs.
+pub fn workbook(d: &Dashboard) -> Result<Vec<u8>, nuanxin_sheets::SheetError> {
+    let community_rows = d
+        .communities
+        .iter()
+        .chain(std::iter::once(&d.total))
+        .map(|l| {
+            vec![
+                l.street.clone(),
+                l.community.clone(),
+                l.families.to_string(),
+                l.contacts_3_to_5.to_string(),
+                l.contacted.to_string(),
+                l.visits_due.to_string(),
+                l.visits_on_time.to_string(),
+                l.open_follow_ups.to_string(),
+                l.oldest_follow_up_days
+                    .map_or(String::new(), |n| n.to_string()),
+            ]
+        })
+        .collect();
+    let program_rows = d
+        .programs
+        .iter()
+        .map(|p| {
+            vec![
+                p.program.clone(),
+                p.title.clone(),
+                p.street.clone(),
+                p.proposed.to_string(),
+                p.paid.to_string(),
+            ]
+        })
+        .collect();
+    nuanxin_sheets::write_workbook(vec![
+        nuanxin_sheets::SheetData {
+            name: "社区",
+            headers: &COMMUNITY_HEADERS,
+            rows: community_rows,
+        },
+        nuanxin_sheets::SheetData {
+            name: "项目",
+            headers: &PROGRAM_HEADERS,
+            rows: program_rows,
+        },
+    ])
+}
