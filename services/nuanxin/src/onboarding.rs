@@ -101,6 +101,24 @@ pub fn read_policy(
         })
 }
 
+/// Reads and checks the district's daily check-in configuration (`checkins.yaml`), if it has one.
+pub fn read_checkins(
+    dir: &Path,
+    slug: &str,
+) -> Result<Option<nuanxin_checkins::Ladder>, OnboardingError> {
+    let path = dir.join(slug).join("checkins.yaml");
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        return Ok(None);
+    };
+    let name = path.display().to_string();
+    nuanxin_checkins::Ladder::parse(&name, &text)
+        .map(Some)
+        .map_err(|e| OnboardingError::Manifest {
+            path: name,
+            message: e.to_string(),
+        })
+}
+
 /// The demo accounts' passwords are hashed once per run.
 pub struct DemoAccounts<'a> {
     pub password: &'a str,
@@ -124,6 +142,7 @@ pub async fn onboard(
         None => None,
     };
     read_policy(dir, slug)?;
+    read_checkins(dir, slug)?;
     if manifest.time_zone.parse::<chrono_tz::Tz>().is_err() {
         return Err(OnboardingError::Manifest {
             path: format!("{slug}/tenant.yaml"),
@@ -287,6 +306,7 @@ pub async fn load_districts(pool: &DbPool, dir: &Path) -> Result<Vec<District>, 
         let units = OrgUnit::all(&mut tx).await.map_err(db)?;
         tx.commit().await.map_err(db)?;
         let policy = read_policy(dir, &t.slug)?.map(Arc::new);
+        let checkins = read_checkins(dir, &t.slug)?.map(Arc::new);
         let benefit_units = match read_manifest(dir, &t.slug) {
             Ok(manifest) => crate::state::BenefitUnits::from_manifest(&manifest),
             // A district onboarded from a folder that is gone: no one approves until it is back.
@@ -305,6 +325,7 @@ pub async fn load_districts(pool: &DbPool, dir: &Path) -> Result<Vec<District>, 
             policy,
             benefit_units,
             hukou_names: Arc::default(),
+            checkins,
         });
     }
     let names = Arc::new(DistrictNames::new(

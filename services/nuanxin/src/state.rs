@@ -49,6 +49,8 @@ pub struct District {
     pub benefit_units: BenefitUnits,
     /// Every district on the platform, by slug and Chinese name: what a household registration may name.
     pub hukou_names: Arc<DistrictNames>,
+    /// The daily check-ins' ladder and defaults (`checkins.yaml`); None when the district has none.
+    pub checkins: Option<Arc<nuanxin_checkins::Ladder>>,
 }
 
 /// The org units (by code) responsible for the approval and payment steps of benefit entries.

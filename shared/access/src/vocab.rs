@@ -94,6 +94,14 @@ vocabulary! {
         Entitlement => "entitlement",
         BenefitCycle => "benefit_cycle",
         Mail => "mail",
+        /// Neighbour helpers of the daily check-ins (name, phone, home location).
+        CheckinHelper => "checkin_helper",
+        /// Neighbour pairings: eligibility, candidates, consents, withdrawal, pauses, emergencies.
+        Pairing => "pairing",
+        /// A pairing's daily check-in.
+        CheckIn => "check_in",
+        /// Alerts of missed or worrying check-ins.
+        CheckInAlert => "check_in_alert",
     }
 }
 
@@ -177,6 +185,9 @@ impl Resource {
                 | Resource::FamilyHistory
                 | Resource::FamilyImport
                 | Resource::FamilyExport
+                | Resource::Pairing
+                | Resource::CheckIn
+                | Resource::CheckInAlert
         )
     }
 }

@@ -30,6 +30,9 @@ fn expected(role: Role) -> BTreeSet<(Resource, Action)> {
             (Entitlement, &[Read]),
             (BenefitCycle, &[Read, Create, Approve]),
             (Mail, &[Read]),
+            (CheckinHelper, &[List]),
+            (Pairing, &[List, Read]),
+            (CheckInAlert, &[List, Update]),
         ],
         BureauStaff => &[
             (Family, &[List, Read]),
@@ -48,6 +51,9 @@ fn expected(role: Role) -> BTreeSet<(Resource, Action)> {
             (Policy, &[Read, Evaluate]),
             (BenefitCycle, &[Read, Verify]),
             (OrgUnit, &[Read]),
+            (CheckinHelper, &[Create, List]),
+            (Pairing, &[List, Read, Create, Update]),
+            (CheckInAlert, &[List, Update]),
         ],
         CommunityWorker => &[
             (Family, &[List, Read, Update]),
@@ -55,8 +61,18 @@ fn expected(role: Role) -> BTreeSet<(Resource, Action)> {
             (FamilyHistory, &[Read]),
             (Entitlement, &[Read]),
             (OrgUnit, &[Read]),
+            (CheckinHelper, &[Create, List]),
+            (Pairing, &[List, Read, Create, Update]),
+            (CheckIn, &[Create]),
+            (CheckInAlert, &[List, Update]),
         ],
-        SocialOrgStaff | Volunteer => &[(OrgUnit, &[Read])],
+        SocialOrgStaff => &[(OrgUnit, &[Read])],
+        Volunteer => &[
+            (OrgUnit, &[Read]),
+            (Pairing, &[List, Read]),
+            (CheckIn, &[Create]),
+            (CheckInAlert, &[List, Update]),
+        ],
         PlatformOperator => &[(Tenant, &[List, Read, Create, Manage])],
     };
     spec.iter()
@@ -131,7 +147,7 @@ async fn every_role_every_resource_and_action() {
             }
         }
     }
-    assert_eq!(allowed, 57, "57 default grants");
+    assert_eq!(allowed, 84, "84 default grants");
     assert_eq!(
         allowed + refused,
         Role::COUNT * Resource::COUNT * Action::COUNT
@@ -477,7 +493,7 @@ async fn same_answers_as_plain_casbin() {
             }
         }
     }
-    assert_eq!(compared, 4 * 10 * 13 * 10);
+    assert_eq!(compared, 4 * 10 * Resource::COUNT * 10);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -553,7 +569,7 @@ fn vocabulary_round_trips() {
 #[test]
 fn default_permissions_file() {
     let lines = default_role_permissions();
-    assert_eq!(lines.len(), 57);
+    assert_eq!(lines.len(), 84);
     assert!(lines.iter().all(|l| l.ptype == "p" && l.values.len() == 4));
     // domain-independent, except the operator's `platform`
     for l in &lines {

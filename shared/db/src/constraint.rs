@@ -45,6 +45,18 @@ const KNOWN: &[(&str, &str, &str, &str)] = &[
         "cycle_exists",
         "该项目本期已生成",
     ),
+    (
+        "checkin_pairings_one_per_elder",
+        "person",
+        "already_paired",
+        "该老人已有结对邻居（同一时间只能有一个结对）",
+    ),
+    (
+        "checkin_helpers_by_user",
+        "username",
+        "already_helper",
+        "该账号已登记为结对邻居",
+    ),
 ];
 
 /// The violation behind `e`, if `e` is one.

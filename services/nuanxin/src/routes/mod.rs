@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod auth;
 pub mod benefits;
+pub mod checkins;
 pub mod extract;
 pub mod families;
 pub mod follow_ups;
@@ -36,7 +37,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(follow_ups::configure)
             .configure(audit::configure)
             .configure(platform::configure)
-            .configure(openapi::configure),
+            .configure(openapi::configure)
+            .configure(checkins::configure),
     );
 }
 
