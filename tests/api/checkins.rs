@@ -125,7 +125,7 @@ fn local(date: NaiveDate, hh_mm: &str, minutes: i64) -> DateTime<Utc> {
 /// Runs the sweep of Xicheng as of `at`; (pairing, level) of what it raised.
 async fn sweep(app: &TestApp, at: DateTime<Utc>) -> Vec<(String, i64)> {
     let district = app.app.districts.by_slug("xicheng").unwrap();
-    let report = nuanxin::checkins::sweep::sweep(&app.app, &district, at)
+    let report = nuanxin::checkins::sweep::sweep(&app.app.pool, &district, at)
         .await
         .unwrap();
     let mut out: Vec<_> = report
@@ -922,4 +922,216 @@ async fn every_check_in_endpoint_refuses_the_roles_it_is_not_for() {
         .0,
         200
     );
+}
+
+#[tokio::test]
+async fn a_stalled_sweep_shows_in_readyz_and_metrics_and_the_district_office_is_told_once() {
+    let app = TestApp::spawn().await;
+    let mut conn = app.admin().await;
+    // Wait for the service's own first sweep, then age its success by ten minutes.
+    let mut done = false;
+    for _ in 0..100 {
+        let n: N = diesel::sql_query(
+            "SELECT count(*) AS n FROM job_runs WHERE job = 'checkins_sweep' AND domain = 'xicheng' AND last_success_at IS NOT NULL",
+        )
+        .get_result(&mut conn)
+        .await
+        .unwrap();
+        if n.n == 1 {
+            done = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(done, "the service's sweep job never completed");
+    let (_, res) = app.get("/readyz", None).await;
+    assert_eq!(
+        (
+            res["status"].as_str(),
+            res["checkins_sweep"]["status"].as_str()
+        ),
+        (Some("ready"), Some("ok")),
+        "{res}"
+    );
+    diesel::sql_query("UPDATE job_runs SET last_success_at = now() - interval '10 minutes' WHERE job = 'checkins_sweep'")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let (status, res) = app.get("/readyz", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        (
+            res["status"].as_str(),
+            res["checkins_sweep"]["status"].as_str()
+        ),
+        (Some("degraded"), Some("stalled")),
+        "{res}"
+    );
+    let metrics = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("nuanxin_checkins_sweep_stalled 1"),
+        "{metrics}"
+    );
+
+    let district = app.app.districts.by_slug("xicheng").unwrap();
+    let now = Utc::now();
+    let watch = |at| nuanxin::checkins::sweep::watch(&app.app.pool, &district, now, at);
+    // The district office (its administrator has an address) is told once, however often it is asked.
+    assert_eq!(watch(now).await.unwrap(), Some(1));
+    assert_eq!(watch(now + Duration::minutes(1)).await.unwrap(), Some(0));
+    let told: N = diesel::sql_query(
+        "SELECT count(*) AS n FROM mail_outbox WHERE subject = '【暖心】每日探询巡检已停止'",
+    )
+    .get_result(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(told.n, 1);
+}
+
+/// The built `nuanxin` binary (built here if this test binary was built without it).
+fn nuanxin_binary() -> std::path::PathBuf {
+    let status = std::process::Command::new(env!("CARGO"))
+        .args(["build", "-q", "-p", "nuanxin", "--bin", "nuanxin"])
+        .status()
+        .expect("cargo build");
+    assert!(status.success());
+    let exe = std::env::current_exe().unwrap();
+    exe.parent()
+        .and_then(|deps| deps.parent())
+        .unwrap()
+        .join("nuanxin")
+}
+
+fn sweep_command(app: &TestApp, at: DateTime<Utc>) -> std::process::Command {
+    let mut cmd = std::process::Command::new(nuanxin_binary());
+    cmd.args([
+        "checkins",
+        "sweep",
+        "--tenant",
+        "xicheng",
+        "--at",
+        &at.to_rfc3339(),
+    ])
+    .env(
+        "DATABASE_URL",
+        format!("{}/{}", crate::helpers::SERVER, app.database),
+    )
+    .env(
+        "NUANXIN__APPLICATION__TENANTS_DIR",
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../tenants"),
+    )
+    .env("RUST_LOG", "error")
+    .stdout(std::process::Stdio::piped());
+    cmd
+}
+
+/// `count` more elders paired like `pairing` (their families copied from its family, in SQL: the
+/// sweep reads pairings and the families' units only).
+async fn copies(app: &TestApp, pairing: &str, count: i64) {
+    let mut conn = app.admin().await;
+    diesel::sql_query(
+        "WITH src AS (SELECT * FROM checkin_pairings WHERE id = $1), \
+         fam AS (INSERT INTO families SELECT (jsonb_populate_record(NULL::families, \
+                 to_jsonb(f) || jsonb_build_object('id', gen_random_uuid()))).* \
+                 FROM families f, src, generate_series(1, $2) WHERE f.id = src.family_id RETURNING id) \
+         INSERT INTO checkin_pairings SELECT (jsonb_populate_record(NULL::checkin_pairings, \
+             to_jsonb(src) || jsonb_build_object('id', gen_random_uuid(), 'family_id', fam.id))).* \
+         FROM src, fam",
+    )
+    .bind::<SqlUuid, _>(Uuid::parse_str(pairing).unwrap())
+    .bind::<BigInt, _>(count)
+    .execute(&mut conn)
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn the_cli_sweep_prints_what_it_raised_and_a_second_run_for_the_same_time_raises_nothing() {
+    let app = TestApp::spawn().await;
+    let p = paired(&app, 15).await;
+    let day = starts_on(&app, &p.pairing).await;
+    let at = local(day, "10:00", 31);
+    let first = sweep_command(&app, at).output().unwrap();
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let out: Value = serde_json::from_slice(&first.stdout).unwrap();
+    assert_eq!(
+        out["raised"],
+        json!([
+            {"pairing_id": p.pairing, "level": 1, "recipient": "helper", "late": true},
+            {"pairing_id": p.pairing, "level": 2, "recipient": "community_worker", "late": false},
+        ]),
+        "{out}"
+    );
+    let second = sweep_command(&app, at).output().unwrap();
+    assert!(second.status.success());
+    let out: Value = serde_json::from_slice(&second.stdout).unwrap();
+    assert_eq!(out["raised"], json!([]), "{out}");
+}
+
+#[tokio::test]
+async fn a_sweep_killed_mid_run_loses_and_duplicates_nothing() {
+    let app = TestApp::spawn().await;
+    let p = paired(&app, 16).await;
+    let n = 3_000;
+    copies(&app, &p.pairing, n - 1).await;
+    let day = starts_on(&app, &p.pairing).await;
+    // Two and a half hours after the deadline: all four steps of every pairing are due.
+    let at = local(day, "10:00", 150);
+    let mut child = sweep_command(&app, at).spawn().unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+    // kill -9: no chance to finish a page or clean up.
+    child.kill().unwrap();
+    let _ = child.wait();
+    let alerts = |app: &TestApp| {
+        let db = app.database.clone();
+        async move {
+            let mut conn = crate::helpers::admin_conn(&db).await;
+            diesel::sql_query("SELECT count(*) AS n FROM checkin_alerts")
+                .get_result::<N>(&mut conn)
+                .await
+                .unwrap()
+                .n
+        }
+    };
+    let after_kill = alerts(&app).await;
+    eprintln!("alerts after kill -9: {after_kill} of {}", 4 * n);
+    let rest = sweep_command(&app, at).output().unwrap();
+    assert!(
+        rest.status.success(),
+        "{}",
+        String::from_utf8_lossy(&rest.stderr)
+    );
+    let out: Value = serde_json::from_slice(&rest.stdout).unwrap();
+    let raised = out["raised"].as_array().unwrap().len() as i64;
+    assert_eq!(
+        after_kill + raised,
+        4 * n,
+        "the second run raises exactly what the killed one had not"
+    );
+    assert_eq!(alerts(&app).await, 4 * n);
+    // Each alert's mail exists exactly when the alert does: one to the street office (level 3) and one
+    // to the district office (level 4) per pairing; the demo community and helper have no address.
+    let mut conn = app.admin().await;
+    let mails: N = diesel::sql_query(
+        "SELECT count(*) AS n FROM mail_outbox WHERE subject LIKE '%每日探询提醒%'",
+    )
+    .get_result(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(mails.n, 2 * n);
+    let again = sweep_command(&app, at).output().unwrap();
+    let out: Value = serde_json::from_slice(&again.stdout).unwrap();
+    assert_eq!(out["raised"], json!([]));
 }

@@ -556,7 +556,7 @@ pub async fn check_in(
     commit(work).await?;
     // Escalations and all-clears go out now rather than at the next minute's sweep; if this fails the
     // minute's sweep raises the same keys.
-    if let Err(e) = sweep::sweep_pairings(state, who.district, now, &[pairing]).await {
+    if let Err(e) = sweep::sweep_pairings(&state.pool, who.district, now, &[pairing]).await {
         tracing::warn!(error = %e, "immediate sweep after a check-in failed; the next sweep raises it");
     }
     Ok(LoggedCheckIn {

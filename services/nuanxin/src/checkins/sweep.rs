@@ -13,17 +13,18 @@ use std::collections::HashMap;
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
 use nuanxin_checkins::{silence, CheckIn, Day, Outcome, Pause, Schedule, Step};
 use nuanxin_db::models::checkins::{
-    AlertRow, CheckInRow, DayRow, LastCheckIn, PairingRow, PauseRow, SilenceRow,
+    last_success_of, tell_stall, AlertRow, CheckInRow, DayRow, LastCheckIn, PairingRow, PauseRow,
+    SilenceRow,
 };
 use nuanxin_db::models::mail::NewMail;
-use nuanxin_db::pool::TenantTx;
+use nuanxin_db::pool::{DbPool, TenantTx};
 use nuanxin_domain::checkins::days_off_of;
 use serde::Serialize;
 use uuid::Uuid;
 
 use super::notify::{self, Addresses};
 use super::CheckinError;
-use crate::state::{AppState, District};
+use crate::state::District;
 
 /// The scheduler's name of the sweep (`job_runs`, metrics, readiness).
 pub const JOB: &str = "checkins_sweep";
@@ -64,7 +65,7 @@ impl Report {
 
 /// Sweeps every pairing of the district as of `now`.
 pub async fn sweep(
-    state: &AppState,
+    pool: &DbPool,
     district: &District,
     now: DateTime<Utc>,
 ) -> Result<Report, CheckinError> {
@@ -75,14 +76,14 @@ pub async fn sweep(
     let mut after = Uuid::nil();
     loop {
         let page = {
-            let mut tx = TenantTx::begin(&state.pool, district.id).await?;
+            let mut tx = TenantTx::begin(pool, district.id).await?;
             let page = PairingRow::sweep_page(&mut tx, now, after, PAGE).await?;
             tx.commit().await?;
             page
         };
         let Some(last) = page.last() else { break };
         after = last.id;
-        report.absorb(sweep_pairings(state, district, now, &page).await?);
+        report.absorb(sweep_pairings(pool, district, now, &page).await?);
     }
     Ok(report)
 }
@@ -126,7 +127,7 @@ fn group<T, K: std::hash::Hash + Eq>(rows: &[T], key: impl Fn(&T) -> K) -> HashM
 /// Sweeps these pairings as of `now` in one transaction (the job's pages, and one pairing right after
 /// its check-in).
 pub async fn sweep_pairings(
-    state: &AppState,
+    pool: &DbPool,
     district: &District,
     now: DateTime<Utc>,
     pairings: &[PairingRow],
@@ -140,7 +141,7 @@ pub async fn sweep_pairings(
         .flatten()
         .collect();
     let ids: Vec<Uuid> = pairings.iter().map(|p| p.id).collect();
-    let mut tx = TenantTx::begin(&state.pool, district.id).await?;
+    let mut tx = TenantTx::begin(pool, district.id).await?;
     let pauses = PauseRow::of_pairings(&mut tx, &ids).await?;
     let check_ins = CheckInRow::of_days(&mut tx, &ids, &days).await?;
     let snapshots = DayRow::of_days(&mut tx, &ids, &days).await?;
@@ -327,3 +328,53 @@ fn cause_code(cause: nuanxin_checkins::Cause) -> &'static str {
 /// How long the sweep may go without completing before `/readyz`, `/metrics` and the district office
 /// are told.
 pub const STALL_AFTER: Duration = Duration::minutes(5);
+
+/// Whether the district's sweep is stalled at `now`: not succeeded for [`STALL_AFTER`] since its last
+/// success (or since `watching_since`, when it never succeeded). The last success, and whether stalled.
+pub async fn stalled(
+    pool: &DbPool,
+    district: &District,
+    watching_since: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<(Option<DateTime<Utc>>, bool), CheckinError> {
+    let mut conn = pool.get().await.map_err(nuanxin_db::pool::TxError::from)?;
+    let last = last_success_of(&mut conn, JOB, &district.slug).await?;
+    Ok((last, now - last.unwrap_or(watching_since) > STALL_AFTER))
+}
+
+/// Tells the district office once per stall of its sweep; how many messages, or None when the sweep is
+/// completing.
+pub async fn watch(
+    pool: &DbPool,
+    district: &District,
+    watching_since: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<Option<usize>, CheckinError> {
+    if district.checkins.is_none() {
+        return Ok(None);
+    }
+    let (last, stalled) = stalled(pool, district, watching_since, now).await?;
+    if !stalled {
+        return Ok(None);
+    }
+    let mut tx = TenantTx::begin(pool, district.id).await?;
+    let key = last.unwrap_or(DateTime::UNIX_EPOCH);
+    let told = if tell_stall(&mut tx, district.id, key).await? {
+        notify::stalled(&mut tx, district, last).await?
+    } else {
+        0
+    };
+    tx.commit().await?;
+    Ok(Some(told))
+}
+
+/// The sweep's health for `/readyz` and `/metrics`: `ok`, `stalled` (no district's sweep may go
+/// [`STALL_AFTER`] without completing), or `starting` (it never completed yet: a new deployment).
+pub async fn health(pool: &DbPool, now: DateTime<Utc>) -> (&'static str, Option<DateTime<Utc>>) {
+    match crate::jobs::last_success(pool, JOB).await {
+        Ok(Some(last)) if now - last > STALL_AFTER => ("stalled", Some(last)),
+        Ok(Some(last)) => ("ok", Some(last)),
+        Ok(None) => ("starting", None),
+        Err(_) => ("unknown", None),
+    }
+}

@@ -19,6 +19,8 @@
 //! To add a job: a file `jobs/<name>.rs` with a unit struct implementing [`Job`], and one line in
 //! [`start`].
 
+mod checkins_sweep;
+mod checkins_watchdog;
 mod newly_eligible;
 mod purge_sessions;
 mod reload_districts;
@@ -36,6 +38,8 @@ pub use nuanxin_domain::schedule::{Every, Period};
 use tokio::time::MissedTickBehavior;
 use uuid::Uuid;
 
+pub use checkins_sweep::CheckinsSweep;
+pub use checkins_watchdog::CheckinsWatchdog;
 pub use newly_eligible::NewlyEligible;
 pub use purge_sessions::PurgeSessions;
 pub use reload_districts::ReloadDistricts;
@@ -101,6 +105,8 @@ pub fn start(state: &Arc<AppState>) {
     spawn(state, NewlyEligible);
     spawn(state, PurgeSessions);
     spawn(state, ReloadDistricts::default());
+    spawn(state, CheckinsSweep);
+    spawn(state, CheckinsWatchdog { since: Utc::now() });
 }
 
 /// Runs `job` on its schedule, in a task of its own, for as long as the runtime lives.

@@ -805,3 +805,20 @@ pub async fn tell_stall(
         .await?;
     Ok(n == 1)
 }
+
+/// When `job` last succeeded for `domain` (the scheduler's `job_runs`), if it ever did.
+pub async fn last_success_of(
+    conn: &mut AsyncPgConnection,
+    job: &str,
+    domain: &str,
+) -> QueryResult<Option<DateTime<Utc>>> {
+    use crate::schema::job_runs;
+    Ok(job_runs::table
+        .filter(job_runs::job.eq(job))
+        .filter(job_runs::domain.eq(domain))
+        .select(job_runs::last_success_at)
+        .first::<Option<DateTime<Utc>>>(conn)
+        .await
+        .optional()?
+        .flatten())
+}
