@@ -1084,29 +1084,38 @@ async fn the_cli_sweep_prints_what_it_raised_and_a_second_run_for_the_same_time_
 async fn a_sweep_killed_mid_run_loses_and_duplicates_nothing() {
     let app = TestApp::spawn().await;
     let p = paired(&app, 16).await;
-    let n = 3_000;
+    // Three pages of the sweep (2,000 pairings each).
+    let n = 6_000;
     copies(&app, &p.pairing, n - 1).await;
     let day = starts_on(&app, &p.pairing).await;
     // Two and a half hours after the deadline: all four steps of every pairing are due.
     let at = local(day, "10:00", 150);
+    let count_alerts = || async {
+        let mut conn = app.admin().await;
+        diesel::sql_query("SELECT count(*) AS n FROM checkin_alerts")
+            .get_result::<N>(&mut conn)
+            .await
+            .unwrap()
+            .n
+    };
     let mut child = sweep_command(&app, at).spawn().unwrap();
-    tokio::time::sleep(std::time::Duration::from_millis(700)).await;
-    // kill -9: no chance to finish a page or clean up.
+    // kill -9 as soon as the first page has committed: no chance to finish the next or clean up.
+    let mut after_kill = 0;
+    for _ in 0..3_000 {
+        after_kill = count_alerts().await;
+        if after_kill > 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
     child.kill().unwrap();
     let _ = child.wait();
-    let alerts = |app: &TestApp| {
-        let db = app.database.clone();
-        async move {
-            let mut conn = crate::helpers::admin_conn(&db).await;
-            diesel::sql_query("SELECT count(*) AS n FROM checkin_alerts")
-                .get_result::<N>(&mut conn)
-                .await
-                .unwrap()
-                .n
-        }
-    };
-    let after_kill = alerts(&app).await;
-    eprintln!("alerts after kill -9: {after_kill} of {}", 4 * n);
+    let after_kill = count_alerts().await.max(after_kill);
+    assert!(
+        0 < after_kill && after_kill < 4 * n,
+        "killed mid-sweep: {after_kill} of {}",
+        4 * n
+    );
     let rest = sweep_command(&app, at).output().unwrap();
     assert!(
         rest.status.success(),
@@ -1120,7 +1129,7 @@ async fn a_sweep_killed_mid_run_loses_and_duplicates_nothing() {
         4 * n,
         "the second run raises exactly what the killed one had not"
     );
-    assert_eq!(alerts(&app).await, 4 * n);
+    assert_eq!(count_alerts().await, 4 * n);
     // Each alert's mail exists exactly when the alert does: one to the street office (level 3) and one
     // to the district office (level 4) per pairing; the demo community and helper have no address.
     let mut conn = app.admin().await;
