@@ -1144,3 +1144,144 @@ async fn a_sweep_killed_mid_run_loses_and_duplicates_nothing() {
     let out: Value = serde_json::from_slice(&again.stdout).unwrap();
     assert_eq!(out["raised"], json!([]));
 }
+
+/// The helper's list on a phone (one tap to check in), the community worker's board with its open
+/// alerts, and the street's overview with the 30-day chart, in headless Chromium, desktop and phone.
+#[tokio::test]
+async fn the_check_in_pages_work_in_chromium_on_a_desktop_and_a_phone() {
+    use crate::browser::{browser, check_page, sign_in, start_driver};
+    use fantoccini::Locator;
+
+    let app = TestApp::spawn().await;
+    let p = paired(&app, 17).await;
+    let street = app.login("xicheng", "street").await;
+    // A second elder whose helper has no account, checked on today and not reached: escalated.
+    let family = app.create_family(&street, &elder_family(18)).await;
+    let helper = create_helper(
+        &app,
+        &p.community,
+        "王邻居",
+        "xinjiekou-1",
+        [39.9402, 116.3701],
+        None,
+    )
+    .await;
+    let (_, res) = pair(&app, &p.community, &family, &helper, "23:59").await;
+    let second = res["id"].as_str().unwrap().to_owned();
+    let path = format!("/api/v1/pairings/{second}/check-ins");
+    let (status, _) = app
+        .post_json(
+            &path,
+            Some(&p.community),
+            &json!({"outcome": "not_reached", "how": "phone"}),
+        )
+        .await;
+    assert_eq!(status, 201);
+
+    let driver = start_driver().await;
+    for phone in [false, true] {
+        let c = browser(&driver, phone).await;
+        sign_in(&c, &app.address, "xicheng", "volunteer").await;
+        c.goto(&app.url("/console/checkins")).await.unwrap();
+        let body = c
+            .find(Locator::Css("main"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            body.contains("今天要探询的老人") && body.contains("测试母亲"),
+            "{body}"
+        );
+        // The volunteer sees their own elder only, not the second pairing's.
+        assert!(!body.contains("王邻居"), "{body}");
+        check_page(&c, "checkins-helper", phone).await;
+        if phone {
+            c.find(Locator::Css("form.tap button[value=well]"))
+                .await
+                .unwrap()
+                .click()
+                .await
+                .unwrap();
+            for _ in 0..50 {
+                if c.current_url().await.unwrap().query() == Some("done=checked") {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            let body = c
+                .find(Locator::Css("main"))
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            assert!(
+                body.contains("已记录探询") && body.contains("平安"),
+                "{body}"
+            );
+            check_page(&c, "checkins-helper-done", phone).await;
+        }
+        c.close().await.unwrap();
+
+        let c = browser(&driver, phone).await;
+        sign_in(&c, &app.address, "xicheng", "community").await;
+        c.goto(&app.url("/console/checkins")).await.unwrap();
+        let body = c
+            .find(Locator::Css("main"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            body.contains("待处理提醒（1位老人）")
+                && body.contains("已上报至第4级")
+                && body.contains("已上报")
+                && body.contains("代记探询"),
+            "{body}"
+        );
+        check_page(&c, "checkins-board", phone).await;
+        c.close().await.unwrap();
+
+        let c = browser(&driver, phone).await;
+        sign_in(&c, &app.address, "xicheng", "street").await;
+        c.goto(&app.url("/console/checkins")).await.unwrap();
+        assert!(
+            c.find(Locator::Css("main svg")).await.is_ok(),
+            "the 30-day chart"
+        );
+        check_page(&c, "checkins-street", phone).await;
+        c.close().await.unwrap();
+    }
+    // The community worker acknowledges from the board: the alerts are closed.
+    let c = browser(&driver, false).await;
+    sign_in(&c, &app.address, "xicheng", "community").await;
+    c.goto(&app.url("/console/checkins")).await.unwrap();
+    c.find(Locator::Css("form.inline input[name=finding]"))
+        .await
+        .unwrap()
+        .send_keys("已上门，老人平安")
+        .await
+        .unwrap();
+    c.find(Locator::Css("form.inline button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let body = c
+        .find(Locator::Css("main"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        body.contains("已确认提醒") && !body.contains("待处理提醒"),
+        "{body}"
+    );
+    c.close().await.unwrap();
+}

@@ -4,6 +4,7 @@
 //! transaction. The ladder and the sweep's decisions are the pure crate `nuanxin-checkins`; the sweep
 //! that applies them is [`sweep`].
 
+pub mod board;
 pub mod notify;
 pub mod sweep;
 

@@ -98,7 +98,7 @@ fn outcome(code: &str) -> Option<Outcome> {
 }
 
 /// A pairing row's schedule, with its pauses.
-fn schedule_of(p: &PairingRow, pauses: &[&PauseRow], district: &District) -> Schedule {
+pub(super) fn schedule_of(p: &PairingRow, pauses: &[&PauseRow], district: &District) -> Schedule {
     let minute = u32::try_from(p.deadline_minute).unwrap_or(0);
     Schedule {
         deadline: NaiveTime::from_hms_opt(minute / 60, minute % 60, 0).unwrap_or(NaiveTime::MIN),

@@ -8,6 +8,7 @@
 pub mod assets;
 mod benefits;
 pub mod charts;
+mod checkins;
 pub mod csrf;
 mod families;
 mod home;
@@ -56,6 +57,19 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/console/users", web::post().to(users::create))
         .route("/console/users/{id}", web::post().to(users::change))
         .route("/console/policy/impact", web::post().to(policy::impact))
+        .route("/console/checkins", web::get().to(checkins::checkins_page))
+        .route(
+            "/console/checkins/alerts/{id}/acknowledge",
+            web::post().to(checkins::acknowledge),
+        )
+        .route(
+            "/console/checkins/{id}/check-in",
+            web::post().to(checkins::check_in),
+        )
+        .route(
+            "/console/checkins/{id}/withdraw",
+            web::post().to(checkins::withdraw),
+        )
         .default_service(web::to(
             |req: HttpRequest| async move { views::not_found(&req) },
         ));

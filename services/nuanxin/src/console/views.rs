@@ -61,6 +61,12 @@ const PAGES: &[(&str, &str, Resource, Action)] = &[
         Action::Read,
     ),
     ("/console/users", "用户管理", Resource::User, Action::Manage),
+    (
+        "/console/checkins",
+        "每日探询",
+        Resource::CheckInAlert,
+        Action::List,
+    ),
 ];
 
 impl Frame {
