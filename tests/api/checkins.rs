@@ -1285,3 +1285,52 @@ async fn the_check_in_pages_work_in_chromium_on_a_desktop_and_a_phone() {
     );
     c.close().await.unwrap();
 }
+
+#[tokio::test]
+async fn the_demo_has_two_eligible_elders_in_the_community_accounts_community_and_the_contract_ladder(
+) {
+    let app = TestApp::spawn().await;
+    let settings = crate::helpers::test_settings(&app.database, &[]);
+    let pool = nuanxin_db::pool::build_pool(&settings.app_database_url(), 2).unwrap();
+    nuanxin::cli::onboard(&settings, &pool, "xicheng", true)
+        .await
+        .unwrap();
+    #[derive(diesel::QueryableByName)]
+    struct Id {
+        #[diesel(sql_type = SqlUuid)]
+        family_id: Uuid,
+    }
+    let mut conn = app.admin().await;
+    let enrolled: Vec<Id> =
+        diesel::sql_query("SELECT family_id FROM checkin_enrolments ORDER BY family_id")
+            .load(&mut conn)
+            .await
+            .unwrap();
+    assert_eq!(enrolled.len(), 2);
+    let community = app.login("xicheng", "community").await;
+    for e in &enrolled {
+        let path = format!(
+            "/api/v1/pairings/candidates?family_id={}&person=mother",
+            e.family_id
+        );
+        let (status, res) = app.get(&path, Some(&community)).await;
+        assert_eq!(status, 200, "{res}");
+    }
+    assert_eq!(app.count("checkin_pairings").await, 1);
+    let district = app.app.districts.by_slug("xicheng").unwrap();
+    let ladder = district.checkins.as_deref().unwrap();
+    let steps: Vec<(u32, &str)> = ladder
+        .steps()
+        .iter()
+        .map(|s| (s.after_minutes, s.recipient.code()))
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            (0, "helper"),
+            (30, "community_worker"),
+            (60, "street_office"),
+            (120, "district_office")
+        ]
+    );
+}

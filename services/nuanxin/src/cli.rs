@@ -387,6 +387,7 @@ pub async fn onboard(
                     .await
                     .map_err(|e| format!("demo family: {e}"))?;
             }
+            crate::checkins::demo::seed(&mut tx, &district, &keys, &manifest).await?;
         }
         tx.commit().await?;
     }

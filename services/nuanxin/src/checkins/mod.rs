@@ -5,6 +5,7 @@
 //! that applies them is [`sweep`].
 
 pub mod board;
+pub mod demo;
 pub mod notify;
 pub mod sweep;
 
