@@ -1334,3 +1334,38 @@ async fn the_demo_has_two_eligible_elders_in_the_community_accounts_community_an
         ]
     );
 }
+
+#[tokio::test]
+async fn seven_expected_days_without_a_check_in_flag_the_pairing_once_even_when_alerts_were_acknowledged(
+) {
+    let app = TestApp::spawn().await;
+    let p = paired(&app, 19).await;
+    let day = starts_on(&app, &p.pairing).await;
+    let flags = "SELECT count(*) AS n FROM checkin_silences WHERE pairing_id = $1";
+    // Six days whose deadline passed: not yet; the day's alerts acknowledged do not count as check-ins.
+    sweep(&app, local(day + Duration::days(5), "10:00", 30)).await;
+    let (_, res) = app
+        .get("/api/v1/check-in-alerts?status=open", Some(&p.community))
+        .await;
+    let alert = res["items"][0]["id"].as_str().unwrap().to_owned();
+    let ack = format!("/api/v1/check-in-alerts/{alert}/acknowledge");
+    assert_eq!(
+        app.post_json(&ack, Some(&p.community), &json!({"finding": "电话联系上"}))
+            .await
+            .0,
+        200
+    );
+    assert_eq!(count(&app, flags, &p.pairing).await, 0);
+    // The seventh deadline passes: flagged once, however often it is swept.
+    sweep(&app, local(day + Duration::days(6), "10:00", 1)).await;
+    sweep(&app, local(day + Duration::days(6), "10:00", 2)).await;
+    assert_eq!(count(&app, flags, &p.pairing).await, 1);
+    let mut conn = app.admin().await;
+    let since: Day =
+        diesel::sql_query("SELECT since AS d FROM checkin_silences WHERE pairing_id = $1")
+            .bind::<SqlUuid, _>(Uuid::parse_str(&p.pairing).unwrap())
+            .get_result(&mut conn)
+            .await
+            .unwrap();
+    assert_eq!(since.d, day);
+}
