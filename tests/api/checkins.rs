@@ -1280,7 +1280,7 @@ async fn the_check_in_pages_work_in_chromium_on_a_desktop_and_a_phone() {
         .await
         .unwrap();
     assert!(
-        body.contains("已确认提醒") && !body.contains("待处理提醒"),
+        body.contains("已确认提醒") && body.contains("待处理提醒：0位老人"),
         "{body}"
     );
     c.close().await.unwrap();
