@@ -10,6 +10,7 @@ mod audit;
 mod auth;
 mod benefits;
 mod browser;
+mod checkins;
 mod console;
 mod families;
 mod health;

@@ -1,6 +1,7 @@
 //! The command line: serve, migrate, demo, tenant onboarding, audit verification, policy tools, matching.
 
 mod calendar;
+mod checkins;
 mod matching;
 
 use std::path::PathBuf;
@@ -73,6 +74,11 @@ enum Command {
     Matching {
         #[command(subcommand)]
         command: matching::MatchingCommand,
+    },
+    /// Neighbour pairings' daily check-ins.
+    Checkins {
+        #[command(subcommand)]
+        command: checkins::CheckinsCommand,
     },
 }
 
@@ -271,6 +277,7 @@ pub async fn run(cli: Cli) -> CliResult {
         } => crate::benefits::cli::newly_eligible(&settings, &tenant, as_of).await,
         Command::Calendar { command } => calendar::run(command),
         Command::Matching { command } => matching::run(&settings, command).await,
+        Command::Checkins { command } => checkins::run(&settings, command).await,
     }
 }
 
@@ -380,6 +387,7 @@ pub async fn onboard(
                     .await
                     .map_err(|e| format!("demo family: {e}"))?;
             }
+            crate::checkins::demo::seed(&mut tx, &district, &keys, &manifest).await?;
         }
         tx.commit().await?;
         if existing == 0 {

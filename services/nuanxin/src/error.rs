@@ -395,3 +395,21 @@ impl From<crate::visits::VisitError> for ApiError {
         }
     }
 }
+
+impl From<crate::checkins::CheckinError> for ApiError {
+    fn from(e: crate::checkins::CheckinError) -> ApiError {
+        use crate::checkins::CheckinError as C;
+        match e {
+            C::Validation(errors) => ApiError::Validation(errors),
+            C::NotFound(message) => ApiError::NotFound(message),
+            C::Forbidden => ApiError::Forbidden,
+            C::Conflict { code, message } => ApiError::Conflict { code, message },
+            C::NotConfigured => ApiError::NotFound("本区尚未配置每日探询（checkins.yaml）"),
+            C::Registry(e) => ApiError::from(e),
+            C::Database(e) => ApiError::from(e),
+            C::Tx(e) => ApiError::from(e),
+            C::Commit(e) => e,
+            C::Cipher(_) => ApiError::internal(e),
+        }
+    }
+}

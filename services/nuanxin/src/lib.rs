@@ -5,6 +5,7 @@ pub mod audit;
 pub mod auth;
 pub mod benefits;
 pub mod cache;
+pub mod checkins;
 pub mod cli;
 pub mod configuration;
 pub mod console;

@@ -187,6 +187,24 @@ pub fn read_visit_settings(
     Ok(settings)
 }
 
+/// Reads and checks the district's daily check-in configuration (`checkins.yaml`), if it has one.
+pub fn read_checkins(
+    dir: &Path,
+    slug: &str,
+) -> Result<Option<nuanxin_checkins::Ladder>, OnboardingError> {
+    let path = dir.join(slug).join("checkins.yaml");
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        return Ok(None);
+    };
+    let name = path.display().to_string();
+    nuanxin_checkins::Ladder::parse(&name, &text)
+        .map(Some)
+        .map_err(|e| OnboardingError::Manifest {
+            path: name,
+            message: e.to_string(),
+        })
+}
+
 /// The demo accounts' passwords are hashed once per run.
 pub struct DemoAccounts<'a> {
     pub password: &'a str,
@@ -210,6 +228,7 @@ pub async fn onboard(
         None => None,
     };
     let policy = read_policy(dir, slug)?;
+    read_checkins(dir, slug)?;
     read_sharing(dir, &manifest, policy.as_ref())?;
     read_matching(dir, slug)?;
     if manifest.time_zone.parse::<chrono_tz::Tz>().is_err() {
@@ -383,6 +402,7 @@ pub async fn load_districts(pool: &DbPool, dir: &Path) -> Result<Vec<District>, 
             )),
         });
         let matching = read_matching(dir, &t.slug)?.map(Arc::new);
+        let checkins = read_checkins(dir, &t.slug)?.map(Arc::new);
         let visits = read_visit_settings(dir, &t.slug)?;
         let manifest = read_manifest(dir, &t.slug);
         let benefit_units = match &manifest {
@@ -413,6 +433,7 @@ pub async fn load_districts(pool: &DbPool, dir: &Path) -> Result<Vec<District>, 
             sharing,
             matching,
             visits,
+            checkins,
         });
     }
     let names = Arc::new(DistrictNames::new(

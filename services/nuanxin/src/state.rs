@@ -49,6 +49,8 @@ pub struct District {
     pub policy: Option<Arc<nuanxin_policy::Policy>>,
     /// The policy as its file states it, which entered values are checked against.
     pub policy_file: Option<Arc<nuanxin_policy::Policy>>,
+    /// The daily check-ins' ladder and defaults (`checkins.yaml`); None when the district has none.
+    pub checkins: Option<Arc<nuanxin_checkins::Ladder>>,
     /// Who approves and who pays benefit entries (tenant.yaml `payers`, `disbursing_unit`).
     pub benefit_units: BenefitUnits,
     /// Every district on the platform, by slug and Chinese name: what a household registration may name.

@@ -94,6 +94,14 @@ vocabulary! {
         Entitlement => "entitlement",
         BenefitCycle => "benefit_cycle",
         Mail => "mail",
+        /// Neighbour helpers of the daily check-ins (name, phone, home location).
+        CheckinHelper => "checkin_helper",
+        /// Neighbour pairings: eligibility, candidates, consents, withdrawal, pauses, emergencies.
+        Pairing => "pairing",
+        /// A pairing's daily check-in.
+        CheckIn => "check_in",
+        /// Alerts of missed or worrying check-ins.
+        CheckInAlert => "check_in_alert",
         /// A department's request for family data (issue 12): asked by bureaus, decided by the steward.
         DataRequest => "data_request",
         /// The records a request released: read by the requesting department, revoked by the steward.
@@ -221,6 +229,9 @@ impl Resource {
                 | Resource::VisitCampaign
                 | Resource::Visit
                 | Resource::ContactLog
+                | Resource::Pairing
+                | Resource::CheckIn
+                | Resource::CheckInAlert
         )
     }
 }

@@ -30,6 +30,9 @@ fn expected(role: Role) -> BTreeSet<(Resource, Action)> {
             (Entitlement, &[Read]),
             (BenefitCycle, &[Read, Create, Approve]),
             (Mail, &[Read]),
+            (CheckinHelper, &[List]),
+            (Pairing, &[List, Read]),
+            (CheckInAlert, &[List, Update]),
             // The data steward (issue 12): decides requests, revokes releases, never reads them.
             (DataRequest, &[List, Approve]),
             (DataRelease, &[Revoke]),
@@ -67,6 +70,9 @@ fn expected(role: Role) -> BTreeSet<(Resource, Action)> {
             (VolunteerRecord, &[List, Read, Create, Update]),
             (ServiceTask, &[List, Read, Create]),
             (MatchingRun, &[Run, Read]),
+            (CheckinHelper, &[Create, List]),
+            (Pairing, &[List, Read, Create, Update]),
+            (CheckInAlert, &[List, Update]),
             (VisitCampaign, &[Read]),
             (Visit, &[Create]),
             (ContactLog, &[List, Create]),
@@ -83,6 +89,10 @@ fn expected(role: Role) -> BTreeSet<(Resource, Action)> {
             (VisitCampaign, &[Read]),
             (Visit, &[Create]),
             (ContactLog, &[List, Create]),
+            (CheckinHelper, &[Create, List]),
+            (Pairing, &[List, Read, Create, Update]),
+            (CheckIn, &[Create]),
+            (CheckInAlert, &[List, Update]),
         ],
         // Contact persons' accounts record visits and contacts of the families linked to them.
         SocialOrgStaff => &[
@@ -101,6 +111,9 @@ fn expected(role: Role) -> BTreeSet<(Resource, Action)> {
             (VisitCampaign, &[Read]),
             (Visit, &[Create]),
             (ContactLog, &[List, Create]),
+            (Pairing, &[List, Read]),
+            (CheckIn, &[Create]),
+            (CheckInAlert, &[List, Update]),
         ],
         PlatformOperator => &[(Tenant, &[List, Read, Create, Manage])],
     };
@@ -176,7 +189,7 @@ async fn every_role_every_resource_and_action() {
             }
         }
     }
-    assert_eq!(allowed, 123, "123 default grants");
+    assert_eq!(allowed, 150, "150 default grants");
     assert_eq!(
         allowed + refused,
         Role::COUNT * Resource::COUNT * Action::COUNT
@@ -598,7 +611,7 @@ fn vocabulary_round_trips() {
 #[test]
 fn default_permissions_file() {
     let lines = default_role_permissions();
-    assert_eq!(lines.len(), 123);
+    assert_eq!(lines.len(), 150);
     assert!(lines.iter().all(|l| l.ptype == "p" && l.values.len() == 4));
     // domain-independent, except the operator's `platform`
     for l in &lines {

@@ -73,7 +73,15 @@ pub struct Ladder {
     silent_days: u32,
     deadline: NaiveTime,
     days_off: Vec<Weekday>,
+    programs: Vec<String>,
+    radius_m: u32,
 }
+
+/// How far from an elder a neighbour helper may live unless the district sets `radius_m`.
+pub const DEFAULT_RADIUS_M: u32 = 3_000;
+
+/// The widest radius a district may set: a neighbour lives in the same district.
+pub const MAX_RADIUS_M: u32 = 50_000;
 
 /// The longest delay a step may have: a ladder is about one day.
 pub const MAX_AFTER_MINUTES: u32 = 24 * 60;
@@ -157,7 +165,20 @@ impl Ladder {
             silent_days,
             deadline,
             days_off,
+            programs: Vec::new(),
+            radius_m: DEFAULT_RADIUS_M,
         })
+    }
+
+    /// The policy programs whose entitlement makes an elder eligible for a pairing (Xicheng:
+    /// `neighbor_pairing`); members enrolled by a street or community worker are eligible besides.
+    pub fn programs(&self) -> &[String] {
+        &self.programs
+    }
+
+    /// How far (metres) from the elder candidate helpers may live.
+    pub fn radius_m(&self) -> u32 {
+        self.radius_m
     }
 
     /// The steps, in order of their delay: what a day's alert snapshots when it starts.
@@ -218,7 +239,14 @@ impl Ladder {
         };
         check_keys(
             &root,
-            &["deadline", "days_off", "silent_days", "ladder"],
+            &[
+                "deadline",
+                "days_off",
+                "silent_days",
+                "ladder",
+                "programs",
+                "radius_m",
+            ],
             "the file",
         )
         .map_err(|(line, m)| err(line, m))?;
@@ -285,6 +313,49 @@ impl Ladder {
             }
         };
 
+        let programs = match root.get_node("programs") {
+            None => Vec::new(),
+            Some(node) => {
+                let seq = node.as_sequence().ok_or_else(|| {
+                    err(
+                        line_of(node),
+                        "programs must be a list of program codes".into(),
+                    )
+                })?;
+                let mut codes = Vec::new();
+                for code in seq.iter() {
+                    let text = scalar(code).unwrap_or_default().trim();
+                    if text.is_empty()
+                        || !text
+                            .bytes()
+                            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+                    {
+                        return Err(err(
+                            line_of(code),
+                            format!("programs: `{text}` is not a program code (lower-case letters, digits, _)"),
+                        ));
+                    }
+                    codes.push(text.to_owned());
+                }
+                codes
+            }
+        };
+        let radius_m = match root.get_node("radius_m") {
+            None => DEFAULT_RADIUS_M,
+            Some(node) => {
+                let text = scalar(node).unwrap_or_default();
+                match text.trim().parse::<u32>() {
+                    Ok(r) if (1..=MAX_RADIUS_M).contains(&r) => r,
+                    _ => {
+                        return Err(err(
+                            line_of(node),
+                            format!("radius_m must be a whole number of metres from 1 to {MAX_RADIUS_M}, not `{text}`"),
+                        ))
+                    }
+                }
+            }
+        };
+
         let ladder_node = root.get_node("ladder").ok_or_else(|| {
             err(
                 top_line,
@@ -337,7 +408,7 @@ impl Ladder {
                 recipient,
             });
         }
-        Ladder::new(steps, silent_days, deadline, days_off).map_err(|e| {
+        let mut ladder = Ladder::new(steps, silent_days, deadline, days_off).map_err(|e| {
             let key_line = |key: &str| root.get_node(key).map_or(top_line, line_of);
             let line = match e {
                 InvalidLadder::NoSteps => line_of(ladder_node),
@@ -352,7 +423,10 @@ impl Ladder {
                 InvalidLadder::EveryDayOff => key_line("days_off"),
             };
             err(line, e.to_string())
-        })
+        })?;
+        ladder.programs = programs;
+        ladder.radius_m = radius_m;
+        Ok(ladder)
     }
 }
 
@@ -541,6 +615,25 @@ ladder:
                 .starts_with("checkins.yaml:4: ladder[1].after_minutes is 30"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn eligible_programs_and_the_radius_are_read_and_checked() {
+        let text = format!("programs: [neighbor_pairing]\nradius_m: 1500\n{CONTRACT}");
+        let ladder = Ladder::parse("x.yaml", &text).unwrap();
+        assert_eq!(ladder.programs(), ["neighbor_pairing".to_owned()]);
+        assert_eq!(ladder.radius_m(), 1500);
+        let plain = Ladder::parse("x.yaml", CONTRACT).unwrap();
+        assert!(plain.programs().is_empty());
+        assert_eq!(plain.radius_m(), DEFAULT_RADIUS_M);
+        let bad = Ladder::parse("x.yaml", &format!("radius_m: 0\n{CONTRACT}")).unwrap_err();
+        assert_eq!((bad.line, bad.message.contains("radius_m")), (1, true));
+        let bad = Ladder::parse(
+            "x.yaml",
+            &format!("programs: [Neighbor Pairing]\n{CONTRACT}"),
+        )
+        .unwrap_err();
+        assert_eq!((bad.line, bad.message.contains("program code")), (1, true));
     }
 
     #[test]

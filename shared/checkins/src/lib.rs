@@ -8,7 +8,7 @@ mod sweep;
 
 pub use ladder::{
     parse_weekday, weekday_code, InvalidLadder, Ladder, LadderError, RecipientKind, Step,
-    MAX_AFTER_MINUTES, MAX_SILENT_DAYS, MAX_SOURCE_BYTES,
+    DEFAULT_RADIUS_M, MAX_AFTER_MINUTES, MAX_RADIUS_M, MAX_SILENT_DAYS, MAX_SOURCE_BYTES,
 };
 pub use schedule::{Pause, Schedule};
 pub use sweep::{

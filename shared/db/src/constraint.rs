@@ -69,6 +69,18 @@ const KNOWN: &[(&str, &str, &str, &str)] = &[
         "project_exists",
         "该街道（镇）本年度已有“一镇一品”项目",
     ),
+    (
+        "checkin_pairings_one_per_elder",
+        "person",
+        "already_paired",
+        "该老人已有结对邻居（同一时间只能有一个结对）",
+    ),
+    (
+        "checkin_helpers_by_user",
+        "username",
+        "already_helper",
+        "该账号已登记为结对邻居",
+    ),
 ];
 
 /// The violation behind `e`, if `e` is one.

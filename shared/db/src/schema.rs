@@ -624,3 +624,158 @@ diesel::allow_columns_to_appear_in_same_group_by_clause!(
     follow_ups::street_id,
     families::community_id,
 );
+
+diesel::table! {
+    checkin_enrolments (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        family_id -> Uuid,
+        person -> Text,
+        reason -> Text,
+        note -> Nullable<Text>,
+        enrolled_by -> Uuid,
+        enrolled_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    checkin_helpers (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        name -> Text,
+        phone_enc -> Bytea,
+        community_id -> Uuid,
+        latitude -> Float8,
+        longitude -> Float8,
+        user_id -> Nullable<Uuid>,
+        max_elders -> Int2,
+        created_by -> Uuid,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    checkin_pairings (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        family_id -> Uuid,
+        person -> Text,
+        helper_id -> Uuid,
+        elder_consent_on -> Date,
+        elder_consent_how -> Text,
+        elder_consent_by -> Uuid,
+        helper_consent_on -> Date,
+        helper_consent_how -> Text,
+        helper_consent_by -> Uuid,
+        deadline_minute -> Int2,
+        days_off -> Int2,
+        starts_on -> Date,
+        created_by -> Uuid,
+        created_at -> Timestamptz,
+        ended_at -> Nullable<Timestamptz>,
+        ended_side -> Nullable<Text>,
+        ended_reason -> Nullable<Text>,
+        ended_by -> Nullable<Uuid>,
+    }
+}
+
+diesel::table! {
+    checkin_pauses (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        pairing_id -> Uuid,
+        starts_on -> Date,
+        ends_on -> Nullable<Date>,
+        reason -> Text,
+        created_by -> Uuid,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    checkin_check_ins (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        pairing_id -> Uuid,
+        logged_at -> Timestamptz,
+        day -> Date,
+        outcome -> Text,
+        how -> Text,
+        logged_by -> Uuid,
+        on_behalf -> Bool,
+    }
+}
+
+diesel::table! {
+    checkin_days (tenant_id, pairing_id, day) {
+        tenant_id -> Uuid,
+        pairing_id -> Uuid,
+        day -> Date,
+        steps -> Jsonb,
+        started_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    checkin_alerts (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        pairing_id -> Uuid,
+        day -> Date,
+        step -> Int2,
+        recipient -> Text,
+        cause -> Text,
+        due_at -> Timestamptz,
+        raised_at -> Timestamptz,
+        late -> Bool,
+        acknowledged_at -> Nullable<Timestamptz>,
+        acknowledged_by -> Nullable<Uuid>,
+        finding -> Nullable<Text>,
+        cleared_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    checkin_silences (tenant_id, pairing_id, since) {
+        tenant_id -> Uuid,
+        pairing_id -> Uuid,
+        since -> Date,
+        raised_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    checkin_emergencies (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        pairing_id -> Uuid,
+        what -> Text,
+        ambulance -> Bool,
+        hospital -> Nullable<Text>,
+        outcome -> Nullable<Text>,
+        recorded_by -> Uuid,
+        recorded_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    checkin_sweep_stalls (tenant_id, last_success_at) {
+        tenant_id -> Uuid,
+        last_success_at -> Timestamptz,
+        told_at -> Timestamptz,
+    }
+}
+
+// The check-in tables among themselves (a list of their own, so that the first list stays as it is).
+diesel::allow_tables_to_appear_in_same_query!(
+    checkin_enrolments,
+    checkin_helpers,
+    checkin_pairings,
+    checkin_pauses,
+    checkin_check_ins,
+    checkin_days,
+    checkin_alerts,
+    checkin_silences,
+    checkin_emergencies,
+    checkin_sweep_stalls,
+);

@@ -372,3 +372,88 @@ mod tests {
         assert_eq!(exit_cause("moved_away"), "户籍迁出");
     }
 }
+
+// Neighbour pairings and daily check-ins (issue 11).
+const CHECK_IN_OUTCOMES: Table = &[
+    ("well", "平安"),
+    ("needs_help", "需要帮助"),
+    ("not_reached", "未能联系上"),
+];
+const CHECK_IN_HOWS: Table = &[("visit", "上门探望"), ("phone", "电话询问")];
+const CONSENT_HOWS: Table = &[
+    ("in_person", "当面同意"),
+    ("phone", "电话同意"),
+    ("writing", "书面同意"),
+];
+const ALERT_CAUSES: Table = &[
+    ("missed", "未按时探询"),
+    ("needs_help", "邻居报告需要帮助"),
+    ("not_reached", "邻居报告未能联系上"),
+];
+const ALERT_STATUSES: Table = &[
+    ("open", "待处理"),
+    ("acknowledged", "已确认"),
+    ("cleared", "已解除"),
+];
+const PAIRING_SIDES: Table = &[("elder", "老人"), ("helper", "结对邻居")];
+
+/// A check-in's outcome, e.g. 平安.
+pub fn check_in_outcome(code: &str) -> &'static str {
+    lookup(CHECK_IN_OUTCOMES, code)
+}
+
+/// How a check-in was made: 上门探望 / 电话询问.
+pub fn check_in_how(code: &str) -> &'static str {
+    lookup(CHECK_IN_HOWS, code)
+}
+
+/// How a consent to a pairing was given, e.g. 书面同意.
+pub fn consent_how(code: &str) -> &'static str {
+    lookup(CONSENT_HOWS, code)
+}
+
+/// Why a check-in alert was raised.
+pub fn alert_cause(code: &str) -> &'static str {
+    lookup(ALERT_CAUSES, code)
+}
+
+/// Where a check-in alert stands: 待处理 / 已确认 / 已解除.
+pub fn alert_status(code: &str) -> &'static str {
+    lookup(ALERT_STATUSES, code)
+}
+
+/// Which side of a pairing: 老人 / 结对邻居.
+pub fn pairing_side(code: &str) -> &'static str {
+    lookup(PAIRING_SIDES, code)
+}
+
+#[cfg(test)]
+mod checkin_labels {
+    use super::*;
+
+    #[test]
+    fn every_check_in_code_has_a_chinese_label() {
+        for (table, f) in [
+            (
+                CHECK_IN_OUTCOMES,
+                check_in_outcome as fn(&str) -> &'static str,
+            ),
+            (CHECK_IN_HOWS, check_in_how),
+            (CONSENT_HOWS, consent_how),
+            (ALERT_CAUSES, alert_cause),
+            (ALERT_STATUSES, alert_status),
+            (PAIRING_SIDES, pairing_side),
+        ] {
+            for (code, label) in table {
+                assert_eq!(f(code), *label);
+                assert!(
+                    label
+                        .chars()
+                        .all(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+                    "{code}"
+                );
+            }
+        }
+        assert_eq!(check_in_outcome("asleep"), "未知");
+    }
+}

@@ -3,6 +3,7 @@
 //! callers pass "today" in the district's time zone.
 
 pub mod benefit;
+pub mod checkins;
 pub mod error;
 pub mod facts;
 pub mod family;

@@ -8,6 +8,7 @@
 pub mod assets;
 mod benefits;
 pub mod charts;
+mod checkins;
 pub mod csrf;
 mod families;
 mod family_form;
@@ -124,6 +125,19 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(
             "/console/dashboard/export",
             web::get().to(visits::export_dashboard),
+        )
+        .route("/console/checkins", web::get().to(checkins::checkins_page))
+        .route(
+            "/console/checkins/alerts/{id}/acknowledge",
+            web::post().to(checkins::acknowledge),
+        )
+        .route(
+            "/console/checkins/{id}/check-in",
+            web::post().to(checkins::check_in),
+        )
+        .route(
+            "/console/checkins/{id}/withdraw",
+            web::post().to(checkins::withdraw),
         )
         .default_service(web::to(
             |req: HttpRequest| async move { views::not_found(&req) },

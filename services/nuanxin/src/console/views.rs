@@ -62,6 +62,12 @@ const PAGES: &[(&str, &str, Resource, Action)] = &[
     ),
     ("/console/users", "用户管理", Resource::User, Action::Manage),
     (
+        "/console/checkins",
+        "每日探询",
+        Resource::CheckInAlert,
+        Action::List,
+    ),
+    (
         "/console/sharing",
         "数据共享",
         Resource::DataRequest,

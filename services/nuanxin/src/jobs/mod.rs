@@ -19,6 +19,8 @@
 //! To add a job: a file `jobs/<name>.rs` with a unit struct implementing [`Job`], and one line in
 //! [`start`].
 
+mod checkins_sweep;
+mod checkins_watchdog;
 mod match_tasks;
 mod newly_eligible;
 mod purge_sessions;
@@ -35,6 +37,8 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use checkins_sweep::CheckinsSweep;
+pub use checkins_watchdog::CheckinsWatchdog;
 use chrono::{DateTime, FixedOffset, Utc};
 use nuanxin_db::models::job_run::{self, Claim, Terms};
 use nuanxin_db::pool::DbPool;
@@ -114,6 +118,8 @@ pub fn start(state: &Arc<AppState>) {
     spawn(state, PurgeSessions);
     spawn(state, ReloadDistricts::default());
     spawn(state, SharingExpiry);
+    spawn(state, CheckinsSweep);
+    spawn(state, CheckinsWatchdog { since: Utc::now() });
     spawn(state, MatchTasks);
     spawn(state, TaskDeadlines);
     spawn(state, TaskReminders);

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod auth;
 pub mod benefits;
+pub mod checkins;
 pub mod extract;
 pub mod families;
 pub mod follow_ups;
@@ -42,7 +43,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(sharing::configure)
             .configure(tasks::configure)
             .configure(visits::configure)
-            .configure(openapi::configure),
+            .configure(openapi::configure)
+            .configure(checkins::configure),
     );
 }
 

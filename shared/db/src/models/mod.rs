@@ -4,6 +4,7 @@ pub mod access_rule;
 pub mod assignment;
 pub mod audit;
 pub mod benefit;
+pub mod checkins;
 pub mod family;
 pub mod follow_up;
 pub mod job_run;

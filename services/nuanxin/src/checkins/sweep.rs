@@ -1,0 +1,380 @@
+//! The sweep: for every pairing of a district, as of an instant, the steps of the ladder to raise, the
+//! all-clears to send and the silence flags, as `nuanxin_checkins::Day::decide` and `silence` say.
+//!
+//! Pairings are read in keyset pages; each page is one short transaction that reads the page's days
+//! (yesterday and today: a ladder may run past midnight), decides in memory, and inserts alerts,
+//! all-clears and flags under their unique keys with `ON CONFLICT DO NOTHING`, writing mail only for
+//! the rows it inserted. Two nodes sweeping at once compute the same keys and one insert wins; a sweep
+//! killed before its commit raised nothing and the next one raises the same keys (late, if it is five
+//! minutes later). So a step is raised exactly once per pairing and day however often anything sweeps.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
+use nuanxin_checkins::{silence, CheckIn, Day, Outcome, Pause, Schedule, Step};
+use nuanxin_db::models::checkins::{
+    last_success_of, tell_stall, AlertRow, CheckInRow, DayRow, LastCheckIn, PairingRow, PauseRow,
+    SilenceRow,
+};
+use nuanxin_db::models::mail::NewMail;
+use nuanxin_db::pool::{DbPool, TenantTx};
+use nuanxin_domain::checkins::days_off_of;
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::notify::{self, Addresses};
+use super::CheckinError;
+use crate::state::District;
+
+/// The scheduler's name of the sweep (`job_runs`, metrics, readiness).
+pub const JOB: &str = "checkins_sweep";
+
+/// Pairings per transaction.
+const PAGE: i64 = 2_000;
+
+/// One alert the sweep raised.
+#[derive(Debug, Clone, Serialize)]
+pub struct Raised {
+    pub pairing_id: Uuid,
+    /// The ladder's rung, 1 for the first step.
+    pub level: i16,
+    pub recipient: String,
+    pub late: bool,
+}
+
+/// What a sweep did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Report {
+    pub raised: Vec<Raised>,
+    pub cleared: usize,
+    pub silenced: usize,
+    pub mails: usize,
+    #[serde(skip)]
+    pub pairings: usize,
+}
+
+impl Report {
+    fn absorb(&mut self, other: Report) {
+        self.raised.extend(other.raised);
+        self.cleared += other.cleared;
+        self.silenced += other.silenced;
+        self.mails += other.mails;
+        self.pairings += other.pairings;
+    }
+}
+
+/// Sweeps every pairing of the district as of `now`.
+pub async fn sweep(
+    pool: &DbPool,
+    district: &District,
+    now: DateTime<Utc>,
+) -> Result<Report, CheckinError> {
+    let mut report = Report::default();
+    if district.checkins.is_none() {
+        return Ok(report);
+    }
+    let mut after = Uuid::nil();
+    loop {
+        let page = {
+            let mut tx = TenantTx::begin(pool, district.id).await?;
+            let page = PairingRow::sweep_page(&mut tx, now, after, PAGE).await?;
+            tx.commit().await?;
+            page
+        };
+        let Some(last) = page.last() else { break };
+        after = last.id;
+        report.absorb(sweep_pairings(pool, district, now, &page).await?);
+    }
+    Ok(report)
+}
+
+fn outcome(code: &str) -> Option<Outcome> {
+    match code {
+        "well" => Some(Outcome::Well),
+        "needs_help" => Some(Outcome::NeedsHelp),
+        "not_reached" => Some(Outcome::NotReached),
+        _ => None,
+    }
+}
+
+/// A pairing row's schedule, with its pauses.
+pub(super) fn schedule_of(p: &PairingRow, pauses: &[&PauseRow], district: &District) -> Schedule {
+    let minute = u32::try_from(p.deadline_minute).unwrap_or(0);
+    Schedule {
+        deadline: NaiveTime::from_hms_opt(minute / 60, minute % 60, 0).unwrap_or(NaiveTime::MIN),
+        days_off: days_off_of(p.days_off),
+        pauses: pauses
+            .iter()
+            .map(|r| Pause {
+                from: r.starts_on,
+                until: r.ends_on,
+            })
+            .collect(),
+        starts: p.starts_on,
+        ended_at: p.ended_at,
+        offset: district.utc_offset(),
+    }
+}
+
+fn group<T, K: std::hash::Hash + Eq>(rows: &[T], key: impl Fn(&T) -> K) -> HashMap<K, Vec<&T>> {
+    let mut out: HashMap<K, Vec<&T>> = HashMap::new();
+    for r in rows {
+        out.entry(key(r)).or_default().push(r);
+    }
+    out
+}
+
+/// Sweeps these pairings as of `now` in one transaction (the job's pages, and one pairing right after
+/// its check-in).
+pub async fn sweep_pairings(
+    pool: &DbPool,
+    district: &District,
+    now: DateTime<Utc>,
+    pairings: &[PairingRow],
+) -> Result<Report, CheckinError> {
+    let Some(ladder) = district.checkins.as_deref() else {
+        return Ok(Report::default());
+    };
+    let today = district.local(now).date_naive();
+    let days: Vec<NaiveDate> = [today.pred_opt(), Some(today)]
+        .into_iter()
+        .flatten()
+        .collect();
+    let ids: Vec<Uuid> = pairings.iter().map(|p| p.id).collect();
+    let mut tx = TenantTx::begin(pool, district.id).await?;
+    let pauses = PauseRow::of_pairings(&mut tx, &ids).await?;
+    let check_ins = CheckInRow::of_days(&mut tx, &ids, &days).await?;
+    let snapshots = DayRow::of_days(&mut tx, &ids, &days).await?;
+    let alerts = AlertRow::of_days(&mut tx, &ids, &days).await?;
+    let last_check_ins: HashMap<Uuid, DateTime<Utc>> = CheckInRow::last_of(&mut tx, &ids, now)
+        .await?
+        .into_iter()
+        .map(|LastCheckIn { pairing_id, at }| (pairing_id, at))
+        .collect();
+    let flagged: HashMap<Uuid, NaiveDate> = SilenceRow::last_of(&mut tx, &ids)
+        .await?
+        .into_iter()
+        .map(|s| (s.pairing_id, s.since))
+        .collect();
+    let pauses = group(&pauses, |r| r.pairing_id);
+    let check_ins = group(&check_ins, |r| (r.pairing_id, r.day));
+    let alerts_of = group(&alerts, |r| (r.pairing_id, r.day));
+    let snapshots: HashMap<(Uuid, NaiveDate), Vec<Step>> = snapshots
+        .iter()
+        .filter_map(|d| {
+            serde_json::from_value(d.steps.clone())
+                .ok()
+                .map(|s| ((d.pairing_id, d.day), s))
+        })
+        .collect();
+    let current: Vec<Step> = ladder.steps().to_vec();
+    // Steps are numbers and codes: serializing them cannot fail.
+    let current_json = serde_json::to_value(&current).unwrap_or_default();
+
+    let mut new_days = Vec::new();
+    let mut raises = Vec::new();
+    let mut clears = Vec::new();
+    let mut silences = Vec::new();
+    for p in pairings {
+        let schedule = schedule_of(
+            p,
+            pauses.get(&p.id).map_or(&[][..], Vec::as_slice),
+            district,
+        );
+        for &date in &days {
+            if !schedule.expects(date) {
+                continue;
+            }
+            let logged: Vec<CheckIn> = check_ins
+                .get(&(p.id, date))
+                .into_iter()
+                .flatten()
+                .filter_map(|c| {
+                    Some(CheckIn {
+                        at: c.logged_at,
+                        outcome: outcome(&c.outcome)?,
+                    })
+                })
+                .collect();
+            let day_alerts = alerts_of.get(&(p.id, date)).map_or(&[][..], Vec::as_slice);
+            let acknowledged: Vec<DateTime<Utc>> = day_alerts
+                .iter()
+                .filter_map(|a| a.acknowledged_at)
+                .collect();
+            let raised: Vec<usize> = day_alerts
+                .iter()
+                .filter_map(|a| usize::try_from(a.step).ok())
+                .collect();
+            let cleared: Vec<usize> = day_alerts
+                .iter()
+                .filter(|a| a.cleared_at.is_some())
+                .filter_map(|a| usize::try_from(a.step).ok())
+                .collect();
+            let snapshot = snapshots.get(&(p.id, date));
+            let steps = snapshot.map_or(current.as_slice(), Vec::as_slice);
+            let decision = Day {
+                pairing: p.id,
+                date,
+                deadline: schedule.deadline_on(date),
+                steps,
+                check_ins: &logged,
+                acknowledged: &acknowledged,
+                raised: &raised,
+                cleared: &cleared,
+                ended_at: p.ended_at,
+            }
+            .decide(now);
+            if !decision.raise.is_empty() && snapshot.is_none() {
+                new_days.push(DayRow {
+                    tenant_id: district.id,
+                    pairing_id: p.id,
+                    day: date,
+                    steps: current_json.clone(),
+                    started_at: now,
+                });
+            }
+            for r in decision.raise {
+                raises.push(AlertRow {
+                    tenant_id: district.id,
+                    id: Uuid::new_v4(),
+                    pairing_id: p.id,
+                    day: date,
+                    step: i16::try_from(r.key.step).unwrap_or(i16::MAX),
+                    recipient: r.key.recipient.code().to_owned(),
+                    cause: cause_code(r.cause).to_owned(),
+                    due_at: r.due_at,
+                    raised_at: now,
+                    late: r.late,
+                    acknowledged_at: None,
+                    acknowledged_by: None,
+                    finding: None,
+                    cleared_at: None,
+                });
+            }
+            for c in decision.all_clear {
+                clears.push((p.id, date, i16::try_from(c.key.step).unwrap_or(i16::MAX)));
+            }
+        }
+        if let Some(key) = silence(
+            p.id,
+            &schedule,
+            last_check_ins.get(&p.id).copied(),
+            ladder.silent_days(),
+            flagged.get(&p.id).copied(),
+            now,
+        ) {
+            silences.push(SilenceRow {
+                tenant_id: district.id,
+                pairing_id: p.id,
+                since: key.since,
+                raised_at: now,
+            });
+        }
+    }
+
+    let mut report = Report {
+        pairings: pairings.len(),
+        ..Report::default()
+    };
+    if raises.is_empty() && clears.is_empty() && silences.is_empty() {
+        tx.commit().await?;
+        return Ok(report);
+    }
+    let to = Addresses::load(&mut tx, district, pairings).await?;
+    DayRow::start_many(&mut tx, &new_days).await?;
+    let inserted = AlertRow::raise_many(&mut tx, &raises).await?;
+    let inserted: std::collections::HashSet<Uuid> = inserted.into_iter().map(|k| k.id).collect();
+    let mut mail: Vec<NewMail> = Vec::new();
+    for a in raises.iter().filter(|a| inserted.contains(&a.id)) {
+        mail.extend(notify::alert(district, &to, a));
+        report.raised.push(Raised {
+            pairing_id: a.pairing_id,
+            level: a.step + 1,
+            recipient: a.recipient.clone(),
+            late: a.late,
+        });
+    }
+    // All-clears of steps raised just now are in `clears` too; they were inserted above first.
+    for a in AlertRow::clear_many(&mut tx, &clears, now).await? {
+        mail.extend(notify::all_clear(district, &to, &a));
+        report.cleared += 1;
+    }
+    for s in SilenceRow::flag_many(&mut tx, &silences).await? {
+        mail.extend(notify::silence(
+            district,
+            &to,
+            s.pairing_id,
+            s.since,
+            ladder.silent_days(),
+        ));
+        report.silenced += 1;
+    }
+    for chunk in mail.chunks(2_000) {
+        NewMail::insert_many(&mut tx, chunk).await?;
+    }
+    report.mails = mail.len();
+    tx.commit().await?;
+    Ok(report)
+}
+
+fn cause_code(cause: nuanxin_checkins::Cause) -> &'static str {
+    match cause {
+        nuanxin_checkins::Cause::Missed => "missed",
+        nuanxin_checkins::Cause::NeedsHelp => "needs_help",
+        nuanxin_checkins::Cause::NotReached => "not_reached",
+    }
+}
+
+/// How long the sweep may go without completing before `/readyz`, `/metrics` and the district office
+/// are told.
+pub const STALL_AFTER: Duration = Duration::minutes(5);
+
+/// Whether the district's sweep is stalled at `now`: not succeeded for [`STALL_AFTER`] since its last
+/// success (or since `watching_since`, when it never succeeded). The last success, and whether stalled.
+pub async fn stalled(
+    pool: &DbPool,
+    district: &District,
+    watching_since: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<(Option<DateTime<Utc>>, bool), CheckinError> {
+    let mut conn = pool.get().await.map_err(nuanxin_db::pool::TxError::from)?;
+    let last = last_success_of(&mut conn, JOB, &district.slug).await?;
+    Ok((last, now - last.unwrap_or(watching_since) > STALL_AFTER))
+}
+
+/// Tells the district office once per stall of its sweep; how many messages, or None when the sweep is
+/// completing.
+pub async fn watch(
+    pool: &DbPool,
+    district: &District,
+    watching_since: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<Option<usize>, CheckinError> {
+    if district.checkins.is_none() {
+        return Ok(None);
+    }
+    let (last, stalled) = stalled(pool, district, watching_since, now).await?;
+    if !stalled {
+        return Ok(None);
+    }
+    let mut tx = TenantTx::begin(pool, district.id).await?;
+    let key = last.unwrap_or(DateTime::UNIX_EPOCH);
+    let told = if tell_stall(&mut tx, district.id, key).await? {
+        notify::stalled(&mut tx, district, last).await?
+    } else {
+        0
+    };
+    tx.commit().await?;
+    Ok(Some(told))
+}
+
+/// The sweep's health for `/readyz` and `/metrics`: `ok`, `stalled` (no district's sweep may go
+/// [`STALL_AFTER`] without completing), or `starting` (it never completed yet: a new deployment).
+pub async fn health(pool: &DbPool, now: DateTime<Utc>) -> (&'static str, Option<DateTime<Utc>>) {
+    match crate::jobs::last_success(pool, JOB).await {
+        Ok(Some(last)) if now - last > STALL_AFTER => ("stalled", Some(last)),
+        Ok(Some(last)) => ("ok", Some(last)),
+        Ok(None) => ("starting", None),
+        Err(_) => ("unknown", None),
+    }
+}

@@ -1,0 +1,33 @@
+use actix_web::{web, HttpResponse};
+use chrono::Utc;
+use nuanxin_access::{Action, Resource};
+use serde::Deserialize;
+use serde_json::json;
+use uuid::Uuid;
+
+use super::caller;
+use crate::auth::Authorized;
+use crate::error::ApiError;
+use crate::routes::Body;
+use crate::state::AppState;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Acknowledgment {
+    /// What the recipient found (reached and well, sent to hospital, …).
+    finding: String,
+}
+
+/// Acknowledges an alert with what was found: the ladder stops for the day.
+pub async fn acknowledge_alert(
+    state: web::Data<AppState>,
+    auth: Authorized,
+    id: web::Path<Uuid>,
+    Body(body): Body<Acknowledgment>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(Resource::CheckInAlert, Action::Update)?;
+    let id = id.into_inner();
+    let closed =
+        crate::checkins::acknowledge(&state, caller(&auth), id, &body.finding, Utc::now()).await?;
+    Ok(HttpResponse::Ok().json(json!({"id": id, "status": "acknowledged", "closed": closed})))
+}

@@ -1,0 +1,24 @@
+use actix_web::{web, HttpResponse};
+use nuanxin_access::{Action, Resource};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::caller;
+use crate::auth::Authorized;
+use crate::checkins::EmergencyInput;
+use crate::error::ApiError;
+use crate::routes::Body;
+use crate::state::AppState;
+
+/// Records an emergency; the community worker, the street and the family's contact persons are told.
+pub async fn record_emergency(
+    state: web::Data<AppState>,
+    auth: Authorized,
+    id: web::Path<Uuid>,
+    Body(body): Body<EmergencyInput>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(Resource::CheckIn, Action::Create)?;
+    let (id, told) =
+        crate::checkins::emergency(&state, caller(&auth), id.into_inner(), body).await?;
+    Ok(HttpResponse::Created().json(json!({"id": id, "told": told})))
+}

@@ -1,0 +1,27 @@
+use actix_web::{web, HttpResponse};
+use nuanxin_access::{Action, Resource};
+use serde_json::json;
+
+use super::caller;
+use crate::auth::Authorized;
+use crate::checkins::EnrolInput;
+use crate::error::ApiError;
+use crate::routes::Body;
+use crate::state::AppState;
+
+/// Enrols a member for pairing with a reason (living alone, partial self-care): 201 when new, 200
+/// when they were enrolled already.
+pub async fn enrol_member(
+    state: web::Data<AppState>,
+    auth: Authorized,
+    Body(body): Body<EnrolInput>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(Resource::Pairing, Action::Create)?;
+    let new = crate::checkins::enrol(&state, caller(&auth), body).await?;
+    let mut response = if new {
+        HttpResponse::Created()
+    } else {
+        HttpResponse::Ok()
+    };
+    Ok(response.json(json!({"enrolled": true})))
+}

@@ -1,0 +1,25 @@
+use actix_web::{web, HttpResponse};
+use chrono::Utc;
+use nuanxin_access::{Action, Resource};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::caller;
+use crate::auth::Authorized;
+use crate::checkins::WithdrawInput;
+use crate::error::ApiError;
+use crate::routes::Body;
+use crate::state::AppState;
+
+/// Ends a pairing because one side withdrew consent: no check-in is expected and no alert raised after.
+pub async fn withdraw_pairing(
+    state: web::Data<AppState>,
+    auth: Authorized,
+    id: web::Path<Uuid>,
+    Body(body): Body<WithdrawInput>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(Resource::Pairing, Action::Update)?;
+    let id = id.into_inner();
+    let ended_at = crate::checkins::withdraw(&state, caller(&auth), id, body, Utc::now()).await?;
+    Ok(HttpResponse::Ok().json(json!({"id": id, "status": "ended", "ended_at": ended_at})))
+}
