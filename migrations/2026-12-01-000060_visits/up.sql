@@ -95,10 +95,11 @@ CREATE TABLE contact_accounts (
 );
 CREATE INDEX contact_accounts_by_user ON contact_accounts (tenant_id, user_id, family_id);
 
--- Follow-ups for streets now also come from visits (needs), contacts (problems) and the flags.
+-- Follow-ups for streets now also come from visits (needs), contacts (problems) and the flags (besides
+-- the volunteers' concerns of the tasks module, migration 000030).
 ALTER TABLE follow_ups DROP CONSTRAINT follow_ups_change_check;
 ALTER TABLE follow_ups ADD CONSTRAINT follow_ups_change_check CHECK (change IN (
-    'gained', 'lost', 'amount_changed',
+    'gained', 'lost', 'amount_changed', 'volunteer_concern',
     'visit_need', 'contact_problem', 'not_visited', 'no_contact', 'few_contacts'));
 
 DO $$

@@ -50,7 +50,17 @@ const PERSONS: Table = &[
     ("household", "全户"),
     ("", "全户"),
 ];
-const FOLLOW_UP_CHANGES: Table = &[("gained", "新符合"), ("lost", "不再符合")];
+const FOLLOW_UP_CHANGES: Table = &[
+    ("gained", "新符合"),
+    ("lost", "不再符合"),
+    ("amount_changed", "金额变化"),
+    ("volunteer_concern", "志愿者反映的问题"),
+    ("visit_need", "走访中提出的需求"),
+    ("contact_problem", "联系中发现的问题"),
+    ("not_visited", "节前尚未走访"),
+    ("no_contact", "长期未联系"),
+    ("few_contacts", "帮扶联系人不足3人"),
+];
 const FOLLOW_UP_STATUSES: Table = &[("open", "待跟进"), ("done", "已跟进")];
 /// The fields of a family record, by the last segment of their path in a change.
 const FIELDS: Table = &[
@@ -316,6 +326,38 @@ mod tests {
             }
         }
         assert!(seen > 0, "no policy read from {root}");
+    }
+
+    /// The codes the schema lets a follow-up have (the last migration that sets the check) all read as
+    /// Chinese on the console and in mail.
+    #[test]
+    fn every_follow_up_change_the_schema_allows_has_a_label() {
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../migrations");
+        let mut dirs: Vec<_> = std::fs::read_dir(root)
+            .expect("migrations")
+            .flatten()
+            .map(|e| e.path())
+            .collect();
+        dirs.sort();
+        let check = dirs
+            .iter()
+            .filter_map(|d| std::fs::read_to_string(d.join("up.sql")).ok())
+            .filter_map(|sql| {
+                let at = sql.rfind("follow_ups_change_check CHECK (change IN (")?;
+                let rest = &sql[at..];
+                Some(rest[rest.find("IN (")? + 4..rest.find(')')?].to_owned())
+            })
+            .last()
+            .expect("a migration sets the follow-up changes");
+        let codes: Vec<&str> = check
+            .split(',')
+            .map(|c| c.trim().trim_matches('\''))
+            .filter(|c| !c.is_empty())
+            .collect();
+        assert!(codes.len() >= 4, "{codes:?}");
+        for code in codes {
+            assert_ne!(follow_up_change(code), "未知", "{code}");
+        }
     }
 
     #[test]
