@@ -105,12 +105,7 @@ pub async fn sign_in(c: &Client, base: &str, tenant: &str, username: &str) {
         .send_keys(PASSWORD)
         .await
         .unwrap();
-    c.find(Locator::Css("button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(c, "button[type=submit]").await;
     for _ in 0..50 {
         if c.current_url().await.unwrap().path() == "/console" {
             return;
@@ -118,6 +113,36 @@ pub async fn sign_in(c: &Client, base: &str, tenant: &str, username: &str) {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     panic!("{tenant}/{username} did not reach the home page");
+}
+
+/// Types `text` into the first element matching `css`.
+pub async fn fill(c: &Client, css: &str, text: &str) {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .send_keys(text)
+        .await
+        .unwrap_or_else(|e| panic!("typing into {css}: {e}"));
+}
+
+/// Clicks the first element matching `css`.
+pub async fn click(c: &Client, css: &str) {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("clicking {css}: {e}"));
+}
+
+/// The text of the page's `main`.
+pub async fn main_text(c: &Client) -> String {
+    c.find(Locator::Css("main"))
+        .await
+        .expect("a main element")
+        .text()
+        .await
+        .expect("its text")
 }
 
 /// Checks the page now shown and saves its screenshot as `name`.
@@ -232,12 +257,7 @@ async fn every_role_signs_in_and_works_in_chromium_without_script_errors() {
                     .unwrap();
                 tokio::time::sleep(Duration::from_millis(300)).await;
                 check_page(&c, "xicheng-street-cycle", phone).await;
-                c.find(Locator::Css("details.confirm summary"))
-                    .await
-                    .expect("a step")
-                    .click()
-                    .await
-                    .unwrap();
+                click(&c, "details.confirm summary").await;
                 c.find(Locator::Css("details.confirm[open] input[name=note]"))
                     .await
                     .expect("the note field")
@@ -245,20 +265,9 @@ async fn every_role_signs_in_and_works_in_chromium_without_script_errors() {
                     .await
                     .unwrap();
                 check_page(&c, "xicheng-street-cycle-confirm", phone).await;
-                c.find(Locator::Css("details.confirm[open] button[type=submit]"))
-                    .await
-                    .unwrap()
-                    .click()
-                    .await
-                    .unwrap();
+                click(&c, "details.confirm[open] button[type=submit]").await;
                 tokio::time::sleep(Duration::from_millis(300)).await;
-                let body = c
-                    .find(Locator::Css("main"))
-                    .await
-                    .unwrap()
-                    .text()
-                    .await
-                    .unwrap();
+                let body = main_text(&c).await;
                 assert!(
                     body.contains("已办理1条"),
                     "verified through the form: {body}"
@@ -301,18 +310,8 @@ async fn the_street_uses_the_register_forms_in_chromium() {
             .await
             .unwrap();
         check_page(&c, "xicheng-street-family-new", phone).await;
-        c.find(Locator::Css("input[name='address']"))
-            .await
-            .unwrap()
-            .send_keys("浏览器路1号")
-            .await
-            .unwrap();
-        c.find(Locator::Css("form.family-form button[type=submit]"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        fill(&c, "input[name='address']", "浏览器路1号").await;
+        click(&c, "form.family-form button[type=submit]").await;
         tokio::time::sleep(Duration::from_millis(300)).await;
         let errors = c
             .find_all(Locator::Css("form.family-form p.error"))

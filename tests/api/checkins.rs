@@ -1150,7 +1150,7 @@ async fn a_sweep_killed_mid_run_loses_and_duplicates_nothing() {
 /// alerts, and the street's overview with the 30-day chart, in headless Chromium, desktop and phone.
 #[tokio::test]
 async fn the_check_in_pages_work_in_chromium_on_a_desktop_and_a_phone() {
-    use crate::browser::{browser, check_page, sign_in, start_driver};
+    use crate::browser::{browser, check_page, click, fill, main_text, sign_in, start_driver};
     use fantoccini::Locator;
 
     let app = TestApp::spawn().await;
@@ -1184,13 +1184,7 @@ async fn the_check_in_pages_work_in_chromium_on_a_desktop_and_a_phone() {
         let c = browser(&driver, phone).await;
         sign_in(&c, &app.address, "xicheng", "volunteer").await;
         c.goto(&app.url("/console/checkins")).await.unwrap();
-        let body = c
-            .find(Locator::Css("main"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let body = main_text(&c).await;
         assert!(
             body.contains("今天要探询的老人") && body.contains("测试母亲"),
             "{body}"
@@ -1199,25 +1193,14 @@ async fn the_check_in_pages_work_in_chromium_on_a_desktop_and_a_phone() {
         assert!(!body.contains("王邻居"), "{body}");
         check_page(&c, "checkins-helper", phone).await;
         if phone {
-            c.find(Locator::Css("form.tap button[value=well]"))
-                .await
-                .unwrap()
-                .click()
-                .await
-                .unwrap();
+            click(&c, "form.tap button[value=well]").await;
             for _ in 0..50 {
                 if c.current_url().await.unwrap().query() == Some("done=checked") {
                     break;
                 }
                 tokio::time::sleep(std::time::Duration::from_millis(100)).await;
             }
-            let body = c
-                .find(Locator::Css("main"))
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap();
+            let body = main_text(&c).await;
             assert!(
                 body.contains("已记录探询") && body.contains("平安"),
                 "{body}"
@@ -1229,13 +1212,7 @@ async fn the_check_in_pages_work_in_chromium_on_a_desktop_and_a_phone() {
         let c = browser(&driver, phone).await;
         sign_in(&c, &app.address, "xicheng", "community").await;
         c.goto(&app.url("/console/checkins")).await.unwrap();
-        let body = c
-            .find(Locator::Css("main"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let body = main_text(&c).await;
         assert!(
             body.contains("待处理提醒（1位老人）")
                 && body.contains("已上报至第4级")
@@ -1260,26 +1237,10 @@ async fn the_check_in_pages_work_in_chromium_on_a_desktop_and_a_phone() {
     let c = browser(&driver, false).await;
     sign_in(&c, &app.address, "xicheng", "community").await;
     c.goto(&app.url("/console/checkins")).await.unwrap();
-    c.find(Locator::Css("form.inline input[name=finding]"))
-        .await
-        .unwrap()
-        .send_keys("已上门，老人平安")
-        .await
-        .unwrap();
-    c.find(Locator::Css("form.inline button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    fill(&c, "form.inline input[name=finding]", "已上门，老人平安").await;
+    click(&c, "form.inline button").await;
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-    let body = c
-        .find(Locator::Css("main"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let body = main_text(&c).await;
     assert!(
         body.contains("已确认提醒") && body.contains("待处理提醒：0位老人"),
         "{body}"
