@@ -167,6 +167,13 @@ fn cases() -> Vec<Case> {
             allowed: &["operator"],
             ok: 200,
         },
+        Case {
+            method: Method::GET,
+            path: "/api/v1/platform/tenants/configured",
+            body: none,
+            allowed: &["operator"],
+            ok: 200,
+        },
     ]
 }
 

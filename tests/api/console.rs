@@ -1402,3 +1402,102 @@ async fn the_administrator_saves_a_parameter_value_after_seeing_its_impact() {
     assert_eq!(res.status(), 403);
     assert_eq!(app.count("policy_parameter_values").await, 1);
 }
+
+#[tokio::test]
+async fn the_operator_onboards_a_configured_district_from_the_console() {
+    let dir = crate::tenants::tenants_with_a_configured_district();
+    let dir_text = dir.to_string_lossy().into_owned();
+    let app = TestApp::spawn_with(&[("NUANXIN__APPLICATION__TENANTS_DIR", &dir_text)]).await;
+    let mut operator = Browser::signed_in(&app, "platform", "operator").await;
+    let (status, home) = operator.get_html("/console").await;
+    assert_eq!(status, 200);
+    assert!(
+        home.contains("待接入的辖区") && home.contains("测试区（testdistrict）"),
+        "{home}"
+    );
+    let csrf = csrf_of(&home);
+    let form = |username: &'static str| {
+        vec![
+            ("slug", "testdistrict"),
+            ("username", username),
+            ("display_name", "王主任"),
+            ("email", ""),
+        ]
+    };
+
+    // Without the form's token: 403 and nothing onboarded.
+    assert_eq!(
+        operator
+            .post("/console/platform/tenants", &form("chief"))
+            .await
+            .status(),
+        403
+    );
+    // A district administrator cannot onboard districts, even with their own token.
+    let mut admin = Browser::signed_in(&app, "xicheng", "admin").await;
+    let (_, admin_home) = admin.get_html("/console").await;
+    let mut theirs = form("chief");
+    let admin_csrf = csrf_of(&admin_home);
+    theirs.push(("csrf", &admin_csrf));
+    assert_eq!(
+        admin
+            .post("/console/platform/tenants", &theirs)
+            .await
+            .status(),
+        403
+    );
+    assert_eq!(app.count("tenants").await, 2);
+
+    // A bad username comes back beside its field, with what was typed kept.
+    let mut bad = form("Chief!");
+    bad.push(("csrf", &csrf));
+    let res = operator.post("/console/platform/tenants", &bad).await;
+    assert_eq!(res.status(), 422);
+    let page = res.text().await.unwrap();
+    assert!(
+        page.contains("用户名应为2到32个小写字母")
+            && page.contains(r#"value="Chief!""#)
+            && page.contains(r#"value="王主任""#)
+    );
+    assert_eq!(app.count("tenants").await, 2);
+
+    let mut good = form("chief");
+    good.push(("csrf", &csrf));
+    let res = operator.post("/console/platform/tenants", &good).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(
+        res.headers()["cache-control"],
+        "no-store",
+        "the password page is never kept"
+    );
+    let page = res.text().await.unwrap();
+    assert!(page.contains("测试区已接入") && page.contains("chief"));
+    let password = page
+        .split(r#"<code class="secret">"#)
+        .nth(1)
+        .and_then(|rest| rest.split("</code>").next())
+        .expect("the initial password is shown")
+        .to_owned();
+    // The new district's administrator signs in to the console with it.
+    let mut chief = Browser::new(&app);
+    assert_eq!(
+        chief
+            .sign_in("testdistrict", "chief", &password)
+            .await
+            .status(),
+        303
+    );
+    let (status, chief_home) = chief.get_html("/console").await;
+    assert_eq!(status, 200);
+    assert!(chief_home.contains("测试区"));
+    // Onboarding it again is refused beside the district, not a second district.
+    let (_, home) = operator.get_html("/console").await;
+    assert!(
+        home.contains("测试区") && !home.contains("测试区（testdistrict）"),
+        "no longer waiting"
+    );
+    let res = operator.post("/console/platform/tenants", &good).await;
+    assert_eq!(res.status(), 409);
+    assert_eq!(app.count("tenants").await, 3);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -63,6 +63,7 @@ async fn every_api_route_is_in_the_openapi_document() {
         "/api/v1/org-units",
         "/api/v1/audit/verify",
         "/api/v1/platform/tenants",
+        "/api/v1/platform/tenants/configured",
         "/api/v1/benefits/cycles",
         "/api/v1/benefits/cycles/{id}",
         "/api/v1/benefits/cycles/{id}/entries",

@@ -16,6 +16,7 @@ pub mod mail;
 pub mod metrics;
 pub mod onboarding;
 pub mod parameters;
+pub mod platform;
 pub mod policy_cli;
 pub mod registry;
 pub mod routes;

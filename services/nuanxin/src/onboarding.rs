@@ -26,6 +26,8 @@ pub enum OnboardingError {
     Manifest { path: String, message: String },
     #[error("no district folder {0}")]
     Missing(String),
+    #[error("district {0} is already onboarded")]
+    AlreadyOnboarded(String),
     #[error("database: {0}")]
     Database(String),
 }
@@ -205,6 +207,98 @@ pub fn read_checkins(
         })
 }
 
+/// Checks a district folder as onboarding and every reload will: the manifest and each configuration
+/// file beside it. The manifest when all of it holds.
+pub fn check(dir: &Path, slug: &str) -> Result<TenantManifest, OnboardingError> {
+    let manifest = read_manifest(dir, slug)?;
+    check_configuration(dir, &manifest)?;
+    Ok(manifest)
+}
+
+fn check_configuration(dir: &Path, manifest: &TenantManifest) -> Result<(), OnboardingError> {
+    let slug = &manifest.slug;
+    let policy = read_policy(dir, slug)?;
+    read_checkins(dir, slug)?;
+    read_sharing(dir, manifest, policy.as_ref())?;
+    read_matching(dir, slug)?;
+    read_visit_settings(dir, slug)?;
+    if manifest.time_zone.parse::<chrono_tz::Tz>().is_err() {
+        return Err(OnboardingError::Manifest {
+            path: format!("{slug}/tenant.yaml"),
+            message: format!("time_zone: unknown time zone '{}'", manifest.time_zone),
+        });
+    }
+    Ok(())
+}
+
+/// The district's first administrator, created with the district when the platform operator onboards it
+/// (the demo's accounts come from the manifest instead).
+pub struct FirstAdministrator {
+    pub id: Uuid,
+    pub username: String,
+    pub display_name: String,
+    pub email: Option<String>,
+    pub password_hash: String,
+}
+
+/// Onboards a district that does not exist yet, with its first administrator, in one transaction: the
+/// district, its org structure, the account and its role, and the event in the new district's audit log.
+/// Two operators onboarding one district at once make it once (the second gets `AlreadyOnboarded`).
+pub async fn onboard_new(
+    pool: &DbPool,
+    dir: &Path,
+    slug: &str,
+    admin: &FirstAdministrator,
+    audit: impl FnOnce(Uuid) -> nuanxin_db::models::audit::NewAuditEvent,
+) -> Result<Uuid, OnboardingError> {
+    let manifest = check(dir, slug)?;
+    let tenant = Tenant {
+        id: Uuid::new_v4(),
+        slug: manifest.slug.clone(),
+        name: manifest.name.clone(),
+        time_zone: manifest.time_zone.clone(),
+        created_at: Utc::now(),
+    };
+    let mut tx = TenantTx::begin(pool, tenant.id).await.map_err(db)?;
+    if !Tenant::insert_new(&mut tx, &tenant).await.map_err(db)? {
+        return Err(OnboardingError::AlreadyOnboarded(manifest.slug));
+    }
+    let units = org_units(&manifest, tenant.id);
+    OrgUnit::insert_missing(&mut tx, &units).await.map_err(db)?;
+    let office = units
+        .iter()
+        .find(|u| u.code == manifest.district_office.code)
+        .map(|u| u.id)
+        .ok_or_else(|| db("the district office was not written"))?;
+    User {
+        tenant_id: tenant.id,
+        id: admin.id,
+        username: admin.username.clone(),
+        display_name: admin.display_name.clone(),
+        email: admin.email.clone(),
+        password_hash: admin.password_hash.clone(),
+        org_unit_id: office,
+        active: true,
+        created_at: Utc::now(),
+    }
+    .insert(&mut tx)
+    .await
+    .map_err(db)?;
+    let mut rules: Vec<AccessRule> = default_role_permissions()
+        .into_iter()
+        .map(|r| AccessRule::from_values(&r.ptype, &r.values))
+        .collect();
+    let line = RuleLine::assignment(slug, &format!("user:{}", admin.id), Role::DistrictAdmin);
+    rules.push(AccessRule::from_values(&line.ptype, &line.values));
+    AccessRule::insert_missing(&mut tx, &rules)
+        .await
+        .map_err(db)?;
+    audit(tenant.id).insert(&tx).await.map_err(db)?;
+    Tenant::directory_changed(&mut tx).await.map_err(db)?;
+    tx.commit().await.map_err(db)?;
+    Ok(tenant.id)
+}
+
 /// The demo accounts' passwords are hashed once per run.
 pub struct DemoAccounts<'a> {
     pub password: &'a str,
@@ -227,16 +321,7 @@ pub async fn onboard(
         ),
         None => None,
     };
-    let policy = read_policy(dir, slug)?;
-    read_checkins(dir, slug)?;
-    read_sharing(dir, &manifest, policy.as_ref())?;
-    read_matching(dir, slug)?;
-    if manifest.time_zone.parse::<chrono_tz::Tz>().is_err() {
-        return Err(OnboardingError::Manifest {
-            path: format!("{slug}/tenant.yaml"),
-            message: format!("time_zone: unknown time zone '{}'", manifest.time_zone),
-        });
-    }
+    check_configuration(dir, &manifest)?;
     let tenant = {
         let mut conn = pool.get().await.map_err(db)?;
         Tenant::ensure(

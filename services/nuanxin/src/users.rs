@@ -1,8 +1,9 @@
 //! A district's accounts, managed by its administrator: list, create (with a role and an org unit),
 //! disable or enable, reset a password. Every change is audited in its transaction; a new account's
 //! role is a casbin `g` line in `access_rules`, which every node reloads when the rule count changes.
-//! Changing the role of an existing account is not here yet (a swap keeps the count, so other nodes
-//! would not notice). Disabling an account ends its open sessions in the same transaction.
+//! Moving an account to another role and unit keeps that count, so it also moves the directory
+//! generation; its sessions end at once. Disabling an account ends its open sessions in the same
+//! transaction.
 
 use chrono::Utc;
 use nuanxin_access::{Action, Resource, Role, RuleLine};
@@ -59,6 +60,28 @@ fn invalid(field: &str, message: impl Into<String>) -> ApiError {
     ApiError::bad_request("invalid", field, message)
 }
 
+/// A username as typed, trimmed: 2 to 32 lowercase letters, digits or `._-`.
+pub(crate) fn checked_username(typed: &str) -> Result<String, ApiError> {
+    let username = typed.trim();
+    let valid = (2..=32).contains(&username.len())
+        && username
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b));
+    if !valid {
+        return Err(invalid("username", "用户名应为2到32个小写字母、数字或._-"));
+    }
+    Ok(username.to_owned())
+}
+
+/// A person's name as typed, trimmed: 1 to 40 characters.
+pub(crate) fn checked_display_name(typed: &str) -> Result<String, ApiError> {
+    let name = typed.trim();
+    if name.is_empty() || name.chars().count() > 40 {
+        return Err(invalid("display_name", "姓名应为1到40个字"));
+    }
+    Ok(name.to_owned())
+}
+
 fn check_password(password: &str) -> Result<(), ApiError> {
     if password.chars().count() < MIN_PASSWORD {
         return Err(invalid("password", format!("密码至少{MIN_PASSWORD}个字符")));
@@ -111,18 +134,8 @@ pub async fn create(
 ) -> Result<Uuid, ApiError> {
     auth.require(Resource::User, Action::Manage)?;
     let district = &auth.district;
-    let username = new.username.trim().to_owned();
-    let valid_name = (2..=32).contains(&username.len())
-        && username
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b));
-    if !valid_name {
-        return Err(invalid("username", "用户名应为2到32个小写字母、数字或._-"));
-    }
-    let display_name = new.display_name.trim().to_owned();
-    if display_name.is_empty() || display_name.chars().count() > 40 {
-        return Err(invalid("display_name", "姓名应为1到40个字"));
-    }
+    let username = checked_username(&new.username)?;
+    let display_name = checked_display_name(&new.display_name)?;
     let role = GRANTABLE
         .into_iter()
         .find(|r| r.as_str() == new.role)

@@ -7,10 +7,9 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
+use actix_web::{web, FromRequest, HttpRequest};
 use nuanxin_access::{Action, Authorizer, Resource, Scope};
 use nuanxin_db::pool::TenantTx;
-use tracing_actix_web::RequestId;
 
 use super::Caller;
 use crate::audit::Actor;
@@ -108,7 +107,7 @@ impl FromRequest for Authorized {
 
     fn from_request(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>().cloned();
-        let request_id = req.extensions().get::<RequestId>().map(ToString::to_string);
+        let request_id = crate::telemetry::request_id(req);
         let caller = Caller::from_request(req, payload);
         Box::pin(async move {
             let state = state.ok_or(ApiError::Unavailable("service not initialised"))?;

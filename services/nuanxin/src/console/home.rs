@@ -1,6 +1,6 @@
 //! `GET /console`: each role's home page with its work — the register and its chart, the cycles'
 //! steps waiting for this role, the follow-ups; social organizations and volunteers see their (still
-//! empty) task list; the platform operator sees districts and their health, never family data.
+//! empty) task list; the platform operator's home is `platform.rs`.
 
 use actix_web::{web, HttpResponse};
 use askama::Template;
@@ -54,24 +54,6 @@ struct Register {
     bereaved: i64,
     disabled: i64,
     chart: String,
-}
-
-#[derive(Template)]
-#[template(path = "platform.html")]
-struct PlatformHome {
-    frame: Frame,
-    districts: Vec<DistrictRow>,
-}
-
-struct DistrictRow {
-    name: String,
-    slug: String,
-    time_zone: String,
-    streets: usize,
-    communities: usize,
-    /// The policy's state in words, and whether it is in force today.
-    policy: String,
-    healthy: bool,
 }
 
 /// What waits for each role in a cycle: statuses it acts on.
@@ -174,7 +156,7 @@ pub async fn home(
 ) -> Result<HttpResponse, PageError> {
     let role = primary_role(&who.caller.roles).ok_or(crate::error::ApiError::Forbidden)?;
     if role == Role::PlatformOperator {
-        return platform_home(&state, &who);
+        return super::platform::home(&state, &who);
     }
     let console = Console::new(&state, who, super::request_id(&req))?;
     let auth = &console.auth;
@@ -201,51 +183,5 @@ pub async fn home(
         cycles,
         follow_ups,
         assigned,
-    })
-}
-
-/// The platform operator's home: districts and their health, from what the service holds in memory.
-fn platform_home(state: &AppState, who: &ConsoleCaller) -> Result<HttpResponse, PageError> {
-    who.caller.require(state, Resource::Tenant, Action::List)?;
-    let mut districts: Vec<DistrictRow> = state
-        .districts
-        .all()
-        .iter()
-        .map(|d| {
-            let today = d.today();
-            let (policy, healthy) = match &d.policy {
-                None => ("未配置政策".to_owned(), false),
-                Some(p) if p.in_force_on(today) => {
-                    (format!("{}（有效）", p.legal_basis().document_number), true)
-                }
-                Some(p) => (
-                    format!(
-                        "{}（{}，今日不在有效期内）",
-                        p.legal_basis().document_number,
-                        p.legal_basis()
-                            .in_force_until
-                            .map_or_else(String::new, |u| format!("{u}到期"))
-                    ),
-                    false,
-                ),
-            };
-            DistrictRow {
-                name: d.name.clone(),
-                slug: d.slug.clone(),
-                time_zone: d.time_zone.name().to_owned(),
-                streets: d.orgs.of_kind(nuanxin_domain::org::OrgKind::Street).count(),
-                communities: d
-                    .orgs
-                    .of_kind(nuanxin_domain::org::OrgKind::Community)
-                    .count(),
-                policy,
-                healthy,
-            }
-        })
-        .collect();
-    districts.sort_by(|a, b| a.slug.cmp(&b.slug));
-    page(&PlatformHome {
-        frame: Frame::signed_in(state, &who.caller, &who.csrf, "各辖区", "/console"),
-        districts,
     })
 }

@@ -14,6 +14,7 @@ mod families;
 mod family_form;
 mod family_import;
 mod home;
+mod platform;
 mod policy;
 pub mod session;
 mod sharing;
@@ -35,6 +36,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/console/login", web::post().to(session::login))
         .route("/console/logout", web::post().to(session::logout))
         .route("/console", web::get().to(home::home))
+        .route(
+            "/console/platform/tenants",
+            web::post().to(platform::onboard),
+        )
         .route("/console/families", web::get().to(families::register))
         .route("/console/families/export", web::get().to(families::export))
         .route(

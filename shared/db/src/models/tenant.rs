@@ -55,6 +55,17 @@ impl Tenant {
             .map(drop)
     }
 
+    /// Inserts a new tenant; false when its slug exists already (nothing written then).
+    pub async fn insert_new(conn: &mut AsyncPgConnection, new: &Tenant) -> QueryResult<bool> {
+        diesel::insert_into(tenants::table)
+            .values(new)
+            .on_conflict(tenants::slug)
+            .do_nothing()
+            .execute(conn)
+            .await
+            .map(|n| n == 1)
+    }
+
     /// Inserts the tenant unless its slug exists; returns the stored row either way.
     pub async fn ensure(conn: &mut AsyncPgConnection, new: &Tenant) -> QueryResult<Tenant> {
         diesel::insert_into(tenants::table)

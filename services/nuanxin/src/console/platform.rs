@@ -1,0 +1,176 @@
+//! The platform operator's console: the districts served and their health, the district folders
+//! configured but not onboarded yet (with what stops each), and onboarding one with its first
+//! administrator. Never any family data.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use nuanxin_access::{Action, Resource};
+use nuanxin_domain::org::OrgKind;
+
+use super::session::{ConsoleCaller, Posted};
+use super::views::{page, page_with_status, Frame, PageError};
+use crate::error::ApiError;
+use crate::platform::{self, ConfiguredDistrict, NewDistrict, Onboarded};
+use crate::state::AppState;
+
+#[derive(Template)]
+#[template(path = "platform.html")]
+struct PlatformHome {
+    frame: Frame,
+    districts: Vec<DistrictRow>,
+    configured: Vec<ConfiguredDistrict>,
+    /// The folder whose form is shown again after a refusal, with what was typed and why.
+    refused: Option<Refused>,
+}
+
+impl PlatformHome {
+    /// What was typed into `name` of the folder `slug`'s form before a refusal.
+    fn typed(&self, slug: &str, name: &str) -> &str {
+        match &self.refused {
+            Some(r) if r.slug == slug => match name {
+                "username" => &r.username,
+                "display_name" => &r.display_name,
+                "email" => &r.email,
+                _ => "",
+            },
+            _ => "",
+        }
+    }
+
+    /// Why the folder `slug`'s form was refused, beside the field it names.
+    fn error(&self, slug: &str, name: &str) -> Option<&str> {
+        self.refused
+            .as_ref()
+            .filter(|r| r.slug == slug && r.field == name)
+            .map(|r| r.message.as_str())
+    }
+}
+
+struct Refused {
+    slug: String,
+    username: String,
+    display_name: String,
+    email: String,
+    field: String,
+    message: String,
+}
+
+#[derive(Template)]
+#[template(path = "platform_onboarded.html")]
+struct OnboardedPage {
+    frame: Frame,
+    onboarded: Onboarded,
+}
+
+struct DistrictRow {
+    name: String,
+    slug: String,
+    time_zone: String,
+    streets: usize,
+    communities: usize,
+    /// The policy's state in words, and whether it is in force today.
+    policy: String,
+    healthy: bool,
+}
+
+/// The platform operator's home.
+pub fn home(state: &AppState, who: &ConsoleCaller) -> Result<HttpResponse, PageError> {
+    page(&home_page(state, who, None)?)
+}
+
+fn home_page(
+    state: &AppState,
+    who: &ConsoleCaller,
+    refused: Option<Refused>,
+) -> Result<PlatformHome, PageError> {
+    who.caller.require(state, Resource::Tenant, Action::List)?;
+    let mut districts: Vec<DistrictRow> = state
+        .districts
+        .all()
+        .iter()
+        .map(|d| {
+            let today = d.today();
+            let (policy, healthy) = match &d.policy {
+                None => ("未配置政策".to_owned(), false),
+                Some(p) if p.in_force_on(today) => {
+                    (format!("{}（有效）", p.legal_basis().document_number), true)
+                }
+                Some(p) => (
+                    format!(
+                        "{}（{}，今日不在有效期内）",
+                        p.legal_basis().document_number,
+                        p.legal_basis()
+                            .in_force_until
+                            .map_or_else(String::new, |u| format!("{u}到期"))
+                    ),
+                    false,
+                ),
+            };
+            DistrictRow {
+                name: d.name.clone(),
+                slug: d.slug.clone(),
+                time_zone: d.time_zone.name().to_owned(),
+                streets: d.orgs.of_kind(OrgKind::Street).count(),
+                communities: d.orgs.of_kind(OrgKind::Community).count(),
+                policy,
+                healthy,
+            }
+        })
+        .collect();
+    districts.sort_by(|a, b| a.slug.cmp(&b.slug));
+    Ok(PlatformHome {
+        frame: Frame::signed_in(state, &who.caller, &who.csrf, "各辖区", "/console"),
+        districts,
+        configured: platform::configured(state, &who.caller)?,
+        refused,
+    })
+}
+
+/// `POST /console/platform/tenants`: onboards a configured district; the page with the first
+/// administrator's initial password, shown this once; a refusal shows the form again beside its field.
+pub async fn onboard(
+    state: web::Data<AppState>,
+    who: ConsoleCaller,
+    req: HttpRequest,
+    form: Posted,
+) -> Result<HttpResponse, PageError> {
+    let typed = NewDistrict {
+        slug: form.get("slug").to_owned(),
+        username: form.get("username").to_owned(),
+        display_name: form.get("display_name").to_owned(),
+        email: form.text("email"),
+    };
+    let refused = |field: &str, message: String| Refused {
+        slug: form.get("slug").to_owned(),
+        username: form.get("username").to_owned(),
+        display_name: form.get("display_name").to_owned(),
+        email: form.get("email").to_owned(),
+        field: field.to_owned(),
+        message,
+    };
+    match platform::onboard(
+        &state,
+        &who.caller,
+        crate::telemetry::request_id(&req),
+        typed,
+    )
+    .await
+    {
+        Ok(onboarded) => page(&OnboardedPage {
+            frame: Frame::signed_in(&state, &who.caller, &who.csrf, "辖区已接入", "/console"),
+            onboarded,
+        }),
+        Err(ApiError::BadRequest { message, field, .. }) => {
+            let field = field.unwrap_or_default();
+            page_with_status(
+                actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
+                &home_page(&state, &who, Some(refused(&field, message)))?,
+            )
+        }
+        Err(ApiError::Conflict { message, .. }) => page_with_status(
+            actix_web::http::StatusCode::CONFLICT,
+            &home_page(&state, &who, Some(refused("slug", message)))?,
+        ),
+        Err(e) => Err(e.into()),
+    }
+}
