@@ -585,6 +585,17 @@ async fn a_cycle_is_generated_from_the_program_list_and_stepped_through_forms() 
     let mut street = Browser::signed_in(&app, "xicheng", "street").await;
     let (_, page) = street.get_html(&cycle).await;
     assert!(page.contains("核实所选") && page.contains("全户") || page.contains("母亲"));
+    // Whose each entry is: the parent's name (both for a household's entry), for the street.
+    assert!(
+        page.contains(r#"<td data-label="姓名">测试母亲</td>"#)
+            || page.contains(r#"<td data-label="姓名">测试母亲、测试父亲</td>"#),
+        "{page}"
+    );
+    // A bureau approves amounts, not people: no names on its page of the same cycle.
+    let mut bureau = Browser::signed_in(&app, "xicheng", "bureau").await;
+    let (status, seen) = bureau.get_html(&cycle).await;
+    assert_eq!(status, 200);
+    assert!(!seen.contains("测试母亲") && seen.contains(r#"<td data-label="姓名">—</td>"#));
     // Each entry's id is in its check box and in each of its step forms.
     let mut ids: Vec<String> = page
         .split(r#"name="id" value=""#)

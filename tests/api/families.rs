@@ -1,5 +1,7 @@
 use serde_json::{json, Value};
 
+use nuanxin_db::models::family::{FamilyFilter, FamilyRecord, Scope};
+
 use crate::helpers::{family_body, resident_id, TestApp};
 
 #[tokio::test]
@@ -407,6 +409,69 @@ async fn lists_filter_by_kind_street_and_age_band_and_paginate() {
         assert_eq!(status, 400, "{query}");
         assert_eq!(body["error"]["field"], field);
     }
+
+    // The register chart's counts: one grouped count over the same filters and scope.
+    let tenant = app.tenant_id("xicheng").await;
+    let pool = nuanxin_db::pool::build_pool(&app.app.settings.app_database_url(), 1).unwrap();
+    let street = |code: &'static str| {
+        let pool = pool.clone();
+        async move {
+            let mut tx = nuanxin_db::pool::TenantTx::begin(&pool, tenant)
+                .await
+                .unwrap();
+            let id = nuanxin_db::models::org_unit::OrgUnit::all(&mut tx)
+                .await
+                .unwrap()
+                .into_iter()
+                .find(|u| u.code == code)
+                .unwrap()
+                .id;
+            tx.commit().await.unwrap();
+            id
+        }
+    };
+    let (xinjiekou, yuetan) = (street("xinjiekou").await, street("yuetan").await);
+    let counts = |scope: Scope, filter: FamilyFilter| {
+        let pool = pool.clone();
+        async move {
+            let mut tx = nuanxin_db::pool::TenantTx::begin(&pool, tenant)
+                .await
+                .unwrap();
+            let mut counts = FamilyRecord::count_by_street_and_kind(&mut tx, scope, &filter)
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+            counts.sort();
+            counts
+        }
+    };
+    let mut expected = vec![
+        (xinjiekou, "bereaved".to_owned(), 5),
+        (yuetan, "disabled".to_owned(), 1),
+    ];
+    expected.sort();
+    assert_eq!(
+        counts(Scope::District, FamilyFilter::default()).await,
+        expected
+    );
+    assert_eq!(
+        counts(Scope::Street(yuetan), FamilyFilter::default()).await,
+        [(yuetan, "disabled".to_owned(), 1)],
+        "a street counts only its own families"
+    );
+    let kind = FamilyFilter {
+        kind: Some("bereaved".into()),
+        ..FamilyFilter::default()
+    };
+    assert_eq!(
+        counts(Scope::Street(yuetan), kind.clone()).await,
+        [],
+        "the filters hold"
+    );
+    assert_eq!(
+        counts(Scope::District, kind).await,
+        [(xinjiekou, "bereaved".to_owned(), 5)]
+    );
 }
 
 #[tokio::test]

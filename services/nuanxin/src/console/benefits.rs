@@ -7,6 +7,7 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 use chrono::Datelike;
 use nuanxin_access::{Action, Resource};
+use nuanxin_db::pool::TenantTx;
 use nuanxin_domain::benefit::{EntryAction, EntryStatus};
 use nuanxin_domain::labels;
 use nuanxin_policy::Period;
@@ -16,8 +17,11 @@ use uuid::Uuid;
 use super::charts::BarChart;
 use super::session::{Console, Posted};
 use super::views::{page, see_other, Frame, PageError, Pager};
-use crate::benefits::ledger::{CycleView, StepRequest};
+use crate::auth::Authorized;
+use crate::benefits::ledger::{CycleView, EntryView, StepRequest};
 use crate::error::ApiError;
+use crate::registry::view::Reveal;
+use crate::registry::Registry;
 use crate::routes::benefits::cycles::{cycle, cycles};
 use crate::routes::benefits::entries::{entry_page, EntriesQuery};
 use crate::routes::benefits::generate::generate as generate_cycle;
@@ -174,6 +178,9 @@ pub async fn generate(
 struct EntryRow {
     id: String,
     family_id: String,
+    /// The parent's name as the register shows it to this caller; empty for callers without the
+    /// register (a bureau approves amounts, not people).
+    name: String,
     person: &'static str,
     street: String,
     amount: String,
@@ -304,6 +311,7 @@ pub async fn cycle_page(
             .collect(),
     }
     .to_svg();
+    let names = entry_names(&state, auth, &entries.items).await?;
     let rows: Vec<EntryRow> = entries
         .items
         .into_iter()
@@ -332,6 +340,7 @@ pub async fn cycle_page(
                 steps: steps(&console, parsed, e.amount_cny.is_none()),
                 id: e.id.to_string(),
                 family_id: e.family_id.to_string(),
+                name: whose(names.get(&e.family_id), &e.person),
                 person: labels::person(&e.person),
                 street: e.street.name,
                 amount: e
@@ -425,4 +434,39 @@ pub async fn payment_list(
 ) -> Result<HttpResponse, PageError> {
     let (bytes, file_name) = payment_workbook(&state, &console.auth, id.into_inner()).await?;
     Ok(crate::routes::xlsx_download(bytes, &file_name))
+}
+
+/// Whose the entries of a page are: the parents' names, for callers who may read the register, as its
+/// list shows them to them.
+async fn entry_names(
+    state: &AppState,
+    auth: &Authorized,
+    entries: &[EntryView],
+) -> Result<std::collections::HashMap<Uuid, Vec<(&'static str, String)>>, ApiError> {
+    if !auth.may(Resource::Family, Action::Read) {
+        return Ok(Default::default());
+    }
+    let mut ids: Vec<Uuid> = entries.iter().map(|e| e.family_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let registry = Registry::new(&auth.district, &state.keys);
+    let mut tx = TenantTx::begin(&state.pool, auth.district.id).await?;
+    let names = registry
+        .parent_names(&mut tx, auth.scope, ids, auth.reveal() == Reveal::Full)
+        .await?;
+    tx.commit().await?;
+    Ok(names)
+}
+
+/// The name an entry is for: its parent's, or every parent's for an entry of the whole household.
+fn whose(parents: Option<&Vec<(&'static str, String)>>, person: &str) -> String {
+    let parents = parents.map_or(&[][..], Vec::as_slice);
+    match parents.iter().find(|(role, _)| *role == person) {
+        Some((_, name)) => name.clone(),
+        None => parents
+            .iter()
+            .map(|(_, name)| name.as_str())
+            .collect::<Vec<_>>()
+            .join("、"),
+    }
 }

@@ -8,6 +8,8 @@ pub mod import;
 pub mod near;
 pub mod view;
 
+use std::collections::HashMap;
+
 use chrono::{NaiveDate, Utc};
 use nuanxin_db::models::family::{FamilyChange, FamilyFilter, FamilyRecord, Scope};
 use nuanxin_db::models::mail::NewMail;
@@ -289,6 +291,45 @@ impl<'a> Registry<'a> {
             .map(|r| self.codec.decode(&r).map(|f| (r, f)))
             .collect::<Result<Vec<_>, _>>()?;
         Ok((decoded, total))
+    }
+
+    /// The parents' names of these families in `scope`, by family, each with the parent's role, as a
+    /// list shows them to the caller (`names_visible`: in full, else masked): whose a page of ledger
+    /// entries is.
+    pub async fn parent_names(
+        &self,
+        conn: &mut AsyncPgConnection,
+        scope: Scope,
+        ids: Vec<Uuid>,
+        names_visible: bool,
+    ) -> Result<HashMap<Uuid, Vec<(&'static str, String)>>, RegistryError> {
+        if ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let filter = FamilyFilter {
+            limit: i64::try_from(ids.len()).unwrap_or(i64::MAX),
+            ids: Some(ids),
+            ..FamilyFilter::default()
+        };
+        let (families, _) = self.list(conn, scope, &filter, Some(0)).await?;
+        Ok(families
+            .into_iter()
+            .map(|(record, family)| {
+                let names = family
+                    .parents
+                    .iter()
+                    .map(|p| {
+                        let name = if names_visible {
+                            p.name.clone()
+                        } else {
+                            nuanxin_privacy::mask_name(&p.name)
+                        };
+                        (p.role.as_str(), name)
+                    })
+                    .collect();
+                (record.family.id, names)
+            })
+            .collect())
     }
 
     /// Refuses a resident ID already on the register. Only a district-wide caller is told so plainly:

@@ -263,14 +263,17 @@ pub struct FamilyFilter {
     pub name_contains: Option<String>,
     /// A parent with this resident ID (its keyed hash).
     pub resident_hash: Option<Vec<u8>>,
+    /// Only these families (the families a page of another list names).
+    pub ids: Option<Vec<Uuid>>,
     pub limit: i64,
     pub offset: i64,
 }
 
 impl FamilyFilter {
-    /// Whether the filter names a person (a name or an ID): such lists are never cached under a key.
+    /// Whether the filter names a person (a name or an ID) or families: such lists are never cached
+    /// under a key.
     pub fn names_a_person(&self) -> bool {
-        self.name_contains.is_some() || self.resident_hash.is_some()
+        self.name_contains.is_some() || self.resident_hash.is_some() || self.ids.is_some()
     }
 }
 
@@ -307,6 +310,9 @@ fn filtered(scope: Scope, filter: &FamilyFilter) -> BoxedFamilies<'static> {
     }
     if let Some(status) = &filter.status {
         query = query.filter(families::status.eq(status.clone()));
+    }
+    if let Some(ids) = &filter.ids {
+        query = query.filter(families::id.eq_any(ids.clone()));
     }
     if let Some(name) = &filter.name_contains {
         let pattern = format!("%{}%", escape_like(name));
@@ -416,6 +422,28 @@ impl FamilyRecord {
         filter: &FamilyFilter,
     ) -> QueryResult<i64> {
         filtered(scope, filter).count().get_result(conn).await
+    }
+
+    /// How many families in `scope` match `filter`, by street and kind, in one grouped count (the
+    /// filter's own limit and offset are ignored).
+    pub async fn count_by_street_and_kind(
+        conn: &mut AsyncPgConnection,
+        scope: Scope,
+        filter: &FamilyFilter,
+    ) -> QueryResult<Vec<(Uuid, String, i64)>> {
+        // A boxed query cannot be grouped in diesel; the grouped count reads the filtered ids instead.
+        let matching = filtered(scope, filter).select(families::id);
+        families::table
+            .filter(families::id.eq_any(matching))
+            .group_by((families::street_id, families::kind))
+            .select((
+                families::street_id,
+                families::kind,
+                diesel::dsl::count_star(),
+            ))
+            .order((families::street_id, families::kind))
+            .load(conn)
+            .await
     }
 
     /// One page (`filter.limit`, `filter.offset`) of the families in `scope` matching `filter`, newest first.

@@ -147,6 +147,7 @@ fn filter_of(
         parent_born_after: q.age_max.map(|a| years_before(today, a + 1)),
         name_contains,
         resident_hash,
+        ids: None,
         limit: paging.limit(),
         offset: paging.offset(),
     };
@@ -180,43 +181,16 @@ pub async fn family_page(
     Ok(paging.page(items, total))
 }
 
-/// The whole register matching `q` (every page) counted by street and kind, within the caller's scope.
+/// The whole register matching `q` (every page) counted by street and kind, within the caller's scope:
+/// one grouped count, only the (street, kind) pairs that have families.
 pub async fn register_counts(
     state: &AppState,
     auth: &Authorized,
     q: &ListQuery,
 ) -> Result<Vec<(Uuid, String, i64)>, ApiError> {
     let (filter, _) = filter_of(state, auth, q)?;
-    let streets: Vec<Uuid> = match (filter.street_id, auth.scope) {
-        (Some(street), _) | (None, nuanxin_access::Scope::Street(street)) => vec![street],
-        (None, _) => auth
-            .district
-            .orgs
-            .of_kind(OrgKind::Street)
-            .map(|u| u.id)
-            .collect(),
-    };
-    let kinds: Vec<String> = match &filter.kind {
-        Some(kind) => vec![kind.clone()],
-        None => vec!["bereaved".to_owned(), "disabled".to_owned()],
-    };
-    // One index-only count per street and kind (a street has a few thousand families at most); a
-    // grouped count over the boxed filter does not type-check in diesel.
-    let mut counts = Vec::new();
     let mut tx = TenantTx::begin(&state.pool, auth.district.id).await?;
-    for street in &streets {
-        for kind in &kinds {
-            let one = FamilyFilter {
-                street_id: Some(*street),
-                kind: Some(kind.clone()),
-                ..filter.clone()
-            };
-            let n = FamilyRecord::count(&mut tx, auth.scope, &one).await?;
-            if n > 0 {
-                counts.push((*street, kind.clone(), n));
-            }
-        }
-    }
+    let counts = FamilyRecord::count_by_street_and_kind(&mut tx, auth.scope, &filter).await?;
     tx.commit().await?;
     Ok(counts)
 }
