@@ -275,6 +275,31 @@ async fn every_role_signs_in_and_works_in_chromium_without_script_errors() {
                 check_page(&c, "xicheng-street-cycle-done", phone).await;
             }
             if *user == "admin" && *tenant == "xicheng" {
+                // On a phone the navigation folds behind the menu button; on a desktop it is open.
+                c.goto(&format!("{}/console", app.address)).await.unwrap();
+                let link = c
+                    .find(Locator::Css("#main-nav a[href='/console/benefits']"))
+                    .await
+                    .expect("the cycles link");
+                let menu = c
+                    .find(Locator::Css("header.top button.menu"))
+                    .await
+                    .expect("the menu button");
+                assert_eq!(link.is_displayed().await.unwrap(), !phone);
+                assert_eq!(menu.is_displayed().await.unwrap(), phone);
+                if phone {
+                    menu.click().await.unwrap();
+                    assert!(link.is_displayed().await.unwrap(), "the menu opens");
+                    check_page(&c, "xicheng-admin-menu", phone).await;
+                    link.click().await.unwrap();
+                    tokio::time::sleep(Duration::from_millis(300)).await;
+                    assert!(c
+                        .current_url()
+                        .await
+                        .unwrap()
+                        .path()
+                        .starts_with("/console/benefits"));
+                }
                 // The register's first family, through its link.
                 c.goto(&format!("{}/console/families", app.address))
                     .await

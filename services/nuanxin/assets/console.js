@@ -18,6 +18,20 @@
       b.checked = box.checked;
     });
   });
+  // The navigation folds behind a menu button on narrow screens (the CSS hides it only once the
+  // header is marked foldable, so a page without this script keeps its links visible).
+  document.addEventListener("DOMContentLoaded", function () {
+    var button = document.querySelector("header.top button.menu");
+    var nav = document.getElementById("main-nav");
+    if (!button || !nav) return;
+    button.hidden = false;
+    button.closest("header").classList.add("foldable");
+    button.addEventListener("click", function () {
+      var open = button.getAttribute("aria-expanded") !== "true";
+      button.setAttribute("aria-expanded", open ? "true" : "false");
+      nav.classList.toggle("open", open);
+    });
+  });
   // The print button of printable pages (the family's access log).
   document.addEventListener("click", function (e) {
     if (e.target && e.target.matches && e.target.matches("[data-print]")) window.print();
