@@ -19,6 +19,7 @@ use nuanxin_domain::org::OrgKind;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
+use super::form::Typed;
 use super::session::{Console, Posted};
 use super::views::{page, page_with_status, see_other, Frame, PageError};
 use crate::auth::Authorized;
@@ -58,13 +59,21 @@ const PARENT_FLAGS: [(&str, &str); 4] = [
     ("wants_home_services", "需要居家养老服务"),
 ];
 
-/// What the form shows: the values as typed (or as read), and errors by field name.
+/// The register's form as shown: the values as typed (or as read), and errors by field name.
 #[derive(Debug, Default)]
-pub struct FamilyForm {
-    values: HashMap<String, String>,
-    errors: HashMap<String, String>,
-    /// Errors that belong to no single field (e.g. how many contact persons a family needs).
-    pub general: Vec<String>,
+pub struct FamilyForm(Typed);
+
+impl std::ops::Deref for FamilyForm {
+    type Target = Typed;
+    fn deref(&self) -> &Typed {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for FamilyForm {
+    fn deref_mut(&mut self) -> &mut Typed {
+        &mut self.0
+    }
 }
 
 impl FamilyForm {
@@ -79,21 +88,14 @@ impl FamilyForm {
         if let Some(street) = street {
             values.insert("street".to_owned(), street.to_owned());
         }
-        FamilyForm {
+        FamilyForm(Typed {
             values,
-            ..FamilyForm::default()
-        }
+            ..Typed::default()
+        })
     }
 
     fn from_posted(form: &Posted) -> FamilyForm {
-        FamilyForm {
-            values: form
-                .pairs()
-                .filter(|(k, _)| *k != "csrf")
-                .map(|(k, v)| (k.to_owned(), v.to_owned()))
-                .collect(),
-            ..FamilyForm::default()
-        }
+        FamilyForm(Typed::from_posted(form))
     }
 
     /// The family as the API shows it, laid out in the form's fields.
@@ -122,35 +124,10 @@ impl FamilyForm {
             }
             values.insert(format!("parents[{slot}].present"), "on".to_owned());
         }
-        FamilyForm {
+        FamilyForm(Typed {
             values,
-            ..FamilyForm::default()
-        }
-    }
-
-    pub fn value(&self, prefix: &str, name: &str) -> &str {
-        self.values
-            .get(&format!("{prefix}{name}"))
-            .map_or("", String::as_str)
-    }
-
-    pub fn checked(&self, prefix: &str, name: &str) -> bool {
-        self.value(prefix, name) == "on"
-    }
-
-    pub fn selected(&self, prefix: &str, name: &str, option: &str) -> bool {
-        self.value(prefix, name) == option
-    }
-
-    /// Whether anything is wrong: the form was not saved.
-    pub fn refused(&self) -> bool {
-        !self.errors.is_empty() || !self.general.is_empty()
-    }
-
-    pub fn error(&self, prefix: &str, name: &str) -> Option<&str> {
-        self.errors
-            .get(&format!("{prefix}{name}"))
-            .map(String::as_str)
+            ..Typed::default()
+        })
     }
 
     /// The API's JSON for this form, and for each parent and contact in it the slot it came from. A text

@@ -13,6 +13,7 @@ pub mod csrf;
 mod families;
 mod family_form;
 mod family_import;
+mod form;
 mod home;
 mod platform;
 mod policy;

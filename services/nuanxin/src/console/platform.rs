@@ -7,6 +7,7 @@ use askama::Template;
 use nuanxin_access::{Action, Resource};
 use nuanxin_domain::org::OrgKind;
 
+use super::form::Typed;
 use super::session::{ConsoleCaller, Posted};
 use super::views::{page, page_with_status, Frame, PageError};
 use crate::error::ApiError;
@@ -18,41 +19,9 @@ use crate::state::AppState;
 struct PlatformHome {
     frame: Frame,
     districts: Vec<DistrictRow>,
-    configured: Vec<ConfiguredDistrict>,
-    /// The folder whose form is shown again after a refusal, with what was typed and why.
-    refused: Option<Refused>,
-}
-
-impl PlatformHome {
-    /// What was typed into `name` of the folder `slug`'s form before a refusal.
-    fn typed(&self, slug: &str, name: &str) -> &str {
-        match &self.refused {
-            Some(r) if r.slug == slug => match name {
-                "username" => &r.username,
-                "display_name" => &r.display_name,
-                "email" => &r.email,
-                _ => "",
-            },
-            _ => "",
-        }
-    }
-
-    /// Why the folder `slug`'s form was refused, beside the field it names.
-    fn error(&self, slug: &str, name: &str) -> Option<&str> {
-        self.refused
-            .as_ref()
-            .filter(|r| r.slug == slug && r.field == name)
-            .map(|r| r.message.as_str())
-    }
-}
-
-struct Refused {
-    slug: String,
-    username: String,
-    display_name: String,
-    email: String,
-    field: String,
-    message: String,
+    /// Each folder not onboarded yet with its form (what was typed and why it was refused, for the one
+    /// sent back).
+    configured: Vec<(ConfiguredDistrict, Typed)>,
 }
 
 #[derive(Template)]
@@ -81,7 +50,7 @@ pub fn home(state: &AppState, who: &ConsoleCaller) -> Result<HttpResponse, PageE
 fn home_page(
     state: &AppState,
     who: &ConsoleCaller,
-    refused: Option<Refused>,
+    mut refused: Option<(&str, Typed)>,
 ) -> Result<PlatformHome, PageError> {
     who.caller.require(state, Resource::Tenant, Action::List)?;
     let mut districts: Vec<DistrictRow> = state
@@ -121,8 +90,15 @@ fn home_page(
     Ok(PlatformHome {
         frame: Frame::signed_in(state, &who.caller, &who.csrf, "各辖区", "/console"),
         districts,
-        configured: platform::configured(state, &who.caller)?,
-        refused,
+        configured: platform::configured(state, &who.caller)?
+            .into_iter()
+            .map(|d| {
+                let form = refused
+                    .take_if(|(slug, _)| *slug == d.slug)
+                    .map_or_else(Typed::default, |(_, typed)| typed);
+                (d, form)
+            })
+            .collect(),
     })
 }
 
@@ -140,13 +116,12 @@ pub async fn onboard(
         display_name: form.get("display_name").to_owned(),
         email: form.text("email"),
     };
-    let refused = |field: &str, message: String| Refused {
-        slug: form.get("slug").to_owned(),
-        username: form.get("username").to_owned(),
-        display_name: form.get("display_name").to_owned(),
-        email: form.get("email").to_owned(),
-        field: field.to_owned(),
-        message,
+    let slug = form.get("slug").to_owned();
+    let refused = |field: &str, message: String| {
+        Some((
+            slug.as_str(),
+            Typed::from_posted(&form).with_error(field, message),
+        ))
     };
     match platform::onboard(
         &state,
@@ -164,12 +139,12 @@ pub async fn onboard(
             let field = field.unwrap_or_default();
             page_with_status(
                 actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
-                &home_page(&state, &who, Some(refused(&field, message)))?,
+                &home_page(&state, &who, refused(&field, message))?,
             )
         }
         Err(ApiError::Conflict { message, .. }) => page_with_status(
             actix_web::http::StatusCode::CONFLICT,
-            &home_page(&state, &who, Some(refused("slug", message)))?,
+            &home_page(&state, &who, refused("slug", message))?,
         ),
         Err(e) => Err(e.into()),
     }
