@@ -7,8 +7,7 @@ use nuanxin_db::models::access_rule::AccessRule;
 use nuanxin_db::models::tenant::PlatformOperator;
 use nuanxin_db::models::user::User;
 use nuanxin_db::pool::TenantTx;
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 
 use super::extract::read_limited;
 use super::Body;
@@ -165,12 +164,21 @@ pub(crate) async fn begin_session(
 
 async fn start_session(state: &AppState, session: Session) -> Result<HttpResponse, ApiError> {
     let (token, session) = begin_session(state, session).await?;
-    Ok(HttpResponse::Ok().json(json!({
-        "token": token,
-        "token_type": "Bearer",
-        "expires_at": chrono::DateTime::from_timestamp(session.expires_at, 0),
-        "roles": session.roles,
-    })))
+    Ok(HttpResponse::Ok().json(SignedIn {
+        token,
+        token_type: "Bearer",
+        expires_at: chrono::DateTime::from_timestamp(session.expires_at, 0),
+        roles: session.roles,
+    }))
+}
+
+/// What a login answers: the bearer token and until when it holds.
+#[derive(Serialize)]
+struct SignedIn {
+    token: String,
+    token_type: &'static str,
+    expires_at: Option<chrono::DateTime<chrono::Utc>>,
+    roles: Vec<String>,
 }
 
 async fn logout(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
@@ -185,14 +193,27 @@ async fn me(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, 
         .as_ref()
         .zip(s.org_unit_id)
         .and_then(|(d, id)| d.orgs.get(id).cloned());
-    Ok(HttpResponse::Ok().json(json!({
-        "user_id": s.user_id,
-        "username": s.username,
-        "display_name": s.display_name,
-        "tenant": s.domain,
-        "tenant_name": district.as_ref().map(|d| d.name.clone()),
-        "org_unit": org_unit,
-        "roles": s.roles,
-        "expires_at": chrono::DateTime::from_timestamp(s.expires_at, 0),
-    })))
+    Ok(HttpResponse::Ok().json(Me {
+        user_id: s.user_id,
+        username: &s.username,
+        display_name: &s.display_name,
+        tenant: &s.domain,
+        tenant_name: district.as_ref().map(|d| d.name.as_str()),
+        org_unit,
+        roles: &s.roles,
+        expires_at: chrono::DateTime::from_timestamp(s.expires_at, 0),
+    }))
+}
+
+/// The signed-in caller as `GET /auth/me` shows them.
+#[derive(Serialize)]
+struct Me<'a> {
+    user_id: uuid::Uuid,
+    username: &'a str,
+    display_name: &'a str,
+    tenant: &'a str,
+    tenant_name: Option<&'a str>,
+    org_unit: Option<nuanxin_domain::org::OrgUnitInfo>,
+    roles: &'a [String],
+    expires_at: Option<chrono::DateTime<chrono::Utc>>,
 }

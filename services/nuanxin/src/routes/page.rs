@@ -1,4 +1,5 @@
-//! One paging style for every list: `?page=N&per_page=M` in, `{"items", "total", "page", "per_page"}` out.
+//! One paging style for every list: `?page=N&per_page=M` in, `{"items", "total", "page", "per_page"}` out;
+//! a short list that is never paged answers `{"items"}` ([`Items`]).
 
 use serde::Serialize;
 
@@ -69,6 +70,12 @@ pub struct Page<T: Serialize> {
     pub total: i64,
     pub page: i64,
     pub per_page: i64,
+}
+
+/// A whole list, not paged (short lists: a district's cycles, the districts of the platform).
+#[derive(Debug, Serialize)]
+pub struct Items<T: Serialize> {
+    pub items: Vec<T>,
 }
 
 #[cfg(test)]

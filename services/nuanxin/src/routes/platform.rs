@@ -2,12 +2,13 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use nuanxin_access::{Action, Resource};
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::platform::{self, NewDistrict};
+use crate::routes::page::Items;
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -24,16 +25,29 @@ async fn list_tenants(
     caller: Caller,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(&state, Resource::Tenant, Action::List)?;
-    let items: Vec<_> = state
+    let items = state
         .districts
         .all()
         .iter()
-        .map(|d| {
-            json!({"id": d.id, "slug": d.slug, "name": d.name, "time_zone": d.time_zone.name(),
-                        "policy_configured": d.policy.is_some()})
+        .map(|d| TenantItem {
+            id: d.id,
+            slug: d.slug.clone(),
+            name: d.name.clone(),
+            time_zone: d.time_zone.name(),
+            policy_configured: d.policy.is_some(),
         })
         .collect();
-    Ok(HttpResponse::Ok().json(json!({"items": items})))
+    Ok(HttpResponse::Ok().json(Items { items }))
+}
+
+/// A district the platform serves.
+#[derive(Serialize)]
+struct TenantItem {
+    id: Uuid,
+    slug: String,
+    name: String,
+    time_zone: &'static str,
+    policy_configured: bool,
 }
 
 /// The district folders not onboarded yet, each with what would stop its onboarding.
@@ -42,7 +56,7 @@ async fn configured_tenants(
     caller: Caller,
 ) -> Result<HttpResponse, ApiError> {
     let items = platform::configured(&state, &caller)?;
-    Ok(HttpResponse::Ok().json(json!({ "items": items })))
+    Ok(HttpResponse::Ok().json(Items { items }))
 }
 
 #[derive(Deserialize)]

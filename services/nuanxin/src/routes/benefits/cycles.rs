@@ -3,12 +3,12 @@ use nuanxin_access::{Action, Resource};
 use nuanxin_db::models::benefit::{BenefitCycle, BenefitEntry};
 use nuanxin_db::pool::TenantTx;
 use serde::Deserialize;
-use serde_json::json;
 use uuid::Uuid;
 
 use crate::auth::Authorized;
 use crate::benefits::ledger::{cycle_view, CycleView};
 use crate::error::ApiError;
+use crate::routes::page::Items;
 use crate::state::AppState;
 
 #[derive(Deserialize)]
@@ -24,7 +24,7 @@ pub async fn list_cycles(
     query: web::Query<CyclesQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let items = cycles(&state, &auth, query.program.as_deref()).await?;
-    Ok(HttpResponse::Ok().json(json!({ "items": items })))
+    Ok(HttpResponse::Ok().json(Items { items }))
 }
 
 /// The district's cycles (of one program, or all), each counted within the caller's scope.
