@@ -10,14 +10,15 @@ SECONDS_EACH=${BENCH_SECONDS:-20}
 bash deploy/services.sh
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 cargo build --release -q -p nuanxin --bin nuanxin --bin nuanxin-bench
+BIN=${CARGO_TARGET_DIR:-target}/release
 DB=postgres://postgres@127.0.0.1:5432/nuanxin_bench_visits
 psql -q -h 127.0.0.1 -U postgres -c "DROP DATABASE IF EXISTS nuanxin_bench_visits WITH (FORCE)"
 echo "== campaign ($FAMILIES families)"
-DATABASE_URL=$DB RUST_LOG=warn target/release/nuanxin-bench visits "$FAMILIES"
+DATABASE_URL=$DB RUST_LOG=warn "$BIN/nuanxin-bench" visits "$FAMILIES"
 
-PORT=18098
+PORT=${BENCH_PORT:-18150}
 DATABASE_URL=$DB NUANXIN__SECURITY__LOGIN_ATTEMPTS_PER_WINDOW=1000 RUST_LOG=warn \
-  target/release/nuanxin serve --bind 127.0.0.1:$PORT >/tmp/nuanxin-bench-visits.log 2>&1 &
+  "$BIN/nuanxin" serve --bind 127.0.0.1:$PORT >/tmp/nuanxin-bench-visits.log 2>&1 &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true' EXIT
 for _ in $(seq 1 50); do curl -sf http://127.0.0.1:$PORT/healthz >/dev/null && break; sleep 0.2; done

@@ -4,7 +4,7 @@
 
 use chrono::NaiveDate;
 use diesel::sql_types::{Text, Uuid as SqlUuid};
-use diesel_async::RunQueryDsl;
+use diesel_async::{RunQueryDsl, SimpleAsyncConnection};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
@@ -252,6 +252,71 @@ async fn a_holiday_cycle_is_evaluated_on_its_festival_under_the_policy_then_in_f
     assert_eq!(app.count("visit_campaigns").await, 0);
 }
 
+/// The forecast's line of `program`: (beneficiaries, amount), (0, 0) when there is none.
+fn forecast_line(forecast: &Value, program: &str) -> (i64, i64) {
+    forecast["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["program"] == program)
+        .fold((0, 0), |(n, a), l| {
+            (
+                n + l["beneficiaries"].as_i64().unwrap(),
+                a + l["amount_cny"].as_i64().unwrap(),
+            )
+        })
+}
+
+#[tokio::test]
+async fn the_forecast_counts_holiday_visits_on_their_festival_under_the_policy_then_in_force() {
+    let app = TestApp::spawn().await;
+    let admin = app.login("zhangdian", "admin").await;
+    bereaved(&app, &admin, 1).await;
+    // Turns 60 on 2025-10-01, between 1 January and Chongyang (2025-10-29): counted.
+    app.create_family(&admin, &disabled_family(10, "19651001"))
+        .await;
+    // Turns 60 on 2025-11-15, after Chongyang (the first of December would have counted her).
+    app.create_family(&admin, &disabled_family(11, "19651115"))
+        .await;
+    let (status, f) = app
+        .get("/api/v1/benefits/forecast?year=2025", Some(&admin))
+        .await;
+    assert_eq!(status, 200, "{f}");
+    assert_eq!(
+        forecast_line(&f, "holiday_visit_chongyang"),
+        (1, 300),
+        "{f}"
+    );
+    assert_eq!(
+        forecast_line(&f, "holiday_visit_mid_autumn"),
+        (1, 300),
+        "{f}"
+    );
+    assert_eq!(
+        forecast_line(&f, "holiday_visit_spring_festival"),
+        (1, 300),
+        "{f}"
+    );
+
+    // 2026: the policy ended on 2026-01-07, before every festival of the year (Spring Festival
+    // 2026-02-17), though 1 January was still in force.
+    let (status, f) = app
+        .get("/api/v1/benefits/forecast?year=2026", Some(&admin))
+        .await;
+    assert_eq!(status, 200, "{f}");
+    for program in [
+        "holiday_visit_spring_festival",
+        "holiday_visit_mid_autumn",
+        "holiday_visit_chongyang",
+    ] {
+        assert_eq!(forecast_line(&f, program), (0, 0), "{program}: {f}");
+    }
+    assert!(
+        f["notices"].to_string().contains("2026-02-17"),
+        "the notice names the festival: {f}"
+    );
+}
+
 #[tokio::test]
 async fn the_money_handed_over_at_a_visit_pays_the_ledger_entry_once() {
     let app = TestApp::spawn().await;
@@ -476,6 +541,21 @@ async fn needs_and_problems_become_follow_ups_the_street_resolves_with_mail_thro
     assert_eq!(status, 200, "{log}");
     assert_eq!(log["total"], 1);
     assert_eq!(log["items"][0]["summary"], "电话问候，母亲近期血压偏高");
+    // The read reaches the audit log through the batched read log, as a family's read does.
+    app.app.read_log.flush().await;
+    #[derive(diesel::QueryableByName)]
+    struct Reads {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let reads: Reads = diesel::sql_query(
+        "SELECT count(*) AS n FROM audit_events WHERE action = 'contact_log.read' AND object_id = $1",
+    )
+    .bind::<Text, _>(&family)
+    .get_result(&mut app.admin().await)
+    .await
+    .unwrap();
+    assert_eq!(reads.n, 1);
 
     let (status, items) = app.get("/api/v1/follow-ups", Some(&street)).await;
     assert_eq!(status, 200, "{items}");
@@ -983,6 +1063,98 @@ async fn the_dashboard_counts_by_street_and_community_and_exports_to_xlsx() {
     assert_eq!(sheet.rows.len(), 3, "two communities and the total");
 }
 
+/// The dashboard's totals that writes move, as (families, contacted, on time, open follow-ups, paid).
+async fn dashboard_totals(app: &TestApp, token: &str) -> (i64, i64, i64, i64, i64) {
+    let (status, d) = app
+        .get("/api/v1/visits/dashboard?year=2025", Some(token))
+        .await;
+    assert_eq!(status, 200, "{d}");
+    let t = &d["total"];
+    let paid = d["programs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["paid"].as_i64().unwrap())
+        .sum();
+    let n = |k: &str| t[k].as_i64().unwrap();
+    (
+        n("families"),
+        n("contacted"),
+        n("visits_on_time"),
+        n("open_follow_ups"),
+        paid,
+    )
+}
+
+#[tokio::test]
+async fn a_cached_dashboard_shows_every_write_at_once() {
+    let app = TestApp::spawn().await;
+    let admin = app.login("zhangdian", "admin").await;
+    let street = app.login("zhangdian", "street").await;
+    let community = app.login("zhangdian", "community").await;
+    let first = bereaved(&app, &admin, 1).await;
+    let second = bereaved(&app, &admin, 2).await;
+    let id = mid_autumn(&app, &admin).await;
+    assert_eq!(dashboard_totals(&app, &admin).await, (2, 0, 0, 0, 0));
+    assert_eq!(dashboard_totals(&app, &street).await, (2, 0, 0, 0, 0));
+
+    // The answer is cached: a contact the triggers do not see (written with them switched off, as no
+    // writer can) does not show; the next real write shows both.
+    let tenant = app.tenant_id("zhangdian").await;
+    let mut conn = app.admin().await;
+    conn.batch_execute(&format!(
+        "BEGIN; SET LOCAL session_replication_role = replica; \
+         INSERT INTO contact_log (tenant_id, id, family_id, contacted_on, how, summary, recorded_by_id, recorded_by) \
+         VALUES ('{tenant}', gen_random_uuid(), '{second}', current_date, 'call', '静默', '{second}', '测试'); COMMIT"
+    ))
+    .await
+    .unwrap();
+    assert_eq!(dashboard_totals(&app, &admin).await, (2, 0, 0, 0, 0));
+
+    // Each kind of write shows in the very next read, for the district and for the street.
+    let today = app.app.districts.by_slug("zhangdian").unwrap().today();
+    let (status, _) = app
+        .post_json(
+            &format!("/api/v1/families/{first}/contacts-log"),
+            Some(&community),
+            &json!({"on": today, "how": "call", "summary": "电话问候", "problems": ["就医"]}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    assert_eq!(dashboard_totals(&app, &admin).await, (2, 2, 0, 1, 0));
+    let (status, _) = visit(&app, &street, &id, with_money(&first, "2025-10-01")).await;
+    assert_eq!(status, 201);
+    assert_eq!(dashboard_totals(&app, &admin).await, (2, 2, 1, 1, 1));
+    assert_eq!(dashboard_totals(&app, &street).await, (2, 2, 1, 1, 1));
+    let (_, items) = app.get("/api/v1/follow-ups", Some(&street)).await;
+    let open = items["items"][0]["id"].as_str().unwrap().to_owned();
+    let (status, _) = app
+        .post_json(
+            &format!("/api/v1/follow-ups/{open}/done"),
+            Some(&street),
+            &json!({"note": "已协调家庭医生"}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(dashboard_totals(&app, &admin).await, (2, 2, 1, 0, 1));
+
+    // A write outside the service (maintenance in psql) counts too.
+    diesel::sql_query(
+        "UPDATE benefit_entries SET status = 'paid', payment_reference = 'bank:1' \
+         WHERE program = 'holiday_visit_mid_autumn' AND family_id <> $1",
+    )
+    .bind::<SqlUuid, _>(Uuid::parse_str(&first).unwrap())
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(dashboard_totals(&app, &admin).await, (2, 2, 1, 0, 2));
+    // Another street's family: the street's dashboard stays its own.
+    app.create_family(&admin, &zd_family("chezhan", "chezhan-1", 3, "19600501"))
+        .await;
+    assert_eq!(dashboard_totals(&app, &admin).await.0, 3);
+    assert_eq!(dashboard_totals(&app, &street).await.0, 2);
+}
+
 async fn type_into(c: &fantoccini::Client, css: &str, text: &str) {
     let field = c.find(fantoccini::Locator::Css(css)).await.expect(css);
     field.send_keys(text).await.expect("type");
@@ -1246,4 +1418,162 @@ async fn activities_are_kept_within_the_yearly_budget_and_projects_are_one_per_s
             .await;
         assert_eq!(status, 403, "{role}");
     }
+}
+
+/// The activities page in Chromium, desktop and phone: a street creates its signature project and
+/// records an activity with participants from its own register (an over-budget spending is refused
+/// beside its field, what was typed kept); the budget's use, the project with its activity and the
+/// list show it. A community worker has no such page (no nav entry, 403), and a form without the
+/// session's CSRF token is refused.
+#[tokio::test]
+async fn streets_record_activities_against_the_budget_in_chromium() {
+    use crate::browser::{browser, check_page, click, fill, main_text, sign_in, start_driver};
+    use fantoccini::Locator;
+
+    let app = TestApp::spawn().await;
+    let admin = app.login("zhangdian", "admin").await;
+    let ours = bereaved(&app, &admin, 1).await;
+    app.create_family(&admin, &zd_family("chezhan", "chezhan-1", 2, "19600501"))
+        .await;
+    let driver = start_driver().await;
+    let base = app.address.clone();
+    for phone in [false, true] {
+        let c = browser(&driver, phone).await;
+        sign_in(&c, &base, "zhangdian", "street").await;
+        c.find(Locator::Css("nav a[href='/console/activities']"))
+            .await
+            .expect("a nav entry for the street")
+            .click()
+            .await
+            .unwrap();
+        let year = app
+            .app
+            .districts
+            .by_slug("zhangdian")
+            .unwrap()
+            .today()
+            .format("%Y")
+            .to_string();
+        let kind = if phone {
+            "手机端联谊"
+        } else {
+            "重阳节联谊"
+        };
+        check_page(&c, "activities-street", phone).await;
+        // Only the street's own family is offered as a participant.
+        let offered = c
+            .find_all(Locator::Css("input[name=participants]"))
+            .await
+            .unwrap();
+        assert_eq!(offered.len(), 1);
+        assert_eq!(
+            offered[0].attr("value").await.unwrap().as_deref(),
+            Some(ours.as_str())
+        );
+        if !phone {
+            fill(&c, "#project input[name=name]", "暖心家园·重阳敬老").await;
+            click(&c, "#project button[type=submit]").await;
+            assert_eq!(saved(&c).await, "已创建“一镇一品”项目。");
+        }
+        fill(&c, "#record input[name=place]", "马尚街道暖心家园").await;
+        fill(&c, "#record input[name=kind]", kind).await;
+        fill(&c, "#record input[name=spending_cny]", "60000").await;
+        click(&c, "#record input[name=participants]").await;
+        click(&c, "#record button[type=submit]").await;
+        let error = c
+            .wait()
+            .for_element(Locator::Css(".field.invalid p.error"))
+            .await
+            .expect("the refusal beside the field")
+            .text()
+            .await
+            .unwrap();
+        assert!(error.contains("预算50000元"), "{error}");
+        let place = c
+            .find(Locator::Css("#record input[name=place]"))
+            .await
+            .unwrap()
+            .prop("value")
+            .await
+            .unwrap();
+        assert_eq!(
+            place.as_deref(),
+            Some("马尚街道暖心家园"),
+            "what was typed is kept"
+        );
+        fantoccini::Client::execute(
+            &c,
+            "document.querySelector('.field.invalid').scrollIntoView();",
+            vec![],
+        )
+        .await
+        .unwrap();
+        check_page(&c, "activities-street-refused", phone).await;
+        let spending = c
+            .find(Locator::Css("#record input[name=spending_cny]"))
+            .await
+            .unwrap();
+        spending.clear().await.unwrap();
+        spending.send_keys("1200").await.unwrap();
+        if !phone {
+            c.find(Locator::Css("#record select[name=project_id]"))
+                .await
+                .unwrap()
+                .select_by_index(1)
+                .await
+                .unwrap();
+        }
+        click(&c, "#record button[type=submit]").await;
+        assert_eq!(saved(&c).await, "已登记活动。");
+        let text = main_text(&c).await;
+        let spent = if phone { "2400" } else { "1200" };
+        assert!(text.contains(kind) && text.contains(spent), "{text}");
+        assert!(
+            text.contains("暖心家园·重阳敬老") && text.contains("活动 1 次，经费 1200 元"),
+            "the project with its activity: {text}"
+        );
+        check_page(&c, "activities-street-recorded", phone).await;
+
+        // The form without this session's token: refused, nothing recorded.
+        fantoccini::Client::execute(
+            &c,
+            "document.querySelector('#record input[name=csrf]').remove();",
+            vec![],
+        )
+        .await
+        .unwrap();
+        fill(&c, "#record input[name=place]", "马尚街道暖心家园").await;
+        fill(&c, "#record input[name=kind]", "无令牌").await;
+        fill(&c, "#record input[name=spending_cny]", "1").await;
+        click(&c, "#record button[type=submit]").await;
+        for _ in 0..50 {
+            if main_text(&c).await.contains("页面已过期") {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert!(main_text(&c).await.contains("页面已过期"));
+        c.close().await.unwrap();
+
+        let c = browser(&driver, phone).await;
+        sign_in(&c, &base, "zhangdian", "community").await;
+        assert!(
+            c.find(Locator::Css("nav a[href='/console/activities']"))
+                .await
+                .is_err(),
+            "no nav entry for a community worker"
+        );
+        c.goto(&format!("{base}/console/activities?year={year}"))
+            .await
+            .unwrap();
+        let text = main_text(&c).await;
+        assert!(
+            text.contains("没有权限") && !text.contains("登记一次活动"),
+            "{text}"
+        );
+        c.close().await.unwrap();
+    }
+    let (_, year) = app.get("/api/v1/activities", Some(&admin)).await;
+    assert_eq!(year["spent_cny"], 2400, "{year}");
+    assert_eq!(year["activities"].as_array().unwrap().len(), 2, "{year}");
 }

@@ -392,6 +392,7 @@ impl From<crate::visits::VisitError> for ApiError {
             V::Benefit(e) => ApiError::from(e),
             V::Database(e) => ApiError::from(e),
             V::Tx(e) => ApiError::from(e),
+            V::ReadLog(e) => ApiError::from(e),
         }
     }
 }

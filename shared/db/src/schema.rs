@@ -779,3 +779,12 @@ diesel::allow_tables_to_appear_in_same_query!(
     checkin_emergencies,
     checkin_sweep_stalls,
 );
+
+// Changes to the tables the care dashboard counts, one row per writing statement (its cache key).
+diesel::table! {
+    dashboard_changes (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Int8,
+        changes -> Int8,
+    }
+}

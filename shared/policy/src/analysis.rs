@@ -50,11 +50,14 @@ pub struct Forecast {
 /// month of the year (ages and "this year" move forward with the date); a monthly entitlement costs
 /// its amount for every month it is held, any other entitlement its amount once in the year.
 /// `once` programs are counted in the year they are due; whether they were already paid in an earlier
-/// year is for the ledger to know.
+/// year is for the ledger to know. A program given its own date ([`ForecastBuilder::on_own_date`], a
+/// holiday visit on its festival) is evaluated on that day only, under the policy in force then.
 pub struct ForecastBuilder<'p> {
     policy: &'p Policy,
     year: i32,
     months: Vec<NaiveDate>,
+    /// Programs evaluated on their own day of the year (`None`: the year has no such day).
+    own_dates: Vec<(String, Option<NaiveDate>)>,
     lines: BTreeMap<(&'p str, &'p str), CostLine>,
     families: u64,
     buf: Evaluation<'p>,
@@ -70,6 +73,7 @@ impl<'p> ForecastBuilder<'p> {
             policy,
             year,
             months,
+            own_dates: Vec::new(),
             lines: BTreeMap::new(),
             families: 0,
             buf: Evaluation::default(),
@@ -77,42 +81,62 @@ impl<'p> ForecastBuilder<'p> {
         }
     }
 
+    /// Evaluates `program` on `date` only instead of on the first of each month; `None` counts it
+    /// nowhere (the year has no such day).
+    pub fn on_own_date(mut self, program: &str, date: Option<NaiveDate>) -> Self {
+        self.own_dates.push((program.to_owned(), date));
+        self
+    }
+
     pub fn add(&mut self, facts: &FamilyFacts) {
         self.families += 1;
         self.seen.clear();
-        for &month in &self.months {
-            evaluate_with(
-                self.policy,
-                facts,
-                month,
-                Detail::ENTITLEMENTS_ONLY,
-                &mut self.buf,
-            );
-            for e in &self.buf.entitlements {
-                let first_time = !self
-                    .seen
-                    .iter()
-                    .any(|(p, who)| std::ptr::eq(*p, e.program) && *who == e.person);
-                if e.period != Period::Month && !first_time {
-                    continue;
-                }
-                let line = self
-                    .lines
-                    .entry((e.program, e.payer))
-                    .or_insert_with(|| CostLine {
-                        program: e.program.to_string(),
-                        payer: e.payer.to_string(),
-                        ..CostLine::default()
-                    });
-                if first_time {
-                    line.beneficiaries += 1;
-                    if e.amount_cny.is_none() && program_has_amount(self.policy, e.program) {
-                        line.unpriced += 1;
-                    }
-                    self.seen.push((e.program, e.person));
-                }
-                line.amount_cny += e.amount_cny.unwrap_or(0);
+        let own_dates = std::mem::take(&mut self.own_dates);
+        let has_own_date = |program: &str| own_dates.iter().any(|(p, _)| p == program);
+        for i in 0..self.months.len() {
+            self.tally(facts, self.months[i], |program| !has_own_date(program));
+        }
+        for (program, date) in &own_dates {
+            if let Some(date) = *date {
+                self.tally(facts, date, |p| p == program);
             }
+        }
+        self.own_dates = own_dates;
+    }
+
+    /// Evaluates the family on `on` and counts the entitlements of the programs `counted` keeps.
+    fn tally(&mut self, facts: &FamilyFacts, on: NaiveDate, counted: impl Fn(&str) -> bool) {
+        evaluate_with(
+            self.policy,
+            facts,
+            on,
+            Detail::ENTITLEMENTS_ONLY,
+            &mut self.buf,
+        );
+        for e in self.buf.entitlements.iter().filter(|e| counted(e.program)) {
+            let first_time = !self
+                .seen
+                .iter()
+                .any(|(p, who)| std::ptr::eq(*p, e.program) && *who == e.person);
+            if e.period != Period::Month && !first_time {
+                continue;
+            }
+            let line = self
+                .lines
+                .entry((e.program, e.payer))
+                .or_insert_with(|| CostLine {
+                    program: e.program.to_string(),
+                    payer: e.payer.to_string(),
+                    ..CostLine::default()
+                });
+            if first_time {
+                line.beneficiaries += 1;
+                if e.amount_cny.is_none() && program_has_amount(self.policy, e.program) {
+                    line.unpriced += 1;
+                }
+                self.seen.push((e.program, e.person));
+            }
+            line.amount_cny += e.amount_cny.unwrap_or(0);
         }
     }
 

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use nuanxin_db::models::benefit::streets_of;
 use nuanxin_db::pool::TenantTx;
+use nuanxin_domain::visits::holiday_evaluation_date;
 use nuanxin_policy::{
     EntitlementChanges, ForecastBuilder, ImpactBuilder, ParamValue, Policy, ProgramImpact,
 };
@@ -32,16 +33,49 @@ pub struct ForecastReport {
 }
 
 /// Next year's (or any year's) cost by program and payer: every active family evaluated on the first
-/// day of each month of `year`, so ages and "this year" move forward with the date.
+/// day of each month of `year`, so ages and "this year" move forward with the date; a holiday visit
+/// on its festival's day, as its cycle is (a parent who turns 60 before Chongyang counts, a festival
+/// after the policy ended does not).
 pub async fn forecast(
     access: Access,
     district: &District,
     year: i32,
 ) -> Result<ForecastReport, BenefitError> {
     let policy = district.policy.clone().ok_or(BenefitError::NoPolicy)?;
+    let mut notices = Vec::new();
+    let basis = policy.legal_basis();
+    let in_force = || {
+        format!(
+            "{}有效期（{}起{}）",
+            basis.document_number,
+            basis.in_force_from,
+            basis
+                .in_force_until
+                .map_or("长期有效".to_owned(), |u| format!("至{u}"))
+        )
+    };
+    let mut festivals: Vec<(String, Option<NaiveDate>)> = Vec::new();
+    for program in policy.programs() {
+        let code = program.code.as_str();
+        let Some(festival) = holiday_evaluation_date(code, &year.to_string()) else {
+            continue;
+        };
+        match &festival {
+            Ok(on) if !policy.in_force_on(*on) => notices.push(format!(
+                "项目{code}：{year}年的节日（{on}）不在{}内，不计费用",
+                in_force()
+            )),
+            Ok(_) => {}
+            Err(reason) => notices.push(format!("项目{code}：{reason}，不计费用")),
+        }
+        festivals.push((code.to_owned(), festival.ok()));
+    }
     let worker_policy = policy.clone();
     let forecast = fold_register(access, district.id, move |families| {
-        let mut builder = ForecastBuilder::new(&worker_policy, year);
+        let mut builder = festivals.iter().fold(
+            ForecastBuilder::new(&worker_policy, year),
+            |b, (code, on)| b.on_own_date(code, *on),
+        );
         for family in families {
             builder.add(&family.facts);
         }
@@ -59,22 +93,16 @@ pub async fn forecast(
             amount_cny,
         })
         .collect();
-    let mut notices = Vec::new();
     let months_in_force = (1..=12)
         .filter_map(|m| NaiveDate::from_ymd_opt(year, m, 1))
         .filter(|d| policy.in_force_on(*d))
         .count();
     if months_in_force < 12 {
-        let basis = policy.legal_basis();
         notices.push(format!(
-            "{}年有{}个月不在{}有效期内（{}起{}），这些月份不计费用",
+            "{}年有{}个月不在{}内，这些月份不计费用",
             year,
             12 - months_in_force,
-            basis.document_number,
-            basis.in_force_from,
-            basis
-                .in_force_until
-                .map_or("长期有效".to_owned(), |u| format!("至{u}"))
+            in_force()
         ));
     }
     for line in forecast.lines.iter().filter(|l| l.unpriced > 0) {

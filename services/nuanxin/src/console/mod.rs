@@ -128,6 +128,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::post().to(visits::log_contact),
         )
         .route("/console/dashboard", web::get().to(visits::dashboard))
+        .route("/console/activities", web::get().to(visits::activities))
+        .route(
+            "/console/activities",
+            web::post().to(visits::record_activity),
+        )
+        .route(
+            "/console/activities/projects",
+            web::post().to(visits::create_project),
+        )
         .route(
             "/console/dashboard/export",
             web::get().to(visits::export_dashboard),

@@ -85,6 +85,12 @@ const PAGES: &[(&str, &str, Resource, Action)] = &[
         Resource::Dashboard,
         Action::Read,
     ),
+    (
+        "/console/activities",
+        "家园活动",
+        Resource::Activity,
+        Action::Read,
+    ),
 ];
 
 impl Frame {

@@ -1,31 +1,37 @@
 //! Holiday visits and daily contact in the console: the campaigns (the district generates one from its
 //! holiday programs), a campaign's progress by street and community with the caller's families and a
 //! visit form for each (sized for a phone: contact persons use it on the doorstep), a family's contact
-//! log with its form, and the district's care dashboard — through the same service calls as the API.
+//! log with its form, the district's care dashboard, and the homes' activities against the year's
+//! budget with the streets' signature projects — through the same service calls as the API.
+
+use std::collections::HashMap;
 
 use actix_web::{web, HttpResponse};
 use askama::Template;
 use chrono::{Datelike, NaiveDate};
 use nuanxin_access::{Action, Resource};
+use nuanxin_domain::org::OrgKind;
 use nuanxin_domain::visits::{
-    festival_of_program, ContactHow, ContactInput, ProblemCategory, ProblemInput, VisitHow,
-    VisitInput,
+    festival_of_program, ActivityInput, ContactHow, ContactInput, Home, ProblemCategory,
+    ProblemInput, VisitHow, VisitInput,
 };
 use serde::Deserialize;
 use uuid::Uuid;
 
 use super::charts::BarChart;
 use super::session::{Console, Posted};
-use super::views::{page, see_other, Frame, PageError};
+use super::views::{page, page_with_status, see_other, Frame, PageError};
 use crate::error::ApiError;
 use crate::routes::page::Paging;
+use crate::routes::visits::activities::{activity_page, save_activity, save_project};
 use crate::routes::visits::campaigns::{campaign_list, campaign_progress, families_page, generate};
 use crate::routes::visits::contacts::{contact_page, save_contact};
 use crate::routes::visits::dashboard::read_dashboard;
 use crate::routes::visits::record::save_visit;
 use crate::state::AppState;
+use crate::visits::activities::{ActivityView, ActivityYear, ParticipantChoice, ProjectInput};
 use crate::visits::campaign::{CampaignFamilyView, CampaignProgress, CampaignView};
-use crate::visits::contacts::ContactView;
+use crate::visits::contacts::{ContactView, FamilyPlace};
 use crate::visits::dashboard::Dashboard;
 
 /// The ways of a visit, as the form offers them.
@@ -226,6 +232,7 @@ pub async fn visit(
 struct ContactsPage {
     frame: Frame,
     family_id: Uuid,
+    place: FamilyPlace,
     contacts: Vec<ContactView>,
     total: i64,
     may_log: bool,
@@ -243,7 +250,7 @@ pub async fn contacts(
 ) -> Result<HttpResponse, PageError> {
     let auth = &console.auth;
     let family_id = id.into_inner();
-    let list = contact_page(
+    let (place, list) = contact_page(
         &state,
         auth,
         family_id,
@@ -253,6 +260,7 @@ pub async fn contacts(
     page(&ContactsPage {
         frame: console.frame(&state, "帮扶联系记录", "/console/visits"),
         family_id,
+        place,
         contacts: list.items,
         total: list.total,
         may_log: auth.may(Resource::ContactLog, Action::Create),
@@ -369,4 +377,320 @@ pub async fn export_dashboard(
         bytes,
         &format!("{}-dashboard-{}.xlsx", console.auth.district.slug, d.year),
     ))
+}
+
+/// The homes an activity is held by, as the form offers them.
+const HOMES: [Home; 3] = [Home::WarmHeart, Home::Yixin, Home::NewHope];
+
+fn home_label(code: &str) -> &'static str {
+    HOMES
+        .iter()
+        .find(|h| h.as_str() == code)
+        .map_or("", |h| h.label_zh())
+}
+
+/// An activity form as typed, and the API's refusals beside their fields.
+#[derive(Debug, Default)]
+struct ActivityForm {
+    values: HashMap<String, String>,
+    chosen: Vec<String>,
+    errors: HashMap<String, String>,
+    /// Refusals of no single field (a second project for the street and year).
+    general: Vec<String>,
+}
+
+impl ActivityForm {
+    fn posted(form: &Posted) -> ActivityForm {
+        let values = [
+            "home",
+            "street",
+            "project_id",
+            "held_on",
+            "place",
+            "kind",
+            "spending_cny",
+            "name",
+            "description",
+            "project_year",
+        ]
+        .into_iter()
+        .map(|k| (k.to_owned(), form.get(k).trim().to_owned()))
+        .collect();
+        ActivityForm {
+            values,
+            chosen: form.all("participants").map(str::to_owned).collect(),
+            ..ActivityForm::default()
+        }
+    }
+
+    fn value(&self, name: &str) -> &str {
+        self.values.get(name).map_or("", String::as_str)
+    }
+
+    fn error(&self, name: &str) -> Option<&str> {
+        self.errors.get(name).map(String::as_str)
+    }
+
+    fn is_chosen(&self, family: &Uuid) -> bool {
+        let id = family.to_string();
+        self.chosen.iter().any(|c| *c == id)
+    }
+
+    /// Keeps a refusal the form can show (by field, or in general); any other error is the page's.
+    fn refused(&mut self, error: ApiError) -> Result<(), ApiError> {
+        match error {
+            ApiError::Validation(errors) => {
+                for e in errors.0 {
+                    self.errors.entry(e.field).or_insert(e.message);
+                }
+            }
+            ApiError::BadRequest {
+                field: Some(field),
+                message,
+                ..
+            } => {
+                self.errors.entry(field).or_insert(message);
+            }
+            ApiError::Conflict { message, .. } => self.general.push(message),
+            other => return Err(other),
+        }
+        Ok(())
+    }
+
+    /// The API's body of the activity, or the fields that are not of their type.
+    fn activity(&mut self) -> Option<ActivityInput> {
+        let mut participants = Vec::new();
+        for id in &self.chosen {
+            match id.parse() {
+                Ok(id) => participants.push(id),
+                Err(_) => {
+                    self.errors
+                        .insert("participants".into(), "参加家庭无效，请重新选择".into());
+                }
+            }
+        }
+        let home = HOMES
+            .iter()
+            .copied()
+            .find(|h| h.as_str() == self.value("home"));
+        let held_on = self.value("held_on").parse().ok();
+        let spending = self.value("spending_cny").parse::<i64>().ok();
+        let project_id = match self.value("project_id") {
+            "" => Ok(None),
+            id => id.parse().map(Some),
+        };
+        for (field, ok, message) in [
+            ("home", home.is_some(), "请选择活动阵地"),
+            ("held_on", held_on.is_some(), "请填写活动日期（年-月-日）"),
+            (
+                "spending_cny",
+                spending.is_some(),
+                "请填写活动经费（整数元）",
+            ),
+            ("project_id", project_id.is_ok(), "请重新选择“一镇一品”项目"),
+        ] {
+            if !ok {
+                self.errors.insert(field.into(), message.into());
+            }
+        }
+        if !self.errors.is_empty() {
+            return None;
+        }
+        Some(ActivityInput {
+            home: home?,
+            street: Some(self.value("street").to_owned()).filter(|s| !s.is_empty()),
+            project_id: project_id.ok()?,
+            held_on: held_on?,
+            place: self.value("place").to_owned(),
+            kind: self.value("kind").to_owned(),
+            spending_cny: spending?,
+            participants,
+        })
+    }
+}
+
+/// One activity as the list shows it.
+struct ActivityLine {
+    activity: ActivityView,
+    home: &'static str,
+    project: String,
+}
+
+impl ActivityLine {
+    fn of_project(&self, id: &Uuid) -> bool {
+        self.activity.project_id.as_ref() == Some(id)
+    }
+}
+
+#[derive(Template)]
+#[template(path = "visits_activities.html")]
+struct ActivitiesPage {
+    frame: Frame,
+    year: ActivityYear,
+    activities: Vec<ActivityLine>,
+    /// Share of the budget used, 0–100 (for the bar).
+    used_percent: i64,
+    choices: Vec<ParticipantChoice>,
+    may_record: bool,
+    /// (code, name) of the streets a district-wide caller records for; empty for a street.
+    streets: Vec<(String, String)>,
+    homes: Vec<(&'static str, &'static str)>,
+    /// The caller's street has no signature project this year (and may create one).
+    may_create_project: bool,
+    form: ActivityForm,
+    /// Which form was sent back with errors: "activity" or "project".
+    refused: &'static str,
+    today: NaiveDate,
+    message: &'static str,
+}
+
+/// Renders the activities page; a form sent back with its errors is 422.
+async fn activities_page(
+    state: &AppState,
+    console: &Console,
+    year: Option<i32>,
+    form: ActivityForm,
+    refused: &'static str,
+    message: &'static str,
+) -> Result<HttpResponse, PageError> {
+    let auth = &console.auth;
+    let (year, choices) = activity_page(state, auth, year).await?;
+    let may_record = auth.may(Resource::Activity, Action::Create);
+    let streets = match auth.scope {
+        nuanxin_access::Scope::District => auth
+            .district
+            .orgs
+            .of_kind(OrgKind::Street)
+            .map(|s| (s.code.clone(), s.name.clone()))
+            .collect(),
+        _ => Vec::new(),
+    };
+    let may_create_project = may_record && (!streets.is_empty() || year.projects.is_empty());
+    let activities = year
+        .activities
+        .iter()
+        .map(|a| ActivityLine {
+            home: home_label(&a.home),
+            project: a
+                .project_id
+                .and_then(|id| year.projects.iter().find(|p| p.id == id))
+                .map_or(String::new(), |p| p.name.clone()),
+            activity: a.clone(),
+        })
+        .collect();
+    let used_percent = if year.budget_cny > 0 {
+        (year.spent_cny.saturating_mul(100) / year.budget_cny).clamp(0, 100)
+    } else {
+        0
+    };
+    let status = if refused.is_empty() {
+        actix_web::http::StatusCode::OK
+    } else {
+        actix_web::http::StatusCode::UNPROCESSABLE_ENTITY
+    };
+    page_with_status(
+        status,
+        &ActivitiesPage {
+            frame: console.frame(state, "家园活动", "/console/activities"),
+            activities,
+            used_percent,
+            year,
+            choices,
+            may_record,
+            streets,
+            homes: HOMES.iter().map(|h| (h.as_str(), h.label_zh())).collect(),
+            may_create_project,
+            form,
+            refused,
+            today: auth.district.today(),
+            message,
+        },
+    )
+}
+
+#[derive(Deserialize)]
+pub struct ActivitiesQuery {
+    year: Option<i32>,
+    #[serde(default)]
+    done: String,
+}
+
+/// `GET /console/activities`: the year's activities against the budget, the signature projects with
+/// their activities, and the forms to record them.
+pub async fn activities(
+    state: web::Data<AppState>,
+    console: Console,
+    query: web::Query<ActivitiesQuery>,
+) -> Result<HttpResponse, PageError> {
+    let message = match query.done.as_str() {
+        "activity" => "已登记活动。",
+        "project" => "已创建“一镇一品”项目。",
+        _ => "",
+    };
+    activities_page(
+        &state,
+        &console,
+        query.year,
+        ActivityForm::default(),
+        "",
+        message,
+    )
+    .await
+}
+
+/// `POST /console/activities`: records an activity, or shows the form again with its errors.
+pub async fn record_activity(
+    state: web::Data<AppState>,
+    console: Console,
+    form: Posted,
+) -> Result<HttpResponse, PageError> {
+    let mut form = ActivityForm::posted(&form);
+    let saved = match form.activity() {
+        Some(input) => save_activity(&state, &console.auth, input).await.map(Some),
+        // A field not of its type: refused beside it before the API is asked.
+        None => Ok(None),
+    };
+    match saved {
+        Ok(Some(a)) => {
+            return Ok(see_other(&format!(
+                "/console/activities?year={}&done=activity",
+                a.held_on.year()
+            )))
+        }
+        Ok(None) => {}
+        Err(e) => form.refused(e)?,
+    }
+    let year = form
+        .value("held_on")
+        .parse::<NaiveDate>()
+        .ok()
+        .map(|d| d.year());
+    activities_page(&state, &console, year, form, "activity", "").await
+}
+
+/// `POST /console/activities/projects`: creates the street's signature project of a year.
+pub async fn create_project(
+    state: web::Data<AppState>,
+    console: Console,
+    form: Posted,
+) -> Result<HttpResponse, PageError> {
+    let mut form = ActivityForm::posted(&form);
+    let year: Option<i32> = form.value("project_year").parse().ok();
+    let input = ProjectInput {
+        street: Some(form.value("street").to_owned()).filter(|s| !s.is_empty()),
+        year: year.unwrap_or(console.auth.district.today().year()),
+        name: form.value("name").to_owned(),
+        description: Some(form.value("description").to_owned()).filter(|s| !s.is_empty()),
+    };
+    let shown_year = input.year;
+    match save_project(&state, &console.auth, input).await {
+        Ok(p) => Ok(see_other(&format!(
+            "/console/activities?year={}&done=project",
+            p.year
+        ))),
+        Err(e) => {
+            form.refused(e)?;
+            activities_page(&state, &console, Some(shown_year), form, "project", "").await
+        }
+    }
 }

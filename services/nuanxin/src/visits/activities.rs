@@ -277,3 +277,40 @@ pub async fn activity_year(
         projects,
     })
 }
+
+/// A family an activity's participants can be chosen from.
+#[derive(Debug, Clone, Serialize)]
+pub struct ParticipantChoice {
+    pub family_id: Uuid,
+    pub community: String,
+    /// A living parent's name, masked for callers who may not see personal data.
+    pub name: String,
+}
+
+/// The most families offered to choose participants from.
+pub const PARTICIPANT_CHOICES: i64 = 300;
+
+/// The families of the caller's scope that can take part in an activity, by community.
+pub async fn participant_choices(
+    work: &mut Work<'_>,
+    auth: &Authorized,
+) -> Result<Vec<ParticipantChoice>, VisitError> {
+    let full = auth.reveal() == crate::registry::view::Reveal::Full;
+    let rows =
+        nuanxin_db::models::visits::participant_choices(work, auth.scope, PARTICIPANT_CHOICES)
+            .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(family_id, community, name)| ParticipantChoice {
+            family_id,
+            community: auth.district.orgs.name_of(community).to_owned(),
+            name: name.map_or_else(String::new, |n| {
+                if full {
+                    n
+                } else {
+                    nuanxin_privacy::mask_name(&n)
+                }
+            }),
+        })
+        .collect())
+}

@@ -4,7 +4,9 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use nuanxin_db::models::follow_up::NewFollowUp;
-use nuanxin_db::models::visits::{account_is_active, family_in_scope, ContactAccount, ContactRow};
+use nuanxin_db::models::visits::{
+    account_is_active, family_briefs, family_in_scope, ContactAccount, ContactRow,
+};
 use nuanxin_domain::visits::{Contact, ProblemCategory};
 use serde::Serialize;
 use serde_json::json;
@@ -12,6 +14,7 @@ use uuid::Uuid;
 
 use super::{follow_up_for_street, household_follow_up, VisitError};
 use crate::audit;
+use crate::audit::reads::ReadLog;
 use crate::auth::Authorized;
 use crate::work::Work;
 
@@ -72,29 +75,51 @@ pub fn contact_view(row: ContactRow) -> ContactView {
     }
 }
 
-/// A page of the family's contact log in the caller's scope; the read goes to the audit log.
+/// Where a family lives, for whoever keeps in contact with it.
+#[derive(Debug, Clone, Serialize)]
+pub struct FamilyPlace {
+    pub street: String,
+    pub community: String,
+    pub address: String,
+}
+
+/// A page of the family's contact log in the caller's scope, with where the family lives; the read
+/// is handed to the batched read log before the answer leaves (as a family's read is: a read stays a
+/// read-only transaction).
 pub async fn contact_log_page(
     work: &mut Work<'_>,
+    read_log: &ReadLog,
     auth: &Authorized,
     family_id: Uuid,
     limit: i64,
     offset: i64,
-) -> Result<(Vec<ContactView>, i64), VisitError> {
-    family_in_scope(work, auth.scope, family_id)
+) -> Result<(FamilyPlace, Vec<ContactView>, i64), VisitError> {
+    let (street_id, community_id) = family_in_scope(work, auth.scope, family_id)
         .await?
         .ok_or(VisitError::NotFound("没有找到该家庭"))?;
+    let address = family_briefs(work, &[family_id])
+        .await?
+        .into_iter()
+        .next()
+        .map(|b| b.address)
+        .unwrap_or_default();
+    let orgs = &auth.district.orgs;
+    let place = FamilyPlace {
+        street: orgs.name_of(street_id).to_owned(),
+        community: orgs.name_of(community_id).to_owned(),
+        address,
+    };
     let (rows, total) = ContactRow::page(work, auth.scope, family_id, limit, offset).await?;
-    audit::record(
-        work,
+    let read = audit::event(
         auth.district.id,
         &auth.actor,
         "contact_log.read",
         "family",
         &family_id.to_string(),
         json!({"contacts": rows.len()}),
-    )
-    .await?;
-    Ok((rows.into_iter().map(contact_view).collect(), total))
+    );
+    read_log.record(read, crate::audit::reads::WAIT).await?;
+    Ok((place, rows.into_iter().map(contact_view).collect(), total))
 }
 
 /// Logs a contact with a family in the caller's scope; each problem raised opens a follow-up for the

@@ -2,21 +2,35 @@
 //! community the register, families with 3–5 contact persons, families contacted within the district's
 //! days, the year's holiday visits done on time, open follow-ups and the oldest's age; per program and
 //! street the year's entitlements proposed and paid. Aggregates only: no family is named.
+//!
+//! Counting a district of 100,000 families takes a few hundred milliseconds, so the counts are cached
+//! (Redis) under the number of committed changes to the tables they come from (`dashboard_changes`,
+//! kept by triggers in the database, so no writer anywhere can forget to mark a change). A cached
+//! answer is therefore always the answer a fresh count would give: the first read after any write
+//! counts afresh. Names and titles are put on the counts at every read, from the district as loaded.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use chrono::{Days, NaiveDate};
 use nuanxin_access::Scope;
 use nuanxin_db::models::visits::{
-    entitlements_by_street, open_follow_ups_by_community, register_by_community,
-    visits_by_community,
+    dashboard_changes, entitlements_by_street, fold_dashboard_changes,
+    open_follow_ups_by_community, register_by_community, visits_by_community, EntitlementRow,
+    OpenFollowUpsRow, RegisterRow, VisitsRow,
 };
 use nuanxin_db::AsyncPgConnection;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::VisitError;
+use crate::cache::Store;
 use crate::state::District;
+
+/// Cached counts expire after this long without a change (a change makes them unreachable at once).
+const COUNTS_TTL: Duration = Duration::from_secs(600);
+/// Past this many change rows the reader folds the district's rows into one.
+const FOLD_AFTER_ROWS: i64 = 1000;
 
 /// One community's line (or the total line).
 #[derive(Debug, Clone, Default, Serialize)]
@@ -57,9 +71,57 @@ pub struct Dashboard {
     pub programs: Vec<ProgramLine>,
 }
 
-/// The dashboard of `year` as of `today`, in `scope`.
+/// What the dashboard counts, before names are put on it: what is cached.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts {
+    pub register: Vec<RegisterRow>,
+    pub visits: Vec<VisitsRow>,
+    pub follow_ups: Vec<OpenFollowUpsRow>,
+    pub entitlements: Vec<EntitlementRow>,
+}
+
+/// Counts the dashboard of `year` in `scope` from the database.
+pub async fn count(
+    conn: &mut AsyncPgConnection,
+    scope: Scope,
+    year: i32,
+    since: NaiveDate,
+) -> Result<Counts, VisitError> {
+    Ok(Counts {
+        register: register_by_community(conn, scope, since).await?,
+        visits: visits_by_community(conn, scope, year).await?,
+        follow_ups: open_follow_ups_by_community(conn, scope).await?,
+        entitlements: entitlements_by_street(conn, scope, year).await?,
+    })
+}
+
+/// The cache key of the counts: district, committed changes, scope, year, the "contacted" window.
+/// Only the district's, a street's and a community's dashboards are cached (other scopes depend on
+/// assignments, which the change count does not follow; no such role reads the dashboard today).
+fn counts_key(
+    district: &District,
+    changes: i64,
+    scope: Scope,
+    year: i32,
+    since: NaiveDate,
+) -> Option<String> {
+    let unit = match scope {
+        Scope::District => "district".to_owned(),
+        Scope::Street(id) => format!("street-{id}"),
+        Scope::Community(id) => format!("community-{id}"),
+        Scope::Assigned { .. } | Scope::Nothing => return None,
+    };
+    Some(format!(
+        "dashboard:{}:{changes}:{unit}:{year}:{since}",
+        district.id
+    ))
+}
+
+/// The dashboard of `year` as of `today`, in `scope`: the counts from the cache when nothing they
+/// come from has changed since they were cached, else counted and cached.
 pub async fn dashboard(
     conn: &mut AsyncPgConnection,
+    store: &Store,
     district: &District,
     scope: Scope,
     year: i32,
@@ -69,19 +131,50 @@ pub async fn dashboard(
     let since = today
         .checked_sub_days(Days::new(u64::from(days)))
         .unwrap_or(today);
+    // Read first: counts made after this point are at least as new as the number they are cached under.
+    let (changes, rows) = dashboard_changes(conn).await?;
+    let key = counts_key(district, changes, scope, year, since);
+    let cached = match &key {
+        Some(key) => store
+            .get(key)
+            .await
+            .ok()
+            .flatten()
+            .and_then(|json| serde_json::from_str::<Counts>(&json).ok()),
+        None => None,
+    };
+    let counts = match cached {
+        Some(counts) => counts,
+        None => {
+            let counts = count(conn, scope, year, since).await?;
+            if let (Some(key), Ok(json)) = (&key, serde_json::to_string(&counts)) {
+                // A store that is down only costs the next read a fresh count.
+                let _ = store.set_ex(key, &json, COUNTS_TTL).await;
+            }
+            counts
+        }
+    };
+    if rows > FOLD_AFTER_ROWS {
+        fold_dashboard_changes(conn, district.id).await?;
+    }
+    Ok(named(district, counts, year, today, days))
+}
+
+/// The counts with the names of streets, communities and programs, and the totals.
+fn named(district: &District, counts: Counts, year: i32, today: NaiveDate, days: u32) -> Dashboard {
     let mut lines: BTreeMap<(Uuid, Uuid), CommunityLine> = BTreeMap::new();
-    for r in register_by_community(conn, scope, since).await? {
+    for r in counts.register {
         let l = line(&mut lines, district, r.street_id, r.community_id);
         l.families = r.families;
         l.contacts_3_to_5 = r.contacts_ok;
         l.contacted = r.contacted;
     }
-    for r in visits_by_community(conn, scope, year).await? {
+    for r in counts.visits {
         let l = line(&mut lines, district, r.street_id, r.community_id);
         l.visits_due = r.due;
         l.visits_on_time = r.on_time;
     }
-    for r in open_follow_ups_by_community(conn, scope).await? {
+    for r in counts.follow_ups {
         let l = line(&mut lines, district, r.street_id, r.community_id);
         l.open_follow_ups = r.open;
         l.oldest_follow_up_days = r.oldest_on.map(|d| (today - d).num_days());
@@ -110,8 +203,8 @@ pub async fn dashboard(
             .and_then(|p| p.program(code))
             .map_or(code.to_owned(), |p| p.title.clone())
     };
-    let programs = entitlements_by_street(conn, scope, year)
-        .await?
+    let programs = counts
+        .entitlements
         .into_iter()
         .map(|r| ProgramLine {
             title: title(&r.program),
@@ -121,14 +214,14 @@ pub async fn dashboard(
             paid: r.paid,
         })
         .collect();
-    Ok(Dashboard {
+    Dashboard {
         year,
         today,
         contact_days: days,
         communities,
         total,
         programs,
-    })
+    }
 }
 
 /// The line of a street and community, made when first met.

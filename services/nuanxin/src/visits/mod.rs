@@ -48,6 +48,8 @@ pub enum VisitError {
     Database(#[from] diesel::result::Error),
     #[error(transparent)]
     Tx(#[from] TxError),
+    #[error(transparent)]
+    ReadLog(#[from] crate::audit::reads::ReadLogFull),
 }
 
 /// Opens a follow-up for the family's street and mails the street's staff about it, in the caller's

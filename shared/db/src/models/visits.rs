@@ -6,6 +6,7 @@ use diesel::dsl::{count_star, sql};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Date, Nullable, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::models::assignment::NewAssignment;
@@ -670,7 +671,7 @@ pub async fn family_briefs(
 }
 
 /// The register of one street and community for the assessment dashboard.
-#[derive(Debug, Clone, Queryable)]
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Serialize, Deserialize)]
 pub struct RegisterRow {
     pub street_id: Uuid,
     pub community_id: Uuid,
@@ -713,8 +714,42 @@ pub async fn register_by_community(
         .await
 }
 
+/// How many changes the tables the dashboard counts have had, as this transaction sees them, and in
+/// how many rows (see the migration `dashboard_changes`).
+pub async fn dashboard_changes(conn: &mut AsyncPgConnection) -> QueryResult<(i64, i64)> {
+    #[derive(QueryableByName)]
+    struct Changes {
+        #[diesel(sql_type = BigInt)]
+        changes: i64,
+        #[diesel(sql_type = BigInt)]
+        rows: i64,
+    }
+    let c: Changes = diesel::sql_query(
+        "SELECT coalesce(sum(changes), 0)::bigint AS changes, count(*) AS rows FROM dashboard_changes",
+    )
+    .get_result(conn)
+    .await?;
+    Ok((c.changes, c.rows))
+}
+
+/// Folds the district's change rows into one with their sum (every snapshot sees the same sum).
+pub async fn fold_dashboard_changes(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+) -> QueryResult<()> {
+    diesel::sql_query(
+        "WITH gone AS (DELETE FROM dashboard_changes WHERE tenant_id = $1 RETURNING changes) \
+         INSERT INTO dashboard_changes (tenant_id, changes) \
+         SELECT $1, sum(changes) FROM gone HAVING count(*) > 0",
+    )
+    .bind::<SqlUuid, _>(tenant_id)
+    .execute(conn)
+    .await
+    .map(|_| ())
+}
+
 /// The holiday visits of a year's campaigns by street and community.
-#[derive(Debug, Clone, Queryable)]
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Serialize, Deserialize)]
 pub struct VisitsRow {
     pub street_id: Uuid,
     pub community_id: Uuid,
@@ -764,7 +799,7 @@ pub async fn visits_by_community(
 
 /// Entitlements of a year's cycles by program and street: proposed (every entry not exited or
 /// rejected) and paid.
-#[derive(Debug, Clone, Queryable)]
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Serialize, Deserialize)]
 pub struct EntitlementRow {
     pub program: String,
     pub street_id: Uuid,
@@ -802,7 +837,7 @@ pub async fn entitlements_by_street(
 }
 
 /// Open follow-ups by street and community: how many, and the oldest's date.
-#[derive(Debug, Clone, Queryable)]
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Serialize, Deserialize)]
 pub struct OpenFollowUpsRow {
     pub street_id: Uuid,
     pub community_id: Uuid,
@@ -1007,5 +1042,30 @@ pub async fn families_in_scope_count(
         .filter(in_scope(scope, FAMILIES))
         .count()
         .get_result(conn)
+        .await
+}
+
+/// Families of `scope` to choose an activity's participants from: (family, community, the first
+/// living parent's name), by community, at most `limit`.
+pub async fn participant_choices(
+    conn: &mut AsyncPgConnection,
+    scope: Scope,
+    limit: i64,
+) -> QueryResult<Vec<(Uuid, Uuid, Option<String>)>> {
+    families::table
+        .into_boxed()
+        .filter(families::status.eq("active"))
+        .filter(in_scope(scope, FAMILIES))
+        .order((families::community_id, families::id))
+        .limit(limit)
+        .select((
+            families::id,
+            families::community_id,
+            sql::<Nullable<diesel::sql_types::Text>>(
+                "(SELECT m.name FROM family_members m WHERE m.tenant_id = families.tenant_id \
+                 AND m.family_id = families.id AND m.alive ORDER BY m.role DESC LIMIT 1)",
+            ),
+        ))
+        .load(conn)
         .await
 }

@@ -10,7 +10,7 @@ use crate::error::ApiError;
 use crate::routes::page::{Page, Paging};
 use crate::routes::Body;
 use crate::state::AppState;
-use crate::visits::contacts::{self, ContactView};
+use crate::visits::contacts::{self, ContactView, FamilyPlace};
 
 /// The family's contact log, the latest first.
 pub async fn list_contacts(
@@ -20,23 +20,31 @@ pub async fn list_contacts(
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let paging = query.paging()?;
-    Ok(HttpResponse::Ok().json(contact_page(&state, &auth, id.into_inner(), paging).await?))
+    let (_, page) = contact_page(&state, &auth, id.into_inner(), paging).await?;
+    Ok(HttpResponse::Ok().json(page))
 }
 
-/// A page of the family's contact log as the caller sees it (API and console).
+/// A page of the family's contact log as the caller sees it, with where the family lives (API and
+/// console).
 pub async fn contact_page(
     state: &AppState,
     auth: &Authorized,
     family_id: Uuid,
     paging: Paging,
-) -> Result<Page<ContactView>, ApiError> {
+) -> Result<(FamilyPlace, Page<ContactView>), ApiError> {
     auth.require(Resource::ContactLog, Action::List)?;
     let mut work = auth.begin(state).await?;
-    let (items, total) =
-        contacts::contact_log_page(&mut work, auth, family_id, paging.limit(), paging.offset())
-            .await?;
+    let (place, items, total) = contacts::contact_log_page(
+        &mut work,
+        &state.read_log,
+        auth,
+        family_id,
+        paging.limit(),
+        paging.offset(),
+    )
+    .await?;
     work.commit().await?;
-    Ok(paging.page(items, total))
+    Ok((place, paging.page(items, total)))
 }
 
 /// Logs a contact (`{"on", "how", "summary", "problems": [..]}`): 201.

@@ -53,7 +53,15 @@ pub async fn read_dashboard(
         ));
     }
     let mut work = auth.begin(state).await?;
-    let d = dashboard::dashboard(&mut work, &auth.district, auth.scope, year, today).await?;
+    let d = dashboard::dashboard(
+        &mut work,
+        &state.store,
+        &auth.district,
+        auth.scope,
+        year,
+        today,
+    )
+    .await?;
     work.commit().await?;
     Ok(d)
 }
