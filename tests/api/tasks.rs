@@ -1585,6 +1585,38 @@ async fn the_console_forms_send_back_each_error_beside_its_field_and_write_nothi
         offer_statuses(&w, &run["matches"][0]["task_id"].as_str().unwrap()).await,
         ["offered"]
     );
+    // An edit that names no account keeps the volunteer's link to theirs.
+    let (status, to) = console_post(
+        &w.app,
+        &w.socialorg,
+        &format!("/console/volunteers/{}", w.volunteer_id),
+        &[
+            ("name", "李志愿"),
+            ("skills", "day_patrol"),
+            ("weekly_max", "4"),
+            ("active", "true"),
+            ("availability.day", "mon"),
+            ("availability.from", "08:00"),
+            ("availability.to", "20:00"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (status, to.as_str()),
+        (303, "/console/volunteers?done=updated")
+    );
+    let (_, v) = w
+        .app
+        .get(
+            &format!("/api/v1/volunteers/{}", w.volunteer_id),
+            Some(&w.socialorg),
+        )
+        .await;
+    assert_eq!(
+        (v["has_account"].as_bool(), v["weekly_max"].as_i64()),
+        (Some(true), Some(4)),
+        "{v}"
+    );
 }
 
 /// The three roles' work in Chromium, on a desktop and on a 390 px phone: the street creates a task

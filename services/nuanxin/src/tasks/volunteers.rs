@@ -216,7 +216,11 @@ pub async fn update(
     let managed = managed(&mut tx, auth).await?;
     let current = find_managed(&mut tx, managed, id).await?;
     let organization_id = organization_of(district, &spec, managed)?;
-    let user_id = user_of(&mut tx, &spec).await?;
+    // A replacement that names no account keeps the one linked (the view shows only that there is one).
+    let user_id = match spec.username {
+        None => current.user_id,
+        Some(_) => user_of(&mut tx, &spec).await?,
+    };
     let change = columns(
         &state.keys,
         district,

@@ -120,6 +120,7 @@ struct VolunteerForm {
     days: [(&'static str, &'static str); 7],
     active: bool,
     no_shows: i32,
+    has_account: bool,
     errors: HashMap<String, String>,
     general: Vec<String>,
 }
@@ -153,6 +154,7 @@ struct Shown {
     slots: Vec<SlotRow>,
     active: bool,
     no_shows: i32,
+    has_account: bool,
 }
 
 impl Shown {
@@ -164,6 +166,7 @@ impl Shown {
             slots: Vec::new(),
             active: true,
             no_shows: 0,
+            has_account: false,
         }
     }
 
@@ -194,6 +197,7 @@ impl Shown {
                 .collect(),
             active: v.active,
             no_shows: v.no_shows,
+            has_account: v.has_account,
         }
     }
 }
@@ -256,6 +260,7 @@ fn form_page(
             days: DAYS,
             active: shown.active,
             no_shows: shown.no_shows,
+            has_account: shown.has_account,
             errors,
             general,
         },
@@ -422,6 +427,7 @@ fn read_form(
         slots: rows,
         active: form.get("active") == "true",
         no_shows: 0,
+        has_account: false,
     };
     let input = match (weekly_max, preference) {
         (Some(weekly_max), Some(preference)) if errors.is_empty() => Ok(VolunteerInput {
@@ -476,18 +482,19 @@ async fn save(
     form: &Posted,
 ) -> Result<HttpResponse, PageError> {
     let auth = &console.auth;
-    let (training, no_shows) = match id {
+    let (training, no_shows, has_account) = match id {
         Some(id) => {
             let current = volunteers::get(state, auth, id)
                 .await
                 .map_err(ApiError::from)?;
             let training = serde_json::from_value(current.training.clone()).unwrap_or_default();
-            (training, current.no_shows)
+            (training, current.no_shows, current.has_account)
         }
-        None => (Vec::new(), 0),
+        None => (Vec::new(), 0, false),
     };
     let (mut shown, input) = read_form(form, training);
     shown.no_shows = no_shows;
+    shown.has_account = has_account;
     let mut general = Vec::new();
     let errors = match input {
         Ok(input) => {
