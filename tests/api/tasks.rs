@@ -801,11 +801,15 @@ fn cases() -> Vec<Case> {
             "/api/v1/service-tasks/offers/{offer}/check-out",
             &["volunteer"],
         ),
+        post(
+            "/api/v1/service-tasks/{task}/cancel",
+            &["admin", "street", "community"],
+        ),
     ]
 }
 
 fn body_for(path: &str, w: &World) -> Value {
-    if path.ends_with("/decline") {
+    if path.ends_with("/decline") || path.ends_with("/cancel") {
         json!({"reason": "无人"})
     } else if path.ends_with("/assign") {
         json!({"volunteer_id": w.volunteer_id})
@@ -980,4 +984,802 @@ async fn a_closed_task_disappears_for_the_organization_after_the_districts_days(
         .get(&format!("/api/v1/service-tasks/{task}"), Some(&w.street))
         .await;
     assert_eq!(status, 200, "the street keeps its record");
+}
+
+/// The offers of a task with their status, as the database holds them.
+async fn offer_statuses(w: &World, task: &str) -> Vec<String> {
+    #[derive(diesel::QueryableByName)]
+    struct Status {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        status: String,
+    }
+    let rows: Vec<Status> = diesel::sql_query(format!(
+        "SELECT status FROM task_offers WHERE task_id = '{task}' ORDER BY created_at"
+    ))
+    .load(&mut w.app.admin().await)
+    .await
+    .unwrap();
+    rows.into_iter().map(|r| r.status).collect()
+}
+
+async fn post_step(w: &World, offer: &str, step: &str, token: &str, body: Value) -> (u16, Value) {
+    w.app
+        .post_json(
+            &format!("/api/v1/service-tasks/offers/{offer}/{step}"),
+            Some(token),
+            &body,
+        )
+        .await
+}
+
+#[tokio::test]
+async fn a_cancelled_task_withdraws_its_offers_tells_each_person_once_and_is_never_matched_again() {
+    let w = World::new().await;
+    w.sql(
+        "UPDATE users SET email = 'socialorg@xicheng.nuanxin.local' WHERE username = 'socialorg'",
+    )
+    .await;
+    let task = w.task("day_patrol").await;
+    let run = w.run().await;
+    let offer = run["matches"][0]["offer_id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        post_step(&w, &offer, "accept", &w.socialorg, json!({}))
+            .await
+            .0,
+        200
+    );
+    let assign = json!({"volunteer_id": w.volunteer_id});
+    assert_eq!(
+        post_step(&w, &offer, "assign", &w.socialorg, assign)
+            .await
+            .0,
+        200
+    );
+    let district = w.app.app.districts.by_slug("xicheng").unwrap();
+    // The offer and assignment mails go first, so that what follows counts the cancel alone.
+    nuanxin::tasks::notices::flush(&w.app.app, &district)
+        .await
+        .unwrap();
+    let mails_before = w.app.count("mail_outbox").await;
+
+    let cancel = format!("/api/v1/service-tasks/{task}/cancel");
+    let (status, e) = w
+        .app
+        .post_json(&cancel, Some(&w.street), &json!({"reason": "  "}))
+        .await;
+    assert_eq!(
+        (status, e["error"]["field"].as_str()),
+        (422, Some("reason")),
+        "{e}"
+    );
+    let (status, _) = w.app.post_json(&cancel, Some(&w.street), &json!({})).await;
+    assert_eq!(status, 422, "no reason at all");
+    let street2 = w.app.login("xicheng", "street2").await;
+    let (status, _) = w
+        .app
+        .post_json(&cancel, Some(&street2), &json!({"reason": "家属已安排"}))
+        .await;
+    assert_eq!(status, 404, "another street's task");
+    let (status, _) = w
+        .app
+        .post_json(
+            &cancel,
+            Some(&w.socialorg),
+            &json!({"reason": "家属已安排"}),
+        )
+        .await;
+    assert_eq!(status, 403);
+    assert_eq!(
+        offer_statuses(&w, &task).await,
+        ["assigned"],
+        "nothing changed yet"
+    );
+
+    let (status, cancelled) = w
+        .app
+        .post_json(&cancel, Some(&w.street), &json!({"reason": "家属已安排"}))
+        .await;
+    assert_eq!(status, 200, "{cancelled}");
+    assert_eq!(cancelled["status"], "cancelled");
+    assert_eq!(cancelled["offers"][0]["status"], "withdrawn", "{cancelled}");
+    assert_eq!(cancelled["offers"][0]["status_label"], "任务已取消");
+    let (status, again) = w
+        .app
+        .post_json(&cancel, Some(&w.street), &json!({"reason": "家属已安排"}))
+        .await;
+    assert_eq!(
+        (status, again["error"]["code"].as_str()),
+        (409, Some("already_cancelled"))
+    );
+    // The volunteer can no longer check in, and the organization reaches the household no more.
+    w.window_now(&task).await;
+    let (status, _) = post_step(&w, &offer, "check-in", &w.volunteer, json!({})).await;
+    assert_eq!(status, 409);
+    assert_eq!(
+        w.app
+            .count(
+                "family_assignments WHERE source = 'task' AND (ends_at IS NULL OR ends_at > now())"
+            )
+            .await,
+        0
+    );
+    // Never matched again.
+    let run = w.run().await;
+    assert!(
+        !run["matches"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["task_id"] == task.as_str()),
+        "{run}"
+    );
+    // Told once each, after commit through the outbox; a second pass mails nothing.
+    nuanxin::tasks::notices::flush(&w.app.app, &district)
+        .await
+        .unwrap();
+    nuanxin::tasks::notices::flush(&w.app.app, &district)
+        .await
+        .unwrap();
+    for to in ["socialorg@xicheng.nuanxin.local", "volunteer@example.org"] {
+        let told = w
+            .app
+            .count(&format!(
+                "mail_outbox WHERE to_address = '{to}' AND body LIKE '%已取消：家属已安排%'"
+            ))
+            .await;
+        assert_eq!(told, 1, "{to}");
+    }
+    assert_eq!(w.app.count("mail_outbox").await, mails_before + 2);
+}
+
+/// A day patrol tomorrow at a time of its own for each round of a race.
+async fn task_of_round(w: &World, round: u32) -> String {
+    let mut body = task_body(&w.family, "day_patrol");
+    body["starts_at"] = json!(format!("{}T{:02}:00", tomorrow(), 6 + round * 2));
+    body["ends_at"] = json!(format!("{}T{:02}:30", tomorrow(), 6 + round * 2));
+    let (status, created) = w
+        .app
+        .post_json("/api/v1/service-tasks", Some(&w.street), &body)
+        .await;
+    assert_eq!(status, 201, "{created}");
+    created["tasks"][0]["id"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn a_cancel_and_an_accept_at_once_never_leave_an_accepted_offer_on_a_cancelled_task() {
+    let w = World::new().await;
+    for round in 0..6 {
+        let task = task_of_round(&w, round).await;
+        let run = w.run().await;
+        let offer = run["matches"][0]["offer_id"].as_str().unwrap().to_owned();
+        let cancel = format!("/api/v1/service-tasks/{task}/cancel");
+        let reason = json!({"reason": "老人住院"});
+        let ((cancelled, _), (accepted, _)) = tokio::join!(
+            w.app.post_json(&cancel, Some(&w.street), &reason),
+            post_step(&w, &offer, "accept", &w.socialorg, json!({})),
+        );
+        assert_eq!(cancelled, 200, "round {round}: the cancel always applies");
+        assert!(
+            accepted == 200 || accepted == 409,
+            "round {round}: {accepted}"
+        );
+        assert_eq!(
+            offer_statuses(&w, &task).await,
+            ["withdrawn"],
+            "round {round}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_run_and_a_cancel_at_once_never_leave_a_live_offer_on_a_cancelled_task() {
+    let w = World::new().await;
+    for round in 0..6 {
+        let task = task_of_round(&w, round).await;
+        let cancel = format!("/api/v1/service-tasks/{task}/cancel");
+        let (reason, nothing) = (json!({"reason": "老人住院"}), json!({}));
+        let ((cancelled, _), (ran, _)) = tokio::join!(
+            w.app.post_json(&cancel, Some(&w.street), &reason),
+            w.app
+                .post_json("/api/v1/service-tasks/runs", Some(&w.street), &nothing),
+        );
+        assert_eq!((cancelled, ran), (200, 201), "round {round}");
+        let live: Vec<String> = offer_statuses(&w, &task)
+            .await
+            .into_iter()
+            .filter(|s| s != "withdrawn")
+            .collect();
+        assert!(live.is_empty(), "round {round}: {live:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_taken_task_gives_the_organization_and_its_volunteer_the_household_until_it_closes() {
+    let w = World::new().await;
+    let (_, second) = w
+        .app
+        .post_json(
+            "/api/v1/volunteers",
+            Some(&w.socialorg),
+            &volunteer_body("赵志愿", Some("volunteer2"), 2.0),
+        )
+        .await;
+    let volunteer2 = w.app.login("xicheng", "volunteer2").await;
+    let task = w.task("day_patrol").await;
+    let run = w.run().await;
+    let offer = run["matches"][0]["offer_id"].as_str().unwrap().to_owned();
+    // The shared scope: the organization reads the household's contact log only through the task.
+    let log = format!("/api/v1/families/{}/contacts-log", w.family);
+    assert_eq!(
+        w.app.get(&log, Some(&w.socialorg)).await.0,
+        404,
+        "an offer alone gives nothing"
+    );
+    assert_eq!(
+        post_step(&w, &offer, "accept", &w.socialorg, json!({}))
+            .await
+            .0,
+        200
+    );
+    assert_eq!(
+        w.app.get(&log, Some(&w.socialorg)).await.0,
+        200,
+        "accepted: the household"
+    );
+    assert_eq!(
+        w.app.get(&log, Some(&w.volunteer)).await.0,
+        404,
+        "no volunteer named yet"
+    );
+    let assign = |v: &str| json!({"volunteer_id": v});
+    assert_eq!(
+        post_step(&w, &offer, "assign", &w.socialorg, assign(&w.volunteer_id))
+            .await
+            .0,
+        200
+    );
+    assert_eq!(
+        w.app.get(&log, Some(&w.volunteer)).await.0,
+        200,
+        "assigned: the volunteer"
+    );
+    // A reassignment moves the volunteer's access.
+    let other = second["id"].as_str().unwrap();
+    assert_eq!(
+        post_step(&w, &offer, "assign", &w.socialorg, assign(other))
+            .await
+            .0,
+        200
+    );
+    assert_eq!(
+        w.app.get(&log, Some(&w.volunteer)).await.0,
+        404,
+        "reassigned away"
+    );
+    assert_eq!(w.app.get(&log, Some(&volunteer2)).await.0, 200);
+    assert_eq!(
+        w.app
+            .count("family_assignments WHERE source = 'task'")
+            .await,
+        1
+    );
+    // Done: the access lasts the district's closed_visible_days (7) after the task closed, then ends.
+    w.window_now(&task).await;
+    assert_eq!(
+        post_step(&w, &offer, "check-in", &volunteer2, json!({}))
+            .await
+            .0,
+        200
+    );
+    let report = json!({"report": "巡视", "hours": 1});
+    assert_eq!(
+        post_step(&w, &offer, "check-out", &volunteer2, report)
+            .await
+            .0,
+        200
+    );
+    assert_eq!(
+        w.app
+            .count(
+                "family_assignments a JOIN service_tasks t ON t.status = 'done' \
+                 WHERE a.source = 'task' AND a.ends_at = t.closed_at + interval '7 days'"
+            )
+            .await,
+        1
+    );
+    assert_eq!(
+        w.app.get(&log, Some(&volunteer2)).await.0,
+        200,
+        "still within the days"
+    );
+    w.sql(
+        "UPDATE family_assignments SET ends_at = now() - interval '1 second' WHERE source = 'task'",
+    )
+    .await;
+    assert_eq!(
+        w.app.get(&log, Some(&volunteer2)).await.0,
+        404,
+        "then no longer"
+    );
+    assert_eq!(w.app.get(&log, Some(&w.socialorg)).await.0, 404);
+}
+
+#[tokio::test]
+async fn the_demo_gives_the_organization_volunteers_open_tasks_and_offers_and_onboarding_twice_adds_nothing(
+) {
+    let app = TestApp::spawn().await;
+    let settings = crate::helpers::test_settings(&app.database, &[]);
+    let pool = nuanxin_db::pool::build_pool(&settings.app_database_url(), 2).unwrap();
+    for slug in ["xicheng", "zhangdian"] {
+        nuanxin::cli::onboard(&settings, &pool, slug, true)
+            .await
+            .unwrap();
+    }
+    let counts = || async {
+        (
+            app.count("volunteers").await,
+            app.count("service_tasks").await,
+            app.count("task_offers").await,
+            app.count("matching_runs").await,
+        )
+    };
+    let first = counts().await;
+    assert_eq!(
+        (first.0, first.1),
+        (12, 8),
+        "six volunteers and four tasks per district"
+    );
+    assert!(first.2 >= 6, "one run's offers in each district: {first:?}");
+    for slug in ["xicheng", "zhangdian"] {
+        nuanxin::cli::onboard(&settings, &pool, slug, true)
+            .await
+            .unwrap();
+        let socialorg = app.login(slug, "socialorg").await;
+        let (_, offers) = app
+            .get("/api/v1/service-tasks/offers", Some(&socialorg))
+            .await;
+        assert!(
+            !offers["items"].as_array().unwrap().is_empty(),
+            "{slug}: the organization has offers on first login"
+        );
+        let (_, volunteers) = app.get("/api/v1/volunteers", Some(&socialorg)).await;
+        assert_eq!(volunteers["total"], 6, "{slug}");
+        let street = app.login(slug, "street").await;
+        let (_, tasks) = app.get("/api/v1/service-tasks", Some(&street)).await;
+        assert_eq!(
+            tasks["total"], 4,
+            "{slug}: the street's own families' tasks"
+        );
+    }
+    assert_eq!(counts().await, first, "onboarding twice adds nothing");
+}
+
+/// A client that does not follow redirects, for console pages.
+fn console_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// A console page as the holder of the API token sees it (the console's cookie holds the same token).
+async fn console_get(app: &TestApp, token: &str, path: &str) -> (u16, String) {
+    let res = console_client()
+        .get(app.url(path))
+        .header("cookie", format!("nuanxin_session={token}"))
+        .send()
+        .await
+        .unwrap();
+    (res.status().as_u16(), res.text().await.unwrap())
+}
+
+/// A console form sent with the session's CSRF token; the status and the redirect (or the page).
+async fn console_post(
+    app: &TestApp,
+    token: &str,
+    path: &str,
+    fields: &[(&str, &str)],
+) -> (u16, String) {
+    let csrf = nuanxin::console::csrf::token(token);
+    let mut form: Vec<(&str, &str)> = vec![("csrf", &csrf)];
+    form.extend_from_slice(fields);
+    let res = console_client()
+        .post(app.url(path))
+        .header("cookie", format!("nuanxin_session={token}"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    let location = res
+        .headers()
+        .get("location")
+        .and_then(|l| l.to_str().ok())
+        .map(str::to_owned);
+    let body = res.text().await.unwrap();
+    (status, location.unwrap_or(body))
+}
+
+#[tokio::test]
+async fn each_tasks_page_refuses_the_roles_that_may_not_see_it_and_another_districts_ids() {
+    let w = World::new().await;
+    let (task, run, _) = ids(&w).await;
+    let volunteer = &w.volunteer_id;
+    let pages: [(String, &[&str]); 7] = [
+        (
+            "/console/tasks".into(),
+            &["admin", "street", "community", "socialorg", "volunteer"],
+        ),
+        (
+            "/console/tasks/new".into(),
+            &["admin", "street", "community"],
+        ),
+        (
+            format!("/console/tasks/{task}"),
+            &["admin", "street", "community", "socialorg"],
+        ),
+        (format!("/console/tasks/runs/{run}"), &["admin", "street"]),
+        (
+            "/console/volunteers".into(),
+            &["admin", "street", "socialorg"],
+        ),
+        (
+            format!("/console/volunteers/{volunteer}"),
+            &["admin", "socialorg"],
+        ),
+        (
+            "/console/volunteers/hours".into(),
+            &["admin", "street", "socialorg"],
+        ),
+    ];
+    for role in [
+        "admin",
+        "street",
+        "community",
+        "bureau",
+        "socialorg",
+        "volunteer",
+    ] {
+        let token = w.app.login("xicheng", role).await;
+        for (path, allowed) in &pages {
+            let (status, body) = console_get(&w.app, &token, path).await;
+            if allowed.contains(&role) {
+                assert_eq!(status, 200, "{path} as {role}: {body}");
+            } else {
+                assert!(status == 403 || status == 404, "{path} as {role}: {status}");
+                assert!(
+                    !body.contains("王阿姨") && !body.contains("李志愿"),
+                    "{path} as {role}"
+                );
+            }
+        }
+    }
+    // Signed out: the sign-in page.
+    let res = console_client()
+        .get(w.app.url("/console/tasks"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    // Another district's people: 404 on every id, and nothing of this district on the lists.
+    for role in ["admin", "street", "socialorg", "volunteer"] {
+        let token = w.app.login("zhangdian", role).await;
+        for (path, _) in pages.iter().filter(|(p, _)| p.contains('-')) {
+            let (status, body) = console_get(&w.app, &token, path).await;
+            assert!(
+                status == 404 || status == 403,
+                "{path} as zhangdian {role}: {status}"
+            );
+            assert!(!body.contains("李志愿"), "{path} as zhangdian {role}");
+        }
+        let (_, list) = console_get(&w.app, &token, "/console/tasks").await;
+        assert!(!list.contains(&task), "zhangdian {role}: {list}");
+        let (_, step) = console_post(
+            &w.app,
+            &token,
+            &format!("/console/tasks/{task}/cancel"),
+            &[("reason", "测试")],
+        )
+        .await;
+        assert!(
+            !step.contains("/console/tasks/"),
+            "zhangdian {role} cancelled: {step}"
+        );
+    }
+    // A form without its CSRF token changes nothing.
+    let res = console_client()
+        .post(w.app.url(&format!("/console/tasks/{task}/cancel")))
+        .header("cookie", format!("nuanxin_session={}", w.street))
+        .form(&[("reason", "无令牌")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    assert_eq!(
+        w.app
+            .count("service_tasks WHERE status = 'cancelled'")
+            .await,
+        0
+    );
+}
+
+#[tokio::test]
+async fn the_console_forms_send_back_each_error_beside_its_field_and_write_nothing() {
+    let w = World::new().await;
+    let (status, page) = console_post(
+        &w.app,
+        &w.street,
+        "/console/tasks/new",
+        &[
+            ("family_id", &w.family),
+            ("service", "day_patrol"),
+            ("starts_at", &format!("{}T11:00", tomorrow())),
+            ("ends_at", &format!("{}T10:00", tomorrow())),
+            ("helpers_needed", "9"),
+            ("contact_name", "王阿姨"),
+            ("contact_phone", "123"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 422, "{page}");
+    for message in ["结束时间应晚于开始时间", "所需人数应在1至5之间"] {
+        assert!(page.contains(message), "{message}: {page}");
+    }
+    assert!(page.contains(r#"value="王阿姨""#), "what was typed stays");
+    assert_eq!(w.app.count("service_tasks").await, 0);
+    // Saved: to the task's page.
+    let (status, to) = console_post(
+        &w.app,
+        &w.street,
+        "/console/tasks/new",
+        &[
+            ("family_id", &w.family),
+            ("service", "day_patrol"),
+            ("starts_at", &format!("{}T09:00", tomorrow())),
+            ("ends_at", &format!("{}T10:00", tomorrow())),
+            ("helpers_needed", "1"),
+            ("urgency", "urgent"),
+            ("contact_name", "王阿姨"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 303);
+    assert!(
+        to.starts_with("/console/tasks/") && to.ends_with("?done=created"),
+        "{to}"
+    );
+    // A volunteer's form: a bad availability row and a missing skill, beside their fields.
+    let (status, page) = console_post(
+        &w.app,
+        &w.socialorg,
+        "/console/volunteers/new",
+        &[
+            ("name", "钱志愿"),
+            ("weekly_max", "3"),
+            ("availability.day", "mon"),
+            ("availability.from", "12:00"),
+            ("availability.to", "09:00"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 422, "{page}");
+    assert!(page.contains("至少填写一项服务技能"), "{page}");
+    assert!(page.contains("结束时间应晚于开始时间"), "{page}");
+    assert_eq!(w.app.count("volunteers").await, 1);
+    // A decline without a reason comes back on its card.
+    let run = w.run().await;
+    let offer = run["matches"][0]["offer_id"].as_str().unwrap().to_owned();
+    let (status, page) = console_post(
+        &w.app,
+        &w.socialorg,
+        &format!("/console/tasks/offers/{offer}/decline"),
+        &[("reason", "")],
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(
+        page.contains(&format!("offer-{offer}")) && page.contains("不能为空"),
+        "{page}"
+    );
+    assert_eq!(
+        offer_statuses(&w, &run["matches"][0]["task_id"].as_str().unwrap()).await,
+        ["offered"]
+    );
+    // An edit that names no account keeps the volunteer's link to theirs.
+    let (status, to) = console_post(
+        &w.app,
+        &w.socialorg,
+        &format!("/console/volunteers/{}", w.volunteer_id),
+        &[
+            ("name", "李志愿"),
+            ("skills", "day_patrol"),
+            ("weekly_max", "4"),
+            ("active", "true"),
+            ("availability.day", "mon"),
+            ("availability.from", "08:00"),
+            ("availability.to", "20:00"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (status, to.as_str()),
+        (303, "/console/volunteers?done=updated")
+    );
+    let (_, v) = w
+        .app
+        .get(
+            &format!("/api/v1/volunteers/{}", w.volunteer_id),
+            Some(&w.socialorg),
+        )
+        .await;
+    assert_eq!(
+        (v["has_account"].as_bool(), v["weekly_max"].as_i64()),
+        (Some(true), Some(4)),
+        "{v}"
+    );
+}
+
+/// The three roles' work in Chromium, on a desktop and on a 390 px phone: the street creates a task
+/// through the form and runs matching, the organization sees the live countdown, accepts and assigns,
+/// the volunteer checks in and out with a report; screenshots in `target/screenshots/tasks-*.png`.
+#[tokio::test]
+async fn street_organization_and_volunteer_do_a_task_in_chromium() {
+    use crate::browser::{browser, check_page, click, fill, main_text, sign_in, start_driver};
+    use fantoccini::Locator;
+    let w = World::new().await;
+    let base = w.app.address.clone();
+    let driver = start_driver().await;
+    let pause = || tokio::time::sleep(std::time::Duration::from_millis(400));
+    for (phone, hour) in [(false, 9), (true, 14)] {
+        let kind = if phone { "phone" } else { "desktop" };
+        // The street: a task through the form, then matching.
+        let c = browser(&driver, phone).await;
+        sign_in(&c, &base, "xicheng", "street").await;
+        c.goto(&format!("{base}/console/tasks")).await.unwrap();
+        check_page(&c, "tasks-street-list", phone).await;
+        click(&c, "a[href='/console/tasks/new']").await;
+        pause().await;
+        check_page(&c, "tasks-street-new", phone).await;
+        click(&c, "select[name=family_id] option:nth-child(2)").await;
+        click(&c, "select[name=service] option[value=day_patrol]").await;
+        let day = tomorrow();
+        fantoccini::Client::execute(
+            &c,
+            "document.querySelector('input[name=starts_at]').value = arguments[0]; \
+             document.querySelector('input[name=ends_at]').value = arguments[1];",
+            vec![
+                json!(format!("{day}T{hour:02}:00")),
+                json!(format!("{day}T{:02}:30", hour + 1)),
+            ],
+        )
+        .await
+        .unwrap();
+        fill(&c, "input[name=contact_name]", "王阿姨").await;
+        fill(&c, "input[name=contact_phone]", "13800138000").await;
+        fill(&c, "textarea[name=notes]", "老人腿脚不便，请敲门后稍等").await;
+        click(&c, "form.task-form button[type=submit]").await;
+        pause().await;
+        let text = main_text(&c).await;
+        assert!(
+            text.contains("已创建服务任务") && text.contains("王阿姨"),
+            "{text}"
+        );
+        check_page(&c, "tasks-street-task", phone).await;
+        c.goto(&format!("{base}/console/tasks")).await.unwrap();
+        click(&c, "form[action='/console/tasks/runs'] button").await;
+        pause().await;
+        let text = main_text(&c).await;
+        assert!(
+            text.contains("李志愿") && text.contains("距离1.2公里"),
+            "{text}"
+        );
+        check_page(&c, "tasks-street-run", phone).await;
+        c.close().await.unwrap();
+
+        // The organization: the countdown runs, it accepts and assigns its volunteer.
+        let c = browser(&driver, phone).await;
+        sign_in(&c, &base, "xicheng", "socialorg").await;
+        assert!(
+            main_text(&c).await.contains("日间巡视"),
+            "the home page lists the offer"
+        );
+        check_page(&c, "tasks-org-home", phone).await;
+        c.goto(&format!("{base}/console/tasks")).await.unwrap();
+        let countdown = || async {
+            c.find(Locator::Css("section.offer .countdown"))
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        };
+        let first = countdown().await;
+        tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+        let later = countdown().await;
+        assert!(
+            later.starts_with("剩余") && later.contains('秒') && later != first,
+            "{first} → {later}"
+        );
+        check_page(&c, "tasks-org-offers", phone).await;
+        click(&c, "section.offer button.accept").await;
+        pause().await;
+        assert!(main_text(&c).await.contains("已接受任务"));
+        click(&c, "form.assign button[type=submit]").await;
+        pause().await;
+        let text = main_text(&c).await;
+        assert!(
+            text.contains("已派志愿者") && text.contains("李志愿"),
+            "{text}"
+        );
+        check_page(&c, "tasks-org-assigned", phone).await;
+        c.goto(&format!("{base}/console/volunteers")).await.unwrap();
+        check_page(&c, "tasks-org-volunteers", phone).await;
+        c.goto(&format!("{base}/console/volunteers/{}", w.volunteer_id))
+            .await
+            .unwrap();
+        check_page(&c, "tasks-org-volunteer-edit", phone).await;
+        c.close().await.unwrap();
+
+        // The volunteer: at the household now, checks in and out with a report, the hours, a concern.
+        let task: String = {
+            #[derive(diesel::QueryableByName)]
+            struct Id {
+                #[diesel(sql_type = diesel::sql_types::Text)]
+                id: String,
+            }
+            let row: Id = diesel::sql_query(
+                "SELECT t.id::text AS id FROM service_tasks t JOIN task_offers o ON o.task_id = t.id \
+                 WHERE o.status = 'assigned' LIMIT 1",
+            )
+            .get_result(&mut w.app.admin().await)
+            .await
+            .unwrap();
+            row.id
+        };
+        w.window_now(&task).await;
+        let c = browser(&driver, phone).await;
+        sign_in(&c, &base, "xicheng", "volunteer").await;
+        check_page(&c, "tasks-volunteer-home", phone).await;
+        c.goto(&format!("{base}/console/tasks")).await.unwrap();
+        let text = main_text(&c).await;
+        assert!(
+            text.contains("王阿姨") && text.contains("测试路1号") && text.contains("13800138000"),
+            "{text}"
+        );
+        for hidden in ["测试母亲", "身份证", "收入"] {
+            assert!(!text.contains(hidden), "{hidden} shown to the volunteer");
+        }
+        check_page(&c, "tasks-volunteer-today", phone).await;
+        click(&c, "button.check-in").await;
+        pause().await;
+        assert!(main_text(&c).await.contains("已签到"));
+        fill(
+            &c,
+            "form.check-out textarea[name=report]",
+            "陪老人散步，聊天",
+        )
+        .await;
+        fill(&c, "form.check-out input[name=hours]", "1.5").await;
+        fill(
+            &c,
+            "form.check-out textarea[name=concern]",
+            "老人说最近睡不好",
+        )
+        .await;
+        check_page(&c, "tasks-volunteer-check-out", phone).await;
+        click(&c, "form.check-out button[type=submit]").await;
+        pause().await;
+        let text = main_text(&c).await;
+        assert!(
+            text.contains("已签退") && text.contains("1.5小时"),
+            "{text}"
+        );
+        check_page(&c, "tasks-volunteer-done", phone).await;
+        c.close().await.unwrap();
+        assert_eq!(
+            w.app.count("task_offers WHERE status = 'done'").await,
+            if phone { 2 } else { 1 },
+            "{kind}"
+        );
+    }
 }

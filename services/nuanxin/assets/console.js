@@ -1,5 +1,6 @@
 /* 暖心 console: the only script of our own. Pages work without it; it adds a JavaScript error collector
-   (read by the browser tests and shown to nobody), the "select all" box of bulk steps and the print button. */
+   (read by the browser tests and shown to nobody), the "select all" box of bulk steps, the print button
+   and the live countdown to an offer's deadline. */
 (function () {
   "use strict";
   var errors = [];
@@ -36,4 +37,25 @@
   document.addEventListener("click", function (e) {
     if (e.target && e.target.matches && e.target.matches("[data-print]")) window.print();
   });
+  // Offers' deadlines: the server writes the time left; this keeps it running to the second.
+  function pad(n) {
+    return n < 10 ? "0" + n : String(n);
+  }
+  function countdowns() {
+    document.querySelectorAll("[data-deadline]").forEach(function (el) {
+      var left = Math.floor((Date.parse(el.getAttribute("data-deadline")) - Date.now()) / 1000);
+      if (isNaN(left)) return;
+      if (left <= 0) {
+        el.textContent = "已过答复期限";
+        el.classList.add("overdue");
+        return;
+      }
+      var days = Math.floor(left / 86400), hours = Math.floor((left % 86400) / 3600);
+      var text = "剩余" + (days > 0 ? days + "天" : "") + hours + "小时" + pad(Math.floor((left % 3600) / 60)) + "分" + pad(left % 60) + "秒";
+      el.textContent = text;
+    });
+  }
+  document.addEventListener("DOMContentLoaded", countdowns);
+  document.addEventListener("htmx:afterSwap", countdowns);
+  setInterval(countdowns, 1000);
 })();

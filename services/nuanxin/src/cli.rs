@@ -391,6 +391,9 @@ pub async fn onboard(
         }
         tx.commit().await?;
         if existing == 0 {
+            crate::tasks::demo::seed(pool, &district, &keys)
+                .await
+                .map_err(|e| format!("demo tasks: {e}"))?;
             let access: crate::benefits::Access =
                 std::sync::Arc::new(crate::benefits::Standalone {
                     pool: pool.clone(),

@@ -30,7 +30,12 @@ impl Scope {
             _ if has(ScopeKind::District) => Scope::District,
             Some(unit) if has(ScopeKind::Street) => Scope::Street(unit),
             Some(unit) if has(ScopeKind::Community) => Scope::Community(unit),
-            _ if has(ScopeKind::Assigned) => Scope::Assigned { user, org_unit },
+            // A volunteer reaches what is given to them in person, never their organization's
+            // households (those are its staff's to see).
+            _ if has(ScopeKind::Assigned) => Scope::Assigned {
+                user,
+                org_unit: org_unit.filter(|_| roles.contains(&Role::SocialOrgStaff)),
+            },
             _ => Scope::Nothing,
         }
     }
@@ -69,6 +74,21 @@ mod tests {
             Scope::Assigned {
                 user,
                 org_unit: None
+            }
+        );
+        assert_eq!(
+            Scope::of(&[Role::Volunteer], user, Some(unit)),
+            Scope::Assigned {
+                user,
+                org_unit: None
+            },
+            "a volunteer does not reach their organization's households"
+        );
+        assert_eq!(
+            Scope::of(&[Role::SocialOrgStaff], user, Some(unit)),
+            Scope::Assigned {
+                user,
+                org_unit: Some(unit)
             }
         );
         assert_eq!(Scope::of(&[Role::StreetStaff], user, None), Scope::Nothing);

@@ -788,3 +788,16 @@ diesel::table! {
         changes -> Int8,
     }
 }
+
+diesel::table! {
+    task_cancellations (tenant_id, task_id) {
+        tenant_id -> Uuid,
+        task_id -> Uuid,
+        reason -> Text,
+        cancelled_by -> Text,
+        cancelled_at -> Timestamptz,
+    }
+}
+
+// A task's cancellation beside its task.
+diesel::allow_tables_to_appear_in_same_query!(task_cancellations, service_tasks);

@@ -36,17 +36,19 @@ pub enum OfferStatus {
     Done,
     /// Not checked in by the window's end plus the grace period.
     NoShow,
+    /// The street cancelled the task before the volunteer arrived.
+    Withdrawn,
 }
 
 str_enum!(OfferStatus {
     Offered => "offered" / "待答复", Accepted => "accepted" / "已接受", Declined => "declined" / "已拒绝",
     Expired => "expired" / "逾期未答复", Assigned => "assigned" / "已派志愿者", CheckedIn => "checked_in" / "服务中",
-    Done => "done" / "已完成", NoShow => "no_show" / "未到场",
+    Done => "done" / "已完成", NoShow => "no_show" / "未到场", Withdrawn => "withdrawn" / "任务已取消",
 });
 
 impl OfferStatus {
     /// Every status.
-    pub const ALL: [OfferStatus; 8] = [
+    pub const ALL: [OfferStatus; 9] = [
         OfferStatus::Offered,
         OfferStatus::Accepted,
         OfferStatus::Declined,
@@ -55,13 +57,17 @@ impl OfferStatus {
         OfferStatus::CheckedIn,
         OfferStatus::Done,
         OfferStatus::NoShow,
+        OfferStatus::Withdrawn,
     ];
 
     /// Whether the offer holds one of its task's helper slots (the others have given it back).
     pub fn holds_slot(self) -> bool {
         !matches!(
             self,
-            OfferStatus::Declined | OfferStatus::Expired | OfferStatus::NoShow
+            OfferStatus::Declined
+                | OfferStatus::Expired
+                | OfferStatus::NoShow
+                | OfferStatus::Withdrawn
         )
     }
 
@@ -69,7 +75,11 @@ impl OfferStatus {
     pub fn is_final(self) -> bool {
         matches!(
             self,
-            OfferStatus::Declined | OfferStatus::Expired | OfferStatus::NoShow | OfferStatus::Done
+            OfferStatus::Declined
+                | OfferStatus::Expired
+                | OfferStatus::NoShow
+                | OfferStatus::Done
+                | OfferStatus::Withdrawn
         )
     }
 }
@@ -91,12 +101,14 @@ pub enum OfferAction {
     CheckOut,
     /// The window and its grace period ended without a check-in (the no-show job).
     MarkNoShow,
+    /// The task is cancelled: an offer not yet under way ends (one checked in is not withdrawn).
+    Withdraw,
 }
 
 str_enum!(OfferAction {
     Accept => "accept" / "接受", Decline => "decline" / "拒绝", Expire => "expire" / "逾期",
     Assign => "assign" / "派志愿者", CheckIn => "check_in" / "签到", CheckOut => "check_out" / "签退",
-    MarkNoShow => "no_show" / "记为未到场",
+    MarkNoShow => "no_show" / "记为未到场", Withdraw => "withdraw" / "取消",
 });
 
 /// The times an offer's transitions are checked against.
@@ -168,6 +180,7 @@ impl OfferAction {
                 Ok(S::NoShow)
             }
             (OfferAction::MarkNoShow, S::Accepted | S::Assigned) => Err(Refusal::TooEarly),
+            (OfferAction::Withdraw, S::Offered | S::Accepted | S::Assigned) => Ok(S::Withdrawn),
             _ => Err(not_now),
         }
     }
@@ -356,6 +369,7 @@ mod tests {
             OfferAction::CheckIn,
             OfferAction::CheckOut,
             OfferAction::MarkNoShow,
+            OfferAction::Withdraw,
         ];
         for from in OfferStatus::ALL.into_iter().filter(|s| s.is_final()) {
             for action in actions {
@@ -374,7 +388,10 @@ mod tests {
                             to.holds_slot(),
                             !matches!(
                                 to,
-                                OfferStatus::Declined | OfferStatus::Expired | OfferStatus::NoShow
+                                OfferStatus::Declined
+                                    | OfferStatus::Expired
+                                    | OfferStatus::NoShow
+                                    | OfferStatus::Withdrawn
                             )
                         );
                     }
@@ -383,6 +400,26 @@ mod tests {
         }
         for s in OfferStatus::ALL {
             assert_eq!(OfferStatus::parse(s.as_str()), Some(s));
+        }
+    }
+
+    #[test]
+    fn a_cancelled_task_withdraws_offers_not_yet_under_way_at_any_time() {
+        use OfferStatus::*;
+        let t = times();
+        for now in [at(0, 0), at(9, 30), at(23, 0)] {
+            for from in [Offered, Accepted, Assigned] {
+                assert_eq!(OfferAction::Withdraw.apply(from, &t, now), Ok(Withdrawn));
+            }
+            // A volunteer already at the household finishes; ended offers stay as they ended.
+            for from in [CheckedIn, Done, Declined, Expired, NoShow, Withdrawn] {
+                assert!(
+                    OfferAction::Withdraw.apply(from, &t, now).is_err(),
+                    "{from:?}"
+                );
+            }
+            // A withdrawn offer cannot be accepted afterwards.
+            assert!(OfferAction::Accept.apply(Withdrawn, &t, now).is_err());
         }
     }
 

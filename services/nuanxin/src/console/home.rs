@@ -1,6 +1,6 @@
 //! `GET /console`: each role's home page with its work — the register and its chart, the cycles'
-//! steps waiting for this role, the follow-ups; social organizations and volunteers see their (still
-//! empty) task list; the platform operator's home is `platform.rs`.
+//! steps waiting for this role, the follow-ups; social organizations and volunteers see their tasks
+//! under way; the platform operator's home is `platform.rs`.
 
 use actix_web::{web, HttpResponse};
 use askama::Template;
@@ -44,8 +44,8 @@ struct Home {
     register: Option<Register>,
     cycles: Option<Vec<CycleRow>>,
     follow_ups: Option<(i64, Vec<FollowUpRow>)>,
-    /// Social organizations and volunteers: tasks assigned (filled by the task module).
-    assigned: bool,
+    /// Social organizations and volunteers: their tasks under way.
+    tasks: Option<Vec<super::tasks::HomeTask>>,
 }
 
 /// The register in a home page's figures.
@@ -171,6 +171,11 @@ pub async fn home(
     } else {
         None
     };
+    let tasks = if assigned && auth.may(Resource::ServiceTask, Action::List) {
+        Some(super::tasks::home_tasks(&state, auth).await?)
+    } else {
+        None
+    };
     let follow_ups = if auth.may(Resource::Entitlement, Action::Read) && role != Role::BureauStaff {
         Some(follow_up_rows(&state, auth, 10).await?)
     } else {
@@ -182,6 +187,6 @@ pub async fn home(
         register,
         cycles,
         follow_ups,
-        assigned,
+        tasks,
     })
 }

@@ -19,6 +19,7 @@ mod platform;
 mod policy;
 pub mod session;
 mod sharing;
+mod tasks;
 mod users;
 pub mod views;
 mod visits;
@@ -154,7 +155,51 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/console/checkins/{id}/withdraw",
             web::post().to(checkins::withdraw),
         )
+        .configure(tasks_routes)
         .default_service(web::to(
             |req: HttpRequest| async move { views::not_found(&req) },
         ));
+}
+
+/// The tasks module's pages (literal paths before the `{id}` ones).
+fn tasks_routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/console/tasks", web::get().to(tasks::tasks_page))
+        .route("/console/tasks/new", web::get().to(tasks::new_task))
+        .route("/console/tasks/new", web::post().to(tasks::create_task))
+        .route("/console/tasks/runs", web::post().to(tasks::start_run))
+        .route("/console/tasks/runs/{id}", web::get().to(tasks::run_page))
+        .route(
+            "/console/tasks/offers/{id}/{step}",
+            web::post().to(tasks::offer_step),
+        )
+        .route("/console/tasks/{id}", web::get().to(tasks::task_page))
+        .route(
+            "/console/tasks/{id}/cancel",
+            web::post().to(tasks::cancel_task),
+        )
+        .route("/console/volunteers", web::get().to(tasks::volunteers_page))
+        .route(
+            "/console/volunteers/new",
+            web::get().to(tasks::new_volunteer),
+        )
+        .route(
+            "/console/volunteers/new",
+            web::post().to(tasks::create_volunteer),
+        )
+        .route(
+            "/console/volunteers/hours",
+            web::get().to(tasks::hours_page),
+        )
+        .route(
+            "/console/volunteers/hours/export",
+            web::get().to(tasks::export_hours),
+        )
+        .route(
+            "/console/volunteers/{id}",
+            web::get().to(tasks::edit_volunteer),
+        )
+        .route(
+            "/console/volunteers/{id}",
+            web::post().to(tasks::update_volunteer),
+        );
 }

@@ -91,6 +91,18 @@ const PAGES: &[(&str, &str, Resource, Action)] = &[
         Resource::Activity,
         Action::Read,
     ),
+    (
+        "/console/tasks",
+        "服务任务",
+        Resource::ServiceTask,
+        Action::List,
+    ),
+    (
+        "/console/volunteers",
+        "志愿者",
+        Resource::VolunteerRecord,
+        Action::List,
+    ),
 ];
 
 impl Frame {

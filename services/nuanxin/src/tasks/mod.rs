@@ -7,6 +7,8 @@
 //! until the district's `closed_visible_days` after the task closed; what they see of the household is what
 //! the task needs ([`views`]), and every view of a task is in the audit log.
 
+pub mod cancel;
+pub mod demo;
 pub mod hours;
 pub mod matching;
 pub mod notices;

@@ -9,7 +9,9 @@
 use std::collections::{BTreeMap, HashMap};
 
 use nuanxin_db::models::mail::NewMail;
-use nuanxin_db::models::tasks::{Notice, ServiceTask, TaskOffer, TaskReach, Volunteer};
+use nuanxin_db::models::tasks::{
+    cancel_reasons, Notice, ServiceTask, TaskOffer, TaskReach, Volunteer,
+};
 use nuanxin_db::pool::TenantTx;
 use nuanxin_domain::tasks::OfferStatus;
 use uuid::Uuid;
@@ -26,6 +28,7 @@ fn line(
     task: &ServiceTask,
     district: &District,
     service: &str,
+    cancel_reason: Option<&str>,
 ) -> Option<String> {
     let when = district.local(task.starts_at).format("%m月%d日 %H:%M");
     let street = district.orgs.name_of(task.street_id);
@@ -52,6 +55,10 @@ fn line(
         "no_show" => {
             format!("{street} {service}（{when}）的志愿者未按时签到，已记为未到场并重新匹配。")
         }
+        "cancel" => format!(
+            "{street} {service}（{when}）的服务任务已取消：{}。无需再前往。",
+            cancel_reason.unwrap_or("街道已取消")
+        ),
         _ => return None,
     })
 }
@@ -86,6 +93,19 @@ pub async fn flush(state: &AppState, district: &District) -> Result<usize, TaskE
         }
         offers.insert(id, o);
     }
+    let cancelled: Vec<Uuid> = tasks
+        .values()
+        .filter(|t| t.status == "cancelled")
+        .map(|t| t.id)
+        .collect();
+    let reasons: HashMap<Uuid, String> = if cancelled.is_empty() {
+        HashMap::new()
+    } else {
+        cancel_reasons(&mut tx, &cancelled)
+            .await?
+            .into_iter()
+            .collect()
+    };
     let mut by_recipient: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     for n in &pending {
         let Some(offer) = offers.get(&n.offer_id) else {
@@ -108,6 +128,7 @@ pub async fn flush(state: &AppState, district: &District) -> Result<usize, TaskE
             task,
             district,
             cfg.skill_name(&task.service),
+            reasons.get(&task.id).map(String::as_str),
         ) {
             by_recipient
                 .entry(n.recipient.as_str())

@@ -4,9 +4,10 @@
 //! to the organization and the street. The deadline, no-show and reminder work of the jobs is here too.
 
 use chrono::{DateTime, Duration, Utc};
+use nuanxin_db::models::assignment::{end_assignments, NewAssignment};
 use nuanxin_db::models::tasks::{
-    raise_concern, staff_emails, NewNotice, OfferChange, ServiceTask, TaskOffer, TaskReach,
-    Volunteer,
+    end_closed_tasks_assignments, raise_concern, staff_emails, NewNotice, OfferChange, ServiceTask,
+    TaskOffer, TaskReach, Volunteer,
 };
 use nuanxin_db::pool::TenantTx;
 use nuanxin_db::AsyncPgConnection;
@@ -17,6 +18,7 @@ use nuanxin_domain::tasks::{OfferAction, OfferStatus, OfferTimes, Slot};
 use serde_json::json;
 use uuid::Uuid;
 
+use super::cancel::ASSIGNMENT_SOURCE;
 use super::views::{offer_view, OfferView};
 use super::{config, reach, Party, TaskError};
 use crate::audit::{self, Actor};
@@ -205,6 +207,20 @@ pub async fn take(
                 to = OfferAction::Assign.apply(to, &times(&cfg, &offer, &task), now)?;
                 change.assigned_volunteer_id = Some(offer.volunteer_id);
             }
+            match &step {
+                Step::Accept => {
+                    let user = match offer.organization_id {
+                        Some(_) => None,
+                        None => Volunteer::find(&mut tx, offer.volunteer_id)
+                            .await?
+                            .and_then(|v| v.user_id),
+                    };
+                    give_household(&mut tx, district, &offer, &task, user).await?;
+                }
+                _ => {
+                    end_assignments(&mut tx, ASSIGNMENT_SOURCE, offer.id, now).await?;
+                }
+            }
         }
         Step::Assign(volunteer) => {
             let v = Volunteer::find(&mut tx, *volunteer)
@@ -245,6 +261,8 @@ pub async fn take(
                 ));
             }
             change.assigned_volunteer_id = Some(v.id);
+            // A reassignment moves the volunteer's access to the household to the new one.
+            give_household(&mut tx, district, &offer, &task, v.user_id).await?;
             notify_volunteer(&mut tx, district, "assignment", offer.id, &v).await?;
         }
         Step::CheckIn => change.checked_in_at = Some(now),
@@ -271,6 +289,7 @@ pub async fn take(
     TaskOffer::change(&mut tx, offer.id, &change).await?;
     if matches!(step, Step::CheckOut(_)) {
         close_if_done(&mut tx, &task, now).await?;
+        end_closed_tasks_assignments(&mut tx, cfg.closed_visible_days).await?;
     }
     audit::record(
         &tx,
@@ -294,6 +313,32 @@ pub async fn take(
         &|v| names.get(&v).cloned(),
         now,
     ))
+}
+
+/// Gives the offer's organization (and `user`, the volunteer's account, when there is one) the task's
+/// household through `family_assignments`, as the shared `Scope::Assigned` reads it; a reassignment
+/// replaces the previous volunteer's account.
+async fn give_household(
+    conn: &mut AsyncPgConnection,
+    district: &District,
+    offer: &TaskOffer,
+    task: &ServiceTask,
+    user: Option<Uuid>,
+) -> Result<(), TaskError> {
+    if offer.organization_id.is_none() && user.is_none() {
+        return Ok(());
+    }
+    NewAssignment {
+        tenant_id: district.id,
+        source: ASSIGNMENT_SOURCE,
+        source_id: offer.id,
+        family_id: task.family_id,
+        user_id: user,
+        org_unit_id: offer.organization_id,
+    }
+    .grant(conn)
+    .await?;
+    Ok(())
 }
 
 fn invalid(field: &str, code: &'static str, message: &str) -> TaskError {
@@ -394,6 +439,7 @@ pub async fn mark_no_shows(state: &AppState, district: &District) -> Result<usiz
         if let Some(v) = offer.assigned_volunteer_id {
             Volunteer::add_no_show(&mut tx, v).await?;
         }
+        end_assignments(&mut tx, ASSIGNMENT_SOURCE, id, now).await?;
         if let Some(org) = offer.organization_id {
             notify_unit(&mut tx, district, "no_show", id, org).await?;
         }
@@ -411,6 +457,7 @@ pub async fn mark_no_shows(state: &AppState, district: &District) -> Result<usiz
         n += 1;
     }
     ServiceTask::close_past(&mut tx, now - grace).await?;
+    end_closed_tasks_assignments(&mut tx, cfg.closed_visible_days).await?;
     tx.commit().await?;
     Ok(n)
 }

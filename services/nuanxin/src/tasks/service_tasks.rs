@@ -5,10 +5,10 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, TimeZone, Utc};
-use nuanxin_db::models::tasks::{family_places, ServiceTask, TaskOffer, Volunteer};
+use nuanxin_db::models::tasks::{family_places, FamilyPlace, ServiceTask, TaskOffer, Volunteer};
 use nuanxin_db::pool::TenantTx;
 use nuanxin_db::AsyncPgConnection;
-use nuanxin_domain::tasks::input::TaskInput;
+use nuanxin_domain::tasks::input::{TaskInput, TaskSpec};
 use nuanxin_domain::ValidationErrors;
 use serde_json::json;
 use uuid::Uuid;
@@ -17,7 +17,7 @@ use super::views::{contact_aad, task_view, TaskView};
 use super::{config, reach, Party, Place, TaskError};
 use crate::audit;
 use crate::auth::Authorized;
-use crate::state::{AppState, District};
+use crate::state::{AppState, District, Keys};
 
 fn invalid(field: &str, code: &'static str, message: &str) -> TaskError {
     let mut e = ValidationErrors::default();
@@ -56,6 +56,36 @@ pub async fn create(
     if family.status != "active" {
         return Err(invalid("family_id", "exited", "该家庭已退出登记"));
     }
+    let rows = task_rows(&state.keys, district, &spec, &family, &auth.actor.actor)?;
+    let series_id = rows.first().map_or_else(Uuid::nil, |t| t.series_id);
+    ServiceTask::insert_many(&mut tx, &rows).await?;
+    audit::record(
+        &tx,
+        district.id,
+        &auth.actor,
+        "service_task.create",
+        "service_task",
+        &series_id.to_string(),
+        json!({"family_id": family.id, "service": spec.service, "occurrences": rows.len()}),
+    )
+    .await?;
+    tx.commit().await?;
+    let names = |_: Uuid| None;
+    Ok(rows
+        .iter()
+        .map(|t| task_view(state, district, &cfg, Party::Staff, t, &[], &names))
+        .collect())
+}
+
+/// The rows of a checked task for `family`: one per occurrence, the first carrying the series' id (so a
+/// one-off task's series is itself), the contact phone encrypted for its own row.
+pub fn task_rows(
+    keys: &Keys,
+    district: &District,
+    spec: &TaskSpec,
+    family: &FamilyPlace,
+    created_by: &str,
+) -> Result<Vec<ServiceTask>, TaskError> {
     let series_id = Uuid::new_v4();
     let mut rows = Vec::with_capacity(spec.occurrences.len());
     for (i, (starts, ends)) in spec.occurrences.iter().enumerate() {
@@ -67,7 +97,6 @@ pub async fn create(
                 "该时间在本地时区不存在",
             ));
         };
-        // The first occurrence carries the series' id, so a one-off task's series is itself.
         let id = if i == 0 { series_id } else { Uuid::new_v4() };
         rows.push(ServiceTask {
             tenant_id: district.id,
@@ -90,36 +119,18 @@ pub async fn create(
                 .contact_phone
                 .as_ref()
                 .map(|p| {
-                    state
-                        .keys
-                        .cipher
+                    keys.cipher
                         .try_encrypt(p.as_str().as_bytes(), &contact_aad(district, id))
                 })
                 .transpose()?,
             notes: spec.notes.clone(),
             status: "open".into(),
             closed_at: None,
-            created_by: auth.actor.actor.clone(),
+            created_by: created_by.to_owned(),
             created_at: Utc::now(),
         });
     }
-    ServiceTask::insert_many(&mut tx, &rows).await?;
-    audit::record(
-        &tx,
-        district.id,
-        &auth.actor,
-        "service_task.create",
-        "service_task",
-        &series_id.to_string(),
-        json!({"family_id": family.id, "service": spec.service, "occurrences": rows.len()}),
-    )
-    .await?;
-    tx.commit().await?;
-    let names = |_: Uuid| None;
-    Ok(rows
-        .iter()
-        .map(|t| task_view(state, district, &cfg, Party::Staff, t, &[], &names))
-        .collect())
+    Ok(rows)
 }
 
 /// Names of the volunteers on these offers.

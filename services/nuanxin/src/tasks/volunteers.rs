@@ -15,7 +15,7 @@ use super::views::{volunteer_view, VolunteerView};
 use super::{config, reach, Party, TaskError};
 use crate::audit;
 use crate::auth::Authorized;
-use crate::state::{AppState, District};
+use crate::state::{AppState, District, Keys};
 
 /// The associated data of a volunteer's encrypted phone.
 pub fn phone_aad(district: &District, id: Uuid) -> Vec<u8> {
@@ -94,7 +94,7 @@ fn json_of<T: serde::Serialize>(value: &T) -> serde_json::Value {
 
 /// The stored columns of a checked volunteer (the phone encrypted for this volunteer's row).
 fn columns(
-    state: &AppState,
+    keys: &Keys,
     district: &District,
     id: Uuid,
     spec: &VolunteerSpec,
@@ -111,9 +111,7 @@ fn columns(
             .phone
             .as_ref()
             .map(|p| {
-                state
-                    .keys
-                    .cipher
+                keys.cipher
                     .try_encrypt(p.as_str().as_bytes(), &phone_aad(district, id))
             })
             .transpose()?,
@@ -130,23 +128,19 @@ fn columns(
     })
 }
 
-/// Registers a volunteer.
-pub async fn create(
-    state: &AppState,
-    auth: &Authorized,
-    input: VolunteerInput,
-) -> Result<VolunteerView, TaskError> {
-    let district = &auth.district;
-    let cfg = config(district)?;
-    let spec = input.validate(&cfg, district.today())?;
-    let mut tx = nuanxin_db::pool::TenantTx::begin(&state.pool, district.id).await?;
-    let managed = managed(&mut tx, auth).await?;
-    let organization_id = organization_of(district, &spec, managed)?;
-    let user_id = user_of(&mut tx, &spec).await?;
+/// A new, active volunteer's row from a checked input.
+pub fn volunteer_row(
+    keys: &Keys,
+    district: &District,
+    spec: &VolunteerSpec,
+    organization_id: Option<Uuid>,
+    user_id: Option<Uuid>,
+    created_by: &str,
+) -> Result<Volunteer, TaskError> {
     let id = Uuid::new_v4();
     let now = Utc::now();
-    let c = columns(state, district, id, &spec, organization_id, user_id, true)?;
-    let row = Volunteer {
+    let c = columns(keys, district, id, spec, organization_id, user_id, true)?;
+    Ok(Volunteer {
         tenant_id: district.id,
         id,
         organization_id: c.organization_id,
@@ -164,10 +158,34 @@ pub async fn create(
         training: c.training,
         no_shows: 0,
         active: c.active,
-        created_by: auth.actor.actor.clone(),
+        created_by: created_by.to_owned(),
         created_at: now,
         updated_at: now,
-    };
+    })
+}
+
+/// Registers a volunteer.
+pub async fn create(
+    state: &AppState,
+    auth: &Authorized,
+    input: VolunteerInput,
+) -> Result<VolunteerView, TaskError> {
+    let district = &auth.district;
+    let cfg = config(district)?;
+    let spec = input.validate(&cfg, district.today())?;
+    let mut tx = nuanxin_db::pool::TenantTx::begin(&state.pool, district.id).await?;
+    let managed = managed(&mut tx, auth).await?;
+    let organization_id = organization_of(district, &spec, managed)?;
+    let user_id = user_of(&mut tx, &spec).await?;
+    let row = volunteer_row(
+        &state.keys,
+        district,
+        &spec,
+        organization_id,
+        user_id,
+        &auth.actor.actor,
+    )?;
+    let id = row.id;
     row.insert(&mut tx).await?;
     audit::record(
         &tx,
@@ -198,8 +216,20 @@ pub async fn update(
     let managed = managed(&mut tx, auth).await?;
     let current = find_managed(&mut tx, managed, id).await?;
     let organization_id = organization_of(district, &spec, managed)?;
-    let user_id = user_of(&mut tx, &spec).await?;
-    let change = columns(state, district, id, &spec, organization_id, user_id, active)?;
+    // A replacement that names no account keeps the one linked (the view shows only that there is one).
+    let user_id = match spec.username {
+        None => current.user_id,
+        Some(_) => user_of(&mut tx, &spec).await?,
+    };
+    let change = columns(
+        &state.keys,
+        district,
+        id,
+        &spec,
+        organization_id,
+        user_id,
+        active,
+    )?;
     Volunteer::update(&mut tx, current.id, &change).await?;
     audit::record(
         &tx,

@@ -933,3 +933,91 @@ pub async fn raise_concern(
     .await
     .map(drop)
 }
+
+/// A task's cancellation by the street: the reason, once per task (migration `…000075_task_cancel`).
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = crate::schema::task_cancellations)]
+pub struct NewCancellation<'a> {
+    pub tenant_id: Uuid,
+    pub task_id: Uuid,
+    pub reason: &'a str,
+    pub cancelled_by: &'a str,
+}
+
+impl NewCancellation<'_> {
+    /// Records the cancellation; false when the task was cancelled already.
+    pub async fn insert(&self, conn: &mut AsyncPgConnection) -> QueryResult<bool> {
+        diesel::insert_into(crate::schema::task_cancellations::table)
+            .values(self)
+            .on_conflict_do_nothing()
+            .execute(conn)
+            .await
+            .map(|n| n == 1)
+    }
+}
+
+/// Why these tasks were cancelled, for the mail that tells the people concerned.
+pub async fn cancel_reasons(
+    conn: &mut AsyncPgConnection,
+    tasks: &[Uuid],
+) -> QueryResult<Vec<(Uuid, String)>> {
+    use crate::schema::task_cancellations as c;
+    c::table
+        .filter(c::task_id.eq_any(tasks))
+        .select((c::task_id, c::reason))
+        .load(conn)
+        .await
+}
+
+impl ServiceTask {
+    /// One task in reach, locked for a change of its own (a cancel waits for a run writing its offers,
+    /// and a run's offer waits for the cancel: the trigger of `…000075_task_cancel`).
+    pub async fn lock(
+        conn: &mut AsyncPgConnection,
+        reach: TaskReach,
+        id: Uuid,
+    ) -> QueryResult<Option<ServiceTask>> {
+        service_tasks::table
+            .filter(service_tasks::id.eq(id))
+            .filter(reach_filter(reach))
+            .for_update()
+            .select(ServiceTask::as_select())
+            .first(conn)
+            .await
+            .optional()
+    }
+}
+
+impl TaskOffer {
+    /// Every offer of a task, locked, in one order (an answer locks its offer before reading the task,
+    /// so a cancel locks the offers before the task too and the two never wait on each other in a ring).
+    pub async fn lock_of_task(
+        conn: &mut AsyncPgConnection,
+        task: Uuid,
+    ) -> QueryResult<Vec<TaskOffer>> {
+        task_offers::table
+            .filter(task_offers::task_id.eq(task))
+            .order(task_offers::id)
+            .for_update()
+            .select(TaskOffer::as_select())
+            .load(conn)
+            .await
+    }
+}
+
+/// Ends the households' access given by the offers of closed tasks (done, lapsed) `visible_days` after
+/// the task closed, as the district's `closed_visible_days` says; returns how many ended.
+pub async fn end_closed_tasks_assignments(
+    conn: &mut AsyncPgConnection,
+    visible_days: u32,
+) -> QueryResult<usize> {
+    diesel::sql_query(
+        "UPDATE family_assignments a SET ends_at = t.closed_at + make_interval(days => $1) \
+         FROM task_offers o JOIN service_tasks t ON t.tenant_id = o.tenant_id AND t.id = o.task_id \
+         WHERE a.tenant_id = o.tenant_id AND a.source = 'task' AND a.source_id = o.id \
+           AND a.ends_at IS NULL AND t.status IN ('done', 'lapsed')",
+    )
+    .bind::<Integer, _>(i32::try_from(visible_days).unwrap_or(i32::MAX))
+    .execute(conn)
+    .await
+}

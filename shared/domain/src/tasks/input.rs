@@ -438,15 +438,15 @@ impl ReportInput {
     }
 }
 
-/// A decline: the reason is required.
+/// The reason of a decline or of a cancelled task: required, at most 200 characters.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct DeclineInput {
+pub struct ReasonInput {
     #[serde(default)]
     pub reason: String,
 }
 
-impl DeclineInput {
+impl ReasonInput {
     pub fn validate(self) -> Result<String, ValidationErrors> {
         let mut errors = ValidationErrors::default();
         check_text(&mut errors, "reason", &self.reason, 200);

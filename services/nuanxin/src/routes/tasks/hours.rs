@@ -18,16 +18,17 @@ pub struct Period {
     to: NaiveDate,
 }
 
-fn checked(auth: &Authorized, period: &Period) -> Result<(), ApiError> {
+/// Refuses a caller who may not read hours, and a period that is reversed or longer than a year.
+pub fn checked(auth: &Authorized, from: NaiveDate, to: NaiveDate) -> Result<(), ApiError> {
     auth.require(Resource::VolunteerRecord, Action::Read)?;
-    if period.to < period.from {
+    if to < from {
         return Err(ApiError::bad_request(
             "invalid_range",
             "to",
             "结束日期不能早于开始日期",
         ));
     }
-    if (period.to - period.from).num_days() > 366 {
+    if (to - from).num_days() > 366 {
         return Err(ApiError::bad_request("too_long", "to", "统计期间最长一年"));
     }
     Ok(())
@@ -38,7 +39,7 @@ pub async fn volunteer_hours(
     auth: Authorized,
     period: web::Query<Period>,
 ) -> Result<HttpResponse, ApiError> {
-    checked(&auth, &period)?;
+    checked(&auth, period.from, period.to)?;
     let report = hours::report(&state, &auth, period.from, period.to).await?;
     Ok(HttpResponse::Ok().json(report))
 }
@@ -48,7 +49,7 @@ pub async fn export_volunteer_hours(
     auth: Authorized,
     period: web::Query<Period>,
 ) -> Result<HttpResponse, ApiError> {
-    checked(&auth, &period)?;
+    checked(&auth, period.from, period.to)?;
     let report = hours::report(&state, &auth, period.from, period.to).await?;
     let bytes = hours::workbook(&report)?;
     Ok(xlsx_download(

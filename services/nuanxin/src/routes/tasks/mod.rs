@@ -1,12 +1,13 @@
 //! `/api/v1/volunteers` and `/api/v1/service-tasks` (with its `runs` and `offers`): service tasks and
 //! volunteer matching. Literal paths are registered before `{id}` ones, which take only a UUID.
 
+mod cancel;
 mod create;
 mod get;
-mod hours;
+pub mod hours;
 mod list;
 mod offers;
-mod runs;
+pub mod runs;
 mod volunteers;
 
 use actix_web::web;
@@ -49,5 +50,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/service-tasks/offers/{id}/check-out",
             web::post().to(offers::check_out),
         )
-        .route("/service-tasks/{id}", web::get().to(get::get_task));
+        .route("/service-tasks/{id}", web::get().to(get::get_task))
+        .route(
+            "/service-tasks/{id}/cancel",
+            web::post().to(cancel::cancel_task),
+        );
 }

@@ -3,7 +3,7 @@
 
 use actix_web::{web, HttpResponse};
 use nuanxin_access::{Action, Resource};
-use nuanxin_domain::tasks::input::{DeclineInput, ReportInput};
+use nuanxin_domain::tasks::input::{ReasonInput, ReportInput};
 use nuanxin_domain::tasks::OfferStatus;
 use serde::Deserialize;
 use uuid::Uuid;
@@ -44,7 +44,7 @@ pub async fn decline_offer(
     state: web::Data<AppState>,
     auth: Authorized,
     id: web::Path<Uuid>,
-    Body(body): Body<DeclineInput>,
+    Body(body): Body<ReasonInput>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Resource::TaskOffer, Action::Respond)?;
     let reason = body.validate().map_err(ApiError::Validation)?;

@@ -11,7 +11,8 @@ use crate::error::ApiError;
 use crate::state::AppState;
 use crate::tasks::{config, matching, reach};
 
-async fn staff_reach(state: &AppState, auth: &Authorized) -> Result<TaskReach, ApiError> {
+/// The caller's reach as staff who run matching: the district's or their street's (others 403).
+pub async fn staff_reach(state: &AppState, auth: &Authorized) -> Result<TaskReach, ApiError> {
     let cfg = config(&auth.district)?;
     let mut tx = auth.begin(state).await?;
     let place = reach(&mut tx, auth, &cfg).await?;
