@@ -15,7 +15,7 @@ PAIRS=${PAIRS:-1000}
 MISSED=${MISSED:-100}
 HTTP_PORT=18130
 SMTP_PORT=18131
-if [ "$PROFILE" = release ]; then cargo build --release -q -p nuanxin --bin nuanxin; else cargo build -q -p nuanxin --bin nuanxin; fi
+[ -n "${NO_BUILD:-}" ] || if [ "$PROFILE" = release ]; then cargo build --release -q -p nuanxin --bin nuanxin; else cargo build -q -p nuanxin --bin nuanxin; fi
 BIN="$TARGET/$PROFILE/nuanxin"
 
 TODAY=$(TZ=Asia/Shanghai date +%F)

@@ -12,12 +12,14 @@ if [ "$DISTRICTS" = 1 ]; then
 else
   # Copies of Xicheng under their own slugs, onboarded with its demo data.
   DIR=$(mktemp -d)   # the caller removes it
-  for i in $(seq -f '%03g' 1 "$DISTRICTS"); do
-    cp -r tenants/xicheng "$DIR/bench-$i"
-    sed -i "s/^slug: xicheng/slug: bench-$i/; s/^tenant: xicheng/tenant: bench-$i/" "$DIR/bench-$i"/*.yaml
+  # Slugs are lowercase letters: benchaa, benchab, …
+  SLUGS=$(python3 -c "import string as s; l=s.ascii_lowercase; print(' '.join(['bench'+a+b for a in l for b in l][:$DISTRICTS]))")
+  for slug in $SLUGS; do
+    cp -r tenants/xicheng "$DIR/$slug"
+    sed -i "s/^slug: xicheng/slug: $slug/; s/^tenant: xicheng/tenant: $slug/" "$DIR/$slug"/*.yaml
   done
   export NUANXIN__APPLICATION__TENANTS_DIR=$DIR
-  for i in $(seq -f '%03g' 1 "$DISTRICTS"); do "$BIN" tenant onboard "bench-$i" --demo >/dev/null; done
+  for slug in $SLUGS; do "$BIN" tenant onboard "$slug" --demo >/dev/null; done
 fi
 PSQL="psql -h 127.0.0.1 -U postgres -d $DB -qAt -v ON_ERROR_STOP=1"
 $PSQL <<SQL

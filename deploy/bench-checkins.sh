@@ -16,7 +16,7 @@ TARGET=${CARGO_TARGET_DIR:-target}
 DISTRICTS=${DISTRICTS:-100}
 PAIRS=${PAIRS:-1000}     # per district
 MISSED=${MISSED:-100}    # per district
-if [ "$PROFILE" = release ]; then cargo build --release -q -p nuanxin --bin nuanxin; else cargo build -q -p nuanxin --bin nuanxin; fi
+[ -n "${NO_BUILD:-}" ] || if [ "$PROFILE" = release ]; then cargo build --release -q -p nuanxin --bin nuanxin; else cargo build -q -p nuanxin --bin nuanxin; fi
 BIN="$TARGET/$PROFILE/nuanxin"
 
 TODAY=$(TZ=Asia/Shanghai date +%F)
