@@ -1085,7 +1085,7 @@ async fn the_cli_sweep_prints_what_it_raised_and_a_second_run_for_the_same_time_
 async fn a_sweep_killed_mid_run_loses_and_duplicates_nothing() {
     let app = TestApp::spawn().await;
     let p = paired(&app, 16).await;
-    // Three pages of the sweep (2,000 pairings each).
+    // Two pages of the sweep (5,000 pairings each).
     let n = 6_000;
     copies(&app, &p.pairing, n - 1).await;
     let day = starts_on(&app, &p.pairing).await;
@@ -1330,4 +1330,454 @@ async fn seven_expected_days_without_a_check_in_flag_the_pairing_once_even_when_
             .await
             .unwrap();
     assert_eq!(since.d, day);
+}
+
+/// A check-in of the pairing for `day`, logged at `at` (as the helper would have, at that time).
+async fn logged_at(app: &TestApp, pairing: &str, day: NaiveDate, at: DateTime<Utc>, outcome: &str) {
+    let mut conn = app.admin().await;
+    diesel::sql_query(
+        "INSERT INTO checkin_check_ins (tenant_id, id, pairing_id, logged_at, day, outcome, how, logged_by, on_behalf) \
+         SELECT tenant_id, gen_random_uuid(), id, $2, $3, $4, 'visit', helper_id, true \
+         FROM checkin_pairings WHERE id = $1",
+    )
+    .bind::<SqlUuid, _>(Uuid::parse_str(pairing).unwrap())
+    .bind::<diesel::sql_types::Timestamptz, _>(at)
+    .bind::<Date, _>(day)
+    .bind::<Text, _>(outcome)
+    .execute(&mut conn)
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn the_sweep_leaves_settled_days_in_the_database_yet_catches_up_a_check_in_after_the_deadline(
+) {
+    let app = TestApp::spawn().await;
+    let p = paired(&app, 30).await;
+    let street = app.login("xicheng", "street").await;
+    let mut others = Vec::new();
+    for serial in [31, 32] {
+        let family = app.create_family(&street, &elder_family(serial)).await;
+        let helper = create_helper(
+            &app,
+            &p.community,
+            "赵邻居",
+            "xinjiekou-1",
+            [39.9401, 116.3701],
+            None,
+        )
+        .await;
+        let (status, res) = pair(&app, &p.community, &family, &helper, "10:00").await;
+        assert_eq!(status, 201, "{res}");
+        others.push(res["id"].as_str().unwrap().to_owned());
+    }
+    let (late_well, silent) = (others[0].clone(), others[1].clone());
+    let day = starts_on(&app, &p.pairing).await;
+    // In time and well: settled, never read into memory. Well a quarter of an hour after the deadline,
+    // while no sweep ran: the missed step is still raised (late) and cleared. Nothing at all: raised.
+    logged_at(&app, &p.pairing, day, local(day, "09:00", 0), "well").await;
+    logged_at(&app, &late_well, day, local(day, "10:15", 0), "well").await;
+    let district = app.app.districts.by_slug("xicheng").unwrap();
+    let at = local(day, "10:20", 0);
+    let report = nuanxin::checkins::sweep::sweep(&app.app.pool, &district, at)
+        .await
+        .unwrap();
+    assert_eq!(report.pairings, 2, "the settled pairing is left out in SQL");
+    let mut raised: Vec<(String, i16, bool)> = report
+        .raised
+        .iter()
+        .map(|r| (r.pairing_id.to_string(), r.level, r.late))
+        .collect();
+    raised.sort();
+    let mut expected = vec![(late_well.clone(), 1, true), (silent.clone(), 1, true)];
+    expected.sort();
+    assert_eq!(raised, expected);
+    assert_eq!(report.cleared, 1, "the late check-in's all-clear");
+    // Again at the same time: nothing twice; later, only the silent pairing climbs the ladder.
+    assert_eq!(sweep(&app, at).await, []);
+    assert_eq!(
+        sweep(&app, local(day, "10:31", 0)).await,
+        [(silent.clone(), 2)]
+    );
+    // The well one is left out every time, also when its check-in is a worrying one the next day.
+    let next = day.succ_opt().unwrap();
+    logged_at(
+        &app,
+        &p.pairing,
+        next,
+        local(next, "08:00", 0),
+        "needs_help",
+    )
+    .await;
+    let raised = sweep(&app, local(next, "08:01", 0)).await;
+    assert!(raised.contains(&(p.pairing.clone(), 1)), "{raised:?}");
+}
+
+/// Posts a console form; the status and the page.
+async fn post_form(
+    b: &mut crate::console::Browser,
+    path: String,
+    form: Vec<(&'static str, String)>,
+) -> (u16, String) {
+    let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let res = b.post(&path, &pairs).await;
+    let status = res.status().as_u16();
+    (status, res.text().await.unwrap())
+}
+
+/// The console as a signed-in user, with the CSRF token of its pages.
+async fn console_as(app: &TestApp, username: &str) -> (crate::console::Browser, String) {
+    let mut b = crate::console::Browser::signed_in(app, "xicheng", username).await;
+    let (_, home) = b.get_html("/console").await;
+    let csrf = crate::console::csrf_of(&home);
+    (b, csrf)
+}
+
+#[tokio::test]
+async fn the_console_pairing_tools_put_errors_beside_their_fields_and_refuse_others() {
+    let app = TestApp::spawn().await;
+    let p = paired(&app, 33).await;
+    let street = app.login("xicheng", "street").await;
+    let family = app.create_family(&street, &elder_family(34)).await;
+    let elder = format!("{family}/mother");
+    let (mut community, csrf) = console_as(&app, "community").await;
+
+    // A helper with a bad phone: 422, the page again with the message beside the phone.
+    let helper_form = |phone: &'static str| {
+        vec![
+            ("csrf", csrf.clone()),
+            ("name", "李邻居".to_owned()),
+            ("phone", phone.to_owned()),
+            ("community", "xinjiekou-1".to_owned()),
+            ("lat", "39.9403".to_owned()),
+            ("lon", "116.3701".to_owned()),
+        ]
+    };
+    let (status, html) = post_form(
+        &mut community,
+        "/console/checkins/helpers".into(),
+        helper_form("123"),
+    )
+    .await;
+    assert_eq!(status, 422, "{html}");
+    let phone_field = &html[html.find(r#"name="phone""#).unwrap()..];
+    assert!(
+        phone_field[..phone_field.find("</div>").unwrap()].contains(r#"class="error""#),
+        "the phone's error beside it"
+    );
+    assert!(html.contains(r#"value="李邻居""#), "what was typed is kept");
+    let (status, _) = post_form(
+        &mut community,
+        "/console/checkins/helpers".into(),
+        helper_form("13800138002"),
+    )
+    .await;
+    assert_eq!(status, 303);
+
+    // Enrolment with the other reason needs a note.
+    let enrol = |note: &'static str| {
+        vec![
+            ("csrf", csrf.clone()),
+            ("elder", elder.clone()),
+            ("reason", "other".to_owned()),
+            ("note", note.to_owned()),
+        ]
+    };
+    let (status, html) = post_form(
+        &mut community,
+        "/console/checkins/enrolments".into(),
+        enrol(""),
+    )
+    .await;
+    assert_eq!(status, 422, "{html}");
+    let note_field = &html[html.find(r#"name="note""#).unwrap()..];
+    assert!(note_field[..note_field.find("</div>").unwrap()].contains(r#"class="error""#));
+    let (status, _) = post_form(
+        &mut community,
+        "/console/checkins/enrolments".into(),
+        enrol("独居，子女在外地"),
+    )
+    .await;
+    assert_eq!(status, 303);
+
+    // The pairing from the ranked candidates: the new helper is offered; without the elder's consent
+    // the form comes back naming it.
+    let (status, html) = community
+        .get_html(&format!("/console/checkins/pair?elder={elder}"))
+        .await;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("李邻居"), "{html}");
+    let helper_id = {
+        let at =
+            html.find(r#"name="helper_id" value=""#).unwrap() + r#"name="helper_id" value=""#.len();
+        html[at..at + 36].to_owned()
+    };
+    let pairing_form = |elder_on: &'static str| {
+        vec![
+            ("csrf", csrf.clone()),
+            ("elder", elder.clone()),
+            ("helper_id", helper_id.clone()),
+            ("elder_consent.on", elder_on.to_owned()),
+            (
+                "elder_consent.how",
+                if elder_on.is_empty() { "" } else { "in_person" }.to_owned(),
+            ),
+            ("helper_consent.on", "2026-11-30".to_owned()),
+            ("helper_consent.how", "phone".to_owned()),
+            ("check_in_by", "09:30".to_owned()),
+            ("day_off.sun", "on".to_owned()),
+        ]
+    };
+    let (status, html) = post_form(
+        &mut community,
+        "/console/checkins/pairings".into(),
+        pairing_form(""),
+    )
+    .await;
+    assert_eq!(status, 422, "{html}");
+    let consent_field = &html[html.find(r#"name="elder_consent.on""#).unwrap()..];
+    assert!(
+        consent_field[..consent_field.find("</div>").unwrap()].contains(r#"class="error""#),
+        "{html}"
+    );
+    let (status, html) = post_form(
+        &mut community,
+        "/console/checkins/pairings".into(),
+        pairing_form("2026-11-30"),
+    )
+    .await;
+    assert_eq!(status, 303, "{html}");
+    let one =
+        "SELECT count(*) AS n FROM checkin_pairings WHERE family_id = $1 AND ended_at IS NULL \
+               AND deadline_minute = 570 AND days_off = 64";
+    assert_eq!(count(&app, one, &family).await, 1);
+
+    // A pause ending before it starts is refused beside `until`; a good one is recorded.
+    let pause_path = format!("/console/checkins/{}/pause", p.pairing);
+    let pause = |until: &'static str| {
+        vec![
+            ("csrf", csrf.clone()),
+            ("from", "2026-12-10".to_owned()),
+            ("until", until.to_owned()),
+            ("reason", "hospital".to_owned()),
+        ]
+    };
+    let (status, html) = post_form(&mut community, pause_path.clone(), pause("2026-12-01")).await;
+    assert_eq!(status, 422, "{html}");
+    let this_form = &html[html.find(&format!(r#"action="{pause_path}""#)).unwrap()..];
+    let until_field = &this_form[this_form.find(r#"name="until""#).unwrap()..];
+    assert!(until_field[..until_field.find("</div>").unwrap()].contains(r#"class="error""#));
+    let (status, _) = post_form(&mut community, pause_path.clone(), pause("2026-12-20")).await;
+    assert_eq!(status, 303);
+    let pauses = "SELECT count(*) AS n FROM checkin_pauses WHERE pairing_id = $1";
+    assert_eq!(count(&app, pauses, &p.pairing).await, 1);
+
+    // An emergency: recorded, and the street told through the outbox.
+    let emergency_path = format!("/console/checkins/{}/emergency", p.pairing);
+    let emergency = vec![
+        ("csrf", csrf.clone()),
+        ("what", "在家中摔倒".to_owned()),
+        ("ambulance", "yes".to_owned()),
+        ("hospital", "北京大学人民医院".to_owned()),
+    ];
+    let (status, _) = post_form(&mut community, emergency_path.clone(), emergency.clone()).await;
+    assert_eq!(status, 303);
+    let recorded =
+        "SELECT count(*) AS n FROM checkin_emergencies WHERE pairing_id = $1 AND ambulance";
+    assert_eq!(count(&app, recorded, &p.pairing).await, 1);
+    assert!(
+        app.count("mail_outbox WHERE subject LIKE '%紧急情况%'")
+            .await
+            >= 1
+    );
+
+    // Refusals: the helper's volunteer account and a bureau may not use the pairing tools (403); the
+    // other street does not find this street's elders or pairings (404).
+    for (who, expected) in [("volunteer", 403), ("bureau", 403), ("street2", 404)] {
+        let (mut b, csrf) = console_as(&app, who).await;
+        let with_csrf = |mut form: Vec<(&'static str, String)>| {
+            form.retain(|(k, _)| *k != "csrf");
+            form.push(("csrf", csrf.clone()));
+            form
+        };
+        let tools_refusal = if who == "street2" { 404 } else { 403 };
+        for (path, form, want) in [
+            (
+                "/console/checkins/enrolments".to_owned(),
+                with_csrf(enrol("x")),
+                tools_refusal,
+            ),
+            (
+                "/console/checkins/pairings".to_owned(),
+                with_csrf(pairing_form("2026-11-30")),
+                tools_refusal,
+            ),
+            (pause_path.clone(), with_csrf(pause("2026-12-20")), expected),
+        ] {
+            let (status, html) = post_form(&mut b, path.clone(), form).await;
+            assert_eq!(status, want, "{who} {path}: {html}");
+        }
+        let (status, _) = post_form(
+            &mut b,
+            "/console/checkins/helpers".into(),
+            with_csrf(helper_form("13800138003")),
+        )
+        .await;
+        assert_eq!(
+            status, 403,
+            "{who} registers helpers in its own street only"
+        );
+        // The helper records emergencies of their own elder; a bureau and a street office do not
+        // record emergencies at all (as in the API).
+        let (status, _) =
+            post_form(&mut b, emergency_path.clone(), with_csrf(emergency.clone())).await;
+        assert_eq!(
+            status,
+            if who == "volunteer" { 303 } else { 403 },
+            "{who} emergency"
+        );
+    }
+}
+
+/// Waits until the browser was sent to `/console/checkins?done=<done>`.
+async fn wait_for_done(c: &fantoccini::Client, done: &str) {
+    for _ in 0..100 {
+        if c.current_url().await.unwrap().query() == Some(&format!("done={done}")) {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("not done: {done}: {}", crate::browser::main_text(c).await);
+}
+
+/// Sets an input's value as a date or time picker would.
+async fn set_value(c: &fantoccini::Client, css: &str, value: &str) {
+    c.execute(
+        "document.querySelector(arguments[0]).value = arguments[1];",
+        vec![json!(css), json!(value)],
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{css}: {e}"));
+}
+
+/// The community worker's pairing tools in headless Chromium, desktop and phone: a helper registered
+/// (a bad phone first, its error beside it), a pairing made from the ranked candidates with both
+/// consents, a pause and an emergency recorded from the board.
+#[tokio::test]
+async fn the_pairing_tools_work_in_chromium_on_a_desktop_and_a_phone() {
+    use crate::browser::{browser, check_page, click, fill, main_text, sign_in, start_driver};
+    use fantoccini::Locator;
+
+    let app = TestApp::spawn().await;
+    let street = app.login("xicheng", "street").await;
+    let driver = start_driver().await;
+    for (phone, serial) in [(false, 40), (true, 41)] {
+        let family = app.create_family(&street, &elder_family(serial)).await;
+        let c = browser(&driver, phone).await;
+        sign_in(&c, &app.address, "xicheng", "community").await;
+        c.goto(&app.url("/console/checkins")).await.unwrap();
+        let body = main_text(&c).await;
+        assert!(
+            body.contains("结对工具") && body.contains("新建结对"),
+            "{body}"
+        );
+        check_page(&c, "checkins-tools", phone).await;
+
+        click(&c, "#tool-helper > summary").await;
+        fill(&c, "#tool-helper input[name=name]", "李邻居").await;
+        fill(&c, "#tool-helper input[name=phone]", "123").await;
+        fill(&c, "#tool-helper input[name=lat]", "39.9403").await;
+        fill(&c, "#tool-helper input[name=lon]", "116.3701").await;
+        click(&c, "#tool-helper button[type=submit]").await;
+        let invalid = "#tool-helper[open] .field.invalid input[name=phone]";
+        for _ in 0..50 {
+            if c.find(Locator::Css(invalid)).await.is_ok() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert!(
+            c.find(Locator::Css(invalid)).await.is_ok(),
+            "the phone's error beside it: {}",
+            main_text(&c).await
+        );
+        check_page(&c, "checkins-tools-error", phone).await;
+        let phone_input = c
+            .find(Locator::Css("#tool-helper input[name=phone]"))
+            .await
+            .unwrap();
+        phone_input.clear().await.unwrap();
+        phone_input.send_keys("13800138009").await.unwrap();
+        click(&c, "#tool-helper button[type=submit]").await;
+        wait_for_done(&c, "helper").await;
+
+        c.find(Locator::Css("#tool-pair select[name=elder]"))
+            .await
+            .unwrap()
+            .select_by_value(&format!("{family}/mother"))
+            .await
+            .unwrap();
+        click(&c, "#tool-pair button[type=submit]").await;
+        for _ in 0..50 {
+            if c.current_url().await.unwrap().path() == "/console/checkins/pair" {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let body = main_text(&c).await;
+        assert!(
+            body.contains("推荐的结对邻居") && body.contains("李邻居"),
+            "{body}"
+        );
+        check_page(&c, "checkins-pair", phone).await;
+        for side in ["elder", "helper"] {
+            set_value(
+                &c,
+                &format!("input[name='{side}_consent.on']"),
+                "2026-11-30",
+            )
+            .await;
+            c.find(Locator::Css(&format!("select[name='{side}_consent.how']")))
+                .await
+                .unwrap()
+                .select_by_value("in_person")
+                .await
+                .unwrap();
+        }
+        click(&c, "form.pair-form button[type=submit]").await;
+        wait_for_done(&c, "paired").await;
+        assert!(main_text(&c).await.contains("已建立结对"));
+
+        click(&c, "details:has(form[action$='/pause']) > summary").await;
+        set_value(&c, "form[action$='/pause'] input[name=from]", "2026-12-10").await;
+        set_value(&c, "form[action$='/pause'] input[name=until]", "2026-12-20").await;
+        click(&c, "form[action$='/pause'] button[type=submit]").await;
+        wait_for_done(&c, "paused").await;
+
+        click(&c, "details:has(form[action$='/emergency']) > summary").await;
+        fill(
+            &c,
+            "form[action$='/emergency'] input[name=what]",
+            "在家中摔倒",
+        )
+        .await;
+        click(&c, "form[action$='/emergency'] input[name=ambulance]").await;
+        fill(
+            &c,
+            "form[action$='/emergency'] input[name=hospital]",
+            "北京大学人民医院",
+        )
+        .await;
+        check_page(&c, "checkins-emergency", phone).await;
+        click(&c, "form[action$='/emergency'] button[type=submit]").await;
+        wait_for_done(&c, "emergency").await;
+        check_page(&c, "checkins-tools-done", phone).await;
+        c.close().await.unwrap();
+    }
+    assert_eq!(
+        app.count("checkin_pairings WHERE ended_at IS NULL").await,
+        2
+    );
+    assert_eq!(app.count("checkin_pauses").await, 2);
+    assert_eq!(app.count("checkin_emergencies WHERE ambulance").await, 2);
 }

@@ -207,14 +207,20 @@ impl StalledSmtp {
 
 /// Queues `n` messages in the district's outbox, as a transaction of the service would.
 async fn queue_mail(app: &TestApp, tenant: uuid::Uuid, n: i32) {
+    queue_mail_to(app, tenant, n, "xicheng").await;
+}
+
+/// Queues `n` messages to `office<i>@<domain>.nuanxin.local`.
+async fn queue_mail_to(app: &TestApp, tenant: uuid::Uuid, n: i32, domain: &str) {
     use diesel_async::RunQueryDsl;
     diesel::sql_query(
         "INSERT INTO mail_outbox (tenant_id, id, to_address, subject, body) \
-         SELECT $1, gen_random_uuid(), 'office' || i || '@xicheng.nuanxin.local', '测试', '正文' \
+         SELECT $1, gen_random_uuid(), 'office' || i || '@' || $3 || '.nuanxin.local', '测试', '正文' \
          FROM generate_series(1, $2) AS i",
     )
     .bind::<diesel::sql_types::Uuid, _>(tenant)
     .bind::<diesel::sql_types::Integer, _>(n)
+    .bind::<diesel::sql_types::Text, _>(domain)
     .execute(&mut app.admin().await)
     .await
     .unwrap();
@@ -361,4 +367,101 @@ async fn a_message_leased_by_a_dispatcher_that_died_is_sent_once_its_lease_expir
     assert!(!QueuedMail::mark_sent(&mut tx, id, dead).await.unwrap());
     tx.commit().await.unwrap();
     assert_eq!(smtp.received.lock().unwrap().matches(&expected).count(), 1);
+}
+
+/// The recipients of what the SMTP server received, in the order it arrived.
+fn arrived_to(smtp: &SmtpServer) -> Vec<String> {
+    smtp.received
+        .lock()
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.strip_prefix("To: "))
+        .map(|to| to.trim().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn the_mail_job_drains_a_backlog_and_another_district_does_not_wait_behind_it() {
+    let smtp = SmtpServer::start();
+    let url = format!("smtp://127.0.0.1:{}", smtp.port);
+    let app = TestApp::spawn_with(&[("NUANXIN__MAIL__SMTP_URL", &url)]).await;
+    let (xicheng, zhangdian) = (
+        app.tenant_id("xicheng").await,
+        app.tenant_id("zhangdian").await,
+    );
+    // A backlog of ten batches in one district, then a few messages in the other: the service's own
+    // mail job (woken by the commits) sends them all, the second district's within its first rounds.
+    queue_mail_to(&app, xicheng, 1_000, "xicheng").await;
+    queue_mail_to(&app, zhangdian, 5, "zhangdian").await;
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let arrived = loop {
+        let arrived = arrived_to(&smtp);
+        if arrived.len() >= 1_005 {
+            break arrived;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "not drained: {} of 1,005 arrived",
+            arrived.len()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(app.count("mail_outbox WHERE sent_at IS NULL").await, 0);
+    let distinct: std::collections::BTreeSet<&String> = arrived.iter().collect();
+    assert_eq!(
+        (arrived.len(), distinct.len()),
+        (1_005, 1_005),
+        "each message once"
+    );
+    let last_of_zhangdian = arrived
+        .iter()
+        .rposition(|to| to.contains("@zhangdian."))
+        .unwrap();
+    assert!(
+        last_of_zhangdian < 400,
+        "the small district waited behind the backlog: its last message arrived {last_of_zhangdian}th"
+    );
+}
+
+#[tokio::test]
+async fn a_commit_that_queues_mail_wakes_the_listeners_once_and_a_rollback_does_not() {
+    use diesel_async::RunQueryDsl;
+    use futures_util::StreamExt;
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant_id("xicheng").await;
+    let mut listener = app.admin().await;
+    diesel::sql_query("LISTEN nuanxin_mail")
+        .execute(&mut listener)
+        .await
+        .unwrap();
+    let insert = format!(
+        "INSERT INTO mail_outbox (tenant_id, id, to_address, subject, body) \
+         VALUES ('{tenant}', gen_random_uuid(), 'office@xicheng.nuanxin.local', '测试', '正文')"
+    );
+    let mut writer = app.admin().await;
+    for sql in ["BEGIN", &insert, "ROLLBACK"] {
+        diesel::sql_query(sql).execute(&mut writer).await.unwrap();
+    }
+    let mut notifications = std::pin::pin!(listener.notifications_stream());
+    assert!(
+        tokio::time::timeout(Duration::from_millis(500), notifications.next())
+            .await
+            .is_err(),
+        "a rolled-back insert woke the dispatchers"
+    );
+    for sql in ["BEGIN", &insert, &insert, "COMMIT"] {
+        diesel::sql_query(sql).execute(&mut writer).await.unwrap();
+    }
+    let woken = tokio::time::timeout(Duration::from_secs(5), notifications.next())
+        .await
+        .expect("the commit wakes the dispatchers")
+        .unwrap()
+        .unwrap();
+    assert_eq!(woken.channel, "nuanxin_mail");
+    assert!(
+        tokio::time::timeout(Duration::from_millis(500), notifications.next())
+            .await
+            .is_err(),
+        "one wake-up per transaction"
+    );
 }

@@ -2,21 +2,31 @@
 //! files when no SMTP server is configured.
 //!
 //! Lease, commit, send, mark: a dispatch leases a batch of due messages (committed at once, so no
-//! transaction is open while SMTP talks), sends each, and marks each sent or failed in a short transaction
-//! that checks the lease is still its own. Two dispatchers never hold one message's lease together, so
-//! none is sent twice while a lease holds. A dispatcher that dies after sending and before marking leaves
-//! the lease to expire; the message is then sent again with the same Message-ID, `<outbox-id@nuanxin>`,
-//! by which the receiving side recognises the repeat.
+//! transaction is open while SMTP talks), sends them over a few SMTP connections at once, and marks
+//! them sent or failed in one short transaction that checks the lease is still its own. Two dispatchers
+//! never hold one message's lease together, so none is sent twice while a lease holds. A dispatcher
+//! that dies after sending and before marking leaves the lease to expire; the message is then sent again
+//! with the same Message-ID, `<outbox-id@nuanxin>`, by which the receiving side recognises the repeat.
+//!
+//! [`Mailer::drain`] sends while there is work: rounds of one batch per district that has due mail, so
+//! a district with ten thousand messages takes its turn beside the others instead of before them. The
+//! database tells every node when mail is queued (a trigger's `NOTIFY nuanxin_mail`, delivered at
+//! commit); [`listen`] turns it into a wake-up of the mail job, which otherwise looks every few seconds.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use futures_util::{FutureExt, StreamExt, TryStreamExt};
 use lettre::message::header::ContentType;
 use lettre::message::Mailbox;
+use lettre::transport::smtp::PoolConfig;
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use nuanxin_db::models::mail::QueuedMail;
 use nuanxin_db::pool::{DbPool, TenantTx, TxError};
+use tokio::sync::Notify;
 use uuid::Uuid;
 
 use crate::configuration::MailSettings;
@@ -26,7 +36,17 @@ const LEASE: Duration = Duration::from_secs(300);
 /// An SMTP exchange gives up after this long.
 const SMTP_TIMEOUT: Duration = Duration::from_secs(10);
 /// Messages leased per dispatch.
-const BATCH: i64 = 50;
+const BATCH: i64 = 100;
+/// Messages of one batch in flight at once, each on its own SMTP connection.
+const SENDS_AT_ONCE: usize = 4;
+/// Districts dispatched at once in a round of [`Mailer::drain`].
+const DISTRICTS_AT_ONCE: usize = 4;
+/// SMTP connections kept open between batches: every send of a full round.
+const SMTP_POOL: u32 = 16;
+/// A run of the mail job drains for at most this long (its claim lasts longer), and the next goes on.
+pub const DRAIN_FOR: Duration = Duration::from_secs(240);
+/// The channel the outbox's trigger notifies on every commit that queued mail.
+const CHANNEL: &str = "nuanxin_mail";
 
 pub enum Transport {
     Smtp(AsyncSmtpTransport<Tokio1Executor>),
@@ -36,6 +56,8 @@ pub enum Transport {
 pub struct Mailer {
     from: Mailbox,
     transport: Transport,
+    /// Woken when mail was queued (see [`listen`]).
+    queued: Arc<Notify>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -67,10 +89,20 @@ impl Mailer {
                 AsyncSmtpTransport::<Tokio1Executor>::from_url(&settings.smtp_url)
                     .map_err(|e| MailError::Settings(format!("mail.smtp_url: {e}")))?
                     .timeout(Some(SMTP_TIMEOUT))
+                    .pool_config(PoolConfig::new().max_size(SMTP_POOL))
                     .build(),
             )
         };
-        Ok(Mailer { from, transport })
+        Ok(Mailer {
+            from,
+            transport,
+            queued: Arc::new(Notify::new()),
+        })
+    }
+
+    /// Notified when mail was queued on any node (and committed).
+    pub fn queued(&self) -> Arc<Notify> {
+        self.queued.clone()
     }
 
     pub fn describe(&self) -> String {
@@ -99,7 +131,7 @@ impl Mailer {
         }
     }
 
-    /// Sends what is due in one district's outbox; returns (sent, failed).
+    /// Sends one batch of what is due in one district's outbox; returns (sent, failed).
     pub async fn dispatch(
         &self,
         pool: &DbPool,
@@ -114,37 +146,114 @@ impl Mailer {
             tx.commit().await?;
             due
         };
-        let (mut sent, mut failed) = (0, 0);
-        for mail in &due {
-            // Never send on a lease that may run out before the exchange ends.
-            if leased_at.elapsed() + SMTP_TIMEOUT * 2 > LEASE {
-                break;
-            }
-            let outcome = self.send(mail).await;
-            let mut tx = TenantTx::begin(pool, tenant_id).await?;
-            let held = match &outcome {
-                Ok(()) => {
-                    sent += 1;
-                    QueuedMail::mark_sent(&mut tx, mail.id, lease_id).await?
-                }
-                Err(error) => {
-                    failed += 1;
-                    tracing::warn!(mail.id = %mail.id, attempts = mail.attempts + 1, error = %error, "mail not sent");
-                    let next = Utc::now() + retry_delay(mail.attempts);
-                    QueuedMail::mark_failed(&mut tx, mail.id, lease_id, error, next).await?
-                }
-            };
-            tx.commit().await?;
-            if !held {
-                tracing::warn!(mail.id = %mail.id, "mail lease lost before its outcome was recorded; another dispatch sends it again under the same Message-ID");
+        if due.is_empty() {
+            return Ok((0, 0));
+        }
+        let outcomes: Vec<(QueuedMail, Option<Result<(), String>>)> =
+            futures_util::stream::iter(due)
+                .map(|mail| async move {
+                    // Never send on a lease that may run out before the exchange ends.
+                    if leased_at.elapsed() + SMTP_TIMEOUT * 2 > LEASE {
+                        return (mail, None);
+                    }
+                    let outcome = self.send(&mail).await;
+                    (mail, Some(outcome))
+                })
+                .buffer_unordered(SENDS_AT_ONCE)
+                .collect()
+                .await;
+        let sent_ids: Vec<Uuid> = outcomes
+            .iter()
+            .filter(|(_, o)| matches!(o, Some(Ok(()))))
+            .map(|(m, _)| m.id)
+            .collect();
+        let mut failed = 0;
+        let mut tx = TenantTx::begin(pool, tenant_id).await?;
+        let held = QueuedMail::mark_sent_many(&mut tx, &sent_ids, lease_id).await?;
+        for (mail, outcome) in &outcomes {
+            if let Some(Err(error)) = outcome {
+                failed += 1;
+                tracing::warn!(mail.id = %mail.id, attempts = mail.attempts + 1, error = %error, "mail not sent");
+                let next = Utc::now() + retry_delay(mail.attempts);
+                QueuedMail::mark_failed(&mut tx, mail.id, lease_id, error, next).await?;
             }
         }
-        if sent + failed < due.len() {
-            let mut tx = TenantTx::begin(pool, tenant_id).await?;
+        if outcomes.iter().any(|(_, o)| o.is_none()) {
             QueuedMail::release(&mut tx, lease_id).await?;
-            tx.commit().await?;
+        }
+        tx.commit().await?;
+        if held < sent_ids.len() {
+            tracing::warn!(
+                lost = sent_ids.len() - held,
+                "mail lease lost before its outcome was recorded; another dispatch sends it again under the same Message-ID"
+            );
+        }
+        Ok((sent_ids.len(), failed))
+    }
+
+    /// Sends what is due in these districts' outboxes until none is left or `until`: rounds of one
+    /// batch per district that still had mail, a few districts at once, so that no district waits for
+    /// another's backlog. Returns (sent, failed). It takes the wake-up of mail queued meanwhile (the
+    /// caller waits for the next).
+    pub async fn drain(
+        &self,
+        pool: &DbPool,
+        tenants: Vec<Uuid>,
+        until: Instant,
+    ) -> Result<(usize, usize), MailError> {
+        let (mut sent, mut failed) = (0, 0);
+        let mut busy = tenants.clone();
+        while !busy.is_empty() && Instant::now() < until {
+            // Mail committed meanwhile may be a district's that had none: every district is asked
+            // again, so it takes its turn in the next round rather than after the others' backlog.
+            if self.queued.notified().now_or_never().is_some() {
+                busy.clone_from(&tenants);
+            }
+            let round: Vec<(Uuid, (usize, usize))> = futures_util::stream::iter(busy)
+                .map(|tenant| async move {
+                    Ok::<_, MailError>((tenant, self.dispatch(pool, tenant).await?))
+                })
+                .buffer_unordered(DISTRICTS_AT_ONCE)
+                .try_collect()
+                .await?;
+            busy = Vec::new();
+            for (tenant, (s, f)) in round {
+                sent += s;
+                failed += f;
+                if s + f > 0 {
+                    busy.push(tenant);
+                }
+            }
         }
         Ok((sent, failed))
+    }
+}
+
+/// Wakes the node's mail job whenever a commit queued mail, on this node or any other: a connection of
+/// its own (not the pool's: a listening session must stay) `LISTEN`s on the outbox trigger's channel.
+/// Reconnects after a second when the database goes away; the job's own ticks cover the gap.
+pub async fn listen(database_url: String, queued: Arc<Notify>) {
+    loop {
+        match AsyncPgConnection::establish(&database_url).await {
+            Ok(mut conn) => {
+                if let Err(e) = diesel::sql_query(format!("LISTEN {CHANNEL}"))
+                    .execute(&mut conn)
+                    .await
+                {
+                    tracing::warn!(error = %e, "cannot listen for queued mail");
+                } else {
+                    // A wake-up now too: mail queued while no one listened is not left waiting.
+                    queued.notify_one();
+                    let mut notifications = std::pin::pin!(conn.notifications_stream());
+                    while let Some(Ok(_)) = notifications.next().await {
+                        queued.notify_one();
+                    }
+                    tracing::warn!("the queued-mail listener lost its connection");
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot connect to listen for queued mail"),
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
     }
 }
 

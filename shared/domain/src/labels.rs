@@ -470,6 +470,42 @@ pub fn pairing_side(code: &str) -> &'static str {
     lookup(PAIRING_SIDES, code)
 }
 
+const ENROL_REASONS: Table = &[
+    ("living_alone", "独居"),
+    ("partial_self_care", "半自理"),
+    ("other", "其他原因"),
+];
+const PAUSE_REASONS: Table = &[
+    ("hospital", "住院"),
+    ("relatives", "到亲属家居住"),
+    ("other", "其他原因"),
+];
+
+/// Why a street or community worker enrolled a member for pairing, e.g. 独居.
+pub fn enrol_reason(code: &str) -> &'static str {
+    lookup(ENROL_REASONS, code)
+}
+
+/// Why a pairing's check-ins are paused, e.g. 住院.
+pub fn pause_reason(code: &str) -> &'static str {
+    lookup(PAUSE_REASONS, code)
+}
+
+/// Every enrolment reason and its label, in order (a form's choices).
+pub fn enrol_reasons() -> Table {
+    ENROL_REASONS
+}
+
+/// Every pause reason and its label, in order.
+pub fn pause_reasons() -> Table {
+    PAUSE_REASONS
+}
+
+/// Every way of consenting to a pairing and its label, in order.
+pub fn consent_hows() -> Table {
+    CONSENT_HOWS
+}
+
 #[cfg(test)]
 mod checkin_labels {
     use super::*;
@@ -486,6 +522,8 @@ mod checkin_labels {
             (ALERT_CAUSES, alert_cause),
             (ALERT_STATUSES, alert_status),
             (PAIRING_SIDES, pairing_side),
+            (ENROL_REASONS, enrol_reason),
+            (PAUSE_REASONS, pause_reason),
         ] {
             for (code, label) in table {
                 assert_eq!(f(code), *label);

@@ -340,6 +340,8 @@ async fn commit(work: Work<'_>) -> Result<(), CheckinError> {
 #[derive(Debug, Clone, Serialize)]
 pub struct Candidate {
     pub helper_id: Uuid,
+    /// The helper's name, for the coordinator choosing (staff registered it).
+    pub name: String,
     pub distance_m: i64,
     pub same_community: bool,
     /// Elders paired with the helper now.
@@ -384,6 +386,7 @@ pub async fn candidates(
         .filter(|h| h.load < i64::from(h.max_elders))
         .map(|h| Candidate {
             helper_id: h.id,
+            name: h.name,
             distance_m: distance_m(
                 home,
                 Coordinates {
@@ -558,7 +561,7 @@ pub async fn check_in(
     commit(work).await?;
     // Escalations and all-clears go out now rather than at the next minute's sweep; if this fails the
     // minute's sweep raises the same keys.
-    if let Err(e) = sweep::sweep_pairings(&state.pool, who.district, now, &[pairing]).await {
+    if let Err(e) = sweep::sweep_pairing(&state.pool, who.district, now, pairing.id).await {
         tracing::warn!(error = %e, "immediate sweep after a check-in failed; the next sweep raises it");
     }
     Ok(LoggedCheckIn {

@@ -10,7 +10,7 @@ use diesel_async::AsyncPgConnection;
 use nuanxin_checkins::RecipientKind;
 use nuanxin_db::models::checkins::{
     emails_by_unit, emails_of_contacts, emails_of_users, family_units, AlertRow, EmergencyRow,
-    FamilyUnits, HelperRow, PairingRow,
+    FamilyUnits, HelperRow, PairingRow, SweepRow,
 };
 use nuanxin_db::models::mail::NewMail;
 use nuanxin_domain::labels;
@@ -68,11 +68,43 @@ impl Addresses {
             helper_of_pairing: pairings.iter().map(|p| (p.id, p.helper_id)).collect(),
             helper_email,
             family_of_pairing,
-            district_office: district
-                .orgs
-                .of_kind(OrgKind::DistrictOffice)
-                .next()
-                .map(|u| u.id),
+            district_office: district_office(district),
+        })
+    }
+
+    /// The addresses for a page of the sweep, whose rows carry their family's units and their
+    /// helper's address: only the district's addresses by unit are read here.
+    pub async fn of_sweep(
+        conn: &mut AsyncPgConnection,
+        district: &District,
+        rows: &[SweepRow],
+    ) -> diesel::QueryResult<Addresses> {
+        let mut by_unit: HashMap<Uuid, Vec<String>> = HashMap::new();
+        for (unit, email) in emails_by_unit(conn).await? {
+            by_unit.entry(unit).or_default().push(email);
+        }
+        Ok(Addresses {
+            by_unit,
+            helper_of_pairing: rows
+                .iter()
+                .map(|r| (r.pairing.id, r.pairing.helper_id))
+                .collect(),
+            helper_email: rows
+                .iter()
+                .filter_map(|r| Some((r.pairing.helper_id, r.helper_email.clone()?)))
+                .collect(),
+            family_of_pairing: rows
+                .iter()
+                .map(|r| {
+                    let units = FamilyUnits {
+                        id: r.pairing.family_id,
+                        street_id: r.street_id,
+                        community_id: r.community_id,
+                    };
+                    (r.pairing.id, units)
+                })
+                .collect(),
+            district_office: district_office(district),
         })
     }
 
@@ -106,6 +138,14 @@ impl Addresses {
             .get(&pairing)
             .map_or("", |f| district.orgs.name_of(f.community_id))
     }
+}
+
+fn district_office(district: &District) -> Option<Uuid> {
+    district
+        .orgs
+        .of_kind(OrgKind::DistrictOffice)
+        .next()
+        .map(|u| u.id)
 }
 
 fn mails(district: &District, to: Vec<String>, subject: &str, body: &str) -> Vec<NewMail> {

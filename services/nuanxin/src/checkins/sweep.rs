@@ -1,25 +1,29 @@
 //! The sweep: for every pairing of a district, as of an instant, the steps of the ladder to raise, the
 //! all-clears to send and the silence flags, as `nuanxin_checkins::Day::decide` and `silence` say.
 //!
-//! Pairings are read in keyset pages; each page is one short transaction that reads the page's days
-//! (yesterday and today: a ladder may run past midnight), decides in memory, and inserts alerts,
-//! all-clears and flags under their unique keys with `ON CONFLICT DO NOTHING`, writing mail only for
-//! the rows it inserted. Two nodes sweeping at once compute the same keys and one insert wins; a sweep
-//! killed before its commit raised nothing and the next one raises the same keys (late, if it is five
-//! minutes later). So a step is raised exactly once per pairing and day however often anything sweeps.
+//! Pairings are read in keyset pages; each page is one short transaction with one read: the page's
+//! pairings that may have something to do, each with its pauses, its two days' (yesterday and today: a
+//! ladder may run past midnight) check-ins, alerts and snapshots, its last check-in and silence flag,
+//! and its addresses ([`SweepRow::page`]); pairings whose days are certainly settled (a `well` check-in
+//! in time, nothing worrying, nothing raised) are left out in SQL, which is most of them on a normal
+//! day. It decides in memory and inserts alerts, all-clears and flags under their unique keys with
+//! `ON CONFLICT DO NOTHING`, writing mail only for the rows it inserted. Two nodes sweeping at once
+//! compute the same keys and one insert wins; a sweep killed before its commit raised nothing and the
+//! next one raises the same keys (late, if it is five minutes later). So a step is raised exactly once
+//! per pairing and day however often anything sweeps.
 
-use std::collections::HashMap;
+use std::collections::HashSet;
 
-use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
+use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Offset, Utc};
 use nuanxin_checkins::{silence, CheckIn, Day, Outcome, Pause, Schedule, Step};
 use nuanxin_db::models::checkins::{
-    last_success_of, tell_stall, AlertRow, CheckInRow, DayRow, LastCheckIn, PairingRow, PauseRow,
-    SilenceRow,
+    last_success_of, tell_stall, AlertRow, DayRow, PairingRow, PauseRow, SilenceRow, SweepAt,
+    SweepRow,
 };
 use nuanxin_db::models::mail::NewMail;
 use nuanxin_db::pool::{DbPool, TenantTx};
 use nuanxin_domain::checkins::days_off_of;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::notify::{self, Addresses};
@@ -29,8 +33,8 @@ use crate::state::District;
 /// The scheduler's name of the sweep (`job_runs`, metrics, readiness).
 pub const JOB: &str = "checkins_sweep";
 
-/// Pairings per transaction.
-const PAGE: i64 = 2_000;
+/// Pairings per transaction (most of a page is settled and never leaves the database).
+const PAGE: i64 = 5_000;
 
 /// One alert the sweep raised.
 #[derive(Debug, Clone, Serialize)]
@@ -49,12 +53,14 @@ pub struct Report {
     pub cleared: usize,
     pub silenced: usize,
     pub mails: usize,
+    /// Pairings decided in memory (the others were settled in SQL).
     #[serde(skip)]
     pub pairings: usize,
 }
 
 impl Report {
-    fn absorb(&mut self, other: Report) {
+    /// Adds another page's (or district's) report to this one.
+    pub fn absorb(&mut self, other: Report) {
         self.raised.extend(other.raised);
         self.cleared += other.cleared;
         self.silenced += other.silenced;
@@ -74,18 +80,33 @@ pub async fn sweep(
         return Ok(report);
     }
     let mut after = Uuid::nil();
-    loop {
-        let page = {
-            let mut tx = TenantTx::begin(pool, district.id).await?;
-            let page = PairingRow::sweep_page(&mut tx, now, after, PAGE).await?;
-            tx.commit().await?;
-            page
-        };
-        let Some(last) = page.last() else { break };
-        after = last.id;
-        report.absorb(sweep_pairings(pool, district, now, &page).await?);
+    while let Some((page, last)) = sweep_page(pool, district, now, Pages::After(after)).await? {
+        report.absorb(page);
+        after = last;
     }
     Ok(report)
+}
+
+/// Sweeps one pairing as of `now`, right after its check-in.
+pub async fn sweep_pairing(
+    pool: &DbPool,
+    district: &District,
+    now: DateTime<Utc>,
+    pairing: Uuid,
+) -> Result<Report, CheckinError> {
+    Ok(sweep_page(pool, district, now, Pages::One(pairing))
+        .await?
+        .map(|(r, _)| r)
+        .unwrap_or_default())
+}
+
+/// Which pairings a transaction of the sweep takes.
+#[derive(Clone, Copy)]
+enum Pages {
+    /// The next page after this id.
+    After(Uuid),
+    /// This pairing alone.
+    One(Uuid),
 }
 
 fn outcome(code: &str) -> Option<Outcome> {
@@ -99,75 +120,103 @@ fn outcome(code: &str) -> Option<Outcome> {
 
 /// A pairing row's schedule, with its pauses.
 pub(super) fn schedule_of(p: &PairingRow, pauses: &[&PauseRow], district: &District) -> Schedule {
+    let pauses = pauses
+        .iter()
+        .map(|r| Pause {
+            from: r.starts_on,
+            until: r.ends_on,
+        })
+        .collect();
+    schedule_with(p, pauses, district)
+}
+
+fn schedule_with(p: &PairingRow, pauses: Vec<Pause>, district: &District) -> Schedule {
     let minute = u32::try_from(p.deadline_minute).unwrap_or(0);
     Schedule {
         deadline: NaiveTime::from_hms_opt(minute / 60, minute % 60, 0).unwrap_or(NaiveTime::MIN),
         days_off: days_off_of(p.days_off),
-        pauses: pauses
-            .iter()
-            .map(|r| Pause {
-                from: r.starts_on,
-                until: r.ends_on,
-            })
-            .collect(),
+        pauses,
         starts: p.starts_on,
         ended_at: p.ended_at,
         offset: district.utc_offset(),
     }
 }
 
-fn group<T, K: std::hash::Hash + Eq>(rows: &[T], key: impl Fn(&T) -> K) -> HashMap<K, Vec<&T>> {
-    let mut out: HashMap<K, Vec<&T>> = HashMap::new();
-    for r in rows {
-        out.entry(key(r)).or_default().push(r);
-    }
-    out
+#[derive(Deserialize)]
+struct JsonPause {
+    starts_on: NaiveDate,
+    ends_on: Option<NaiveDate>,
 }
 
-/// Sweeps these pairings as of `now` in one transaction (the job's pages, and one pairing right after
-/// its check-in).
-pub async fn sweep_pairings(
+#[derive(Deserialize)]
+struct JsonCheckIn {
+    day: NaiveDate,
+    logged_at: DateTime<Utc>,
+    outcome: String,
+}
+
+#[derive(Deserialize)]
+struct JsonAlert {
+    day: NaiveDate,
+    step: i16,
+    acknowledged_at: Option<DateTime<Utc>>,
+    cleared_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Deserialize)]
+struct JsonSnapshot {
+    day: NaiveDate,
+    steps: Vec<Step>,
+}
+
+/// The JSON arrays of a [`SweepRow`], built by its own query: one that does not read is a bug there,
+/// reported as the database's.
+fn parse<T: serde::de::DeserializeOwned>(
+    value: &serde_json::Value,
+) -> Result<Vec<T>, CheckinError> {
+    Vec::<T>::deserialize(value)
+        .map_err(|e| CheckinError::Database(diesel::result::Error::DeserializationError(e.into())))
+}
+
+/// Sweeps one page in one transaction; the page's report and its last id, or None past the last page.
+async fn sweep_page(
     pool: &DbPool,
     district: &District,
     now: DateTime<Utc>,
-    pairings: &[PairingRow],
-) -> Result<Report, CheckinError> {
+    pages: Pages,
+) -> Result<Option<(Report, Uuid)>, CheckinError> {
     let Some(ladder) = district.checkins.as_deref() else {
-        return Ok(Report::default());
+        return Ok(None);
     };
     let today = district.local(now).date_naive();
     let days: Vec<NaiveDate> = [today.pred_opt(), Some(today)]
         .into_iter()
         .flatten()
         .collect();
-    let ids: Vec<Uuid> = pairings.iter().map(|p| p.id).collect();
-    let mut tx = TenantTx::begin(pool, district.id).await?;
-    let pauses = PauseRow::of_pairings(&mut tx, &ids).await?;
-    let check_ins = CheckInRow::of_days(&mut tx, &ids, &days).await?;
-    let snapshots = DayRow::of_days(&mut tx, &ids, &days).await?;
-    let alerts = AlertRow::of_days(&mut tx, &ids, &days).await?;
-    let last_check_ins: HashMap<Uuid, DateTime<Utc>> = CheckInRow::last_of(&mut tx, &ids, now)
-        .await?
-        .into_iter()
-        .map(|LastCheckIn { pairing_id, at }| (pairing_id, at))
-        .collect();
-    let flagged: HashMap<Uuid, NaiveDate> = SilenceRow::last_of(&mut tx, &ids)
-        .await?
-        .into_iter()
-        .map(|s| (s.pairing_id, s.since))
-        .collect();
-    let pauses = group(&pauses, |r| r.pairing_id);
-    let check_ins = group(&check_ins, |r| (r.pairing_id, r.day));
-    let alerts_of = group(&alerts, |r| (r.pairing_id, r.day));
-    let snapshots: HashMap<(Uuid, NaiveDate), Vec<Step>> = snapshots
-        .iter()
-        .filter_map(|d| {
-            serde_json::from_value(d.steps.clone())
-                .ok()
-                .map(|s| ((d.pairing_id, d.day), s))
-        })
-        .collect();
     let current: Vec<Step> = ladder.steps().to_vec();
+    let at = SweepAt {
+        tenant_id: district.id,
+        now,
+        today,
+        utc_offset_secs: district.local(now).offset().fix().local_minus_utc(),
+        first_step_minutes: current
+            .iter()
+            .map(|s| i32::try_from(s.after_minutes).unwrap_or(i32::MAX))
+            .min()
+            .unwrap_or(0),
+    };
+    let mut tx = TenantTx::begin(pool, district.id).await?;
+    let (first, last) = match pages {
+        Pages::One(id) => (id, id),
+        Pages::After(after) => match SweepRow::next_page(&mut tx, after, PAGE).await? {
+            Some(bounds) => bounds,
+            None => {
+                tx.commit().await?;
+                return Ok(None);
+            }
+        },
+    };
+    let rows = SweepRow::page(&mut tx, at, first, last).await?;
     // Steps are numbers and codes: serializing them cannot fail.
     let current_json = serde_json::to_value(&current).unwrap_or_default();
 
@@ -175,20 +224,26 @@ pub async fn sweep_pairings(
     let mut raises = Vec::new();
     let mut clears = Vec::new();
     let mut silences = Vec::new();
-    for p in pairings {
-        let schedule = schedule_of(
-            p,
-            pauses.get(&p.id).map_or(&[][..], Vec::as_slice),
-            district,
-        );
+    for row in &rows {
+        let p = &row.pairing;
+        let pauses = parse::<JsonPause>(&row.pauses)?
+            .into_iter()
+            .map(|r| Pause {
+                from: r.starts_on,
+                until: r.ends_on,
+            })
+            .collect();
+        let schedule = schedule_with(p, pauses, district);
+        let check_ins = parse::<JsonCheckIn>(&row.check_ins)?;
+        let alerts = parse::<JsonAlert>(&row.alerts)?;
+        let snapshots = parse::<JsonSnapshot>(&row.snapshots)?;
         for &date in &days {
             if !schedule.expects(date) {
                 continue;
             }
             let logged: Vec<CheckIn> = check_ins
-                .get(&(p.id, date))
-                .into_iter()
-                .flatten()
+                .iter()
+                .filter(|c| c.day == date)
                 .filter_map(|c| {
                     Some(CheckIn {
                         at: c.logged_at,
@@ -196,7 +251,7 @@ pub async fn sweep_pairings(
                     })
                 })
                 .collect();
-            let day_alerts = alerts_of.get(&(p.id, date)).map_or(&[][..], Vec::as_slice);
+            let day_alerts: Vec<&JsonAlert> = alerts.iter().filter(|a| a.day == date).collect();
             let acknowledged: Vec<DateTime<Utc>> = day_alerts
                 .iter()
                 .filter_map(|a| a.acknowledged_at)
@@ -210,8 +265,8 @@ pub async fn sweep_pairings(
                 .filter(|a| a.cleared_at.is_some())
                 .filter_map(|a| usize::try_from(a.step).ok())
                 .collect();
-            let snapshot = snapshots.get(&(p.id, date));
-            let steps = snapshot.map_or(current.as_slice(), Vec::as_slice);
+            let snapshot = snapshots.iter().find(|s| s.day == date);
+            let steps = snapshot.map_or(current.as_slice(), |s| s.steps.as_slice());
             let decision = Day {
                 pairing: p.id,
                 date,
@@ -258,9 +313,9 @@ pub async fn sweep_pairings(
         if let Some(key) = silence(
             p.id,
             &schedule,
-            last_check_ins.get(&p.id).copied(),
+            row.last_check_in,
             ladder.silent_days(),
-            flagged.get(&p.id).copied(),
+            row.flagged_since,
             now,
         ) {
             silences.push(SilenceRow {
@@ -273,17 +328,17 @@ pub async fn sweep_pairings(
     }
 
     let mut report = Report {
-        pairings: pairings.len(),
+        pairings: rows.len(),
         ..Report::default()
     };
     if raises.is_empty() && clears.is_empty() && silences.is_empty() {
         tx.commit().await?;
-        return Ok(report);
+        return Ok(Some((report, last)));
     }
-    let to = Addresses::load(&mut tx, district, pairings).await?;
+    let to = Addresses::of_sweep(&mut tx, district, &rows).await?;
     DayRow::start_many(&mut tx, &new_days).await?;
     let inserted = AlertRow::raise_many(&mut tx, &raises).await?;
-    let inserted: std::collections::HashSet<Uuid> = inserted.into_iter().map(|k| k.id).collect();
+    let inserted: HashSet<Uuid> = inserted.into_iter().map(|k| k.id).collect();
     let mut mail: Vec<NewMail> = Vec::new();
     for a in raises.iter().filter(|a| inserted.contains(&a.id)) {
         mail.extend(notify::alert(district, &to, a));
@@ -309,12 +364,10 @@ pub async fn sweep_pairings(
         ));
         report.silenced += 1;
     }
-    for chunk in mail.chunks(2_000) {
-        NewMail::insert_many(&mut tx, chunk).await?;
-    }
+    NewMail::insert_many(&mut tx, &mail).await?;
     report.mails = mail.len();
     tx.commit().await?;
-    Ok(report)
+    Ok(Some((report, last)))
 }
 
 fn cause_code(cause: nuanxin_checkins::Cause) -> &'static str {

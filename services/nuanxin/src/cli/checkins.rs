@@ -17,8 +17,12 @@ pub enum CheckinsCommand {
     /// Run the sweep once as of TIME and print what it raised: `{"raised": [{"pairing_id", "level"}, …]}`.
     /// Run twice for the same TIME, the second raises nothing (each step has its unique key).
     Sweep {
-        #[arg(long)]
-        tenant: String,
+        #[arg(long, required_unless_present = "all_districts")]
+        tenant: Option<String>,
+        /// Every onboarded district in turn, as the service's job does (benchmarks); `tenant` is then
+        /// the list of their slugs.
+        #[arg(long, conflicts_with = "tenant")]
+        all_districts: bool,
         /// RFC 3339, e.g. 2026-12-02T10:31:00+08:00; now when absent.
         #[arg(long)]
         at: Option<DateTime<FixedOffset>>,
@@ -27,22 +31,39 @@ pub enum CheckinsCommand {
 
 pub async fn run(settings: &Settings, command: CheckinsCommand) -> CliResult {
     match command {
-        CheckinsCommand::Sweep { tenant, at } => {
+        CheckinsCommand::Sweep {
+            tenant,
+            all_districts,
+            at,
+        } => {
             let pool = build_pool(&settings.app_database_url(), 2)?;
-            let district = load_districts(&pool, &tenants_dir(&settings.application.tenants_dir))
-                .await?
-                .into_iter()
-                .find(|d| d.slug == tenant)
-                .ok_or_else(|| format!("district '{tenant}' is not onboarded"))?;
+            let districts: Vec<_> =
+                load_districts(&pool, &tenants_dir(&settings.application.tenants_dir))
+                    .await?
+                    .into_iter()
+                    .filter(|d| all_districts || tenant.as_deref() == Some(d.slug.as_str()))
+                    .collect();
+            if districts.is_empty() {
+                return Err(
+                    format!("district '{}' is not onboarded", tenant.unwrap_or_default()).into(),
+                );
+            }
             let now = at.map_or_else(Utc::now, |t| t.with_timezone(&Utc));
-            let report = crate::checkins::sweep::sweep(&pool, &district, now).await?;
+            let mut report = crate::checkins::sweep::Report::default();
+            let started = std::time::Instant::now();
+            for district in &districts {
+                report.absorb(crate::checkins::sweep::sweep(&pool, district, now).await?);
+            }
+            let slugs: Vec<&str> = districts.iter().map(|d| d.slug.as_str()).collect();
             print_json(&json!({
-                "tenant": district.slug,
+                "tenant": if all_districts { json!(slugs) } else { json!(slugs[0]) },
                 "at": now,
                 "raised": report.raised,
                 "cleared": report.cleared,
                 "silenced": report.silenced,
                 "mails": report.mails,
+                // The sweep alone, without the command's start and the districts' loading.
+                "seconds": started.elapsed().as_secs_f64(),
             }))?;
             Ok(ExitCode::SUCCESS)
         }

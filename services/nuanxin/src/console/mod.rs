@@ -155,6 +155,27 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/console/checkins/{id}/withdraw",
             web::post().to(checkins::withdraw),
         )
+        .route(
+            "/console/checkins/helpers",
+            web::post().to(checkins::create_helper),
+        )
+        .route(
+            "/console/checkins/enrolments",
+            web::post().to(checkins::enrol),
+        )
+        .route("/console/checkins/pair", web::get().to(checkins::pair_page))
+        .route(
+            "/console/checkins/pairings",
+            web::post().to(checkins::create_pairing),
+        )
+        .route(
+            "/console/checkins/{id}/pause",
+            web::post().to(checkins::pause),
+        )
+        .route(
+            "/console/checkins/{id}/emergency",
+            web::post().to(checkins::emergency),
+        )
         .configure(tasks_routes)
         .default_service(web::to(
             |req: HttpRequest| async move { views::not_found(&req) },

@@ -43,7 +43,6 @@ use chrono::{DateTime, FixedOffset, Utc};
 use nuanxin_db::models::job_run::{self, Claim, Terms};
 use nuanxin_db::pool::DbPool;
 pub use nuanxin_domain::schedule::{Every, Period};
-use tokio::time::MissedTickBehavior;
 use uuid::Uuid;
 
 pub use match_tasks::MatchTasks;
@@ -114,6 +113,10 @@ pub fn start(state: &Arc<AppState>) {
     spawn(state, SealAudit::RECENT);
     spawn(state, SealAudit::ALL);
     spawn(state, SendMail);
+    tokio::spawn(crate::mail::listen(
+        state.settings.app_database_url(),
+        state.mailer.queued(),
+    ));
     spawn(state, NewlyEligible);
     spawn(state, PurgeSessions);
     spawn(state, ReloadDistricts::default());
@@ -137,10 +140,7 @@ async fn drive<J: Job>(state: Arc<AppState>, job: J) {
         Every::Seconds(n) => Duration::from_secs(u64::from(n.get())),
         Every::Day => DAILY_CHECK,
     };
-    let mut tick = tokio::time::interval(check);
-    tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
     loop {
-        tick.tick().await;
         match job.runs() {
             Runs::PerDistrict => {
                 for district in state.districts.all() {
@@ -164,7 +164,19 @@ async fn drive<J: Job>(state: Arc<AppState>, job: J) {
                 }
             }
         }
+        tokio::time::sleep(until_next_period(check, Utc::now())).await;
     }
+}
+
+/// How long from `now` until just after the next wall-clock multiple of `check`: the first run comes at
+/// once, the next ones at the start of their periods (a check-in step falls due on the minute; the
+/// sweep then raises it within a second, not anywhere in the minute), whatever a run took.
+fn until_next_period(check: Duration, now: DateTime<Utc>) -> Duration {
+    /// Past the boundary, so that the run's clock reads the new period.
+    const AFTER_BOUNDARY: Duration = Duration::from_millis(200);
+    let period = u64::try_from(check.as_millis()).unwrap_or(u64::MAX).max(1);
+    let into = u64::try_from(now.timestamp_millis()).unwrap_or(0) % period;
+    Duration::from_millis(period - into) + AFTER_BOUNDARY
 }
 
 /// Claims the job's current period for `domain`, and if this node won it, runs it and records the outcome.

@@ -1,12 +1,20 @@
-//! Sending a district's queued mail (the outbox), every 2 seconds, in a task of its own: a slow or
-//! stalled SMTP server delays nothing else. See `crate::mail` for the lease that keeps it exactly once.
+//! Sending the queued mail (the outbox) of every district, in a task of its own: a slow or stalled SMTP
+//! server delays nothing else. Once for the platform per period: the run drains every district fairly
+//! (`crate::mail::Mailer::drain`), then stays for the rest of its period woken by every commit that
+//! queues mail (`crate::mail::listen`), so a message is handed to SMTP within moments of its commit.
+//! See `crate::mail` for the lease that keeps it exactly once.
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use super::{seconds, Every, Job, JobError, Period};
+use super::{seconds, Every, Job, JobError, Period, Runs};
+use crate::mail::DRAIN_FOR;
 use crate::state::{AppState, District};
 
 pub struct SendMail;
+
+/// How long a run waits for a wake-up after the outbox ran dry before it hands back to the scheduler.
+const WAKEFUL: Duration = Duration::from_secs(2);
 
 impl Job for SendMail {
     fn name(&self) -> &'static str {
@@ -17,19 +25,34 @@ impl Job for SendMail {
         seconds(2)
     }
 
-    /// A dispatch stops sending before its mail lease (5 minutes) ends.
-    fn lease(&self) -> std::time::Duration {
-        std::time::Duration::from_secs(330)
+    fn runs(&self) -> Runs {
+        Runs::Once
+    }
+
+    /// A run stops sending after [`DRAIN_FOR`], and its mail leases last 5 minutes.
+    fn lease(&self) -> Duration {
+        Duration::from_secs(330)
     }
 
     async fn run(
         &self,
         state: &Arc<AppState>,
-        district: Option<&District>,
+        _: Option<&District>,
         _: &Period,
     ) -> Result<String, JobError> {
-        let district = district.ok_or("mail is sent per district")?;
-        let (sent, failed) = state.mailer.dispatch(&state.pool, district.id).await?;
+        let until = Instant::now() + DRAIN_FOR;
+        let queued = state.mailer.queued();
+        let (mut sent, mut failed) = (0, 0);
+        loop {
+            let tenants = state.districts.all().iter().map(|d| d.id).collect();
+            let (s, f) = state.mailer.drain(&state.pool, tenants, until).await?;
+            sent += s;
+            failed += f;
+            let left = until.saturating_duration_since(Instant::now()).min(WAKEFUL);
+            if left.is_zero() || tokio::time::timeout(left, queued.notified()).await.is_err() {
+                break;
+            }
+        }
         Ok(format!("{sent} sent, {failed} failed"))
     }
 }

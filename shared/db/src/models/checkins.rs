@@ -7,7 +7,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{
-    Array, BigInt, Bool, Date, Int2, Jsonb, Text, Timestamptz, Uuid as SqlUuid,
+    Array, BigInt, Bool, Date, Int2, Json, Jsonb, Nullable, Text, Timestamptz, Uuid as SqlUuid,
 };
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use nuanxin_access::Scope;
@@ -86,6 +86,8 @@ pub struct HelperRow {
 pub struct NearHelper {
     #[diesel(sql_type = SqlUuid)]
     pub id: Uuid,
+    #[diesel(sql_type = Text)]
+    pub name: String,
     #[diesel(sql_type = SqlUuid)]
     pub community_id: Uuid,
     #[diesel(sql_type = diesel::sql_types::Double)]
@@ -160,7 +162,7 @@ impl HelperRow {
     ) -> QueryResult<Vec<NearHelper>> {
         use diesel::sql_types::Double;
         diesel::sql_query(
-            "SELECT h.id, h.community_id, h.latitude, h.longitude, h.max_elders, \
+            "SELECT h.id, h.name, h.community_id, h.latitude, h.longitude, h.max_elders, \
                  (SELECT count(*) FROM checkin_pairings p WHERE p.tenant_id = h.tenant_id \
                    AND p.helper_id = h.id AND p.ended_at IS NULL) AS load \
              FROM checkin_helpers h \
@@ -185,7 +187,7 @@ impl HelperRow {
     }
 }
 
-#[derive(Debug, Clone, Insertable, Queryable, Selectable)]
+#[derive(Debug, Clone, Insertable, Queryable, Selectable, QueryableByName)]
 #[diesel(table_name = checkin_pairings)]
 pub struct PairingRow {
     pub tenant_id: Uuid,
@@ -299,6 +301,154 @@ impl PairingRow {
             .order(checkin_pairings::id)
             .limit(limit)
             .select(PairingRow::as_select())
+            .load(conn)
+            .await
+    }
+}
+
+/// A pairing as the sweep reads it: the row, and what the sweep needs of its two days (yesterday and
+/// today) as JSON arrays, read in the one query of [`SweepRow::page`].
+#[derive(Debug, Clone, QueryableByName)]
+pub struct SweepRow {
+    #[diesel(embed)]
+    pub pairing: PairingRow,
+    /// `[{"starts_on", "ends_on"}]`, every pause of the pairing.
+    #[diesel(sql_type = Json)]
+    pub pauses: serde_json::Value,
+    /// `[{"day", "logged_at", "outcome"}]`, the two days' check-ins.
+    #[diesel(sql_type = Json)]
+    pub check_ins: serde_json::Value,
+    /// `[{"day", "step", "acknowledged_at", "cleared_at"}]`, the two days' alerts.
+    #[diesel(sql_type = Json)]
+    pub alerts: serde_json::Value,
+    /// `[{"day", "steps"}]`, the two days' ladder snapshots.
+    #[diesel(sql_type = Json)]
+    pub snapshots: serde_json::Value,
+    /// The latest check-in at or before the sweep's instant.
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    pub last_check_in: Option<DateTime<Utc>>,
+    /// The `since` of the latest silence flag.
+    #[diesel(sql_type = Nullable<Date>)]
+    pub flagged_since: Option<NaiveDate>,
+    #[diesel(sql_type = SqlUuid)]
+    pub street_id: Uuid,
+    #[diesel(sql_type = SqlUuid)]
+    pub community_id: Uuid,
+    /// The address of the helper's account, when the helper has one.
+    #[diesel(sql_type = Nullable<Text>)]
+    pub helper_email: Option<String>,
+}
+
+/// What one sweep query asks: the district, the instant, the district-local date of today, the
+/// district's offset and its current ladder's first step.
+#[derive(Debug, Clone, Copy)]
+pub struct SweepAt {
+    pub tenant_id: Uuid,
+    pub now: DateTime<Utc>,
+    pub today: NaiveDate,
+    pub utc_offset_secs: i32,
+    /// Minutes after the deadline of the current ladder's earliest step.
+    pub first_step_minutes: i32,
+}
+
+/// The sweep's page: pairings with ids in `[first, last]` that it must look at. A pairing is left out,
+/// in SQL, only when the crate's decision for it is certainly empty: for each of the two days no
+/// snapshot (so no alert) and no worrying check-in, and the day settled by a `well` check-in at or
+/// before its first step (or, for today, its deadline still ahead or a day off, with yesterday settled
+/// by a `well` check-in: then no silence can be due either). Everything else is decided in Rust.
+const SWEEP_PAGE: &str = "\
+WITH page AS ( \
+    SELECT p.*, \
+        ((d.day + make_interval(mins => p.deadline_minute::int)) - make_interval(secs => $5::int)) \
+            AT TIME ZONE 'UTC' AS deadline, \
+        d.day, d.day = $4::date AS is_today \
+    FROM checkin_pairings p, (VALUES ($4::date - 1), ($4::date)) AS d(day) \
+    WHERE p.tenant_id = $1 AND p.id BETWEEN $2 AND $3 AND p.created_at <= $6 \
+      AND (p.ended_at IS NULL OR p.ended_at > $6 - interval '2 days') \
+), days AS ( \
+    SELECT page.id, page.is_today, \
+        NOT EXISTS (SELECT 1 FROM checkin_days k WHERE k.tenant_id = $1 AND k.pairing_id = page.id \
+                      AND k.day = page.day) \
+        AND NOT EXISTS (SELECT 1 FROM checkin_check_ins c WHERE c.tenant_id = $1 AND c.day = page.day \
+                      AND c.pairing_id = page.id AND c.outcome <> 'well' AND c.logged_at <= $6) AS quiet, \
+        EXISTS (SELECT 1 FROM checkin_check_ins c WHERE c.tenant_id = $1 AND c.day = page.day \
+                      AND c.pairing_id = page.id AND c.outcome = 'well' AND c.logged_at <= $6 \
+                      AND c.logged_at <= page.deadline + make_interval(mins => $7::int)) AS well, \
+        page.deadline > $6 AS early, \
+        page.starts_on > page.day \
+        OR (page.days_off::int >> (extract(isodow FROM page.day)::int - 1)) & 1 = 1 AS off \
+    FROM page \
+), settled AS ( \
+    SELECT y.id FROM days y JOIN days t ON t.id = y.id AND t.is_today AND NOT y.is_today \
+    WHERE y.quiet AND t.quiet AND (y.well OR y.off) AND (t.well OR ((t.early OR t.off) AND y.well)) \
+) \
+SELECT p.*, \
+    coalesce((SELECT json_agg(json_build_object('starts_on', s.starts_on, 'ends_on', s.ends_on)) \
+        FROM checkin_pauses s WHERE s.tenant_id = $1 AND s.pairing_id = p.id), '[]') AS pauses, \
+    coalesce((SELECT json_agg(json_build_object('day', c.day, 'logged_at', c.logged_at, 'outcome', c.outcome)) \
+        FROM checkin_check_ins c WHERE c.tenant_id = $1 AND c.day IN ($4::date - 1, $4::date) \
+          AND c.pairing_id = p.id), '[]') AS check_ins, \
+    coalesce((SELECT json_agg(json_build_object('day', a.day, 'step', a.step, \
+            'acknowledged_at', a.acknowledged_at, 'cleared_at', a.cleared_at)) \
+        FROM checkin_alerts a WHERE a.tenant_id = $1 AND a.pairing_id = p.id \
+          AND a.day IN ($4::date - 1, $4::date)), '[]') AS alerts, \
+    coalesce((SELECT json_agg(json_build_object('day', k.day, 'steps', k.steps)) \
+        FROM checkin_days k WHERE k.tenant_id = $1 AND k.pairing_id = p.id \
+          AND k.day IN ($4::date - 1, $4::date)), '[]') AS snapshots, \
+    (SELECT max(c.logged_at) FROM checkin_check_ins c WHERE c.tenant_id = $1 AND c.pairing_id = p.id \
+        AND c.logged_at <= $6) AS last_check_in, \
+    (SELECT max(s.since) FROM checkin_silences s WHERE s.tenant_id = $1 AND s.pairing_id = p.id) \
+        AS flagged_since, \
+    f.street_id, f.community_id, u.email AS helper_email \
+FROM checkin_pairings p \
+JOIN families f ON f.tenant_id = p.tenant_id AND f.id = p.family_id \
+JOIN checkin_helpers h ON h.tenant_id = p.tenant_id AND h.id = p.helper_id \
+LEFT JOIN users u ON u.tenant_id = h.tenant_id AND u.id = h.user_id AND u.active \
+WHERE p.id IN (SELECT DISTINCT id FROM page) AND p.id NOT IN (SELECT id FROM settled) \
+  AND p.tenant_id = $1 \
+ORDER BY p.id";
+
+impl SweepRow {
+    /// The ids bounding the next page of at most `limit` pairings after `after`, or None at the end.
+    pub async fn next_page(
+        conn: &mut AsyncPgConnection,
+        after: Uuid,
+        limit: i64,
+    ) -> QueryResult<Option<(Uuid, Uuid)>> {
+        #[derive(QueryableByName)]
+        struct Bounds {
+            #[diesel(sql_type = Nullable<SqlUuid>)]
+            first: Option<Uuid>,
+            #[diesel(sql_type = Nullable<SqlUuid>)]
+            last: Option<Uuid>,
+        }
+        let b: Bounds = diesel::sql_query(
+            "WITH s AS (SELECT id FROM checkin_pairings WHERE id > $1 ORDER BY id LIMIT $2) \
+             SELECT (SELECT id FROM s ORDER BY id LIMIT 1) AS first, \
+                    (SELECT id FROM s ORDER BY id DESC LIMIT 1) AS last",
+        )
+        .bind::<SqlUuid, _>(after)
+        .bind::<BigInt, _>(limit)
+        .get_result(conn)
+        .await?;
+        Ok(b.first.zip(b.last))
+    }
+
+    /// The pairings with ids in `[first, last]` the sweep must decide as of `at` (see [`SWEEP_PAGE`]).
+    pub async fn page(
+        conn: &mut AsyncPgConnection,
+        at: SweepAt,
+        first: Uuid,
+        last: Uuid,
+    ) -> QueryResult<Vec<SweepRow>> {
+        diesel::sql_query(SWEEP_PAGE)
+            .bind::<SqlUuid, _>(at.tenant_id)
+            .bind::<SqlUuid, _>(first)
+            .bind::<SqlUuid, _>(last)
+            .bind::<Date, _>(at.today)
+            .bind::<diesel::sql_types::Integer, _>(at.utc_offset_secs)
+            .bind::<Timestamptz, _>(at.now)
+            .bind::<diesel::sql_types::Integer, _>(at.first_step_minutes)
             .load(conn)
             .await
     }

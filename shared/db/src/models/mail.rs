@@ -6,7 +6,7 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Uuid as SqlUuid};
+use diesel::sql_types::{Array, BigInt, Text, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
@@ -38,12 +38,28 @@ pub struct QueuedMail {
 }
 
 impl NewMail {
+    /// Queues the messages: one `INSERT … SELECT FROM unnest(…)` per 5,000, whatever their number
+    /// (a sweep writes thousands at once; one bind per column, not per value).
     pub async fn insert_many(conn: &mut AsyncPgConnection, mails: &[NewMail]) -> QueryResult<()> {
-        diesel::insert_into(mail_outbox::table)
-            .values(mails)
+        for chunk in mails.chunks(5_000) {
+            diesel::sql_query(
+                "INSERT INTO mail_outbox (tenant_id, id, to_address, subject, body) \
+                 SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[])",
+            )
+            .bind::<Array<SqlUuid>, _>(chunk.iter().map(|m| m.tenant_id).collect::<Vec<_>>())
+            .bind::<Array<SqlUuid>, _>(chunk.iter().map(|m| m.id).collect::<Vec<_>>())
+            .bind::<Array<Text>, _>(
+                chunk
+                    .iter()
+                    .map(|m| m.to_address.as_str())
+                    .collect::<Vec<_>>(),
+            )
+            .bind::<Array<Text>, _>(chunk.iter().map(|m| m.subject.as_str()).collect::<Vec<_>>())
+            .bind::<Array<Text>, _>(chunk.iter().map(|m| m.body.as_str()).collect::<Vec<_>>())
             .execute(conn)
-            .await
-            .map(drop)
+            .await?;
+        }
+        Ok(())
     }
 }
 
@@ -91,6 +107,31 @@ impl QueuedMail {
             .execute(conn)
             .await?;
         Ok(n == 1)
+    }
+
+    /// Marks these messages sent, those still leased to `lease_id`; how many were (the others' lease
+    /// was lost: another dispatcher sends them with the same Message-ID).
+    pub async fn mark_sent_many(
+        conn: &mut AsyncPgConnection,
+        ids: &[Uuid],
+        lease_id: Uuid,
+    ) -> QueryResult<usize> {
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        diesel::update(
+            mail_outbox::table
+                .filter(mail_outbox::id.eq_any(ids))
+                .filter(mail_outbox::lease_id.eq(lease_id)),
+        )
+        .set((
+            mail_outbox::sent_at.eq(diesel::dsl::now),
+            mail_outbox::attempts.eq(mail_outbox::attempts + 1),
+            mail_outbox::lease_id.eq(None::<Uuid>),
+            mail_outbox::leased_until.eq(None::<DateTime<Utc>>),
+        ))
+        .execute(conn)
+        .await
     }
 
     /// Records a failed attempt and when to try again, if the message is still leased to `lease_id`.
