@@ -433,7 +433,7 @@ impl ActivityForm {
 
     fn is_chosen(&self, family: &Uuid) -> bool {
         let id = family.to_string();
-        self.chosen.iter().any(|c| *c == id)
+        self.chosen.contains(&id)
     }
 
     /// Keeps a refusal the form can show (by field, or in general); any other error is the page's.
