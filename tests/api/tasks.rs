@@ -1582,7 +1582,7 @@ async fn the_console_forms_send_back_each_error_beside_its_field_and_write_nothi
         "{page}"
     );
     assert_eq!(
-        offer_statuses(&w, &run["matches"][0]["task_id"].as_str().unwrap()).await,
+        offer_statuses(&w, run["matches"][0]["task_id"].as_str().unwrap()).await,
         ["offered"]
     );
     // An edit that names no account keeps the volunteer's link to theirs.

@@ -28,8 +28,10 @@ const NAMES: [&str; 6] = [
     "吴演示志愿者",
 ];
 const ADDRESSED_AS: [&str; 4] = ["王阿姨", "李叔叔", "张阿姨", "刘叔叔"];
+/// An hour and minute of the day.
+type Clock = (u32, u32);
 /// (day from today, start, end) of the demo tasks.
-const WINDOWS: [(i64, (u32, u32), (u32, u32)); 4] = [
+const WINDOWS: [(i64, Clock, Clock); 4] = [
     (1, (9, 0), (11, 0)),
     (1, (14, 0), (16, 0)),
     (2, (10, 0), (11, 30)),
