@@ -151,6 +151,9 @@ pub struct Outcome {
 /// Past visits: (household, helper index) → completed tasks.
 pub type Visits = HashMap<(Uuid, usize), u32>;
 
+/// How many times the slots lost to overlapping windows are matched again before they stay unfilled.
+const OVERLAP_ROUNDS: usize = 3;
+
 /// The weekday key of every volunteer when the district does not filter on availability.
 const ANY_DAY: u8 = 7;
 
@@ -253,6 +256,7 @@ pub struct Model<'a> {
     cfg: &'a MatchingConfig,
     tasks: &'a [OpenTask],
     helpers: &'a [Volunteer],
+    visits: &'a Visits,
     index: Index,
 }
 
@@ -267,6 +271,7 @@ impl<'a> Model<'a> {
             cfg,
             tasks,
             helpers,
+            visits,
             index: Index {
                 filters: Filters::default(),
                 room: Vec::new(),
@@ -652,10 +657,141 @@ impl<'a> Model<'a> {
         out
     }
 
-    /// The exact optimum over the candidates, with reasons.
+    /// The exact optimum over the candidates, with reasons; then, since the engine knows nothing of time,
+    /// a volunteer given overlapping windows keeps the cheapest of them and the others are matched again
+    /// (see [`OVERLAP_ROUNDS`]). Without such overlaps the outcome is the engine's optimum as it stands.
     pub fn propose(&self) -> Result<Outcome, ProblemError> {
+        let outcome = self.solve_once()?;
+        self.untangle(outcome, 1)
+    }
+
+    /// Keeps each volunteer's proposals free of overlapping windows: the cheapest first, the rest matched
+    /// again over the same volunteers, now holding what they kept (busy in those windows, that much less
+    /// room) and never again offered the task they lost.
+    fn untangle(&self, mut outcome: Outcome, round: usize) -> Result<Outcome, ProblemError> {
+        let lost = self.drop_overlaps(&mut outcome.proposals);
+        if lost.is_empty() {
+            return Ok(outcome);
+        }
+        let mut again: Vec<(usize, u32)> = Vec::new();
+        for p in &lost {
+            match again.iter_mut().find(|(t, _)| *t == p.task) {
+                Some((_, n)) => *n += 1,
+                None => again.push((p.task, 1)),
+            }
+        }
+        if round >= OVERLAP_ROUNDS {
+            for &(task, missing) in &again {
+                add_unfilled(
+                    &mut outcome.unfilled,
+                    Unfilled {
+                        task,
+                        missing,
+                        why: format!("还缺{missing}人：匹配到的志愿者同一时段已有其他任务"),
+                    },
+                );
+            }
+            outcome.total_cost = self.total_of(&outcome);
+            return Ok(outcome);
+        }
+        let mut helpers = self.helpers.to_vec();
+        for p in &outcome.proposals {
+            let t = &self.tasks[p.task];
+            helpers[p.helper].held += 1;
+            helpers[p.helper].busy.push((t.starts, t.ends));
+        }
+        let tasks: Vec<OpenTask> = again
+            .iter()
+            .map(|&(t, slots)| {
+                let mut task = self.tasks[t].clone();
+                task.slots = slots;
+                task.excluded.extend(
+                    outcome
+                        .proposals
+                        .iter()
+                        .chain(&lost)
+                        .filter(|p| p.task == t)
+                        .map(|p| p.helper),
+                );
+                task
+            })
+            .collect();
+        let model = Model::new(self.cfg, &tasks, &helpers, self.visits);
+        let more = model.untangle(model.solve_once()?, round + 1)?;
+        outcome.candidates += more.candidates;
+        outcome
+            .proposals
+            .extend(more.proposals.into_iter().map(|mut p| {
+                p.task = again[p.task].0;
+                p
+            }));
+        for mut u in more.unfilled {
+            u.task = again[u.task].0;
+            add_unfilled(&mut outcome.unfilled, u);
+        }
+        outcome.unfilled.sort_by_key(|u| u.task);
+        outcome.total_cost = self.total_of(&outcome);
+        Ok(outcome)
+    }
+
+    /// Removes and returns the proposals that would give a volunteer two overlapping windows, keeping
+    /// each volunteer's cheapest first.
+    fn drop_overlaps(&self, proposals: &mut Vec<Proposal>) -> Vec<Proposal> {
+        let mut order: Vec<usize> = (0..proposals.len()).collect();
+        order.sort_by_key(|&i| {
+            (
+                proposals[i].helper,
+                proposals[i].cost.total,
+                proposals[i].task,
+            )
+        });
+        let mut lost = vec![false; proposals.len()];
+        let mut kept: Vec<(NaiveDateTime, NaiveDateTime)> = Vec::new();
+        for (n, &i) in order.iter().enumerate() {
+            let p = &proposals[i];
+            if n == 0 || proposals[order[n - 1]].helper != p.helper {
+                kept.clear();
+            }
+            let t = &self.tasks[p.task];
+            if kept.iter().any(|(s, e)| *s < t.ends && t.starts < *e) {
+                lost[i] = true;
+            } else {
+                kept.push((t.starts, t.ends));
+            }
+        }
+        let mut dropped = Vec::new();
+        let mut i = 0;
+        proposals.retain(|p| {
+            i += 1;
+            if lost[i - 1] {
+                dropped.push(p.clone());
+            }
+            !lost[i - 1]
+        });
+        dropped
+    }
+
+    fn unfilled_cost(&self, t: usize) -> u64 {
+        if self.tasks[t].urgent {
+            self.cfg.costs.unfilled_urgent
+        } else {
+            self.cfg.costs.unfilled_normal
+        }
+    }
+
+    /// The outcome's cost: its pairs' and each missing helper's.
+    fn total_of(&self, outcome: &Outcome) -> u64 {
+        outcome.proposals.iter().map(|p| p.cost.total).sum::<u64>()
+            + outcome
+                .unfilled
+                .iter()
+                .map(|u| u64::from(u.missing) * self.unfilled_cost(u.task))
+                .sum::<u64>()
+    }
+
+    /// The engine's exact optimum over the candidates, with reasons.
+    fn solve_once(&self) -> Result<Outcome, ProblemError> {
         let candidates = self.candidates();
-        let c = &self.cfg.costs;
         let tasks = self
             .tasks
             .iter()
@@ -663,11 +799,7 @@ impl<'a> Model<'a> {
             .map(|(i, t)| Task {
                 id: i.to_string(),
                 demand: u64::from(t.slots),
-                unassigned_cost: if t.urgent {
-                    c.unfilled_urgent
-                } else {
-                    c.unfilled_normal
-                },
+                unassigned_cost: self.unfilled_cost(i),
             })
             .collect();
         let helpers = self
@@ -847,6 +979,14 @@ enum Stage {
     NotExcluded,
 }
 
+/// Adds missing helpers of a task to the unfilled list (to its entry when it has one).
+fn add_unfilled(unfilled: &mut Vec<Unfilled>, more: Unfilled) {
+    match unfilled.iter_mut().find(|u| u.task == more.task) {
+        Some(u) => u.missing += more.missing,
+        None => unfilled.push(more),
+    }
+}
+
 /// "A", "A且B", "A、B且C".
 fn join_conditions(parts: &[String]) -> String {
     match parts.split_last() {
@@ -1017,6 +1157,54 @@ mod tests {
             .propose()
             .unwrap_or_default();
         assert_eq!(outcome.proposals[0].helper, 1);
+    }
+
+    #[test]
+    fn a_volunteer_keeps_one_of_two_overlapping_windows_and_the_other_goes_to_someone_else() {
+        let cfg = cfg();
+        let mut second = task("day_patrol");
+        second.family = Uuid::from_u128(8);
+        let tasks = vec![task("day_patrol"), second];
+        // The nearer is cheaper for both and has room for both, but both are Thursday 09:00–11:00.
+        let helpers = vec![
+            volunteer(&["day_patrol"], 0.5),
+            volunteer(&["day_patrol"], 3.0),
+        ];
+        let visits = Visits::new();
+        let model = Model::new(&cfg, &tasks, &helpers, &visits);
+        let once = model.solve_once().unwrap_or_default();
+        assert_eq!(once.proposals.iter().filter(|p| p.helper == 0).count(), 2);
+        let outcome = model.propose().unwrap_or_default();
+        let mut who: Vec<(usize, usize)> = outcome
+            .proposals
+            .iter()
+            .map(|p| (p.task, p.helper))
+            .collect();
+        who.sort_unstable();
+        assert_eq!(who.len(), 2, "{outcome:?}");
+        assert_ne!(who[0].1, who[1].1, "{outcome:?}");
+        assert!(outcome.unfilled.is_empty());
+        assert_eq!(
+            outcome.total_cost,
+            outcome.proposals.iter().map(|p| p.cost.total).sum::<u64>()
+        );
+        // With no one else, the second stays unfilled and says why; the cost counts it.
+        let alone = vec![helpers[0].clone()];
+        let outcome = Model::new(&cfg, &tasks, &alone, &visits)
+            .propose()
+            .unwrap_or_default();
+        assert_eq!(outcome.proposals.len(), 1);
+        assert_eq!(outcome.unfilled.len(), 1);
+        assert_eq!(outcome.unfilled[0].missing, 1);
+        assert!(
+            outcome.unfilled[0].why.starts_with('无'),
+            "{:?}",
+            outcome.unfilled
+        );
+        assert_eq!(
+            outcome.total_cost,
+            outcome.proposals[0].cost.total + cfg.costs.unfilled_normal
+        );
     }
 
     #[test]
@@ -1204,6 +1392,8 @@ mod tests {
             }
             for (h, v) in helpers.iter().enumerate() {
                 prop_assert!(taken[h] <= v.weekly_max.saturating_sub(v.held));
+                // All test tasks share one window: a volunteer takes at most one of them.
+                prop_assert!(taken[h] <= 1, "volunteer {} has overlapping windows", h);
             }
             for (t, task) in tasks.iter().enumerate() {
                 let missing = outcome.unfilled.iter().find(|u| u.task == t).map_or(0, |u| u.missing);
