@@ -19,6 +19,12 @@
 //! fills its register to FAMILIES (default 100,000; half bereaved, spread over every street), gives every
 //! tenth family a contact logged and times generating the Mid-Autumn 2025 campaign (the holiday cycle on
 //! the festival's date, the campaign's families, the contact persons' mail), for the dashboard's load test.
+//!
+//! `nuanxin-bench tasks [TASKS] [VOLUNTEERS]` (issue 10) onboards Xicheng in `nuanxin_bench_tasks` (or
+//! DATABASE_URL) with 2,000 families placed over the district, VOLUNTEERS (default 20,000) volunteers of its
+//! social organizations and independent ones (two or three of the eight skills, one in ten qualified, three
+//! weekly days, some no-shows) and TASKS (default 5,000) open tasks over the coming week, for
+//! `nuanxin matching run --tenant xicheng` to be timed on (deploy/bench-tasks.sh).
 
 use std::time::{Duration, Instant};
 
@@ -128,6 +134,7 @@ async fn main() -> Result<()> {
     match args.get(1).map(String::as_str) {
         Some("registry") => registry(vars, number(2, 100_000)).await,
         Some("visits") => visits(vars, number(2, 100_000)).await,
+        Some("tasks") => tasks(vars, number(2, 5_000), number(3, 20_000)).await,
         Some("sharing") => {
             let out = args.get(3).ok_or("sharing FAMILIES OUT_FILE")?;
             sharing(vars, number(2, 100_000), out.as_ref()).await
@@ -138,7 +145,7 @@ async fn main() -> Result<()> {
         }
         _ => {
             eprintln!(
-                "usage: nuanxin-bench registry [FAMILIES] | sharing FAMILIES OUT_FILE | platform DISTRICTS FAMILIES_EACH DIR | visits [FAMILIES]"
+                "usage: nuanxin-bench registry [FAMILIES] | sharing FAMILIES OUT_FILE | platform DISTRICTS FAMILIES_EACH DIR | visits [FAMILIES] | tasks [TASKS] [VOLUNTEERS]"
             );
             std::process::exit(2);
         }
@@ -624,12 +631,18 @@ async fn sharing(vars: Vec<(String, String)>, target: u32, out: &std::path::Path
     Ok(())
 }
 
-async fn visits(mut vars: Vec<(String, String)>, target: u32) -> Result<()> {
+/// Migrates the benchmark's database (`default_db` unless DATABASE_URL is set), onboards the district
+/// `slug` with its demo accounts and loads it.
+async fn bench_district(
+    mut vars: Vec<(String, String)>,
+    default_db: &str,
+    slug: &str,
+) -> Result<(nuanxin::configuration::Settings, DbPool, District)> {
     if !std::env::vars().any(|(k, _)| k == "DATABASE_URL") {
         vars.retain(|(k, _)| k != "DATABASE_URL");
         vars.push((
             "DATABASE_URL".into(),
-            "postgres://postgres@127.0.0.1:5432/nuanxin_bench_visits".into(),
+            format!("postgres://postgres@127.0.0.1:5432/{default_db}"),
         ));
     }
     let settings = settings_from(vars.into_iter())?;
@@ -644,7 +657,7 @@ async fn visits(mut vars: Vec<(String, String)>, target: u32) -> Result<()> {
     onboard(
         &pool,
         &dir,
-        "zhangdian",
+        slug,
         Some(&DemoAccounts {
             password: &password,
         }),
@@ -653,8 +666,14 @@ async fn visits(mut vars: Vec<(String, String)>, target: u32) -> Result<()> {
     let district = load_districts(&pool, &dir)
         .await?
         .into_iter()
-        .find(|d| d.slug == "zhangdian")
-        .ok_or("zhangdian")?;
+        .find(|d| d.slug == slug)
+        .ok_or("the district was not onboarded")?;
+    Ok((settings, pool, district))
+}
+
+async fn visits(vars: Vec<(String, String)>, target: u32) -> Result<()> {
+    let (settings, pool, district) =
+        bench_district(vars, "nuanxin_bench_visits", "zhangdian").await?;
     let keys = Keys::from_settings(&settings);
     let registry = Registry::new(&district, &keys);
     let existing = u32::try_from(register_size(&pool, district.id).await?)?;
@@ -700,6 +719,105 @@ async fn visits(mut vars: Vec<(String, String)>, target: u32) -> Result<()> {
     println!(
         "campaign: {} families of {} in {:.2} s (new: {created})",
         campaign.families,
+        register_size(&pool, district.id).await?,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// Skill codes of Xicheng's matching.yaml, as the benchmark's volunteers and tasks use them.
+const BENCH_SKILLS: &str =
+    "ARRAY['day_patrol','hospital_escort','meal_delivery','psychological_comfort',\
+    'legal_consultation','home_help','health_guidance','household_pairing']";
+
+async fn tasks(vars: Vec<(String, String)>, tasks: u32, volunteers: u32) -> Result<()> {
+    let (settings, pool, district) = bench_district(vars, "nuanxin_bench_tasks", "xicheng").await?;
+    let keys = Keys::from_settings(&settings);
+    let registry = Registry::new(&district, &keys);
+    let started = Instant::now();
+    let existing = u32::try_from(register_size(&pool, district.id).await?)?;
+    fill(
+        &pool,
+        &registry,
+        2_000u32.saturating_sub(existing),
+        existing + 3_000_000,
+    )
+    .await?;
+    let orgs: Vec<uuid::Uuid> = district
+        .orgs
+        .of_kind(OrgKind::SocialOrg)
+        .map(|u| u.id)
+        .collect();
+    let mut tx = TenantTx::begin(&pool, district.id).await?;
+    // Xicheng is about 10 km × 12 km around (39.91, 116.37): households and homes spread over it
+    // (deterministic, so runs compare).
+    let spread = |key: &str, base: f64, span: f64| {
+        format!("{base} + {span} * (abs(hashtext({key})) % 1000000) / 1e6")
+    };
+    let statements = [
+        format!(
+            "UPDATE families SET latitude = {}, longitude = {}",
+            spread("id::text || 'lat'", 39.86, 0.10),
+            spread("id::text || 'lon'", 116.31, 0.14)
+        ),
+        format!(
+            "INSERT INTO volunteers (tenant_id, id, organization_id, name, skills, qualifications, latitude, \
+               longitude, availability, weekly_max, preference, no_shows, created_by) \
+             SELECT '{tenant}', gen_random_uuid(), \
+               CASE WHEN g % 10 = 0 THEN NULL ELSE ($1::uuid[])[1 + g % cardinality($1::uuid[])] END, \
+               '基准志愿者' || g, \
+               (SELECT jsonb_agg(DISTINCT ({BENCH_SKILLS})[1 + abs(hashtext(g || 's' || k)) % 8]) \
+                  FROM generate_series(1, 2 + g % 2) k), \
+               CASE WHEN g % 10 = 3 THEN '[{{\"code\": \"counselor\"}}, {{\"code\": \"lawyer\"}}, \
+                 {{\"code\": \"housekeeping\"}}]' ELSE '[]' END::jsonb, \
+               {lat}, {lon}, \
+               (SELECT jsonb_agg(jsonb_build_object('day', (ARRAY['mon','tue','wed','thu','fri','sat','sun'])\
+                  [1 + abs(hashtext(g || 'd' || k)) % 7], 'from', '08:00', 'to', '18:00')) \
+                  FROM generate_series(1, 3) k), \
+               1 + g % 3, g % 4, (g % 20 = 0)::int, 'system:bench' \
+             FROM generate_series(1, {volunteers}) g",
+            tenant = district.id,
+            lat = spread("g || 'lat'", 39.86, 0.10),
+            lon = spread("g || 'lon'", 116.31, 0.14),
+        ),
+        format!(
+            "INSERT INTO service_tasks (tenant_id, id, family_id, street_id, community_id, series_id, service, \
+               starts_at, ends_at, place, by_phone, helpers_needed, urgency, contact_name, created_by) \
+             SELECT f.tenant_id, x.id, f.id, f.street_id, f.community_id, x.id, x.service, x.starts, \
+               x.starts + (1 + x.g % 2) * interval '1 hour', '基准测试地址', \
+               x.service = 'psychological_comfort' AND x.g % 2 = 0, 1 + (x.g % 10 = 5)::int, \
+               CASE WHEN x.g % 10 = 0 THEN 'urgent' ELSE 'normal' END, '基准测试', 'system:bench' \
+             FROM (SELECT g, gen_random_uuid() AS id, \
+                     ({BENCH_SKILLS})[1 + abs(hashtext(g || 'svc')) % 8] AS service, \
+                     ((current_date + 1 + g % 7)::timestamp + (8 + g % 9) * interval '1 hour') \
+                       AT TIME ZONE '{zone}' AS starts \
+                   FROM generate_series(1, {tasks}) g) x \
+             JOIN (SELECT row_number() OVER (ORDER BY id) - 1 AS n, count(*) OVER () AS total, * \
+                   FROM families) f ON f.n = x.g % f.total",
+            zone = district.time_zone.name(),
+        ),
+    ];
+    let [families, volunteers_sql, tasks_sql] = statements;
+    diesel_async::RunQueryDsl::execute(diesel::sql_query(families), &mut tx).await?;
+    diesel_async::RunQueryDsl::execute(
+        diesel::sql_query(volunteers_sql)
+            .bind::<diesel::sql_types::Array<diesel::sql_types::Uuid>, _>(&orgs),
+        &mut tx,
+    )
+    .await?;
+    diesel_async::RunQueryDsl::execute(diesel::sql_query(tasks_sql), &mut tx).await?;
+    tx.commit().await?;
+    let mut owner = <nuanxin_db::AsyncPgConnection as diesel_async::AsyncConnection>::establish(
+        settings.database.url.expose_secret(),
+    )
+    .await?;
+    diesel_async::RunQueryDsl::execute(
+        diesel::sql_query("VACUUM (ANALYZE) families, volunteers, service_tasks, task_offers"),
+        &mut owner,
+    )
+    .await?;
+    println!(
+        "seed: {volunteers} volunteers and {tasks} open tasks over {} families in {:.1} s",
         register_size(&pool, district.id).await?,
         started.elapsed().as_secs_f64()
     );

@@ -43,11 +43,12 @@ async fn run_district(settings: &Settings, slug: &str) -> super::CliResult {
     .find(|d| d.slug == slug)
     .ok_or_else(|| format!("district '{slug}' is not onboarded"))?;
     let started = std::time::Instant::now();
-    let run = crate::tasks::matching::run(&pool, &district, None, "system:cli")
+    let (run, phases) = crate::tasks::matching::run_timed(&pool, &district, None, "system:cli")
         .await
         .map_err(|e| e.to_string())?;
     super::print_json(&serde_json::json!({
         "seconds": started.elapsed().as_secs_f64(),
+        "phases": phases,
         "run": run,
     }))?;
     Ok(ExitCode::SUCCESS)

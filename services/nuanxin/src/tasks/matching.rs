@@ -227,6 +227,17 @@ async fn read_inputs(
     })
 }
 
+/// How long each part of a run took, in seconds (`nuanxin matching run` prints them).
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct Phases {
+    /// The one read transaction and shaping its rows for the model.
+    pub read: f64,
+    /// Candidates, costs, the exact solve and the reasons.
+    pub model: f64,
+    /// The offers, the run and the notices, in one transaction.
+    pub write: f64,
+}
+
 /// Runs the matching over one street's open tasks (or the district's) and writes the offers.
 pub async fn run(
     pool: &DbPool,
@@ -234,9 +245,23 @@ pub async fn run(
     street: Option<Uuid>,
     started_by: &str,
 ) -> Result<RunView, TaskError> {
+    run_timed(pool, district, street, started_by)
+        .await
+        .map(|(view, _)| view)
+}
+
+/// [`run`], with the time of each part.
+pub async fn run_timed(
+    pool: &DbPool,
+    district: &District,
+    street: Option<Uuid>,
+    started_by: &str,
+) -> Result<(RunView, Phases), TaskError> {
     let cfg = config(district)?;
     let now = Utc::now();
+    let clock = std::time::Instant::now();
     let inputs = read_inputs(pool, district, &cfg, street, now).await?;
+    let read = clock.elapsed().as_secs_f64();
     let (inputs, outcome) = {
         let cfg = cfg.clone();
         tokio::task::spawn_blocking(move || {
@@ -245,10 +270,13 @@ pub async fn run(
         })
         .await??
     };
-    write(
+    let model = clock.elapsed().as_secs_f64() - read;
+    let view = write(
         pool, district, &cfg, street, started_by, now, &inputs, &outcome,
     )
-    .await
+    .await?;
+    let write = clock.elapsed().as_secs_f64() - read - model;
+    Ok((view, Phases { read, model, write }))
 }
 
 #[expect(
