@@ -10,14 +10,14 @@ use serde_json::json;
 use crate::helpers::{family_body, TestApp, PASSWORD};
 
 /// A browser-like client of the console that follows nothing by itself and carries its cookies.
-struct Browser {
+pub(crate) struct Browser {
     client: reqwest::Client,
     base: String,
     cookies: Vec<(String, String)>,
 }
 
 /// The value of the first `name="csrf"` field of a page.
-fn csrf_of(html: &str) -> String {
+pub(crate) fn csrf_of(html: &str) -> String {
     let at = html
         .find(r#"name="csrf" value=""#)
         .expect("page has a csrf field");
@@ -77,13 +77,13 @@ impl Browser {
         res
     }
 
-    async fn get_html(&mut self, path: &str) -> (u16, String) {
+    pub(crate) async fn get_html(&mut self, path: &str) -> (u16, String) {
         let res = self.get(path).await;
         let status = res.status().as_u16();
         (status, res.text().await.expect("body"))
     }
 
-    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+    pub(crate) async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
         let res = self
             .client
             .post(format!("{}{path}", self.base))
@@ -156,7 +156,7 @@ impl Browser {
         .await
     }
 
-    async fn signed_in(app: &TestApp, tenant: &str, username: &str) -> Browser {
+    pub(crate) async fn signed_in(app: &TestApp, tenant: &str, username: &str) -> Browser {
         let mut b = Browser::new(app);
         let res = b.sign_in(tenant, username, PASSWORD).await;
         assert_eq!(res.status(), 303, "sign in {tenant}/{username}");
