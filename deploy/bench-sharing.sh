@@ -6,7 +6,10 @@
 #   2. POST /api/v1/verifications under wrk: 4 connections, random registered parents, as 区卫生局's account,
 #      with the rate limit raised for the run (a department's desk asks 60 a minute; wrk asks thousands).
 #      Only successful answers count: a run with answers that were not successful is reported as failed.
-#   bash deploy/bench-sharing.sh [FAMILIES]        # BENCH_SECONDS=20 by default
+#      Beside it, in the same run and for as long, `pgbench -S -M prepared -c4` (one primary-key SELECT per
+#      transaction): what this box's PostgreSQL answers at that moment, the floor under any request that
+#      reads it. `uptime` is printed beside every number.
+#   flock /work/bench.lock bash deploy/bench-sharing.sh [FAMILIES]        # BENCH_SECONDS=20 by default
 set -euo pipefail
 cd "$(dirname "$0")/.."
 FAMILIES=${1:-100000}
@@ -16,12 +19,12 @@ bash deploy/services.sh
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 cargo build --release -q -p nuanxin --bin nuanxin --bin nuanxin-bench
 
-DB=postgres://postgres@127.0.0.1:5432/nuanxin_bench
-IDS=/tmp/nuanxin-bench-residents.txt
-echo "== approval over the register ($FAMILIES families)"
+DB=postgres://postgres@127.0.0.1:5432/nuanxin_bench_sharing
+IDS=/tmp/nuanxin-bench-sharing-residents.txt
+echo "== approval over the register ($FAMILIES families); $(uptime)"
 DATABASE_URL=$DB RUST_LOG=warn "$TARGET/release/nuanxin-bench" sharing "$FAMILIES" "$IDS"
 
-PORT=18098
+PORT=18140
 env DATABASE_URL=$DB NUANXIN__REDIS__URL=redis://127.0.0.1:6379 NUANXIN__REDIS__NAMESPACE=bench-sharing \
   NUANXIN__SECURITY__LOGIN_ATTEMPTS_PER_WINDOW=1000 NUANXIN__SECURITY__VERIFICATIONS_PER_MINUTE=100000000 \
   RUST_LOG=warn "$TARGET/release/nuanxin" serve --bind 127.0.0.1:$PORT >/tmp/nuanxin-bench-sharing.log 2>&1 &
@@ -31,12 +34,25 @@ for _ in $(seq 1 50); do curl -sf http://127.0.0.1:$PORT/healthz >/dev/null && b
 TOKEN=$(curl -sf http://127.0.0.1:$PORT/api/v1/auth/login -H 'content-type: application/json' \
   -d '{"tenant":"xicheng","username":"health","password":"nuanxin-demo-2026"}' |
   python3 -c "import sys, json; print(json.load(sys.stdin)['token'])")
-echo "== POST /api/v1/verifications (health_check), random registered parents: wrk, 4 connections, ${SECONDS_EACH}s"
+echo "== POST /api/v1/verifications (health_check), random registered parents: wrk, 4 connections, ${SECONDS_EACH}s; $(uptime)"
 # Warm-up, not measured: every worker's pool, prepared statements, the session kept near.
 wrk -t2 -c4 -d5s -s deploy/bench/verifications.lua "http://127.0.0.1:$PORT" -- "$IDS" "$TOKEN" health_check >/dev/null
 wrk -t2 -c4 -d"${SECONDS_EACH}s" --latency -s deploy/bench/verifications.lua "http://127.0.0.1:$PORT" -- \
   "$IDS" "$TOKEN" health_check > /tmp/nuanxin-wrk-verify.txt
 cat /tmp/nuanxin-wrk-verify.txt
+echo "   after wrk: $(uptime)"
+PGB=nuanxin_bench_sharing_pgbench
+psql -h 127.0.0.1 -U postgres -qAtc "SELECT 1 FROM pg_database WHERE datname = '$PGB'" | grep -q 1 ||
+  { createdb -h 127.0.0.1 -U postgres "$PGB" && pgbench -h 127.0.0.1 -U postgres -i -q -s 10 "$PGB" >/dev/null 2>&1; }
+echo "== reference, same run: pgbench -S -M prepared -c4 -j2 -T${SECONDS_EACH}; $(uptime)"
+rm -f /tmp/nuanxin-pgb.*
+(cd /tmp && pgbench -h 127.0.0.1 -U postgres -S -M prepared -c4 -j2 -T"$SECONDS_EACH" -l \
+  --log-prefix=nuanxin-pgb "$PGB" 2>/dev/null | grep -E "^(tps|latency average|number of failed)")
+# Per-transaction log: the third column is the latency in microseconds.
+cat /tmp/nuanxin-pgb.* | awk '{print $3}' | sort -n | awk '{a[NR]=$1} END {
+  printf "pgbench latency: p50 %.2f ms, p90 %.2f ms, p99 %.2f ms (%d transactions)\n",
+    a[int(NR*0.5)]/1000, a[int(NR*0.9)]/1000, a[int(NR*0.99)]/1000, NR}'
+echo "   after pgbench: $(uptime)"
 if grep -q "Non-2xx" /tmp/nuanxin-wrk-verify.txt || ! grep -q "not successful: 0$" /tmp/nuanxin-wrk-verify.txt; then
   echo "!! answers that were not successful: this run does not count" >&2
   exit 1

@@ -1172,7 +1172,7 @@ async fn the_department_hears_once_before_its_release_ends() {
 /// log; desktop and 390 px screenshots under `target/screenshots/`.
 #[tokio::test]
 async fn the_sharing_pages_work_in_chromium_on_desktop_and_phone() {
-    use crate::browser::{browser, check_page, sign_in, start_driver};
+    use crate::browser::{browser, check_page, click, fill, main_text, sign_in, start_driver};
     use fantoccini::Locator;
 
     let app = TestApp::spawn().await;
@@ -1189,6 +1189,35 @@ async fn the_sharing_pages_work_in_chromium_on_desktop_and_phone() {
     sign_in(&c, &app.address, "xicheng", "bureau").await;
     c.goto(&app.url("/console/sharing")).await.unwrap();
     check_page(&c, "sharing-department", false).await;
+    // Sent with no field ticked and too long a period: back with the errors beside their fields.
+    let days = "form[action='/console/sharing/requests'] input[name=days]";
+    c.find(Locator::Css(days))
+        .await
+        .unwrap()
+        .clear()
+        .await
+        .unwrap();
+    fill(&c, days, "400").await;
+    click(
+        &c,
+        "form[action='/console/sharing/requests'] button[type=submit]",
+    )
+    .await;
+    let text = main_text(&c).await;
+    assert!(
+        text.contains("申请未提交")
+            && text.contains("至少申请一个字段")
+            && text.contains("期限应为 1 至 90 天"),
+        "{text}"
+    );
+    check_page(&c, "sharing-request-errors", false).await;
+    c.find(Locator::Css(days))
+        .await
+        .unwrap()
+        .clear()
+        .await
+        .unwrap();
+    fill(&c, days, "30").await;
     for field in ["street", "parent.name"] {
         c.find(Locator::Css(&format!(
             "input[name=fields][value='{field}']"
@@ -1262,6 +1291,48 @@ async fn the_sharing_pages_work_in_chromium_on_desktop_and_phone() {
     let release = releases["items"][0]["id"].as_str().unwrap().to_owned();
     let request = list["items"][0]["id"].as_str().unwrap().to_owned();
 
+    // The street records the family's oral consent on a phone: first without the witness.
+    let c = browser(&driver, true).await;
+    sign_in(&c, &app.address, "xicheng", "street").await;
+    c.goto(&app.url(&format!("/console/families/{family}")))
+        .await
+        .unwrap();
+    click(
+        &c,
+        &format!("a[href='/console/families/{family}/sharing-consents']"),
+    )
+    .await;
+    c.find(Locator::Css("select[name=how]"))
+        .await
+        .unwrap()
+        .select_by_value("oral")
+        .await
+        .unwrap();
+    click(&c, "form[action$='/sharing-consents'] button[type=submit]").await;
+    // The page sent back (the one before had no error on it).
+    let Ok(error) = c.wait().for_element(Locator::Css("p.error")).await else {
+        panic!("no error shown: {}", main_text(&c).await);
+    };
+    let text = error.text().await.unwrap();
+    assert!(text.contains("口头同意须注明见证人"), "{text}");
+    check_page(&c, "sharing-consent-errors", true).await;
+    fill(&c, "textarea[name=note]", "见证人：社区主任李某").await;
+    click(&c, "form[action$='/sharing-consents'] button[type=submit]").await;
+    let status = c
+        .find(Locator::Css("p.ok"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(status.contains("已记录"), "{status}");
+    let text = main_text(&c).await;
+    assert!(
+        text.contains("区司法局") && text.contains("口头同意") && text.contains("有效"),
+        "{text}"
+    );
+    c.close().await.unwrap();
+
     // Every page on desktop and phone.
     let pages = [
         (
@@ -1293,6 +1364,12 @@ async fn the_sharing_pages_work_in_chromium_on_desktop_and_phone() {
             "street",
             format!("/console/families/{family}/access-log"),
             "sharing-access-log",
+        ),
+        (
+            "xicheng",
+            "street",
+            format!("/console/families/{family}/sharing-consents"),
+            "sharing-consents",
         ),
     ];
     for phone in [false, true] {
@@ -1330,4 +1407,282 @@ async fn the_sharing_pages_work_in_chromium_on_desktop_and_phone() {
             c.close().await.unwrap();
         }
     }
+}
+
+/// Today in Xicheng, as the forms write it.
+fn xicheng_today(app: &TestApp) -> String {
+    app.app
+        .districts
+        .by_slug("xicheng")
+        .unwrap()
+        .today()
+        .to_string()
+}
+
+#[tokio::test]
+async fn the_request_form_comes_back_with_each_error_beside_its_field_and_what_was_typed() {
+    use crate::console::{csrf_of, Browser};
+
+    let app = TestApp::spawn().await;
+    let bureau = app.login("xicheng", "bureau").await;
+    let mut b = Browser::signed_in(&app, "xicheng", "bureau").await;
+    let (_, page) = b.get_html("/console/sharing").await;
+    let csrf = csrf_of(&page);
+
+    // No field ticked and a period past the rule's 90 days: both named, nothing written.
+    let res = b
+        .post(
+            "/console/sharing/requests",
+            &[
+                ("csrf", &csrf),
+                ("purpose", INCOME),
+                ("filter.street", "yuetan"),
+                ("days", "400"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("申请未提交"), "{html}");
+    assert!(html.contains("至少申请一个字段"), "{html}");
+    // The days error sits in the days field, which keeps the 400 typed.
+    let days = &html[html.find(r#"name="days""#).unwrap()..];
+    let days = &days[..days.find("</div>").unwrap()];
+    assert!(days.contains(r#"value="400""#), "{days}");
+    assert!(days.contains(r#"class="error""#), "{days}");
+    assert!(
+        html.contains(r#"<option value="yuetan" selected>"#),
+        "the street chosen is kept"
+    );
+    let (_, listed) = app.get("/api/v1/data-requests", Some(&bureau)).await;
+    assert_eq!(listed["items"].as_array().unwrap().len(), 0);
+
+    // A ticked field is kept ticked beside a days error; the other rule's form stays blank.
+    let res = b
+        .post(
+            "/console/sharing/requests",
+            &[
+                ("csrf", &csrf),
+                ("purpose", INCOME),
+                ("fields", "street"),
+                ("days", "abc"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert_eq!(
+        html.matches(r#"value="street" checked"#).count(),
+        1,
+        "ticked only in the form that was sent"
+    );
+    assert!(!html.contains("至少申请一个字段"));
+
+    // Corrected, it is accepted.
+    let res = b
+        .post(
+            "/console/sharing/requests",
+            &[
+                ("csrf", &csrf),
+                ("purpose", INCOME),
+                ("fields", "street"),
+                ("days", "30"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let (_, listed) = app.get("/api/v1/data-requests", Some(&bureau)).await;
+    assert_eq!(listed["items"][0]["status"], "pending");
+
+    // Without the token the form is refused before anything is read (403); the street may not ask.
+    let res = b
+        .post(
+            "/console/sharing/requests",
+            &[
+                ("csrf", "00ff"),
+                ("purpose", INCOME),
+                ("fields", "street"),
+                ("days", "30"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 403);
+    let mut street = Browser::signed_in(&app, "xicheng", "street").await;
+    let (_, page) = street.get_html("/console").await;
+    let res = street
+        .post(
+            "/console/sharing/requests",
+            &[
+                ("csrf", &csrf_of(&page)),
+                ("purpose", INCOME),
+                ("fields", "street"),
+                ("days", "30"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 403);
+}
+
+#[tokio::test]
+async fn the_consent_form_records_and_withdraws_for_the_familys_street_only() {
+    use crate::console::{csrf_of, Browser};
+
+    let app = TestApp::spawn().await;
+    let admin = app.login("xicheng", "admin").await;
+    let street = app.login("xicheng", "street").await;
+    let family = family_on(&app, &admin, "xinjiekou", "xinjiekou-1", 1).await;
+    let path = format!("/console/families/{family}/sharing-consents");
+    let today = xicheng_today(&app);
+    let rule = "justice|法律援助";
+
+    let mut b = Browser::signed_in(&app, "xicheng", "street").await;
+    let (status, page) = b.get_html(&path).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("区司法局 · 法律援助"), "{page}");
+    assert!(
+        !page.contains("家庭经济状况核查"),
+        "only rules that need consent are offered"
+    );
+    let csrf = csrf_of(&page);
+
+    // Oral without a witness: the error beside the note, the date and the way kept.
+    let res = b
+        .post(
+            &path,
+            &[
+                ("csrf", &csrf),
+                ("rule", rule),
+                ("given_on", "2026-11-02"),
+                ("how", "oral"),
+                ("note", ""),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    let note = &html[html.find(r#"name="note""#).unwrap()..];
+    let note = &note[..note.find("</div>").unwrap()];
+    assert!(note.contains("口头同意须注明见证人"), "{note}");
+    assert!(
+        html.contains(r#"value="2026-11-02""#),
+        "the date typed is kept"
+    );
+    assert!(html.contains(r#"<option value="oral" selected>"#));
+    // A date that is no date is named as well.
+    let res = b
+        .post(
+            &path,
+            &[
+                ("csrf", &csrf),
+                ("rule", rule),
+                ("given_on", "11/02"),
+                ("how", "written"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    assert!(res.text().await.unwrap().contains("日期应为年-月-日"));
+    let (_, listed) = app
+        .get(
+            &format!("/api/v1/families/{family}/sharing-consents"),
+            Some(&street),
+        )
+        .await;
+    assert_eq!(
+        listed["items"].as_array().unwrap().len(),
+        0,
+        "nothing written"
+    );
+
+    // Two workers record the same consent at once: both succeed, one consent in force.
+    let mut other = Browser::signed_in(&app, "xicheng", "street").await;
+    let (_, page) = other.get_html(&path).await;
+    let other_csrf = csrf_of(&page);
+    let note = "见证人：社区主任李某";
+    let mine = [
+        ("csrf", csrf.as_str()),
+        ("rule", rule),
+        ("given_on", today.as_str()),
+        ("how", "oral"),
+        ("note", note),
+    ];
+    let theirs = [
+        ("csrf", other_csrf.as_str()),
+        ("rule", rule),
+        ("given_on", today.as_str()),
+        ("how", "oral"),
+        ("note", note),
+    ];
+    let (first, second) = tokio::join!(b.post(&path, &mine), other.post(&path, &theirs));
+    assert_eq!(
+        (first.status().as_u16(), second.status().as_u16()),
+        (303, 303)
+    );
+    let (_, listed) = app
+        .get(
+            &format!("/api/v1/families/{family}/sharing-consents"),
+            Some(&street),
+        )
+        .await;
+    assert_eq!(listed["items"].as_array().unwrap().len(), 1);
+    assert_eq!(listed["items"][0]["in_force"], true);
+    assert_eq!(listed["items"][0]["how"], "oral");
+    let (_, page) = b.get_html(&path).await;
+    assert!(
+        page.contains("口头同意") && page.contains("社区主任李某"),
+        "{page}"
+    );
+
+    // Refused: without the token, to a bureau, another street, another district.
+    let withdraw = format!("{path}/withdraw");
+    let res = b.post(&withdraw, &[("csrf", "00ff"), ("rule", rule)]).await;
+    assert_eq!(res.status(), 403);
+    for (tenant, user, status) in [
+        ("xicheng", "justice", 403),
+        ("xicheng", "street2", 404),
+        ("zhangdian", "admin", 404),
+    ] {
+        let mut outsider = Browser::signed_in(&app, tenant, user).await;
+        let (_, home) = outsider.get_html("/console").await;
+        let token = csrf_of(&home);
+        let (got, _) = outsider.get_html(&path).await;
+        assert_eq!(got, status, "{tenant}/{user} reads");
+        let res = outsider
+            .post(
+                &path,
+                &[
+                    ("csrf", &token),
+                    ("rule", rule),
+                    ("given_on", &today),
+                    ("how", "written"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status().as_u16(), status, "{tenant}/{user} records");
+        let res = outsider
+            .post(&withdraw, &[("csrf", &token), ("rule", rule)])
+            .await;
+        assert_eq!(res.status().as_u16(), status, "{tenant}/{user} withdraws");
+    }
+    let (_, listed) = app
+        .get(
+            &format!("/api/v1/families/{family}/sharing-consents"),
+            Some(&street),
+        )
+        .await;
+    assert_eq!(
+        listed["items"][0]["in_force"], true,
+        "untouched by the refused"
+    );
+
+    // Withdrawn through the button's form.
+    let res = b.post(&withdraw, &[("csrf", &csrf), ("rule", rule)]).await;
+    assert_eq!(res.status(), 303);
+    let (_, listed) = app
+        .get(
+            &format!("/api/v1/families/{family}/sharing-consents"),
+            Some(&street),
+        )
+        .await;
+    assert_eq!(listed["items"][0]["in_force"], false);
 }

@@ -113,7 +113,7 @@ impl Store {
     /// Adds one to the counter at `key` (created at 1), kept for `ttl`; returns the new value.
     pub async fn incr(&self, key: &str, ttl: Duration) -> Result<u64, CacheError> {
         match self {
-            Store::Local(l) => Ok(l.hit(key, ttl).0),
+            Store::Local(l) => Ok(l.add(key, 1, ttl).0),
             Store::Redis(r) => {
                 let secs = ttl.as_secs().max(1);
                 let key = r.key(key);
@@ -136,34 +136,24 @@ impl Store {
     /// Never fails: while Redis is down, this node counts on its own.
     pub async fn hit(&self, key: &str, window: Duration) -> (u64, u64) {
         match self {
-            Store::Local(l) => l.hit(key, window),
-            Store::Redis(r) => {
-                let secs = window.as_secs().max(1);
-                let namespaced = r.key(key);
-                let key = namespaced.as_str();
-                let counted: Result<(u64, i64), CacheError> = r
-                    .run(|mut c| async move {
-                        redis::pipe()
-                            .atomic()
-                            .incr(key, 1u64)
-                            .cmd("EXPIRE")
-                            .arg(key)
-                            .arg(secs)
-                            .arg("NX")
-                            .ignore()
-                            .ttl(key)
-                            .query_async(&mut c)
-                            .await
-                    })
-                    .await;
-                match counted {
-                    Ok((count, ttl)) => (count, u64::try_from(ttl).unwrap_or(secs)),
-                    Err(e) => {
-                        tracing::warn!(error = %e, "rate limiting on local counters while the cache is down");
-                        r.fallback.hit(key, window)
-                    }
+            Store::Local(l) => l.add(key, 1, window),
+            Store::Redis(r) => match r.add(key, 1, window).await {
+                Ok(counted) => counted,
+                Err(e) => {
+                    tracing::warn!(error = %e, "rate limiting on local counters while the cache is down");
+                    r.fallback.add(&r.key(key), 1, window)
                 }
-            }
+            },
+        }
+    }
+
+    /// Adds `n` hits on `key` in a fixed window (a node's hits counted near, handed on at once); returns
+    /// the count and the seconds left in the window. Unlike [`Store::hit`] it fails while Redis is down,
+    /// so the caller keeps its hits to hand on later.
+    pub async fn add(&self, key: &str, n: u64, window: Duration) -> Result<(u64, u64), CacheError> {
+        match self {
+            Store::Local(l) => Ok(l.add(key, n, window)),
+            Store::Redis(r) => r.add(key, n, window).await,
         }
     }
 
@@ -200,6 +190,29 @@ impl Store {
 impl RedisStore {
     fn key(&self, key: &str) -> String {
         format!("{}:{key}", self.namespace)
+    }
+
+    /// INCRBY in a window that starts with the first hit: the count and the seconds left.
+    async fn add(&self, key: &str, n: u64, window: Duration) -> Result<(u64, u64), CacheError> {
+        let secs = window.as_secs().max(1);
+        let namespaced = self.key(key);
+        let key = namespaced.as_str();
+        let (count, ttl): (u64, i64) = self
+            .run(|mut c| async move {
+                redis::pipe()
+                    .atomic()
+                    .incr(key, n)
+                    .cmd("EXPIRE")
+                    .arg(key)
+                    .arg(secs)
+                    .arg("NX")
+                    .ignore()
+                    .ttl(key)
+                    .query_async(&mut c)
+                    .await
+            })
+            .await?;
+        Ok((count, u64::try_from(ttl).unwrap_or(secs)))
     }
 
     async fn connection(&self) -> Result<MultiplexedConnection, CacheError> {
@@ -307,7 +320,7 @@ impl LocalStore {
         self.lock().remove(key);
     }
 
-    fn hit(&self, key: &str, window: Duration) -> (u64, u64) {
+    fn add(&self, key: &str, n: u64, window: Duration) -> (u64, u64) {
         let now = Instant::now();
         let mut entries = self.lock();
         let entry = entries
@@ -316,7 +329,7 @@ impl LocalStore {
         if entry.1 <= now {
             *entry = ("0".into(), now + window);
         }
-        let count = entry.0.parse::<u64>().unwrap_or(0) + 1;
+        let count = entry.0.parse::<u64>().unwrap_or(0) + n;
         entry.0 = count.to_string();
         (
             count,

@@ -95,6 +95,9 @@ impl Application {
             read_log: ReadLog::start(pool_for_reads, crate::audit::reads::QUEUE),
             near_families,
             imports: tokio::sync::Semaphore::new(crate::registry::import::IMPORTS_AT_ONCE),
+            verification_limits: Arc::new(crate::sharing::limit::NearLimits::new(
+                crate::sharing::verify::WINDOW,
+            )),
         });
         let app_state = state.clone();
         let server = HttpServer::new(move || {

@@ -166,4 +166,6 @@ pub struct AppState {
     pub near_families: Arc<NearFamilies>,
     /// Turns for imports on this node ([`crate::registry::import::IMPORTS_AT_ONCE`]).
     pub imports: tokio::sync::Semaphore,
+    /// The verification rate limit's counts on this node ([`crate::sharing::limit`]).
+    pub verification_limits: Arc<crate::sharing::limit::NearLimits>,
 }

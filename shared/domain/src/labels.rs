@@ -428,6 +428,12 @@ const CONSENT_HOWS: Table = &[
     ("phone", "电话同意"),
     ("writing", "书面同意"),
 ];
+/// How a family consented to a department's use of its data (`sharing_consents.how`).
+const SHARING_CONSENT_HOWS: Table = &[
+    ("written", "书面同意"),
+    ("oral", "口头同意"),
+    ("online", "线上同意"),
+];
 const ALERT_CAUSES: Table = &[
     ("missed", "未按时探询"),
     ("needs_help", "邻居报告需要帮助"),
@@ -453,6 +459,11 @@ pub fn check_in_how(code: &str) -> &'static str {
 /// How a consent to a pairing was given, e.g. 书面同意.
 pub fn consent_how(code: &str) -> &'static str {
     lookup(CONSENT_HOWS, code)
+}
+
+/// How a family consented to a department's use of its data, e.g. 口头同意.
+pub fn sharing_consent_how(code: &str) -> &'static str {
+    lookup(SHARING_CONSENT_HOWS, code)
 }
 
 /// Why a check-in alert was raised.
@@ -519,6 +530,7 @@ mod checkin_labels {
             ),
             (CHECK_IN_HOWS, check_in_how),
             (CONSENT_HOWS, consent_how),
+            (SHARING_CONSENT_HOWS, sharing_consent_how),
             (ALERT_CAUSES, alert_cause),
             (ALERT_STATUSES, alert_status),
             (PAIRING_SIDES, pairing_side),

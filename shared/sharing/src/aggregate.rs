@@ -7,7 +7,9 @@
 //! values. Suppression adds cells until every suppressed cell has such a witness: the real table,
 //! and the real table moved by an integer vector of the published constraints' kernel that keeps
 //! every atom non-negative and changes the cell. The witness is checked in exact integer arithmetic,
-//! so the guarantee does not rest on the floating-point elimination that proposes it.
+//! so the guarantee does not rest on the floating-point elimination that proposes it. A release's
+//! program table (a family holds a set of programs) is suppressed with the others through
+//! [`aggregate_with_held`].
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -87,6 +89,53 @@ pub fn aggregate_within(
     threshold: u64,
     possible: impl Fn(&[&str]) -> bool,
 ) -> Result<Aggregates, AggregateError> {
+    aggregate_joint(domains, records, tables, None, threshold, possible)
+}
+
+/// A set-valued dimension beside the others: each record holds a set of its values (the programs a
+/// family is entitled to, in the order of the records), and its table counts, for each value, the
+/// records that hold it.
+#[derive(Debug, Clone, Copy)]
+pub struct Held<'a> {
+    pub domain: &'a [String],
+    pub records: &'a [Vec<String>],
+}
+
+/// [`aggregate_within`] with one more table, of a set-valued dimension, suppressed together with the
+/// others: the tables of `tables` in order, then the held table (one cell per value of its domain).
+///
+/// A family counted in the program table is one of the families of the street table: suppressing the
+/// program table on its own lets a shown program count minus shown street counts reveal a suppressed
+/// cell. Here the atoms are the *profiles that occur* (one value per dimension and a set of held
+/// values): a witness only moves families between profiles some family of the release really has, so
+/// every alternative it proves is one the district's public policy allows (a program that follows from
+/// the age band never appears beside another band). Fewer atoms than every combination can only hide
+/// more, never less.
+pub fn aggregate_with_held(
+    domains: &[Vec<String>],
+    records: &[Vec<String>],
+    tables: &[Vec<usize>],
+    held: Held<'_>,
+    threshold: u64,
+    possible: impl Fn(&[&str]) -> bool,
+) -> Result<Aggregates, AggregateError> {
+    aggregate_joint(domains, records, tables, Some(held), threshold, possible)
+}
+
+/// An atom: one value index per dimension and, with a held dimension, the indices of the held values.
+struct Atom {
+    digits: Vec<usize>,
+    held: Vec<usize>,
+}
+
+fn aggregate_joint(
+    domains: &[Vec<String>],
+    records: &[Vec<String>],
+    tables: &[Vec<usize>],
+    held: Option<Held<'_>>,
+    threshold: u64,
+    possible: impl Fn(&[&str]) -> bool,
+) -> Result<Aggregates, AggregateError> {
     for (i, t) in tables.iter().enumerate() {
         if t.is_empty()
             || t.len() > 2
@@ -105,8 +154,9 @@ pub fn aggregate_within(
         .try_fold(1usize, |acc, d| acc.checked_mul(d.len()))
         .filter(|n| *n <= MAX_COMBINATIONS)
         .ok_or(AggregateError::TooManyAtoms(usize::MAX))?;
-    // Atoms: the possible combinations, in mixed-radix order over the domains.
-    let mut atom_digits: Vec<Vec<usize>> = Vec::new();
+    // The possible combinations, in mixed-radix order over the domains: every cell key comes from
+    // them (a table lists its zero cells too).
+    let mut combos: Vec<Vec<usize>> = Vec::new();
     for mut a in 0..product {
         let mut dg = vec![0usize; domains.len()];
         for d in (0..domains.len()).rev() {
@@ -119,14 +169,13 @@ pub fn aggregate_within(
             .map(|(d, &i)| domains[d][i].as_str())
             .collect();
         if possible(&values) {
-            atom_digits.push(dg);
-            if atom_digits.len() > MAX_ATOMS {
-                return Err(AggregateError::TooManyAtoms(atom_digits.len()));
+            combos.push(dg);
+            if combos.len() > MAX_ATOMS {
+                return Err(AggregateError::TooManyAtoms(combos.len()));
             }
         }
     }
-    let n_atoms = atom_digits.len();
-    let atom_of: HashMap<&[usize], usize> = atom_digits
+    let combo_of: HashMap<&[usize], usize> = combos
         .iter()
         .enumerate()
         .map(|(i, d)| (d.as_slice(), i))
@@ -135,7 +184,27 @@ pub fn aggregate_within(
         .iter()
         .map(|d| d.iter().enumerate().map(|(i, v)| (v.as_str(), i)).collect())
         .collect();
-    let mut x = vec![0u64; n_atoms];
+    let held_index: HashMap<&str, usize> = held.map_or_else(HashMap::new, |h| {
+        h.domain
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (v.as_str(), i))
+            .collect()
+    });
+    // Without a held dimension every possible combination is an atom; with one, the profiles that
+    // occur (see `aggregate_with_held`).
+    let mut atoms: Vec<Atom> = Vec::new();
+    let mut atom_of: HashMap<(usize, Vec<usize>), usize> = HashMap::new();
+    if held.is_none() {
+        for (c, dg) in combos.iter().enumerate() {
+            atom_of.insert((c, Vec::new()), atoms.len());
+            atoms.push(Atom {
+                digits: dg.clone(),
+                held: Vec::new(),
+            });
+        }
+    }
+    let mut x: Vec<u64> = vec![0; atoms.len()];
     let mut dg = vec![0usize; domains.len()];
     for (r, rec) in records.iter().enumerate() {
         for (d, idx) in index.iter().enumerate() {
@@ -149,22 +218,52 @@ pub fn aggregate_within(
             };
             dg[d] = i;
         }
-        let a = *atom_of
+        let combo = *combo_of
             .get(dg.as_slice())
             .ok_or(AggregateError::Impossible { record: r })?;
+        let mut set = Vec::new();
+        if let Some(h) = held {
+            for v in h.records.get(r).into_iter().flatten() {
+                let &i =
+                    held_index
+                        .get(v.as_str())
+                        .ok_or_else(|| AggregateError::OutsideDomain {
+                            record: r,
+                            dim: domains.len(),
+                            value: v.clone(),
+                        })?;
+                set.push(i);
+            }
+            set.sort_unstable();
+            set.dedup();
+        }
+        let a = match atom_of.get(&(combo, set.clone())) {
+            Some(&a) => a,
+            None => {
+                atoms.push(Atom {
+                    digits: dg.clone(),
+                    held: set.clone(),
+                });
+                if atoms.len() > MAX_ATOMS {
+                    return Err(AggregateError::TooManyAtoms(atoms.len()));
+                }
+                x.push(0);
+                atom_of.insert((combo, set), atoms.len() - 1);
+                atoms.len() - 1
+            }
+        };
         x[a] += 1;
     }
     let mut cells: Vec<CellDef> = Vec::new();
     for (t, dims) in tables.iter().enumerate() {
-        let mut by_key: BTreeMap<Vec<usize>, Vec<usize>> = BTreeMap::new();
-        for (a, dg) in atom_digits.iter().enumerate() {
-            by_key
-                .entry(dims.iter().map(|&d| dg[d]).collect())
-                .or_default()
-                .push(a);
+        let key_of = |digits: &[usize]| -> Vec<usize> { dims.iter().map(|&d| digits[d]).collect() };
+        let mut by_key: BTreeMap<Vec<usize>, Vec<usize>> =
+            combos.iter().map(|c| (key_of(c), Vec::new())).collect();
+        for (a, atom) in atoms.iter().enumerate() {
+            by_key.entry(key_of(&atom.digits)).or_default().push(a);
         }
-        for (key, atoms) in by_key {
-            let count = atoms.iter().map(|&a| x[a]).sum();
+        for (key, members) in by_key {
+            let count = members.iter().map(|&a| x[a]).sum();
             let key = key
                 .iter()
                 .zip(dims)
@@ -173,13 +272,26 @@ pub fn aggregate_within(
             cells.push(CellDef {
                 table: t,
                 key,
-                atoms,
+                atoms: members,
                 count,
             });
         }
     }
-    let hidden = suppress(&cells, &x, n_atoms, threshold);
-    let mut out = vec![Vec::new(); tables.len()];
+    if let Some(h) = held {
+        for (i, value) in h.domain.iter().enumerate() {
+            let members: Vec<usize> = (0..atoms.len())
+                .filter(|&a| atoms[a].held.contains(&i))
+                .collect();
+            cells.push(CellDef {
+                table: tables.len(),
+                key: vec![value.clone()],
+                count: members.iter().map(|&a| x[a]).sum(),
+                atoms: members,
+            });
+        }
+    }
+    let hidden = suppress(&cells, &x, atoms.len(), threshold);
+    let mut out = vec![Vec::new(); tables.len() + usize::from(held.is_some())];
     for (c, h) in cells.iter().zip(&hidden) {
         out[c.table].push(AggCell {
             key: c.key.clone(),

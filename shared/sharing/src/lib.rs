@@ -12,7 +12,9 @@ pub mod minimise;
 pub mod request;
 pub mod rules;
 
-pub use aggregate::{aggregate, aggregate_within, AggCell, AggregateError, Aggregates};
+pub use aggregate::{
+    aggregate, aggregate_with_held, aggregate_within, AggCell, AggregateError, Aggregates, Held,
+};
 pub use catalogue::{undone_masks, Field, Mode, Piece, Undo, FIELDS};
 pub use minimise::{department_pseudonymizer, minimise, FamilyFacts, ParentFacts};
 pub use request::{

@@ -354,3 +354,232 @@ proptest! {
         prop_assert!(leaks.is_empty(), "pinned {:?} in {:?}", leaks, agg);
     }
 }
+
+/// A family of the program tests: its street and the programs it holds.
+type Profile = (&'static str, &'static [&'static str]);
+
+/// Families by profile: `(street, programs, how many)`.
+fn families(profiles: &[(Profile, u64)]) -> (Vec<Vec<String>>, Vec<Vec<String>>) {
+    let mut streets = Vec::new();
+    let mut held = Vec::new();
+    for ((street, programs), n) in profiles {
+        for _ in 0..*n {
+            streets.push(vec![street.to_string()]);
+            held.push(programs.iter().map(|p| p.to_string()).collect());
+        }
+    }
+    (streets, held)
+}
+
+/// The adversary against a street table and a program table published together: it knows which
+/// profiles (street, set of programs) occur — the strongest reading of a public policy — and
+/// enumerates every count of families per profile consistent with the shown cells and the total.
+/// Returns the suppressed cells it pins, as (table, key).
+fn pinned_with_programs(
+    streets: &[String],
+    programs: &[String],
+    profiles: &[Profile],
+    total: u64,
+    street_table: &[nuanxin_sharing::AggCell],
+    program_table: &[nuanxin_sharing::AggCell],
+) -> Vec<(usize, String)> {
+    let atoms_of = |t: usize, key: &str| -> Vec<usize> {
+        profiles
+            .iter()
+            .enumerate()
+            .filter(|(_, (s, held))| {
+                if t == 0 {
+                    *s == key
+                } else {
+                    held.contains(&key)
+                }
+            })
+            .map(|(i, _)| i)
+            .collect()
+    };
+    let (mut known, mut targets, mut keys) = (Vec::new(), Vec::new(), Vec::new());
+    for (t, (table, domain)) in [(street_table, streets), (program_table, programs)]
+        .into_iter()
+        .enumerate()
+    {
+        for (cell, key) in table.iter().zip(domain) {
+            let atoms = atoms_of(t, key);
+            match cell.count {
+                Some(v) => known.push((atoms, v)),
+                None => {
+                    targets.push(atoms);
+                    keys.push((t, key.clone()));
+                }
+            }
+        }
+    }
+    let values = feasible_values(profiles.len(), total, &known, &targets);
+    keys.into_iter()
+        .zip(values)
+        .filter(|(_, v)| v.len() < 2)
+        .map(|(k, _)| k)
+        .collect()
+}
+
+#[test]
+fn a_program_count_minus_shown_streets_cannot_reveal_a_suppressed_street() {
+    // 区卫生局's release: health_check follows from the families' age, which the policy makes public;
+    // here every family of s1 and s2 holds it and none of s3. s1 has 3 families.
+    let streets: Vec<String> = ["s1", "s2", "s3"].map(String::from).to_vec();
+    let programs: Vec<String> = ["health_check", "legal_aid"].map(String::from).to_vec();
+    let profiles: [Profile; 3] = [
+        ("s1", &["health_check"]),
+        ("s2", &["health_check"]),
+        ("s3", &["legal_aid"]),
+    ];
+    let (records, held) = families(&[(profiles[0], 3), (profiles[1], 10), (profiles[2], 8)]);
+    let held_dim = nuanxin_sharing::Held {
+        domain: &programs,
+        records: &held,
+    };
+
+    // One table at a time: the street table hides s1 and its complement s3; the program table alone
+    // has nothing small. health_check 13 − s2 10 = s1 3.
+    let streets_alone = aggregate(&[streets.clone()], &records, &[vec![0]], 5).unwrap();
+    let program_rows: Vec<Vec<String>> = held.iter().flatten().map(|p| vec![p.clone()]).collect();
+    let programs_alone = aggregate(&[programs.clone()], &program_rows, &[vec![0]], 5).unwrap();
+    assert!(programs_alone.tables[0].iter().all(|c| !c.suppressed));
+    let leaks = pinned_with_programs(
+        &streets,
+        &programs,
+        &profiles,
+        21,
+        &streets_alone.tables[0],
+        &programs_alone.tables[0],
+    );
+    assert!(leaks.contains(&(0, "s1".to_string())), "{leaks:?}");
+
+    // Together: the program table is the third table of the joint call, and nothing is pinned.
+    let joint = nuanxin_sharing::aggregate_with_held(
+        &[streets.clone()],
+        &records,
+        &[vec![0]],
+        held_dim,
+        5,
+        |_: &[&str]| true,
+    )
+    .unwrap();
+    assert_eq!(joint.tables.len(), 2);
+    assert_eq!(joint.tables[0][0].count, None, "s1 (3) is suppressed");
+    assert!(
+        joint.tables[1].iter().any(|c| c.suppressed),
+        "a program count is hidden with it: {joint:?}"
+    );
+    assert_eq!(
+        pinned_with_programs(
+            &streets,
+            &programs,
+            &profiles,
+            21,
+            &joint.tables[0],
+            &joint.tables[1]
+        ),
+        vec![]
+    );
+}
+
+#[test]
+fn a_small_program_count_is_suppressed_and_unknown_programs_are_refused() {
+    let streets: Vec<String> = ["s1", "s2"].map(String::from).to_vec();
+    let programs: Vec<String> = ["a", "b"].map(String::from).to_vec();
+    let (records, held) = families(&[
+        (("s1", &["a"]), 6),
+        (("s2", &["a", "b"]), 2),
+        (("s2", &["a"]), 5),
+    ]);
+    let joint = nuanxin_sharing::aggregate_with_held(
+        &[streets.clone()],
+        &records,
+        &[vec![0]],
+        nuanxin_sharing::Held {
+            domain: &programs,
+            records: &held,
+        },
+        5,
+        |_: &[&str]| true,
+    )
+    .unwrap();
+    assert_eq!(joint.tables[1][1].count, None, "b is held by 2 families");
+    assert_eq!(joint.total, 13);
+    let mut bad = held.clone();
+    bad[0].push("nothing".into());
+    assert!(matches!(
+        nuanxin_sharing::aggregate_with_held(
+            &[streets],
+            &records,
+            &[vec![0]],
+            nuanxin_sharing::Held {
+                domain: &programs,
+                records: &bad,
+            },
+            5,
+            |_: &[&str]| true,
+        ),
+        Err(nuanxin_sharing::AggregateError::OutsideDomain {
+            record: 0,
+            dim: 1,
+            ..
+        })
+    ));
+}
+
+/// Every profile of two streets and two programs.
+const PROFILES: [Profile; 8] = [
+    ("s1", &[]),
+    ("s1", &["a"]),
+    ("s1", &["b"]),
+    ("s1", &["a", "b"]),
+    ("s2", &[]),
+    ("s2", &["a"]),
+    ("s2", &["b"]),
+    ("s2", &["a", "b"]),
+];
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(96))]
+
+    /// Random small releases over two streets and two programs: the brute-force adversary, knowing
+    /// which profiles occur, pins no suppressed cell of either table, and no small cell is shown.
+    #[test]
+    fn the_adversary_pins_nothing_across_the_program_table(
+        counts in prop::collection::vec(0u64..5, 8),
+    ) {
+        prop_assume!(counts.iter().sum::<u64>() <= 12);
+        let streets: Vec<String> = ["s1", "s2"].map(String::from).to_vec();
+        let programs: Vec<String> = ["a", "b"].map(String::from).to_vec();
+        let occurring: Vec<(Profile, u64)> =
+            PROFILES.iter().copied().zip(counts.iter().copied()).filter(|(_, n)| *n > 0).collect();
+        let (records, held) = families(&occurring);
+        let Ok(joint) = nuanxin_sharing::aggregate_with_held(
+            &[streets.clone()],
+            &records,
+            &[vec![0]],
+            nuanxin_sharing::Held { domain: &programs, records: &held },
+            3,
+            |_: &[&str]| true,
+        ) else {
+            prop_assert!(records.len() < 3);
+            return Ok(());
+        };
+        for c in joint.tables.iter().flatten() {
+            if let Some(v) = c.count {
+                prop_assert!(v == 0 || v >= 3, "a small cell is shown");
+            }
+        }
+        let profiles: Vec<Profile> = occurring.iter().map(|(p, _)| *p).collect();
+        let leaks = pinned_with_programs(
+            &streets,
+            &programs,
+            &profiles,
+            joint.total,
+            &joint.tables[0],
+            &joint.tables[1],
+        );
+        prop_assert!(leaks.is_empty(), "pinned {:?} in {:?}", leaks, joint);
+    }
+}

@@ -291,6 +291,7 @@ struct FamilyPage {
     can_edit: bool,
     /// Offered to street and district staff: the page of who received the family's data (issue 12).
     can_see_access_log: bool,
+    can_record_consent: bool,
     exit_reasons: Vec<(&'static str, &'static str)>,
     message: &'static str,
 }
@@ -449,6 +450,7 @@ pub async fn family(
         can_exit: family.status == "active" && auth.may(Resource::Family, Action::Exit),
         can_edit: family.status == "active" && auth.may(Resource::Family, Action::Update),
         can_see_access_log: auth.may(Resource::FamilyAccessLog, Action::Read),
+        can_record_consent: auth.may(Resource::SharingConsent, Action::Update),
         exit_reasons: [
             ExitReason::Rebirth,
             ExitReason::Adoption,

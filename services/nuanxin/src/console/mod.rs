@@ -119,6 +119,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/console/families/{id}/access-log",
             web::get().to(sharing::access_log),
         )
+        .route(
+            "/console/families/{id}/sharing-consents",
+            web::get().to(sharing::consents),
+        )
+        .route(
+            "/console/families/{id}/sharing-consents",
+            web::post().to(sharing::give_consent),
+        )
+        .route(
+            "/console/families/{id}/sharing-consents/withdraw",
+            web::post().to(sharing::withdraw_consent),
+        )
         .route("/console/visits", web::get().to(visits::campaigns))
         .route("/console/visits", web::post().to(visits::create))
         .route("/console/visits/{id}", web::get().to(visits::campaign))

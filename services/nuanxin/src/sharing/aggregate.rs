@@ -1,15 +1,18 @@
-//! A release's aggregates: counts by street, community, kind or age band, suppressed jointly.
+//! A release's aggregates: counts by street, community, kind, age band or program, suppressed jointly.
 //!
 //! The tables a release can publish are fixed by its fields (a release without `street` is never
 //! counted by street), and all of them are suppressed together in one call of the pure crate,
 //! whichever is asked: suppressing each table alone lets a total minus the shown cells of a linked
 //! table reveal a suppressed one (sdcTools #160). The same release always answers the same cells.
-//! Counts by program are over (family, program) pairs, another population: suppressed on their own.
+//! Counts by program (how many of the families hold each) are suppressed in the same call: a program
+//! count minus shown street counts must not reveal a suppressed street either.
 
-use nuanxin_db::models::sharing::{dimension_counts, program_counts, DataRelease};
+use nuanxin_db::models::sharing::{dimension_counts, DataRelease};
 use nuanxin_db::pool::TenantTx;
 use nuanxin_domain::org::OrgKind;
-use nuanxin_sharing::{aggregate, aggregate_within, AggregateError, Field, AGE_BANDS, KINDS};
+use nuanxin_sharing::{
+    aggregate_with_held, aggregate_within, AggregateError, Field, Held, AGE_BANDS, KINDS,
+};
 use serde::Serialize;
 use serde_json::json;
 use uuid::Uuid;
@@ -110,63 +113,56 @@ pub async fn by_dimension(
             "该数据发布不能按此维度统计（只能按其提供的字段统计）",
         ));
     }
-    let (total, cells) = if by == "program" {
-        let counts = program_counts(&mut tx, id).await?;
-        tx.commit().await?;
-        let records: Vec<Vec<String>> = counts
-            .iter()
-            .flat_map(|c| {
-                std::iter::repeat_n(
-                    vec![c.program.clone()],
-                    usize::try_from(c.families).unwrap_or(0),
-                )
-            })
-            .collect();
-        let published = aggregate(
-            &[domain(district, "program")],
-            &records,
-            &[vec![0]],
-            threshold,
-        )
-        .map_err(aggregate_error)?;
-        (published.total, published.tables.into_iter().next())
-    } else {
-        let counts = dimension_counts(&mut tx, id).await?;
-        tx.commit().await?;
-        // Every dimension of the release but program, in one joint call.
-        let joint: Vec<&str> = dims.iter().copied().filter(|d| *d != "program").collect();
-        let domains: Vec<Vec<String>> = joint.iter().map(|d| domain(district, d)).collect();
-        let mut records = Vec::new();
-        for c in &counts {
-            let value = |d: &str| match d {
-                "street" => c.street.clone(),
-                "community" => c.community.clone(),
-                "kind" => c.kind.clone(),
-                _ => c.age_band.clone(),
-            };
-            let row: Vec<String> = joint.iter().map(|d| value(d)).collect();
-            records.extend(std::iter::repeat_n(
-                row,
-                usize::try_from(c.families).unwrap_or(0),
-            ));
-        }
-        let tables: Vec<Vec<usize>> = (0..joint.len()).map(|i| vec![i]).collect();
-        let street = joint.iter().position(|d| *d == "street");
-        let community = joint.iter().position(|d| *d == "community");
-        // A community lies in one street: the adversary knows it, and so must the witnesses.
-        let possible = |values: &[&str]| match (street, community) {
-            (Some(s), Some(c)) => district.orgs.by_code(values[c]).is_some_and(|unit| {
-                unit.parent_id
-                    .and_then(|p| district.orgs.get(p))
-                    .is_some_and(|parent| parent.code == values[s])
-            }),
-            _ => true,
+    let counts = dimension_counts(&mut tx, id).await?;
+    tx.commit().await?;
+    // Every dimension of the release in one joint call: the family dimensions as tables, and the
+    // programs (a set per family) as the held table beside them.
+    let joint: Vec<&str> = dims.iter().copied().filter(|d| *d != "program").collect();
+    let with_programs = dims.contains(&"program");
+    let domains: Vec<Vec<String>> = joint.iter().map(|d| domain(district, d)).collect();
+    let (mut records, mut held) = (Vec::new(), Vec::new());
+    for c in &counts {
+        let value = |d: &str| match d {
+            "street" => c.street.clone(),
+            "community" => c.community.clone(),
+            "kind" => c.kind.clone(),
+            _ => c.age_band.clone(),
         };
-        let published = aggregate_within(&domains, &records, &tables, threshold, possible)
-            .map_err(aggregate_error)?;
-        let asked = joint.iter().position(|d| *d == by).unwrap_or(0);
-        (published.total, published.tables.into_iter().nth(asked))
+        let row: Vec<String> = joint.iter().map(|d| value(d)).collect();
+        let n = usize::try_from(c.families).unwrap_or(0);
+        if with_programs {
+            let programs: Vec<String> =
+                serde_json::from_value(c.programs.clone()).unwrap_or_default();
+            held.extend(std::iter::repeat_n(programs, n));
+        }
+        records.extend(std::iter::repeat_n(row, n));
+    }
+    let tables: Vec<Vec<usize>> = (0..joint.len()).map(|i| vec![i]).collect();
+    let street = joint.iter().position(|d| *d == "street");
+    let community = joint.iter().position(|d| *d == "community");
+    // A community lies in one street: the adversary knows it, and so must the witnesses.
+    let possible = |values: &[&str]| match (street, community) {
+        (Some(s), Some(c)) => district.orgs.by_code(values[c]).is_some_and(|unit| {
+            unit.parent_id
+                .and_then(|p| district.orgs.get(p))
+                .is_some_and(|parent| parent.code == values[s])
+        }),
+        _ => true,
     };
+    let published = if with_programs {
+        let programs = domain(district, "program");
+        let held = Held {
+            domain: &programs,
+            records: &held,
+        };
+        aggregate_with_held(&domains, &records, &tables, held, threshold, possible)
+    } else {
+        aggregate_within(&domains, &records, &tables, threshold, possible)
+    }
+    .map_err(aggregate_error)?;
+    // The held table comes after the family tables.
+    let asked = joint.iter().position(|d| *d == by).unwrap_or(joint.len());
+    let (total, cells) = (published.total, published.tables.into_iter().nth(asked));
     state
         .read_log
         .record(

@@ -11,6 +11,7 @@ pub mod access_log;
 pub mod aggregate;
 pub mod consent;
 pub mod expiry;
+pub mod limit;
 mod mail;
 pub mod records;
 pub mod release;

@@ -218,8 +218,57 @@ pub fn record_aad(tenant: &str, release: &str, family: &str) -> Vec<u8> {
 type PageWrite<'a> =
     std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), SharingError>> + Send + 'a>>;
 
+/// One page of the register worked: its chosen families and, when a release is written, their
+/// sealed records.
+type Worked = (Vec<Chosen>, Vec<NewReleaseRecord>);
+
+/// Chooses (and seals) one page on this thread and one more: the two halves of a page are worked at
+/// once, so both cores decode, evaluate and seal while the database reads and writes other pages.
+fn work_page(
+    keys: &crate::state::Keys,
+    district: &District,
+    sel: &Selection,
+    release_id: Option<Uuid>,
+    page: &[FamilyRecord],
+) -> Result<Worked, SharingError> {
+    let half = |part: &[FamilyRecord]| -> Result<Worked, SharingError> {
+        let codec = Codec::new(keys, district.id);
+        let chosen = choose(
+            &codec,
+            district.policy.as_deref(),
+            &district.orgs,
+            sel,
+            part,
+        )?;
+        let sealed = match release_id {
+            Some(release) => seal(keys, district.id, release, sel, &chosen),
+            None => Vec::new(),
+        };
+        Ok((chosen, sealed))
+    };
+    let (first, second) = page.split_at(page.len() / 2);
+    let (a, b) = std::thread::scope(|s| {
+        let other = s.spawn(|| half(second));
+        let a = half(first);
+        // A panic on the other thread goes on here, where the blocking task reports it.
+        let b = other
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (a, b)
+    });
+    let ((mut chosen, mut sealed), (more_chosen, more_sealed)) = (a?, b?);
+    chosen.extend(more_chosen);
+    sealed.extend(more_sealed);
+    Ok((chosen, sealed))
+}
+
 /// Streams the register through `sel`: `each` gets every page's chosen families that consented where
 /// the rule needs it, with the page's own transaction (already open) to write in, then commits it.
+///
+/// Three stages run at once, each handing its page on through a channel of one, so at most four pages
+/// are in memory whatever the register's size: this task reads page N+2 while a blocking thread works
+/// page N+1 on both cores and the caller's `each` writes page N. A stage that fails closes its
+/// channels, the others stop, and its error is returned.
 async fn scan<F>(
     access: &Access,
     district: &Arc<District>,
@@ -231,58 +280,66 @@ where
     F: for<'a> FnMut(&'a mut TenantTx, Vec<Chosen>, Vec<NewReleaseRecord>) -> PageWrite<'a>,
 {
     let tenant_id = district.id;
-    let mut next = read_page(access, tenant_id, None).await?;
-    loop {
-        let page = next;
-        let Some(last) = page.last() else {
-            return Ok(());
-        };
-        let after = Some(last.family.id);
-        let (worker_access, worker_district, worker_sel) =
-            (access.clone(), district.clone(), sel.clone());
-        let worked = tokio::task::spawn_blocking(move || {
-            let codec = Codec::new(worker_access.keys(), tenant_id);
-            let chosen = choose(
-                &codec,
-                worker_district.policy.as_deref(),
-                &worker_district.orgs,
+    let (pages, mut to_work) = tokio::sync::mpsc::channel::<Vec<FamilyRecord>>(1);
+    let (worked, mut to_write) = tokio::sync::mpsc::channel::<Worked>(1);
+    let (worker_access, worker_district, worker_sel) =
+        (access.clone(), district.clone(), sel.clone());
+    let worker = tokio::task::spawn_blocking(move || {
+        while let Some(page) = to_work.blocking_recv() {
+            let done = work_page(
+                worker_access.keys(),
+                &worker_district,
                 &worker_sel,
+                release_id,
                 &page,
             )?;
-            let sealed = match release_id {
-                Some(release) => seal(
-                    worker_access.keys(),
-                    tenant_id,
-                    release,
-                    &worker_sel,
-                    &chosen,
-                ),
-                None => Vec::new(),
-            };
-            Ok::<_, SharingError>((chosen, sealed))
-        });
-        let (worked, following) = tokio::join!(worked, read_page(access, tenant_id, after));
-        let (mut chosen, mut sealed) = worked??;
-        next = following?;
-        let mut tx = TenantTx::begin(access.pool(), tenant_id).await?;
-        if sel.rule.consent_required && !chosen.is_empty() {
-            let ids: Vec<Uuid> = chosen.iter().map(|c| c.id).collect();
-            let consented: HashSet<Uuid> = Consent::in_force_among(
-                &mut tx,
-                &sel.rule.org_unit,
-                &sel.rule.purpose,
-                sel.on,
-                &ids,
-            )
-            .await?
-            .into_iter()
-            .collect();
-            chosen.retain(|c| consented.contains(&c.id));
-            sealed.retain(|r| consented.contains(&r.family_id));
+            if worked.blocking_send(done).is_err() {
+                break;
+            }
         }
-        each(&mut tx, chosen, sealed).await?;
-        tx.commit().await?;
-    }
+        Ok::<_, SharingError>(())
+    });
+    let reader = async move {
+        let mut after = None;
+        loop {
+            let page = read_page(access, tenant_id, after).await?;
+            let Some(last) = page.last() else {
+                return Ok::<_, SharingError>(());
+            };
+            after = Some(last.family.id);
+            if pages.send(page).await.is_err() {
+                // The worker stopped: its error is the one reported.
+                return Ok(());
+            }
+        }
+    };
+    let writer = async move {
+        while let Some((mut chosen, mut sealed)) = to_write.recv().await {
+            let mut tx = TenantTx::begin(access.pool(), tenant_id).await?;
+            if sel.rule.consent_required && !chosen.is_empty() {
+                let ids: Vec<Uuid> = chosen.iter().map(|c| c.id).collect();
+                let consented: HashSet<Uuid> = Consent::in_force_among(
+                    &mut tx,
+                    &sel.rule.org_unit,
+                    &sel.rule.purpose,
+                    sel.on,
+                    &ids,
+                )
+                .await?
+                .into_iter()
+                .collect();
+                chosen.retain(|c| consented.contains(&c.id));
+                sealed.retain(|r| consented.contains(&r.family_id));
+            }
+            each(&mut tx, chosen, sealed).await?;
+            tx.commit().await?;
+        }
+        Ok::<_, SharingError>(())
+    };
+    let (read, worked, written) = tokio::join!(reader, worker, writer);
+    written?;
+    worked??;
+    read
 }
 
 async fn read_page(

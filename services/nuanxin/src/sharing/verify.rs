@@ -3,13 +3,12 @@
 //!
 //! The ID is looked up by the registry's keyed hash (never stored or logged by this module); the
 //! answer is the benefits module's evaluation of the person's family under the district's policy
-//! today. Each question is rate-limited per account and recorded in the audit log through the read
+//! today. Each question is rate-limited per account (counted near, see `limit`) and recorded in the audit log through the read
 //! log (against the family when there is one, so the family's access log lists it).
 
 use std::time::Duration;
 
-use nuanxin_db::models::family::{FamilyFilter, FamilyRecord};
-use nuanxin_db::pool::TenantTx;
+use nuanxin_db::models::sharing::family_of_resident;
 use nuanxin_policy::Evaluation;
 use nuanxin_privacy::ResidentId;
 use serde_json::json;
@@ -20,7 +19,7 @@ use crate::registry::Codec;
 use crate::state::{AppState, District};
 
 /// The rate limit's window.
-const WINDOW: Duration = Duration::from_secs(60);
+pub const WINDOW: Duration = Duration::from_secs(60);
 
 /// Answers whether the holder of `resident_id` is entitled to `program` today, for `unit_code`'s staff.
 pub async fn verify(
@@ -36,29 +35,15 @@ pub async fn verify(
         .map_err(|p| SharingError::Invalid(vec![p]))?;
     let id = ResidentId::parse(resident_id.trim())
         .map_err(|_| SharingError::invalid("resident_id", "身份证号码格式不正确"))?;
-    let (count, retry_after) = state
-        .store
-        .hit(
-            &format!("rl:verify:{}:{}", district.id, actor.user_id),
-            WINDOW,
-        )
-        .await;
+    let (count, retry_after) = state.verification_limits.hit(
+        &state.store,
+        format!("rl:verify:{}:{}", district.id, actor.user_id),
+    );
     if count > state.settings.security.verifications_per_minute {
         return Err(SharingError::TooMany { retry_after });
     }
     let codec = Codec::new(&state.keys, district.id);
-    let filter = FamilyFilter {
-        status: Some("active".into()),
-        resident_hash: Some(codec.resident_hash(&id)),
-        limit: 1,
-        ..FamilyFilter::default()
-    };
-    let mut tx = TenantTx::begin(&state.pool, district.id).await?;
-    let found = FamilyRecord::page(&mut tx, nuanxin_access::Scope::District, &filter)
-        .await?
-        .into_iter()
-        .next();
-    tx.commit().await?;
+    let found = family_of_resident(&state.pool, district.id, codec.resident_hash(&id)).await?;
     let (entitled, object) = match (found, &district.policy) {
         (Some(record), Some(policy)) => {
             let family = codec

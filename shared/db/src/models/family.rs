@@ -158,7 +158,7 @@ pub struct FamilyRecord {
 
 /// A family row as read: the columns and the `people` document.
 #[derive(QueryableByName)]
-struct StoredFamily {
+pub(crate) struct StoredFamily {
     #[diesel(embed)]
     family: FamilyRow,
     #[diesel(sql_type = Json)]

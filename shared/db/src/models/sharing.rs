@@ -2,12 +2,16 @@
 //! consents, and the sharing events of the audit log that a family's access log lists.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use diesel::pg::Pg;
 use diesel::prelude::*;
-use diesel::sql_types::{Array, BigInt, Bytea, Int4, Jsonb, Text, Uuid as SqlUuid};
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::sql_types::{Array, BigInt, Bytea, Int4, Jsonb, Text, Untyped, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use crate::models::audit::AuditEvent;
+use crate::models::family::{FamilyRecord, StoredFamily};
+use crate::pool::{DbPool, TxError};
 use crate::schema::{
     audit_events, data_release_records, data_releases, data_requests, sharing_consents, users,
 };
@@ -352,42 +356,23 @@ pub struct DimensionCount {
     pub kind: String,
     #[diesel(sql_type = Text)]
     pub age_band: String,
+    /// The program codes these families hold, as a JSON array.
+    #[diesel(sql_type = Jsonb)]
+    pub programs: serde_json::Value,
     #[diesel(sql_type = BigInt)]
     pub families: i64,
 }
 
-/// The release's families counted by every combination of street, community, kind and age band.
+/// The release's families counted by every combination of street, community, kind, age band and
+/// the set of programs they hold.
 pub async fn dimension_counts(
     conn: &mut AsyncPgConnection,
     release_id: Uuid,
 ) -> QueryResult<Vec<DimensionCount>> {
     diesel::sql_query(
-        "SELECT street, community, kind, age_band, count(*) AS families \
+        "SELECT street, community, kind, age_band, programs, count(*) AS families \
          FROM data_release_records WHERE release_id = $1 \
-         GROUP BY street, community, kind, age_band ORDER BY 1, 2, 3, 4",
-    )
-    .bind::<SqlUuid, _>(release_id)
-    .load(conn)
-    .await
-}
-
-/// How many of the release's families hold each program.
-#[derive(Debug, Clone, QueryableByName)]
-pub struct ProgramCount {
-    #[diesel(sql_type = Text)]
-    pub program: String,
-    #[diesel(sql_type = BigInt)]
-    pub families: i64,
-}
-
-pub async fn program_counts(
-    conn: &mut AsyncPgConnection,
-    release_id: Uuid,
-) -> QueryResult<Vec<ProgramCount>> {
-    diesel::sql_query(
-        "SELECT p.program, count(*) AS families FROM data_release_records r, \
-         jsonb_array_elements_text(r.programs) AS p(program) \
-         WHERE r.release_id = $1 GROUP BY p.program ORDER BY 1",
+         GROUP BY street, community, kind, age_band, programs ORDER BY 1, 2, 3, 4",
     )
     .bind::<SqlUuid, _>(release_id)
     .load(conn)
@@ -564,4 +549,42 @@ pub async fn purge_ended_records(
     .bind::<diesel::sql_types::Date, _>(today)
     .execute(conn)
     .await
+}
+
+/// `SELECT * FROM family_of_resident(..)` (migration `verification_lookup`) as a query of its own
+/// type: a fixed statement that each connection prepares once, like `family_in_scope`.
+#[derive(Debug, Clone, QueryId)]
+struct FamilyOfResident {
+    tenant_id: Uuid,
+    hash: Vec<u8>,
+}
+
+impl QueryFragment<Pg> for FamilyOfResident {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        out.push_sql("SELECT * FROM family_of_resident(");
+        out.push_bind_param::<SqlUuid, _>(&self.tenant_id)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Bytea, _>(&self.hash)?;
+        out.push_sql(")");
+        Ok(())
+    }
+}
+
+impl Query for FamilyOfResident {
+    type SqlType = Untyped;
+}
+
+/// The active family of the district with a parent of this keyed resident-ID hash, in one statement
+/// on a connection of its own, outside any transaction: a verification query's whole read.
+pub async fn family_of_resident(
+    pool: &DbPool,
+    tenant_id: Uuid,
+    hash: Vec<u8>,
+) -> Result<Option<FamilyRecord>, TxError> {
+    let mut conn = pool.get().await?;
+    let found = FamilyOfResident { tenant_id, hash }
+        .get_result::<StoredFamily>(&mut *conn)
+        .await
+        .optional()?;
+    Ok(found.map(FamilyRecord::from))
 }

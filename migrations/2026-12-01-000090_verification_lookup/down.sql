@@ -1,0 +1,1 @@
+DROP FUNCTION family_of_resident(uuid, bytea);
