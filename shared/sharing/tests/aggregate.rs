@@ -440,9 +440,15 @@ fn a_program_count_minus_shown_streets_cannot_reveal_a_suppressed_street() {
 
     // One table at a time: the street table hides s1 and its complement s3; the program table alone
     // has nothing small. health_check 13 − s2 10 = s1 3.
-    let streets_alone = aggregate(&[streets.clone()], &records, &[vec![0]], 5).unwrap();
+    let streets_alone = aggregate(std::slice::from_ref(&streets), &records, &[vec![0]], 5).unwrap();
     let program_rows: Vec<Vec<String>> = held.iter().flatten().map(|p| vec![p.clone()]).collect();
-    let programs_alone = aggregate(&[programs.clone()], &program_rows, &[vec![0]], 5).unwrap();
+    let programs_alone = aggregate(
+        std::slice::from_ref(&programs),
+        &program_rows,
+        &[vec![0]],
+        5,
+    )
+    .unwrap();
     assert!(programs_alone.tables[0].iter().all(|c| !c.suppressed));
     let leaks = pinned_with_programs(
         &streets,
@@ -456,7 +462,7 @@ fn a_program_count_minus_shown_streets_cannot_reveal_a_suppressed_street() {
 
     // Together: the program table is the third table of the joint call, and nothing is pinned.
     let joint = nuanxin_sharing::aggregate_with_held(
-        &[streets.clone()],
+        std::slice::from_ref(&streets),
         &records,
         &[vec![0]],
         held_dim,
@@ -493,7 +499,7 @@ fn a_small_program_count_is_suppressed_and_unknown_programs_are_refused() {
         (("s2", &["a"]), 5),
     ]);
     let joint = nuanxin_sharing::aggregate_with_held(
-        &[streets.clone()],
+        std::slice::from_ref(&streets),
         &records,
         &[vec![0]],
         nuanxin_sharing::Held {
@@ -556,7 +562,7 @@ proptest! {
             PROFILES.iter().copied().zip(counts.iter().copied()).filter(|(_, n)| *n > 0).collect();
         let (records, held) = families(&occurring);
         let Ok(joint) = nuanxin_sharing::aggregate_with_held(
-            &[streets.clone()],
+            std::slice::from_ref(&streets),
             &records,
             &[vec![0]],
             nuanxin_sharing::Held { domain: &programs, records: &held },
