@@ -135,14 +135,23 @@ pub async fn click(c: &Client, css: &str) {
         .unwrap_or_else(|e| panic!("clicking {css}: {e}"));
 }
 
-/// The text of the page's `main`.
+/// The text of the page's `main` (read again when a navigation replaced it while it was read).
 pub async fn main_text(c: &Client) -> String {
-    c.find(Locator::Css("main"))
-        .await
-        .expect("a main element")
-        .text()
-        .await
-        .expect("its text")
+    let mut tries = 0;
+    loop {
+        let text = match c.find(Locator::Css("main")).await {
+            Ok(main) => main.text().await,
+            Err(e) => Err(e),
+        };
+        match text {
+            Ok(text) => return text,
+            Err(_) if tries < 30 => {
+                tries += 1;
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(e) => panic!("the text of main: {e}"),
+        }
+    }
 }
 
 /// Checks the page now shown and saves its screenshot as `name`.
