@@ -24,5 +24,6 @@ mod policy;
 mod schema;
 mod sharing;
 mod tasks;
+mod tasks_import;
 mod tenants;
 mod visits;

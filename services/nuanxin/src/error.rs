@@ -361,7 +361,13 @@ impl From<crate::tasks::TaskError> for ApiError {
             T::Database(e) => ApiError::from(e),
             T::Tx(e) => ApiError::from(e),
             T::ReadLogFull(e) => ApiError::from(e),
-            T::Engine(_) | T::Worker(_) | T::Cipher(_) | T::Sheet(_) => ApiError::internal(e),
+            T::Import(errors) => {
+                let (reported, total) = errors.into_reported();
+                ApiError::ImportRejected { reported, total }
+            }
+            // A volunteer file is refused as a register file is (413 past the limits, else 400).
+            T::Sheet(e) => ApiError::from(crate::registry::RegistryError::Sheet(e)),
+            T::Engine(_) | T::Worker(_) | T::Cipher(_) => ApiError::internal(e),
         }
     }
 }

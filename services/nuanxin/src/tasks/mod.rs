@@ -10,6 +10,7 @@
 pub mod cancel;
 pub mod demo;
 pub mod hours;
+pub mod import;
 pub mod matching;
 pub mod notices;
 pub mod offers;
@@ -60,6 +61,9 @@ pub enum TaskError {
     Sheet(#[from] nuanxin_sheets::SheetError),
     #[error("the read log is full")]
     ReadLogFull(#[from] crate::audit::reads::ReadLogFull),
+    /// A volunteer file with bad rows (nothing of it was written).
+    #[error("{} errors in the file", .0.total())]
+    Import(crate::registry::import::RowErrors),
 }
 
 impl From<ValidationErrors> for TaskError {

@@ -28,7 +28,7 @@ pub fn phone_aad(district: &District, id: Uuid) -> Vec<u8> {
 
 /// Which volunteers the caller manages: `Some(Some(org))` an organization's, `Some(None)` the independent
 /// ones (street staff), `None` all (district staff).
-async fn managed(
+pub(super) async fn managed(
     conn: &mut AsyncPgConnection,
     auth: &Authorized,
 ) -> Result<Option<Option<Uuid>>, TaskError> {
@@ -43,7 +43,7 @@ async fn managed(
 }
 
 /// The organization of the input, checked against what the caller manages.
-fn organization_of(
+pub(super) fn organization_of(
     district: &District,
     spec: &VolunteerSpec,
     managed: Option<Option<Uuid>>,
@@ -71,7 +71,7 @@ fn organization_of(
     }
 }
 
-async fn user_of(
+pub(super) async fn user_of(
     conn: &mut AsyncPgConnection,
     spec: &VolunteerSpec,
 ) -> Result<Option<Uuid>, TaskError> {

@@ -119,6 +119,17 @@ impl Volunteer {
         Ok((rows, total))
     }
 
+    /// Inserts many volunteers (an import), in chunks that keep within the bind-parameter limit.
+    pub async fn insert_many(conn: &mut AsyncPgConnection, rows: &[Volunteer]) -> QueryResult<()> {
+        for chunk in rows.chunks(2000) {
+            diesel::insert_into(volunteers::table)
+                .values(chunk)
+                .execute(conn)
+                .await?;
+        }
+        Ok(())
+    }
+
     /// Every active volunteer of the district (the matching's helpers).
     pub async fn active(conn: &mut AsyncPgConnection) -> QueryResult<Vec<Volunteer>> {
         volunteers::table

@@ -35,11 +35,7 @@ pub async fn import_families(
 ) -> Result<HttpResponse, ApiError> {
     import_scope(&auth)?;
     let _turn = import_turn(&state).await?;
-    let body = tokio::time::timeout(UPLOAD_DEADLINE, read_file(&req, payload))
-        .await
-        .map_err(|_| {
-            ApiError::bad_request("upload_timeout", "file", "文件上传超时，请重新上传")
-        })??;
+    let body = upload(&req, payload).await?;
     let imported = import_file(&state, &auth, body).await?;
     Ok(HttpResponse::Ok().json(Imported { imported }))
 }
@@ -100,6 +96,14 @@ pub async fn import_turn(state: &AppState) -> Result<tokio::sync::SemaphorePermi
 #[derive(Serialize)]
 pub struct Imported {
     pub imported: usize,
+}
+
+/// The uploaded file: read within [`UPLOAD_DEADLINE`] and up to [`MAX_IMPORT_BYTES`] (the register's and
+/// the volunteers' imports).
+pub async fn upload(req: &HttpRequest, payload: web::Payload) -> Result<web::Bytes, ApiError> {
+    tokio::time::timeout(UPLOAD_DEADLINE, read_file(req, payload))
+        .await
+        .map_err(|_| ApiError::bad_request("upload_timeout", "file", "文件上传超时，请重新上传"))?
 }
 
 /// The body, refused with 413 as soon as it is known to exceed [`MAX_IMPORT_BYTES`]: from its declared

@@ -5,6 +5,7 @@ mod cancel;
 mod create;
 mod get;
 pub mod hours;
+mod import;
 mod list;
 mod offers;
 pub mod runs;
@@ -16,6 +17,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/volunteers", web::get().to(volunteers::list_volunteers))
         .route("/volunteers", web::post().to(volunteers::create_volunteer))
         .route("/volunteers/hours", web::get().to(hours::volunteer_hours))
+        .route(
+            "/volunteers/import",
+            web::post().to(import::import_volunteers),
+        )
         .route(
             "/volunteers/hours/export",
             web::get().to(hours::export_volunteer_hours),
