@@ -100,6 +100,7 @@ async fn every_api_route_is_in_the_openapi_document() {
         "/api/v1/families/{id}/sharing-consents",
         "/api/v1/families/{id}/sharing-consents/withdraw",
         "/api/v1/volunteers",
+        "/api/v1/volunteers/import",
         "/api/v1/volunteers/hours",
         "/api/v1/volunteers/hours/export",
         "/api/v1/volunteers/{id}",
