@@ -135,6 +135,20 @@ pub async fn click(c: &Client, css: &str) {
         .unwrap_or_else(|e| panic!("clicking {css}: {e}"));
 }
 
+/// The confirmation the page shows after a form was saved (waiting for the new page), or a panic with
+/// what the page says instead.
+pub async fn saved(c: &Client) -> String {
+    for _ in 0..100 {
+        if let Ok(ok) = c.find(Locator::Css("p.ok")).await {
+            if let Ok(text) = ok.text().await {
+                return text;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("not saved: {}", main_text(c).await);
+}
+
 /// The text of the page's `main` (read again when a navigation replaced it while it was read).
 pub async fn main_text(c: &Client) -> String {
     let mut tries = 0;

@@ -1172,7 +1172,9 @@ async fn the_department_hears_once_before_its_release_ends() {
 /// log; desktop and 390 px screenshots under `target/screenshots/`.
 #[tokio::test]
 async fn the_sharing_pages_work_in_chromium_on_desktop_and_phone() {
-    use crate::browser::{browser, check_page, click, fill, main_text, sign_in, start_driver};
+    use crate::browser::{
+        browser, check_page, click, fill, main_text, saved, sign_in, start_driver,
+    };
     use fantoccini::Locator;
 
     let app = TestApp::spawn().await;
@@ -1236,13 +1238,7 @@ async fn the_sharing_pages_work_in_chromium_on_desktop_and_phone() {
     .click()
     .await
     .unwrap();
-    let status = c
-        .find(Locator::Css("p.ok"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let status = saved(&c).await;
     assert!(status.contains("申请已提交"), "{status}");
     c.close().await.unwrap();
     let (_, list) = app.get("/api/v1/data-requests", Some(&bureau)).await;
@@ -1278,13 +1274,7 @@ async fn the_sharing_pages_work_in_chromium_on_desktop_and_phone() {
         .click()
         .await
         .unwrap();
-    let status = c
-        .find(Locator::Css("p.ok"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let status = saved(&c).await;
     assert!(status.contains("已批准"), "{status}");
     c.close().await.unwrap();
     let (_, releases) = app.get("/api/v1/data-releases", Some(&bureau)).await;
@@ -1318,13 +1308,7 @@ async fn the_sharing_pages_work_in_chromium_on_desktop_and_phone() {
     check_page(&c, "sharing-consent-errors", true).await;
     fill(&c, "textarea[name=note]", "见证人：社区主任李某").await;
     click(&c, "form[action$='/sharing-consents'] button[type=submit]").await;
-    let status = c
-        .find(Locator::Css("p.ok"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let status = saved(&c).await;
     assert!(status.contains("已记录"), "{status}");
     let text = main_text(&c).await;
     assert!(

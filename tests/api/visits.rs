@@ -1155,41 +1155,12 @@ async fn a_cached_dashboard_shows_every_write_at_once() {
     assert_eq!(dashboard_totals(&app, &street).await.0, 2);
 }
 
-async fn type_into(c: &fantoccini::Client, css: &str, text: &str) {
-    let field = c.find(fantoccini::Locator::Css(css)).await.expect(css);
-    field.send_keys(text).await.expect("type");
-}
-
-async fn click(c: &fantoccini::Client, css: &str) {
-    let element = c.find(fantoccini::Locator::Css(css)).await.expect(css);
-    element.click().await.expect("click");
-}
-
-/// The confirmation the page shows after a form was saved (waiting for the new page), or what it says.
-async fn saved(c: &fantoccini::Client) -> String {
-    use fantoccini::Locator;
-    for _ in 0..50 {
-        if let Ok(ok) = c.find(Locator::Css("p.ok")).await {
-            return ok.text().await.unwrap();
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    let main = c
-        .find(Locator::Css("main"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    panic!("not saved: {main}");
-}
-
 /// The console's visit pages in Chromium, desktop and phone: a contact person's campaign page with the
 /// visit form (used on the phone, money handed over), the family's contact form, the street's progress
 /// and the district's dashboard; no script errors, nothing wider than the phone; screenshots kept.
 #[tokio::test]
 async fn contact_persons_record_visits_and_contacts_on_a_phone_in_chromium() {
-    use crate::browser::{browser, check_page, sign_in, start_driver};
+    use crate::browser::{browser, check_page, click, fill, saved, sign_in, start_driver};
     use fantoccini::Locator;
 
     let app = TestApp::spawn().await;
@@ -1230,8 +1201,8 @@ async fn contact_persons_record_visits_and_contacts_on_a_phone_in_chromium() {
             .await
             .unwrap();
             check_page(&c, "visits-volunteer-form", phone).await;
-            type_into(&c, "section.visit input[name=money_cny]", "300").await;
-            type_into(
+            fill(&c, "section.visit input[name=money_cny]", "300").await;
+            fill(
                 &c,
                 "section.visit textarea[name=needs]",
                 "希望街道协助联系居家养老服务",
@@ -1243,7 +1214,7 @@ async fn contact_persons_record_visits_and_contacts_on_a_phone_in_chromium() {
             c.goto(&format!("{base}/console/contacts/{mine}"))
                 .await
                 .unwrap();
-            type_into(
+            fill(
                 &c,
                 "textarea[name=summary]",
                 "电话问候，老人身体尚可，近期需复诊",
@@ -1427,7 +1398,9 @@ async fn activities_are_kept_within_the_yearly_budget_and_projects_are_one_per_s
 /// session's CSRF token is refused.
 #[tokio::test]
 async fn streets_record_activities_against_the_budget_in_chromium() {
-    use crate::browser::{browser, check_page, click, fill, main_text, sign_in, start_driver};
+    use crate::browser::{
+        browser, check_page, click, fill, main_text, saved, sign_in, start_driver,
+    };
     use fantoccini::Locator;
 
     let app = TestApp::spawn().await;
