@@ -97,16 +97,7 @@ impl QueuedMail {
         id: Uuid,
         lease_id: Uuid,
     ) -> QueryResult<bool> {
-        let n = diesel::update(Self::leased(id, lease_id))
-            .set((
-                mail_outbox::sent_at.eq(diesel::dsl::now),
-                mail_outbox::attempts.eq(mail_outbox::attempts + 1),
-                mail_outbox::lease_id.eq(None::<Uuid>),
-                mail_outbox::leased_until.eq(None::<DateTime<Utc>>),
-            ))
-            .execute(conn)
-            .await?;
-        Ok(n == 1)
+        Ok(Self::mark_sent_many(conn, &[id], lease_id).await? == 1)
     }
 
     /// Marks these messages sent, those still leased to `lease_id`; how many were (the others' lease
