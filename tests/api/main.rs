@@ -25,5 +25,6 @@ mod schema;
 mod sharing;
 mod tasks;
 mod tasks_import;
+mod tasks_proposals;
 mod tenants;
 mod visits;

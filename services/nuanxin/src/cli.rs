@@ -399,9 +399,14 @@ pub async fn onboard(
                     pool: pool.clone(),
                     keys,
                 });
-            crate::demo::visits(access, &district, &actor)
+            crate::demo::visits(access.clone(), &district, &actor)
                 .await
                 .map_err(|e| format!("demo visits: {e}"))?;
+            if district.matching.is_some() {
+                crate::tasks::proposals::run(access, &district, None, district.today(), &actor)
+                    .await
+                    .map_err(|e| format!("demo task proposals: {e}"))?;
+            }
         }
     }
     println!("onboarded {slug}");

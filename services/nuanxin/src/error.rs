@@ -367,6 +367,7 @@ impl From<crate::tasks::TaskError> for ApiError {
             }
             // A volunteer file is refused as a register file is (413 past the limits, else 400).
             T::Sheet(e) => ApiError::from(crate::registry::RegistryError::Sheet(e)),
+            T::Benefit(e) => ApiError::from(e),
             T::Engine(_) | T::Worker(_) | T::Cipher(_) => ApiError::internal(e),
         }
     }

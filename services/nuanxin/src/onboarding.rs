@@ -152,22 +152,30 @@ pub fn read_sharing(
     Ok(Some(rules))
 }
 
-/// Reads and checks `tenants/<slug>/matching.yaml` (None when the district has none: no matching there).
+/// Reads and checks `tenants/<slug>/matching.yaml` (None when the district has none: no matching there);
+/// the programs its proposals name must be the policy's.
 pub fn read_matching(
     dir: &Path,
     slug: &str,
+    policy: Option<&nuanxin_policy::Policy>,
 ) -> Result<Option<nuanxin_domain::tasks::config::MatchingConfig>, OnboardingError> {
     let path = dir.join(slug).join("matching.yaml");
     let Ok(text) = std::fs::read_to_string(&path) else {
         return Ok(None);
     };
     let name = path.display().to_string();
-    nuanxin_domain::tasks::config::MatchingConfig::parse(&name, &text)
-        .map(Some)
-        .map_err(|e| OnboardingError::Manifest {
-            path: name,
-            message: e.to_string(),
+    let invalid = |e: nuanxin_domain::tasks::config::ConfigError| OnboardingError::Manifest {
+        path: name.clone(),
+        message: e.to_string(),
+    };
+    let config =
+        nuanxin_domain::tasks::config::MatchingConfig::parse(&name, &text).map_err(invalid)?;
+    config
+        .check_programs(&name, |code| {
+            policy.is_some_and(|p| p.program(code).is_some())
         })
+        .map_err(invalid)?;
+    Ok(Some(config))
 }
 
 /// The district's visit settings (`visits.yaml`), checked; the defaults when it has none.
@@ -220,7 +228,7 @@ fn check_configuration(dir: &Path, manifest: &TenantManifest) -> Result<(), Onbo
     let policy = read_policy(dir, slug)?;
     read_checkins(dir, slug)?;
     read_sharing(dir, manifest, policy.as_ref())?;
-    read_matching(dir, slug)?;
+    read_matching(dir, slug, policy.as_ref())?;
     read_visit_settings(dir, slug)?;
     if manifest.time_zone.parse::<chrono_tz::Tz>().is_err() {
         return Err(OnboardingError::Manifest {
@@ -486,7 +494,7 @@ pub async fn load_districts(pool: &DbPool, dir: &Path) -> Result<Vec<District>, 
                 file, &values, &t.slug,
             )),
         });
-        let matching = read_matching(dir, &t.slug)?.map(Arc::new);
+        let matching = read_matching(dir, &t.slug, policy_file.as_deref())?.map(Arc::new);
         let checkins = read_checkins(dir, &t.slug)?.map(Arc::new);
         let visits = read_visit_settings(dir, &t.slug)?;
         let manifest = read_manifest(dir, &t.slug);

@@ -420,6 +420,28 @@ diesel::table! {
 }
 
 diesel::table! {
+    task_proposals (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        family_id -> Uuid,
+        street_id -> Uuid,
+        community_id -> Uuid,
+        program -> Text,
+        service -> Text,
+        persons -> Text,
+        by_phone -> Bool,
+        reason -> Text,
+        status -> Text,
+        first_proposed_on -> Date,
+        seen_on -> Date,
+        task_series_id -> Nullable<Uuid>,
+        decision_reason -> Nullable<Text>,
+        decided_by -> Nullable<Text>,
+        decided_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     matching_runs (tenant_id, id) {
         tenant_id -> Uuid,
         id -> Uuid,

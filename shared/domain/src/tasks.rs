@@ -10,6 +10,7 @@
 pub mod config;
 pub mod cost;
 pub mod input;
+pub mod proposals;
 
 use chrono::{DateTime, Duration, NaiveTime, Utc, Weekday};
 use serde::{Deserialize, Serialize};

@@ -202,6 +202,14 @@ fn tasks_routes(cfg: &mut web::ServiceConfig) {
         .route("/console/tasks/runs", web::post().to(tasks::start_run))
         .route("/console/tasks/runs/{id}", web::get().to(tasks::run_page))
         .route(
+            "/console/task-proposals/runs",
+            web::post().to(tasks::run_proposals),
+        )
+        .route(
+            "/console/task-proposals/{id}/dismiss",
+            web::post().to(tasks::dismiss_proposal),
+        )
+        .route(
             "/console/tasks/offers/{id}/{step}",
             web::post().to(tasks::offer_step),
         )

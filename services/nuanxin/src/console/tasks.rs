@@ -7,9 +7,11 @@
 //! Which page a caller gets is drawn from what they may do, never from a role name.
 
 mod form;
+mod proposals;
 mod volunteers;
 
 pub use form::{create_task, new_task};
+pub use proposals::{dismiss_proposal, run_proposals};
 pub use volunteers::{
     create_volunteer, edit_volunteer, export_hours, hours_page, new_volunteer, update_volunteer,
     volunteers_page,
@@ -21,6 +23,7 @@ use askama::Template;
 use chrono::{DateTime, Utc};
 use nuanxin_access::{Action, Resource};
 use nuanxin_domain::tasks::input::{ReasonInput, ReportInput};
+use nuanxin_domain::tasks::proposals::ProposalStatus;
 use nuanxin_domain::tasks::{OfferStatus, TaskStatus};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -126,6 +129,20 @@ struct StaffPage {
     may_create: bool,
     may_run: bool,
     message: String,
+    /// Open proposals from entitlements (the first page) and how many there are.
+    proposals: Vec<crate::tasks::proposals::ProposalView>,
+    proposals_total: i64,
+    /// A dismissal refused: the proposal and why.
+    proposal_error: Option<(Uuid, String)>,
+}
+
+impl StaffPage {
+    fn proposal_error_of(&self, id: &Uuid) -> Option<&str> {
+        self.proposal_error
+            .as_ref()
+            .filter(|(p, _)| p == id)
+            .map(|(_, e)| e.as_str())
+    }
 }
 
 /// An offer on the organization's or the volunteer's page, with the task it is for.
@@ -190,6 +207,8 @@ fn done_message(done: &str) -> &'static str {
         "check-in" => "已签到。",
         "check-out" => "已签退，感谢您的服务。",
         "cancelled" => "已取消该任务，相关组织和志愿者将收到通知。",
+        "dismissed" => "已不采纳该任务建议。",
+        "proposed" => "已根据最新待遇生成任务建议。",
         _ => "",
     }
 }
@@ -202,7 +221,7 @@ pub async fn tasks_page(
 ) -> Result<HttpResponse, PageError> {
     let message = done_message(&query.done).to_owned();
     match work_of(&console.auth)? {
-        Work::Staff => staff_page(&state, &console, &query, message).await,
+        Work::Staff => staff_page(&state, &console, &query, message, StatusCode::OK, None).await,
         work => offers_page(&state, &console, work, None, message).await,
     }
 }
@@ -212,6 +231,8 @@ async fn staff_page(
     console: &Console,
     query: &TasksQuery,
     message: String,
+    status_code: StatusCode,
+    proposal_error: Option<(Uuid, String)>,
 ) -> Result<HttpResponse, PageError> {
     let auth = &console.auth;
     let status = Some(query.status.as_str())
@@ -239,24 +260,38 @@ async fn staff_page(
             task,
         })
         .collect();
-    page(&StaffPage {
-        frame: console.frame(state, "服务任务", "/console/tasks"),
-        rows,
-        pager: Pager::new(&base, paging.page, PER_PAGE, total),
-        status: status.unwrap_or_default(),
-        statuses: [
-            TaskStatus::Open,
-            TaskStatus::Done,
-            TaskStatus::Lapsed,
-            TaskStatus::Cancelled,
-        ]
-        .iter()
-        .map(|s| (s.as_str(), s.label()))
-        .collect(),
-        may_create: auth.may(Resource::ServiceTask, Action::Create),
-        may_run: auth.may(Resource::MatchingRun, Action::Run),
-        message,
-    })
+    let may_create = auth.may(Resource::ServiceTask, Action::Create);
+    let (proposals, proposals_total) = if may_create {
+        crate::tasks::proposals::list(state, auth, Some(ProposalStatus::Open), PER_PAGE, 0)
+            .await
+            .map_err(ApiError::from)?
+    } else {
+        (Vec::new(), 0)
+    };
+    page_with_status(
+        status_code,
+        &StaffPage {
+            frame: console.frame(state, "服务任务", "/console/tasks"),
+            rows,
+            pager: Pager::new(&base, paging.page, PER_PAGE, total),
+            status: status.unwrap_or_default(),
+            statuses: [
+                TaskStatus::Open,
+                TaskStatus::Done,
+                TaskStatus::Lapsed,
+                TaskStatus::Cancelled,
+            ]
+            .iter()
+            .map(|s| (s.as_str(), s.label()))
+            .collect(),
+            may_create,
+            may_run: auth.may(Resource::MatchingRun, Action::Run),
+            message,
+            proposals,
+            proposals_total,
+            proposal_error,
+        },
+    )
 }
 
 /// `李志愿（已派志愿者）` for each offer that still holds its slot.
@@ -613,6 +648,40 @@ async fn show_task(
     )
 }
 
+/// A form that takes a reason: the reason checked, then `act` with it. `None` when it was done, else the
+/// status and what to show beside the form (`label：problem` for a bad reason, the conflict's message).
+pub(super) async fn with_reason<Fut>(
+    form: &Posted,
+    label: &str,
+    act: impl FnOnce(String) -> Fut,
+) -> Result<Option<(StatusCode, String)>, PageError>
+where
+    Fut: std::future::Future<Output = Result<(), ApiError>>,
+{
+    let result = match (ReasonInput {
+        reason: form.get("reason").to_owned(),
+    })
+    .validate()
+    {
+        Ok(reason) => act(reason).await,
+        Err(errors) => Err(ApiError::Validation(errors)),
+    };
+    match result {
+        Ok(()) => Ok(None),
+        Err(ApiError::Validation(errors)) => Ok(Some((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            errors
+                .0
+                .into_iter()
+                .map(|e| format!("{label}：{}", e.message))
+                .collect::<Vec<_>>()
+                .join("；"),
+        ))),
+        Err(ApiError::Conflict { message, .. }) => Ok(Some((StatusCode::CONFLICT, message))),
+        Err(other) => Err(other.into()),
+    }
+}
+
 /// `POST /console/tasks/{id}/cancel`: `reason`; refused with the reason beside the form (422, 409).
 pub async fn cancel_task(
     state: web::Data<AppState>,
@@ -623,32 +692,20 @@ pub async fn cancel_task(
     let auth = &console.auth;
     auth.require(Resource::ServiceTask, Action::Create)?;
     let id = id.into_inner();
-    let result = match (ReasonInput {
-        reason: form.get("reason").to_owned(),
-    })
-    .validate()
-    {
-        Ok(reason) => crate::tasks::cancel::cancel(&state, auth, id, &reason)
+    let shared: &AppState = &state;
+    let refused = with_reason(&form, "取消原因", |reason| async move {
+        crate::tasks::cancel::cancel(shared, auth, id, &reason)
             .await
             .map(drop)
-            .map_err(ApiError::from),
-        Err(errors) => Err(ApiError::Validation(errors)),
-    };
-    let (status, error) = match result {
-        Ok(()) => return Ok(see_other(&format!("/console/tasks/{id}?done=cancelled"))),
-        Err(ApiError::Validation(errors)) => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            errors
-                .0
-                .into_iter()
-                .map(|e| format!("取消原因：{}", e.message))
-                .collect::<Vec<_>>()
-                .join("；"),
-        ),
-        Err(ApiError::Conflict { message, .. }) => (StatusCode::CONFLICT, message),
-        Err(other) => return Err(other.into()),
-    };
-    show_task(&state, &console, id, status, String::new(), error).await
+            .map_err(ApiError::from)
+    })
+    .await?;
+    match refused {
+        None => Ok(see_other(&format!("/console/tasks/{id}?done=cancelled"))),
+        Some((status, error)) => {
+            show_task(&state, &console, id, status, String::new(), error).await
+        }
+    }
 }
 
 /// A task of the caller's home page.

@@ -23,6 +23,7 @@ mod checkins_sweep;
 mod checkins_watchdog;
 mod match_tasks;
 mod newly_eligible;
+mod propose_tasks;
 mod purge_sessions;
 mod reload_districts;
 mod seal_audit;
@@ -47,6 +48,7 @@ use uuid::Uuid;
 
 pub use match_tasks::MatchTasks;
 pub use newly_eligible::NewlyEligible;
+pub use propose_tasks::ProposeTasks;
 pub use purge_sessions::PurgeSessions;
 pub use reload_districts::ReloadDistricts;
 pub use seal_audit::SealAudit;
@@ -124,6 +126,7 @@ pub fn start(state: &Arc<AppState>) {
     spawn(state, CheckinsSweep);
     spawn(state, CheckinsWatchdog { since: Utc::now() });
     spawn(state, MatchTasks);
+    spawn(state, ProposeTasks);
     spawn(state, TaskDeadlines);
     spawn(state, TaskReminders);
     spawn(state, TaskMail);

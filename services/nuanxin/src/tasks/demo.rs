@@ -160,6 +160,7 @@ pub async fn seed(pool: &DbPool, district: &District, keys: &Keys) -> Result<(),
             contact_phone: None,
             notes: "演示任务：请提前电话联系，敲门后稍等。".to_owned(),
             repeat_weekly_until: None,
+            proposal_id: None,
         }
         .validate(&cfg, now)?;
         rows.extend(task_rows(keys, district, &spec, family, ACTOR)?);

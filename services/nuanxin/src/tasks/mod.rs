@@ -1,7 +1,8 @@
 //! Service tasks and volunteer matching, the service layer: who reaches which tasks ([`reach`]), the
 //! volunteers, the tasks, the matching run over the pure cost model (`nuanxin_domain::tasks::cost`), the
 //! offers' transitions (`nuanxin_domain::tasks::OfferAction::apply`) and the mail they cause, through
-//! notices grouped per person ([`notices`]).
+//! notices grouped per person ([`notices`]); and tasks proposed from the families' entitlements
+//! ([`proposals`]).
 //!
 //! A social organization reaches the tasks offered to it and a volunteer the tasks they were given, and only
 //! until the district's `closed_visible_days` after the task closed; what they see of the household is what
@@ -14,6 +15,7 @@ pub mod import;
 pub mod matching;
 pub mod notices;
 pub mod offers;
+pub mod proposals;
 pub mod service_tasks;
 pub mod views;
 pub mod volunteers;
@@ -61,6 +63,9 @@ pub enum TaskError {
     Sheet(#[from] nuanxin_sheets::SheetError),
     #[error("the read log is full")]
     ReadLogFull(#[from] crate::audit::reads::ReadLogFull),
+    /// Reading the register for proposals.
+    #[error(transparent)]
+    Benefit(#[from] crate::benefits::BenefitError),
     /// A volunteer file with bad rows (nothing of it was written).
     #[error("{} errors in the file", .0.total())]
     Import(crate::registry::import::RowErrors),

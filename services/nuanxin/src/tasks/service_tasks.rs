@@ -56,9 +56,27 @@ pub async fn create(
     if family.status != "active" {
         return Err(invalid("family_id", "exited", "该家庭已退出登记"));
     }
+    // A proposal taken up: locked first, so two takers at once make one task (the second gets 409).
+    let proposal = match spec.proposal_id {
+        Some(id) => {
+            let p = super::proposals::lock_open(&mut tx, auth, id).await?;
+            if p.family_id != spec.family_id || p.service != spec.service {
+                return Err(invalid(
+                    "proposal_id",
+                    "mismatch",
+                    "任务的家庭或服务与该任务建议不符",
+                ));
+            }
+            Some(p)
+        }
+        None => None,
+    };
     let rows = task_rows(&state.keys, district, &spec, &family, &auth.actor.actor)?;
     let series_id = rows.first().map_or_else(Uuid::nil, |t| t.series_id);
     ServiceTask::insert_many(&mut tx, &rows).await?;
+    if let Some(p) = &proposal {
+        super::proposals::accept(&mut tx, p, series_id, &auth.actor.actor).await?;
+    }
     audit::record(
         &tx,
         district.id,
@@ -66,7 +84,8 @@ pub async fn create(
         "service_task.create",
         "service_task",
         &series_id.to_string(),
-        json!({"family_id": family.id, "service": spec.service, "occurrences": rows.len()}),
+        json!({"family_id": family.id, "service": spec.service, "occurrences": rows.len(),
+               "proposal_id": spec.proposal_id}),
     )
     .await?;
     tx.commit().await?;
@@ -147,16 +166,21 @@ pub async fn volunteer_names(
     Ok(Volunteer::names(conn, &ids).await?.into_iter().collect())
 }
 
-/// Records that the caller saw these tasks (the household's fields a task shows are family data).
-async fn record_read(
+/// Records that the caller saw these objects (`(id, family)` pairs): what a task or a proposal shows of
+/// its household is family data.
+pub(super) async fn record_read(
     state: &AppState,
     auth: &Authorized,
     action: &str,
-    tasks: &[ServiceTask],
+    object_type: &str,
+    read: &[(Uuid, Uuid)],
 ) -> Result<(), crate::audit::reads::ReadLogFull> {
-    let ids: Vec<String> = tasks.iter().map(|t| t.id.to_string()).collect();
-    let families: Vec<String> = tasks.iter().map(|t| t.family_id.to_string()).collect();
-    let object = if tasks.len() == 1 {
+    if read.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<String> = read.iter().map(|(id, _)| id.to_string()).collect();
+    let families: Vec<String> = read.iter().map(|(_, f)| f.to_string()).collect();
+    let object = if read.len() == 1 {
         ids[0].clone()
     } else {
         String::new()
@@ -165,14 +189,18 @@ async fn record_read(
         auth.district.id,
         &auth.actor,
         action,
-        "service_task",
+        object_type,
         &object,
-        json!({"tasks": ids, "families": families}),
+        json!({"objects": ids, "families": families}),
     );
     state
         .read_log
         .record(event, crate::audit::reads::WAIT)
         .await
+}
+
+fn reads_of(tasks: &[ServiceTask]) -> Vec<(Uuid, Uuid)> {
+    tasks.iter().map(|t| (t.id, t.family_id)).collect()
 }
 
 /// One task the caller reaches, with the offers they may see; the read is audited.
@@ -191,7 +219,8 @@ pub async fn get(state: &AppState, auth: &Authorized, id: Uuid) -> Result<TaskVi
         state,
         auth,
         "service_task.read",
-        std::slice::from_ref(&task),
+        "service_task",
+        &reads_of(std::slice::from_ref(&task)),
     )
     .await?;
     let name = |v: Uuid| names.get(&v).cloned();
@@ -215,9 +244,14 @@ pub async fn list(
     let offers = TaskOffer::of_tasks(&mut tx, &ids).await?;
     let names = volunteer_names(&mut tx, &offers).await?;
     tx.commit().await?;
-    if !tasks.is_empty() {
-        record_read(state, auth, "service_task.list", &tasks).await?;
-    }
+    record_read(
+        state,
+        auth,
+        "service_task.list",
+        "service_task",
+        &reads_of(&tasks),
+    )
+    .await?;
     let name = |v: Uuid| names.get(&v).cloned();
     let views = tasks
         .iter()

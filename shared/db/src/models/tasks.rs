@@ -9,6 +9,8 @@ use diesel::sql_types::{BigInt, Bool, Integer, Nullable, Text, Timestamptz, Uuid
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
+pub mod proposals;
+
 use crate::schema::{matching_runs, service_tasks, task_notices, task_offers, users, volunteers};
 
 /// Offer statuses that hold a helper slot (`task_offers_live_slot`).

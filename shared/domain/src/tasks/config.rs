@@ -40,6 +40,23 @@ pub struct Qualification {
     pub name: String,
 }
 
+/// A rule that turns a family's entitlement into a proposed task (`proposals` in matching.yaml): the
+/// street confirms it with a time window, or dismisses it with a reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProposalRule {
+    /// The policy program whose entitlement proposes the task (checked against the policy on load).
+    pub program: String,
+    /// The skill the task asks for.
+    pub service: String,
+    /// Only for a person whose self-care is one of these (empty: anyone entitled), e.g. home health
+    /// guidance for those who are half or not self-caring.
+    pub self_care: Vec<nuanxin_policy::SelfCare>,
+    /// The task is done by telephone (not bound by distance).
+    pub by_phone: bool,
+    /// The rule's line in the file, for errors found when the policy is read beside it.
+    pub line: usize,
+}
+
 /// The hard filters a pair must pass to be a candidate at all.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Filter {
@@ -118,6 +135,8 @@ pub struct MatchingConfig {
     pub horizon_days: u32,
     /// At most this many cheapest candidates per task go to the engine.
     pub candidates_per_task: u32,
+    /// Tasks proposed from entitlements.
+    pub proposals: Vec<ProposalRule>,
 }
 
 #[derive(Deserialize)]
@@ -158,6 +177,17 @@ struct RawUnfilled {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+struct RawProposal {
+    program: Spanned<String>,
+    service: Spanned<String>,
+    #[serde(default)]
+    self_care: Vec<Spanned<String>>,
+    #[serde(default)]
+    by_phone: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Raw {
     skills: Spanned<Vec<RawSkill>>,
     qualifications: Vec<RawQualification>,
@@ -172,6 +202,8 @@ struct Raw {
     reminder_hours: Spanned<u32>,
     horizon_days: Spanned<u32>,
     candidates_per_task: Spanned<u32>,
+    #[serde(default)]
+    proposals: Vec<RawProposal>,
 }
 
 fn line<T>(s: &Spanned<T>) -> usize {
@@ -345,6 +377,7 @@ impl MatchingConfig {
             unfilled_normal,
             unfilled_urgent,
         };
+        let proposals = proposal_rules(&cx, &raw.proposals, &skills)?;
         Ok(MatchingConfig {
             skills,
             qualifications,
@@ -374,7 +407,27 @@ impl MatchingConfig {
                 1,
                 500,
             )?,
+            proposals,
         })
+    }
+
+    /// Checks that every proposal names a program of the district's policy (`known`), as onboarding and
+    /// every reload read the two files side by side.
+    pub fn check_programs(
+        &self,
+        file: &str,
+        known: impl Fn(&str) -> bool,
+    ) -> Result<(), ConfigError> {
+        match self.proposals.iter().find(|r| !known(&r.program)) {
+            None => Ok(()),
+            Some(r) => Err(Ctx(file).err(
+                r.line,
+                format!(
+                    "proposal for program `{}`, which the district's policy does not have",
+                    r.program
+                ),
+            )),
+        }
     }
 
     /// The skill of `code`, if the district lists it.
@@ -400,6 +453,60 @@ impl MatchingConfig {
     pub fn applies(&self, filter: Filter) -> bool {
         self.filters.contains(&filter)
     }
+}
+
+fn proposal_rules(
+    cx: &Ctx<'_>,
+    raw: &[RawProposal],
+    skills: &[Skill],
+) -> Result<Vec<ProposalRule>, ConfigError> {
+    use nuanxin_policy::SelfCare;
+    let mut rules: Vec<ProposalRule> = Vec::new();
+    for r in raw {
+        let at = line(&r.program);
+        let program = cx.code(&r.program, "a proposal's program")?;
+        let service = cx.code(&r.service, "a proposal's service")?;
+        if !skills.iter().any(|s| s.code == service) {
+            return Err(cx.err(
+                line(&r.service),
+                format!("proposal service `{service}` is not in `skills`"),
+            ));
+        }
+        if rules
+            .iter()
+            .any(|o| o.program == program && o.service == service)
+        {
+            return Err(cx.err(
+                at,
+                format!("proposal `{program}` → `{service}` is listed twice"),
+            ));
+        }
+        let mut self_care = Vec::new();
+        for c in &r.self_care {
+            let care = match c.as_str() {
+                "full" => SelfCare::Full,
+                "partial" => SelfCare::Partial,
+                "none" => SelfCare::None,
+                other => {
+                    return Err(cx.err(
+                        line(c),
+                        format!("unknown self_care `{other}` (expected full, partial or none)"),
+                    ))
+                }
+            };
+            if !self_care.contains(&care) {
+                self_care.push(care);
+            }
+        }
+        rules.push(ProposalRule {
+            program,
+            service,
+            self_care,
+            by_phone: r.by_phone,
+            line: at,
+        });
+    }
+    Ok(rules)
 }
 
 /// The line of the first mapping key `key` anywhere in the tree.
@@ -459,6 +566,10 @@ closed_visible_days: 7
 reminder_hours: 24
 horizon_days: 14
 candidates_per_task: 30
+proposals:
+  - { program: elderly_home_services, service: day_patrol }
+  - { program: psychological_counseling, service: psychological_comfort, by_phone: true }
+  - { program: family_doctor, service: day_patrol, self_care: [partial, none] }
 ";
 
     fn error_of(source: &str) -> String {
@@ -536,6 +647,21 @@ candidates_per_task: 30
                 "code: Day-Patrol,",
                 "matching.yaml:2: a skill's code must be",
             ),
+            (
+                "service: psychological_comfort, by_phone",
+                "service: meal_delivery, by_phone",
+                "matching.yaml:27: proposal service `meal_delivery` is not in `skills`",
+            ),
+            (
+                "self_care: [partial, none]",
+                "self_care: [partial, bedridden]",
+                "matching.yaml:28: unknown self_care `bedridden`",
+            ),
+            (
+                "program: family_doctor, service: day_patrol",
+                "program: elderly_home_services, service: day_patrol",
+                "matching.yaml:28: proposal `elderly_home_services` → `day_patrol` is listed twice",
+            ),
         ];
         for (from, to, expected) in cases {
             let source = SAMPLE.replacen(from, to, 1);
@@ -547,6 +673,37 @@ candidates_per_task: 30
         assert!(
             broken.starts_with("matching.yaml:") && broken.contains("YAML error"),
             "{broken}"
+        );
+    }
+
+    #[test]
+    fn proposals_parse_and_their_programs_are_checked_against_the_policy() {
+        let c = MatchingConfig::parse("matching.yaml", SAMPLE).ok();
+        let rules = c.as_ref().map(|c| c.proposals.clone()).unwrap_or_default();
+        assert_eq!(rules.len(), 3);
+        assert!(rules[1].by_phone && rules[0].self_care.is_empty());
+        assert_eq!(
+            rules[2].self_care,
+            [
+                nuanxin_policy::SelfCare::Partial,
+                nuanxin_policy::SelfCare::None
+            ]
+        );
+        let c = c.as_ref();
+        let known = |p: &str| p != "family_doctor";
+        let checked = c.map(|c| {
+            c.check_programs("matching.yaml", known)
+                .map_err(|e| e.to_string())
+        });
+        assert_eq!(
+            checked,
+            Some(Err(
+                "matching.yaml:28: proposal for program `family_doctor`, which the district's policy does not have".into()
+            ))
+        );
+        assert_eq!(
+            c.map(|c| c.check_programs("matching.yaml", |_| true)),
+            Some(Ok(()))
         );
     }
 

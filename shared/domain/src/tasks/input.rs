@@ -233,6 +233,10 @@ pub struct TaskInput {
     /// A weekly rule: the same window every week until this date (inclusive).
     #[serde(default)]
     pub repeat_weekly_until: Option<NaiveDate>,
+    /// The proposal (from an entitlement) this task takes up: it must be open and be for this
+    /// household and service; it is then accepted with the task.
+    #[serde(default)]
+    pub proposal_id: Option<uuid::Uuid>,
 }
 
 fn one() -> u32 {
@@ -260,6 +264,7 @@ pub struct TaskSpec {
     pub notes: String,
     /// The service is a long-term pairing (综合包户).
     pub long_term: bool,
+    pub proposal_id: Option<uuid::Uuid>,
 }
 
 /// A local date and time `YYYY-MM-DDTHH:MM` (seconds allowed).
@@ -368,6 +373,7 @@ impl TaskInput {
             contact_phone,
             notes: self.notes.trim().to_owned(),
             long_term,
+            proposal_id: self.proposal_id,
         })
     }
 }
@@ -494,6 +500,7 @@ mod tests {
             contact_phone: None,
             notes: String::new(),
             repeat_weekly_until: NaiveDate::parse_from_str(until, "%Y-%m-%d").ok(),
+            proposal_id: None,
         };
         let now = parse_local("2026-12-01T08:00").unwrap_or_default();
         let spec = input("2026-12-24").validate(&cfg, now);

@@ -16,12 +16,13 @@ use serde::Deserialize;
 use super::super::session::{Console, Posted};
 use super::super::views::{page_with_status, see_other, Frame, PageError};
 use crate::error::ApiError;
+use crate::routes::families::get::read_family;
 use crate::routes::families::list::{family_page, ListQuery};
 use crate::state::AppState;
 use crate::tasks::{config, service_tasks};
 
 /// The form's fields, in the API's names.
-const FIELDS: [&str; 13] = [
+const FIELDS: [&str; 14] = [
     "family_id",
     "service",
     "starts_at",
@@ -35,6 +36,7 @@ const FIELDS: [&str; 13] = [
     "notes",
     "by_phone",
     "qualifications",
+    "proposal_id",
 ];
 
 /// A household the caller may create a task for.
@@ -56,6 +58,8 @@ struct NewTaskPage {
     errors: HashMap<String, String>,
     /// Errors that name no field of the form.
     general: Vec<String>,
+    /// The household search typed (a parent's name or resident ID).
+    search: String,
 }
 
 impl NewTaskPage {
@@ -78,11 +82,39 @@ impl NewTaskPage {
     }
 }
 
+/// The form filled in: a household (from its page), or a proposal's household and service.
 #[derive(Deserialize)]
 pub struct NewQuery {
     family_id: Option<String>,
+    service: Option<String>,
+    proposal_id: Option<String>,
+    by_phone: Option<String>,
+    /// Households whose parent's name (or resident ID) matches.
+    q: Option<String>,
 }
 
+/// A household as it is chosen: `社区 地址 · 姓名（类别）`, the living parents named.
+fn household<'a>(
+    id: uuid::Uuid,
+    community: &str,
+    address: &str,
+    living: impl Iterator<Item = &'a str>,
+    kind: &str,
+) -> Household {
+    Household {
+        id: id.to_string(),
+        label: format!(
+            "{community} {address} · {}（{}）",
+            living.collect::<Vec<_>>().join("、"),
+            labels::family_kind(kind)
+        ),
+    }
+}
+
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the form's whole state, sent back as it came"
+)]
 async fn form_page(
     state: &AppState,
     console: &Console,
@@ -91,6 +123,7 @@ async fn form_page(
     chosen_qualifications: Vec<String>,
     errors: HashMap<String, String>,
     general: Vec<String>,
+    search: Option<String>,
 ) -> Result<HttpResponse, PageError> {
     let auth = &console.auth;
     let cfg = config(&auth.district).map_err(ApiError::from)?;
@@ -99,29 +132,45 @@ async fn form_page(
         auth,
         &ListQuery {
             per_page: Some(200),
+            q: search.clone().filter(|q| !q.trim().is_empty()),
             ..ListQuery::default()
         },
     )
     .await?;
-    let households = families
+    let mut households: Vec<Household> = families
         .items
         .into_iter()
-        .map(|f| Household {
-            id: f.id.to_string(),
-            label: format!(
-                "{} {} · {}（{}）",
-                f.community.name,
-                f.address,
-                f.parents
-                    .iter()
-                    .filter(|p| p.alive)
-                    .map(|p| p.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join("、"),
-                labels::family_kind(f.kind)
-            ),
+        .map(|f| {
+            let living = f
+                .parents
+                .iter()
+                .filter(|p| p.alive)
+                .map(|p| p.name.as_str());
+            household(f.id, &f.community.name, &f.address, living, f.kind)
         })
         .collect();
+    // The household asked for (from its page or a proposal) is offered even beyond the first page.
+    let asked = values
+        .get("family_id")
+        .and_then(|v| v.parse::<uuid::Uuid>().ok());
+    if let Some(id) = asked.filter(|id| !households.iter().any(|h| h.id == id.to_string())) {
+        match read_family(state, auth, id).await {
+            Ok(f) => {
+                let living = f
+                    .parents
+                    .iter()
+                    .filter(|p| p.alive)
+                    .map(|p| p.name.as_str());
+                households.insert(
+                    0,
+                    household(f.id, &f.community.name, &f.address, living, f.kind),
+                );
+            }
+            // Not the caller's: not offered (and refused if sent anyway).
+            Err(ApiError::NotFound(_) | ApiError::Forbidden) => {}
+            Err(other) => return Err(other.into()),
+        }
+    }
     page_with_status(
         status,
         &NewTaskPage {
@@ -141,6 +190,7 @@ async fn form_page(
             chosen_qualifications,
             errors,
             general,
+            search: search.unwrap_or_default(),
         },
     )
 }
@@ -158,8 +208,16 @@ pub async fn new_task(
         ("helpers_needed".to_owned(), "1".to_owned()),
         ("urgency".to_owned(), "normal".to_owned()),
     ]);
-    if let Some(f) = &query.family_id {
-        values.insert("family_id".to_owned(), f.clone());
+    let given = [
+        ("family_id", &query.family_id),
+        ("service", &query.service),
+        ("proposal_id", &query.proposal_id),
+        ("by_phone", &query.by_phone),
+    ];
+    for (field, value) in given {
+        if let Some(v) = value {
+            values.insert(field.to_owned(), v.clone());
+        }
     }
     form_page(
         &state,
@@ -169,6 +227,7 @@ pub async fn new_task(
         Vec::new(),
         HashMap::new(),
         Vec::new(),
+        query.q.clone(),
     )
     .await
 }
@@ -219,9 +278,17 @@ pub async fn create_task(
     } else {
         Urgency::Normal
     };
+    let proposal_id = match form.get("proposal_id").trim() {
+        "" => Ok(None),
+        text => text.parse().map(Some),
+    };
+    if proposal_id.is_err() {
+        note("proposal_id", "任务建议的编号不正确，请从任务建议重新进入");
+    }
     let mut general = Vec::new();
-    if let (Some(family_id), Some(helpers_needed), Ok(repeat_weekly_until)) =
-        (family_id, helpers_needed, repeat)
+    let mut status = StatusCode::UNPROCESSABLE_ENTITY;
+    if let (Some(family_id), Some(helpers_needed), Ok(repeat_weekly_until), Ok(proposal_id)) =
+        (family_id, helpers_needed, repeat, proposal_id)
     {
         let input = TaskInput {
             family_id,
@@ -237,6 +304,7 @@ pub async fn create_task(
             contact_phone: form.text("contact_phone"),
             notes: form.get("notes").to_owned(),
             repeat_weekly_until,
+            proposal_id,
         };
         match service_tasks::create(&state, auth, input)
             .await
@@ -257,17 +325,16 @@ pub async fn create_task(
                     }
                 }
             }
+            // The proposal was taken up or dismissed meanwhile.
+            Err(ApiError::Conflict { message, .. }) => {
+                status = StatusCode::CONFLICT;
+                general.push(message);
+            }
             Err(other) => return Err(other.into()),
         }
     }
     form_page(
-        &state,
-        &console,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        values,
-        chosen,
-        errors,
-        general,
+        &state, &console, status, values, chosen, errors, general, None,
     )
     .await
 }

@@ -1,5 +1,5 @@
-//! `/api/v1/volunteers` and `/api/v1/service-tasks` (with its `runs` and `offers`): service tasks and
-//! volunteer matching. Literal paths are registered before `{id}` ones, which take only a UUID.
+//! `/api/v1/volunteers`, `/api/v1/service-tasks` (with its `runs` and `offers`) and
+//! `/api/v1/task-proposals`: service tasks and volunteer matching. Literal paths are registered before `{id}` ones, which take only a UUID.
 
 mod cancel;
 mod create;
@@ -8,6 +8,7 @@ pub mod hours;
 mod import;
 mod list;
 mod offers;
+mod proposals;
 pub mod runs;
 mod volunteers;
 
@@ -54,6 +55,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(
             "/service-tasks/offers/{id}/check-out",
             web::post().to(offers::check_out),
+        )
+        .route("/task-proposals", web::get().to(proposals::list_proposals))
+        .route(
+            "/task-proposals/runs",
+            web::post().to(proposals::run_proposals),
+        )
+        .route(
+            "/task-proposals/{id}/dismiss",
+            web::post().to(proposals::dismiss_proposal),
         )
         .route("/service-tasks/{id}", web::get().to(get::get_task))
         .route(
