@@ -85,6 +85,7 @@ async fn proposals_come_from_entitlements_once_and_lapse_and_return_with_the_ent
         "母亲符合“日间巡视、陪同就医、送餐”（三（五）1），建议安排日间巡视"
     );
     assert_eq!(patrol["status_label"], "待处理");
+    assert_eq!(patrol["address"], "测试路1号");
     let pairing = find(&open, &mine, "household_pairing").expect("综合包户");
     assert_eq!(pairing["persons"], json!([]));
     assert_eq!(

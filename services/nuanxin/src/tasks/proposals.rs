@@ -9,6 +9,7 @@
 //! runs at once write one after the other (`TaskProposal::lock_district`).
 
 use chrono::NaiveDate;
+use nuanxin_db::models::tasks::family_places;
 use nuanxin_db::models::tasks::proposals::{Decision, ProposalFound, ProposalReach, TaskProposal};
 use nuanxin_db::pool::TenantTx;
 use nuanxin_domain::tasks::proposals::{propose, ProposalStatus};
@@ -48,6 +49,8 @@ pub struct ProposalRun {
 pub struct ProposalView {
     pub id: Uuid,
     pub family_id: Uuid,
+    /// The household's address, to find it by (the register's staff see it anyway).
+    pub address: String,
     pub street: String,
     pub community: String,
     pub program: String,
@@ -67,12 +70,13 @@ pub struct ProposalView {
     pub decided_by: Option<String>,
 }
 
-fn view(district: &District, p: &TaskProposal) -> ProposalView {
+fn view(district: &District, p: &TaskProposal, address: &str) -> ProposalView {
     let cfg = district.matching.as_deref();
     let status = ProposalStatus::parse(&p.status).unwrap_or(ProposalStatus::Open);
     ProposalView {
         id: p.id,
         family_id: p.family_id,
+        address: address.to_owned(),
         street: district.orgs.name_of(p.street_id).to_owned(),
         community: district.orgs.name_of(p.community_id).to_owned(),
         program: p.program.clone(),
@@ -222,11 +226,23 @@ pub async fn list(
         offset,
     )
     .await?;
+    let ids: Vec<Uuid> = rows.iter().map(|p| p.family_id).collect();
+    let places = family_places(&mut tx, auth.scope, &ids).await?;
     tx.commit().await?;
+    let address = |family: Uuid| {
+        places
+            .iter()
+            .find(|f| f.id == family)
+            .map_or("", |f| f.address.as_str())
+    };
     let read: Vec<(Uuid, Uuid)> = rows.iter().map(|p| (p.id, p.family_id)).collect();
     super::service_tasks::record_read(state, auth, "task_proposal.list", "task_proposal", &read)
         .await?;
-    Ok((rows.iter().map(|p| view(district, p)).collect(), total))
+    let views = rows
+        .iter()
+        .map(|p| view(district, p, address(p.family_id)))
+        .collect();
+    Ok((views, total))
 }
 
 /// The open proposal `id` in the caller's reach, locked for a decision in `tx`.
@@ -289,9 +305,11 @@ pub async fn dismiss(
         json!({"family_id": proposal.family_id, "program": proposal.program, "service": proposal.service}),
     )
     .await?;
+    let places = family_places(&mut tx, auth.scope, &[proposal.family_id]).await?;
     tx.commit().await?;
     proposal.status = ProposalStatus::Dismissed.as_str().to_owned();
     proposal.decision_reason = Some(reason.to_owned());
     proposal.decided_by = Some(auth.actor.actor.clone());
-    Ok(view(district, &proposal))
+    let address = places.first().map_or("", |f| f.address.as_str());
+    Ok(view(district, &proposal, address))
 }

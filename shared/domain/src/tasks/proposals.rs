@@ -144,8 +144,14 @@ fn reason(cfg: &MatchingConfig, policy: &Policy, rule: &ProposalRule, persons: &
             .collect();
         format!("，生活自理能力为{}", labels.join("或"))
     };
+    // A title quoting a name already (“综合包户”志愿服务) is not quoted again.
+    let title = if title.contains('“') {
+        title.to_owned()
+    } else {
+        format!("“{title}”")
+    };
     format!(
-        "{who}符合“{title}”{clause}{care}，建议安排{}",
+        "{who}符合{title}{clause}{care}，建议安排{}",
         cfg.skill_name(&rule.service)
     )
 }
