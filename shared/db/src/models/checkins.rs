@@ -355,7 +355,9 @@ pub struct SweepAt {
 /// in SQL, only when the crate's decision for it is certainly empty: for each of the two days no
 /// snapshot (so no alert) and no worrying check-in, and the day settled by a `well` check-in at or
 /// before its first step (or, for today, its deadline still ahead or a day off, with yesterday settled
-/// by a `well` check-in: then no silence can be due either). Everything else is decided in Rust.
+/// by a `well` check-in: then no silence can be due either). Everything else is decided in Rust. The
+/// two days' check-ins and snapshots are read once for the page's id range and joined (four index
+/// probes per pairing and day cost most of a settled district's sweep).
 const SWEEP_PAGE: &str = "\
 WITH page AS ( \
     SELECT p.*, \
@@ -365,19 +367,26 @@ WITH page AS ( \
     FROM checkin_pairings p, (VALUES ($4::date - 1), ($4::date)) AS d(day) \
     WHERE p.tenant_id = $1 AND p.id BETWEEN $2 AND $3 AND p.created_at <= $6 \
       AND (p.ended_at IS NULL OR p.ended_at > $6 - interval '2 days') \
+), check_ins AS ( \
+    SELECT c.pairing_id, c.day, bool_or(c.outcome <> 'well') AS worrying, \
+        min(c.logged_at) FILTER (WHERE c.outcome = 'well') AS first_well \
+    FROM checkin_check_ins c \
+    WHERE c.tenant_id = $1 AND c.day IN ($4::date - 1, $4::date) AND c.pairing_id BETWEEN $2 AND $3 \
+      AND c.logged_at <= $6 \
+    GROUP BY c.pairing_id, c.day \
+), started AS ( \
+    SELECT k.pairing_id, k.day FROM checkin_days k \
+    WHERE k.tenant_id = $1 AND k.pairing_id BETWEEN $2 AND $3 AND k.day IN ($4::date - 1, $4::date) \
 ), days AS ( \
     SELECT page.id, page.is_today, \
-        NOT EXISTS (SELECT 1 FROM checkin_days k WHERE k.tenant_id = $1 AND k.pairing_id = page.id \
-                      AND k.day = page.day) \
-        AND NOT EXISTS (SELECT 1 FROM checkin_check_ins c WHERE c.tenant_id = $1 AND c.day = page.day \
-                      AND c.pairing_id = page.id AND c.outcome <> 'well' AND c.logged_at <= $6) AS quiet, \
-        EXISTS (SELECT 1 FROM checkin_check_ins c WHERE c.tenant_id = $1 AND c.day = page.day \
-                      AND c.pairing_id = page.id AND c.outcome = 'well' AND c.logged_at <= $6 \
-                      AND c.logged_at <= page.deadline + make_interval(mins => $7::int)) AS well, \
+        s.pairing_id IS NULL AND NOT coalesce(c.worrying, false) AS quiet, \
+        coalesce(c.first_well <= page.deadline + make_interval(mins => $7::int), false) AS well, \
         page.deadline > $6 AS early, \
         page.starts_on > page.day \
         OR (page.days_off::int >> (extract(isodow FROM page.day)::int - 1)) & 1 = 1 AS off \
     FROM page \
+    LEFT JOIN check_ins c ON c.pairing_id = page.id AND c.day = page.day \
+    LEFT JOIN started s ON s.pairing_id = page.id AND s.day = page.day \
 ), settled AS ( \
     SELECT y.id FROM days y JOIN days t ON t.id = y.id AND t.is_today AND NOT y.is_today \
     WHERE y.quiet AND t.quiet AND (y.well OR y.off) AND (t.well OR ((t.early OR t.off) AND y.well)) \
