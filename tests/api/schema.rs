@@ -88,3 +88,21 @@ async fn the_diesel_schema_matches_the_migrated_database() {
         "in the database, not in schema.rs: {missing:#?}\nin schema.rs, not in the database: {extra:#?}"
     );
 }
+
+#[derive(diesel::QueryableByName)]
+struct Setting {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    value: String,
+}
+
+/// JIT compiling took 100–175 ms a sweep page (more than the page's work): the service's role has it off.
+#[tokio::test]
+async fn the_services_role_plans_without_jit() {
+    let app = TestApp::spawn().await;
+    let mut conn = app.app_role().await;
+    let jit: Setting = diesel::sql_query("SELECT current_setting('jit') AS value")
+        .get_result(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(jit.value, "off");
+}

@@ -1,0 +1,1 @@
+ALTER ROLE nuanxin_app RESET jit;
