@@ -15,12 +15,13 @@ SECONDS_EACH=${BENCH_SECONDS:-20}
 bash deploy/services.sh
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 cargo build --release -q -p nuanxin --bin nuanxin --bin nuanxin-bench
+BIN=${CARGO_TARGET_DIR:-target}/release
 
 DB=postgres://postgres@127.0.0.1:5432/nuanxin_bench
 ONLY=${BENCH_ONLY:-all}
 if [ "$ONLY" = all ]; then
   echo "== registry ($FAMILIES families)"
-  DATABASE_URL=$DB RUST_LOG=warn target/release/nuanxin-bench registry "$FAMILIES"
+  DATABASE_URL=$DB RUST_LOG=warn "$BIN"/nuanxin-bench registry "$FAMILIES"
 fi
 
 PORT=18099
@@ -43,7 +44,7 @@ FAILED=0
 serve() {
   env NUANXIN__REDIS__URL=redis://127.0.0.1:6379 NUANXIN__REDIS__NAMESPACE=bench \
     NUANXIN__SECURITY__LOGIN_ATTEMPTS_PER_WINDOW=1000 RUST_LOG=warn "$@" \
-    target/release/nuanxin serve --bind 127.0.0.1:$PORT >/tmp/nuanxin-bench-serve.log 2>&1 &
+    "$BIN"/nuanxin serve --bind 127.0.0.1:$PORT >/tmp/nuanxin-bench-serve.log 2>&1 &
   SERVER=$!
   trap 'kill $SERVER 2>/dev/null || true' EXIT
   for _ in $(seq 1 50); do curl -sf http://127.0.0.1:$PORT/healthz >/dev/null && break; sleep 0.2; done
@@ -86,7 +87,7 @@ if [ "$ONLY" = all ]; then
 fi
 
 echo "== a platform of 100 districts × 2,000 families"
-DATABASE_URL=$PLATFORM_DB RUST_LOG=warn target/release/nuanxin-bench platform 100 2000 $PLATFORM_DIR
+DATABASE_URL=$PLATFORM_DB RUST_LOG=warn "$BIN"/nuanxin-bench platform 100 2000 $PLATFORM_DIR
 psql -h 127.0.0.1 -U postgres -qc CHECKPOINT postgres
 echo "== GET /api/v1/families/{id}, random families of random districts: wrk, 4 connections, ${SECONDS_EACH}s (as served)"
 measure_random
