@@ -36,6 +36,9 @@ pub const JOB: &str = "checkins_sweep";
 /// Pairings per transaction (most of a page is settled and never leaves the database).
 const PAGE: i64 = 5_000;
 
+/// Districts swept at once by the job (and the CLI's `--all-districts`), each on its own connection.
+pub const DISTRICTS_AT_ONCE: usize = 4;
+
 /// One alert the sweep raised.
 #[derive(Debug, Clone, Serialize)]
 pub struct Raised {

@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use chrono::{DateTime, FixedOffset, Utc};
 use clap::Subcommand;
+use futures_util::StreamExt;
 use nuanxin_db::pool::build_pool;
 use serde_json::json;
 
@@ -19,7 +20,7 @@ pub enum CheckinsCommand {
     Sweep {
         #[arg(long, required_unless_present = "all_districts")]
         tenant: Option<String>,
-        /// Every onboarded district in turn, as the service's job does (benchmarks); `tenant` is then
+        /// Every onboarded district, a few at once as the service's job sweeps them (benchmarks); `tenant` is then
         /// the list of their slugs.
         #[arg(long, conflicts_with = "tenant")]
         all_districts: bool,
@@ -36,7 +37,8 @@ pub async fn run(settings: &Settings, command: CheckinsCommand) -> CliResult {
             all_districts,
             at,
         } => {
-            let pool = build_pool(&settings.app_database_url(), 2)?;
+            let at_once = crate::checkins::sweep::DISTRICTS_AT_ONCE;
+            let pool = build_pool(&settings.app_database_url(), at_once + 1)?;
             let districts: Vec<_> =
                 load_districts(&pool, &tenants_dir(&settings.application.tenants_dir))
                     .await?
@@ -51,8 +53,14 @@ pub async fn run(settings: &Settings, command: CheckinsCommand) -> CliResult {
             let now = at.map_or_else(Utc::now, |t| t.with_timezone(&Utc));
             let mut report = crate::checkins::sweep::Report::default();
             let started = std::time::Instant::now();
-            for district in &districts {
-                report.absorb(crate::checkins::sweep::sweep(&pool, district, now).await?);
+            // As the service's job sweeps: a few districts at once.
+            let swept: Vec<_> = futures_util::stream::iter(&districts)
+                .map(|district| crate::checkins::sweep::sweep(&pool, district, now))
+                .buffer_unordered(at_once)
+                .collect()
+                .await;
+            for one in swept {
+                report.absorb(one?);
             }
             let slugs: Vec<&str> = districts.iter().map(|d| d.slug.as_str()).collect();
             print_json(&json!({

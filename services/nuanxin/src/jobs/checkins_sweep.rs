@@ -21,6 +21,12 @@ impl Job for CheckinsSweep {
         seconds(60)
     }
 
+    /// A platform's districts are swept a few at a time, so the last district's alerts do not wait
+    /// for every other district's sweep.
+    fn districts_at_once(&self) -> usize {
+        crate::checkins::sweep::DISTRICTS_AT_ONCE
+    }
+
     /// A sweep takes seconds; a node that died mid-sweep is replaced within two minutes.
     fn lease(&self) -> std::time::Duration {
         std::time::Duration::from_secs(120)

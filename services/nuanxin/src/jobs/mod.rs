@@ -41,6 +41,7 @@ use std::time::Duration;
 pub use checkins_sweep::CheckinsSweep;
 pub use checkins_watchdog::CheckinsWatchdog;
 use chrono::{DateTime, FixedOffset, Utc};
+use futures_util::StreamExt;
 use nuanxin_db::models::job_run::{self, Claim, Terms};
 use nuanxin_db::pool::DbPool;
 pub use nuanxin_domain::schedule::{Every, Period};
@@ -95,6 +96,11 @@ pub trait Job: Send + Sync + 'static {
         Runs::PerDistrict
     }
 
+    /// How many districts a per-district job runs at once, each on its own connection (one: in turn).
+    fn districts_at_once(&self) -> usize {
+        1
+    }
+
     /// How long a run may take before another node may take its period over.
     fn lease(&self) -> Duration {
         Duration::from_secs(600)
@@ -146,16 +152,19 @@ async fn drive<J: Job>(state: Arc<AppState>, job: J) {
     loop {
         match job.runs() {
             Runs::PerDistrict => {
-                for district in state.districts.all() {
-                    run_claimed(
-                        &state,
-                        &job,
-                        Some(&*district),
-                        &district.slug,
-                        district.utc_offset(),
-                    )
+                let (state, job) = (&state, &job);
+                futures_util::stream::iter(state.districts.all())
+                    .for_each_concurrent(job.districts_at_once().max(1), |district| async move {
+                        run_claimed(
+                            state,
+                            job,
+                            Some(&*district),
+                            &district.slug,
+                            district.utc_offset(),
+                        )
+                        .await;
+                    })
                     .await;
-                }
             }
             Runs::Once => {
                 run_claimed(&state, &job, None, PLATFORM_DOMAIN, CHINA_STANDARD_TIME).await;
