@@ -179,3 +179,48 @@ async fn reads_of_several_districts_in_one_batch_are_each_recorded_in_their_own_
         assert_eq!(result["verified"], events, "{result}");
     }
 }
+
+/// The batch append inserts each run of one district from its slice: in any order of districts (the
+/// writer sends them grouped, a caller may not), every record lands in its own district, in order.
+#[tokio::test]
+async fn the_batch_append_keeps_each_districts_records_in_order_whatever_the_batchs_order() {
+    let app = TestApp::spawn().await;
+    let (x, z) = (
+        app.tenant_id("xicheng").await,
+        app.tenant_id("zhangdian").await,
+    );
+    let mut conn = app.app_role().await;
+    diesel::sql_query(format!(
+        "SELECT audit_append_all(ARRAY['{x}', '{z}', '{x}', '{x}', '{z}']::uuid[], \
+            ARRAY[now(), now(), now(), now(), now()], ARRAY['t','t','t','t','t'], \
+            ARRAY['test.append','test.append','test.append','test.append','test.append'], \
+            ARRAY['o','o','o','o','o'], ARRAY['1','2','3','4','5'], \
+            ARRAY['{{}}','{{}}','{{}}','{{}}','{{}}']::jsonb[], ARRAY[NULL,NULL,NULL,NULL,NULL]::text[])"
+    ))
+    .execute(&mut conn)
+    .await
+    .unwrap();
+
+    #[derive(diesel::QueryableByName)]
+    struct Appended {
+        #[diesel(sql_type = diesel::sql_types::Uuid)]
+        tenant_id: uuid::Uuid,
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        object_id: String,
+    }
+    let rows: Vec<Appended> = diesel::sql_query(
+        "SELECT tenant_id, object_id FROM audit_events WHERE action = 'test.append' ORDER BY id",
+    )
+    .load(&mut app.admin().await)
+    .await
+    .unwrap();
+    let of = |tenant| {
+        rows.iter()
+            .filter(|r| r.tenant_id == tenant)
+            .map(|r| r.object_id.as_str())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(of(x), ["1", "3", "4"]);
+    assert_eq!(of(z), ["2", "5"]);
+    assert_eq!(rows.len(), 5);
+}
