@@ -224,3 +224,98 @@ async fn the_batch_append_keeps_each_districts_records_in_order_whatever_the_bat
     assert_eq!(of(z), ["2", "5"]);
     assert_eq!(rows.len(), 5);
 }
+
+/// An event's id is taken when its transaction inserts it and seen when it commits, so a long
+/// transaction's event can appear behind newer ones that are already sealed: the queue the database keeps
+/// of unsealed events still holds it, and the next seal links it. The queue is the database's alone.
+#[tokio::test]
+async fn an_event_that_commits_behind_sealed_ones_is_sealed_and_no_event_can_be_kept_out() {
+    let app = TestApp::spawn().await;
+    let admin = app.login("xicheng", "admin").await;
+    let tenant = app.tenant_id("xicheng").await;
+    let verify = || async {
+        let (status, result) = app
+            .post_json(
+                "/api/v1/audit/verify",
+                Some(&admin),
+                &serde_json::Value::Null,
+            )
+            .await;
+        assert_eq!(status, 200, "{result}");
+        assert_eq!(result["ok"], true, "{result}");
+        result
+    };
+    let app = &app;
+    let linked = |event: &str| {
+        let events = format!(
+            "audit_chain c JOIN audit_events e ON e.tenant_id = c.tenant_id AND e.id = c.event_id \
+             WHERE e.action = '{event}'"
+        );
+        async move { app.count(&events).await }
+    };
+
+    let mut late = app.app_role().await;
+    for statement in [
+        "BEGIN".to_owned(),
+        format!("SELECT set_config('app.tenant_id', '{tenant}', true)"),
+        format!(
+            "INSERT INTO audit_events (tenant_id, actor, action, object_type, object_id) \
+             VALUES ('{tenant}', 'system:test', 'test.late', 'test', '1')"
+        ),
+    ] {
+        diesel::sql_query(statement)
+            .execute(&mut late)
+            .await
+            .unwrap();
+    }
+    app.create_family(&admin, &family_body("xinjiekou", "xinjiekou-1", 43))
+        .await;
+    verify().await;
+    assert_eq!(
+        linked("family.create").await,
+        1,
+        "the newer event is sealed"
+    );
+    assert_eq!(
+        linked("test.late").await,
+        0,
+        "the late one is not committed yet"
+    );
+
+    diesel::sql_query("COMMIT")
+        .execute(&mut late)
+        .await
+        .unwrap();
+    let result = verify().await;
+    assert_eq!(linked("test.late").await, 1, "the late event is sealed");
+    let events = app
+        .count(&format!("audit_events WHERE tenant_id = '{tenant}'"))
+        .await;
+    assert_eq!(result["verified"], events, "{result}");
+    assert_eq!(
+        app.count("audit_unsealed").await,
+        0,
+        "the queue empties as links are made"
+    );
+
+    // The service's role reads the queue but can neither empty it nor fill it.
+    let mut conn = app.app_role().await;
+    diesel::sql_query(format!(
+        "SELECT set_config('app.tenant_id', '{tenant}', false)"
+    ))
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    for statement in [
+        "DELETE FROM audit_unsealed".to_owned(),
+        format!("INSERT INTO audit_unsealed VALUES ('{tenant}', 1)"),
+    ] {
+        assert!(
+            diesel::sql_query(&statement)
+                .execute(&mut conn)
+                .await
+                .is_err(),
+            "{statement} is refused"
+        );
+    }
+}

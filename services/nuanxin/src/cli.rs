@@ -239,7 +239,7 @@ pub async fn run(cli: Cli) -> CliResult {
                     .into_iter()
                     .find(|d| d.slug == tenant)
                     .ok_or_else(|| format!("district '{tenant}' is not onboarded"))?;
-            crate::audit::seal(&pool, district.id, crate::audit::Sweep::All).await?;
+            crate::audit::seal(&pool, district.id).await?;
             let result = crate::audit::verify(&pool, district.id).await?;
             print_json(&result)?;
             Ok(if result.ok {

@@ -158,6 +158,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    audit_unsealed (tenant_id, event_id) {
+        tenant_id -> Uuid,
+        event_id -> Int8,
+    }
+}
+
+diesel::table! {
     mail_outbox (tenant_id, id) {
         tenant_id -> Uuid,
         id -> Uuid,
@@ -613,6 +620,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     family_changes,
     audit_events,
     audit_chain,
+    audit_unsealed,
     mail_outbox,
     benefit_cycles,
     benefit_entries,

@@ -72,30 +72,15 @@ fn payload(e: &AuditEvent) -> Vec<u8> {
     }))
 }
 
-/// The routine sweep looks only above the newest sealed event. An event id is taken when its transaction
-/// starts and becomes visible when it commits, so a long transaction's events can appear behind newer ones:
-/// the full sweep (`Sweep::All`, before every verification and every few minutes in the job) seals those.
-/// Which unsealed events to look for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Sweep {
-    /// Recent events only: cheap, for the job that runs every few seconds.
-    Recent,
-    /// Every event (before a verification, and now and then by the job).
-    All,
-}
-
-/// Links the tenant's unsealed events into its chain; returns how many were sealed.
-pub async fn seal(pool: &DbPool, tenant_id: Uuid, sweep: Sweep) -> Result<usize, TxError> {
+/// Links the tenant's unsealed events into its chain, oldest first; returns how many were sealed. An event
+/// whose transaction committed late is sealed when it appears, behind newer ones.
+pub async fn seal(pool: &DbPool, tenant_id: Uuid) -> Result<usize, TxError> {
     let mut sealed = 0;
     loop {
         let mut tx = TenantTx::begin(pool, tenant_id).await?;
         AuditEvent::lock_chain(&mut tx, tenant_id).await?;
         let last = ChainLink::last(&mut tx).await?;
-        let after_id = match (sweep, &last) {
-            (Sweep::Recent, Some(link)) => link.event_id,
-            _ => 0,
-        };
-        let events = AuditEvent::unsealed(&mut tx, after_id, 5000).await?;
+        let events = AuditEvent::unsealed(&mut tx, 5000).await?;
         if events.is_empty() {
             tx.commit().await?;
             return Ok(sealed);

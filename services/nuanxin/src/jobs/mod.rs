@@ -118,8 +118,7 @@ pub trait Job: Send + Sync + 'static {
 
 /// Starts every job of the service, each in a task of its own.
 pub fn start(state: &Arc<AppState>) {
-    spawn(state, SealAudit::RECENT);
-    spawn(state, SealAudit::ALL);
+    spawn(state, SealAudit);
     spawn(state, SendMail);
     tokio::spawn(crate::mail::listen(
         state.settings.app_database_url(),

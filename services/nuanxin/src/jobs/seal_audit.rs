@@ -1,41 +1,22 @@
-//! Sealing the audit log into each district's hash chain: the recent events every 2 seconds, and the
-//! whole log every 5 minutes for events whose transactions committed late.
+//! Sealing the audit log into each district's hash chain every 2 seconds: whatever the database has
+//! queued as unsealed, late commits included.
 
 use std::sync::Arc;
 
 use super::{seconds, Every, Job, JobError, Period};
-use crate::audit::{self, Sweep};
+use crate::audit;
 use crate::state::{AppState, District};
 
 /// Seals a district's unsealed audit events.
-pub struct SealAudit {
-    name: &'static str,
-    every: Every,
-    sweep: Sweep,
-}
-
-impl SealAudit {
-    /// The events after the last sealed one, every 2 seconds.
-    pub const RECENT: SealAudit = SealAudit {
-        name: "seal_audit",
-        every: seconds(2),
-        sweep: Sweep::Recent,
-    };
-    /// Every event not yet sealed, every 5 minutes.
-    pub const ALL: SealAudit = SealAudit {
-        name: "seal_audit_sweep",
-        every: seconds(300),
-        sweep: Sweep::All,
-    };
-}
+pub struct SealAudit;
 
 impl Job for SealAudit {
     fn name(&self) -> &'static str {
-        self.name
+        "seal_audit"
     }
 
     fn every(&self) -> Every {
-        self.every
+        seconds(2)
     }
 
     fn lease(&self) -> std::time::Duration {
@@ -49,7 +30,7 @@ impl Job for SealAudit {
         _: &Period,
     ) -> Result<String, JobError> {
         let district = district.ok_or("sealing runs per district")?;
-        let sealed = audit::seal(&state.pool, district.id, self.sweep).await?;
+        let sealed = audit::seal(&state.pool, district.id).await?;
         Ok(format!("{sealed} events sealed"))
     }
 }

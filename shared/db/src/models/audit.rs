@@ -13,7 +13,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use crate::pool::{DbPool, TxError};
-use crate::schema::{audit_chain, audit_events};
+use crate::schema::{audit_chain, audit_events, audit_unsealed};
 
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = audit_events)]
@@ -200,22 +200,19 @@ impl AuditEvent {
             .map(drop)
     }
 
-    /// Events with an id above `after_id` not yet in the chain, oldest first.
+    /// The oldest `limit` events not yet in the chain, from the queue the database keeps of them (see the
+    /// migration `audit_unsealed`): late commits included, and nothing sealed is scanned again.
     pub async fn unsealed(
         conn: &mut AsyncPgConnection,
-        after_id: i64,
         limit: i64,
     ) -> QueryResult<Vec<AuditEvent>> {
-        // NOT EXISTS with the chain's (tenant_id, event_id) index: cost follows the events scanned, not
-        // the length of the chain.
-        audit_events::table
-            .filter(audit_events::id.gt(after_id))
-            .filter(diesel::dsl::not(diesel::dsl::exists(
-                audit_chain::table
-                    .filter(audit_chain::tenant_id.eq(audit_events::tenant_id))
-                    .filter(audit_chain::event_id.eq(audit_events::id)),
-            )))
-            .order(audit_events::id)
+        audit_unsealed::table
+            .inner_join(
+                audit_events::table.on(audit_events::tenant_id
+                    .eq(audit_unsealed::tenant_id)
+                    .and(audit_events::id.eq(audit_unsealed::event_id))),
+            )
+            .order(audit_unsealed::event_id)
             .limit(limit)
             .select(AuditEvent::as_select())
             .load(conn)
