@@ -985,12 +985,16 @@ async fn a_stalled_sweep_shows_in_readyz_and_metrics_and_the_district_office_is_
     let district = app.app.districts.by_slug("xicheng").unwrap();
     let now = Utc::now();
     let watch = |at| nuanxin::checkins::sweep::watch(&app.app.pool, &district, now, at);
-    // The district office (its administrator has an address) is told once, however often it is asked.
-    assert_eq!(watch(now).await.unwrap(), Some(1));
+    // The district office (its administrator has an address) is told once, however often it is asked
+    // — here and by the service's own watchdog, which may have asked first.
+    let first = watch(now).await.unwrap();
+    assert!(matches!(first, Some(0 | 1)), "{first:?}");
     assert_eq!(watch(now + Duration::minutes(1)).await.unwrap(), Some(0));
-    let told: N = diesel::sql_query(
-        "SELECT count(*) AS n FROM mail_outbox WHERE subject = '【暖心】每日探询巡检已停止'",
-    )
+    let told: N = diesel::sql_query(format!(
+        "SELECT count(*) AS n FROM mail_outbox WHERE subject = '【暖心】每日探询巡检已停止' \
+         AND tenant_id = '{}'",
+        district.id
+    ))
     .get_result(&mut conn)
     .await
     .unwrap();
