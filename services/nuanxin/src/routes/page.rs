@@ -1,5 +1,6 @@
 //! One paging style for every list: `?page=N&per_page=M` in, `{"items", "total", "page", "per_page"}` out;
-//! a short list that is never paged answers `{"items"}` ([`Items`]).
+//! a list not counted answers `{"items", "page", "per_page"}` ([`Window`]); a short list that is never paged
+//! answers `{"items"}` ([`Items`]).
 
 use serde::Serialize;
 
@@ -61,6 +62,15 @@ impl Paging {
             per_page: self.per_page,
         }
     }
+
+    /// The response envelope for this page's items, of a list whose total is not counted.
+    pub fn window<T: Serialize>(self, items: Vec<T>) -> Window<T> {
+        Window {
+            items,
+            page: self.page,
+            per_page: self.per_page,
+        }
+    }
 }
 
 /// A page of a list.
@@ -68,6 +78,15 @@ impl Paging {
 pub struct Page<T: Serialize> {
     pub items: Vec<T>,
     pub total: i64,
+    pub page: i64,
+    pub per_page: i64,
+}
+
+/// A page of a list that is not counted: a release's records are read page by page, and counting them
+/// for every page would cost more than the page itself.
+#[derive(Debug, Serialize)]
+pub struct Window<T: Serialize> {
+    pub items: Vec<T>,
     pub page: i64,
     pub per_page: i64,
 }

@@ -1,11 +1,11 @@
 use actix_web::{web, HttpResponse};
 use nuanxin_access::{Action, Resource};
 use serde::Deserialize;
-use serde_json::json;
 
 use super::caller;
 use crate::auth::Authorized;
 use crate::error::ApiError;
+use crate::routes::page::Items;
 use crate::state::AppState;
 
 /// `?status=open` (not acknowledged, not cleared) or `all` (the default).
@@ -33,5 +33,5 @@ pub async fn list_alerts(
     auth.require(Resource::CheckInAlert, Action::List)?;
     let open_only = query.status == AlertsStatus::Open;
     let items = crate::checkins::alerts(&state, caller(&auth), open_only).await?;
-    Ok(HttpResponse::Ok().json(json!({"items": items})))
+    Ok(HttpResponse::Ok().json(Items { items }))
 }

@@ -2,12 +2,12 @@ use actix_web::{web, HttpResponse};
 use nuanxin_access::{Action, Resource};
 use nuanxin_domain::family::ParentRole;
 use serde::Deserialize;
-use serde_json::json;
 use uuid::Uuid;
 
 use super::caller;
 use crate::auth::Authorized;
 use crate::error::ApiError;
+use crate::routes::page::Items;
 use crate::state::AppState;
 
 #[derive(Deserialize)]
@@ -27,5 +27,5 @@ pub async fn pairing_candidates(
     auth.require(Resource::Pairing, Action::Create)?;
     let items =
         crate::checkins::candidates(&state, caller(&auth), query.family_id, query.person).await?;
-    Ok(HttpResponse::Ok().json(json!({"items": items})))
+    Ok(HttpResponse::Ok().json(Items { items }))
 }

@@ -1,10 +1,10 @@
 use actix_web::{web, HttpResponse};
 use nuanxin_access::{Action, Resource};
-use serde_json::json;
 use uuid::Uuid;
 
 use crate::auth::Authorized;
 use crate::error::ApiError;
+use crate::routes::page::Items;
 use crate::sharing::access_log::AccessEntry;
 use crate::state::AppState;
 
@@ -15,7 +15,7 @@ pub async fn family_access_log(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let items = access_log(&state, &auth, id.into_inner()).await?;
-    Ok(HttpResponse::Ok().json(json!({"items": items})))
+    Ok(HttpResponse::Ok().json(Items { items }))
 }
 
 /// The family's access log for street and district staff (the API and the printable page).

@@ -5,6 +5,7 @@ use uuid::Uuid;
 
 use crate::auth::Authorized;
 use crate::error::ApiError;
+use crate::routes::page::Items;
 use crate::routes::Body;
 use crate::sharing::consent::{self, ConsentInput, WithdrawInput};
 use crate::state::AppState;
@@ -18,7 +19,7 @@ pub async fn list_consents(
     auth.require(Resource::SharingConsent, Action::Update)?;
     let items =
         consent::of_family(&state.pool, &auth.district, auth.scope, id.into_inner()).await?;
-    Ok(HttpResponse::Ok().json(json!({"items": items})))
+    Ok(HttpResponse::Ok().json(Items { items }))
 }
 
 /// Records the family's consent, with the date and how it was given.

@@ -1,7 +1,6 @@
 use actix_web::{web, HttpResponse};
 use nuanxin_access::{Action, Resource};
 use serde::Deserialize;
-use serde_json::json;
 use uuid::Uuid;
 
 use crate::auth::Authorized;
@@ -34,8 +33,7 @@ pub async fn list_releases(
         paging.offset(),
     )
     .await?;
-    Ok(HttpResponse::Ok()
-        .json(json!({"items": items, "page": paging.page, "per_page": paging.per_page})))
+    Ok(HttpResponse::Ok().json(paging.window(items)))
 }
 
 /// One release's description (not its records).

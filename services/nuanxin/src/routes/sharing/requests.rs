@@ -98,8 +98,7 @@ pub async fn list_requests(
         paging.offset(),
     )
     .await?;
-    Ok(HttpResponse::Ok()
-        .json(json!({"items": items, "page": paging.page, "per_page": paging.per_page})))
+    Ok(HttpResponse::Ok().json(paging.window(items)))
 }
 
 /// One request beside its rule; the steward also sees how many families it covers today.

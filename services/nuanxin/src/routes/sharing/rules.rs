@@ -1,9 +1,9 @@
 use actix_web::HttpResponse;
 use nuanxin_access::{Action, Resource};
-use serde_json::json;
 
 use crate::auth::Authorized;
 use crate::error::ApiError;
+use crate::routes::page::Items;
 use crate::sharing::requests::Viewer;
 use crate::sharing::rule_views;
 
@@ -14,5 +14,7 @@ pub async fn list_rules(auth: Authorized) -> Result<HttpResponse, ApiError> {
         Viewer::Steward => None,
         Viewer::Unit(_) => Some(auth.unit_code()),
     };
-    Ok(HttpResponse::Ok().json(json!({"items": rule_views(&auth.district, unit)})))
+    Ok(HttpResponse::Ok().json(Items {
+        items: rule_views(&auth.district, unit),
+    }))
 }

@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use crate::auth::Authorized;
 use crate::error::ApiError;
+use crate::routes::page::Items;
 use crate::routes::Body;
 use crate::state::AppState;
 use crate::tasks::offers::{self, Step};
@@ -139,5 +140,5 @@ pub async fn list_offers(
         ));
     }
     let items = offers::mine(&state, &auth, query.status.as_deref()).await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
+    Ok(HttpResponse::Ok().json(Items { items }))
 }
