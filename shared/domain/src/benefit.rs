@@ -113,57 +113,31 @@ impl CyclePeriod {
     }
 }
 
-/// Where a ledger entry stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum EntryStatus {
-    Proposed,
-    Verified,
-    Rejected,
-    Approved,
-    Paid,
-    Exited,
+nuanxin_text_enum::text_enum! {
+    /// Where a ledger entry stands.
+    pub enum EntryStatus {
+        Proposed = "proposed" / "待核实",
+        Verified = "verified" / "已核实",
+        Rejected = "rejected" / "已驳回",
+        Approved = "approved" / "已审批",
+        Paid = "paid" / "已发放",
+        Exited = "exited" / "已退出",
+    }
 }
 
-/// What a user does to an entry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum EntryAction {
-    /// The street confirms the entry (核实), with a note.
-    Verify,
-    /// The street (a proposed entry) or the approving bureau (a verified one) rejects it, with a reason.
-    Reject,
-    /// The responsible bureau approves a verified entry.
-    Approve,
-    /// Finance marks an approved entry paid, with the payment reference.
-    Pay,
+nuanxin_text_enum::text_enum! {
+    /// What a user does to an entry.
+    pub enum EntryAction {
+        /// The street confirms the entry (核实), with a note.
+        Verify = "verify" / "核实",
+        /// The street (a proposed entry) or the approving bureau (a verified one) rejects it, with a reason.
+        Reject = "reject" / "驳回",
+        /// The responsible bureau approves a verified entry.
+        Approve = "approve" / "审批",
+        /// Finance marks an approved entry paid, with the payment reference.
+        Pay = "pay" / "发放",
+    }
 }
-
-macro_rules! str_enum {
-    ($ty:ty { $($variant:ident => $s:literal / $zh:literal),+ $(,)? }) => {
-        impl $ty {
-            pub fn as_str(self) -> &'static str {
-                match self { $(Self::$variant => $s),+ }
-            }
-            pub fn parse(s: &str) -> Option<Self> {
-                match s { $($s => Some(Self::$variant),)+ _ => None }
-            }
-            /// The Chinese label shown to users.
-            pub fn label(self) -> &'static str {
-                match self { $(Self::$variant => $zh),+ }
-            }
-        }
-    };
-}
-pub(crate) use str_enum;
-
-str_enum!(EntryStatus {
-    Proposed => "proposed" / "待核实", Verified => "verified" / "已核实", Rejected => "rejected" / "已驳回",
-    Approved => "approved" / "已审批", Paid => "paid" / "已发放", Exited => "exited" / "已退出",
-});
-str_enum!(EntryAction {
-    Verify => "verify" / "核实", Reject => "reject" / "驳回", Approve => "approve" / "审批", Pay => "pay" / "发放",
-});
 
 impl EntryAction {
     /// The status the entry moves to from `from`, or `None` when the action does not apply there.
@@ -179,23 +153,17 @@ impl EntryAction {
     }
 }
 
-/// Why a beneficiary of the previous cycle is not in this one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ExitCause {
-    Rebirth,
-    Adoption,
-    Death,
-    MovedAway,
-    NoLongerEligible,
-    Other,
+nuanxin_text_enum::text_enum! {
+    /// Why a beneficiary of the previous cycle is not in this one.
+    pub enum ExitCause {
+        Rebirth = "rebirth" / "再生育",
+        Adoption = "adoption" / "收养子女",
+        Death = "death" / "死亡",
+        MovedAway = "moved_away" / "户籍迁出",
+        NoLongerEligible = "no_longer_eligible" / "不再符合条件",
+        Other = "other" / "其他",
+    }
 }
-
-str_enum!(ExitCause {
-    Rebirth => "rebirth" / "再生育", Adoption => "adoption" / "收养子女", Death => "death" / "死亡",
-    MovedAway => "moved_away" / "户籍迁出", NoLongerEligible => "no_longer_eligible" / "不再符合条件",
-    Other => "other" / "其他",
-});
 
 #[cfg(test)]
 mod tests {

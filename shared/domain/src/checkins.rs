@@ -11,22 +11,12 @@ use uuid::Uuid;
 use crate::family::{Coordinates, ParentRole};
 use crate::ValidationErrors;
 
-/// How a consent was given (当面, 电话, 书面).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ConsentHow {
-    InPerson,
-    Phone,
-    Writing,
-}
-
-impl ConsentHow {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ConsentHow::InPerson => "in_person",
-            ConsentHow::Phone => "phone",
-            ConsentHow::Writing => "writing",
-        }
+nuanxin_text_enum::text_enum! {
+    /// How a consent was given (当面, 电话, 书面).
+    pub enum ConsentHow {
+        InPerson = "in_person",
+        Phone = "phone",
+        Writing = "writing",
     }
 }
 
@@ -38,75 +28,37 @@ pub struct Consent {
     pub how: ConsentHow,
 }
 
-/// Which side of a pairing withdraws its consent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Side {
-    Elder,
-    Helper,
-}
-
-impl Side {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Side::Elder => "elder",
-            Side::Helper => "helper",
-        }
+nuanxin_text_enum::text_enum! {
+    /// Which side of a pairing withdraws its consent.
+    pub enum Side {
+        Elder = "elder",
+        Helper = "helper",
     }
 }
 
-/// How a check-in was made.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CheckInHow {
-    Visit,
-    Phone,
-}
-
-impl CheckInHow {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CheckInHow::Visit => "visit",
-            CheckInHow::Phone => "phone",
-        }
+nuanxin_text_enum::text_enum! {
+    /// How a check-in was made.
+    pub enum CheckInHow {
+        Visit = "visit",
+        Phone = "phone",
     }
 }
 
-/// Why a street or community worker enrols a member who has no qualifying entitlement.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum EnrolReason {
-    LivingAlone,
-    PartialSelfCare,
-    Other,
-}
-
-impl EnrolReason {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EnrolReason::LivingAlone => "living_alone",
-            EnrolReason::PartialSelfCare => "partial_self_care",
-            EnrolReason::Other => "other",
-        }
+nuanxin_text_enum::text_enum! {
+    /// Why a street or community worker enrols a member who has no qualifying entitlement.
+    pub enum EnrolReason {
+        LivingAlone = "living_alone",
+        PartialSelfCare = "partial_self_care",
+        Other = "other",
     }
 }
 
-/// Why check-ins pause.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PauseReason {
-    Hospital,
-    Relatives,
-    Other,
-}
-
-impl PauseReason {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PauseReason::Hospital => "hospital",
-            PauseReason::Relatives => "relatives",
-            PauseReason::Other => "other",
-        }
+nuanxin_text_enum::text_enum! {
+    /// Why check-ins pause.
+    pub enum PauseReason {
+        Hospital = "hospital",
+        Relatives = "relatives",
+        Other = "other",
     }
 }
 
@@ -335,15 +287,16 @@ pub fn required_text(value: &str, field: &str, what: &str) -> Result<String, Val
     errors.into_result(text.to_owned())
 }
 
-/// Where an alert stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AlertStatus {
-    /// Raised, waiting for its recipient.
-    Open,
-    /// Someone looked and recorded what they found: the ladder stops.
-    Acknowledged,
-    /// The elder answered well after the alert fell due; the all-clear went out.
-    Cleared,
+nuanxin_text_enum::text_enum! {
+    /// Where an alert stands.
+    pub enum AlertStatus {
+        /// Raised, waiting for its recipient.
+        Open = "open",
+        /// Someone looked and recorded what they found: the ladder stops.
+        Acknowledged = "acknowledged",
+        /// The elder answered well after the alert fell due; the all-clear went out.
+        Cleared = "cleared",
+    }
 }
 
 impl AlertStatus {
@@ -353,14 +306,6 @@ impl AlertStatus {
             (true, _) => AlertStatus::Acknowledged,
             (false, true) => AlertStatus::Cleared,
             (false, false) => AlertStatus::Open,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AlertStatus::Open => "open",
-            AlertStatus::Acknowledged => "acknowledged",
-            AlertStatus::Cleared => "cleared",
         }
     }
 }

@@ -3,7 +3,7 @@
 use nuanxin_policy as policy;
 use serde_json::{json, Value};
 
-use crate::family::{Care, Child, Family, FamilyKind, Parent, ParentRole, SelfCare};
+use crate::family::{Child, Family, Parent};
 
 /// A parent's facts: everything the policy may ask about a parent, and nothing that identifies them.
 pub fn parent_facts(p: &Parent) -> Value {
@@ -48,10 +48,7 @@ pub fn facts_json(family: &Family) -> Value {
 impl From<&Family> for policy::FamilyFacts {
     fn from(family: &Family) -> policy::FamilyFacts {
         policy::FamilyFacts {
-            kind: match family.kind {
-                FamilyKind::Bereaved => policy::Kind::Bereaved,
-                FamilyKind::Disabled => policy::Kind::Disabled,
-            },
+            kind: family.kind,
             hukou_district: family.hukou_district.clone(),
             child: match family.child {
                 Child::Deceased { died_on } => policy::Child::Deceased { died_on },
@@ -78,22 +75,12 @@ impl From<&Family> for policy::FamilyFacts {
 impl From<&Parent> for policy::Parent {
     fn from(p: &Parent) -> policy::Parent {
         policy::Parent {
-            role: match p.role {
-                ParentRole::Mother => policy::Role::Mother,
-                ParentRole::Father => policy::Role::Father,
-            },
+            role: p.role,
             birth_date: p.birth_date,
             alive: p.alive,
-            self_care: match p.self_care {
-                SelfCare::Full => policy::SelfCare::Full,
-                SelfCare::Partial => policy::SelfCare::Partial,
-                SelfCare::None => policy::SelfCare::None,
-            },
+            self_care: p.self_care,
             sanwu: p.sanwu,
-            care: match p.care {
-                Care::Home => policy::Care::Home,
-                Care::NursingHome => policy::Care::NursingHome,
-            },
+            care: p.care,
             nursing_home_in_district: p.nursing_home_in_district,
             major_illness_hospitalized_on: p.major_illness_hospitalized_on,
             out_of_pocket_medical_cny: p.out_of_pocket_medical_cny,

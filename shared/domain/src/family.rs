@@ -9,100 +9,42 @@ use crate::error::ValidationErrors;
 use crate::hukou::DistrictNames;
 use crate::org::{OrgDirectory, OrgKind};
 
-/// 失独 (the only child died) or 独生子女三级以上残疾 (the only child has a grade 1–3 disability).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum FamilyKind {
-    Bereaved,
-    Disabled,
+/// The register's facts vocabularies are the policy engine's own: a family's kind (失独 or 独生子女三级以上残疾),
+/// a parent's role, self-care assessment (自理 / 半自理 / 不能自理) and care arrangement.
+pub use nuanxin_policy::{Care, Kind as FamilyKind, Role as ParentRole, SelfCare};
+
+nuanxin_text_enum::text_enum! {
+    /// Who a contact person (帮扶联系人) is, per 张卫字〔2020〕134号 三（一）.
+    pub enum ContactCategory {
+        /// 镇（街道）干部
+        StreetCadre = "street_cadre",
+        /// 村（居、单位）干部
+        VillageCadre = "village_cadre",
+        /// 家庭医生
+        FamilyDoctor = "family_doctor",
+        /// 社区专职网格员
+        GridWorker = "grid_worker",
+        /// 计生协会员
+        AssociationMember = "association_member",
+        /// 社区志愿者
+        Volunteer = "volunteer",
+    }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ParentRole {
-    Mother,
-    Father,
+nuanxin_text_enum::text_enum! {
+    /// Why a family leaves the register (退出).
+    pub enum ExitReason {
+        /// 再生育
+        Rebirth = "rebirth",
+        /// 收养子女
+        Adoption = "adoption",
+        /// 夫妻双方均已亡故
+        Deceased = "deceased",
+        /// 户籍迁出
+        MovedAway = "moved_away",
+        Other = "other",
+    }
 }
-
-/// Self-care assessment: 自理 / 半自理 / 不能自理.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SelfCare {
-    #[default]
-    Full,
-    Partial,
-    None,
-}
-
-/// Care arrangement.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Care {
-    #[default]
-    Home,
-    NursingHome,
-}
-
-/// Who a contact person (帮扶联系人) is, per 张卫字〔2020〕134号 三（一）.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ContactCategory {
-    /// 镇（街道）干部
-    StreetCadre,
-    /// 村（居、单位）干部
-    VillageCadre,
-    /// 家庭医生
-    FamilyDoctor,
-    /// 社区专职网格员
-    GridWorker,
-    /// 计生协会员
-    AssociationMember,
-    /// 社区志愿者
-    Volunteer,
-}
-
-/// Why a family leaves the register (退出).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ExitReason {
-    /// 再生育
-    Rebirth,
-    /// 收养子女
-    Adoption,
-    /// 夫妻双方均已亡故
-    Deceased,
-    /// 户籍迁出
-    MovedAway,
-    Other,
-}
-
-macro_rules! str_enum {
-    ($ty:ty { $($variant:ident => $s:literal),+ $(,)? }) => {
-        impl $ty {
-            /// Every value, in declaration order (for forms and lists of choices).
-            pub const ALL: &'static [$ty] = &[$(Self::$variant),+];
-
-            pub fn as_str(self) -> &'static str {
-                match self { $(Self::$variant => $s),+ }
-            }
-            pub fn parse(s: &str) -> Option<Self> {
-                match s { $($s => Some(Self::$variant),)+ _ => None }
-            }
-        }
-    };
-}
-
-str_enum!(FamilyKind { Bereaved => "bereaved", Disabled => "disabled" });
-str_enum!(ParentRole { Mother => "mother", Father => "father" });
-str_enum!(SelfCare { Full => "full", Partial => "partial", None => "none" });
-str_enum!(Care { Home => "home", NursingHome => "nursing_home" });
-str_enum!(ContactCategory {
-    StreetCadre => "street_cadre", VillageCadre => "village_cadre", FamilyDoctor => "family_doctor",
-    GridWorker => "grid_worker", AssociationMember => "association_member", Volunteer => "volunteer",
-});
-str_enum!(ExitReason {
-    Rebirth => "rebirth", Adoption => "adoption", Deceased => "deceased", MovedAway => "moved_away", Other => "other",
-});
 
 /// Taking a family off the register: why, and from when (today when absent).
 #[derive(Debug, Clone, Deserialize)]

@@ -2,40 +2,17 @@
 
 use std::collections::HashMap;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use uuid::Uuid;
 
-/// The kinds of org unit. A town (镇) is a street-level unit and a village (村) a community-level one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum OrgKind {
-    DistrictOffice,
-    Bureau,
-    Street,
-    Community,
-    SocialOrg,
-}
-
-impl OrgKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OrgKind::DistrictOffice => "district_office",
-            OrgKind::Bureau => "bureau",
-            OrgKind::Street => "street",
-            OrgKind::Community => "community",
-            OrgKind::SocialOrg => "social_org",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<OrgKind> {
-        Some(match s {
-            "district_office" => OrgKind::DistrictOffice,
-            "bureau" => OrgKind::Bureau,
-            "street" => OrgKind::Street,
-            "community" => OrgKind::Community,
-            "social_org" => OrgKind::SocialOrg,
-            _ => return None,
-        })
+nuanxin_text_enum::text_enum! {
+    /// The kinds of org unit. A town (镇) is a street-level unit and a village (村) a community-level one.
+    pub enum OrgKind {
+        DistrictOffice = "district_office",
+        Bureau = "bureau",
+        Street = "street",
+        Community = "community",
+        SocialOrg = "social_org",
     }
 }
 

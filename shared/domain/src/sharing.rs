@@ -4,39 +4,12 @@
 
 use chrono::NaiveDate;
 
-/// Where a department's data request stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RequestStatus {
-    Pending,
-    Approved,
-    Rejected,
-}
-
-impl RequestStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RequestStatus::Pending => "pending",
-            RequestStatus::Approved => "approved",
-            RequestStatus::Rejected => "rejected",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<RequestStatus> {
-        match s {
-            "pending" => Some(RequestStatus::Pending),
-            "approved" => Some(RequestStatus::Approved),
-            "rejected" => Some(RequestStatus::Rejected),
-            _ => None,
-        }
-    }
-
-    /// The Chinese label shown to users.
-    pub fn label(self) -> &'static str {
-        match self {
-            RequestStatus::Pending => "待审批",
-            RequestStatus::Approved => "已批准",
-            RequestStatus::Rejected => "已驳回",
-        }
+nuanxin_text_enum::text_enum! {
+    /// Where a department's data request stands.
+    pub enum RequestStatus {
+        Pending = "pending" / "待审批",
+        Approved = "approved" / "已批准",
+        Rejected = "rejected" / "已驳回",
     }
 }
 

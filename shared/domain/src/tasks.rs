@@ -15,52 +15,31 @@ pub mod proposals;
 use chrono::{DateTime, Duration, NaiveTime, Utc, Weekday};
 use serde::{Deserialize, Serialize};
 
-use crate::benefit::str_enum;
-
-/// Where an offer stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum OfferStatus {
-    /// Waiting for the organization's (or independent volunteer's) answer until the deadline.
-    Offered,
-    /// Accepted by the organization; no volunteer named yet.
-    Accepted,
-    /// Refused, with a reason.
-    Declined,
-    /// Not answered before the deadline: a decline.
-    Expired,
-    /// A volunteer is named and told.
-    Assigned,
-    /// The volunteer is at the household (or on the phone).
-    CheckedIn,
-    /// Checked out with a report and the hours.
-    Done,
-    /// Not checked in by the window's end plus the grace period.
-    NoShow,
-    /// The street cancelled the task before the volunteer arrived.
-    Withdrawn,
+nuanxin_text_enum::text_enum! {
+    /// Where an offer stands.
+    pub enum OfferStatus {
+        /// Waiting for the organization's (or independent volunteer's) answer until the deadline.
+        Offered = "offered" / "待答复",
+        /// Accepted by the organization; no volunteer named yet.
+        Accepted = "accepted" / "已接受",
+        /// Refused, with a reason.
+        Declined = "declined" / "已拒绝",
+        /// Not answered before the deadline: a decline.
+        Expired = "expired" / "逾期未答复",
+        /// A volunteer is named and told.
+        Assigned = "assigned" / "已派志愿者",
+        /// The volunteer is at the household (or on the phone).
+        CheckedIn = "checked_in" / "服务中",
+        /// Checked out with a report and the hours.
+        Done = "done" / "已完成",
+        /// Not checked in by the window's end plus the grace period.
+        NoShow = "no_show" / "未到场",
+        /// The street cancelled the task before the volunteer arrived.
+        Withdrawn = "withdrawn" / "任务已取消",
+    }
 }
 
-str_enum!(OfferStatus {
-    Offered => "offered" / "待答复", Accepted => "accepted" / "已接受", Declined => "declined" / "已拒绝",
-    Expired => "expired" / "逾期未答复", Assigned => "assigned" / "已派志愿者", CheckedIn => "checked_in" / "服务中",
-    Done => "done" / "已完成", NoShow => "no_show" / "未到场", Withdrawn => "withdrawn" / "任务已取消",
-});
-
 impl OfferStatus {
-    /// Every status.
-    pub const ALL: [OfferStatus; 9] = [
-        OfferStatus::Offered,
-        OfferStatus::Accepted,
-        OfferStatus::Declined,
-        OfferStatus::Expired,
-        OfferStatus::Assigned,
-        OfferStatus::CheckedIn,
-        OfferStatus::Done,
-        OfferStatus::NoShow,
-        OfferStatus::Withdrawn,
-    ];
-
     /// Whether the offer holds one of its task's helper slots (the others have given it back).
     pub fn holds_slot(self) -> bool {
         !matches!(
@@ -85,32 +64,27 @@ impl OfferStatus {
     }
 }
 
-/// What is done to an offer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OfferAction {
-    /// The organization (or independent volunteer) takes the task, before the deadline.
-    Accept,
-    /// It refuses the task (a reason is required by the caller's input).
-    Decline,
-    /// The deadline passed without an answer (the deadline job).
-    Expire,
-    /// A volunteer is named (again, until they check in: a reassignment).
-    Assign,
-    /// The volunteer arrives.
-    CheckIn,
-    /// The volunteer leaves with a report.
-    CheckOut,
-    /// The window and its grace period ended without a check-in (the no-show job).
-    MarkNoShow,
-    /// The task is cancelled: an offer not yet under way ends (one checked in is not withdrawn).
-    Withdraw,
+nuanxin_text_enum::text_enum! {
+    /// What is done to an offer.
+    pub enum OfferAction {
+        /// The organization (or independent volunteer) takes the task, before the deadline.
+        Accept = "accept" / "接受",
+        /// It refuses the task (a reason is required by the caller's input).
+        Decline = "decline" / "拒绝",
+        /// The deadline passed without an answer (the deadline job).
+        Expire = "expire" / "逾期",
+        /// A volunteer is named (again, until they check in: a reassignment).
+        Assign = "assign" / "派志愿者",
+        /// The volunteer arrives.
+        CheckIn = "check_in" / "签到",
+        /// The volunteer leaves with a report.
+        CheckOut = "check_out" / "签退",
+        /// The window and its grace period ended without a check-in (the no-show job).
+        MarkNoShow = "no_show" / "记为未到场",
+        /// The task is cancelled: an offer not yet under way ends (one checked in is not withdrawn).
+        Withdraw = "withdraw" / "取消",
+    }
 }
-
-str_enum!(OfferAction {
-    Accept => "accept" / "接受", Decline => "decline" / "拒绝", Expire => "expire" / "逾期",
-    Assign => "assign" / "派志愿者", CheckIn => "check_in" / "签到", CheckOut => "check_out" / "签退",
-    MarkNoShow => "no_show" / "记为未到场", Withdraw => "withdraw" / "取消",
-});
 
 /// The times an offer's transitions are checked against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -187,34 +161,27 @@ impl OfferAction {
     }
 }
 
-/// How urgent a task is: an urgent task costs more to leave unfilled.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Urgency {
-    Normal,
-    Urgent,
+nuanxin_text_enum::text_enum! {
+    /// How urgent a task is: an urgent task costs more to leave unfilled.
+    pub enum Urgency {
+        Normal = "normal" / "一般",
+        Urgent = "urgent" / "紧急",
+    }
 }
 
-str_enum!(Urgency { Normal => "normal" / "一般", Urgent => "urgent" / "紧急" });
-
-/// Where a task stands as a whole.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TaskStatus {
-    /// Being matched or carried out.
-    Open,
-    /// Every helper it needed has checked out.
-    Done,
-    /// Its window passed without every helper it needed.
-    Lapsed,
-    /// Called off by the street.
-    Cancelled,
+nuanxin_text_enum::text_enum! {
+    /// Where a task stands as a whole.
+    pub enum TaskStatus {
+        /// Being matched or carried out.
+        Open = "open" / "进行中",
+        /// Every helper it needed has checked out.
+        Done = "done" / "已完成",
+        /// Its window passed without every helper it needed.
+        Lapsed = "lapsed" / "未能完成",
+        /// Called off by the street.
+        Cancelled = "cancelled" / "已取消",
+    }
 }
-
-str_enum!(TaskStatus {
-    Open => "open" / "进行中", Done => "done" / "已完成", Lapsed => "lapsed" / "未能完成",
-    Cancelled => "cancelled" / "已取消",
-});
 
 /// One weekly slot of a volunteer's availability, in the district's local time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -120,98 +120,49 @@ pub fn too_few_contacts(contacts: usize) -> bool {
     contacts < CONTACTS_MIN
 }
 
-/// How a holiday visit was made.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum VisitHow {
-    /// 入户走访
-    AtHome,
-    /// 电话慰问
-    ByPhone,
-    /// 家中无人（外出）
-    FamilyAway,
-}
-
-impl VisitHow {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            VisitHow::AtHome => "at_home",
-            VisitHow::ByPhone => "by_phone",
-            VisitHow::FamilyAway => "family_away",
-        }
+nuanxin_text_enum::text_enum! {
+    /// How a holiday visit was made.
+    pub enum VisitHow {
+        /// 入户走访
+        AtHome = "at_home",
+        /// 电话慰问
+        ByPhone = "by_phone",
+        /// 家中无人（外出）
+        FamilyAway = "family_away",
     }
 }
 
-/// How a contact was made.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ContactHow {
-    /// 上门走访
-    Visit,
-    /// 电话联系
-    Call,
-}
-
-impl ContactHow {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ContactHow::Visit => "visit",
-            ContactHow::Call => "call",
-        }
+nuanxin_text_enum::text_enum! {
+    /// How a contact was made.
+    pub enum ContactHow {
+        /// 上门走访
+        Visit = "visit",
+        /// 电话联系
+        Call = "call",
     }
 }
 
-/// The categories of problems a contact raises (三（一）: 生活、就医、养老、临终关怀 …).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ProblemCategory {
-    Living,
-    Medical,
-    ElderlyCare,
-    EndOfLife,
-    Psychological,
-    Other,
+nuanxin_text_enum::text_enum! {
+    /// The categories of problems a contact raises (三（一）: 生活、就医、养老、临终关怀 …).
+    #[derive(PartialOrd, Ord)]
+    pub enum ProblemCategory {
+        Living = "living" / "生活",
+        Medical = "medical" / "就医",
+        ElderlyCare = "elderly_care" / "养老",
+        EndOfLife = "end_of_life" / "临终关怀",
+        Psychological = "psychological" / "心理",
+        Other = "other" / "其他",
+    }
 }
 
 impl ProblemCategory {
-    pub const ALL: [ProblemCategory; 6] = [
-        ProblemCategory::Living,
-        ProblemCategory::Medical,
-        ProblemCategory::ElderlyCare,
-        ProblemCategory::EndOfLife,
-        ProblemCategory::Psychological,
-        ProblemCategory::Other,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ProblemCategory::Living => "living",
-            ProblemCategory::Medical => "medical",
-            ProblemCategory::ElderlyCare => "elderly_care",
-            ProblemCategory::EndOfLife => "end_of_life",
-            ProblemCategory::Psychological => "psychological",
-            ProblemCategory::Other => "other",
-        }
-    }
-
-    /// The document's word for the category.
-    pub fn label_zh(self) -> &'static str {
-        match self {
-            ProblemCategory::Living => "生活",
-            ProblemCategory::Medical => "就医",
-            ProblemCategory::ElderlyCare => "养老",
-            ProblemCategory::EndOfLife => "临终关怀",
-            ProblemCategory::Psychological => "心理",
-            ProblemCategory::Other => "其他",
-        }
-    }
-
-    /// The category of a code or of its Chinese word.
-    pub fn parse(s: &str) -> Option<ProblemCategory> {
+    /// The category of a code or of its Chinese word (a form or a spreadsheet may send either).
+    pub fn from_code_or_word(s: &str) -> Option<ProblemCategory> {
         let s = s.trim();
         ProblemCategory::ALL
-            .into_iter()
-            .find(|c| c.as_str() == s || c.label_zh() == s)
+            .iter()
+            .copied()
+            .find(|c| c.as_str() == s || c.label() == s)
     }
 }
 
@@ -295,7 +246,7 @@ impl ContactInput {
                 }
             };
             let detail = optional_text(&mut errors, &format!("problems[{i}].detail"), detail);
-            match ProblemCategory::parse(code) {
+            match ProblemCategory::from_code_or_word(code) {
                 Some(category) => problems.push(Problem { category, detail }),
                 None => errors.push(
                     format!("problems[{i}].category"),
@@ -424,31 +375,13 @@ pub fn on_time(window: &VisitWindow, visited_on: NaiveDate) -> bool {
     window.contains(visited_on)
 }
 
-/// The homes whose activities the district funds: 暖心家园, 怡心家园 (Zhangdian 三（七）) and 新希望家园
-/// (Xicheng 三（二）2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Home {
-    WarmHeart,
-    Yixin,
-    NewHope,
-}
-
-impl Home {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Home::WarmHeart => "warm_heart",
-            Home::Yixin => "yixin",
-            Home::NewHope => "new_hope",
-        }
-    }
-
-    pub fn label_zh(self) -> &'static str {
-        match self {
-            Home::WarmHeart => "暖心家园",
-            Home::Yixin => "怡心家园",
-            Home::NewHope => "新希望家园",
-        }
+nuanxin_text_enum::text_enum! {
+    /// The homes whose activities the district funds: 暖心家园, 怡心家园 (Zhangdian 三（七）) and 新希望家园
+    /// (Xicheng 三（二）2).
+    pub enum Home {
+        WarmHeart = "warm_heart" / "暖心家园",
+        Yixin = "yixin" / "怡心家园",
+        NewHope = "new_hope" / "新希望家园",
     }
 }
 

@@ -3,14 +3,14 @@
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
-/// 家庭类别.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Kind {
-    /// 失独: the only child died.
-    Bereaved,
-    /// 独生子女三级以上残疾.
-    Disabled,
+nuanxin_text_enum::text_enum! {
+    /// 家庭类别.
+    pub enum Kind {
+        /// 失独: the only child died.
+        Bereaved = "bereaved",
+        /// 独生子女三级以上残疾.
+        Disabled = "disabled",
+    }
 }
 
 /// The only child's status.
@@ -28,48 +28,35 @@ pub enum Child {
     },
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    Mother,
-    Father,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Mother => "mother",
-            Role::Father => "father",
-        }
-    }
-    pub fn label(self) -> &'static str {
-        match self {
-            Role::Mother => "母亲",
-            Role::Father => "父亲",
-        }
+nuanxin_text_enum::text_enum! {
+    pub enum Role {
+        Mother = "mother" / "母亲",
+        Father = "father" / "父亲",
     }
 }
 
-/// 生活自理能力.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SelfCare {
-    /// 自理
-    #[default]
-    Full,
-    /// 半自理
-    Partial,
-    /// 不能自理
-    None,
+nuanxin_text_enum::text_enum! {
+    /// 生活自理能力.
+    #[derive(Default)]
+    pub enum SelfCare {
+        /// 自理
+        #[default]
+        Full = "full",
+        /// 半自理
+        Partial = "partial",
+        /// 不能自理
+        None = "none",
+    }
 }
 
-/// 养老方式.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Care {
-    #[default]
-    Home,
-    NursingHome,
+nuanxin_text_enum::text_enum! {
+    /// 养老方式.
+    #[derive(Default)]
+    pub enum Care {
+        #[default]
+        Home = "home",
+        NursingHome = "nursing_home",
+    }
 }
 
 /// One parent. Fields other than `role`, `birth_date` and `alive` default to the "nothing special" value

@@ -7,36 +7,16 @@ use serde::{Deserialize, Serialize};
 
 use crate::yaml::{is_null, line_of, scalar_line, Ctx, ErrorKind, Result};
 
-/// What a parameter's numbers are.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ParamUnit {
-    /// Integer yuan.
-    Cny,
-    /// Full years of age.
-    Years,
-    Days,
-    /// A plain count or grade.
-    Count,
-}
-
-impl ParamUnit {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ParamUnit::Cny => "cny",
-            ParamUnit::Years => "years",
-            ParamUnit::Days => "days",
-            ParamUnit::Count => "count",
-        }
-    }
-    fn parse(s: &str) -> Option<ParamUnit> {
-        Some(match s {
-            "cny" => ParamUnit::Cny,
-            "years" => ParamUnit::Years,
-            "days" => ParamUnit::Days,
-            "count" => ParamUnit::Count,
-            _ => return None,
-        })
+nuanxin_text_enum::text_enum! {
+    /// What a parameter's numbers are.
+    pub enum ParamUnit {
+        /// Integer yuan.
+        Cny = "cny",
+        /// Full years of age.
+        Years = "years",
+        Days = "days",
+        /// A plain count or grade.
+        Count = "count",
     }
 }
 

@@ -39,25 +39,15 @@ pub enum Unit {
     Person,
 }
 
-/// How often a program's entitlement arises.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Period {
-    Once,
-    Year,
-    Month,
-    /// Each time the event happens (a service used, a request made).
-    Event,
-}
-
-impl Period {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Period::Once => "once",
-            Period::Year => "year",
-            Period::Month => "month",
-            Period::Event => "event",
-        }
+nuanxin_text_enum::text_enum! {
+    /// How often a program's entitlement arises.
+    #[derive(PartialOrd, Ord)]
+    pub enum Period {
+        Once = "once",
+        Year = "year",
+        Month = "month",
+        /// Each time the event happens (a service used, a request made).
+        Event = "event",
     }
 }
 

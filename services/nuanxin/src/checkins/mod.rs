@@ -145,12 +145,8 @@ async fn is_eligible(
     };
     let facts = nuanxin_policy::FamilyFacts::from(family);
     let evaluation = nuanxin_policy::evaluate(policy, &facts, district.today());
-    let role = match person {
-        ParentRole::Mother => nuanxin_policy::Role::Mother,
-        ParentRole::Father => nuanxin_policy::Role::Father,
-    };
     Ok(ladder.programs().iter().any(|program| {
-        evaluation.entitlement(program, Some(role)).is_some()
+        evaluation.entitlement(program, Some(person)).is_some()
             || evaluation.entitlement(program, None).is_some()
     }))
 }

@@ -266,7 +266,7 @@ pub async fn contacts(
         may_log: auth.may(Resource::ContactLog, Action::Create),
         categories: ProblemCategory::ALL
             .iter()
-            .map(|c| (c.as_str(), c.label_zh()))
+            .map(|c| (c.as_str(), c.label()))
             .collect(),
         today: auth.district.today(),
         message: match done.done.as_str() {
@@ -379,14 +379,8 @@ pub async fn export_dashboard(
     ))
 }
 
-/// The homes an activity is held by, as the form offers them.
-const HOMES: [Home; 3] = [Home::WarmHeart, Home::Yixin, Home::NewHope];
-
 fn home_label(code: &str) -> &'static str {
-    HOMES
-        .iter()
-        .find(|h| h.as_str() == code)
-        .map_or("", |h| h.label_zh())
+    Home::parse(code).map_or("", Home::label)
 }
 
 /// An activity form as typed, and the API's refusals beside their fields.
@@ -469,7 +463,7 @@ impl ActivityForm {
                 }
             }
         }
-        let home = HOMES
+        let home = Home::ALL
             .iter()
             .copied()
             .find(|h| h.as_str() == self.value("home"));
@@ -598,7 +592,7 @@ async fn activities_page(
             choices,
             may_record,
             streets,
-            homes: HOMES.iter().map(|h| (h.as_str(), h.label_zh())).collect(),
+            homes: Home::ALL.iter().map(|h| (h.as_str(), h.label())).collect(),
             may_create_project,
             form,
             refused,

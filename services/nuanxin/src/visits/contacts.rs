@@ -49,10 +49,10 @@ fn problems_view(stored: &serde_json::Value) -> Vec<ProblemView> {
             items
                 .iter()
                 .filter_map(|p| {
-                    let category = ProblemCategory::parse(p["category"].as_str()?)?;
+                    let category = ProblemCategory::from_code_or_word(p["category"].as_str()?)?;
                     Some(ProblemView {
                         category: category.as_str().to_owned(),
-                        category_name: category.label_zh(),
+                        category_name: category.label(),
                         detail: p["detail"].as_str().map(str::to_owned),
                     })
                 })
@@ -162,7 +162,7 @@ pub async fn log_contact(
                 (family_id, street_id),
                 "contact_problem",
                 p.category.as_str(),
-                &json!({"contact_id": id, "category": p.category.label_zh(), "detail": p.detail}),
+                &json!({"contact_id": id, "category": p.category.label(), "detail": p.detail}),
                 contact.on,
             )
         })

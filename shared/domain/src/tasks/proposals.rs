@@ -8,33 +8,19 @@
 use nuanxin_policy::{Evaluation, FamilyFacts, Policy, Role};
 
 use super::config::{MatchingConfig, ProposalRule};
-use crate::benefit::str_enum;
 
-/// Where a proposal stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ProposalStatus {
-    /// Waiting for the street.
-    Open,
-    /// The street made a task of it.
-    Accepted,
-    /// The street decided against it, with a reason; a later run does not propose it again.
-    Dismissed,
-    /// The family no longer has the entitlement (or left the register); proposed again if it returns.
-    Lapsed,
-}
-
-str_enum!(ProposalStatus {
-    Open => "open" / "待处理", Accepted => "accepted" / "已建任务", Dismissed => "dismissed" / "不采纳",
-    Lapsed => "lapsed" / "已不符合",
-});
-
-impl ProposalStatus {
-    pub const ALL: [ProposalStatus; 4] = [
-        ProposalStatus::Open,
-        ProposalStatus::Accepted,
-        ProposalStatus::Dismissed,
-        ProposalStatus::Lapsed,
-    ];
+nuanxin_text_enum::text_enum! {
+    /// Where a proposal stands.
+    pub enum ProposalStatus {
+        /// Waiting for the street.
+        Open = "open" / "待处理",
+        /// The street made a task of it.
+        Accepted = "accepted" / "已建任务",
+        /// The street decided against it, with a reason; a later run does not propose it again.
+        Dismissed = "dismissed" / "不采纳",
+        /// The family no longer has the entitlement (or left the register); proposed again if it returns.
+        Lapsed = "lapsed" / "已不符合",
+    }
 }
 
 /// A task a family's entitlement proposes.

@@ -1,0 +1,141 @@
+//! `text_enum!`: a closed vocabulary that travels as text, declared once (see the README).
+
+/// A text that is not one of a vocabulary's values. The value itself is not quoted: the message may reach
+/// a log, and a field's value is the caller's to show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("not a known {what}")]
+pub struct UnknownText {
+    /// The vocabulary's type name.
+    pub what: &'static str,
+}
+
+/// The number of identifiers given (the length of a vocabulary's `ALL`).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! count {
+    () => { 0usize };
+    ($head:ident $($tail:ident)*) => { 1usize + $crate::count!($($tail)*) };
+}
+
+/// Declares an enum whose values are written as text; see the crate's README.
+#[macro_export]
+macro_rules! text_enum {
+    // Every variant with its Chinese label.
+    (
+        $(#[$meta:meta])*
+        $vis:vis enum $name:ident {
+            $($(#[$vmeta:meta])* $variant:ident = $text:literal / $label:literal),+ $(,)?
+        }
+    ) => {
+        $crate::text_enum! {
+            @enum $(#[$meta])* $vis enum $name { $($(#[$vmeta])* $variant = $text),+ }
+        }
+        impl $name {
+            /// The Chinese word users see.
+            pub const fn label(self) -> &'static str {
+                match self { $(Self::$variant => $label),+ }
+            }
+        }
+    };
+    // No labels (codes that users do not see, or whose words live elsewhere).
+    (
+        $(#[$meta:meta])*
+        $vis:vis enum $name:ident {
+            $($(#[$vmeta:meta])* $variant:ident = $text:literal),+ $(,)?
+        }
+    ) => {
+        $crate::text_enum! {
+            @enum $(#[$meta])* $vis enum $name { $($(#[$vmeta])* $variant = $text),+ }
+        }
+    };
+    (
+        @enum $(#[$meta:meta])* $vis:vis enum $name:ident {
+            $($(#[$vmeta:meta])* $variant:ident = $text:literal),+
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+        $vis enum $name {
+            $($(#[$vmeta])* #[serde(rename = $text)] $variant),+
+        }
+
+        impl $name {
+            /// Every value, in declaration order (for forms, lists of choices and checks).
+            pub const ALL: [$name; $crate::count!($($variant)+)] = [$(Self::$variant),+];
+
+            /// The text written for this value in JSON, YAML, the database and forms.
+            pub const fn as_str(self) -> &'static str {
+                match self { $(Self::$variant => $text),+ }
+            }
+
+            /// The value written as `text`, if it is one.
+            pub fn parse(text: &str) -> ::std::option::Option<Self> {
+                match text {
+                    $($text => ::std::option::Option::Some(Self::$variant),)+
+                    _ => ::std::option::Option::None,
+                }
+            }
+        }
+
+        impl ::std::str::FromStr for $name {
+            type Err = $crate::UnknownText;
+
+            fn from_str(text: &str) -> ::std::result::Result<Self, Self::Err> {
+                Self::parse(text).ok_or($crate::UnknownText { what: stringify!($name) })
+            }
+        }
+
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    text_enum! {
+        /// A labelled vocabulary with an extra derive.
+        #[derive(PartialOrd, Ord)]
+        pub enum Kind {
+            Bereaved = "bereaved" / "失独",
+            Disabled = "disabled" / "伤残",
+        }
+    }
+
+    text_enum! {
+        enum Plain {
+            First = "first_one",
+            Second = "second",
+        }
+    }
+
+    #[test]
+    fn every_value_reads_back_from_its_text_in_code_json_and_from_str() {
+        for kind in Kind::ALL {
+            assert_eq!(Kind::parse(kind.as_str()), Some(kind));
+            assert_eq!(kind.as_str().parse::<Kind>(), Ok(kind));
+            let json = serde_json::to_string(&kind).unwrap_or_default();
+            assert_eq!(json, format!("\"{}\"", kind.as_str()));
+            assert_eq!(serde_json::from_str::<Kind>(&json).ok(), Some(kind));
+            assert_eq!(kind.to_string(), kind.as_str());
+        }
+        assert_eq!(Kind::Disabled.label(), "伤残");
+        assert!(Kind::Bereaved < Kind::Disabled, "the extra derive applies");
+        assert_eq!(Plain::ALL, [Plain::First, Plain::Second]);
+        assert_eq!(
+            serde_json::to_string(&Plain::First).unwrap_or_default(),
+            "\"first_one\""
+        );
+    }
+
+    #[test]
+    fn an_unknown_text_is_refused_without_quoting_it() {
+        assert_eq!(Kind::parse("Bereaved"), None, "texts are exact");
+        let err = "990101195909050805".parse::<Kind>().unwrap_err();
+        assert_eq!(err.what, "Kind");
+        assert!(!err.to_string().contains("9901"), "{err}");
+        assert!(serde_json::from_str::<Plain>("\"third\"").is_err());
+    }
+}
