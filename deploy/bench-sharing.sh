@@ -12,6 +12,7 @@
 #   flock /work/bench.lock bash deploy/bench-sharing.sh [FAMILIES]        # BENCH_SECONDS=20 by default
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. deploy/bench/daily-runs.sh
 FAMILIES=${1:-100000}
 SECONDS_EACH=${BENCH_SECONDS:-20}
 TARGET=${CARGO_TARGET_DIR:-target}
@@ -31,6 +32,7 @@ env DATABASE_URL=$DB NUANXIN__REDIS__URL=redis://127.0.0.1:6379 NUANXIN__REDIS__
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true' EXIT
 for _ in $(seq 1 50); do curl -sf http://127.0.0.1:$PORT/healthz >/dev/null && break; sleep 0.2; done
+wait_for_daily_runs $PORT
 TOKEN=$(curl -sf http://127.0.0.1:$PORT/api/v1/auth/login -H 'content-type: application/json' \
   -d '{"tenant":"xicheng","username":"health","password":"nuanxin-demo-2026"}' |
   python3 -c "import sys, json; print(json.load(sys.stdin)['token'])")

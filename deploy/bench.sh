@@ -10,6 +10,7 @@
 # BENCH_ONLY=platform runs only the platform's random reads and pgbench (to iterate on the read path).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. deploy/bench/daily-runs.sh
 FAMILIES=${1:-100000}
 SECONDS_EACH=${BENCH_SECONDS:-20}
 bash deploy/services.sh
@@ -48,6 +49,7 @@ serve() {
   SERVER=$!
   trap 'kill $SERVER 2>/dev/null || true' EXIT
   for _ in $(seq 1 50); do curl -sf http://127.0.0.1:$PORT/healthz >/dev/null && break; sleep 0.2; done
+  wait_for_daily_runs $PORT
 }
 stop() { kill $SERVER; wait $SERVER 2>/dev/null || true; }
 

@@ -27,17 +27,29 @@ END $$;
 CREATE TRIGGER audit_events_queue_unsealed AFTER INSERT ON audit_events
     REFERENCING NEW TABLE AS inserted FOR EACH STATEMENT EXECUTE FUNCTION audit_queue_unsealed();
 
+-- By each district's array of ids: a lookup in the queue's key whatever the planner guesses of a table
+-- without statistics (a join with the transition table read the whole queue, dead rows included).
 CREATE FUNCTION audit_dequeue_sealed() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+    t uuid;
 BEGIN
-    DELETE FROM audit_unsealed u USING linked l
-    WHERE u.tenant_id = l.tenant_id AND u.event_id = l.event_id;
+    FOR t IN SELECT DISTINCT tenant_id FROM linked LOOP
+        DELETE FROM audit_unsealed
+        WHERE tenant_id = t AND event_id = ANY (ARRAY(SELECT event_id FROM linked WHERE tenant_id = t));
+    END LOOP;
     RETURN NULL;
 END $$;
 CREATE TRIGGER audit_chain_dequeue_sealed AFTER INSERT ON audit_chain
     REFERENCING NEW TABLE AS linked FOR EACH STATEMENT EXECUTE FUNCTION audit_dequeue_sealed();
 
 REVOKE ALL ON FUNCTION audit_queue_unsealed(), audit_dequeue_sealed() FROM PUBLIC;
+
+-- A queue: every row is deleted within seconds of its insert. Vacuumed as soon as a few thousand rows
+-- are dead, so that reading its head does not walk over them.
+ALTER TABLE audit_unsealed SET (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 5000,
+                                autovacuum_vacuum_insert_scale_factor = 0,
+                                autovacuum_vacuum_insert_threshold = 5000);
 
 -- What is unsealed today, found the old way once.
 INSERT INTO audit_unsealed (tenant_id, event_id)
