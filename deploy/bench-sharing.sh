@@ -39,9 +39,16 @@ TOKEN=$(curl -sf http://127.0.0.1:$PORT/api/v1/auth/login -H 'content-type: appl
 echo "== POST /api/v1/verifications (health_check), random registered parents: wrk, 4 connections, ${SECONDS_EACH}s; $(uptime)"
 # Warm-up, not measured: every worker's pool, prepared statements, the session kept near.
 wrk -t2 -c4 -d5s -s deploy/bench/verifications.lua "http://127.0.0.1:$PORT" -- "$IDS" "$TOKEN" health_check >/dev/null
+buckets() { curl -sf "http://127.0.0.1:$PORT/metrics" | grep '_duration_seconds_bucket'; }
+buckets > /tmp/nuanxin-verify-buckets-before.txt
 wrk -t2 -c4 -d"${SECONDS_EACH}s" --latency -s deploy/bench/verifications.lua "http://127.0.0.1:$PORT" -- \
   "$IDS" "$TOKEN" health_check > /tmp/nuanxin-wrk-verify.txt
 cat /tmp/nuanxin-wrk-verify.txt
+# The node's own timing of the same answers (handler in to response out; cumulative buckets), beside
+# wrk's: a difference between them is time spent waiting outside the handler, e.g. for a CPU.
+echo "   the node's own timing of these answers (answers at or under each bound):"
+buckets | paste /tmp/nuanxin-verify-buckets-before.txt - |
+  awk '{ sub(/.*le="/, "", $1); sub(/".*/, "", $1); printf "     <= %s s: %d\n", $1, $4 - $2 }'
 echo "   after wrk: $(uptime)"
 PGB=nuanxin_bench_sharing_pgbench
 psql -h 127.0.0.1 -U postgres -qAtc "SELECT 1 FROM pg_database WHERE datname = '$PGB'" | grep -q 1 ||
