@@ -1,39 +1,41 @@
 //! The fixed catalogue of register fields that may ever be released, the release modes, and the
 //! undo relation: which released facts reveal what a mask hides.
 
-use std::fmt;
-
-/// A register field that a sharing rule may release. Nothing outside this list ever leaves the register.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Field {
-    Kind,
-    Street,
-    Community,
-    Address,
-    ParentName,
-    ParentResidentId,
-    ParentBirthDate,
-    ParentPhone,
-    ParentAge,
-    ParentSelfCare,
-    ParentAlive,
-    IncomePerCapita,
-    ChildStatus,
-    ChildDisabilityGrade,
-    Entitlements,
+nuanxin_text_enum::text_enum! {
+    /// A register field that a sharing rule may release. Nothing outside this list ever leaves the register.
+    #[derive(PartialOrd, Ord)]
+    pub enum Field {
+        Kind = "kind" / "家庭类别",
+        Street = "street" / "所属街道",
+        Community = "community" / "所属社区",
+        Address = "address" / "居住地址",
+        ParentName = "parent.name" / "父母姓名",
+        ParentResidentId = "parent.resident_id" / "父母身份证号码",
+        ParentBirthDate = "parent.birth_date" / "父母出生日期",
+        ParentPhone = "parent.phone" / "父母联系电话",
+        ParentAge = "parent.age" / "父母年龄",
+        ParentSelfCare = "parent.self_care" / "父母生活自理能力",
+        ParentAlive = "parent.alive" / "父母是否健在",
+        IncomePerCapita = "household.monthly_income_per_capita_cny" / "家庭月人均收入（元）",
+        ChildStatus = "child.status" / "子女状况",
+        ChildDisabilityGrade = "child.disability_grade" / "子女残疾等级",
+        Entitlements = "entitlements" / "享受的扶助项目",
+    }
 }
 
-/// How a field's value is released.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Mode {
-    /// The value as on the register.
-    Full,
-    /// Masked: `110105********002X`, `138****5678`, `张*`.
-    Masked,
-    /// Dates only: the year.
-    Year,
-    /// A keyed pseudonym, stable for one requesting department, unlinkable across departments.
-    Pseudonym,
+nuanxin_text_enum::text_enum! {
+    /// How a field's value is released.
+    #[derive(PartialOrd, Ord)]
+    pub enum Mode {
+        /// The value as on the register.
+        Full = "full" / "原样提供",
+        /// Masked: `110105********002X`, `138****5678`, `张*`.
+        Masked = "masked" / "脱敏",
+        /// Dates only: the year.
+        Year = "year" / "仅年份",
+        /// A keyed pseudonym, stable for one requesting department, unlinkable across departments.
+        Pseudonym = "pseudonym" / "化名编号",
+    }
 }
 
 /// A piece of information a released value may carry. A mask hides some of these; the undo relation
@@ -60,73 +62,7 @@ pub enum Piece {
     NameRest,
 }
 
-/// The catalogue: every field with its code, Chinese label, allowed modes, and what each mode reveals.
-pub const FIELDS: [Field; 15] = [
-    Field::Kind,
-    Field::Street,
-    Field::Community,
-    Field::Address,
-    Field::ParentName,
-    Field::ParentResidentId,
-    Field::ParentBirthDate,
-    Field::ParentPhone,
-    Field::ParentAge,
-    Field::ParentSelfCare,
-    Field::ParentAlive,
-    Field::IncomePerCapita,
-    Field::ChildStatus,
-    Field::ChildDisabilityGrade,
-    Field::Entitlements,
-];
-
 impl Field {
-    /// The code used in `sharing.yaml`, requests and released records.
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::Kind => "kind",
-            Self::Street => "street",
-            Self::Community => "community",
-            Self::Address => "address",
-            Self::ParentName => "parent.name",
-            Self::ParentResidentId => "parent.resident_id",
-            Self::ParentBirthDate => "parent.birth_date",
-            Self::ParentPhone => "parent.phone",
-            Self::ParentAge => "parent.age",
-            Self::ParentSelfCare => "parent.self_care",
-            Self::ParentAlive => "parent.alive",
-            Self::IncomePerCapita => "household.monthly_income_per_capita_cny",
-            Self::ChildStatus => "child.status",
-            Self::ChildDisabilityGrade => "child.disability_grade",
-            Self::Entitlements => "entitlements",
-        }
-    }
-
-    /// The field for a code.
-    pub fn parse(code: &str) -> Option<Self> {
-        FIELDS.into_iter().find(|f| f.code() == code)
-    }
-
-    /// The Chinese label shown to staff and families.
-    pub fn label_zh(self) -> &'static str {
-        match self {
-            Self::Kind => "家庭类别",
-            Self::Street => "所属街道",
-            Self::Community => "所属社区",
-            Self::Address => "居住地址",
-            Self::ParentName => "父母姓名",
-            Self::ParentResidentId => "父母身份证号码",
-            Self::ParentBirthDate => "父母出生日期",
-            Self::ParentPhone => "父母联系电话",
-            Self::ParentAge => "父母年龄",
-            Self::ParentSelfCare => "父母生活自理能力",
-            Self::ParentAlive => "父母是否健在",
-            Self::IncomePerCapita => "家庭月人均收入（元）",
-            Self::ChildStatus => "子女状况",
-            Self::ChildDisabilityGrade => "子女残疾等级",
-            Self::Entitlements => "享受的扶助项目",
-        }
-    }
-
     /// The modes this field may be released in.
     pub fn modes(self) -> &'static [Mode] {
         match self {
@@ -139,7 +75,7 @@ impl Field {
 
     /// True for the fields of each parent (released as a list, one entry per parent).
     pub fn per_parent(self) -> bool {
-        self.code().starts_with("parent.")
+        self.as_str().starts_with("parent.")
     }
 
     /// An example of a released value in `mode`, for the steward's view of a request and for the
@@ -224,47 +160,6 @@ impl Piece {
     }
 }
 
-impl Mode {
-    /// The code used in `sharing.yaml`.
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::Full => "full",
-            Self::Masked => "masked",
-            Self::Year => "year",
-            Self::Pseudonym => "pseudonym",
-        }
-    }
-
-    /// The mode for a code.
-    pub fn parse(code: &str) -> Option<Self> {
-        [Self::Full, Self::Masked, Self::Year, Self::Pseudonym]
-            .into_iter()
-            .find(|m| m.code() == code)
-    }
-
-    /// The Chinese label.
-    pub fn label_zh(self) -> &'static str {
-        match self {
-            Self::Full => "原样提供",
-            Self::Masked => "脱敏",
-            Self::Year => "仅年份",
-            Self::Pseudonym => "化名编号",
-        }
-    }
-}
-
-impl fmt::Display for Field {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.code())
-    }
-}
-
-impl fmt::Display for Mode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.code())
-    }
-}
-
 /// A mask undone: `revealer` (in its mode) reveals `piece`, which `masked` (in its mode) hides.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Undo {
@@ -299,19 +194,19 @@ mod tests {
 
     #[test]
     fn codes_round_trip_and_are_unique() {
-        for f in FIELDS {
-            assert_eq!(Field::parse(f.code()), Some(f));
+        for f in Field::ALL {
+            assert_eq!(Field::parse(f.as_str()), Some(f));
             assert!(!f.modes().is_empty());
         }
         assert_eq!(Field::parse("parent.password"), None);
         for m in [Mode::Full, Mode::Masked, Mode::Year, Mode::Pseudonym] {
-            assert_eq!(Mode::parse(m.code()), Some(m));
+            assert_eq!(Mode::parse(m.as_str()), Some(m));
         }
     }
 
     #[test]
     fn a_mode_hides_only_what_the_full_value_would_reveal() {
-        for f in FIELDS {
+        for f in Field::ALL {
             for &m in f.modes() {
                 for p in f.hides(m) {
                     assert!(f.reveals(Mode::Full).contains(p), "{f} {m} {p:?}");
@@ -335,7 +230,7 @@ mod tests {
             mask_name(Field::ParentName.example(Mode::Full)),
             Field::ParentName.example(Mode::Masked)
         );
-        for f in FIELDS {
+        for f in Field::ALL {
             for &m in f.modes() {
                 assert!(!f.example(m).is_empty(), "{f} {m}");
             }
@@ -375,11 +270,13 @@ mod tests {
     }
 
     fn field_modes() -> impl Strategy<Value = Vec<(Field, Mode)>> {
-        proptest::sample::subsequence(FIELDS.to_vec(), 0..=FIELDS.len()).prop_flat_map(|fs| {
-            fs.into_iter()
-                .map(|f| proptest::sample::select(f.modes().to_vec()).prop_map(move |m| (f, m)))
-                .collect::<Vec<_>>()
-        })
+        proptest::sample::subsequence(Field::ALL.to_vec(), 0..=Field::ALL.len()).prop_flat_map(
+            |fs| {
+                fs.into_iter()
+                    .map(|f| proptest::sample::select(f.modes().to_vec()).prop_map(move |m| (f, m)))
+                    .collect::<Vec<_>>()
+            },
+        )
     }
 
     proptest! {

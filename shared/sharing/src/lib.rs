@@ -15,7 +15,7 @@ pub mod rules;
 pub use aggregate::{
     aggregate, aggregate_with_held, aggregate_within, AggCell, AggregateError, Aggregates, Held,
 };
-pub use catalogue::{undone_masks, Field, Mode, Piece, Undo, FIELDS};
+pub use catalogue::{undone_masks, Field, Mode, Piece, Undo};
 pub use minimise::{department_pseudonymizer, minimise, FamilyFacts, ParentFacts};
 pub use request::{
     age_band, check_request, check_verification, matches, Request, RequestError, AGE_BANDS, KINDS,

@@ -115,7 +115,7 @@ pub fn minimise(
                 _ => Value::Null,
             }
         };
-        out.insert(field.code().to_string(), value);
+        out.insert(field.as_str().to_string(), value);
     }
     out
 }

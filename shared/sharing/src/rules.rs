@@ -385,7 +385,7 @@ fn parse_rule(cx: &Ctx<'_>, node: &Node, dir: &Directory) -> Result<Rule> {
             )
         })?;
         if !field.modes().contains(&mode) {
-            let allowed: Vec<&str> = field.modes().iter().map(|m| m.code()).collect();
+            let allowed: Vec<&str> = field.modes().iter().map(|m| m.as_str()).collect();
             return Err(cx.err(
                 line_of(v),
                 format!(

@@ -323,15 +323,17 @@ fn deep_or_large_files_are_refused_without_overflowing() {
 
 mod undo_on_load {
     use super::*;
-    use nuanxin_sharing::{undone_masks, FIELDS};
+    use nuanxin_sharing::{undone_masks, Field};
     use proptest::prelude::*;
 
     fn field_modes() -> impl Strategy<Value = Vec<(Field, Mode)>> {
-        proptest::sample::subsequence(FIELDS.to_vec(), 1..=FIELDS.len()).prop_flat_map(|fs| {
-            fs.into_iter()
-                .map(|f| proptest::sample::select(f.modes().to_vec()).prop_map(move |m| (f, m)))
-                .collect::<Vec<_>>()
-        })
+        proptest::sample::subsequence(Field::ALL.to_vec(), 1..=Field::ALL.len()).prop_flat_map(
+            |fs| {
+                fs.into_iter()
+                    .map(|f| proptest::sample::select(f.modes().to_vec()).prop_map(move |m| (f, m)))
+                    .collect::<Vec<_>>()
+            },
+        )
     }
 
     proptest! {

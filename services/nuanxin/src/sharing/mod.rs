@@ -89,10 +89,10 @@ pub struct FieldView {
 impl FieldView {
     pub fn new(field: Field, mode: Mode) -> FieldView {
         FieldView {
-            field: field.code(),
-            label: field.label_zh(),
-            mode: mode.code(),
-            mode_label: mode.label_zh(),
+            field: field.as_str(),
+            label: field.label(),
+            mode: mode.as_str(),
+            mode_label: mode.label(),
             example: field.example(mode),
         }
     }

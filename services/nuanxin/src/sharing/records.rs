@@ -178,7 +178,7 @@ pub async fn export(
     tx.commit().await?;
     let fields = release_fields(&release);
     let mut headers: Vec<&str> = vec!["化名编号"];
-    headers.extend(fields.iter().map(|(f, _)| f.label_zh()));
+    headers.extend(fields.iter().map(|(f, _)| f.label()));
     let mark = watermark(district, &release_view(district, &release));
     let mut rows = vec![vec![mark.clone()]];
     let (tenant, rel) = (district.id.to_string(), id.to_string());
@@ -195,8 +195,8 @@ pub async fn export(
             row.extend(fields.iter().map(|(f, _)| {
                 shown(
                     district,
-                    f.code(),
-                    record.get(f.code()).unwrap_or(&Value::Null),
+                    f.as_str(),
+                    record.get(f.as_str()).unwrap_or(&Value::Null),
                 )
             }));
             rows.push(row);

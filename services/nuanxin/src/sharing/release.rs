@@ -417,7 +417,7 @@ pub async fn approve(
         fields: json!(rule
             .fields
             .iter()
-            .map(|(f, m)| [f.code(), m.code()])
+            .map(|(f, m)| [f.as_str(), m.as_str()])
             .collect::<Vec<_>>()),
         approved_by: actor.user_id,
         approved_at: now,
