@@ -23,6 +23,12 @@ use actix_web::{web, HttpResponse};
 use crate::error::ApiError;
 pub use extract::Body;
 
+/// `201 {"id"}`: what a create answers when the new thing's id is all the caller needs.
+#[derive(Debug, serde::Serialize)]
+pub struct Created {
+    pub id: uuid::Uuid,
+}
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.app_data(
         web::PathConfig::default().error_handler(|_, _| ApiError::NotFound("没有找到").into()),

@@ -2,7 +2,6 @@ use actix_web::{web, HttpResponse};
 use chrono::Utc;
 use nuanxin_access::{Action, Resource};
 use serde::Deserialize;
-use serde_json::json;
 use uuid::Uuid;
 
 use super::caller;
@@ -18,6 +17,14 @@ pub struct Acknowledgment {
     finding: String,
 }
 
+/// `{"id", "status": "acknowledged", "closed"}`: how many of the pairing's open alerts it closed.
+#[derive(serde::Serialize)]
+struct Acknowledged {
+    id: Uuid,
+    status: &'static str,
+    closed: usize,
+}
+
 /// Acknowledges an alert with what was found: the ladder stops for the day.
 pub async fn acknowledge_alert(
     state: web::Data<AppState>,
@@ -29,5 +36,9 @@ pub async fn acknowledge_alert(
     let id = id.into_inner();
     let closed =
         crate::checkins::acknowledge(&state, caller(&auth), id, &body.finding, Utc::now()).await?;
-    Ok(HttpResponse::Ok().json(json!({"id": id, "status": "acknowledged", "closed": closed})))
+    Ok(HttpResponse::Ok().json(Acknowledged {
+        id,
+        status: "acknowledged",
+        closed,
+    }))
 }

@@ -1,12 +1,11 @@
 use actix_web::{web, HttpResponse};
 use nuanxin_access::{Action, Resource};
 use nuanxin_domain::checkins::HelperInput;
-use serde_json::json;
 
 use super::caller;
 use crate::auth::Authorized;
 use crate::error::ApiError;
-use crate::routes::Body;
+use crate::routes::{Body, Created};
 use crate::state::AppState;
 
 /// Registers a neighbour helper (street or community staff, in their own street or community).
@@ -17,5 +16,5 @@ pub async fn create_helper(
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Resource::CheckinHelper, Action::Create)?;
     let id = crate::checkins::create_helper(&state, caller(&auth), body).await?;
-    Ok(HttpResponse::Created().json(json!({"id": id})))
+    Ok(HttpResponse::Created().json(Created { id }))
 }

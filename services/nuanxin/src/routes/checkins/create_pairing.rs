@@ -1,12 +1,11 @@
 use actix_web::{web, HttpResponse};
 use nuanxin_access::{Action, Resource};
 use nuanxin_domain::checkins::PairingInput;
-use serde_json::json;
 
 use super::caller;
 use crate::auth::Authorized;
 use crate::error::ApiError;
-use crate::routes::Body;
+use crate::routes::{Body, Created};
 use crate::state::AppState;
 
 /// Pairs an eligible elder with a helper; both consents are required (422 naming the missing one).
@@ -17,5 +16,5 @@ pub async fn create_pairing(
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Resource::Pairing, Action::Create)?;
     let id = crate::checkins::create_pairing(&state, caller(&auth), body).await?;
-    Ok(HttpResponse::Created().json(json!({"id": id})))
+    Ok(HttpResponse::Created().json(Created { id }))
 }

@@ -1,6 +1,5 @@
 use actix_web::{web, HttpResponse};
 use nuanxin_access::{Action, Resource};
-use serde_json::json;
 use uuid::Uuid;
 
 use super::caller;
@@ -9,6 +8,13 @@ use crate::checkins::EmergencyInput;
 use crate::error::ApiError;
 use crate::routes::Body;
 use crate::state::AppState;
+
+/// `201 {"id", "told"}`: the emergency's id and how many people were told.
+#[derive(serde::Serialize)]
+struct Reported {
+    id: Uuid,
+    told: usize,
+}
 
 /// Records an emergency; the community worker, the street and the family's contact persons are told.
 pub async fn record_emergency(
@@ -20,5 +26,5 @@ pub async fn record_emergency(
     auth.require(Resource::CheckIn, Action::Create)?;
     let (id, told) =
         crate::checkins::emergency(&state, caller(&auth), id.into_inner(), body).await?;
-    Ok(HttpResponse::Created().json(json!({"id": id, "told": told})))
+    Ok(HttpResponse::Created().json(Reported { id, told }))
 }

@@ -1,6 +1,5 @@
 use actix_web::{web, HttpResponse};
 use nuanxin_access::{Action, Resource};
-use serde_json::json;
 
 use super::caller;
 use crate::auth::Authorized;
@@ -8,6 +7,12 @@ use crate::checkins::EnrolInput;
 use crate::error::ApiError;
 use crate::routes::Body;
 use crate::state::AppState;
+
+/// `{"enrolled": true}`.
+#[derive(serde::Serialize)]
+struct Enrolled {
+    enrolled: bool,
+}
 
 /// Enrols a member for pairing with a reason (living alone, partial self-care): 201 when new, 200
 /// when they were enrolled already.
@@ -23,5 +28,5 @@ pub async fn enrol_member(
     } else {
         HttpResponse::Ok()
     };
-    Ok(response.json(json!({"enrolled": true})))
+    Ok(response.json(Enrolled { enrolled: true }))
 }

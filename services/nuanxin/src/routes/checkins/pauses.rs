@@ -1,13 +1,12 @@
 use actix_web::{web, HttpResponse};
 use nuanxin_access::{Action, Resource};
-use serde_json::json;
 use uuid::Uuid;
 
 use super::caller;
 use crate::auth::Authorized;
 use crate::checkins::PauseInput;
 use crate::error::ApiError;
-use crate::routes::Body;
+use crate::routes::{Body, Created};
 use crate::state::AppState;
 
 /// Pauses a pairing's check-ins for dates (in hospital, with relatives) without ending it.
@@ -19,5 +18,5 @@ pub async fn pause_pairing(
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Resource::Pairing, Action::Update)?;
     let pause = crate::checkins::pause(&state, caller(&auth), id.into_inner(), body).await?;
-    Ok(HttpResponse::Created().json(json!({"id": pause})))
+    Ok(HttpResponse::Created().json(Created { id: pause }))
 }

@@ -1,7 +1,6 @@
 use actix_web::{web, HttpResponse};
 use chrono::Utc;
 use nuanxin_access::{Action, Resource};
-use serde_json::json;
 use uuid::Uuid;
 
 use super::caller;
@@ -10,6 +9,14 @@ use crate::checkins::WithdrawInput;
 use crate::error::ApiError;
 use crate::routes::Body;
 use crate::state::AppState;
+
+/// `{"id", "status": "ended", "ended_at"}`.
+#[derive(serde::Serialize)]
+struct Ended {
+    id: Uuid,
+    status: &'static str,
+    ended_at: chrono::DateTime<Utc>,
+}
 
 /// Ends a pairing because one side withdrew consent: no check-in is expected and no alert raised after.
 pub async fn withdraw_pairing(
@@ -21,5 +28,9 @@ pub async fn withdraw_pairing(
     auth.require(Resource::Pairing, Action::Update)?;
     let id = id.into_inner();
     let ended_at = crate::checkins::withdraw(&state, caller(&auth), id, body, Utc::now()).await?;
-    Ok(HttpResponse::Ok().json(json!({"id": id, "status": "ended", "ended_at": ended_at})))
+    Ok(HttpResponse::Ok().json(Ended {
+        id,
+        status: "ended",
+        ended_at,
+    }))
 }

@@ -1,6 +1,5 @@
 use actix_web::{web, HttpResponse};
 use nuanxin_access::{Action, Resource};
-use serde_json::json;
 use uuid::Uuid;
 
 use crate::auth::Authorized;
@@ -9,6 +8,12 @@ use crate::routes::page::Items;
 use crate::routes::Body;
 use crate::sharing::consent::{self, ConsentInput, WithdrawInput};
 use crate::state::AppState;
+
+/// `{"status": "given" | "withdrawn"}`.
+#[derive(serde::Serialize)]
+struct ConsentStatus {
+    status: &'static str,
+}
 
 /// The family's consents to departments' purposes.
 pub async fn list_consents(
@@ -39,7 +44,7 @@ pub async fn give_consent(
         body,
     )
     .await?;
-    Ok(HttpResponse::Created().json(json!({"status": "given"})))
+    Ok(HttpResponse::Created().json(ConsentStatus { status: "given" }))
 }
 
 /// Withdraws the family's consent.
@@ -59,5 +64,7 @@ pub async fn withdraw_consent(
         body,
     )
     .await?;
-    Ok(HttpResponse::Ok().json(json!({"status": "withdrawn"})))
+    Ok(HttpResponse::Ok().json(ConsentStatus {
+        status: "withdrawn",
+    }))
 }

@@ -1,7 +1,6 @@
 use actix_web::{web, HttpResponse};
 use nuanxin_access::{Action, Resource};
 use serde::Deserialize;
-use serde_json::json;
 
 use crate::auth::Authorized;
 use crate::error::ApiError;
@@ -14,6 +13,12 @@ use crate::state::AppState;
 pub struct Question {
     pub resident_id: String,
     pub program: String,
+}
+
+/// `{"entitled"}`: yes or no, nothing else.
+#[derive(serde::Serialize)]
+struct Answer {
+    entitled: bool,
 }
 
 /// Yes or no: does the holder of this resident ID hold the program's entitlement now?
@@ -32,5 +37,5 @@ pub async fn verify(
         &body.program,
     )
     .await?;
-    Ok(HttpResponse::Ok().json(json!({"entitled": entitled})))
+    Ok(HttpResponse::Ok().json(Answer { entitled }))
 }
