@@ -168,6 +168,19 @@ pub async fn main_text(c: &Client) -> String {
     }
 }
 
+/// The text of `main` once it says `needle` (the page a submitted form leads to may take a moment to
+/// replace this one), or a panic with what it says instead.
+pub async fn main_text_with(c: &Client, needle: &str) -> String {
+    for _ in 0..100 {
+        let text = main_text(c).await;
+        if text.contains(needle) {
+            return text;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the page never said {needle:?}: {}", main_text(c).await);
+}
+
 /// Checks the page now shown and saves its screenshot as `name`.
 pub async fn check_page(c: &Client, name: &str, phone: bool) {
     let errors: Value = c
@@ -203,6 +216,18 @@ pub async fn check_page(c: &Client, name: &str, phone: bool) {
     let png = c.screenshot().await.expect("screenshot");
     let kind = if phone { "phone" } else { "desktop" };
     std::fs::write(screenshot_dir().join(format!("{name}-{kind}.png")), png).expect("save");
+}
+
+/// Opens the first cycle of the cycles page through its link.
+async fn open_first_cycle(c: &Client, base: &str) {
+    c.goto(&format!("{base}/console/benefits")).await.unwrap();
+    c.find(Locator::LinkText("查看明细"))
+        .await
+        .expect("a cycle")
+        .click()
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
 }
 
 /// Each role: sign in, the home page, then the role's main page (and, for the register, a family).
@@ -252,6 +277,7 @@ async fn every_role_signs_in_and_works_in_chromium_without_script_errors() {
         ),
         ("xicheng", "community", &["/console/families"]),
         ("xicheng", "bureau", &["/console/benefits"]),
+        ("xicheng", "finance", &["/console/benefits"]),
         ("xicheng", "socialorg", &[]),
         ("xicheng", "volunteer", &[]),
         ("platform", "operator", &[]),
@@ -269,17 +295,20 @@ async fn every_role_signs_in_and_works_in_chromium_without_script_errors() {
             }
             if *user == "street" {
                 // The street opens the cycle and verifies an entry through its confirmation form.
-                c.goto(&format!("{}/console/benefits", app.address))
-                    .await
-                    .unwrap();
-                c.find(Locator::LinkText("查看明细"))
-                    .await
-                    .expect("a cycle")
-                    .click()
-                    .await
-                    .unwrap();
-                tokio::time::sleep(Duration::from_millis(300)).await;
+                open_first_cycle(&c, &app.address).await;
                 check_page(&c, "xicheng-street-cycle", phone).await;
+                if phone {
+                    // On the phone, the rest at once: select all, verify the selection (the page's
+                    // main part is replaced in place).
+                    click(&c, "input[data-check-all]").await;
+                    fill(&c, "#bulk input[name=note]", "已入户核实").await;
+                    click(&c, "#bulk button[type=submit]").await;
+                    let body = main_text_with(&c, "已办理").await;
+                    assert!(body.contains("已办理2条"), "bulk verify: {body}");
+                    check_page(&c, "xicheng-street-cycle-bulk-done", phone).await;
+                    c.close().await.expect("close the session");
+                    continue;
+                }
                 click(&c, "details.confirm summary").await;
                 c.find(Locator::Css("details.confirm[open] input[name=note]"))
                     .await
@@ -289,15 +318,87 @@ async fn every_role_signs_in_and_works_in_chromium_without_script_errors() {
                     .unwrap();
                 check_page(&c, "xicheng-street-cycle-confirm", phone).await;
                 click(&c, "details.confirm[open] button[type=submit]").await;
-                tokio::time::sleep(Duration::from_millis(300)).await;
-                let body = main_text(&c).await;
+                let body = main_text_with(&c, "已办理").await;
                 assert!(
                     body.contains("已办理1条"),
                     "verified through the form: {body}"
                 );
                 check_page(&c, "xicheng-street-cycle-done", phone).await;
             }
+            if *user == "bureau" || *user == "finance" {
+                // The bureau approves the entry the street verified; the disbursing unit (区财政局) pays
+                // it with its payment reference, which the paid row then shows.
+                open_first_cycle(&c, &app.address).await;
+                let reference = format!("PZ-{phone}");
+                let (step, field, text) = if *user == "bureau" {
+                    ("approve", "note", "同意")
+                } else {
+                    ("pay", "payment_reference", reference.as_str())
+                };
+                let form = format!("details.confirm form:has(input[name=action][value={step}])");
+                click(
+                    &c,
+                    &format!("details.confirm:has(input[value={step}]) summary"),
+                )
+                .await;
+                fill(&c, &format!("{form} input[name={field}]"), text).await;
+                check_page(&c, &format!("xicheng-{user}-cycle-{step}"), phone).await;
+                click(&c, &format!("{form} button[type=submit]")).await;
+                let body = main_text_with(&c, "已办理").await;
+                assert!(
+                    body.contains("已办理1条"),
+                    "{step} through the form: {body}"
+                );
+                if *user == "finance" {
+                    assert!(
+                        body.contains(&format!("付款凭证号：{reference}")),
+                        "the paid row shows its reference: {body}"
+                    );
+                    check_page(&c, "xicheng-finance-cycle-paid", phone).await;
+                }
+            }
             if *user == "admin" && *tenant == "xicheng" {
+                // The administrator creates an account through the form...
+                c.goto(&format!("{}/console/users", app.address))
+                    .await
+                    .unwrap();
+                fill(
+                    &c,
+                    "input[name=username]",
+                    &format!("worker{}", u8::from(phone)),
+                )
+                .await;
+                fill(&c, "input[name=display_name]", "新同事").await;
+                fill(&c, "input[name=password]", "a-long-initial-password").await;
+                click(&c, "form[action='/console/users'] button[type=submit]").await;
+                assert!(saved(&c).await.contains("已创建账号"));
+                check_page(&c, "xicheng-admin-user-created", phone).await;
+                // ...and sees a parameter change's impact before anything is saved.
+                c.goto(&format!("{}/console/policy", app.address))
+                    .await
+                    .unwrap();
+                c.execute(
+                    "document.querySelector(\"input[name=effective_from]\").value = '2026-12-01';",
+                    vec![],
+                )
+                .await
+                .unwrap();
+                fill(
+                    &c,
+                    "form[action='/console/policy/impact'] input[name=value]",
+                    "2900",
+                )
+                .await;
+                click(
+                    &c,
+                    "form[action='/console/policy/impact'] button[type=submit]",
+                )
+                .await;
+                c.wait()
+                    .for_element(Locator::Id("impact"))
+                    .await
+                    .expect("the impact is shown");
+                check_page(&c, "xicheng-admin-policy-impact", phone).await;
                 // On a phone the navigation folds behind the menu button; on a desktop it is open.
                 c.goto(&format!("{}/console", app.address)).await.unwrap();
                 let link = c

@@ -3,7 +3,9 @@
 //! headless Chromium (no JavaScript error, no sideways scrolling at 390 px, screenshots kept under
 //! `target/screenshots/`).
 
-use reqwest::header::{CONTENT_SECURITY_POLICY, CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
+use reqwest::header::{
+    HeaderMap, HeaderValue, CONTENT_SECURITY_POLICY, CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE,
+};
 use reqwest::redirect::Policy;
 use serde_json::json;
 
@@ -36,9 +38,15 @@ fn set_cookies(res: &reqwest::Response) -> Vec<String> {
 
 impl Browser {
     fn new(app: &TestApp) -> Browser {
+        Browser::with_headers(app, HeaderMap::new())
+    }
+
+    /// A browser whose every request carries `headers` (as a reverse proxy in front of the node adds).
+    fn with_headers(app: &TestApp, headers: HeaderMap) -> Browser {
         Browser {
             client: reqwest::Client::builder()
                 .redirect(Policy::none())
+                .default_headers(headers)
                 .build()
                 .expect("client"),
             base: app.address.clone(),
@@ -249,6 +257,44 @@ async fn a_wrong_password_shows_the_form_again_and_counts_against_the_throttle()
 }
 
 #[tokio::test]
+async fn the_session_cookie_is_secure_when_a_trusted_proxy_says_the_browser_came_over_tls() {
+    let https = || {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-forwarded-proto", HeaderValue::from_static("https"));
+        headers
+    };
+    let session_cookie = |res: &reqwest::Response| {
+        set_cookies(res)
+            .into_iter()
+            .find(|c| c.starts_with("nuanxin_session="))
+            .expect("session cookie")
+    };
+    // The node behind a proxy at the test client's own address, which says the browser used https.
+    let app = TestApp::spawn_with(&[("NUANXIN__SECURITY__TRUSTED_PROXIES", "127.0.0.1")]).await;
+    let res = Browser::with_headers(&app, https())
+        .sign_in("xicheng", "admin", PASSWORD)
+        .await;
+    assert_eq!(res.status(), 303);
+    assert!(
+        session_cookie(&res).contains("; Secure"),
+        "{}",
+        session_cookie(&res)
+    );
+    // The same proxy over plain HTTP: not Secure (the browser would drop a Secure cookie).
+    let res = Browser::new(&app)
+        .sign_in("xicheng", "admin", PASSWORD)
+        .await;
+    assert!(!session_cookie(&res).contains("Secure"));
+    // A client that is no trusted proxy cannot make the node believe it came over TLS.
+    let direct = TestApp::spawn().await;
+    let res = Browser::with_headers(&direct, https())
+        .sign_in("xicheng", "admin", PASSWORD)
+        .await;
+    assert_eq!(res.status(), 303);
+    assert!(!session_cookie(&res).contains("Secure"));
+}
+
+#[tokio::test]
 async fn forms_without_the_csrf_token_are_403() {
     let app = TestApp::spawn().await;
     // Sign-in without the page's token (a forged cross-site login).
@@ -279,6 +325,19 @@ async fn forms_without_the_csrf_token_are_403() {
             .await;
         assert_eq!(res.status(), 403, "{path} with a wrong token");
     }
+    // A POST with no form at all (no body, or JSON) has no token either: 403, not a 400 about the body.
+    for (content_type, body) in [(None, ""), (Some("application/json"), r#"{"csrf":"x"}"#)] {
+        let mut req = admin
+            .client
+            .post(format!("{}/console/logout", admin.base))
+            .header(COOKIE, admin.cookie_header())
+            .body(body);
+        if let Some(content_type) = content_type {
+            req = req.header(reqwest::header::CONTENT_TYPE, content_type);
+        }
+        let res = req.send().await.expect("bare post");
+        assert_eq!(res.status(), 403, "{content_type:?}");
+    }
     // Another session's token does not do either.
     let other = Browser::signed_in(&app, "xicheng", "admin").await;
     let mut other = other;
@@ -300,6 +359,16 @@ async fn each_page_refuses_the_roles_that_may_not_see_it_and_no_page_allows_inli
         .create_family(&admin, &family_body("xinjiekou", "xinjiekou-1", 901))
         .await;
     let family_page = format!("/console/families/{family}");
+    let (status, report) = app
+        .post_json(
+            "/api/v1/benefits/cycles",
+            Some(&admin),
+            &json!({"program": "psychological_counseling", "period": "2026"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{report}");
+    let cycle_page = format!("/console/benefits/{}", report["cycle_id"].as_str().unwrap());
+    let payment_list = format!("{cycle_page}/payment-list");
     let allowed: &[(&str, &str, &[&str])] = &[
         (
             "xicheng",
@@ -331,12 +400,29 @@ async fn each_page_refuses_the_roles_that_may_not_see_it_and_no_page_allows_inli
         ("xicheng", "volunteer", &["/console"]),
         ("platform", "operator", &["/console"]),
     ];
+    // Pages only the district's own staff of some roles may see: the policy, the accounts, a cycle and
+    // its payment list.
+    let staff_only: [&str; 5] = [
+        "/console/policy",
+        "/console/users",
+        "/console/benefits",
+        &cycle_page,
+        &payment_list,
+    ];
     let refused: &[(&str, &str, &[&str])] = &[
         (
             "xicheng",
             "community",
-            &["/console/benefits", "/console/families/export"],
+            &[
+                "/console/families/export",
+                "/console/policy",
+                "/console/users",
+                "/console/benefits",
+                &cycle_page,
+                &payment_list,
+            ],
         ),
+        ("xicheng", "street", &["/console/users"]),
         (
             "xicheng",
             "bureau",
@@ -344,23 +430,15 @@ async fn each_page_refuses_the_roles_that_may_not_see_it_and_no_page_allows_inli
                 "/console/families",
                 "/console/families/export",
                 &family_page,
+                "/console/users",
             ],
         ),
-        (
-            "xicheng",
-            "socialorg",
-            &["/console/families", "/console/benefits", &family_page],
-        ),
-        (
-            "xicheng",
-            "volunteer",
-            &["/console/families", "/console/benefits", &family_page],
-        ),
-        (
-            "platform",
-            "operator",
-            &["/console/families", "/console/benefits", &family_page],
-        ),
+        ("xicheng", "socialorg", &["/console/families", &family_page]),
+        ("xicheng", "socialorg", &staff_only),
+        ("xicheng", "volunteer", &["/console/families", &family_page]),
+        ("xicheng", "volunteer", &staff_only),
+        ("platform", "operator", &["/console/families", &family_page]),
+        ("platform", "operator", &staff_only),
     ];
     for (tenant, user, pages) in allowed {
         let mut b = Browser::signed_in(&app, tenant, user).await;
@@ -475,12 +553,25 @@ async fn the_family_page_shows_kind_child_labels_and_history_in_chinese_and_loca
             "shows the code {code}"
         );
     }
-    // The history's time is the district's (Asia/Shanghai), to the minute.
-    let local = chrono::Utc::now()
-        .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap())
-        .format("%Y-%m-%d")
-        .to_string();
-    assert!(page.contains(&local));
+    // The history's time is the district's (Asia/Shanghai, eight hours ahead of UTC), to the minute,
+    // and its changes are words, not JSON.
+    let cell = |label: &str| {
+        let open = format!(r#"<td data-label="{label}">"#);
+        let at = page.find(&open).unwrap_or_else(|| panic!("a {label} cell")) + open.len();
+        page[at..at + page[at..].find("</td>").unwrap()].to_owned()
+    };
+    let shown = chrono::NaiveDateTime::parse_from_str(&cell("时间"), "%Y-%m-%d %H:%M")
+        .unwrap_or_else(|e| panic!("history time {:?}: {e}", cell("时间")));
+    let shanghai = chrono::Utc::now().naive_utc() + chrono::Duration::hours(8);
+    assert!(
+        (shanghai - shown).num_minutes().abs() <= 2,
+        "history time {shown} is not Asia/Shanghai's {shanghai}"
+    );
+    assert!(
+        !cell("变更").contains('{') && !cell("变更").contains('"'),
+        "{}",
+        cell("变更")
+    );
     // A bad date is said plainly.
     let (status, page) = b
         .get_html(&format!("/console/families/{id}?as_of=tomorrow"))
@@ -509,29 +600,81 @@ async fn a_district_without_a_policy_in_force_says_so_and_what_to_do() {
         .await;
     assert!(!in_force.contains("不在有效期内"));
     assert!(in_force.contains("<th>项目</th>") || in_force.contains("没有符合条件的项目"));
+    // The home and cycles pages say it too (Zhangdian's policy ended on 2026-01-07), for the staff who
+    // verify and pay; a one-time program's period is offered in Chinese, not as its code.
+    for (who, path) in [
+        ("admin", "/console"),
+        ("street", "/console"),
+        ("admin", "/console/benefits"),
+    ] {
+        let mut b = Browser::signed_in(&app, "zhangdian", who).await;
+        let (status, page) = b.get_html(path).await;
+        assert_eq!(status, 200, "{who} {path}");
+        assert!(
+            page.contains("2026-01-07") && page.contains("接入新的政策文件"),
+            "{who} {path}: {page}"
+        );
+    }
+    let (_, cycles) = b.get_html("/console/benefits").await;
+    assert!(
+        cycles.contains("一次性") && !cycles.contains(r#"value="once" size"#),
+        "{cycles}"
+    );
+    // A district whose policy is in force says nothing of the kind.
+    let mut xicheng = Browser::signed_in(&app, "xicheng", "admin").await;
+    for path in ["/console", "/console/benefits"] {
+        let (_, page) = xicheng.get_html(path).await;
+        assert!(
+            !page.contains("不在有效期内") && !page.contains("尚未配置关怀政策"),
+            "{path}"
+        );
+    }
 }
 
 #[tokio::test]
 async fn the_register_pages_filters_and_charts_the_whole_register() {
     let app = TestApp::spawn().await;
     let admin = app.login("xicheng", "admin").await;
-    for serial in 0..3 {
+    // More families than a page holds (50): the chart and the total count all of them.
+    for serial in 0..53 {
         app.create_family(
             &admin,
             &family_body("xinjiekou", "xinjiekou-1", 910 + serial),
         )
         .await;
     }
+    let rows = |page: &str| page.matches(r#"<td data-label="类别">"#).count();
     let mut b = Browser::signed_in(&app, "xicheng", "admin").await;
     let (_, page) = b.get_html("/console/families?kind=bereaved").await;
     assert!(page.contains("符合条件的家庭（按街道、类别）") && page.contains(">新街口街道</text>"));
     assert!(page.contains(">户数</text>"));
-    // Three families of this test: the chart counts the whole register, however it is paged.
-    assert!(page.contains(">3</text>"), "chart counts 3");
+    assert_eq!(rows(&page), 50);
+    assert!(page.contains("共 53 条，第 1/2 页"), "{page}");
+    assert!(
+        page.contains(">53</text>"),
+        "the chart counts the whole register: {page}"
+    );
+    let (_, second) = b.get_html("/console/families?kind=bereaved&page=2").await;
+    assert_eq!(rows(&second), 3);
+    assert!(
+        second.contains(">53</text>"),
+        "the chart is the same on every page"
+    );
     let (_, search) = b
         .get_html("/console/families?q=%E6%B5%8B%E8%AF%95%E6%AF%8D%E4%BA%B2")
         .await;
-    assert!(search.contains("共 3 条"), "search by name finds the three");
+    assert!(search.contains("共 53 条"), "search by name finds them all");
+    // By resident ID (looked up through its keyed hash): exactly that family.
+    let id = crate::helpers::resident_id("19640501", 930, true);
+    let (_, by_id) = b.get_html(&format!("/console/families?q={id}")).await;
+    assert!(by_id.contains("共 1 条") && rows(&by_id) == 1, "{by_id}");
+    let (_, nobody) = b
+        .get_html(&format!(
+            "/console/families?q={}",
+            crate::helpers::resident_id("19640501", 399, true)
+        ))
+        .await;
+    assert!(nobody.contains("没有符合条件的家庭"), "{nobody}");
     let (status, bad) = b.get_html("/console/families?age_min=abc").await;
     assert_eq!(status, 200);
     assert!(bad.contains("年龄应为整数"));
@@ -596,6 +739,11 @@ async fn a_cycle_is_generated_from_the_program_list_and_stepped_through_forms() 
     let (status, seen) = bureau.get_html(&cycle).await;
     assert_eq!(status, 200);
     assert!(!seen.contains("测试母亲") && seen.contains(r#"<td data-label="姓名">—</td>"#));
+    // Nor a link to a family's page, which it may not open; the street has one per entry.
+    assert!(
+        !seen.contains("查看档案") && page.contains("查看档案"),
+        "{seen}"
+    );
     // Each entry's id is in its check box and in each of its step forms.
     let mut ids: Vec<String> = page
         .split(r#"name="id" value=""#)
@@ -621,6 +769,92 @@ async fn a_cycle_is_generated_from_the_program_list_and_stepped_through_forms() 
     assert!(after.contains("核实说明：已入户核实"));
     // The payer by its Chinese name, never its code.
     assert!(!after.contains("district_") && !after.contains("street_office"));
+    // The bureau approves one verified entry (entering the amount where the policy left it open), pays
+    // it with its payment reference, which the paid row then shows, and downloads the payment list.
+    let (_, verified) = bureau.get_html(&format!("{cycle}?status=verified")).await;
+    let at = verified
+        .find(r#"name="action" value="approve""#)
+        .expect("an approve form");
+    let approve_form = &verified[at..at + verified[at..].find("</form>").unwrap()];
+    let entry = {
+        let at = approve_form.find(r#"name="id" value=""#).unwrap() + r#"name="id" value=""#.len();
+        approve_form[at..at + approve_form[at..].find('"').unwrap()].to_owned()
+    };
+    let approve: Vec<(&str, &str)> = if approve_form.contains(r#"name="amount_cny""#) {
+        vec![("amount_cny", "300"), ("note", "按核定标准")]
+    } else {
+        vec![("note", "同意")]
+    };
+    // The wrong amount (one where the policy fixes it, none where it is open) is refused on a page that
+    // names the field in Chinese, not by its code.
+    let wrong_amount = if approve_form.contains(r#"name="amount_cny""#) {
+        ""
+    } else {
+        "1"
+    };
+    let res = bureau
+        .post(
+            &format!("{cycle}/step"),
+            &[
+                ("csrf", &csrf_of(&verified)),
+                ("action", "approve"),
+                ("id", &entry),
+                ("amount_cny", wrong_amount),
+                ("note", "按核定标准"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 422, "{approve_form}");
+    let refused = res.text().await.unwrap();
+    assert!(
+        refused.contains("金额（元）：") && !refused.contains("amount_cny"),
+        "{refused}"
+    );
+    // The disbursing unit (区财政局) pays; the approving bureau is offered no pay step.
+    let mut finance = Browser::signed_in(&app, "xicheng", "finance").await;
+    for (action, status, extra) in [
+        ("approve", "verified", approve),
+        (
+            "pay",
+            "approved",
+            vec![("payment_reference", "PZ-2026-0042")],
+        ),
+    ] {
+        let who = if action == "pay" {
+            let (_, approved) = bureau.get_html(&format!("{cycle}?status=approved")).await;
+            assert!(
+                approved.contains("已审批") && !approved.contains(r#"value="pay""#),
+                "{approved}"
+            );
+            &mut finance
+        } else {
+            &mut bureau
+        };
+        let (_, home) = who.get_html("/console").await;
+        let mut form = vec![
+            ("csrf", csrf_of(&home)),
+            ("action", action.to_owned()),
+            ("status", status.to_owned()),
+            ("id", entry.clone()),
+        ];
+        form.extend(extra.into_iter().map(|(k, v)| (k, v.to_owned())));
+        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let res = who.post(&format!("{cycle}/step"), &form).await;
+        let status = res.status();
+        assert_eq!(status, 303, "{action}: {}", res.text().await.unwrap());
+        let (_, after) = who
+            .get_html(res.headers()[LOCATION].to_str().unwrap())
+            .await;
+        assert!(after.contains("已办理1条"), "{action}: {after}");
+    }
+    let (_, paid) = bureau.get_html(&format!("{cycle}?status=paid")).await;
+    assert!(paid.contains("付款凭证号：PZ-2026-0042"), "{paid}");
+    let res = bureau.get(&format!("{cycle}/payment-list")).await;
+    assert_eq!(res.status(), 200);
+    assert!(res.headers()[CONTENT_TYPE]
+        .to_str()
+        .unwrap()
+        .contains("spreadsheetml"));
     // The community worker may not step, whatever the form says.
     let mut community = Browser::signed_in(&app, "xicheng", "community").await;
     let (_, home) = community.get_html("/console").await;
@@ -646,6 +880,36 @@ async fn unknown_urls_get_a_chinese_404_page_and_assets_are_cached_by_version() 
     assert!(page.contains("页面不存在"));
     let (status, _) = b.get_html("/api/v1/nothing-here").await;
     assert_eq!(status, 404);
+    // An address that does not parse, a bad query and a form's address opened directly: the console's
+    // Chinese page, not the API's JSON (the API keeps its JSON).
+    let mut admin = Browser::signed_in(&app, "xicheng", "admin").await;
+    for (path, status) in [
+        ("/console/families/not-an-id", 404),
+        (
+            "/console/benefits/00000000-0000-0000-0000-000000000000?page=abc",
+            400,
+        ),
+        ("/console/login", 404),
+    ] {
+        let res = admin.get(path).await;
+        assert_eq!(res.status(), status, "{path}");
+        assert!(
+            res.headers()[CONTENT_TYPE]
+                .to_str()
+                .unwrap()
+                .starts_with("text/html"),
+            "{path}"
+        );
+        let page = res.text().await.unwrap();
+        assert!(
+            page.contains("<h1>") && page.contains("出错了"),
+            "{path}: {page}"
+        );
+    }
+    let token = app.login("xicheng", "admin").await;
+    let (status, body) = app.get("/api/v1/families/not-an-id", Some(&token)).await;
+    assert_eq!(status, 404, "{body}");
+    assert_eq!(body["error"]["code"], "not_found", "{body}");
     let (_, login) = b.get_html("/").await;
     let at = login.find("/assets/console.css?v=").expect("versioned css");
     let url = &login[at..at + login[at..].find('"').unwrap()];
@@ -1412,6 +1676,49 @@ async fn the_administrator_saves_a_parameter_value_after_seeing_its_impact() {
     let res = bureau.post("/console/policy/parameters", &forged).await;
     assert_eq!(res.status(), 403);
     assert_eq!(app.count("policy_parameter_values").await, 1);
+}
+
+#[tokio::test]
+async fn the_operators_page_shows_each_districts_failed_jobs_and_no_family_data() {
+    use diesel_async::RunQueryDsl;
+    let app = TestApp::spawn().await;
+    let admin = app.login("xicheng", "admin").await;
+    app.create_family(&admin, &family_body("xinjiekou", "xinjiekou-1", 940))
+        .await;
+    let mut operator = Browser::signed_in(&app, "platform", "operator").await;
+    let (_, before) = operator.get_html("/console").await;
+    let xicheng_row = |page: &str| {
+        let at = page
+            .find(r#"<td data-label="代码">xicheng</td>"#)
+            .expect("xicheng's row");
+        page[at..at + page[at..].find("</tr>").unwrap()].to_owned()
+    };
+    assert!(
+        xicheng_row(&before).contains("正常</span>"),
+        "{}",
+        xicheng_row(&before)
+    );
+    // Xicheng's visit flags failed their last run (a period later than any the node will claim).
+    diesel::sql_query(
+        "INSERT INTO job_runs (job, domain, period_start, claim_id, finished_at, succeeded, detail) \
+         VALUES ('visit_flags', 'xicheng', '2099-01-01', gen_random_uuid(), now(), false, 'test') \
+         ON CONFLICT (job, domain) DO UPDATE SET period_start = EXCLUDED.period_start, \
+             finished_at = now(), succeeded = false",
+    )
+    .execute(&mut app.admin().await)
+    .await
+    .expect("a failed run");
+    let (status, after) = operator.get_html("/console").await;
+    assert_eq!(status, 200);
+    let row = xicheng_row(&after);
+    assert!(
+        row.contains("走访提示失败") && row.contains("需处理"),
+        "{row}"
+    );
+    assert!(
+        !after.contains("测试母亲") && !after.contains("未知"),
+        "{after}"
+    );
 }
 
 #[tokio::test]

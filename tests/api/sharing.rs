@@ -1173,7 +1173,7 @@ async fn the_department_hears_once_before_its_release_ends() {
 #[tokio::test]
 async fn the_sharing_pages_work_in_chromium_on_desktop_and_phone() {
     use crate::browser::{
-        browser, check_page, click, fill, main_text, saved, sign_in, start_driver,
+        browser, check_page, click, fill, main_text, main_text_with, saved, sign_in, start_driver,
     };
     use fantoccini::Locator;
 
@@ -1205,7 +1205,7 @@ async fn the_sharing_pages_work_in_chromium_on_desktop_and_phone() {
         "form[action='/console/sharing/requests'] button[type=submit]",
     )
     .await;
-    let text = main_text(&c).await;
+    let text = main_text_with(&c, "申请未提交").await;
     assert!(
         text.contains("申请未提交")
             && text.contains("至少申请一个字段")

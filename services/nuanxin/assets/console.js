@@ -11,12 +11,24 @@
   window.addEventListener("unhandledrejection", function (e) {
     errors.push(String(e && e.reason));
   });
+  // Anything the Content-Security-Policy blocked (an inline script or style, a foreign source), and
+  // what a library reports through the console.
+  document.addEventListener("securitypolicyviolation", function (e) {
+    errors.push("CSP " + e.violatedDirective + ": " + (e.blockedURI || "inline"));
+  });
+  var consoleError = console.error;
+  console.error = function () {
+    errors.push(Array.prototype.map.call(arguments, String).join(" "));
+    return consoleError.apply(console, arguments);
+  };
   document.addEventListener("change", function (e) {
     var box = e.target;
     if (!box || !box.matches || !box.matches("input[data-check-all]")) return;
-    var form = box.form || document;
-    form.querySelectorAll("input[name='" + box.getAttribute("data-check-all") + "']").forEach(function (b) {
-      b.checked = box.checked;
+    // The boxes belong to the form by their form attribute (they sit in the table, outside it).
+    var name = box.getAttribute("data-check-all");
+    var boxes = box.form ? box.form.elements : document.querySelectorAll("input");
+    Array.prototype.forEach.call(boxes, function (b) {
+      if (b.name === name && b.type === "checkbox") b.checked = box.checked;
     });
   });
   // The navigation folds behind a menu button on narrow screens (the CSS hides it only once the

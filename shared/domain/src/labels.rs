@@ -105,6 +105,10 @@ const FIELDS: Table = &[
     ("assisted_reproduction_birth_on", "辅助生育分娩日期"),
     ("contacts", "帮扶联系人"),
     ("category", "联系人类别"),
+    // A benefit entry's steps.
+    ("amount_cny", "金额（元）"),
+    ("note", "说明"),
+    ("payment_reference", "付款凭证号"),
 ];
 
 /// Who pays or delivers a program (the policies' `payer` codes).
@@ -140,6 +144,28 @@ const ORG_KINDS: Table = &[
 ];
 
 /// 失独家庭 / 独生子女伤残家庭.
+/// The background jobs, as the platform operator's page names them.
+const JOBS: Table = &[
+    ("seal_audit", "审计日志封存"),
+    ("send_mail", "邮件发送"),
+    ("newly_eligible", "每日政策核查"),
+    ("purge_sessions", "过期登录清理"),
+    ("reload_districts", "辖区配置更新"),
+    ("sharing_expiry", "数据共享到期处理"),
+    ("checkins_sweep", "每日报平安核查"),
+    ("checkins_watchdog", "报平安核查监测"),
+    ("match_tasks", "服务任务匹配"),
+    ("propose_tasks", "服务任务建议"),
+    ("task_deadlines", "服务任务期限"),
+    ("task_reminders", "服务任务提醒"),
+    ("task_mail", "服务任务邮件"),
+    ("visit_flags", "走访提示"),
+];
+
+pub fn job(name: &str) -> &'static str {
+    lookup(JOBS, name)
+}
+
 pub fn family_kind(code: &str) -> &'static str {
     lookup(FAMILY_KINDS, code)
 }
@@ -178,6 +204,17 @@ pub fn field(path: &str) -> String {
     } else {
         parts.join(" ")
     }
+}
+
+/// The field's label when every part of its path has one (None: say the message alone).
+pub fn known_field(path: &str) -> Option<String> {
+    path.split('.')
+        .filter(|s| !s.is_empty())
+        .all(|segment| {
+            let name = segment.split_once('[').map_or(segment, |(name, _)| name);
+            FIELDS.iter().any(|(code, _)| *code == name)
+        })
+        .then(|| field(path))
 }
 
 /// Who pays or delivers, e.g. 区民政局; alternatives (`a/b`) are joined with “或”.

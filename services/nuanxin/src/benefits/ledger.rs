@@ -32,6 +32,29 @@ pub struct Authority<'a> {
     pub unit_code: &'a str,
 }
 
+impl Authority<'_> {
+    /// Whether this caller may take `action` on an entry in status `from` paid by `payer`: street staff
+    /// verify; a bureau approves what its payers' approving unit is; the disbursing unit pays. The
+    /// console offers exactly the steps this allows.
+    pub fn may(
+        &self,
+        district: &District,
+        action: EntryAction,
+        from: EntryStatus,
+        payer: &str,
+    ) -> bool {
+        match (action, from) {
+            (EntryAction::Verify, _) | (EntryAction::Reject, EntryStatus::Proposed) => self.verify,
+            (EntryAction::Approve, _) | (EntryAction::Reject, _) => {
+                self.approve && district.benefit_units.approver_of(payer) == self.unit_code
+            }
+            (EntryAction::Pay, _) => {
+                self.disburse && district.benefit_units.disbursing == self.unit_code
+            }
+        }
+    }
+}
+
 /// A step requested on one or more entries.
 #[derive(Debug, Clone)]
 pub struct StepRequest {
@@ -135,22 +158,10 @@ pub async fn apply_step(
                 ),
             });
         };
-        let allowed = match (request.action, from) {
-            (EntryAction::Verify, _) | (EntryAction::Reject, EntryStatus::Proposed) => {
-                authority.verify
-            }
-            (EntryAction::Approve, _) | (EntryAction::Reject, _) => {
-                authority.approve
-                    && district.benefit_units.approver_of(&entry.payer) == authority.unit_code
-            }
-            (EntryAction::Pay, _) => {
-                authority.disburse && district.benefit_units.disbursing == authority.unit_code
-            }
-        };
-        if !allowed {
+        if !authority.may(district, request.action, from, &entry.payer) {
             return Err(BenefitError::Forbidden);
         }
-        let needs_amount = entry.amount_cny.is_none() && is_cash(district, &entry.program);
+        let needs_amount = amount_to_enter(district, &entry.program, entry.amount_cny);
         let enters_amount = match (request.action, needs_amount, request.amount_cny) {
             (EntryAction::Approve | EntryAction::Pay, true, None) => {
                 return Err(invalid(
@@ -242,6 +253,12 @@ fn invalid(field: &'static str, code: &'static str, message: impl Into<String>) 
 }
 
 /// Whether the program pays money (its amount may still be unconfigured), as opposed to a service.
+/// Whether the approving bureau must enter the entry's amount: a cash program whose amount the policy
+/// left open (a service has no amount to enter). The console draws its approval form from the same.
+pub fn amount_to_enter(district: &District, program: &str, amount_cny: Option<i64>) -> bool {
+    amount_cny.is_none() && is_cash(district, program)
+}
+
 fn is_cash(district: &District, program: &str) -> bool {
     district
         .policy

@@ -16,12 +16,13 @@ use uuid::Uuid;
 
 use super::charts::BarChart;
 use super::session::{Console, Posted};
-use super::views::{page, see_other, Frame, PageError, Pager};
+use super::views::{page, policy_notice, see_other, Frame, PageError, Pager};
 use crate::auth::Authorized;
-use crate::benefits::ledger::{CycleView, EntryView, StepRequest};
+use crate::benefits::ledger::{amount_to_enter, Authority, CycleView, EntryView, StepRequest};
 use crate::error::ApiError;
 use crate::registry::view::Reveal;
 use crate::registry::Registry;
+use crate::routes::benefits::authority;
 use crate::routes::benefits::cycles::{cycle, cycles};
 use crate::routes::benefits::entries::{entry_page, EntriesQuery};
 use crate::routes::benefits::generate::generate as generate_cycle;
@@ -43,8 +44,9 @@ struct ProgramRow {
     code: String,
     title: String,
     period: &'static str,
-    /// The period of today, offered in the form.
+    /// The period of today, offered in the form (none for a one-time program: its period is `once`).
     suggested: String,
+    once: bool,
     amount: String,
 }
 
@@ -84,8 +86,9 @@ fn programs(district: &District) -> Vec<ProgramRow> {
             code: p.code.clone(),
             title: p.title.clone(),
             period: labels::period(p.period.as_str()),
+            once: p.period == Period::Once,
             suggested: match p.period {
-                Period::Once => "once".to_owned(),
+                Period::Once => String::new(),
                 Period::Year => today.year().to_string(),
                 Period::Month => today.format("%Y-%m").to_string(),
                 Period::Event => today.to_string(),
@@ -101,7 +104,8 @@ struct CyclesPage {
     frame: Frame,
     /// The programs to generate cycles of (empty unless the caller may generate).
     programs: Vec<ProgramRow>,
-    no_policy: bool,
+    /// No policy, or none in force today: said plainly above the programs.
+    policy_notice: Option<String>,
     cycles: Vec<CycleRow>,
     chart: String,
     labels: Vec<&'static str>,
@@ -143,7 +147,7 @@ pub async fn cycles_page(
         } else {
             Vec::new()
         },
-        no_policy: auth.district.policy.is_none(),
+        policy_notice: policy_notice(&auth.district, auth.district.today()),
         chart: if list.is_empty() {
             String::new()
         } else {
@@ -193,64 +197,74 @@ struct EntryRow {
     steps: Vec<Step>,
 }
 
-/// A step offered on an entry: its action, label and the field it asks for.
+/// A step offered on an entry: its action, label and the fields it asks for.
 struct Step {
     action: &'static str,
     label: &'static str,
-    field: &'static str,
-    field_label: &'static str,
+    fields: Vec<StepField>,
+}
+
+/// A field of a step's form.
+struct StepField {
+    name: &'static str,
+    label: &'static str,
     required: bool,
 }
 
-fn steps(console: &Console, status: EntryStatus, amount_missing: bool) -> Vec<Step> {
-    let may = |a| console.auth.may(Resource::BenefitCycle, a);
-    let mut out = Vec::new();
-    let step = |action: EntryAction, field, field_label, required| Step {
+const fn field(name: &'static str, label: &'static str, required: bool) -> StepField {
+    StepField {
+        name,
+        label,
+        required,
+    }
+}
+
+/// The steps this caller may take on an entry (the ledger's own rule, [`Authority::may`]), with the
+/// fields each asks for: an amount and its basis where the policy left a cash amount open.
+fn steps(
+    district: &District,
+    authority: &Authority,
+    entry: &EntryView,
+    status: EntryStatus,
+) -> Vec<Step> {
+    let step = |action: EntryAction, fields: Vec<StepField>| Step {
         action: action.as_str(),
         label: action.label(),
-        field,
-        field_label,
-        required,
+        fields,
     };
-    match status {
-        EntryStatus::Proposed if may(Action::Verify) => {
-            out.push(step(
+    let offered: Vec<(EntryAction, Vec<StepField>)> = match status {
+        EntryStatus::Proposed => vec![
+            (
                 EntryAction::Verify,
-                "note",
-                "核实说明（可不填）",
-                false,
-            ));
-            out.push(step(EntryAction::Reject, "note", "驳回原因", true));
-        }
-        EntryStatus::Verified if may(Action::Approve) => {
-            if amount_missing {
-                out.push(step(
-                    EntryAction::Approve,
-                    "amount_cny",
-                    "核定金额（元，标准未配置）",
-                    true,
-                ));
+                vec![field("note", "核实说明（如：已入户核实）", true)],
+            ),
+            (EntryAction::Reject, vec![field("note", "驳回原因", true)]),
+        ],
+        EntryStatus::Verified => {
+            let approve = if amount_to_enter(district, &entry.program, entry.amount_cny) {
+                vec![
+                    field("amount_cny", "核定金额（元，标准未配置）", true),
+                    field("note", "金额依据（执行的标准或文件）", true),
+                ]
             } else {
-                out.push(step(
-                    EntryAction::Approve,
-                    "note",
-                    "审批意见（可不填）",
-                    false,
-                ));
-            }
-            out.push(step(EntryAction::Reject, "note", "驳回原因", true));
+                vec![field("note", "审批意见（可不填）", false)]
+            };
+            vec![
+                (EntryAction::Approve, approve),
+                (EntryAction::Reject, vec![field("note", "驳回原因", true)]),
+            ]
         }
-        EntryStatus::Approved if may(Action::Disburse) => {
-            out.push(step(
-                EntryAction::Pay,
-                "payment_reference",
-                "付款凭证号",
-                true,
-            ));
-        }
-        _ => {}
-    }
-    out
+        EntryStatus::Approved => vec![(
+            EntryAction::Pay,
+            vec![field("payment_reference", "付款凭证号", true)],
+        )],
+        _ => Vec::new(),
+    };
+    offered
+        .into_iter()
+        .filter(|(action, _)| authority.may(district, *action, status, &entry.payer))
+        .map(|(action, fields)| step(action, fields))
+        .collect()
 }
 
 #[derive(Template)]
@@ -266,6 +280,8 @@ struct CyclePage {
     pager: Pager,
     /// Bulk verify is offered where the caller may verify and proposed entries are shown.
     bulk_verify: bool,
+    /// Whether the caller may open a family's page (a bureau may not: it sees only what approval needs).
+    family_links: bool,
     message: String,
 }
 
@@ -312,11 +328,13 @@ pub async fn cycle_page(
     }
     .to_svg();
     let names = entry_names(&state, auth, &entries.items).await?;
+    let authority = authority(auth);
     let rows: Vec<EntryRow> = entries
         .items
         .into_iter()
         .map(|e| {
             let parsed = EntryStatus::parse(&e.status).unwrap_or(EntryStatus::Proposed);
+            let steps = steps(&auth.district, &authority, &e, parsed);
             let detail = match parsed {
                 EntryStatus::Paid => e
                     .payment_reference
@@ -337,7 +355,7 @@ pub async fn cycle_page(
                     .unwrap_or_default(),
             };
             EntryRow {
-                steps: steps(&console, parsed, e.amount_cny.is_none()),
+                steps,
                 id: e.id.to_string(),
                 family_id: e.family_id.to_string(),
                 name: whose(names.get(&e.family_id), &e.person),
@@ -370,6 +388,7 @@ pub async fn cycle_page(
         pager: Pager::new(&base, entries.page, entries.per_page, entries.total),
         rows,
         bulk_verify,
+        family_links: console.auth.may(Resource::Family, Action::Read),
         message: query
             .done
             .parse::<u32>()

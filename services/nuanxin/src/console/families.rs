@@ -331,22 +331,23 @@ fn entitlements(
     facts: serde_json::Value,
     as_of: NaiveDate,
 ) -> Result<Entitlements, ApiError> {
-    let Some(policy) = district.policy.as_ref() else {
-        return Ok(Entitlements::NoPolicy(
-            "本区尚未配置关怀政策，暂不能计算可享受的项目。请区级管理员把本区政策文件交平台运营人员接入。"
-                .to_owned(),
-        ));
+    let policy = match (
+        district.policy.as_ref(),
+        super::views::policy_notice(district, as_of),
+    ) {
+        (Some(policy), None) => policy,
+        (policy, notice) => {
+            let hint = if policy.is_some() {
+                "请选择有效期内的日期查看。"
+            } else {
+                ""
+            };
+            return Ok(Entitlements::NoPolicy(format!(
+                "{}{hint}",
+                notice.unwrap_or_default()
+            )));
+        }
     };
-    if !policy.in_force_on(as_of) {
-        let basis = policy.legal_basis();
-        let until = basis
-            .in_force_until
-            .map_or_else(String::new, |u| format!("至{u}"));
-        return Ok(Entitlements::NoPolicy(format!(
-            "本区政策《{}》（{}）的有效期为{}{}，{}不在有效期内。请选择有效期内的日期查看；政策已到期的，请区级管理员尽快接入新的政策文件。",
-            basis.title, basis.document_number, basis.in_force_from, until, as_of
-        )));
-    }
     let evaluation = evaluation(district, facts, as_of)?;
     let rows = evaluation
         .entitlements

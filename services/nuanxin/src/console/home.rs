@@ -9,7 +9,7 @@ use nuanxin_domain::labels;
 
 use super::families::register_chart;
 use super::session::{Console, ConsoleCaller};
-use super::views::{page, primary_role, Frame, PageError};
+use super::views::{page, policy_notice, primary_role, Frame, PageError};
 use crate::auth::Authorized;
 use crate::routes::benefits::cycles::cycles;
 use crate::routes::families::list::{register_counts, ListQuery};
@@ -46,6 +46,8 @@ struct Home {
     follow_ups: Option<(i64, Vec<FollowUpRow>)>,
     /// Social organizations and volunteers: their tasks under way.
     tasks: Option<Vec<super::tasks::HomeTask>>,
+    /// No care policy in force today (for the roles that compute, verify or pay entitlements).
+    policy_notice: Option<String>,
 }
 
 /// The register in a home page's figures.
@@ -156,7 +158,7 @@ pub async fn home(
 ) -> Result<HttpResponse, PageError> {
     let role = primary_role(&who.caller.roles).ok_or(crate::error::ApiError::Forbidden)?;
     if role == Role::PlatformOperator {
-        return super::platform::home(&state, &who);
+        return super::platform::home(&state, &who).await;
     }
     let console = Console::new(&state, who, super::request_id(&req))?;
     let auth = &console.auth;
@@ -181,9 +183,15 @@ pub async fn home(
     } else {
         None
     };
+    let policy_notice = if auth.may(Resource::Entitlement, Action::Read) && !assigned {
+        policy_notice(&auth.district, auth.district.today())
+    } else {
+        None
+    };
     page(&Home {
         frame: console.frame(&state, "首页", "/console"),
         intro: intro(role),
+        policy_notice,
         register,
         cycles,
         follow_ups,

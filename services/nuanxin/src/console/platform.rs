@@ -5,6 +5,8 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use nuanxin_access::{Action, Resource};
+use nuanxin_db::models::job_run;
+use nuanxin_domain::labels;
 use nuanxin_domain::org::OrgKind;
 
 use super::form::Typed;
@@ -12,7 +14,7 @@ use super::session::{ConsoleCaller, Posted};
 use super::views::{page, page_with_status, Frame, PageError};
 use crate::error::ApiError;
 use crate::platform::{self, ConfiguredDistrict, NewDistrict, Onboarded};
-use crate::state::AppState;
+use crate::state::{AppState, CHINA_STANDARD_TIME};
 
 #[derive(Template)]
 #[template(path = "platform.html")]
@@ -39,20 +41,50 @@ struct DistrictRow {
     communities: usize,
     /// The policy's state in words, and whether it is in force today.
     policy: String,
+    /// The background jobs whose last run for the district failed, in words (empty: none).
+    failed_jobs: Vec<String>,
     healthy: bool,
 }
 
 /// The platform operator's home.
-pub fn home(state: &AppState, who: &ConsoleCaller) -> Result<HttpResponse, PageError> {
-    page(&home_page(state, who, None)?)
+pub async fn home(state: &AppState, who: &ConsoleCaller) -> Result<HttpResponse, PageError> {
+    page(&home_page(state, who, None).await?)
 }
 
-fn home_page(
+/// The jobs whose last run failed, in words, by district slug.
+async fn failed_jobs(state: &AppState) -> Result<Vec<(String, String)>, PageError> {
+    let mut conn = state
+        .pool
+        .get()
+        .await
+        .map_err(|_| ApiError::Unavailable("数据库暂时不可用"))?;
+    let runs = job_run::failed_runs(&mut conn)
+        .await
+        .map_err(ApiError::from)?;
+    Ok(runs
+        .into_iter()
+        .map(|r| {
+            let since = r.last_success_at.map_or_else(
+                || "从未成功".to_owned(),
+                |t| {
+                    format!(
+                        "上次成功 {}",
+                        t.with_timezone(&CHINA_STANDARD_TIME).format("%m-%d %H:%M")
+                    )
+                },
+            );
+            (r.domain, format!("{}失败（{since}）", labels::job(&r.job)))
+        })
+        .collect())
+}
+
+async fn home_page(
     state: &AppState,
     who: &ConsoleCaller,
     mut refused: Option<(&str, Typed)>,
 ) -> Result<PlatformHome, PageError> {
     who.caller.require(state, Resource::Tenant, Action::List)?;
+    let failed = failed_jobs(state).await?;
     let mut districts: Vec<DistrictRow> = state
         .districts
         .all()
@@ -75,14 +107,20 @@ fn home_page(
                     false,
                 ),
             };
+            let failed_jobs: Vec<String> = failed
+                .iter()
+                .filter(|(slug, _)| *slug == d.slug)
+                .map(|(_, words)| words.clone())
+                .collect();
             DistrictRow {
+                healthy: healthy && failed_jobs.is_empty(),
+                failed_jobs,
                 name: d.name.clone(),
                 slug: d.slug.clone(),
                 time_zone: d.time_zone.name().to_owned(),
                 streets: d.orgs.of_kind(OrgKind::Street).count(),
                 communities: d.orgs.of_kind(OrgKind::Community).count(),
                 policy,
-                healthy,
             }
         })
         .collect();
@@ -139,12 +177,12 @@ pub async fn onboard(
             let field = field.unwrap_or_default();
             page_with_status(
                 actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
-                &home_page(&state, &who, refused(&field, message))?,
+                &home_page(&state, &who, refused(&field, message)).await?,
             )
         }
         Err(ApiError::Conflict { message, .. }) => page_with_status(
             actix_web::http::StatusCode::CONFLICT,
-            &home_page(&state, &who, refused("slug", message))?,
+            &home_page(&state, &who, refused("slug", message)).await?,
         ),
         Err(e) => Err(e.into()),
     }

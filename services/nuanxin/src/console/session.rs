@@ -191,16 +191,9 @@ fn posted(
     let secret = req.cookie(cookie).map(|c| c.value().to_owned());
     let form = web::Form::<Vec<(String, String)>>::from_request(req, payload);
     Box::pin(async move {
-        let fields = form
-            .await
-            .map_err(|_| {
-                PageError::Api(ApiError::BadRequest {
-                    code: "invalid_form",
-                    message: "表单内容无法识别".to_owned(),
-                    field: None,
-                })
-            })?
-            .into_inner();
+        // A body that is not a form (none at all, JSON, too large) carries no token: refused as one
+        // without it, before anything else is looked at.
+        let fields = form.await.map_err(|_| PageError::Csrf)?.into_inner();
         let given = fields
             .iter()
             .find(|(k, _)| k == "csrf")

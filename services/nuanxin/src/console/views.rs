@@ -11,12 +11,34 @@ use nuanxin_domain::labels;
 use super::assets;
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::state::AppState;
+use crate::state::{AppState, District};
 
 /// Scripts, styles, images and forms from this origin only; no inline script, no framing.
 pub const CSP: &str =
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
 form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
+
+/// What a page says when the district has no care policy, or none in force on `on`, in words with
+/// what to do; `None` while a policy is in force. Pages that compute or pay entitlements show it.
+pub fn policy_notice(district: &District, on: chrono::NaiveDate) -> Option<String> {
+    let Some(policy) = district.policy.as_ref() else {
+        return Some(
+            "本区尚未配置关怀政策，暂不能计算可享受的项目，也不能生成发放周期。请区级管理员把本区政策文件交平台运营人员接入。"
+                .to_owned(),
+        );
+    };
+    if policy.in_force_on(on) {
+        return None;
+    }
+    let basis = policy.legal_basis();
+    let until = basis
+        .in_force_until
+        .map_or_else(String::new, |u| format!("至{u}"));
+    Some(format!(
+        "本区政策《{}》（{}）的有效期为{}{}，{}不在有效期内：这一天没有可享受的项目，只能为有效期内的期间生成发放周期。政策已到期的，请区级管理员尽快接入新的政策文件。",
+        basis.title, basis.document_number, basis.in_force_from, until, on
+    ))
+}
 
 /// One link of the navigation.
 pub struct NavItem {
@@ -267,9 +289,25 @@ impl ResponseError for PageError {
                     };
                     return error_page(status, message);
                 }
-                error_page(status, e.to_string())
+                error_page(status, described(e))
             }
         }
+    }
+}
+
+/// An error in words for a page: each field named by its Chinese label, never by its code.
+fn described(e: &ApiError) -> String {
+    match e {
+        ApiError::Validation(errors) => errors
+            .0
+            .iter()
+            .map(|f| match labels::known_field(&f.field) {
+                Some(label) => format!("{label}：{}", f.message),
+                None => f.message.clone(),
+            })
+            .collect::<Vec<_>>()
+            .join("；"),
+        other => other.to_string(),
     }
 }
 

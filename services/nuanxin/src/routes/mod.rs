@@ -18,8 +18,9 @@ pub mod sharing;
 pub mod tasks;
 pub mod visits;
 
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 
+use crate::console::views::PageError;
 use crate::error::ApiError;
 pub use extract::Body;
 
@@ -29,11 +30,24 @@ pub struct Created {
     pub id: uuid::Uuid,
 }
 
+/// An extractor's refusal (a path or query that does not parse): the API's JSON on `/api/` paths, the
+/// console's Chinese page on the others.
+fn refusal(req: &HttpRequest, e: ApiError) -> actix_web::Error {
+    if req.path().starts_with("/api/") {
+        e.into()
+    } else {
+        PageError::Api(e).into()
+    }
+}
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.app_data(
-        web::PathConfig::default().error_handler(|_, _| ApiError::NotFound("没有找到").into()),
+        web::PathConfig::default()
+            .error_handler(|_, req| refusal(req, ApiError::NotFound("没有找到"))),
     )
-    .app_data(web::QueryConfig::default().error_handler(|e, _| extract::query_error(&e).into()))
+    .app_data(
+        web::QueryConfig::default().error_handler(|e, req| refusal(req, extract::query_error(&e))),
+    )
     .app_data(web::PayloadConfig::new(extract::JSON_LIMIT))
     .configure(health::configure)
     .service(

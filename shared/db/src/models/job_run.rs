@@ -122,3 +122,27 @@ pub async fn last_successes(
         .map(|r| (r.job, r.last_success_at))
         .collect())
 }
+
+/// A job whose last run for a domain failed: what the platform operator's page lists as needing care.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct FailedRun {
+    #[diesel(sql_type = Text)]
+    pub job: String,
+    #[diesel(sql_type = Text)]
+    pub domain: String,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    pub finished_at: Option<DateTime<Utc>>,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    pub last_success_at: Option<DateTime<Utc>>,
+}
+
+/// Every job whose last finished run failed, by domain and job (a run under way keeps its last outcome
+/// unknown and is not listed).
+pub async fn failed_runs(conn: &mut AsyncPgConnection) -> QueryResult<Vec<FailedRun>> {
+    diesel::sql_query(
+        "SELECT job, domain, finished_at, last_success_at FROM job_runs \
+         WHERE succeeded = false ORDER BY domain, job",
+    )
+    .load(conn)
+    .await
+}

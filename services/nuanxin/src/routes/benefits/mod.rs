@@ -52,7 +52,7 @@ fn access(state: &web::Data<AppState>) -> Access {
 }
 
 /// The caller's powers over ledger entries: permissions from the roles, the unit from the session.
-fn authority(auth: &Authorized) -> Authority<'_> {
+pub(crate) fn authority(auth: &Authorized) -> Authority<'_> {
     Authority {
         verify: auth.may(Resource::BenefitCycle, Action::Verify),
         approve: auth.may(Resource::BenefitCycle, Action::Approve),
