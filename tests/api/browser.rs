@@ -212,6 +212,27 @@ pub async fn check_page(c: &Client, name: &str, phone: bool) {
             scroll <= inner,
             "{name}: scrolls sideways ({scroll} > {inner})"
         );
+        // Nothing in the header breaks mid-word, and no cell is so narrow that its text stands one
+        // character per line.
+        let broken: Value = c
+            .execute(
+                "const out = [];
+                 for (const e of document.querySelectorAll('header.top a, header.top span, header.top button')) {
+                   if (e.offsetParent !== null && e.getClientRects().length > 1)
+                     out.push('wraps: ' + e.textContent.trim());
+                 }
+                 for (const e of document.querySelectorAll('td, th')) {
+                   const text = e.textContent.trim();
+                   const width = e.getBoundingClientRect().width;
+                   if (e.offsetParent !== null && text.length >= 3 && width > 0 && width < 40)
+                     out.push('narrow cell (' + Math.round(width) + ' px): ' + text.slice(0, 20));
+                 }
+                 return out.slice(0, 5);",
+                vec![],
+            )
+            .await
+            .expect("measure the layout");
+        assert_eq!(broken, json!([]), "{name}: phone layout");
     }
     let png = c.screenshot().await.expect("screenshot");
     let kind = if phone { "phone" } else { "desktop" };

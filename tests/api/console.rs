@@ -938,6 +938,15 @@ async fn the_policy_page_names_parameters_in_chinese_and_charts_the_forecast() {
             && page.contains(">金额（元）</text>")
     );
     assert!(page.contains("西政办发〔2013〕17号") && page.contains("今日在有效期内"));
+    // Entitlements by program, services included (the cost chart shows them as nothing).
+    let reach = &page[page
+        .find("2026年享受关怀的人次（按项目）")
+        .expect("the reach chart")..];
+    let reach = &reach[..reach.find("</svg>").unwrap()];
+    assert!(
+        reach.contains(">免费心理咨询、健康讲座</text>") && reach.contains(">人次</text>"),
+        "{reach}"
+    );
     // Parameter names and program codes never appear as codes.
     assert!(
         !page.contains("_cny<") && !page.contains(">low_income_subsidy"),

@@ -64,6 +64,8 @@ struct PolicyPage {
     year: i32,
     years: Vec<(i32, bool)>,
     chart: String,
+    /// Entitlements by program (services too, which the cost chart cannot show).
+    reach_chart: String,
     costs: Vec<CostRow>,
     payers: Vec<(String, i64)>,
     total_cny: i64,
@@ -256,6 +258,7 @@ async fn policy_page(
             year,
             years: Vec::new(),
             chart: String::new(),
+            reach_chart: String::new(),
             costs: Vec::new(),
             payers: Vec::new(),
             total_cny: 0,
@@ -287,6 +290,15 @@ async fn policy_page(
         };
         if let Some(p) = payers.iter().position(|p| *p == line.payer) {
             bars[slot].1[p] += line.amount_cny;
+        }
+    }
+    let mut reach: Vec<(String, Vec<i64>)> = Vec::new();
+    for line in &report.forecast.lines {
+        let name = title(&line.program);
+        let n = i64::try_from(line.beneficiaries).unwrap_or(i64::MAX);
+        match reach.iter_mut().find(|(p, _)| *p == name) {
+            Some((_, count)) => count[0] = count[0].saturating_add(n),
+            None => reach.push((name, vec![n])),
         }
     }
     let basis = policy.legal_basis();
@@ -335,6 +347,13 @@ async fn policy_page(
             unit: "金额（元）".to_owned(),
             series: payers.iter().map(|p| labels::payer(p)).collect(),
             bars,
+        }
+        .to_svg(),
+        reach_chart: BarChart {
+            title: format!("{year}年享受关怀的人次（按项目）"),
+            unit: "人次".to_owned(),
+            series: vec!["受益人次".to_owned()],
+            bars: reach,
         }
         .to_svg(),
         costs: report
