@@ -86,6 +86,11 @@ pub fn screenshot_dir() -> std::path::PathBuf {
 }
 
 pub async fn sign_in(c: &Client, base: &str, tenant: &str, username: &str) {
+    sign_in_with(c, base, tenant, username, PASSWORD).await;
+}
+
+/// Signs in through the form with `password`, waiting for the home page.
+pub async fn sign_in_with(c: &Client, base: &str, tenant: &str, username: &str, password: &str) {
     c.goto(&format!("{base}/")).await.expect("sign-in page");
     c.find(Locator::Css(&format!("#tenant option[value='{tenant}']")))
         .await
@@ -102,7 +107,7 @@ pub async fn sign_in(c: &Client, base: &str, tenant: &str, username: &str) {
     c.find(Locator::Id("password"))
         .await
         .unwrap()
-        .send_keys(PASSWORD)
+        .send_keys(password)
         .await
         .unwrap();
     click(c, "button[type=submit]").await;
@@ -516,4 +521,42 @@ async fn the_street_uses_the_register_forms_in_chromium() {
         1,
         "the empty form saved nothing"
     );
+}
+
+/// The platform operator onboards a configured district through the form in Chromium; its first
+/// administrator signs in on a phone with the initial password shown once.
+#[tokio::test]
+async fn the_operator_onboards_a_district_and_its_administrator_signs_in_in_chromium() {
+    let dir = crate::tenants::tenants_with_a_configured_district();
+    let dir_text = dir.to_string_lossy().into_owned();
+    let app = TestApp::spawn_with(&[("NUANXIN__APPLICATION__TENANTS_DIR", &dir_text)]).await;
+    let driver = start_driver().await;
+    let c = browser(&driver, false).await;
+    sign_in(&c, &app.address, "platform", "operator").await;
+    check_page(&c, "platform-operator-onboard-form", false).await;
+    let form = "#configured-testdistrict form";
+    fill(&c, &format!("{form} input[name=username]"), "chief").await;
+    fill(&c, &format!("{form} input[name=display_name]"), "王主任").await;
+    click(&c, &format!("{form} button[type=submit]")).await;
+    main_text_with(&c, "测试区已接入").await;
+    let password = c
+        .find(Locator::Css("code.secret"))
+        .await
+        .expect("the initial password")
+        .text()
+        .await
+        .unwrap();
+    check_page(&c, "platform-operator-onboarded", false).await;
+    c.close().await.unwrap();
+    let phone = browser(&driver, true).await;
+    sign_in_with(&phone, &app.address, "testdistrict", "chief", &password).await;
+    check_page(&phone, "testdistrict-chief-home", true).await;
+    let home = main_text(&phone).await;
+    assert!(
+        home.contains("王主任") && home.contains("还没有登记的家庭"),
+        "{home}"
+    );
+    phone.close().await.unwrap();
+    assert_eq!(app.count("tenants").await, 3);
+    let _ = std::fs::remove_dir_all(&dir);
 }

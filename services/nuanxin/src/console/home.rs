@@ -91,11 +91,17 @@ async fn register(state: &AppState, auth: &Authorized) -> Result<Register, PageE
             .map(|(_, _, n)| n)
             .sum()
     };
+    let total = counts.iter().map(|(_, _, n)| n).sum();
     Ok(Register {
-        total: counts.iter().map(|(_, _, n)| n).sum(),
+        total,
         bereaved: of_kind("bereaved"),
         disabled: of_kind("disabled"),
-        chart: register_chart(&auth.district, &counts, "在册家庭（按街道、类别）"),
+        // An empty register has nothing to chart.
+        chart: if total == 0 {
+            String::new()
+        } else {
+            register_chart(&auth.district, &counts, "在册家庭（按街道、类别）")
+        },
     })
 }
 
