@@ -5,10 +5,13 @@
 #      the peak memory the approval adds; read the release in keyset pages against the register's own list;
 #   2. POST /api/v1/verifications under wrk: 4 connections, random registered parents, as 区卫生局's account,
 #      with the rate limit raised for the run (a department's desk asks 60 a minute; wrk asks thousands).
-#      Only successful answers count: a run with answers that were not successful is reported as failed.
-#      Beside it, in the same run and for as long, `pgbench -S -M prepared -c4` (one primary-key SELECT per
-#      transaction): what this box's PostgreSQL answers at that moment, the floor under any request that
-#      reads it. `uptime` is printed beside every number.
+#      Twice: as fast as the connections can ask (the machine saturated, wrk included), then with each
+#      connection pausing BENCH_VERIFY_PAUSE_MS (default 5) between questions — the latency of a question
+#      rather than of a queue. Only successful answers count: a run with answers that were not successful
+#      is reported as failed. Beside them, in the same run and for as long, `pgbench -S -M prepared -c4`
+#      (one primary-key SELECT per transaction) unpaced and at the paced run's rate (`-R`): what this box's
+#      PostgreSQL answers at that moment, the floor under any request that reads it. `uptime` is printed
+#      beside every number.
 #   flock /work/bench.lock bash deploy/bench-sharing.sh [FAMILIES]        # BENCH_SECONDS=20 by default
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -40,29 +43,48 @@ echo "== POST /api/v1/verifications (health_check), random registered parents: w
 # Warm-up, not measured: every worker's pool, prepared statements, the session kept near.
 wrk -t2 -c4 -d5s -s deploy/bench/verifications.lua "http://127.0.0.1:$PORT" -- "$IDS" "$TOKEN" health_check >/dev/null
 buckets() { curl -sf "http://127.0.0.1:$PORT/metrics" | grep '_duration_seconds_bucket'; }
-buckets > /tmp/nuanxin-verify-buckets-before.txt
-wrk -t2 -c4 -d"${SECONDS_EACH}s" --latency -s deploy/bench/verifications.lua "http://127.0.0.1:$PORT" -- \
-  "$IDS" "$TOKEN" health_check > /tmp/nuanxin-wrk-verify.txt
-cat /tmp/nuanxin-wrk-verify.txt
-# The node's own timing of the same answers (handler in to response out; cumulative buckets), beside
-# wrk's: a difference between them is time spent waiting outside the handler, e.g. for a CPU.
-echo "   the node's own timing of these answers (answers at or under each bound):"
-buckets | paste /tmp/nuanxin-verify-buckets-before.txt - |
-  awk '{ sub(/.*le="/, "", $1); sub(/".*/, "", $1); printf "     <= %s s: %d\n", $1, $4 - $2 }'
-echo "   after wrk: $(uptime)"
+# One wrk run of 4 connections, each pausing $1 ms between its questions (0: none), reported with the
+# node's own timing of the same answers (handler in to response out; cumulative buckets) beside wrk's:
+# a difference between them is time spent waiting outside the handler, e.g. for a CPU.
+verify_run() {
+  buckets > /tmp/nuanxin-verify-buckets-before.txt
+  wrk -t2 -c4 -d"${SECONDS_EACH}s" --latency -s deploy/bench/verifications.lua "http://127.0.0.1:$PORT" -- \
+    "$IDS" "$TOKEN" health_check "$1" > /tmp/nuanxin-wrk-verify.txt
+  cat /tmp/nuanxin-wrk-verify.txt
+  echo "   the node's own timing of these answers (answers at or under each bound):"
+  buckets | paste /tmp/nuanxin-verify-buckets-before.txt - |
+    awk '{ sub(/.*le="/, "", $1); sub(/".*/, "", $1); printf "     <= %s s: %d\n", $1, $4 - $2 }'
+  echo "   after wrk: $(uptime)"
+  if grep -q "Non-2xx" /tmp/nuanxin-wrk-verify.txt || ! grep -q "not successful: 0$" /tmp/nuanxin-wrk-verify.txt; then
+    echo "!! answers that were not successful: this run does not count" >&2
+    exit 1
+  fi
+}
+echo "-- 1. as fast as the 4 connections can ask (closed loop: the machine is saturated, wrk included)"
+verify_run 0
+RATE=$(awk '/^successful:/ {print int($4)}' /tmp/nuanxin-wrk-verify.txt)
+# 2. The same 4 connections at a pace a department's desks could never reach but this box can carry
+# without queueing (each asks every PAUSE ms): the latency of a question, not of a queue.
+PAUSE=${BENCH_VERIFY_PAUSE_MS:-5}
+echo "-- 2. 4 connections, each asking every ${PAUSE} ms (at most $((4000 / PAUSE)) questions a second)"
+verify_run "$PAUSE"
+PACED=$(awk '/^successful:/ {print int($4)}' /tmp/nuanxin-wrk-verify.txt)
 PGB=nuanxin_bench_sharing_pgbench
 psql -h 127.0.0.1 -U postgres -qAtc "SELECT 1 FROM pg_database WHERE datname = '$PGB'" | grep -q 1 ||
   { createdb -h 127.0.0.1 -U postgres "$PGB" && pgbench -h 127.0.0.1 -U postgres -i -q -s 10 "$PGB" >/dev/null 2>&1; }
-echo "== reference, same run: pgbench -S -M prepared -c4 -j2 -T${SECONDS_EACH}; $(uptime)"
-rm -f /tmp/nuanxin-pgb.*
-(cd /tmp && pgbench -h 127.0.0.1 -U postgres -S -M prepared -c4 -j2 -T"$SECONDS_EACH" -l \
-  --log-prefix=nuanxin-pgb "$PGB" 2>/dev/null | grep -E "^(tps|latency average|number of failed)")
-# Per-transaction log: the third column is the latency in microseconds.
-cat /tmp/nuanxin-pgb.* | awk '{print $3}' | sort -n | awk '{a[NR]=$1} END {
-  printf "pgbench latency: p50 %.2f ms, p90 %.2f ms, p99 %.2f ms (%d transactions)\n",
-    a[int(NR*0.5)]/1000, a[int(NR*0.9)]/1000, a[int(NR*0.99)]/1000, NR}'
-echo "   after pgbench: $(uptime)"
-if grep -q "Non-2xx" /tmp/nuanxin-wrk-verify.txt || ! grep -q "not successful: 0$" /tmp/nuanxin-wrk-verify.txt; then
-  echo "!! answers that were not successful: this run does not count" >&2
-  exit 1
-fi
+# pgbench at 4 clients, unpaced then at the paced run's rate (-R, latency counted from each
+# transaction's scheduled start, so a late start counts against it).
+pgbench_run() {
+  echo "== reference, same run: pgbench -S -M prepared -c4 -j2 -T${SECONDS_EACH} $*; $(uptime)"
+  rm -f /tmp/nuanxin-pgb.*
+  (cd /tmp && pgbench -h 127.0.0.1 -U postgres -S -M prepared -c4 -j2 -T"$SECONDS_EACH" "$@" -l \
+    --log-prefix=nuanxin-pgb "$PGB" 2>/dev/null | grep -E "^(tps|latency average|number of failed)")
+  # Per-transaction log: the third column is the latency in microseconds.
+  cat /tmp/nuanxin-pgb.* | awk '{print $3}' | sort -n | awk '{a[NR]=$1} END {
+    printf "pgbench latency: p50 %.2f ms, p90 %.2f ms, p99 %.2f ms (%d transactions)\n",
+      a[int(NR*0.5)]/1000, a[int(NR*0.9)]/1000, a[int(NR*0.99)]/1000, NR}'
+  echo "   after pgbench: $(uptime)"
+}
+pgbench_run
+pgbench_run -R "$PACED"
+echo "verification answers per second: ${RATE} unpaced, ${PACED} paced"

@@ -1,10 +1,13 @@
 -- wrk script: every request asks whether a random registered parent holds a program now, as one
 -- department's account (POST /api/v1/verifications). Arguments: a file of resident IDs (one a line), the
--- token, the program. At the end it prints the successful answers per second and every answer that was
--- not a success, so an error (a 429 from the rate limit, say) can never pass for throughput.
+-- token, the program, and optionally a pause in milliseconds each connection waits before its next
+-- question (0, the default: ask again at once). At the end it prints the successful answers per second
+-- and every answer that was not a success, so an error (a 429 from the rate limit, say) can never pass
+-- for throughput.
 local ids = {}
 local threads = {}
 local token, program
+local pause = 0
 
 function setup(thread)
   thread:set("id", #threads + 1)
@@ -19,7 +22,13 @@ function init(args)
   end
   token = "Bearer " .. args[2]
   program = args[3]
+  pause = tonumber(args[4] or "0")
   math.randomseed(os.time() * 100 + id)
+end
+
+-- wrk looks for this function when the script loads; the pause comes with the arguments.
+function delay()
+  return pause
 end
 
 function request()
