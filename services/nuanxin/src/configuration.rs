@@ -104,34 +104,17 @@ fn invalid(source_name: &str, message: impl ToString) -> ConfigError {
     }
 }
 
-/// Merges `overlay` into `base`, key by key.
-fn merge(base: &mut serde_yaml::Value, overlay: serde_yaml::Value) {
-    match (base, overlay) {
-        (serde_yaml::Value::Mapping(b), serde_yaml::Value::Mapping(o)) => {
-            for (k, v) in o {
-                match b.get_mut(&k) {
-                    Some(existing) => merge(existing, v),
-                    None => {
-                        b.insert(k, v);
-                    }
-                }
-            }
-        }
-        (slot, value) => *slot = value,
-    }
-}
-
-fn parse(source_name: &str, text: &str) -> Result<serde_yaml::Value, ConfigError> {
-    serde_yaml::from_str(text).map_err(|e| invalid(source_name, e))
-}
-
-/// Reads the settings from the layers, with `vars` standing for the process environment.
+/// Reads the settings from the layers, with `vars` standing for the process environment: the
+/// compiled-in base file, the environment's file, `NUANXIN_CONFIG_FILE` if set, then every
+/// `NUANXIN__SECTION__KEY` variable (a text that looks like a number stays text where the setting is
+/// text: values are read as the setting's own type), then the contract's `DATABASE_URL` and
+/// `NUANXIN_DEMO_PASSWORD`.
 pub fn settings_from(
     vars: impl Iterator<Item = (String, String)>,
 ) -> Result<Settings, ConfigError> {
-    let vars: Vec<(String, String)> = vars.collect();
-    let var = |name: &str| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
-    let environment = match var("NUANXIN_ENVIRONMENT").as_deref() {
+    use config::{Config, File, FileFormat};
+    let vars: config::Map<String, String> = vars.collect();
+    let environment = match vars.get("NUANXIN_ENVIRONMENT").map(String::as_str) {
         None | Some("local") => Environment::Local,
         Some("production") => Environment::Production,
         Some(other) => {
@@ -141,49 +124,38 @@ pub fn settings_from(
             ))
         }
     };
-    let mut value = parse("base.yaml", BASE)?;
     let env_file = match environment {
-        Environment::Local => ("local.yaml", LOCAL),
-        Environment::Production => ("production.yaml", PRODUCTION),
+        Environment::Local => LOCAL,
+        Environment::Production => PRODUCTION,
     };
-    merge(&mut value, parse(env_file.0, env_file.1)?);
-    if let Some(path) = var("NUANXIN_CONFIG_FILE") {
-        let text = std::fs::read_to_string(&path).map_err(|e| invalid(&path, e))?;
-        merge(&mut value, parse(&path, &text)?);
+    let mut layers = Config::builder()
+        .add_source(File::from_str(BASE, FileFormat::Yaml))
+        .add_source(File::from_str(env_file, FileFormat::Yaml));
+    if let Some(path) = vars.get("NUANXIN_CONFIG_FILE") {
+        let text = std::fs::read_to_string(path).map_err(|e| invalid(path, e))?;
+        layers = layers.add_source(File::from_str(&text, FileFormat::Yaml));
     }
-    let mut overrides: Vec<(Vec<String>, String)> = vars
-        .iter()
-        .filter_map(|(k, v)| {
-            let rest = k.strip_prefix("NUANXIN__")?;
-            Some((rest.split("__").map(str::to_lowercase).collect(), v.clone()))
-        })
-        .collect();
+    layers = layers.add_source(
+        config::Environment::with_prefix("NUANXIN")
+            .prefix_separator("__")
+            .separator("__")
+            .source(Some(vars.clone())),
+    );
     // The contract's own names.
-    if let Some(url) = var("DATABASE_URL") {
-        overrides.push((vec!["database".into(), "url".into()], url));
-    }
-    if let Some(password) = var("NUANXIN_DEMO_PASSWORD") {
-        overrides.push((vec!["application".into(), "demo_password".into()], password));
-    }
-    for (path, raw) in overrides {
-        // A number where the layers below hold a number; everything else (URLs, secrets) stays a string.
-        let numeric = path
-            .iter()
-            .try_fold(&value, |node, key| node.get(key.as_str()))
-            .is_some_and(serde_yaml::Value::is_number);
-        let mut overlay = match raw.trim().parse::<u64>() {
-            Ok(n) if numeric => serde_yaml::Value::Number(n.into()),
-            _ => serde_yaml::Value::String(raw),
-        };
-        for key in path.iter().rev() {
-            let mut map = serde_yaml::Mapping::new();
-            map.insert(serde_yaml::Value::String(key.clone()), overlay);
-            overlay = serde_yaml::Value::Mapping(map);
+    for (variable, key) in [
+        ("DATABASE_URL", "database.url"),
+        ("NUANXIN_DEMO_PASSWORD", "application.demo_password"),
+    ] {
+        if let Some(value) = vars.get(variable) {
+            layers = layers
+                .set_override(key, value.as_str())
+                .map_err(|e| invalid(variable, e))?;
         }
-        merge(&mut value, overlay);
     }
-    let mut settings: Settings =
-        serde_yaml::from_value(value).map_err(|e| invalid("settings", e))?;
+    let mut settings: Settings = layers
+        .build()
+        .and_then(Config::try_deserialize)
+        .map_err(|e| invalid("settings", e))?;
     settings.environment = environment;
     settings.validate()?;
     Ok(settings)
@@ -316,6 +288,38 @@ mod tests {
         assert_eq!(s.redis.namespace, "2026");
         assert_eq!(s.app_database_url(), "postgres://nuanxin_app@db:5432/x");
         assert_eq!(s.redis.url.expose_secret(), "redis://127.0.0.1:6379");
+    }
+
+    #[test]
+    fn a_settings_file_sits_between_the_environments_file_and_the_variables() {
+        let path =
+            std::env::temp_dir().join(format!("nuanxin-settings-{}.yaml", std::process::id()));
+        std::fs::write(
+            &path,
+            "application:\n  port: 8100\n  workers: 5\nredis:\n  namespace: from-file\n",
+        )
+        .unwrap();
+        let s = settings_from(vars(&[
+            ("NUANXIN_CONFIG_FILE", path.to_str().unwrap()),
+            ("NUANXIN__APPLICATION__WORKERS", "7"),
+        ]))
+        .unwrap();
+        let _ = std::fs::remove_file(&path);
+        assert_eq!(s.application.port, 8100);
+        assert_eq!(s.application.workers, 7, "a variable wins over the file");
+        assert_eq!(s.redis.namespace, "from-file");
+        assert_eq!(
+            s.database.pool_size,
+            settings_from(vars(&[])).unwrap().database.pool_size
+        );
+    }
+
+    #[test]
+    fn an_unknown_or_mistyped_setting_is_refused_with_its_name() {
+        let err = settings_from(vars(&[("NUANXIN__APPLICATION__PROT", "9000")])).unwrap_err();
+        assert!(err.to_string().contains("prot"), "{err}");
+        let err = settings_from(vars(&[("NUANXIN__APPLICATION__PORT", "ninety")])).unwrap_err();
+        assert!(err.to_string().contains("application.port"), "{err}");
     }
 
     #[test]

@@ -64,7 +64,7 @@ pub fn read_manifest(dir: &Path, slug: &str) -> Result<TenantManifest, Onboardin
     let text = std::fs::read_to_string(&path)
         .map_err(|_| OnboardingError::Missing(path.display().to_string()))?;
     let manifest: TenantManifest =
-        serde_yaml::from_str(&text).map_err(|e| OnboardingError::Manifest {
+        serde_saphyr::from_str(&text).map_err(|e| OnboardingError::Manifest {
             path: path.display().to_string(),
             message: e.to_string(),
         })?;
@@ -192,7 +192,7 @@ pub fn read_visit_settings(
         message,
     };
     let settings: nuanxin_domain::visits::VisitSettings =
-        serde_yaml::from_str(&text).map_err(|e| invalid(e.to_string()))?;
+        serde_saphyr::from_str(&text).map_err(|e| invalid(e.to_string()))?;
     settings.check().map_err(invalid)?;
     Ok(settings)
 }
@@ -579,4 +579,26 @@ pub async fn load_rules(pool: &DbPool) -> Result<Vec<RuleLine>, OnboardingError>
         .into_iter()
         .map(|r| RuleLine::new(r.ptype.clone(), r.values()))
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A district folder holding only `tenant.yaml` with `text`.
+    fn folder(text: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("nuanxin-manifest-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(dir.join("somewhere")).unwrap();
+        std::fs::write(dir.join("somewhere").join("tenant.yaml"), text).unwrap();
+        dir
+    }
+
+    #[test]
+    fn a_manifest_that_does_not_parse_is_refused_with_its_file_and_line() {
+        let dir = folder("slug: somewhere\nname: 某区\nstreets: [unclosed\n");
+        let err = read_manifest(&dir, "somewhere").unwrap_err().to_string();
+        let _ = std::fs::remove_dir_all(&dir);
+        assert!(err.contains("somewhere/tenant.yaml"), "{err}");
+        assert!(err.contains("line 3") || err.contains("3:"), "{err}");
+    }
 }

@@ -10,7 +10,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 /// The document as JSON.
 pub fn document() -> serde_json::Value {
-    serde_yaml::from_str(DOCUMENT).unwrap_or(serde_json::Value::Null)
+    serde_saphyr::from_str(DOCUMENT).unwrap_or(serde_json::Value::Null)
 }
 
 async fn openapi() -> HttpResponse {
