@@ -14,6 +14,7 @@ pub mod error;
 pub mod jobs;
 pub mod mail;
 pub mod metrics;
+pub mod near;
 pub mod onboarding;
 pub mod parameters;
 pub mod platform;

@@ -11,10 +11,8 @@
 //! listening (starting, or its connection lost) keeps nothing and reads every session afresh. The row of
 //! an ended session stays until the purge job has deleted its Redis copy.
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, Weak};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Weak};
+use std::time::Duration;
 
 use nuanxin_db::models::session::{self as rows, NewSession, SESSION_ENDED};
 use nuanxin_db::notifications::{Heard, Listener};
@@ -23,6 +21,7 @@ use sha2::{Digest, Sha256};
 
 use super::Session;
 use crate::cache::Store;
+use crate::near::NearCopies;
 
 /// How long this node keeps a session it read, at most (an ended session is dropped at once).
 const NEAR_TTL: Duration = Duration::from_secs(10);
@@ -30,8 +29,8 @@ const NEAR_TTL: Duration = Duration::from_secs(10);
 const QUIET: Duration = Duration::from_secs(5);
 /// Pause before listening again after the connection was lost.
 const RELISTEN_AFTER: Duration = Duration::from_secs(1);
-/// Sessions kept per node at most; past it, expired copies are dropped, then all.
-const NEAR_CAPACITY: usize = 100_000;
+/// Sessions kept per node at most (the least used go first).
+const NEAR_CAPACITY: u64 = 100_000;
 
 /// What went wrong reaching the session store of record.
 #[derive(Debug, thiserror::Error)]
@@ -64,10 +63,8 @@ impl TokenHash {
 
 /// The sessions of this node: its near copies and the listener that keeps them honest.
 pub struct Sessions {
-    near: Mutex<HashMap<TokenHash, (Arc<Session>, Instant)>>,
-    listening: AtomicBool,
-    /// Bumped by every end heard: a read that began before an end must not keep or restore its copy.
-    ends: AtomicU64,
+    /// An end heard drops the copy; a read that began before an end keeps and restores nothing.
+    near: NearCopies<TokenHash, Arc<Session>>,
     /// Where the Redis copies are: this node deletes the copy of every end it hears of.
     store: Weak<Store>,
 }
@@ -77,9 +74,7 @@ impl Sessions {
     /// as the returned value lives); the Redis copies of ended sessions are deleted through `store`.
     pub fn start(database_url: String, store: &Arc<Store>) -> Arc<Sessions> {
         let sessions = Arc::new(Sessions {
-            near: Mutex::default(),
-            listening: AtomicBool::new(false),
-            ends: AtomicU64::new(0),
+            near: NearCopies::new(NEAR_CAPACITY, Some(NEAR_TTL)),
             store: Arc::downgrade(store),
         });
         tokio::spawn(listen(database_url, Arc::downgrade(&sessions)));
@@ -88,12 +83,12 @@ impl Sessions {
 
     /// Whether this node hears of ended sessions, and so keeps copies.
     pub fn is_listening(&self) -> bool {
-        self.listening.load(Ordering::SeqCst)
+        self.near.is_listening()
     }
 
     /// How many sessions this node keeps now.
     pub fn kept(&self) -> usize {
-        self.lock().len()
+        self.near.kept()
     }
 
     /// Stores a new session under `token`'s hash: in PostgreSQL (required), then in Redis (best effort).
@@ -132,14 +127,10 @@ impl Sessions {
         store: &Store,
         hash: &TokenHash,
     ) -> Result<Option<Arc<Session>>, SessionError> {
-        if self.is_listening() {
-            if let Some((session, kept_at)) = self.lock().get(hash) {
-                if kept_at.elapsed() < NEAR_TTL {
-                    return Ok(Some(session.clone()));
-                }
-            }
+        let seen = self.near.seen();
+        if let Some(session) = self.near.get(hash) {
+            return Ok(Some(session));
         }
-        let ends = self.ends.load(Ordering::SeqCst);
         let key = hash.cache_key();
         let cached = store.get(&key).await;
         let body = match &cached {
@@ -154,7 +145,7 @@ impl Sessions {
             return Ok(None);
         };
         let session = Arc::new(session);
-        if self.ends.load(Ordering::SeqCst) == ends {
+        if self.near.unchanged_since(seen) {
             if matches!(cached, Ok(None)) {
                 // Redis answered but lacked it (restarted, or down when it was opened): put it back.
                 let left = session.expires_at - chrono::Utc::now().timestamp();
@@ -162,7 +153,7 @@ impl Sessions {
                     let _ = store.set_ex(&key, &body, Duration::from_secs(left)).await;
                 }
             }
-            self.keep(hash.clone(), session.clone(), ends);
+            self.near.keep(hash.clone(), session.clone(), seen);
         }
         Ok(Some(session))
     }
@@ -216,38 +207,12 @@ impl Sessions {
         rows::purge(&mut conn, &gone).await.map_err(database)
     }
 
-    fn keep(&self, hash: TokenHash, session: Arc<Session>, ends: u64) {
-        let mut near = self.lock();
-        // Checked under the lock that `heard_end` takes, so an end is either counted or finds the copy.
-        if !self.is_listening() || self.ends.load(Ordering::SeqCst) != ends {
-            return;
-        }
-        if near.len() >= NEAR_CAPACITY {
-            near.retain(|_, (_, kept_at)| kept_at.elapsed() < NEAR_TTL);
-            if near.len() >= NEAR_CAPACITY {
-                near.clear();
-            }
-        }
-        near.insert(hash, (session, Instant::now()));
-    }
-
-    /// An end heard: of one session, or (None) of any, as when this node stops listening.
+    /// An end heard: of one session, or (None) of any.
     fn heard_end(&self, hash: Option<&TokenHash>) {
-        let mut near = self.lock();
-        self.ends.fetch_add(1, Ordering::SeqCst);
         match hash {
-            Some(hash) => {
-                near.remove(hash);
-            }
-            None => near.clear(),
+            Some(hash) => self.near.changed(hash),
+            None => self.near.changed_all(),
         }
-    }
-
-    fn lock(&self) -> MutexGuard<'_, HashMap<TokenHash, (Arc<Session>, Instant)>> {
-        // Single inserts and removes leave the map consistent even after a panic elsewhere.
-        self.near
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -263,9 +228,7 @@ async fn listen(database_url: String, sessions: Weak<Sessions>) {
                 let Some(this) = sessions.upgrade() else {
                     return;
                 };
-                this.listening.store(true, Ordering::SeqCst);
-                // A read that began before this listener could not hear an end committed meanwhile.
-                this.heard_end(None);
+                this.near.start_listening();
                 drop(this);
                 loop {
                     let heard = listener.next(QUIET).await;
@@ -296,8 +259,7 @@ async fn listen(database_url: String, sessions: Weak<Sessions>) {
         let Some(this) = sessions.upgrade() else {
             return;
         };
-        this.listening.store(false, Ordering::SeqCst);
-        this.heard_end(None);
+        this.near.stop_listening();
         drop(this);
         tokio::time::sleep(RELISTEN_AFTER).await;
     }

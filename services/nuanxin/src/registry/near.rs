@@ -8,17 +8,17 @@
 //! keeps nothing and reads every family from the database.
 //!
 //! Scope is checked on every read, from the copy as from the database; row-level security applied when the
-//! copy was read, and copies are keyed by district.
+//! copy was read, and copies are keyed by district. The copies themselves are [`NearCopies`].
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use nuanxin_db::models::family::{FamilyChanged, FamilyRecord, Scope, FAMILY_CHANGED};
 use nuanxin_db::notifications::{Heard, Listener};
 use nuanxin_db::pool::{DbPool, TxError};
 use uuid::Uuid;
+
+use crate::near::NearCopies;
 
 /// A listener that has heard nothing for this long checks its connection.
 const QUIET: Duration = Duration::from_secs(5);
@@ -34,11 +34,8 @@ pub struct NearStatus {
 }
 
 pub struct NearFamilies {
-    copies: Mutex<HashMap<(Uuid, Uuid), Arc<FamilyRecord>>>,
+    copies: NearCopies<(Uuid, Uuid), Arc<FamilyRecord>>,
     capacity: usize,
-    listening: AtomicBool,
-    /// Bumped by every change heard: a read that started before a change must not keep its copy.
-    changes: AtomicU64,
 }
 
 impl NearFamilies {
@@ -46,10 +43,8 @@ impl NearFamilies {
     /// which a task on the current runtime does for as long as the returned value lives.
     pub fn start(database_url: String, capacity: usize) -> Arc<NearFamilies> {
         let near = Arc::new(NearFamilies {
-            copies: Mutex::default(),
+            copies: NearCopies::new(u64::try_from(capacity).unwrap_or(u64::MAX), None),
             capacity,
-            listening: AtomicBool::new(false),
-            changes: AtomicU64::new(0),
         });
         if capacity > 0 {
             tokio::spawn(listen(database_url, Arc::downgrade(&near)));
@@ -69,22 +64,18 @@ impl NearFamilies {
             return Ok(None);
         }
         let key = (tenant_id, id);
-        let changes = self.changes.load(Ordering::SeqCst);
-        if self.is_listening() {
-            if let Some(copy) = self.lock().get(&key) {
-                // An assignment is not in the copy: such a scope asks the database.
-                if let Some(admitted) =
-                    scope.admits(copy.family.street_id, copy.family.community_id)
-                {
-                    return Ok(admitted.then(|| copy.clone()));
-                }
+        let seen = self.copies.seen();
+        if let Some(copy) = self.copies.get(&key) {
+            // An assignment is not in the copy: such a scope asks the database.
+            if let Some(admitted) = scope.admits(copy.family.street_id, copy.family.community_id) {
+                return Ok(admitted.then_some(copy));
             }
         }
         let Some(record) = FamilyRecord::read_in_scope(pool, tenant_id, scope, id).await? else {
             return Ok(None);
         };
         let record = Arc::new(record);
-        self.keep(key, record.clone(), changes);
+        self.copies.keep(key, record.clone(), seen);
         Ok(Some(record))
     }
 
@@ -95,7 +86,7 @@ impl NearFamilies {
 
     /// How many families this node keeps now.
     pub fn kept(&self) -> usize {
-        self.lock().len()
+        self.copies.kept()
     }
 
     /// What `/metrics` shows of it.
@@ -108,50 +99,14 @@ impl NearFamilies {
     }
 
     pub fn is_listening(&self) -> bool {
-        self.listening.load(Ordering::SeqCst)
+        self.copies.is_listening()
     }
 
     fn heard(&self, change: FamilyChanged) {
-        // Counted under the lock, so that `keep` sees either the count or no copy to drop.
-        let mut copies = self.lock();
-        self.changes.fetch_add(1, Ordering::SeqCst);
         match change {
-            FamilyChanged::One(tenant_id, id) => {
-                copies.remove(&(tenant_id, id));
-            }
-            FamilyChanged::Any => copies.clear(),
+            FamilyChanged::One(tenant_id, id) => self.copies.changed(&(tenant_id, id)),
+            FamilyChanged::Any => self.copies.changed_all(),
         }
-    }
-
-    fn stop_listening(&self) {
-        self.listening.store(false, Ordering::SeqCst);
-        self.heard(FamilyChanged::Any);
-    }
-
-    /// Keeps a family read from the database, unless a change was heard since the read began (`changes`,
-    /// the count then) or this node is not listening.
-    fn keep(&self, key: (Uuid, Uuid), record: Arc<FamilyRecord>, changes: u64) {
-        let mut copies = self.lock();
-        if !self.is_listening() || self.changes.load(Ordering::SeqCst) != changes {
-            return;
-        }
-        if copies.len() >= self.capacity {
-            // Make room by dropping about a quarter, in the map's arbitrary order: cheaper than tracking
-            // recency on every read, and a dropped family is only read from the database once more.
-            let mut seen = 0usize;
-            copies.retain(|_, _| {
-                seen += 1;
-                !seen.is_multiple_of(4)
-            });
-        }
-        copies.insert(key, record);
-    }
-
-    fn lock(&self) -> MutexGuard<'_, HashMap<(Uuid, Uuid), Arc<FamilyRecord>>> {
-        // Single inserts and removes leave the map consistent even after a panic elsewhere.
-        self.copies
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -161,9 +116,7 @@ async fn listen(database_url: String, near: Weak<NearFamilies>) {
         match Listener::start(&database_url, FAMILY_CHANGED).await {
             Ok(mut listener) => {
                 let Some(cache) = near.upgrade() else { return };
-                cache.listening.store(true, Ordering::SeqCst);
-                // A read that began before this listener could not hear a change committed meanwhile.
-                cache.heard(FamilyChanged::Any);
+                cache.copies.start_listening();
                 drop(cache);
                 loop {
                     let heard = listener.next(QUIET).await;
@@ -183,7 +136,7 @@ async fn listen(database_url: String, near: Weak<NearFamilies>) {
             Err(e) => tracing::warn!(error = %e, "cannot listen for family changes"),
         }
         let Some(cache) = near.upgrade() else { return };
-        cache.stop_listening();
+        cache.copies.stop_listening();
         drop(cache);
         tokio::time::sleep(RELISTEN_AFTER).await;
     }
