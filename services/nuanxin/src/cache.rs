@@ -7,7 +7,6 @@
 //! not tried again for a second, so a Redis that hangs costs a request nothing but that second's first
 //! attempt. `/readyz` reports the cache as down meanwhile.
 
-use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -42,9 +41,48 @@ pub struct RedisStore {
     fallback: LocalStore,
 }
 
-#[derive(Default)]
+/// The in-process store: each value with the instant it ends, bounded (the least used go first past
+/// [`LOCAL_CAPACITY`]) and expiring at that instant, through moka.
 pub struct LocalStore {
-    entries: Mutex<HashMap<String, (String, Instant)>>,
+    entries: moka::sync::Cache<String, (String, Instant)>,
+}
+
+/// Keys the in-process store holds at most.
+const LOCAL_CAPACITY: u64 = 100_000;
+
+/// A value lives until the instant stored with it.
+struct UntilItEnds;
+
+impl moka::Expiry<String, (String, Instant)> for UntilItEnds {
+    fn expire_after_create(
+        &self,
+        _: &String,
+        value: &(String, Instant),
+        created_at: Instant,
+    ) -> Option<Duration> {
+        Some(value.1.saturating_duration_since(created_at))
+    }
+
+    fn expire_after_update(
+        &self,
+        _: &String,
+        value: &(String, Instant),
+        updated_at: Instant,
+        _: Option<Duration>,
+    ) -> Option<Duration> {
+        Some(value.1.saturating_duration_since(updated_at))
+    }
+}
+
+impl Default for LocalStore {
+    fn default() -> LocalStore {
+        LocalStore {
+            entries: moka::sync::Cache::builder()
+                .max_capacity(LOCAL_CAPACITY)
+                .expire_after(UntilItEnds)
+                .build(),
+        }
+    }
 }
 
 impl Store {
@@ -287,53 +325,89 @@ impl RedisStore {
 }
 
 impl LocalStore {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (String, Instant)>> {
-        // A panic while holding the lock leaves consistent data (single inserts/removes): keep using it.
-        self.entries
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
     fn get(&self, key: &str) -> Option<String> {
         let now = Instant::now();
-        let mut entries = self.lock();
-        match entries.get(key) {
-            Some((v, expires)) if *expires > now => Some(v.clone()),
-            Some(_) => {
-                entries.remove(key);
-                None
-            }
-            None => None,
-        }
+        self.entries
+            .get(key)
+            .filter(|(_, ends)| *ends > now)
+            .map(|(value, _)| value)
     }
 
     fn set(&self, key: &str, value: &str, ttl: Duration) {
-        let mut entries = self.lock();
-        if entries.len() > 100_000 {
-            let now = Instant::now();
-            entries.retain(|_, (_, expires)| *expires > now);
-        }
-        entries.insert(key.to_owned(), (value.to_owned(), Instant::now() + ttl));
+        self.entries
+            .insert(key.to_owned(), (value.to_owned(), Instant::now() + ttl));
     }
 
     fn remove(&self, key: &str) {
-        self.lock().remove(key);
+        self.entries.invalidate(key);
     }
 
+    /// Adds `n` to the counter `key` of a `window` that starts with its first hit; the count and the
+    /// seconds left. One key's read and write are one step (moka's compute), so no hit is lost.
     fn add(&self, key: &str, n: u64, window: Duration) -> (u64, u64) {
+        use moka::ops::compute::Op;
         let now = Instant::now();
-        let mut entries = self.lock();
-        let entry = entries
+        let mut counted = (n, now + window);
+        self.entries
             .entry(key.to_owned())
-            .or_insert_with(|| ("0".into(), now + window));
-        if entry.1 <= now {
-            *entry = ("0".into(), now + window);
-        }
-        let count = entry.0.parse::<u64>().unwrap_or(0) + n;
-        entry.0 = count.to_string();
+            .and_compute_with(|current| {
+                if let Some((count, ends)) = current.map(|e| e.into_value()) {
+                    if ends > now {
+                        counted = (count.parse::<u64>().unwrap_or(0) + n, ends);
+                    }
+                }
+                Op::Put((counted.0.to_string(), counted.1))
+            });
         (
-            count,
-            entry.1.saturating_duration_since(now).as_secs().max(1),
+            counted.0,
+            counted.1.saturating_duration_since(now).as_secs().max(1),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_value_lives_until_its_end() {
+        let store = LocalStore::default();
+        store.set("k", "v", Duration::from_millis(60));
+        assert_eq!(store.get("k").as_deref(), Some("v"));
+        std::thread::sleep(Duration::from_millis(100));
+        assert_eq!(store.get("k"), None);
+        store.set("k", "v", Duration::from_secs(60));
+        store.remove("k");
+        assert_eq!(store.get("k"), None);
+    }
+
+    #[test]
+    fn a_counter_counts_within_its_window_and_starts_again_after_it() {
+        let store = LocalStore::default();
+        let window = Duration::from_millis(150);
+        assert_eq!(store.add("c", 1, window).0, 1);
+        assert_eq!(store.add("c", 2, window).0, 3);
+        assert_eq!(store.add("other", 1, window).0, 1, "keys are apart");
+        std::thread::sleep(Duration::from_millis(200));
+        assert_eq!(store.add("c", 1, window).0, 1, "a new window");
+    }
+
+    #[test]
+    fn hits_from_many_threads_at_once_are_all_counted() {
+        let store = std::sync::Arc::new(LocalStore::default());
+        let threads: Vec<_> = (0..8)
+            .map(|_| {
+                let store = store.clone();
+                std::thread::spawn(move || {
+                    for _ in 0..500 {
+                        store.add("c", 1, Duration::from_secs(60));
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        assert_eq!(store.add("c", 0, Duration::from_secs(60)).0, 4_000);
     }
 }
