@@ -9,22 +9,25 @@
 //! other N−1 nodes admit in one `SYNC` (at 60 a minute and 250 ms, about one request each). On one node
 //! the count is exact. While Redis is down the node counts alone and hands its hits on once it is back.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+use moka::ops::compute::Op;
+use moka::sync::Cache;
 
 use crate::cache::{CacheError, Store};
 
 /// The longest a node goes without handing its hits on (while it has any).
 pub const SYNC: Duration = Duration::from_millis(250);
 
-/// Past this many keys, keys whose window ended are dropped.
-const PRUNE_AT: usize = 10_000;
+/// Keys counted at most (the least used go first).
+const CAPACITY: u64 = 100_000;
 
-/// This node's counters, one per limited key.
+/// This node's counters, one per limited key (moka: bounded, and a counter nobody hit for longer than
+/// a window goes, its window having ended).
 pub struct NearLimits {
     window: Duration,
-    counters: Mutex<HashMap<String, Counter>>,
+    counters: Cache<String, Counter>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -55,23 +58,15 @@ impl NearLimits {
     pub fn new(window: Duration) -> NearLimits {
         NearLimits {
             window,
-            counters: Mutex::default(),
+            counters: Cache::builder()
+                .max_capacity(CAPACITY)
+                .time_to_idle(window + 4 * SYNC)
+                .build(),
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Counter>> {
-        // Counters are plain numbers, consistent whatever panicked while holding them.
-        self.counters
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    /// Counts one hit on `key` at `now`.
+    /// Counts one hit on `key` at `now` (the key's read and write one step: no hit is lost).
     pub fn count(&self, key: &str, now: Instant) -> Hit {
-        let mut counters = self.lock();
-        if counters.len() >= PRUNE_AT {
-            counters.retain(|_, c| c.ends > now || c.in_flight > 0);
-        }
         let fresh = Counter {
             began: now,
             ends: now + self.window,
@@ -80,24 +75,35 @@ impl NearLimits {
             unsynced: 0,
             synced_at: None,
         };
-        let c = counters.entry(key.to_owned()).or_insert(fresh);
-        if c.ends <= now {
-            // A new window: what was handed on counts in Redis's old one.
-            *c = fresh;
-        }
-        c.unsynced += 1;
-        let due = c.in_flight == 0 && c.synced_at.is_none_or(|at| now >= at + SYNC);
-        let hand_on = due.then(|| {
-            c.in_flight = c.unsynced;
-            c.unsynced = 0;
-            c.synced_at = Some(now);
-            c.in_flight
-        });
-        Hit {
-            count: c.cluster + c.in_flight + c.unsynced,
-            retry_after: c.ends.saturating_duration_since(now).as_secs().max(1),
-            hand_on,
-        }
+        let mut hit = Hit {
+            count: 0,
+            retry_after: 1,
+            hand_on: None,
+        };
+        self.counters
+            .entry(key.to_owned())
+            .and_compute_with(|current| {
+                // A new window starts from nothing: what was handed on counts in Redis's old one.
+                let mut c = match current.map(|e| e.into_value()) {
+                    Some(c) if c.ends > now => c,
+                    _ => fresh,
+                };
+                c.unsynced += 1;
+                let due = c.in_flight == 0 && c.synced_at.is_none_or(|at| now >= at + SYNC);
+                let hand_on = due.then(|| {
+                    c.in_flight = c.unsynced;
+                    c.unsynced = 0;
+                    c.synced_at = Some(now);
+                    c.in_flight
+                });
+                hit = Hit {
+                    count: c.cluster + c.in_flight + c.unsynced,
+                    retry_after: c.ends.saturating_duration_since(now).as_secs().max(1),
+                    hand_on,
+                };
+                Op::Put(c)
+            });
+        hit
     }
 
     /// The answer to handing on `sent` hits of `key` at `sent_at`: Redis's count and seconds left, or
@@ -110,21 +116,28 @@ impl NearLimits {
         answer: Result<(u64, u64), CacheError>,
         now: Instant,
     ) {
-        let mut counters = self.lock();
-        let Some(c) = counters.get_mut(key).filter(|c| sent_at >= c.began) else {
-            return;
-        };
-        c.in_flight = c.in_flight.saturating_sub(sent);
-        match answer {
-            Ok((cluster, secs_left)) => {
-                c.cluster = cluster;
-                c.ends = now + Duration::from_secs(secs_left);
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "rate limiting on this node's counts while the cache is down");
-                c.unsynced += sent;
-            }
-        }
+        self.counters
+            .entry(key.to_owned())
+            .and_compute_with(|current| {
+                let Some(mut c) = current
+                    .map(|e| e.into_value())
+                    .filter(|c| sent_at >= c.began)
+                else {
+                    return Op::Nop;
+                };
+                c.in_flight = c.in_flight.saturating_sub(sent);
+                match answer {
+                    Ok((cluster, secs_left)) => {
+                        c.cluster = cluster;
+                        c.ends = now + Duration::from_secs(secs_left);
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "rate limiting on this node's counts while the cache is down");
+                        c.unsynced += sent;
+                    }
+                }
+                Op::Put(c)
+            });
     }
 
     /// Counts one hit on `key` and, when due, hands this node's new hits on to `store` in a task of its
@@ -179,6 +192,26 @@ mod tests {
                 .count,
             8
         );
+    }
+
+    #[test]
+    fn hits_from_many_threads_at_once_are_all_counted() {
+        let limits = Arc::new(NearLimits::new(MINUTE));
+        let t0 = Instant::now();
+        let threads: Vec<_> = (0..8)
+            .map(|_| {
+                let limits = limits.clone();
+                std::thread::spawn(move || {
+                    for _ in 0..500 {
+                        limits.count("k", t0);
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        assert_eq!(limits.count("k", t0).count, 4_001);
     }
 
     #[test]
