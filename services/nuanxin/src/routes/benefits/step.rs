@@ -3,11 +3,10 @@ use nuanxin_access::{Action, Resource};
 use nuanxin_db::pool::TenantTx;
 use nuanxin_domain::benefit::EntryAction;
 use serde::Deserialize;
-use serde_json::json;
 use uuid::Uuid;
 
 use crate::auth::Authorized;
-use crate::benefits::ledger::{apply_step, entry_view, StepRequest};
+use crate::benefits::ledger::{apply_step, entry_view, EntryView, StepRequest};
 use crate::error::ApiError;
 use crate::routes::Body;
 use crate::state::AppState;
@@ -90,6 +89,13 @@ pub async fn step_one(
     Ok(HttpResponse::Ok().json(entry))
 }
 
+/// `{"updated", "items"}`: how many entries a bulk step moved, and each as it is now.
+#[derive(serde::Serialize)]
+struct Stepped {
+    updated: usize,
+    items: Vec<EntryView>,
+}
+
 /// One step on many entries, all or nothing.
 pub async fn step_many(
     state: web::Data<AppState>,
@@ -105,5 +111,8 @@ pub async fn step_many(
         amount_cny: body.amount_cny,
     };
     let entries = run(&state, &auth, request).await?;
-    Ok(HttpResponse::Ok().json(json!({ "updated": entries.len(), "items": entries })))
+    Ok(HttpResponse::Ok().json(Stepped {
+        updated: entries.len(),
+        items: entries,
+    }))
 }

@@ -2,7 +2,7 @@ use actix_web::{web, HttpResponse};
 use nuanxin_access::{Action, Resource};
 use nuanxin_domain::sharing::RequestStatus;
 use serde::Deserialize;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use crate::auth::Authorized;
@@ -49,6 +49,13 @@ impl NewRequest {
     }
 }
 
+/// `{"id", "status"}`: a request as created (`pending`) or as decided.
+#[derive(serde::Serialize)]
+struct Decided {
+    id: Uuid,
+    status: String,
+}
+
 /// A department asks for data under one of its rules.
 pub async fn create_request(
     state: web::Data<AppState>,
@@ -59,7 +66,10 @@ pub async fn create_request(
     let unit = super::own_unit(&auth)?;
     let req = body.into_request()?;
     let row = requests::create(&state.pool, &auth.district, &auth.actor, unit, req).await?;
-    Ok(HttpResponse::Created().json(json!({"id": row.id, "status": row.status})))
+    Ok(HttpResponse::Created().json(Decided {
+        id: row.id,
+        status: row.status,
+    }))
 }
 
 #[derive(Debug, Deserialize)]
@@ -160,5 +170,8 @@ pub async fn reject_request(
     auth.require(Resource::DataRequest, Action::Approve)?;
     let id = id.into_inner();
     requests::reject(&state.pool, &auth.district, &auth.actor, id, &body.reason).await?;
-    Ok(HttpResponse::Ok().json(json!({"id": id, "status": "rejected"})))
+    Ok(HttpResponse::Ok().json(Decided {
+        id,
+        status: RequestStatus::Rejected.as_str().to_owned(),
+    }))
 }
