@@ -263,15 +263,8 @@ async fn sessions_are_out_of_the_service_roles_reach_and_purged_when_over() {
     );
     assert_eq!(app.count("sessions").await, 1);
     // The service's own purge job (each minute) must not purge first: its periods are taken for this test.
-    diesel::sql_query(
-        "INSERT INTO job_runs (job, domain, period_start, claim_id, finished_at, succeeded) \
-         VALUES ('purge_sessions', 'platform', '2099-01-01', gen_random_uuid(), now(), true) \
-         ON CONFLICT (job, domain) DO UPDATE SET period_start = EXCLUDED.period_start, \
-             finished_at = now(), succeeded = true",
-    )
-    .execute(&mut app.admin().await)
-    .await
-    .expect("hold the purge job off");
+    app.take_job_periods("purge_sessions", "platform", true)
+        .await;
     logout(&app, &token).await;
     // Ended: kept until its Redis copy is known gone, then purged (the purge job does this every minute).
     assert_eq!(app.count("sessions").await, 1);

@@ -1689,7 +1689,6 @@ async fn the_administrator_saves_a_parameter_value_after_seeing_its_impact() {
 
 #[tokio::test]
 async fn the_operators_page_shows_each_districts_failed_jobs_and_no_family_data() {
-    use diesel_async::RunQueryDsl;
     let app = TestApp::spawn().await;
     let admin = app.login("xicheng", "admin").await;
     app.create_family(&admin, &family_body("xinjiekou", "xinjiekou-1", 940))
@@ -1708,15 +1707,7 @@ async fn the_operators_page_shows_each_districts_failed_jobs_and_no_family_data(
         xicheng_row(&before)
     );
     // Xicheng's visit flags failed their last run (a period later than any the node will claim).
-    diesel::sql_query(
-        "INSERT INTO job_runs (job, domain, period_start, claim_id, finished_at, succeeded, detail) \
-         VALUES ('visit_flags', 'xicheng', '2099-01-01', gen_random_uuid(), now(), false, 'test') \
-         ON CONFLICT (job, domain) DO UPDATE SET period_start = EXCLUDED.period_start, \
-             finished_at = now(), succeeded = false",
-    )
-    .execute(&mut app.admin().await)
-    .await
-    .expect("a failed run");
+    app.take_job_periods("visit_flags", "xicheng", false).await;
     let (status, after) = operator.get_html("/console").await;
     assert_eq!(status, 200);
     let row = xicheng_row(&after);

@@ -357,6 +357,25 @@ impl TestApp {
         .expect("connect as nuanxin_app")
     }
 
+    /// Records a finished run of `job` for `domain` (a slug, or `platform`) with the given outcome, in a
+    /// period later than any the service will claim: the service's own scheduler then leaves the job
+    /// alone for the rest of the test, and the outcome is what pages and checks report.
+    pub async fn take_job_periods(&self, job: &str, domain: &str, succeeded: bool) {
+        use diesel::sql_types::Bool;
+        diesel::sql_query(
+            "INSERT INTO job_runs (job, domain, period_start, claim_id, finished_at, succeeded, detail) \
+             VALUES ($1, $2, '2099-01-01', gen_random_uuid(), now(), $3, 'test') \
+             ON CONFLICT (job, domain) DO UPDATE SET period_start = EXCLUDED.period_start, \
+                 finished_at = now(), succeeded = EXCLUDED.succeeded",
+        )
+        .bind::<Text, _>(job)
+        .bind::<Text, _>(domain)
+        .bind::<Bool, _>(succeeded)
+        .execute(&mut self.admin().await)
+        .await
+        .expect("take the job's periods");
+    }
+
     /// Counts rows of a table over all districts.
     pub async fn count(&self, table: &str) -> i64 {
         #[derive(diesel::QueryableByName)]

@@ -5,7 +5,6 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use nuanxin_access::{Action, Resource};
-use nuanxin_db::models::job_run;
 use nuanxin_domain::labels;
 use nuanxin_domain::org::OrgKind;
 
@@ -53,14 +52,9 @@ pub async fn home(state: &AppState, who: &ConsoleCaller) -> Result<HttpResponse,
 
 /// The jobs whose last run failed, in words, by district slug.
 async fn failed_jobs(state: &AppState) -> Result<Vec<(String, String)>, PageError> {
-    let mut conn = state
-        .pool
-        .get()
+    let runs = crate::jobs::failed_runs(&state.pool)
         .await
         .map_err(|_| ApiError::Unavailable("数据库暂时不可用"))?;
-    let runs = job_run::failed_runs(&mut conn)
-        .await
-        .map_err(ApiError::from)?;
     Ok(runs
         .into_iter()
         .map(|r| {

@@ -251,6 +251,12 @@ async fn claim_period(pool: &DbPool, claim: &Claim, terms: Terms) -> Result<bool
     Ok(Claim::take(&mut conn, claim, terms).await?)
 }
 
+/// Every job whose last run failed, by domain and job, whichever node ran it (the operator's page).
+pub async fn failed_runs(pool: &DbPool) -> Result<Vec<job_run::FailedRun>, JobError> {
+    let mut conn = pool.get().await?;
+    Ok(job_run::failed_runs(&mut conn).await?)
+}
+
 /// When each job last succeeded for the district that has waited longest (None: it never succeeded
 /// for some district), whichever node ran it.
 pub async fn last_successes(
