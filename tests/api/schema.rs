@@ -106,3 +106,49 @@ async fn the_services_role_plans_without_jit() {
         .unwrap();
     assert_eq!(jit.value, "off");
 }
+
+/// A status column reads back as its vocabulary (`text_enum!` with diesel): what is written comes back,
+/// and a text outside the vocabulary is an error naming it — never a default status, which would let a
+/// corrupted row pass for, say, a proposed entry.
+#[tokio::test]
+async fn a_status_column_reads_its_vocabulary_and_refuses_other_text() {
+    use diesel::sql_types::{Nullable, Text};
+    use diesel::IntoSql;
+    use nuanxin_domain::benefit::EntryStatus;
+    let app = TestApp::spawn().await;
+    let mut conn = app.app_role().await;
+    for status in EntryStatus::ALL {
+        let back: EntryStatus = diesel::select(status.into_sql::<Text>())
+            .get_result(&mut conn)
+            .await
+            .unwrap();
+        assert_eq!(back, status);
+        let text: String = diesel::select(status.into_sql::<Text>())
+            .get_result(&mut conn)
+            .await
+            .unwrap();
+        assert_eq!(text, status.as_str(), "written as its text");
+    }
+    let none: Option<EntryStatus> =
+        diesel::select(None::<EntryStatus>.into_sql::<Nullable<Text>>())
+            .get_result(&mut conn)
+            .await
+            .unwrap();
+    assert_eq!(none, None);
+    let err = diesel::select(diesel::dsl::sql::<Text>("'Approved'"))
+        .get_result::<EntryStatus>(&mut conn)
+        .await
+        .expect_err("a text outside the vocabulary");
+    // diesel wraps the vocabulary's error in the field's: the chain of causes names the vocabulary.
+    let mut message = err.to_string();
+    let mut cause = std::error::Error::source(&err);
+    while let Some(e) = cause {
+        message = format!("{message}: {e}");
+        cause = e.source();
+    }
+    assert!(message.contains("not a known EntryStatus"), "{message}");
+    assert!(
+        !message.contains("Approved"),
+        "the value is not quoted: {message}"
+    );
+}

@@ -90,8 +90,114 @@ macro_rules! text_enum {
                 f.write_str(self.as_str())
             }
         }
+
+        $crate::__column!($name);
     };
 }
+
+/// With the `diesel` feature, a vocabulary is also a `text` column's type: read back through `parse`
+/// (a text outside the vocabulary is a deserialization error, never a silent default) and written as
+/// `as_str`. These are the impls diesel's `AsExpression` and `FromSqlRow` derives write; the derives
+/// cannot be used from inside this macro, since their expansion names the `diesel` crate, which the
+/// crates declaring vocabularies (pure domain crates) do not depend on.
+#[cfg(feature = "diesel")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __column {
+    ($name:ident) => {
+        const _: () = {
+            use $crate::__diesel::backend::Backend;
+            use $crate::__diesel::deserialize::{self, FromSql, Queryable};
+            use $crate::__diesel::expression::AsExpression;
+            use $crate::__diesel::internal::derives::as_expression::Bound;
+            use $crate::__diesel::serialize::{self, Output, ToSql};
+            use $crate::__diesel::sql_types::{Nullable, SingleValue, Text};
+
+            impl<DB: Backend> FromSql<Text, DB> for $name
+            where
+                String: FromSql<Text, DB>,
+            {
+                fn from_sql(bytes: DB::RawValue<'_>) -> deserialize::Result<Self> {
+                    let text = <String as FromSql<Text, DB>>::from_sql(bytes)?;
+                    Ok(text.parse::<$name>()?)
+                }
+            }
+
+            impl<DB: Backend> ToSql<Text, DB> for $name
+            where
+                str: ToSql<Text, DB>,
+            {
+                fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, DB>) -> serialize::Result {
+                    <str as ToSql<Text, DB>>::to_sql(self.as_str(), out)
+                }
+            }
+
+            impl<DB: Backend> ToSql<Nullable<Text>, DB> for $name
+            where
+                str: ToSql<Text, DB>,
+            {
+                fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, DB>) -> serialize::Result {
+                    <str as ToSql<Text, DB>>::to_sql(self.as_str(), out)
+                }
+            }
+
+            impl<DB: Backend, ST: SingleValue> Queryable<ST, DB> for $name
+            where
+                Self: FromSql<ST, DB>,
+            {
+                type Row = Self;
+
+                fn build(row: Self) -> deserialize::Result<Self> {
+                    Ok(row)
+                }
+            }
+
+            impl AsExpression<Text> for $name {
+                type Expression = Bound<Text, Self>;
+
+                fn as_expression(self) -> Self::Expression {
+                    Bound::new(self)
+                }
+            }
+
+            impl AsExpression<Nullable<Text>> for $name {
+                type Expression = Bound<Nullable<Text>, Self>;
+
+                fn as_expression(self) -> Self::Expression {
+                    Bound::new(self)
+                }
+            }
+
+            impl<'a> AsExpression<Text> for &'a $name {
+                type Expression = Bound<Text, Self>;
+
+                fn as_expression(self) -> Self::Expression {
+                    Bound::new(self)
+                }
+            }
+
+            impl<'a> AsExpression<Nullable<Text>> for &'a $name {
+                type Expression = Bound<Nullable<Text>, Self>;
+
+                fn as_expression(self) -> Self::Expression {
+                    Bound::new(self)
+                }
+            }
+        };
+    };
+}
+
+/// Without the `diesel` feature a vocabulary is not a column type.
+#[cfg(not(feature = "diesel"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __column {
+    ($name:ident) => {};
+}
+
+#[cfg(feature = "diesel")]
+#[doc(hidden)]
+pub use diesel as __diesel;
 
 #[cfg(test)]
 mod tests {

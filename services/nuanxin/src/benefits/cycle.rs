@@ -251,7 +251,7 @@ fn propose(
                 amount_cny: e.amount_cny,
                 payer: e.payer.to_string(),
                 basis: e.basis.to_string(),
-                status: EntryStatus::Proposed.as_str().to_owned(),
+                status: EntryStatus::Proposed,
                 exit_reason: None,
                 exit_detail: None,
             });
@@ -372,7 +372,7 @@ async fn exit_previous(
                     amount_cny: None,
                     payer: entry.payer.clone(),
                     basis: entry.basis.clone(),
-                    status: EntryStatus::Exited.as_str().to_owned(),
+                    status: EntryStatus::Exited,
                     exit_reason: Some(cause.as_str().to_owned()),
                     exit_detail: detail,
                 })

@@ -147,7 +147,7 @@ pub async fn apply_step(
     let mut groups: Vec<(EntryStatus, bool, Vec<Uuid>)> = Vec::new();
     let mut events = Vec::with_capacity(entries.len());
     for entry in &entries {
-        let from = EntryStatus::parse(&entry.status).unwrap_or(EntryStatus::Exited);
+        let from = entry.status;
         let Some(to) = request.action.apply(from) else {
             return Err(BenefitError::InvalidTransition {
                 message: format!(
@@ -210,11 +210,7 @@ pub async fn apply_step(
         let Some(to) = request.action.apply(*from) else {
             continue;
         };
-        let mut update = EntryUpdate {
-            status: to.as_str().to_owned(),
-            updated_at: Some(now),
-            ..EntryUpdate::default()
-        };
+        let mut update = EntryUpdate::to(to, now);
         if *enters_amount {
             update.amount_cny = request.amount_cny;
             update.amount_note = note.clone();
@@ -238,7 +234,7 @@ pub async fn apply_step(
             }
         }
         // The rows are locked (FOR UPDATE above), so every one of them moves.
-        BenefitEntry::transition(conn, group, from.as_str(), &update).await?;
+        BenefitEntry::transition(conn, group, *from, &update).await?;
     }
     NewAuditEvent::insert_many(conn, &events).await?;
     Ok(BenefitEntry::for_update(conn, scope, &ids).await?)
@@ -290,7 +286,7 @@ pub struct EntryView {
     /// The org unit whose staff approve this entry.
     pub approver: UnitRef,
     pub basis: String,
-    pub status: String,
+    pub status: EntryStatus,
     pub status_label: &'static str,
     pub exit_reason: Option<String>,
     pub exit_reason_label: Option<&'static str>,
@@ -315,12 +311,11 @@ fn unit_ref(district: &District, code_or_id: Result<&str, Uuid>) -> UnitRef {
 }
 
 pub fn entry_view(district: &District, e: BenefitEntry) -> EntryView {
-    let status = EntryStatus::parse(&e.status);
     let exit = e.exit_reason.as_deref().and_then(ExitCause::parse);
     EntryView {
         street: unit_ref(district, Err(e.street_id)),
         approver: unit_ref(district, Ok(district.benefit_units.approver_of(&e.payer))),
-        status_label: status.map_or("", EntryStatus::label),
+        status_label: e.status.label(),
         exit_reason_label: exit.map(ExitCause::label),
         id: e.id,
         cycle_id: e.cycle_id,
@@ -356,25 +351,19 @@ pub struct CycleView {
     pub counts: serde_json::Map<String, serde_json::Value>,
 }
 
-pub fn cycle_view(district: &District, c: BenefitCycle, counts: Vec<(String, i64)>) -> CycleView {
+pub fn cycle_view(
+    district: &District,
+    c: BenefitCycle,
+    counts: Vec<(EntryStatus, i64)>,
+) -> CycleView {
     let title = district
         .policy
         .as_ref()
         .and_then(|p| p.program(&c.program).map(|p| p.title.clone()))
         .unwrap_or_default();
     let mut map = serde_json::Map::new();
-    for s in [
-        EntryStatus::Proposed,
-        EntryStatus::Verified,
-        EntryStatus::Rejected,
-        EntryStatus::Approved,
-        EntryStatus::Paid,
-        EntryStatus::Exited,
-    ] {
-        let n = counts
-            .iter()
-            .find(|(k, _)| k == s.as_str())
-            .map_or(0, |(_, n)| *n);
+    for s in EntryStatus::ALL {
+        let n = counts.iter().find(|(k, _)| *k == s).map_or(0, |(_, n)| *n);
         map.insert(s.as_str().to_owned(), json!(n));
     }
     CycleView {
@@ -483,9 +472,7 @@ pub async fn payment_rows(
                 entry.amount_cny.map(|a| a.to_string()).unwrap_or_default(),
                 title.clone(),
                 entry.period.clone(),
-                EntryStatus::parse(&entry.status)
-                    .map_or("", EntryStatus::label)
-                    .to_owned(),
+                entry.status.label().to_owned(),
                 entry.payment_reference.clone().unwrap_or_default(),
             ]
         })
@@ -529,7 +516,7 @@ pub async fn bank_file(
         total_cny: 0,
     };
     for Payee { entry, parent } in payees(conn, codec, Scope::District, cycle).await? {
-        if entry.status != EntryStatus::Approved.as_str() {
+        if entry.status != EntryStatus::Approved {
             continue;
         }
         let street = district.orgs.name_of(entry.street_id).to_owned();

@@ -333,7 +333,7 @@ pub async fn cycle_page(
         .items
         .into_iter()
         .map(|e| {
-            let parsed = EntryStatus::parse(&e.status).unwrap_or(EntryStatus::Proposed);
+            let parsed = e.status;
             let steps = steps(&auth.district, &authority, &e, parsed);
             let detail = match parsed {
                 EntryStatus::Paid => e

@@ -386,9 +386,8 @@ pub async fn approve(
     let request = DataRequest::find(&mut tx, request_id)
         .await?
         .ok_or(SharingError::NotFound("没有找到该申请"))?;
-    let status = RequestStatus::parse(&request.status).unwrap_or(RequestStatus::Pending);
     Decision::Approve
-        .apply(status, request.requested_by, actor.user_id)
+        .apply(request.status, request.requested_by, actor.user_id)
         .map_err(decision_error)?;
     let unit = district
         .orgs
@@ -404,9 +403,16 @@ pub async fn approve(
         .filter_map(|code| Field::parse(code))
         .filter_map(|f| rule.mode_of(f).map(|m| (f, m)))
         .collect();
-    DataRequest::decide(&mut tx, request_id, "approved", actor.user_id, now, None)
-        .await?
-        .ok_or(SharingError::Conflict("该申请已被处理"))?;
+    DataRequest::decide(
+        &mut tx,
+        request_id,
+        RequestStatus::Approved,
+        actor.user_id,
+        now,
+        None,
+    )
+    .await?
+    .ok_or(SharingError::Conflict("该申请已被处理"))?;
     let days = u32::try_from(asked.days).unwrap_or(1);
     let release = DataRelease {
         tenant_id,

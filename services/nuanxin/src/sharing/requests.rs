@@ -103,7 +103,7 @@ pub async fn create(
         fields: json!(req.fields),
         filter: json!(req.filter),
         days: i32::try_from(req.days).unwrap_or(1),
-        status: RequestStatus::Pending.as_str().into(),
+        status: RequestStatus::Pending,
         decided_by: None,
         decided_at: None,
         reason: None,
@@ -157,7 +157,7 @@ fn view(district: &District, row: &DataRequest, release: Option<&DataRelease>) -
             .iter()
             .find(|r| r.org_unit == unit_code && r.purpose == row.purpose)
     });
-    let status = RequestStatus::parse(&row.status).unwrap_or(RequestStatus::Pending);
+    let status = row.status;
     RequestView {
         id: row.id,
         org_unit: unit_code.to_owned(),
@@ -198,14 +198,7 @@ pub async fn list(
     offset: i64,
 ) -> Result<Vec<RequestView>, SharingError> {
     let mut tx = TenantTx::begin(pool, district.id).await?;
-    let rows = DataRequest::list(
-        &mut tx,
-        viewer.unit(),
-        status.map(RequestStatus::as_str),
-        limit,
-        offset,
-    )
-    .await?;
+    let rows = DataRequest::list(&mut tx, viewer.unit(), status, limit, offset).await?;
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
     let releases: HashMap<Uuid, DataRelease> = DataRelease::of_requests(&mut tx, &ids)
         .await?
@@ -264,8 +257,8 @@ pub async fn detail(
         ),
         Err(e) => return Err(e),
     };
-    let families = match (&rule, row.status.as_str(), problems.is_empty()) {
-        (Some(rule), "pending", true) => Some(
+    let families = match (&rule, row.status, problems.is_empty()) {
+        (Some(rule), RequestStatus::Pending, true) => Some(
             count_covered(
                 access,
                 district,
@@ -309,14 +302,13 @@ pub async fn reject(
     let row = DataRequest::find(&mut tx, id)
         .await?
         .ok_or(SharingError::NotFound("没有找到该申请"))?;
-    let status = RequestStatus::parse(&row.status).unwrap_or(RequestStatus::Pending);
     Decision::Reject
-        .apply(status, row.requested_by, actor.user_id)
+        .apply(row.status, row.requested_by, actor.user_id)
         .map_err(decision_error)?;
     let decided = DataRequest::decide(
         &mut tx,
         id,
-        "rejected",
+        RequestStatus::Rejected,
         actor.user_id,
         Utc::now(),
         Some(reason),

@@ -33,7 +33,7 @@ pub struct VisitView {
     /// Within the campaign's window.
     pub on_time: bool,
     /// The ledger entry's status after the visit (`paid` once the money is handed over).
-    pub entry_status: Option<String>,
+    pub entry_status: Option<EntryStatus>,
     /// A follow-up was opened for the street (the family's needs).
     pub follow_up_opened: bool,
 }
@@ -74,15 +74,12 @@ pub async fn record_visit(
         .map_err(VisitError::Validation)?;
     let now = Utc::now();
     let id = Uuid::new_v4();
-    let mut entry_status = entry.as_ref().map(|e| e.status.clone());
+    let mut entry_status = entry.as_ref().map(|e| e.status);
     // The money pays the entry: refused before anything is written when it cannot.
     let payment = match (&entry, visit.money_cny > 0) {
         (_, false) => None,
         (None, true) => return Err(HandOverRefused::NotPayable.into()),
-        (Some(entry), true) => {
-            let from = EntryStatus::parse(&entry.status).unwrap_or(EntryStatus::Exited);
-            Some((entry, hand_over(from)?))
-        }
+        (Some(entry), true) => Some((entry, hand_over(entry.status)?)),
     };
     let row = VisitRow {
         tenant_id: district.id,
@@ -103,7 +100,7 @@ pub async fn record_visit(
         if !pay_by_visit(
             work,
             entry.id,
-            &entry.status,
+            entry.status,
             &reference,
             &auth.actor.actor,
             now,
@@ -112,7 +109,7 @@ pub async fn record_visit(
         {
             return Err(HandOverRefused::AlreadyPaid.into());
         }
-        entry_status = Some(to.as_str().to_owned());
+        entry_status = Some(to);
     }
     let follow_up_opened = match &visit.needs {
         Some(needs) => {

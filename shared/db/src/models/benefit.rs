@@ -7,6 +7,7 @@ use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use nuanxin_domain::benefit::EntryStatus;
 use uuid::Uuid;
 
 use crate::models::family::{FamilyRecord, FamilyRow, MemberRow, Scope};
@@ -40,7 +41,7 @@ pub struct NewEntry {
     pub amount_cny: Option<i64>,
     pub payer: String,
     pub basis: String,
-    pub status: String,
+    pub status: EntryStatus,
     pub exit_reason: Option<String>,
     pub exit_detail: Option<String>,
 }
@@ -59,7 +60,7 @@ pub struct BenefitEntry {
     pub amount_cny: Option<i64>,
     pub payer: String,
     pub basis: String,
-    pub status: String,
+    pub status: EntryStatus,
     pub exit_reason: Option<String>,
     pub exit_detail: Option<String>,
     pub verify_note: Option<String>,
@@ -79,10 +80,10 @@ pub struct BenefitEntry {
 }
 
 /// A status change; `None` fields are left as they are.
-#[derive(Debug, Clone, Default, AsChangeset)]
+#[derive(Debug, Clone, AsChangeset)]
 #[diesel(table_name = benefit_entries)]
 pub struct EntryUpdate {
-    pub status: String,
+    pub status: EntryStatus,
     pub verify_note: Option<String>,
     pub reject_reason: Option<String>,
     pub payment_reference: Option<String>,
@@ -101,7 +102,7 @@ pub struct EntryUpdate {
 /// Which entries to list.
 #[derive(Debug, Clone, Default)]
 pub struct EntryFilter {
-    pub status: Option<Vec<String>>,
+    pub status: Option<Vec<EntryStatus>>,
     pub street_id: Option<Uuid>,
     pub limit: i64,
     pub offset: i64,
@@ -110,11 +111,11 @@ pub struct EntryFilter {
 type BoxedEntries<'a> = benefit_entries::BoxedQuery<'a, Pg>;
 
 /// Entries a new generation of their cycle may still change: not yet approved, paid, rejected or exited.
-const OPEN: [&str; 2] = ["proposed", "verified"];
+const OPEN: [EntryStatus; 2] = [EntryStatus::Proposed, EntryStatus::Verified];
 
 type OpenEntry = diesel::dsl::Filter<
     diesel::dsl::Filter<benefit_entries::table, diesel::dsl::Eq<benefit_entries::id, Uuid>>,
-    diesel::dsl::EqAny<benefit_entries::status, [&'static str; 2]>,
+    diesel::dsl::EqAny<benefit_entries::status, [EntryStatus; 2]>,
 >;
 
 /// The entry `id` while it is still open: a generation's change applies to nothing once a user has moved it on.
@@ -262,6 +263,28 @@ impl NewEntry {
     }
 }
 
+impl EntryUpdate {
+    /// A move to `status` at `at`; the caller sets the fields the step records.
+    pub fn to(status: EntryStatus, at: DateTime<Utc>) -> EntryUpdate {
+        EntryUpdate {
+            status,
+            verify_note: None,
+            reject_reason: None,
+            payment_reference: None,
+            verified_by: None,
+            verified_at: None,
+            approved_by: None,
+            approved_at: None,
+            paid_by: None,
+            paid_at: None,
+            updated_at: Some(at),
+            amount_cny: None,
+            amount_note: None,
+            amount_entered_by: None,
+        }
+    }
+}
+
 impl BenefitEntry {
     /// One page of a cycle's entries in `scope`, in street and family order, and the total.
     pub async fn list(
@@ -300,13 +323,13 @@ impl BenefitEntry {
         conn: &mut AsyncPgConnection,
         scope: Scope,
         cycle_id: Uuid,
-    ) -> QueryResult<Vec<(String, i64)>> {
+    ) -> QueryResult<Vec<(EntryStatus, i64)>> {
         benefit_entries::table
             .filter(benefit_entries::cycle_id.eq(cycle_id))
             .filter(in_scope::<benefit_entries::table>(scope, ENTRIES))
             .group_by(benefit_entries::status)
             .select((benefit_entries::status, diesel::dsl::count_star()))
-            .load::<(String, i64)>(conn)
+            .load::<(EntryStatus, i64)>(conn)
             .await
     }
 
@@ -335,7 +358,7 @@ impl BenefitEntry {
     pub async fn transition(
         conn: &mut AsyncPgConnection,
         ids: &[Uuid],
-        from: &str,
+        from: EntryStatus,
         update: &EntryUpdate,
     ) -> QueryResult<usize> {
         diesel::update(
@@ -356,7 +379,7 @@ impl BenefitEntry {
     ) -> QueryResult<Vec<BenefitEntry>> {
         scoped_entries(scope)
             .filter(benefit_entries::cycle_id.eq(cycle_id))
-            .filter(benefit_entries::status.eq_any(["approved", "paid"]))
+            .filter(benefit_entries::status.eq_any([EntryStatus::Approved, EntryStatus::Paid]))
             .order((
                 benefit_entries::street_id,
                 benefit_entries::family_id,
@@ -440,7 +463,7 @@ impl BenefitEntry {
                 benefit_entries::payer.eq(&now_entitled.payer),
                 benefit_entries::basis.eq(&now_entitled.basis),
                 benefit_entries::street_id.eq(now_entitled.street_id),
-                benefit_entries::status.eq("proposed"),
+                benefit_entries::status.eq(EntryStatus::Proposed),
                 benefit_entries::verify_note.eq(None::<String>),
                 benefit_entries::verified_by.eq(None::<String>),
                 benefit_entries::verified_at.eq(None::<DateTime<Utc>>),
@@ -462,7 +485,7 @@ impl BenefitEntry {
     ) -> QueryResult<bool> {
         let changed = diesel::update(open_entry(id))
             .set((
-                benefit_entries::status.eq("exited"),
+                benefit_entries::status.eq(EntryStatus::Exited),
                 benefit_entries::amount_cny.eq(None::<i64>),
                 benefit_entries::exit_reason.eq(reason),
                 benefit_entries::exit_detail.eq(detail),

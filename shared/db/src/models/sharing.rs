@@ -7,6 +7,7 @@ use diesel::prelude::*;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::sql_types::{Array, BigInt, Bytea, Int4, Jsonb, Text, Untyped, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use nuanxin_domain::sharing::RequestStatus;
 use uuid::Uuid;
 
 use crate::models::audit::AuditEvent;
@@ -30,7 +31,7 @@ pub struct DataRequest {
     /// `[[name, value], …]`.
     pub filter: serde_json::Value,
     pub days: i32,
-    pub status: String,
+    pub status: RequestStatus,
     pub decided_by: Option<Uuid>,
     pub decided_at: Option<DateTime<Utc>>,
     pub reason: Option<String>,
@@ -59,7 +60,7 @@ impl DataRequest {
     pub async fn list(
         conn: &mut AsyncPgConnection,
         org_unit_id: Option<Uuid>,
-        status: Option<&str>,
+        status: Option<RequestStatus>,
         limit: i64,
         offset: i64,
     ) -> QueryResult<Vec<DataRequest>> {
@@ -68,7 +69,7 @@ impl DataRequest {
             query = query.filter(data_requests::org_unit_id.eq(unit));
         }
         if let Some(status) = status {
-            query = query.filter(data_requests::status.eq(status.to_owned()));
+            query = query.filter(data_requests::status.eq(status));
         }
         query
             .order((data_requests::created_at.desc(), data_requests::id))
@@ -84,7 +85,7 @@ impl DataRequest {
     pub async fn decide(
         conn: &mut AsyncPgConnection,
         id: Uuid,
-        status: &str,
+        status: RequestStatus,
         by: Uuid,
         at: DateTime<Utc>,
         reason: Option<&str>,
@@ -92,7 +93,7 @@ impl DataRequest {
         diesel::update(
             data_requests::table
                 .filter(data_requests::id.eq(id))
-                .filter(data_requests::status.eq("pending")),
+                .filter(data_requests::status.eq(RequestStatus::Pending)),
         )
         .set((
             data_requests::status.eq(status),
@@ -110,7 +111,7 @@ impl DataRequest {
     pub async fn reopen(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<()> {
         diesel::update(data_requests::table.filter(data_requests::id.eq(id)))
             .set((
-                data_requests::status.eq("pending"),
+                data_requests::status.eq(RequestStatus::Pending),
                 data_requests::decided_by.eq(None::<Uuid>),
                 data_requests::decided_at.eq(None::<DateTime<Utc>>),
                 data_requests::reason.eq(None::<String>),

@@ -526,7 +526,7 @@ impl ContactAccount {
 #[derive(Debug, Clone, Queryable)]
 pub struct HolidayEntry {
     pub id: Uuid,
-    pub status: String,
+    pub status: nuanxin_domain::benefit::EntryStatus,
     pub amount_cny: Option<i64>,
 }
 
@@ -553,7 +553,7 @@ pub async fn holiday_entry_for_update(
 pub async fn pay_by_visit(
     conn: &mut AsyncPgConnection,
     entry_id: Uuid,
-    from: &str,
+    from: nuanxin_domain::benefit::EntryStatus,
     reference: &str,
     by: &str,
     at: DateTime<Utc>,
@@ -565,7 +565,7 @@ pub async fn pay_by_visit(
             .filter(e::status.eq(from)),
     )
     .set((
-        e::status.eq("paid"),
+        e::status.eq(nuanxin_domain::benefit::EntryStatus::Paid),
         e::payment_reference.eq(reference),
         e::paid_by.eq(by),
         e::paid_at.eq(at),

@@ -47,15 +47,9 @@ pub async fn entry_page(
         Some(list) => Some(
             list.split(',')
                 .map(|s| {
-                    EntryStatus::parse(s.trim())
-                        .map(|s| s.as_str().to_owned())
-                        .ok_or_else(|| {
-                            ApiError::bad_request(
-                                "invalid_status",
-                                "status",
-                                format!("未知状态“{s}”"),
-                            )
-                        })
+                    EntryStatus::parse(s.trim()).ok_or_else(|| {
+                        ApiError::bad_request("invalid_status", "status", format!("未知状态“{s}”"))
+                    })
                 })
                 .collect::<Result<Vec<_>, _>>()?,
         ),

@@ -53,7 +53,7 @@ impl NewRequest {
 #[derive(serde::Serialize)]
 struct Decided {
     id: Uuid,
-    status: String,
+    status: RequestStatus,
 }
 
 /// A department asks for data under one of its rules.
@@ -172,6 +172,6 @@ pub async fn reject_request(
     requests::reject(&state.pool, &auth.district, &auth.actor, id, &body.reason).await?;
     Ok(HttpResponse::Ok().json(Decided {
         id,
-        status: RequestStatus::Rejected.as_str().to_owned(),
+        status: RequestStatus::Rejected,
     }))
 }
