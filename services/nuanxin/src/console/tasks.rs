@@ -124,7 +124,7 @@ struct StaffPage {
     frame: Frame,
     rows: Vec<TaskRow>,
     pager: Pager,
-    status: String,
+    status: &'static str,
     statuses: Vec<(&'static str, &'static str)>,
     may_create: bool,
     may_run: bool,
@@ -166,7 +166,7 @@ impl OfferCard {
     }
 
     fn is(&self, status: &str) -> bool {
-        self.item.offer.status == status
+        self.item.offer.status.as_str() == status
     }
 }
 
@@ -235,19 +235,11 @@ async fn staff_page(
     proposal_error: Option<(Uuid, String)>,
 ) -> Result<HttpResponse, PageError> {
     let auth = &console.auth;
-    let status = Some(query.status.as_str())
-        .filter(|s| TaskStatus::parse(s).is_some())
-        .map(str::to_owned);
+    let status = TaskStatus::parse(&query.status);
     let paging = Paging::new(query.page, Some(PER_PAGE), PER_PAGE, PER_PAGE)?;
-    let (tasks, total) = service_tasks::list(
-        state,
-        auth,
-        status.as_deref(),
-        paging.limit(),
-        paging.offset(),
-    )
-    .await
-    .map_err(ApiError::from)?;
+    let (tasks, total) = service_tasks::list(state, auth, status, paging.limit(), paging.offset())
+        .await
+        .map_err(ApiError::from)?;
     let base = match &status {
         Some(s) => format!("/console/tasks?status={s}&"),
         None => "/console/tasks?".to_owned(),
@@ -274,16 +266,11 @@ async fn staff_page(
             frame: console.frame(state, "服务任务", "/console/tasks"),
             rows,
             pager: Pager::new(&base, paging.page, PER_PAGE, total),
-            status: status.unwrap_or_default(),
-            statuses: [
-                TaskStatus::Open,
-                TaskStatus::Done,
-                TaskStatus::Lapsed,
-                TaskStatus::Cancelled,
-            ]
-            .iter()
-            .map(|s| (s.as_str(), s.label()))
-            .collect(),
+            status: status.map(TaskStatus::as_str).unwrap_or_default(),
+            statuses: TaskStatus::ALL
+                .iter()
+                .map(|s| (s.as_str(), s.label()))
+                .collect(),
             may_create,
             may_run: auth.may(Resource::MatchingRun, Action::Run),
             message,
@@ -298,7 +285,7 @@ async fn staff_page(
 fn helpers_of(offers: &[OfferView]) -> Vec<String> {
     offers
         .iter()
-        .filter(|o| OfferStatus::parse(&o.status).is_some_and(OfferStatus::holds_slot))
+        .filter(|o| o.status.holds_slot())
         .map(|o| {
             let who = o.assigned.as_ref().or(o.matched.as_ref());
             format!(
@@ -332,7 +319,7 @@ async fn offers_page(
     };
     let mut cards = Vec::with_capacity(items.len());
     for item in items {
-        let live = OfferStatus::parse(&item.offer.status).is_some_and(|s| !s.is_final());
+        let live = !item.offer.status.is_final();
         // The task's own fields only for offers still under way: what the work needs, read (and
         // audited) through the same call as the API's task view.
         let task = if live && work == Work::Volunteer {
@@ -393,9 +380,9 @@ async fn offers_page(
         }
         _ => {
             let today = auth.district.today().format("%Y-%m-%d").to_string();
-            let (live, past): (Vec<_>, Vec<_>) = cards.into_iter().partition(|c| {
-                OfferStatus::parse(&c.item.offer.status).is_some_and(|s| !s.is_final())
-            });
+            let (live, past): (Vec<_>, Vec<_>) = cards
+                .into_iter()
+                .partition(|c| !c.item.offer.status.is_final());
             let (mut today_cards, mut coming): (Vec<_>, Vec<_>) = live
                 .into_iter()
                 .partition(|c| c.item.task.starts_at.starts_with(&today));
@@ -638,7 +625,7 @@ async fn show_task(
             frame: console.frame(state, "服务任务", "/console/tasks"),
             when: window_text(&task.starts_at, &task.ends_at),
             may_cancel: staff
-                && task.status == "open"
+                && task.status == TaskStatus::Open
                 && auth.may(Resource::ServiceTask, Action::Create),
             staff,
             task,
@@ -713,7 +700,7 @@ pub struct HomeTask {
     pub service: String,
     pub when: String,
     pub place: String,
-    pub status: String,
+    pub status: OfferStatus,
     pub status_label: &'static str,
     pub countdown: String,
     /// RFC 3339, for the live countdown.
@@ -733,7 +720,7 @@ async fn own_offers(state: &AppState, auth: &Authorized) -> Result<Vec<OfferItem
 /// The home page's list of a social organization's or volunteer's work under way (soonest first).
 pub async fn home_tasks(state: &AppState, auth: &Authorized) -> Result<Vec<HomeTask>, PageError> {
     let mut items = own_offers(state, auth).await?;
-    items.retain(|i| OfferStatus::parse(&i.offer.status).is_some_and(|s| !s.is_final()));
+    items.retain(|i| !i.offer.status.is_final());
     items.sort_by(|a, b| a.task.starts_at.cmp(&b.task.starts_at));
     Ok(items
         .into_iter()

@@ -16,7 +16,7 @@ use nuanxin_db::models::tasks::{
     staff_emails, NewCancellation, NewNotice, OfferChange, ServiceTask, TaskOffer, Volunteer,
 };
 use nuanxin_db::pool::TenantTx;
-use nuanxin_domain::tasks::{OfferAction, OfferStatus, OfferTimes};
+use nuanxin_domain::tasks::{OfferAction, OfferStatus, OfferTimes, TaskStatus};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -59,17 +59,14 @@ pub async fn cancel(
     let task = ServiceTask::lock(&mut tx, place.reach, id)
         .await?
         .ok_or_else(not_found)?;
-    match task.status.as_str() {
-        "open" => {}
-        "cancelled" => return Err(conflict("already_cancelled", "该任务已取消")),
+    match task.status {
+        TaskStatus::Open => {}
+        TaskStatus::Cancelled => return Err(conflict("already_cancelled", "该任务已取消")),
         _ => return Err(conflict("task_closed", "该任务已结束，不能取消")),
     }
     // Offers a run wrote while this transaction waited for the task are locked now too.
     let offers = TaskOffer::lock_of_task(&mut tx, id).await?;
-    if offers
-        .iter()
-        .any(|o| o.status == OfferStatus::CheckedIn.as_str())
-    {
+    if offers.iter().any(|o| o.status == OfferStatus::CheckedIn) {
         return Err(conflict(
             "in_progress",
             "志愿者已签到，服务正在进行，不能取消",
@@ -78,9 +75,7 @@ pub async fn cancel(
     // recipient → the offer the notice names: one notice per person, however many offers they had.
     let mut told: BTreeMap<String, Uuid> = BTreeMap::new();
     for offer in &offers {
-        let Some(from) = OfferStatus::parse(&offer.status) else {
-            continue;
-        };
+        let from = offer.status;
         let times = OfferTimes {
             deadline: offer.deadline,
             starts_at: task.starts_at,
@@ -91,7 +86,7 @@ pub async fn cancel(
             continue;
         };
         let change = OfferChange {
-            status: Some(to.as_str().to_owned()),
+            status: Some(to),
             ended_at: Some(now),
             updated_at: Some(now),
             ..OfferChange::default()
@@ -121,7 +116,7 @@ pub async fn cancel(
     }
     .insert(&mut tx)
     .await?;
-    if !recorded || !ServiceTask::close(&mut tx, id, "cancelled", now).await? {
+    if !recorded || !ServiceTask::close(&mut tx, id, TaskStatus::Cancelled, now).await? {
         return Err(conflict("already_cancelled", "该任务已取消"));
     }
     let notices: Vec<NewNotice> = told

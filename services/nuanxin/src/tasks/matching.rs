@@ -139,7 +139,7 @@ async fn read_inputs(
         let mine = by_task.get(&t.id).map(Vec::as_slice).unwrap_or_default();
         let taken: Vec<i16> = mine
             .iter()
-            .filter(|o| OfferStatus::parse(&o.status).is_some_and(OfferStatus::holds_slot))
+            .filter(|o| o.status.holds_slot())
             .map(|o| o.slot)
             .collect();
         let free: Vec<i16> = (1..=t.helpers_needed)
@@ -329,7 +329,7 @@ async fn write(
                 volunteer_id: v.id,
                 organization_id: v.organization_id,
                 assigned_volunteer_id: None,
-                status: OfferStatus::Offered.as_str().into(),
+                status: OfferStatus::Offered,
                 cost: i64::try_from(p.cost.total).unwrap_or(i64::MAX),
                 reasons: p.reasons.clone(),
                 deadline,

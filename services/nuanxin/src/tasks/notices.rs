@@ -13,7 +13,7 @@ use nuanxin_db::models::tasks::{
     cancel_reasons, Notice, ServiceTask, TaskOffer, TaskReach, Volunteer,
 };
 use nuanxin_db::pool::TenantTx;
-use nuanxin_domain::tasks::OfferStatus;
+use nuanxin_domain::tasks::{OfferStatus, TaskStatus};
 use uuid::Uuid;
 
 use super::{config, TaskError};
@@ -32,7 +32,7 @@ fn line(
 ) -> Option<String> {
     let when = district.local(task.starts_at).format("%m月%d日 %H:%M");
     let street = district.orgs.name_of(task.street_id);
-    let status = OfferStatus::parse(&offer.status)?;
+    let status = offer.status;
     Some(match kind {
         "offer" => format!(
             "新的服务任务邀请：{street} {service}，{when}，请于{}前答复。",
@@ -95,7 +95,7 @@ pub async fn flush(state: &AppState, district: &District) -> Result<usize, TaskE
     }
     let cancelled: Vec<Uuid> = tasks
         .values()
-        .filter(|t| t.status == "cancelled")
+        .filter(|t| t.status == TaskStatus::Cancelled)
         .map(|t| t.id)
         .collect();
     let reasons: HashMap<Uuid, String> = if cancelled.is_empty() {
@@ -118,7 +118,7 @@ pub async fn flush(state: &AppState, district: &District) -> Result<usize, TaskE
             .assigned_volunteer_id
             .and_then(|v| emails.get(&v).cloned().flatten());
         let still_theirs = current.as_deref() == Some(n.recipient.as_str())
-            && matches!(offer.status.as_str(), "assigned" | "checked_in");
+            && matches!(offer.status, OfferStatus::Assigned | OfferStatus::CheckedIn);
         if matches!(n.kind.as_str(), "assignment" | "reminder") && !still_theirs {
             continue;
         }

@@ -14,7 +14,7 @@ use nuanxin_db::AsyncPgConnection;
 use nuanxin_domain::tasks::config::MatchingConfig;
 use nuanxin_domain::tasks::cost::{Model, OpenTask, Point, Visits, Volunteer as Helper};
 use nuanxin_domain::tasks::input::{HeldQualification, Report};
-use nuanxin_domain::tasks::{OfferAction, OfferStatus, OfferTimes, Slot};
+use nuanxin_domain::tasks::{OfferAction, OfferStatus, OfferTimes, Slot, TaskStatus};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -54,10 +54,6 @@ fn times(cfg: &MatchingConfig, offer: &TaskOffer, task: &ServiceTask) -> OfferTi
         ends_at: task.ends_at,
         grace: Duration::minutes(i64::from(cfg.grace_minutes)),
     }
-}
-
-fn status_of(offer: &TaskOffer) -> Result<OfferStatus, TaskError> {
-    OfferStatus::parse(&offer.status).ok_or(TaskError::NotFound("没有找到该任务邀请"))
 }
 
 /// Whether the caller may take this step on this offer: the organization answers and assigns its offers,
@@ -188,7 +184,7 @@ pub async fn take(
         .ok_or(TaskError::NotFound("没有找到该服务任务"))?;
     let mut to = step
         .action()
-        .apply(status_of(&offer)?, &times(&cfg, &offer, &task), now)?;
+        .apply(offer.status, &times(&cfg, &offer, &task), now)?;
     let mut change = OfferChange {
         updated_at: Some(now),
         ..OfferChange::default()
@@ -230,7 +226,7 @@ pub async fn take(
             let others = TaskOffer::of_tasks(&mut tx, &[task.id]).await?;
             let on_task = others.iter().any(|o| {
                 o.id != offer.id
-                    && OfferStatus::parse(&o.status).is_some_and(OfferStatus::holds_slot)
+                    && o.status.holds_slot()
                     && (o.assigned_volunteer_id == Some(v.id) || o.volunteer_id == v.id)
             });
             if on_task {
@@ -285,7 +281,7 @@ pub async fn take(
             }
         }
     }
-    change.status = Some(to.as_str().to_owned());
+    change.status = Some(to);
     TaskOffer::change(&mut tx, offer.id, &change).await?;
     if matches!(step, Step::CheckOut(_)) {
         close_if_done(&mut tx, &task, now).await?;
@@ -354,9 +350,12 @@ async fn close_if_done(
     now: DateTime<Utc>,
 ) -> Result<(), TaskError> {
     let offers = TaskOffer::of_tasks(conn, &[task.id]).await?;
-    let done = offers.iter().filter(|o| o.status == "done").count();
+    let done = offers
+        .iter()
+        .filter(|o| o.status == OfferStatus::Done)
+        .count();
     if done >= task.helpers_needed as usize {
-        ServiceTask::close(conn, task.id, "done", now).await?;
+        ServiceTask::close(conn, task.id, TaskStatus::Done, now).await?;
     }
     Ok(())
 }
@@ -387,13 +386,12 @@ pub async fn expire_overdue(state: &AppState, district: &District) -> Result<usi
             continue;
         };
         // Another node's transition may have come first: then the action no longer applies.
-        let Ok(to) =
-            OfferAction::Expire.apply(status_of(&offer)?, &times(&cfg, &offer, &task), now)
+        let Ok(to) = OfferAction::Expire.apply(offer.status, &times(&cfg, &offer, &task), now)
         else {
             continue;
         };
         let change = OfferChange {
-            status: Some(to.as_str().to_owned()),
+            status: Some(to),
             ended_at: Some(now),
             updated_at: Some(now),
             ..OfferChange::default()
@@ -424,13 +422,12 @@ pub async fn mark_no_shows(state: &AppState, district: &District) -> Result<usiz
         else {
             continue;
         };
-        let Ok(to) =
-            OfferAction::MarkNoShow.apply(status_of(&offer)?, &times(&cfg, &offer, &task), now)
+        let Ok(to) = OfferAction::MarkNoShow.apply(offer.status, &times(&cfg, &offer, &task), now)
         else {
             continue;
         };
         let change = OfferChange {
-            status: Some(to.as_str().to_owned()),
+            status: Some(to),
             ended_at: Some(now),
             updated_at: Some(now),
             ..OfferChange::default()
@@ -503,7 +500,7 @@ pub struct TaskSummary {
     pub street: String,
     pub community: String,
     pub by_phone: bool,
-    pub status: String,
+    pub status: TaskStatus,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -517,7 +514,7 @@ pub struct OfferItem {
 pub async fn mine(
     state: &AppState,
     auth: &Authorized,
-    status: Option<&str>,
+    status: Option<OfferStatus>,
 ) -> Result<Vec<OfferItem>, TaskError> {
     let district = &auth.district;
     let cfg = config(district)?;
@@ -547,7 +544,7 @@ pub async fn mine(
                 street: district.orgs.name_of(t.street_id).to_owned(),
                 community: district.orgs.name_of(t.community_id).to_owned(),
                 by_phone: t.by_phone,
-                status: t.status.clone(),
+                status: t.status,
             },
         });
     }

@@ -60,7 +60,7 @@ pub struct ProposalView {
     pub persons: Vec<String>,
     pub by_phone: bool,
     pub reason: String,
-    pub status: String,
+    pub status: ProposalStatus,
     pub status_label: &'static str,
     pub first_proposed_on: NaiveDate,
     pub seen_on: NaiveDate,
@@ -72,7 +72,7 @@ pub struct ProposalView {
 
 fn view(district: &District, p: &TaskProposal, address: &str) -> ProposalView {
     let cfg = district.matching.as_deref();
-    let status = ProposalStatus::parse(&p.status).unwrap_or(ProposalStatus::Open);
+    let status = p.status;
     ProposalView {
         id: p.id,
         family_id: p.family_id,
@@ -99,7 +99,7 @@ fn view(district: &District, p: &TaskProposal, address: &str) -> ProposalView {
             .collect(),
         by_phone: p.by_phone,
         reason: p.reason.clone(),
-        status: p.status.clone(),
+        status: p.status,
         status_label: status.label(),
         first_proposed_on: p.first_proposed_on,
         seen_on: p.seen_on,
@@ -218,14 +218,7 @@ pub async fn list(
     config(district)?;
     let reach = proposal_reach(auth)?;
     let mut tx = TenantTx::begin(&state.pool, district.id).await?;
-    let (rows, total) = TaskProposal::list(
-        &mut tx,
-        reach,
-        status.map(ProposalStatus::as_str),
-        limit,
-        offset,
-    )
-    .await?;
+    let (rows, total) = TaskProposal::list(&mut tx, reach, status, limit, offset).await?;
     let ids: Vec<Uuid> = rows.iter().map(|p| p.family_id).collect();
     let places = family_places(&mut tx, auth.scope, &ids).await?;
     tx.commit().await?;
@@ -254,13 +247,10 @@ pub async fn lock_open(
     let proposal = TaskProposal::lock(tx, proposal_reach(auth)?, id)
         .await?
         .ok_or(TaskError::NotFound("没有找到该任务建议"))?;
-    if proposal.status != ProposalStatus::Open.as_str() {
+    if proposal.status != ProposalStatus::Open {
         return Err(TaskError::Conflict {
             code: "proposal_decided",
-            message: format!(
-                "该任务建议已处理（{}）",
-                ProposalStatus::parse(&proposal.status).map_or("", ProposalStatus::label)
-            ),
+            message: format!("该任务建议已处理（{}）", proposal.status.label()),
         });
     }
     Ok(proposal)
@@ -307,7 +297,7 @@ pub async fn dismiss(
     .await?;
     let places = family_places(&mut tx, auth.scope, &[proposal.family_id]).await?;
     tx.commit().await?;
-    proposal.status = ProposalStatus::Dismissed.as_str().to_owned();
+    proposal.status = ProposalStatus::Dismissed;
     proposal.decision_reason = Some(reason.to_owned());
     proposal.decided_by = Some(auth.actor.actor.clone());
     let address = places.first().map_or("", |f| f.address.as_str());

@@ -9,6 +9,7 @@ use nuanxin_db::models::tasks::{family_places, FamilyPlace, ServiceTask, TaskOff
 use nuanxin_db::pool::TenantTx;
 use nuanxin_db::AsyncPgConnection;
 use nuanxin_domain::tasks::input::{TaskInput, TaskSpec};
+use nuanxin_domain::tasks::TaskStatus;
 use nuanxin_domain::ValidationErrors;
 use serde_json::json;
 use uuid::Uuid;
@@ -143,7 +144,7 @@ pub fn task_rows(
                 })
                 .transpose()?,
             notes: spec.notes.clone(),
-            status: "open".into(),
+            status: TaskStatus::Open,
             closed_at: None,
             created_by: created_by.to_owned(),
             created_at: Utc::now(),
@@ -231,7 +232,7 @@ pub async fn get(state: &AppState, auth: &Authorized, id: Uuid) -> Result<TaskVi
 pub async fn list(
     state: &AppState,
     auth: &Authorized,
-    status: Option<&str>,
+    status: Option<TaskStatus>,
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<TaskView>, i64), TaskError> {

@@ -102,7 +102,7 @@ pub struct OfferView {
     pub id: Uuid,
     pub task_id: Uuid,
     pub slot: i16,
-    pub status: String,
+    pub status: OfferStatus,
     pub status_label: &'static str,
     /// None: the volunteer answers for themselves.
     pub organization: Option<Named>,
@@ -141,14 +141,13 @@ pub fn offer_view(
     names: &dyn Fn(Uuid) -> Option<String>,
     now: DateTime<Utc>,
 ) -> OfferView {
-    let status = OfferStatus::parse(&offer.status);
     let person = |id: Uuid| names(id).map(|name| Person { id, name });
     OfferView {
         id: offer.id,
         task_id: offer.task_id,
         slot: offer.slot,
-        status: offer.status.clone(),
-        status_label: status.map_or("未知", OfferStatus::label),
+        status: offer.status,
+        status_label: offer.status.label(),
         organization: offer
             .organization_id
             .and_then(|o| district.orgs.get(o))
@@ -160,7 +159,7 @@ pub fn offer_view(
         assigned: offer.assigned_volunteer_id.and_then(person),
         reasons: offer.reasons.clone(),
         deadline: offer.deadline,
-        seconds_to_deadline: (status == Some(OfferStatus::Offered))
+        seconds_to_deadline: (offer.status == OfferStatus::Offered)
             .then(|| (offer.deadline - now).num_seconds().max(0)),
         decline_reason: offer.decline_reason.clone(),
         checked_in_at: offer.checked_in_at,
@@ -196,7 +195,7 @@ pub struct TaskView {
     pub urgency: String,
     pub urgency_label: &'static str,
     pub long_term: bool,
-    pub status: String,
+    pub status: TaskStatus,
     pub status_label: &'static str,
     pub offers: Vec<OfferView>,
 }
@@ -215,10 +214,9 @@ pub fn contact_aad(district: &District, task: Uuid) -> Vec<u8> {
 fn sees_household(who: Party, offers: &[&TaskOffer]) -> bool {
     match who {
         Party::Staff => true,
-        Party::Organization(_) | Party::Volunteer(_) => offers.iter().any(|o| {
-            OfferStatus::parse(&o.status)
-                .is_some_and(|s| s.holds_slot() && s != OfferStatus::Offered)
-        }),
+        Party::Organization(_) | Party::Volunteer(_) => offers
+            .iter()
+            .any(|o| o.status.holds_slot() && o.status != OfferStatus::Offered),
         Party::Nobody => false,
     }
 }
@@ -252,7 +250,6 @@ pub fn task_view(
         .collect();
     let household = sees_household(who, &theirs);
     let local = |at: DateTime<Utc>| district.local(at).format("%Y-%m-%dT%H:%M").to_string();
-    let status = TaskStatus::parse(&task.status);
     let urgency = Urgency::parse(&task.urgency);
     TaskView {
         id: task.id,
@@ -285,8 +282,8 @@ pub fn task_view(
         urgency: task.urgency.clone(),
         urgency_label: urgency.map_or("未知", Urgency::label),
         long_term: task.long_term,
-        status: task.status.clone(),
-        status_label: status.map_or("未知", TaskStatus::label),
+        status: task.status,
+        status_label: task.status.label(),
         offers: theirs
             .iter()
             .map(|o| offer_view(district, o, names, now))

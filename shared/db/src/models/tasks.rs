@@ -7,14 +7,12 @@ use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Integer, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use nuanxin_domain::tasks::{OfferStatus, TaskStatus};
 use uuid::Uuid;
 
 pub mod proposals;
 
 use crate::schema::{matching_runs, service_tasks, task_notices, task_offers, users, volunteers};
-
-/// Offer statuses that hold a helper slot (`task_offers_live_slot`).
-pub const LIVE: [&str; 5] = ["offered", "accepted", "assigned", "checked_in", "done"];
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = volunteers)]
@@ -197,7 +195,7 @@ pub struct ServiceTask {
     pub contact_name: String,
     pub contact_phone_enc: Option<Vec<u8>>,
     pub notes: String,
-    pub status: String,
+    pub status: TaskStatus,
     pub closed_at: Option<DateTime<Utc>>,
     pub created_by: String,
     pub created_at: DateTime<Utc>,
@@ -289,7 +287,7 @@ impl ServiceTask {
     pub async fn list(
         conn: &mut AsyncPgConnection,
         reach: TaskReach,
-        status: Option<&str>,
+        status: Option<TaskStatus>,
         limit: i64,
         offset: i64,
     ) -> QueryResult<(Vec<ServiceTask>, i64)> {
@@ -298,7 +296,7 @@ impl ServiceTask {
                 .into_boxed::<Pg>()
                 .filter(reach_filter(reach));
             if let Some(s) = status {
-                q = q.filter(service_tasks::status.eq(s.to_owned()));
+                q = q.filter(service_tasks::status.eq(s));
             }
             q
         };
@@ -322,7 +320,7 @@ impl ServiceTask {
     ) -> QueryResult<Vec<ServiceTask>> {
         let mut q = service_tasks::table
             .into_boxed::<Pg>()
-            .filter(service_tasks::status.eq("open"))
+            .filter(service_tasks::status.eq(TaskStatus::Open))
             .filter(service_tasks::starts_at.ge(from))
             .filter(service_tasks::starts_at.lt(until));
         if let Some(s) = street {
@@ -338,13 +336,13 @@ impl ServiceTask {
     pub async fn close(
         conn: &mut AsyncPgConnection,
         id: Uuid,
-        status: &str,
+        status: TaskStatus,
         at: DateTime<Utc>,
     ) -> QueryResult<bool> {
         diesel::update(
             service_tasks::table
                 .filter(service_tasks::id.eq(id))
-                .filter(service_tasks::status.eq("open")),
+                .filter(service_tasks::status.eq(TaskStatus::Open)),
         )
         .set((
             service_tasks::status.eq(status),
@@ -449,7 +447,7 @@ pub struct TaskOffer {
     pub volunteer_id: Uuid,
     pub organization_id: Option<Uuid>,
     pub assigned_volunteer_id: Option<Uuid>,
-    pub status: String,
+    pub status: OfferStatus,
     pub cost: i64,
     pub reasons: String,
     pub deadline: DateTime<Utc>,
@@ -470,7 +468,7 @@ pub struct TaskOffer {
 #[derive(Debug, Clone, Default, AsChangeset)]
 #[diesel(table_name = task_offers)]
 pub struct OfferChange {
-    pub status: Option<String>,
+    pub status: Option<OfferStatus>,
     pub assigned_volunteer_id: Option<Uuid>,
     pub decline_reason: Option<String>,
     pub answered_by: Option<String>,
@@ -625,7 +623,7 @@ impl TaskOffer {
         conn: &mut AsyncPgConnection,
         organization: Option<Uuid>,
         volunteer: Option<Uuid>,
-        status: Option<&str>,
+        status: Option<OfferStatus>,
         limit: i64,
     ) -> QueryResult<Vec<TaskOffer>> {
         let mut q = task_offers::table.into_boxed::<Pg>();
@@ -643,7 +641,7 @@ impl TaskOffer {
             (None, None) => {}
         }
         if let Some(s) = status {
-            q = q.filter(task_offers::status.eq(s.to_owned()));
+            q = q.filter(task_offers::status.eq(s));
         }
         q.order((task_offers::created_at.desc(), task_offers::id))
             .limit(limit)
@@ -728,7 +726,7 @@ impl TaskOffer {
         now: DateTime<Utc>,
     ) -> QueryResult<Vec<Uuid>> {
         task_offers::table
-            .filter(task_offers::status.eq("offered"))
+            .filter(task_offers::status.eq(OfferStatus::Offered))
             .filter(task_offers::deadline.lt(now))
             .select(task_offers::id)
             .load(conn)
@@ -746,7 +744,7 @@ impl TaskOffer {
                     .eq(task_offers::tenant_id)
                     .and(service_tasks::id.eq(task_offers::task_id))),
             )
-            .filter(task_offers::status.eq_any(["accepted", "assigned"]))
+            .filter(task_offers::status.eq_any([OfferStatus::Accepted, OfferStatus::Assigned]))
             .filter(service_tasks::ends_at.lt(before))
             .select(task_offers::id)
             .load(conn)
@@ -765,7 +763,7 @@ impl TaskOffer {
                     .eq(task_offers::tenant_id)
                     .and(service_tasks::id.eq(task_offers::task_id))),
             )
-            .filter(task_offers::status.eq("assigned"))
+            .filter(task_offers::status.eq(OfferStatus::Assigned))
             .filter(service_tasks::starts_at.ge(now))
             .filter(service_tasks::starts_at.lt(until))
             .select((

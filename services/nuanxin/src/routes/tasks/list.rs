@@ -26,24 +26,17 @@ pub async fn list_tasks(
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Resource::ServiceTask, Action::List)?;
     let paging = Paging::new(query.page, query.per_page, 50, 200)?;
-    if let Some(s) = query
-        .status
-        .as_deref()
-        .filter(|s| TaskStatus::parse(s).is_none())
-    {
-        return Err(ApiError::bad_request(
-            "invalid_status",
-            "status",
-            format!("状态应为open、done、lapsed或cancelled，而不是“{s}”"),
-        ));
-    }
-    let (items, total) = service_tasks::list(
-        &state,
-        &auth,
-        query.status.as_deref(),
-        paging.limit(),
-        paging.offset(),
-    )
-    .await?;
+    let status = match query.status.as_deref() {
+        None => None,
+        Some(s) => Some(TaskStatus::parse(s).ok_or_else(|| {
+            ApiError::bad_request(
+                "invalid_status",
+                "status",
+                format!("状态应为open、done、lapsed或cancelled，而不是“{s}”"),
+            )
+        })?),
+    };
+    let (items, total) =
+        service_tasks::list(&state, &auth, status, paging.limit(), paging.offset()).await?;
     Ok(HttpResponse::Ok().json(paging.page(items, total)))
 }

@@ -128,17 +128,12 @@ pub async fn list_offers(
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Resource::ServiceTask, Action::List)?;
-    if let Some(s) = query
-        .status
-        .as_deref()
-        .filter(|s| OfferStatus::parse(s).is_none())
-    {
-        return Err(ApiError::bad_request(
-            "invalid_status",
-            "status",
-            format!("没有“{s}”这一状态"),
-        ));
-    }
-    let items = offers::mine(&state, &auth, query.status.as_deref()).await?;
+    let status = match query.status.as_deref() {
+        None => None,
+        Some(s) => Some(OfferStatus::parse(s).ok_or_else(|| {
+            ApiError::bad_request("invalid_status", "status", format!("没有“{s}”这一状态"))
+        })?),
+    };
+    let items = offers::mine(&state, &auth, status).await?;
     Ok(HttpResponse::Ok().json(Items { items }))
 }

@@ -5,6 +5,7 @@ use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Bool, Date, Nullable, Text, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use nuanxin_domain::tasks::proposals::ProposalStatus;
 use uuid::Uuid;
 
 use crate::schema::task_proposals;
@@ -23,7 +24,7 @@ pub struct TaskProposal {
     pub persons: String,
     pub by_phone: bool,
     pub reason: String,
-    pub status: String,
+    pub status: ProposalStatus,
     pub first_proposed_on: NaiveDate,
     pub seen_on: NaiveDate,
     pub task_series_id: Option<Uuid>,
@@ -154,7 +155,7 @@ impl TaskProposal {
     pub async fn list(
         conn: &mut AsyncPgConnection,
         reach: ProposalReach,
-        status: Option<&str>,
+        status: Option<ProposalStatus>,
         limit: i64,
         offset: i64,
     ) -> QueryResult<(Vec<TaskProposal>, i64)> {
@@ -163,7 +164,7 @@ impl TaskProposal {
                 .into_boxed::<Pg>()
                 .filter(reach_filter(reach));
             if let Some(s) = status {
-                q = q.filter(task_proposals::status.eq(s.to_owned()));
+                q = q.filter(task_proposals::status.eq(s));
             }
             q
         };
@@ -207,13 +208,13 @@ impl TaskProposal {
         by: &str,
     ) -> QueryResult<bool> {
         let (status, series, reason) = match decision {
-            Decision::Accepted { series } => ("accepted", Some(*series), None),
-            Decision::Dismissed { reason } => ("dismissed", None, Some(*reason)),
+            Decision::Accepted { series } => (ProposalStatus::Accepted, Some(*series), None),
+            Decision::Dismissed { reason } => (ProposalStatus::Dismissed, None, Some(*reason)),
         };
         diesel::update(
             task_proposals::table
                 .filter(task_proposals::id.eq(id))
-                .filter(task_proposals::status.eq("open")),
+                .filter(task_proposals::status.eq(ProposalStatus::Open)),
         )
         .set((
             task_proposals::status.eq(status),
