@@ -292,3 +292,71 @@ async fn street_staff_are_refused_another_streets_family_on_every_family_endpoin
         );
     }
 }
+
+/// Every list's `?status=` is read into its vocabulary in one place: a text outside it is 400 naming the
+/// field and saying what is accepted, without repeating the text sent.
+#[tokio::test]
+async fn an_unknown_status_in_any_list_is_400_naming_the_field_and_what_is_accepted() {
+    let app = TestApp::spawn().await;
+    let admin = app.login("xicheng", "admin").await;
+    let street = app.login("xicheng", "street").await;
+    let socialorg = app.login("xicheng", "socialorg").await;
+    let bureau = app.login("xicheng", "bureau").await;
+    let cycle = uuid::Uuid::new_v4();
+    let cases = [
+        (
+            "/api/v1/service-tasks",
+            &street,
+            "open、done、lapsed或cancelled",
+        ),
+        (
+            "/api/v1/service-tasks/offers",
+            &socialorg,
+            "offered、accepted",
+        ),
+        (
+            "/api/v1/task-proposals",
+            &street,
+            "open、accepted、dismissed或lapsed",
+        ),
+        (
+            "/api/v1/data-requests",
+            &bureau,
+            "pending、approved或rejected",
+        ),
+        (
+            &*format!("/api/v1/benefits/cycles/{cycle}/entries"),
+            &admin,
+            "proposed、verified",
+        ),
+    ];
+    for (path, token, accepted) in cases {
+        for bad in ["Open7", "verified,Open7"] {
+            let (status, body) = app.get(&format!("{path}?status={bad}"), Some(token)).await;
+            let error = &body["error"];
+            assert_eq!(
+                (status, error["field"].as_str(), error["code"].as_str()),
+                (400, Some("status"), Some("invalid_status")),
+                "{path}?status={bad}: {body}"
+            );
+            let message = error["message"].as_str().unwrap_or_default();
+            assert!(message.contains(accepted), "{path}: {message}");
+            assert!(!message.contains("Open7"), "{path}: {message}");
+        }
+    }
+    // The lists still read their own values.
+    let (status, _) = app
+        .get(
+            &format!("/api/v1/benefits/cycles/{cycle}/entries?status=verified,approved"),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(
+        status, 404,
+        "a known list of statuses gets as far as the cycle"
+    );
+    let (status, _) = app
+        .get("/api/v1/service-tasks?status=open", Some(&street))
+        .await;
+    assert_eq!(status, 200);
+}

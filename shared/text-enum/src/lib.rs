@@ -9,6 +9,26 @@ pub struct UnknownText {
     pub what: &'static str,
 }
 
+/// What every vocabulary is, for code that works over any of them (a query parameter's parse, the
+/// message that lists what is accepted).
+pub trait Vocabulary: Copy + 'static {
+    /// Every value, in declaration order.
+    fn all() -> &'static [Self];
+    /// The value's text.
+    fn text(self) -> &'static str;
+    /// The value written as `text`, if it is one.
+    fn from_text(text: &str) -> Option<Self>;
+
+    /// `open、done或lapsed`: the texts, for a message saying what is accepted.
+    fn texts_zh() -> String {
+        let texts: Vec<&str> = Self::all().iter().map(|v| v.text()).collect();
+        match texts.split_last() {
+            Some((last, rest)) if !rest.is_empty() => format!("{}或{last}", rest.join("、")),
+            _ => texts.concat(),
+        }
+    }
+}
+
 /// The number of identifiers given (the length of a vocabulary's `ALL`).
 #[doc(hidden)]
 #[macro_export]
@@ -88,6 +108,20 @@ macro_rules! text_enum {
         impl ::std::fmt::Display for $name {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(self.as_str())
+            }
+        }
+
+        impl $crate::Vocabulary for $name {
+            fn all() -> &'static [Self] {
+                &Self::ALL
+            }
+
+            fn text(self) -> &'static str {
+                self.as_str()
+            }
+
+            fn from_text(text: &str) -> ::std::option::Option<Self> {
+                Self::parse(text)
             }
         }
 
@@ -234,6 +268,14 @@ mod tests {
             serde_json::to_string(&Plain::First).unwrap_or_default(),
             "\"first_one\""
         );
+    }
+
+    #[test]
+    fn every_vocabulary_lists_its_texts_for_messages() {
+        use super::Vocabulary;
+        assert_eq!(Kind::texts_zh(), "bereaved或disabled");
+        assert_eq!(Plain::from_text("second"), Some(Plain::Second));
+        assert_eq!(<Kind as Vocabulary>::all(), &Kind::ALL);
     }
 
     #[test]

@@ -5,6 +5,7 @@
 
 use actix_web::{web, FromRequest, HttpRequest};
 use futures_util::StreamExt;
+use nuanxin_text_enum::Vocabulary;
 use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
@@ -20,6 +21,28 @@ impl<T: DeserializeOwned> Body<T> {
     pub fn parse(bytes: &[u8]) -> Result<T, ApiError> {
         parse_json(bytes, "")
     }
+}
+
+/// A `?status=` of a list: absent is `None`; a text outside the vocabulary is 400 naming the field and
+/// what is accepted (never the text sent).
+pub fn status_param<T: Vocabulary>(text: Option<&str>) -> Result<Option<T>, ApiError> {
+    text.map(parse_status).transpose()
+}
+
+/// `?status=verified,approved`: several values of the vocabulary, each checked as [`status_param`].
+pub fn status_list_param<T: Vocabulary>(text: Option<&str>) -> Result<Option<Vec<T>>, ApiError> {
+    text.map(|list| list.split(',').map(parse_status).collect())
+        .transpose()
+}
+
+fn parse_status<T: Vocabulary>(text: &str) -> Result<T, ApiError> {
+    T::from_text(text.trim()).ok_or_else(|| {
+        ApiError::bad_request(
+            "invalid_status",
+            "status",
+            format!("状态应为{}", T::texts_zh()),
+        )
+    })
 }
 
 /// Parses JSON, naming the failing field under `prefix` (e.g. `facts.`). A text holding a NUL character

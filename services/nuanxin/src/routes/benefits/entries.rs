@@ -9,6 +9,7 @@ use uuid::Uuid;
 use crate::auth::Authorized;
 use crate::benefits::ledger::{entry_view, EntryView};
 use crate::error::ApiError;
+use crate::routes::extract::status_list_param;
 use crate::routes::page::{Page, Paging};
 use crate::state::AppState;
 
@@ -43,18 +44,7 @@ pub async fn entry_page(
     auth.require(Resource::BenefitCycle, Action::Read)?;
     let district = &auth.district;
     let paging = Paging::new(query.page, query.per_page, 100, 1000)?;
-    let status = match &query.status {
-        Some(list) => Some(
-            list.split(',')
-                .map(|s| {
-                    EntryStatus::parse(s.trim()).ok_or_else(|| {
-                        ApiError::bad_request("invalid_status", "status", format!("未知状态“{s}”"))
-                    })
-                })
-                .collect::<Result<Vec<_>, _>>()?,
-        ),
-        None => None,
-    };
+    let status = status_list_param::<EntryStatus>(query.status.as_deref())?;
     let street_id = match &query.street {
         Some(code) => Some(district.orgs.by_code(code).map(|u| u.id).ok_or_else(|| {
             ApiError::bad_request("unknown_street", "street", format!("未知街道“{code}”"))

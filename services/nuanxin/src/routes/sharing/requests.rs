@@ -8,6 +8,7 @@ use uuid::Uuid;
 use crate::auth::Authorized;
 use crate::benefits::Access;
 use crate::error::ApiError;
+use crate::routes::extract::status_param;
 use crate::routes::page::Paging;
 use crate::routes::Body;
 use crate::sharing::requests::{self, RequestDetail, Viewer};
@@ -89,16 +90,7 @@ pub async fn list_requests(
     auth.require(Resource::DataRequest, Action::List)?;
     let viewer = super::viewer(&auth)?;
     let paging = Paging::new(query.page, query.per_page, 50, 200)?;
-    let status = match query.status.as_deref() {
-        None => None,
-        Some(s) => Some(RequestStatus::parse(s).ok_or_else(|| {
-            ApiError::bad_request(
-                "invalid",
-                "status",
-                "状态应为 pending、approved 或 rejected",
-            )
-        })?),
-    };
+    let status = status_param::<RequestStatus>(query.status.as_deref())?;
     let items = requests::list(
         &state.pool,
         &auth.district,

@@ -5,6 +5,7 @@ use serde::Deserialize;
 
 use crate::auth::Authorized;
 use crate::error::ApiError;
+use crate::routes::extract::status_param;
 use crate::routes::page::Paging;
 use crate::state::AppState;
 use crate::tasks::service_tasks;
@@ -26,16 +27,7 @@ pub async fn list_tasks(
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Resource::ServiceTask, Action::List)?;
     let paging = Paging::new(query.page, query.per_page, 50, 200)?;
-    let status = match query.status.as_deref() {
-        None => None,
-        Some(s) => Some(TaskStatus::parse(s).ok_or_else(|| {
-            ApiError::bad_request(
-                "invalid_status",
-                "status",
-                format!("状态应为open、done、lapsed或cancelled，而不是“{s}”"),
-            )
-        })?),
-    };
+    let status = status_param::<TaskStatus>(query.status.as_deref())?;
     let (items, total) =
         service_tasks::list(&state, &auth, status, paging.limit(), paging.offset()).await?;
     Ok(HttpResponse::Ok().json(paging.page(items, total)))

@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use crate::auth::Authorized;
 use crate::error::ApiError;
+use crate::routes::extract::status_param;
 use crate::routes::page::Items;
 use crate::routes::Body;
 use crate::state::AppState;
@@ -128,12 +129,7 @@ pub async fn list_offers(
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Resource::ServiceTask, Action::List)?;
-    let status = match query.status.as_deref() {
-        None => None,
-        Some(s) => Some(OfferStatus::parse(s).ok_or_else(|| {
-            ApiError::bad_request("invalid_status", "status", format!("没有“{s}”这一状态"))
-        })?),
-    };
+    let status = status_param::<OfferStatus>(query.status.as_deref())?;
     let items = offers::mine(&state, &auth, status).await?;
     Ok(HttpResponse::Ok().json(Items { items }))
 }

@@ -12,6 +12,7 @@ use uuid::Uuid;
 use super::runs::staff_reach;
 use crate::auth::Authorized;
 use crate::error::ApiError;
+use crate::routes::extract::status_param;
 use crate::routes::page::Paging;
 use crate::routes::Body;
 use crate::state::AppState;
@@ -34,16 +35,7 @@ pub async fn list_proposals(
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Resource::ServiceTask, Action::Create)?;
     let paging = Paging::new(query.page, query.per_page, 50, 200)?;
-    let status = match query.status.as_deref() {
-        None => None,
-        Some(s) => Some(ProposalStatus::parse(s).ok_or_else(|| {
-            ApiError::bad_request(
-                "invalid_status",
-                "status",
-                "状态应为open、accepted、dismissed或lapsed",
-            )
-        })?),
-    };
+    let status = status_param::<ProposalStatus>(query.status.as_deref())?;
     let (items, total) =
         proposals::list(&state, &auth, status, paging.limit(), paging.offset()).await?;
     Ok(HttpResponse::Ok().json(paging.page(items, total)))
