@@ -3,7 +3,9 @@
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::helpers::{family_body, TestApp};
+use crate::fixtures::family_body;
+use crate::helpers::TestApp;
+use nuanxin_access::Role;
 
 const ROLES: [&str; 7] = [
     "admin",
@@ -42,7 +44,7 @@ fn facts(_: u32) -> Value {
 }
 
 fn verification(serial: u32) -> Value {
-    json!({"resident_id": crate::helpers::resident_id("19640501", serial, true), "program": "low_income_subsidy"})
+    json!({"resident_id": crate::fixtures::resident_id("19640501", serial, true), "program": "low_income_subsidy"})
 }
 
 fn cases() -> Vec<Case> {
@@ -298,10 +300,10 @@ async fn street_staff_are_refused_another_streets_family_on_every_family_endpoin
 #[tokio::test]
 async fn an_unknown_status_in_any_list_is_400_naming_the_field_and_what_is_accepted() {
     let app = TestApp::spawn().await;
-    let admin = app.login("xicheng", "admin").await;
-    let street = app.login("xicheng", "street").await;
-    let socialorg = app.login("xicheng", "socialorg").await;
-    let bureau = app.login("xicheng", "bureau").await;
+    let admin = app.as_role("xicheng", Role::DistrictAdmin).await;
+    let street = app.as_role("xicheng", Role::StreetStaff).await;
+    let socialorg = app.as_role("xicheng", Role::SocialOrgStaff).await;
+    let bureau = app.as_role("xicheng", Role::BureauStaff).await;
     let cycle = uuid::Uuid::new_v4();
     let cases = [
         (
@@ -332,7 +334,7 @@ async fn an_unknown_status_in_any_list_is_400_naming_the_field_and_what_is_accep
     ];
     for (path, token, accepted) in cases {
         for bad in ["Open7", "verified,Open7"] {
-            let (status, body) = app.get(&format!("{path}?status={bad}"), Some(token)).await;
+            let (status, body) = token.get(&format!("{path}?status={bad}")).await;
             let error = &body["error"];
             assert_eq!(
                 (status, error["field"].as_str(), error["code"].as_str()),
@@ -345,18 +347,15 @@ async fn an_unknown_status_in_any_list_is_400_naming_the_field_and_what_is_accep
         }
     }
     // The lists still read their own values.
-    let (status, _) = app
-        .get(
-            &format!("/api/v1/benefits/cycles/{cycle}/entries?status=verified,approved"),
-            Some(&admin),
-        )
+    let (status, _) = admin
+        .get(&format!(
+            "/api/v1/benefits/cycles/{cycle}/entries?status=verified,approved"
+        ))
         .await;
     assert_eq!(
         status, 404,
         "a known list of statuses gets as far as the cycle"
     );
-    let (status, _) = app
-        .get("/api/v1/service-tasks?status=open", Some(&street))
-        .await;
+    let (status, _) = street.get("/api/v1/service-tasks?status=open").await;
     assert_eq!(status, 200);
 }

@@ -1,6 +1,7 @@
 use diesel_async::RunQueryDsl;
 
-use crate::helpers::{family_body, TestApp};
+use crate::fixtures::family_body;
+use crate::helpers::TestApp;
 
 /// Seals and verifies the caller's district's chain through the API; the chain must hold.
 async fn verified_chain(app: &TestApp, token: &str) -> serde_json::Value {

@@ -163,7 +163,7 @@ async fn with_redis_down_login_reads_and_logout_work_from_the_database() {
     let id = app
         .create_family(
             &token,
-            &crate::helpers::family_body("xinjiekou", "xinjiekou-1", 7),
+            &crate::fixtures::family_body("xinjiekou", "xinjiekou-1", 7),
         )
         .await;
     for _ in 0..3 {

@@ -4,34 +4,11 @@
 use diesel_async::RunQueryDsl;
 use serde_json::{json, Value};
 
-use crate::helpers::{resident_id, TestApp};
-
-/// A Zhangdian bereaved family, both parents alive at home and asking for home services (so each
-/// parent aged 65+ has `elderly_care_home_services`, paid by 区民政局).
-pub fn zd_family(street: &str, community: &str, serial: u32, mother_birth: &str) -> Value {
-    let father_birth = "19530301";
-    let iso = |d: &str| format!("{}-{}-{}", &d[..4], &d[4..6], &d[6..]);
-    json!({
-        "kind": "bereaved",
-        "hukou_district": "zhangdian",
-        "street": street,
-        "community": community,
-        "address": format!("张店测试路{serial}号"),
-        "child": {"status": "deceased", "died_on": "2020-03-02"},
-        "parents": [
-            {"role": "mother", "name": format!("测试母亲{serial}"), "resident_id": resident_id(mother_birth, serial, true),
-             "birth_date": iso(mother_birth), "wants_home_services": true},
-            {"role": "father", "name": format!("测试父亲{serial}"), "resident_id": resident_id(father_birth, serial, false),
-             "birth_date": iso(father_birth), "wants_home_services": true}
-        ],
-        "household": {"monthly_income_per_capita_cny": 1800, "prior_year_total_income_cny": 30000},
-        "contacts": [
-            {"name": "街道干部甲", "category": "street_cadre"},
-            {"name": "家庭医生乙", "category": "family_doctor"},
-            {"name": "网格员丙", "category": "grid_worker"}
-        ]
-    })
-}
+use crate::fixtures::{resident_id, zd_family};
+use crate::helpers::TestApp;
+use nuanxin::benefits::ledger::CycleView;
+use nuanxin::routes::page::Items;
+use nuanxin_access::Role;
 
 async fn generate(app: &TestApp, token: &str, program: &str, period: &str) -> (u16, Value) {
     app.post_json(
@@ -863,18 +840,25 @@ async fn a_policy_change_shows_who_gains_and_loses_and_the_cost() {
 #[tokio::test]
 async fn another_district_sees_and_moves_nothing_of_a_cycle() {
     let app = TestApp::spawn().await;
-    let admin = app.login("zhangdian", "admin").await;
+    let zhangdian = app.as_role("zhangdian", Role::DistrictAdmin).await;
+    let admin = zhangdian.token.clone();
     app.create_family(
         &admin,
         &zd_family("mashang", "mashang-qiyue", 50, "19550501"),
     )
     .await;
-    let (status, report) = generate(&app, &admin, "elderly_care_home_services", "2025-03").await;
+    let (status, report) = zhangdian
+        .post(
+            "/api/v1/benefits/cycles",
+            &json!({"program": "elderly_care_home_services", "period": "2025-03"}),
+        )
+        .await;
     assert_eq!(status, 201, "{report}");
     let cycle = report["cycle_id"].as_str().expect("id").to_owned();
     let entry_id = entries(&app, &admin, &cycle).await[0]["id"].clone();
 
-    let other_admin = app.login("xicheng", "admin").await;
+    let xicheng = app.as_role("xicheng", Role::DistrictAdmin).await;
+    let other_admin = xicheng.token.clone();
     let other_bureau = app.login("xicheng", "bureau").await;
     let (status, _) = app
         .get(
@@ -890,8 +874,17 @@ async fn another_district_sees_and_moves_nothing_of_a_cycle() {
         )
         .await;
     assert_eq!(status, 404, "{body}");
-    let (_, list) = app.get("/api/v1/benefits/cycles", Some(&other_admin)).await;
-    assert_eq!(list["items"], json!([]));
+    let own: Items<CycleView> = zhangdian.read("/api/v1/benefits/cycles").await;
+    assert_eq!(
+        own.items
+            .iter()
+            .map(|c| c.id.to_string())
+            .collect::<Vec<_>>(),
+        [cycle.clone()]
+    );
+    assert_eq!(own.items[0].counts["proposed"], 2, "both parents are 65+");
+    let other: Items<CycleView> = xicheng.read("/api/v1/benefits/cycles").await;
+    assert!(other.items.is_empty(), "{:?}", other.items);
     let (status, _) = step(
         &app,
         &other_bureau,
@@ -919,7 +912,7 @@ async fn a_cash_entry_without_a_configured_amount_is_approved_only_with_an_enter
     let family = app
         .create_family(
             &admin,
-            &crate::helpers::family_body("xinjiekou", "xinjiekou-1", 51),
+            &crate::fixtures::family_body("xinjiekou", "xinjiekou-1", 51),
         )
         .await;
     let (status, report) = generate(&app, &admin, "low_income_subsidy", "2026-11").await;
@@ -967,14 +960,14 @@ async fn the_disbursing_unit_gets_a_bank_file_with_full_accounts_and_the_entries
     let admin = app.login("xicheng", "admin").await;
     let street = app.login("xicheng", "street").await;
     let finance = app.login("xicheng", "finance").await;
-    let mut with_account = crate::helpers::family_body("xinjiekou", "xinjiekou-1", 52);
+    let mut with_account = crate::fixtures::family_body("xinjiekou", "xinjiekou-1", 52);
     with_account["parents"][0]["bank_name"] = json!("演示银行新街口支行");
     with_account["parents"][0]["bank_account"] = json!("9999 0000 0000 0052 001");
     let paid_to = app.create_family(&admin, &with_account).await;
     let without = app
         .create_family(
             &admin,
-            &crate::helpers::family_body("xinjiekou", "xinjiekou-1", 53),
+            &crate::fixtures::family_body("xinjiekou", "xinjiekou-1", 53),
         )
         .await;
     let (_, family) = app

@@ -8,7 +8,8 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::helpers::{family_body, TestApp};
+use crate::fixtures::family_body;
+use crate::helpers::TestApp;
 
 /// A widowed bereaved mother aged 60+ in 新街口第一社区: Xicheng's `neighbor_pairing` entitlement.
 fn elder_family(serial: u32) -> Value {

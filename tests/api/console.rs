@@ -9,7 +9,8 @@ use reqwest::header::{
 use reqwest::redirect::Policy;
 use serde_json::json;
 
-use crate::helpers::{family_body, TestApp, PASSWORD};
+use crate::fixtures::family_body;
+use crate::helpers::{TestApp, PASSWORD};
 
 /// A browser-like client of the console that follows nothing by itself and carries its cookies.
 pub(crate) struct Browser {
@@ -665,13 +666,13 @@ async fn the_register_pages_filters_and_charts_the_whole_register() {
         .await;
     assert!(search.contains("共 53 条"), "search by name finds them all");
     // By resident ID (looked up through its keyed hash): exactly that family.
-    let id = crate::helpers::resident_id("19640501", 930, true);
+    let id = crate::fixtures::resident_id("19640501", 930, true);
     let (_, by_id) = b.get_html(&format!("/console/families?q={id}")).await;
     assert!(by_id.contains("共 1 条") && rows(&by_id) == 1, "{by_id}");
     let (_, nobody) = b
         .get_html(&format!(
             "/console/families?q={}",
-            crate::helpers::resident_id("19640501", 399, true)
+            crate::fixtures::resident_id("19640501", 399, true)
         ))
         .await;
     assert!(nobody.contains("没有符合条件的家庭"), "{nobody}");
@@ -1242,7 +1243,7 @@ async fn the_street_registers_a_family_through_the_form_with_each_error_beside_i
         "a street registers in its own street only"
     );
     let csrf = csrf_of(&form);
-    let mother_id = crate::helpers::resident_id("19630405", 77, true);
+    let mother_id = crate::fixtures::resident_id("19630405", 77, true);
     // The father has no resident ID and the fourth slot's phone is not a phone: nothing is saved, each
     // error is shown beside its own field (slot 3, not the JSON's position 2), and what was typed stays.
     let mut fields = filled_family_form(&csrf, &mother_id);
@@ -1261,7 +1262,7 @@ async fn the_street_registers_a_family_through_the_form_with_each_error_beside_i
     assert_eq!(app.count("families").await, 0, "nothing written");
 
     // Corrected, it is registered and reads back through the API as typed.
-    let father_id = crate::helpers::resident_id("19610203", 77, false);
+    let father_id = crate::fixtures::resident_id("19610203", 77, false);
     let mut fields = filled_family_form(&csrf, &mother_id);
     fields.retain(|(k, _)| !matches!(*k, "parents[1].resident_id" | "contacts[3].phone"));
     fields.push(("parents[1].resident_id", &father_id));

@@ -2,7 +2,8 @@ use serde_json::{json, Value};
 
 use nuanxin_db::models::family::{FamilyFilter, FamilyRecord, Scope};
 
-use crate::helpers::{family_body, resident_id, TestApp};
+use crate::fixtures::{family_body, resident_id};
+use crate::helpers::TestApp;
 
 #[tokio::test]
 async fn a_registered_family_reads_back_in_full_for_its_street_and_masked_in_lists() {

@@ -8,6 +8,7 @@ use diesel::sql_types::Text;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use nuanxin::configuration::{settings_from, Settings};
 use nuanxin::startup::Application;
+use nuanxin_access::Role;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -224,6 +225,24 @@ impl TestApp {
         format!("{}{path}", self.address)
     }
 
+    /// Signed in as the demo account that holds `role` in `tenant` (both districts' manifests name them
+    /// alike: admin, street, community, bureau, socialorg, volunteer).
+    pub async fn as_role(&self, tenant: &str, role: Role) -> Caller<'_> {
+        let username = match role {
+            Role::DistrictAdmin => "admin",
+            Role::StreetStaff => "street",
+            Role::CommunityWorker => "community",
+            Role::BureauStaff => "bureau",
+            Role::SocialOrgStaff => "socialorg",
+            Role::Volunteer => "volunteer",
+            other => panic!("no demo account of a district holds {other:?}"),
+        };
+        Caller {
+            app: self,
+            token: self.login(tenant, username).await,
+        }
+    }
+
     /// Logs in and returns the token; panics unless the login succeeds.
     pub async fn login(&self, tenant: &str, username: &str) -> String {
         let res = self
@@ -435,35 +454,25 @@ async fn decode(res: reqwest::Response) -> (u16, Value) {
     )
 }
 
-/// A valid fictional resident ID (region 99) born on `birth` (YYYYMMDD), female or male.
-pub fn resident_id(birth: &str, serial: u32, female: bool) -> String {
-    let order = (serial % 400) * 2 + u32::from(!female) + 100;
-    let first17 = format!("990102{birth}{order:03}");
-    format!(
-        "{first17}{}",
-        nuanxin_privacy::check_digit(&first17).expect("digits")
-    )
+/// One signed-in caller of a test: requests carry its token.
+pub struct Caller<'a> {
+    app: &'a TestApp,
+    pub token: String,
 }
 
-/// A valid bereaved family on a street and community of the district, with 3 contacts.
-pub fn family_body(street: &str, community: &str, serial: u32) -> Value {
-    json!({
-        "kind": "bereaved",
-        "hukou_district": "xicheng",
-        "street": street,
-        "community": community,
-        "address": format!("测试路{serial}号"),
-        "coordinates": {"lat": 39.94, "lon": 116.37},
-        "child": {"status": "deceased", "died_on": "2024-03-02"},
-        "parents": [
-            {"role": "mother", "name": "测试母亲", "resident_id": resident_id("19640501", serial, true), "phone": "13800138000", "self_care": "partial"},
-            {"role": "father", "name": "测试父亲", "resident_id": resident_id("19620301", serial, false), "alive": false}
-        ],
-        "household": {"monthly_income_per_capita_cny": 1800, "prior_year_total_income_cny": 30000},
-        "contacts": [
-            {"name": "街道干部甲", "category": "street_cadre", "phone": "13900000001"},
-            {"name": "家庭医生乙", "category": "family_doctor"},
-            {"name": "网格员丙", "category": "grid_worker"}
-        ]
-    })
+impl Caller<'_> {
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        self.app.get(path, Some(&self.token)).await
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> (u16, Value) {
+        self.app.post_json(path, Some(&self.token), body).await
+    }
+
+    /// A GET that must succeed, decoded as `T`.
+    pub async fn read<T: serde::de::DeserializeOwned>(&self, path: &str) -> T {
+        let (status, body) = self.get(path).await;
+        assert_eq!(status, 200, "GET {path}: {body}");
+        serde_json::from_value(body).unwrap_or_else(|e| panic!("GET {path} decodes: {e}"))
+    }
 }

@@ -1,6 +1,7 @@
 use nuanxin_sheets::{read_table, write_csv, write_xlsx};
 
-use crate::helpers::{family_body, resident_id, TestApp};
+use crate::fixtures::{family_body, resident_id};
+use crate::helpers::TestApp;
 
 pub const HEADERS: [&str; 14] = [
     "家庭类别",

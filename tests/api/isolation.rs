@@ -3,7 +3,8 @@
 use diesel::sql_types::Text;
 use diesel_async::{AnsiTransactionManager, RunQueryDsl, TransactionManager};
 
-use crate::helpers::{family_body, TestApp};
+use crate::fixtures::family_body;
+use crate::helpers::TestApp;
 
 #[derive(diesel::QueryableByName, Debug)]
 struct Row {

@@ -9,7 +9,7 @@ use nuanxin::jobs::{Every, Job, JobError, Period};
 use nuanxin::state::{AppState, District};
 use serde_json::json;
 
-use crate::benefits::zd_family;
+use crate::fixtures::zd_family;
 use crate::helpers::TestApp;
 
 fn day(y: i32, m: u32, d: u32) -> NaiveDate {

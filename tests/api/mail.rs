@@ -6,7 +6,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use crate::helpers::{family_body, TestApp};
+use crate::fixtures::family_body;
+use crate::helpers::TestApp;
 
 struct SmtpServer {
     child: Child,

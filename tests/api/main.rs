@@ -13,6 +13,7 @@ mod browser;
 mod checkins;
 mod console;
 mod families;
+mod fixtures;
 mod health;
 mod helpers;
 mod import;

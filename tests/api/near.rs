@@ -6,7 +6,8 @@ use std::time::Duration;
 use diesel_async::RunQueryDsl;
 use serde_json::{json, Value};
 
-use crate::helpers::{family_body, TestApp};
+use crate::fixtures::family_body;
+use crate::helpers::TestApp;
 
 /// Reads the family on `node` until `done` holds for it; the notification of a change takes a moment.
 async fn read_until(node: &TestApp, token: &str, id: &str, done: impl Fn(&Value) -> bool) -> Value {

@@ -1,6 +1,7 @@
 use serde_json::json;
 
-use crate::helpers::{family_body, TestApp};
+use crate::fixtures::family_body;
+use crate::helpers::TestApp;
 
 #[tokio::test]
 async fn evaluate_answers_the_spec_contract() {

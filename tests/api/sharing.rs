@@ -6,7 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{json, Value};
 
-use crate::helpers::{family_body, resident_id, TestApp};
+use crate::fixtures::{family_body, resident_id};
+use crate::helpers::TestApp;
 
 const INCOME: &str = "家庭经济状况核查";
 

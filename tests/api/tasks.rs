@@ -6,7 +6,8 @@ use diesel_async::RunQueryDsl;
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::helpers::{family_body, TestApp};
+use crate::fixtures::family_body;
+use crate::helpers::TestApp;
 
 /// Tomorrow in the district (UTC+8), as `YYYY-MM-DD`.
 fn tomorrow() -> String {

@@ -8,8 +8,8 @@ use diesel_async::{RunQueryDsl, SimpleAsyncConnection};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::benefits::zd_family;
-use crate::helpers::{resident_id, TestApp};
+use crate::fixtures::{disabled_family, zd_family};
+use crate::helpers::TestApp;
 
 /// Mid-Autumn 2025 is 2025-10-06: its window (15 days before) opens 2025-09-21.
 const MID_AUTUMN: &str = "holiday_visit_mid_autumn";
@@ -21,17 +21,6 @@ async fn campaign(app: &TestApp, token: &str, program: &str, year: i32) -> (u16,
         &json!({"program": program, "year": year}),
     )
     .await
-}
-
-/// A disabled-child family whose mother turns 60 on `mother_birth` + 60 years (father under 60).
-fn disabled_family(serial: u32, mother_birth: &str) -> Value {
-    let mut body = zd_family("mashang", "mashang-qiyue", serial, mother_birth);
-    body["kind"] = json!("disabled");
-    body["child"] =
-        json!({"status": "disabled", "disability_grade": 2, "certified_on": "2019-05-01"});
-    body["parents"][1]["birth_date"] = json!("1970-03-01");
-    body["parents"][1]["resident_id"] = json!(resident_id("19700301", serial, false));
-    body
 }
 
 async fn user_id(app: &TestApp, tenant: &str, username: &str) -> Uuid {

@@ -340,7 +340,7 @@ pub fn entry_view(district: &District, e: BenefitEntry) -> EntryView {
 }
 
 /// A cycle with its entries counted by status (within the caller's scope).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, serde::Deserialize)]
 pub struct CycleView {
     pub id: Uuid,
     pub program: String,

@@ -74,7 +74,7 @@ impl Paging {
 }
 
 /// A page of a list.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, serde::Deserialize)]
 pub struct Page<T: Serialize> {
     pub items: Vec<T>,
     pub total: i64,
@@ -92,7 +92,7 @@ pub struct Window<T: Serialize> {
 }
 
 /// A whole list, not paged (short lists: a district's cycles, the districts of the platform).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, serde::Deserialize)]
 pub struct Items<T: Serialize> {
     pub items: Vec<T>,
 }
