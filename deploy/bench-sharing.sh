@@ -16,10 +16,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . deploy/bench/daily-runs.sh
+. deploy/bench/autovacuum.sh
 FAMILIES=${1:-100000}
 SECONDS_EACH=${BENCH_SECONDS:-20}
 TARGET=${CARGO_TARGET_DIR:-target}
 bash deploy/services.sh
+autovacuum_as_in_production
+trap restore_autovacuum EXIT
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 cargo build --release -q -p nuanxin --bin nuanxin --bin nuanxin-bench
 
@@ -33,7 +36,7 @@ env DATABASE_URL=$DB NUANXIN__REDIS__URL=redis://127.0.0.1:6379 NUANXIN__REDIS__
   NUANXIN__SECURITY__LOGIN_ATTEMPTS_PER_WINDOW=1000 NUANXIN__SECURITY__VERIFICATIONS_PER_MINUTE=100000000 \
   RUST_LOG=warn "$TARGET/release/nuanxin" serve --bind 127.0.0.1:$PORT >/tmp/nuanxin-bench-sharing.log 2>&1 &
 SERVER=$!
-trap 'kill $SERVER 2>/dev/null || true' EXIT
+trap 'kill $SERVER 2>/dev/null || true; restore_autovacuum' EXIT
 for _ in $(seq 1 50); do curl -sf http://127.0.0.1:$PORT/healthz >/dev/null && break; sleep 0.2; done
 wait_for_daily_runs $PORT
 TOKEN=$(curl -sf http://127.0.0.1:$PORT/api/v1/auth/login -H 'content-type: application/json' \

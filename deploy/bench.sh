@@ -11,9 +11,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . deploy/bench/daily-runs.sh
+. deploy/bench/autovacuum.sh
 FAMILIES=${1:-100000}
 SECONDS_EACH=${BENCH_SECONDS:-20}
 bash deploy/services.sh
+autovacuum_as_in_production
+trap restore_autovacuum EXIT
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 cargo build --release -q -p nuanxin --bin nuanxin --bin nuanxin-bench
 BIN=${CARGO_TARGET_DIR:-target}/release
@@ -47,7 +50,7 @@ serve() {
     NUANXIN__SECURITY__LOGIN_ATTEMPTS_PER_WINDOW=1000 RUST_LOG=warn "$@" \
     "$BIN"/nuanxin serve --bind 127.0.0.1:$PORT >/tmp/nuanxin-bench-serve.log 2>&1 &
   SERVER=$!
-  trap 'kill $SERVER 2>/dev/null || true' EXIT
+  trap 'kill $SERVER 2>/dev/null || true; restore_autovacuum' EXIT
   for _ in $(seq 1 50); do curl -sf http://127.0.0.1:$PORT/healthz >/dev/null && break; sleep 0.2; done
   wait_for_daily_runs $PORT
 }
