@@ -10,6 +10,9 @@ SECONDS_EACH=${BENCH_SECONDS:-20}
 TARGET=${CARGO_TARGET_DIR:-target}
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 cargo build --release -q -p nuanxin --bin nuanxin
+. deploy/bench/autovacuum.sh
+autovacuum_as_in_production
+trap restore_autovacuum EXIT
 
 DB=postgres://postgres@127.0.0.1:5432/nuanxin_bench_sessions
 export DATABASE_URL=$DB RUST_LOG=warn
@@ -23,7 +26,7 @@ measure() {
   env NUANXIN__REDIS__NAMESPACE=bench-sessions NUANXIN__SECURITY__LOGIN_ATTEMPTS_PER_WINDOW=1000 "$@" \
     "$TARGET/release/nuanxin" serve --bind 127.0.0.1:$PORT >/tmp/nuanxin-bench-sessions.log 2>&1 &
   SERVER=$!
-  trap 'kill $SERVER 2>/dev/null || true; rm -f "$SCRIPT"' EXIT
+  trap 'kill $SERVER 2>/dev/null || true; rm -f "$SCRIPT"; restore_autovacuum' EXIT
   for _ in $(seq 1 50); do curl -sf http://127.0.0.1:$PORT/healthz >/dev/null && break; sleep 0.2; done
   curl -s http://127.0.0.1:$PORT/readyz; echo
   TOKEN=$(curl -sf http://127.0.0.1:$PORT/api/v1/auth/login -H 'content-type: application/json' \

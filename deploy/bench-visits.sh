@@ -8,6 +8,9 @@ cd "$(dirname "$0")/.."
 FAMILIES=${1:-100000}
 SECONDS_EACH=${BENCH_SECONDS:-20}
 bash deploy/services.sh
+. deploy/bench/autovacuum.sh
+autovacuum_as_in_production
+trap restore_autovacuum EXIT
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 cargo build --release -q -p nuanxin --bin nuanxin --bin nuanxin-bench
 BIN=${CARGO_TARGET_DIR:-target}/release
@@ -20,7 +23,7 @@ PORT=${BENCH_PORT:-18150}
 DATABASE_URL=$DB NUANXIN__SECURITY__LOGIN_ATTEMPTS_PER_WINDOW=1000 RUST_LOG=warn \
   "$BIN/nuanxin" serve --bind 127.0.0.1:$PORT >/tmp/nuanxin-bench-visits.log 2>&1 &
 SERVER=$!
-trap 'kill $SERVER 2>/dev/null || true' EXIT
+trap 'kill $SERVER 2>/dev/null || true; restore_autovacuum' EXIT
 for _ in $(seq 1 50); do curl -sf http://127.0.0.1:$PORT/healthz >/dev/null && break; sleep 0.2; done
 TOKEN=$(curl -sf http://127.0.0.1:$PORT/api/v1/auth/login -H 'content-type: application/json' \
   -d '{"tenant":"zhangdian","username":"admin","password":"nuanxin-demo-2026"}' \
