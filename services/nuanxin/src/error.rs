@@ -241,6 +241,9 @@ impl From<RegistryError> for ApiError {
         match e {
             RegistryError::Validation(errors) => ApiError::Validation(errors),
             RegistryError::NotFound => ApiError::NotFound("没有找到该家庭"),
+            RegistryError::Forbidden => ApiError::Forbidden,
+            RegistryError::Tx(e) => ApiError::from(e),
+            RegistryError::ReadLog(e) => ApiError::from(e),
             RegistryError::VersionConflict { current } => ApiError::Conflict {
                 code: "version_conflict",
                 message: format!("该家庭已被他人修改（当前版本{current}），请刷新后再改"),
@@ -304,9 +307,13 @@ impl From<crate::benefits::BenefitError> for ApiError {
                 code: "invalid_transition",
                 message,
             },
+            B::Conflict { code, message } => ApiError::Conflict {
+                code,
+                message: message.to_owned(),
+            },
             B::Database(e) => ApiError::from(e),
             B::Tx(e) => ApiError::from(e),
-            B::Decode(_) | B::Worker(_) => ApiError::internal(e),
+            B::Decode(_) | B::Worker(_) | B::Sheet(_) => ApiError::internal(e),
         }
     }
 }

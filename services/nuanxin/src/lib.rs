@@ -11,6 +11,7 @@ pub mod configuration;
 pub mod console;
 pub mod demo;
 pub mod error;
+pub mod follow_ups;
 pub mod jobs;
 pub mod mail;
 pub mod metrics;

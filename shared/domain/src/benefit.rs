@@ -154,6 +154,14 @@ impl EntryAction {
 }
 
 nuanxin_text_enum::text_enum! {
+    /// Where a street's follow-up stands (an item the newly-eligible job or a visit opens).
+    pub enum FollowUpStatus {
+        Open = "open" / "待跟进",
+        Done = "done" / "已办结",
+    }
+}
+
+nuanxin_text_enum::text_enum! {
     /// Why a beneficiary of the previous cycle is not in this one.
     pub enum ExitCause {
         Rebirth = "rebirth" / "再生育",

@@ -12,6 +12,7 @@ pub mod cycle;
 pub mod forecast;
 pub mod ledger;
 pub mod newly_eligible;
+pub mod payments;
 
 use std::sync::Arc;
 
@@ -59,6 +60,12 @@ pub enum BenefitError {
     Forbidden,
     #[error("{message}")]
     InvalidTransition { message: String },
+    /// The step was taken already (by someone else meanwhile): 409 with `code`.
+    #[error("{message}")]
+    Conflict {
+        code: &'static str,
+        message: &'static str,
+    },
     #[error(transparent)]
     Database(#[from] diesel::result::Error),
     #[error(transparent)]
@@ -67,6 +74,8 @@ pub enum BenefitError {
     Decode(String),
     #[error("worker stopped: {0}")]
     Worker(#[from] tokio::task::JoinError),
+    #[error(transparent)]
+    Sheet(#[from] nuanxin_sheets::SheetError),
 }
 
 /// What register-wide work needs, shareable with blocking threads: the app state in the service,

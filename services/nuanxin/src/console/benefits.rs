@@ -26,7 +26,6 @@ use crate::routes::benefits::authority;
 use crate::routes::benefits::cycles::{cycle, cycles};
 use crate::routes::benefits::entries::{entry_page, EntriesQuery};
 use crate::routes::benefits::generate::generate as generate_cycle;
-use crate::routes::benefits::payment_list::payment_workbook;
 use crate::routes::benefits::step::run;
 use crate::state::{AppState, District};
 
@@ -451,8 +450,10 @@ pub async fn payment_list(
     console: Console,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, PageError> {
-    let (bytes, file_name) = payment_workbook(&state, &console.auth, id.into_inner()).await?;
-    Ok(crate::routes::xlsx_download(bytes, &file_name))
+    let list = crate::benefits::payments::payment_list(&state, &console.auth, id.into_inner())
+        .await
+        .map_err(ApiError::from)?;
+    Ok(crate::routes::xlsx_download(list.bytes, &list.file_name))
 }
 
 /// Whose the entries of a page are: the parents' names, for callers who may read the register, as its

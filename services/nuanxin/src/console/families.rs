@@ -18,11 +18,10 @@ use super::charts::BarChart;
 use super::session::Console;
 use super::views::{page, PageError, Pager};
 use crate::error::ApiError;
+use crate::registry::reads::{read_family, register_workbook};
 use crate::registry::view::{FamilyView, Reveal};
 use crate::routes::families::entitlements::family_facts;
 use crate::routes::families::exit::take_off_register;
-use crate::routes::families::export::register_workbook;
-use crate::routes::families::get::read_family;
 use crate::routes::families::history::family_changes;
 use crate::routes::families::import::import_scope;
 use crate::routes::families::list::{family_page, register_counts, ListQuery};
@@ -235,7 +234,9 @@ pub async fn export(
     state: web::Data<AppState>,
     console: Console,
 ) -> Result<HttpResponse, PageError> {
-    let bytes = register_workbook(&state, &console.auth).await?;
+    let bytes = register_workbook(&state, &console.auth)
+        .await
+        .map_err(ApiError::from)?;
     Ok(crate::routes::xlsx_download(
         bytes,
         &format!("{}-families.xlsx", console.auth.district.slug),
@@ -386,7 +387,9 @@ pub async fn family(
 ) -> Result<HttpResponse, PageError> {
     let auth = &console.auth;
     let id = id.into_inner();
-    let family = read_family(&state, auth, id).await?;
+    let family = read_family(&state, auth, id)
+        .await
+        .map_err(ApiError::from)?;
     let district = &auth.district;
     let as_of = match some(&query.as_of) {
         None => district.today(),

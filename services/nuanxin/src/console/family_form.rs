@@ -24,9 +24,9 @@ use super::session::{Console, Posted};
 use super::views::{page, page_with_status, see_other, Frame, PageError};
 use crate::auth::Authorized;
 use crate::error::ApiError;
+use crate::registry::reads::read_family;
 use crate::routes::extract::from_value;
 use crate::routes::families::create::register_family;
-use crate::routes::families::get::read_family;
 use crate::routes::families::update::replace_family;
 use crate::state::AppState;
 
@@ -576,7 +576,9 @@ pub async fn edit_family(
     let auth = &console.auth;
     auth.require(Resource::Family, Action::Update)?;
     let id = id.into_inner();
-    let view = read_family(&state, auth, id).await?;
+    let view = read_family(&state, auth, id)
+        .await
+        .map_err(ApiError::from)?;
     let version = view.version;
     let json = serde_json::to_value(&view).map_err(ApiError::internal)?;
     let mut form = FamilyForm::from_view(&json);

@@ -11,9 +11,9 @@ use super::families::register_chart;
 use super::session::{Console, ConsoleCaller};
 use super::views::{page, policy_notice, primary_role, Frame, PageError};
 use crate::auth::Authorized;
+use crate::error::ApiError;
 use crate::routes::benefits::cycles::cycles;
 use crate::routes::families::list::{register_counts, ListQuery};
-use crate::routes::follow_ups::follow_up_page;
 use crate::routes::page::Paging;
 use crate::state::AppState;
 
@@ -136,7 +136,14 @@ pub async fn follow_up_rows(
     per_page: i64,
 ) -> Result<(i64, Vec<FollowUpRow>), PageError> {
     let paging = Paging::new(Some(1), Some(per_page), per_page, per_page)?;
-    let page = follow_up_page(state, auth, Some("open"), paging).await?;
+    let page = crate::follow_ups::page(
+        state,
+        auth,
+        Some(nuanxin_domain::benefit::FollowUpStatus::Open),
+        paging,
+    )
+    .await
+    .map_err(ApiError::from)?;
     let rows = page
         .items
         .into_iter()

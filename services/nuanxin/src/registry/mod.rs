@@ -6,6 +6,7 @@ pub mod counts;
 pub use codec::Meta;
 pub mod import;
 pub mod near;
+pub mod reads;
 pub mod view;
 
 use std::collections::HashMap;
@@ -32,6 +33,8 @@ pub enum RegistryError {
     Validation(ValidationErrors),
     #[error("no such family in scope")]
     NotFound,
+    #[error("no authority for this")]
+    Forbidden,
     #[error("the family was changed meanwhile (now version {current})")]
     VersionConflict { current: i32 },
     #[error("the family has already exited the register")]
@@ -44,6 +47,10 @@ pub enum RegistryError {
     Cipher(#[from] nuanxin_privacy::CipherError),
     #[error(transparent)]
     Sheet(#[from] nuanxin_sheets::SheetError),
+    #[error(transparent)]
+    Tx(#[from] nuanxin_db::pool::TxError),
+    #[error(transparent)]
+    ReadLog(#[from] crate::audit::reads::ReadLogFull),
 }
 
 /// The district and keys an operation works with.

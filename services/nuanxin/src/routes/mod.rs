@@ -70,11 +70,17 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 /// An xlsx workbook as a download named `file_name` (exports and payment lists, API and console).
 pub fn xlsx_download(bytes: Vec<u8>, file_name: &str) -> HttpResponse {
-    HttpResponse::Ok()
+    xlsx_response(file_name).body(bytes)
+}
+
+/// The headers of an xlsx download named `file_name`, for a response that adds its own.
+pub fn xlsx_response(file_name: &str) -> actix_web::HttpResponseBuilder {
+    let mut response = HttpResponse::Ok();
+    response
         .content_type("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
         .insert_header((
             "Content-Disposition",
             format!("attachment; filename=\"{file_name}\""),
-        ))
-        .body(bytes)
+        ));
+    response
 }

@@ -5,6 +5,7 @@ use crate::scope::{in_scope, FamilyColumns};
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use nuanxin_domain::benefit::FollowUpStatus;
 use uuid::Uuid;
 
 use crate::models::family::Scope;
@@ -81,7 +82,7 @@ pub struct FollowUp {
     pub person: String,
     pub detail: serde_json::Value,
     pub created_on: NaiveDate,
-    pub status: String,
+    pub status: FollowUpStatus,
     pub done_by: Option<String>,
     pub done_at: Option<DateTime<Utc>>,
     pub done_note: Option<String>,
@@ -124,14 +125,14 @@ impl FollowUp {
     pub async fn list(
         conn: &mut AsyncPgConnection,
         scope: Scope,
-        status: Option<&str>,
+        status: Option<FollowUpStatus>,
         limit: i64,
         offset: i64,
     ) -> QueryResult<(Vec<FollowUp>, i64)> {
         let build = || {
             let mut q = scoped(scope);
             if let Some(status) = status {
-                q = q.filter(follow_ups::status.eq(status.to_owned()));
+                q = q.filter(follow_ups::status.eq(status));
             }
             q
         };
@@ -173,10 +174,10 @@ impl FollowUp {
         let n = diesel::update(
             follow_ups::table
                 .filter(follow_ups::id.eq(id))
-                .filter(follow_ups::status.eq("open")),
+                .filter(follow_ups::status.eq(FollowUpStatus::Open)),
         )
         .set((
-            follow_ups::status.eq("done"),
+            follow_ups::status.eq(FollowUpStatus::Done),
             follow_ups::done_by.eq(by),
             follow_ups::done_at.eq(Utc::now()),
             follow_ups::done_note.eq(note),

@@ -16,7 +16,8 @@ use serde::Deserialize;
 use super::super::session::{Console, Posted};
 use super::super::views::{page_with_status, see_other, Frame, PageError};
 use crate::error::ApiError;
-use crate::routes::families::get::read_family;
+use crate::registry::reads::read_family;
+use crate::registry::RegistryError;
 use crate::routes::families::list::{family_page, ListQuery};
 use crate::state::AppState;
 use crate::tasks::{config, service_tasks};
@@ -167,8 +168,8 @@ async fn form_page(
                 );
             }
             // Not the caller's: not offered (and refused if sent anyway).
-            Err(ApiError::NotFound(_) | ApiError::Forbidden) => {}
-            Err(other) => return Err(other.into()),
+            Err(RegistryError::NotFound | RegistryError::Forbidden) => {}
+            Err(other) => return Err(ApiError::from(other).into()),
         }
     }
     page_with_status(

@@ -1,0 +1,88 @@
+//! Reading the register for a caller, each read recorded: one family in full (the hot path: this node's
+//! recent copies or one statement, the read handed to the read log before the answer leaves), and the
+//! caller's whole active register as a workbook in the import layout (an audited export).
+
+use nuanxin_access::{Action, Resource};
+use nuanxin_db::models::family::{FamilyFilter, FamilyRecord};
+use nuanxin_db::pool::TenantTx;
+use serde_json::json;
+use uuid::Uuid;
+
+use super::view::{family_view, FamilyView, Reveal};
+use super::{Registry, RegistryError};
+use crate::audit;
+use crate::auth::Authorized;
+use crate::state::AppState;
+
+/// One family in the caller's scope, its read recorded (the API's answer and the console's family page).
+pub async fn read_family(
+    state: &AppState,
+    auth: &Authorized,
+    id: Uuid,
+) -> Result<FamilyView, RegistryError> {
+    if !auth.may(Resource::Family, Action::Read) {
+        return Err(RegistryError::Forbidden);
+    }
+    let (district, actor) = (&auth.district, &auth.actor);
+    let reveal = auth.reveal();
+    let record = state
+        .near_families
+        .read(&state.pool, district.id, auth.scope, id)
+        .await?
+        .ok_or(RegistryError::NotFound)?;
+    let family = Registry::new(district, &state.keys).codec.decode(&record)?;
+    let read = audit::event(
+        district.id,
+        actor,
+        "family.read",
+        "family",
+        &id.to_string(),
+        json!({"pii": reveal == Reveal::Full}),
+    );
+    state
+        .read_log
+        .record(read, crate::audit::reads::WAIT)
+        .await?;
+    Ok(family_view(
+        &record,
+        &family,
+        &district.orgs,
+        district.today(),
+        reveal,
+    ))
+}
+
+/// The caller's active register as xlsx bytes, the export audited.
+pub async fn register_workbook(
+    state: &AppState,
+    auth: &Authorized,
+) -> Result<Vec<u8>, RegistryError> {
+    if !auth.may(Resource::FamilyExport, Action::Read) {
+        return Err(RegistryError::Forbidden);
+    }
+    let (district, actor) = (&auth.district, &auth.actor);
+    let reveal = auth.reveal();
+    let registry = Registry::new(district, &state.keys);
+    let filter = FamilyFilter {
+        status: Some("active".into()),
+        ..FamilyFilter::default()
+    };
+    let mut tx = TenantTx::begin(&state.pool, district.id).await?;
+    let records = FamilyRecord::all(&mut tx, auth.scope, &filter).await?;
+    audit::record(
+        &tx,
+        district.id,
+        actor,
+        "family.export",
+        "register",
+        &district.slug,
+        json!({"families": records.len()}),
+    )
+    .await?;
+    tx.commit().await?;
+    let families = records
+        .into_iter()
+        .map(|r| registry.codec.decode(&r).map(|f| (r, f)))
+        .collect::<Result<Vec<_>, _>>()?;
+    registry.export(&families, reveal)
+}
