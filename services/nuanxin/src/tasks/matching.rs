@@ -19,7 +19,7 @@ use nuanxin_db::pool::{DbPool, TenantTx};
 use nuanxin_domain::tasks::config::MatchingConfig;
 use nuanxin_domain::tasks::cost::{Model, OpenTask, Outcome, Point, Visits, Volunteer as Helper};
 use nuanxin_domain::tasks::input::HeldQualification;
-use nuanxin_domain::tasks::{OfferStatus, Slot};
+use nuanxin_domain::tasks::{OfferStatus, Slot, Urgency};
 use serde::Serialize;
 use serde_json::json;
 use uuid::Uuid;
@@ -153,7 +153,7 @@ async fn read_inputs(
             ends: local(district, t.ends_at),
             location: points.get(&t.family_id).copied(),
             by_phone: t.by_phone,
-            urgent: t.urgency == "urgent",
+            urgent: t.urgency == Urgency::Urgent,
             slots: free.len() as u32,
             excluded: mine
                 .iter()

@@ -132,7 +132,7 @@ pub fn task_rows(
             place: spec.place.clone().unwrap_or_else(|| family.address.clone()),
             by_phone: spec.by_phone,
             helpers_needed: spec.helpers_needed as i16,
-            urgency: spec.urgency.as_str().to_owned(),
+            urgency: spec.urgency,
             long_term: spec.long_term,
             contact_name: spec.contact_name.clone(),
             contact_phone_enc: spec

@@ -192,7 +192,7 @@ pub struct TaskView {
     pub notes: Option<String>,
     pub by_phone: bool,
     pub helpers_needed: i16,
-    pub urgency: String,
+    pub urgency: Urgency,
     pub urgency_label: &'static str,
     pub long_term: bool,
     pub status: TaskStatus,
@@ -250,7 +250,6 @@ pub fn task_view(
         .collect();
     let household = sees_household(who, &theirs);
     let local = |at: DateTime<Utc>| district.local(at).format("%Y-%m-%dT%H:%M").to_string();
-    let urgency = Urgency::parse(&task.urgency);
     TaskView {
         id: task.id,
         family_id: (who == Party::Staff).then_some(task.family_id),
@@ -279,8 +278,8 @@ pub fn task_view(
         notes: household.then(|| task.notes.clone()),
         by_phone: task.by_phone,
         helpers_needed: task.helpers_needed,
-        urgency: task.urgency.clone(),
-        urgency_label: urgency.map_or("未知", Urgency::label),
+        urgency: task.urgency,
+        urgency_label: task.urgency.label(),
         long_term: task.long_term,
         status: task.status,
         status_label: task.status.label(),

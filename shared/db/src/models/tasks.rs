@@ -7,7 +7,7 @@ use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Integer, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use nuanxin_domain::tasks::{OfferStatus, TaskStatus};
+use nuanxin_domain::tasks::{OfferStatus, TaskStatus, Urgency};
 use uuid::Uuid;
 
 pub mod proposals;
@@ -190,7 +190,7 @@ pub struct ServiceTask {
     pub place: String,
     pub by_phone: bool,
     pub helpers_needed: i16,
-    pub urgency: String,
+    pub urgency: Urgency,
     pub long_term: bool,
     pub contact_name: String,
     pub contact_phone_enc: Option<Vec<u8>>,
