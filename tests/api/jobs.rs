@@ -135,6 +135,25 @@ async fn a_mother_turning_45_becomes_a_follow_up_for_her_street_once() {
         .get("/api/v1/follow-ups?status=open", Some(&street))
         .await;
     assert_eq!(open["total"].as_u64(), Some(second.follow_ups_created - 1));
+    let (_, all) = app
+        .get("/api/v1/follow-ups?status=all", Some(&street))
+        .await;
+    let (_, done) = app
+        .get("/api/v1/follow-ups?status=done", Some(&street))
+        .await;
+    assert_eq!(done["total"].as_u64(), Some(1));
+    assert_eq!(all["total"].as_u64(), Some(second.follow_ups_created));
+    let (status, body) = app
+        .get("/api/v1/follow-ups?status=closed", Some(&street))
+        .await;
+    assert_eq!(
+        (status, body["error"]["field"].as_str()),
+        (400, Some("status"))
+    );
+    assert_eq!(
+        body["error"]["message"], "状态应为open、done或all",
+        "{body}"
+    );
 }
 
 /// A job that counts its runs, and fails while told to.

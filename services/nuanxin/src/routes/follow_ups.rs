@@ -6,7 +6,6 @@ use nuanxin_domain::benefit::FollowUpStatus;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::extract::status_param;
 use super::page::Paging;
 use super::Body;
 use crate::auth::Authorized;
@@ -34,9 +33,13 @@ async fn list_follow_ups(
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let paging = Paging::new(query.page, query.per_page, 100, 1000)?;
-    let status = match query.status.as_deref() {
+    // `all` is a choice of the list beside the vocabulary's own values.
+    let status = match query.status.as_deref().map(str::trim) {
         Some("all") => None,
-        given => Some(status_param(given)?.unwrap_or(FollowUpStatus::Open)),
+        None => Some(FollowUpStatus::Open),
+        Some(given) => Some(FollowUpStatus::parse(given).ok_or_else(|| {
+            ApiError::bad_request("invalid_status", "status", "状态应为open、done或all")
+        })?),
     };
     let page = follow_ups::page(&state, &auth, status, paging).await?;
     Ok(HttpResponse::Ok().json(page))
