@@ -33,6 +33,10 @@ pub struct FollowUpView {
     pub done_note: Option<String>,
 }
 
+fn not_found() -> BenefitError {
+    BenefitError::NotFound("没有找到该跟进事项")
+}
+
 fn view(district: &District, f: FollowUp) -> FollowUpView {
     FollowUpView {
         street: district.orgs.name_of(f.street_id).to_owned(),
@@ -80,11 +84,10 @@ pub async fn mark_done(
         return Err(BenefitError::Forbidden);
     }
     let (district, actor) = (&auth.district, &auth.actor);
-    let not_found = BenefitError::NotFound("没有找到该跟进事项");
     let mut tx = TenantTx::begin(&state.pool, district.id).await?;
     let item = FollowUp::find(&mut tx, auth.scope, id)
         .await?
-        .ok_or(not_found)?;
+        .ok_or_else(not_found)?;
     let note = note.map(str::trim).filter(|n| !n.is_empty());
     if !FollowUp::mark_done(&mut tx, id, &actor.actor, note).await? {
         return Err(BenefitError::Conflict {
@@ -104,7 +107,7 @@ pub async fn mark_done(
     .await?;
     let item = FollowUp::find(&mut tx, auth.scope, id)
         .await?
-        .ok_or(BenefitError::NotFound("没有找到该跟进事项"))?;
+        .ok_or_else(not_found)?;
     tx.commit().await?;
     Ok(view(district, item))
 }
