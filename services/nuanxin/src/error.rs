@@ -236,6 +236,12 @@ impl From<diesel::result::Error> for ApiError {
     }
 }
 
+impl From<crate::auth::authorized::Refused> for ApiError {
+    fn from(_: crate::auth::authorized::Refused) -> ApiError {
+        ApiError::Forbidden
+    }
+}
+
 impl From<RegistryError> for ApiError {
     fn from(e: RegistryError) -> ApiError {
         match e {

@@ -60,9 +60,7 @@ pub async fn page(
     status: Option<FollowUpStatus>,
     paging: Paging,
 ) -> Result<Page<FollowUpView>, BenefitError> {
-    if !auth.may(Resource::Entitlement, Action::Read) {
-        return Err(BenefitError::Forbidden);
-    }
+    auth.check(Resource::Entitlement, Action::Read)?;
     let district = &auth.district;
     let mut tx = TenantTx::begin(&state.pool, district.id).await?;
     let (rows, total) =
@@ -80,9 +78,7 @@ pub async fn mark_done(
     id: Uuid,
     note: Option<&str>,
 ) -> Result<FollowUpView, BenefitError> {
-    if !auth.may(Resource::Family, Action::Update) {
-        return Err(BenefitError::Forbidden);
-    }
+    auth.check(Resource::Family, Action::Update)?;
     let (district, actor) = (&auth.district, &auth.actor);
     let mut tx = TenantTx::begin(&state.pool, district.id).await?;
     let item = FollowUp::find(&mut tx, auth.scope, id)

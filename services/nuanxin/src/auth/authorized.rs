@@ -29,6 +29,10 @@ pub struct Authorized {
     authorizer: Arc<Authorizer>,
 }
 
+/// The caller may not do this (403).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Refused;
+
 impl Authorized {
     /// Builds the object for `caller` (the console builds it from its cookie session the same way).
     pub fn new(
@@ -67,10 +71,15 @@ impl Authorized {
 
     /// 403 unless [`Authorized::may`].
     pub fn require(&self, resource: Resource, action: Action) -> Result<(), ApiError> {
+        Ok(self.check(resource, action)?)
+    }
+
+    /// [`Authorized::require`] for module code: the refusal converts into the module's own error.
+    pub fn check(&self, resource: Resource, action: Action) -> Result<(), Refused> {
         if self.may(resource, action) {
             Ok(())
         } else {
-            Err(ApiError::Forbidden)
+            Err(Refused)
         }
     }
 

@@ -78,6 +78,12 @@ pub enum BenefitError {
     Sheet(#[from] nuanxin_sheets::SheetError),
 }
 
+impl From<crate::auth::authorized::Refused> for BenefitError {
+    fn from(_: crate::auth::authorized::Refused) -> BenefitError {
+        BenefitError::Forbidden
+    }
+}
+
 /// What register-wide work needs, shareable with blocking threads: the app state in the service,
 /// a pool and the keys in the CLI and the benchmark.
 pub trait RegisterAccess: Send + Sync + 'static {

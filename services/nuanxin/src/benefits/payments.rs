@@ -44,9 +44,7 @@ pub async fn payment_list(
     auth: &Authorized,
     cycle_id: Uuid,
 ) -> Result<Workbook, BenefitError> {
-    if !auth.may(Resource::BenefitCycle, Action::Read) {
-        return Err(BenefitError::Forbidden);
-    }
+    auth.check(Resource::BenefitCycle, Action::Read)?;
     let (district, actor) = (&auth.district, &auth.actor);
     let reveal = auth.reveal();
     let codec = Codec::new(&state.keys, district.id);

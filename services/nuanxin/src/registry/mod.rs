@@ -53,6 +53,12 @@ pub enum RegistryError {
     ReadLog(#[from] crate::audit::reads::ReadLogFull),
 }
 
+impl From<crate::auth::authorized::Refused> for RegistryError {
+    fn from(_: crate::auth::authorized::Refused) -> RegistryError {
+        RegistryError::Forbidden
+    }
+}
+
 /// The district and keys an operation works with.
 pub struct Registry<'a> {
     pub district: &'a District,

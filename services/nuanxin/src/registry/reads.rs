@@ -20,9 +20,7 @@ pub async fn read_family(
     auth: &Authorized,
     id: Uuid,
 ) -> Result<FamilyView, RegistryError> {
-    if !auth.may(Resource::Family, Action::Read) {
-        return Err(RegistryError::Forbidden);
-    }
+    auth.check(Resource::Family, Action::Read)?;
     let (district, actor) = (&auth.district, &auth.actor);
     let reveal = auth.reveal();
     let record = state
@@ -57,9 +55,7 @@ pub async fn register_workbook(
     state: &AppState,
     auth: &Authorized,
 ) -> Result<Vec<u8>, RegistryError> {
-    if !auth.may(Resource::FamilyExport, Action::Read) {
-        return Err(RegistryError::Forbidden);
-    }
+    auth.check(Resource::FamilyExport, Action::Read)?;
     let (district, actor) = (&auth.district, &auth.actor);
     let reveal = auth.reveal();
     let registry = Registry::new(district, &state.keys);
