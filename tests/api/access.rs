@@ -331,6 +331,8 @@ async fn an_unknown_status_in_any_list_is_400_naming_the_field_and_what_is_accep
             &admin,
             "proposed、verified",
         ),
+        ("/api/v1/families", &street, "active、exited或all"),
+        ("/api/v1/follow-ups", &street, "open、done或all"),
     ];
     for (path, token, accepted) in cases {
         for bad in ["Open7", "verified,Open7"] {

@@ -32,6 +32,15 @@ nuanxin_text_enum::text_enum! {
 }
 
 nuanxin_text_enum::text_enum! {
+    /// Whether a family is on the register.
+    pub enum FamilyStatus {
+        Active = "active" / "在册",
+        /// Taken off the register (see [`ExitReason`]); its history and entries stay.
+        Exited = "exited" / "已退出",
+    }
+}
+
+nuanxin_text_enum::text_enum! {
     /// Why a family leaves the register (退出).
     pub enum ExitReason {
         /// 再生育

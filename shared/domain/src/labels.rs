@@ -18,7 +18,6 @@ fn lookup(table: Table, code: &str) -> &'static str {
 }
 
 const FAMILY_KINDS: Table = &[("bereaved", "失独家庭"), ("disabled", "独生子女伤残家庭")];
-const FAMILY_STATUSES: Table = &[("active", "在册"), ("exited", "已退出")];
 const ROLES: Table = &[
     ("district_admin", "区级管理员"),
     ("bureau_staff", "部门工作人员"),
@@ -170,11 +169,6 @@ pub fn family_kind(code: &str) -> &'static str {
     lookup(FAMILY_KINDS, code)
 }
 
-/// 在册 / 已退出.
-pub fn family_status(code: &str) -> &'static str {
-    lookup(FAMILY_STATUSES, code)
-}
-
 /// A role's title, e.g. 街道工作人员.
 pub fn role(code: &str) -> &'static str {
     lookup(ROLES, code)
@@ -309,7 +303,6 @@ mod tests {
 
     const TABLES: &[Table] = &[
         FAMILY_KINDS,
-        FAMILY_STATUSES,
         ROLES,
         HISTORY_ACTIONS,
         PERIODS,

@@ -22,10 +22,15 @@ pub trait Vocabulary: Copy + 'static {
     /// `open、done或lapsed`: the texts, for a message saying what is accepted.
     fn texts_zh() -> String {
         let texts: Vec<&str> = Self::all().iter().map(|v| v.text()).collect();
-        match texts.split_last() {
-            Some((last, rest)) if !rest.is_empty() => format!("{}或{last}", rest.join("、")),
-            _ => texts.concat(),
-        }
+        choices_zh(&texts)
+    }
+}
+
+/// `open、done或all`: choices as a message lists them.
+pub fn choices_zh(texts: &[&str]) -> String {
+    match texts.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{}或{last}", rest.join("、")),
+        _ => texts.concat(),
     }
 }
 

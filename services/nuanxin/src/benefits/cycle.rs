@@ -12,6 +12,7 @@ use nuanxin_db::models::benefit::{
 use nuanxin_db::models::family::FamilyRecord;
 use nuanxin_db::pool::TenantTx;
 use nuanxin_domain::benefit::{parse_period, EntryStatus, ExitCause};
+use nuanxin_domain::family::{ExitReason, FamilyStatus};
 use nuanxin_domain::visits::holiday_evaluation_date;
 use nuanxin_policy::{evaluate, evaluate_with, Detail, Evaluation, Policy, Role};
 use serde::Serialize;
@@ -400,13 +401,13 @@ fn exit_cause(
         return Ok((ExitCause::Other, None));
     };
     let row = &record.family;
-    if row.status == "exited" {
-        let cause = match row.exit_reason.as_deref() {
-            Some("rebirth") => ExitCause::Rebirth,
-            Some("adoption") => ExitCause::Adoption,
-            Some("deceased") => ExitCause::Death,
-            Some("moved_away") => ExitCause::MovedAway,
-            _ => ExitCause::Other,
+    if row.status == FamilyStatus::Exited {
+        let cause = match row.exit_reason {
+            Some(ExitReason::Rebirth) => ExitCause::Rebirth,
+            Some(ExitReason::Adoption) => ExitCause::Adoption,
+            Some(ExitReason::Deceased) => ExitCause::Death,
+            Some(ExitReason::MovedAway) => ExitCause::MovedAway,
+            Some(ExitReason::Other) | None => ExitCause::Other,
         };
         let detail = match &row.exit_note {
             Some(note) => format!("家庭已于{}退出登记：{note}", row.exited_on.unwrap_or(on)),

@@ -37,6 +37,7 @@ use nuanxin::state::District;
 use nuanxin::state::Keys;
 use nuanxin_db::models::family::{FamilyFilter, FamilyRecord, Scope};
 use nuanxin_db::pool::{build_pool, DbPool, TenantTx};
+use nuanxin_domain::family::FamilyStatus;
 use nuanxin_domain::org::OrgKind;
 use nuanxin_privacy::check_digit;
 use secrecy::ExposeSecret;
@@ -399,7 +400,7 @@ async fn registry(vars: Vec<(String, String)>, target: u32) -> Result<()> {
             "district, first page",
             Scope::District,
             FamilyFilter {
-                status: Some("active".into()),
+                status: Some(FamilyStatus::Active),
                 limit: 50,
                 ..Default::default()
             },
@@ -408,7 +409,7 @@ async fn registry(vars: Vec<(String, String)>, target: u32) -> Result<()> {
             "street scope",
             Scope::Street(street),
             FamilyFilter {
-                status: Some("active".into()),
+                status: Some(FamilyStatus::Active),
                 limit: 50,
                 ..Default::default()
             },
@@ -418,7 +419,7 @@ async fn registry(vars: Vec<(String, String)>, target: u32) -> Result<()> {
             Scope::District,
             FamilyFilter {
                 kind: Some("disabled".into()),
-                status: Some("active".into()),
+                status: Some(FamilyStatus::Active),
                 limit: 50,
                 offset: 950,
                 ..Default::default()
@@ -428,7 +429,7 @@ async fn registry(vars: Vec<(String, String)>, target: u32) -> Result<()> {
             "age 60-69",
             Scope::District,
             FamilyFilter {
-                status: Some("active".into()),
+                status: Some(FamilyStatus::Active),
                 parent_born_on_or_before: today.checked_sub_months(chrono::Months::new(60 * 12)),
                 parent_born_after: today.checked_sub_months(chrono::Months::new(70 * 12)),
                 limit: 50,
@@ -586,7 +587,7 @@ async fn sharing(vars: Vec<(String, String)>, target: u32, out: &std::path::Path
     }
     let release_rate = read as f64 / started.elapsed().as_secs_f64();
     let filter = FamilyFilter {
-        status: Some("active".into()),
+        status: Some(FamilyStatus::Active),
         limit: 50,
         ..Default::default()
     };

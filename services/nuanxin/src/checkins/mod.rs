@@ -23,7 +23,7 @@ use nuanxin_domain::checkins::{
     days_off_bits, distance_m, required_text, AlertStatus, CheckInHow, EnrolReason, HelperInput,
     PairingInput, PauseReason, Side,
 };
-use nuanxin_domain::family::{Coordinates, Family, ParentRole};
+use nuanxin_domain::family::{Coordinates, Family, FamilyStatus, ParentRole};
 use nuanxin_domain::org::OrgKind;
 use nuanxin_domain::ValidationErrors;
 use serde::{Deserialize, Serialize};
@@ -177,7 +177,7 @@ async fn eligible_family(
                 RegistryError::NotFound => CheckinError::NotFound("没有找到该家庭"),
                 other => CheckinError::Registry(other),
             })?;
-    if record.family.status != "active"
+    if record.family.status != FamilyStatus::Active
         || !is_eligible(work, who.district, ladder, family_id, &family, person).await?
     {
         return Err(not_eligible());

@@ -8,7 +8,7 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 use chrono::NaiveDate;
 use nuanxin_access::{Action, Resource, Scope};
-use nuanxin_domain::family::{Child, Exit, ExitReason};
+use nuanxin_domain::family::{Child, Exit, ExitReason, FamilyStatus};
 use nuanxin_domain::labels;
 use nuanxin_domain::org::OrgKind;
 use serde::Deserialize;
@@ -129,7 +129,7 @@ struct Row {
     street: String,
     community: String,
     parents: String,
-    status_code: String,
+    status_code: &'static str,
     status: &'static str,
 }
 
@@ -193,8 +193,8 @@ pub async fn register(
                             .join("；"),
                         street: f.street.name,
                         community: f.community.name,
-                        status: labels::family_status(&f.status),
-                        status_code: f.status,
+                        status: f.status.label(),
+                        status_code: f.status.as_str(),
                     })
                     .collect();
                 (
@@ -449,10 +449,10 @@ pub async fn family(
         exit_reason: family
             .exit
             .as_ref()
-            .and_then(|e| ExitReason::parse(&e.reason))
-            .map_or("", labels::exit_reason),
-        can_exit: family.status == "active" && auth.may(Resource::Family, Action::Exit),
-        can_edit: family.status == "active" && auth.may(Resource::Family, Action::Update),
+            .map_or("", |e| labels::exit_reason(e.reason)),
+        can_exit: family.status == FamilyStatus::Active && auth.may(Resource::Family, Action::Exit),
+        can_edit: family.status == FamilyStatus::Active
+            && auth.may(Resource::Family, Action::Update),
         can_see_access_log: auth.may(Resource::FamilyAccessLog, Action::Read),
         can_record_consent: auth.may(Resource::SharingConsent, Action::Update),
         exit_reasons: [
@@ -472,7 +472,7 @@ pub async fn family(
             _ => "",
         },
         kind: labels::family_kind(family.kind),
-        status: labels::family_status(&family.status),
+        status: family.status.label(),
         child: child_text(&family.child),
         as_of: as_of.to_string(),
         family,

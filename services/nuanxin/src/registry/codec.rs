@@ -4,8 +4,8 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use nuanxin_db::models::family::{ContactRow, FamilyRecord, FamilyRow, MemberRow};
 use nuanxin_domain::family::{
-    BankAccount, Care, Child, Contact, ContactCategory, Coordinates, Family, FamilyKind, Household,
-    Parent, ParentRole, Rebirth, SelfCare,
+    BankAccount, Care, Child, Contact, ContactCategory, Coordinates, ExitReason, Family,
+    FamilyKind, FamilyStatus, Household, Parent, ParentRole, Rebirth, SelfCare,
 };
 use nuanxin_privacy::{aad, AccountNumber, CipherError, Phone, ResidentId};
 use uuid::Uuid;
@@ -14,8 +14,8 @@ use crate::state::Keys;
 
 /// Row fields that are not the family's data: status, version, timestamps.
 pub struct Meta {
-    pub status: String,
-    pub exit_reason: Option<String>,
+    pub status: FamilyStatus,
+    pub exit_reason: Option<ExitReason>,
     pub exit_note: Option<String>,
     pub exited_on: Option<NaiveDate>,
     pub version: i32,
@@ -26,7 +26,7 @@ pub struct Meta {
 impl Meta {
     pub fn new(now: DateTime<Utc>) -> Meta {
         Meta {
-            status: "active".into(),
+            status: FamilyStatus::Active,
             exit_reason: None,
             exit_note: None,
             exited_on: None,
@@ -38,8 +38,8 @@ impl Meta {
 
     pub fn from_row(row: &FamilyRow) -> Meta {
         Meta {
-            status: row.status.clone(),
-            exit_reason: row.exit_reason.clone(),
+            status: row.status,
+            exit_reason: row.exit_reason,
             exit_note: row.exit_note.clone(),
             exited_on: row.exited_on,
             version: row.version,

@@ -16,7 +16,7 @@ use nuanxin_db::models::family::{FamilyChange, FamilyFilter, FamilyRecord, Scope
 use nuanxin_db::models::mail::NewMail;
 use nuanxin_db::models::user::User;
 use nuanxin_db::AsyncPgConnection;
-use nuanxin_domain::family::{diff, Exit, ExitReason, Family, FamilyInput};
+use nuanxin_domain::family::{diff, Exit, ExitReason, Family, FamilyInput, FamilyStatus};
 use nuanxin_domain::org::OrgKind;
 use nuanxin_domain::ValidationErrors;
 use serde_json::json;
@@ -146,7 +146,7 @@ impl<'a> Registry<'a> {
         if expected_version.is_some_and(|v| v != version) {
             return Err(RegistryError::VersionConflict { current: version });
         }
-        if old_record.family.status == "exited" {
+        if old_record.family.status == FamilyStatus::Exited {
             return Err(RegistryError::AlreadyExited);
         }
         let family = input
@@ -207,7 +207,7 @@ impl<'a> Registry<'a> {
             exited_on,
         } = exit;
         let (old_record, family) = self.load(conn, scope, id).await?;
-        if old_record.family.status == "exited" {
+        if old_record.family.status == FamilyStatus::Exited {
             return Err(RegistryError::AlreadyExited);
         }
         let today = self.district.today();
@@ -223,8 +223,8 @@ impl<'a> Registry<'a> {
         let mut meta = codec::Meta::from_row(&old_record.family);
         meta.version = version + 1;
         meta.updated_at = Utc::now();
-        meta.status = "exited".into();
-        meta.exit_reason = Some(reason.as_str().to_owned());
+        meta.status = FamilyStatus::Exited;
+        meta.exit_reason = Some(reason);
         meta.exit_note = note.clone();
         meta.exited_on = Some(exited_on);
         let record = self.codec.encode(id, &family, meta)?;

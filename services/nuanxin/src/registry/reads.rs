@@ -5,6 +5,7 @@
 use nuanxin_access::{Action, Resource};
 use nuanxin_db::models::family::{FamilyFilter, FamilyRecord};
 use nuanxin_db::pool::TenantTx;
+use nuanxin_domain::family::FamilyStatus;
 use serde_json::json;
 use uuid::Uuid;
 
@@ -60,7 +61,7 @@ pub async fn register_workbook(
     let reveal = auth.reveal();
     let registry = Registry::new(district, &state.keys);
     let filter = FamilyFilter {
-        status: Some("active".into()),
+        status: Some(FamilyStatus::Active),
         ..FamilyFilter::default()
     };
     let mut tx = TenantTx::begin(&state.pool, district.id).await?;

@@ -2,7 +2,9 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use nuanxin_db::models::family::FamilyRecord;
-use nuanxin_domain::family::{age_on, Child, Coordinates, Family, Household, Rebirth};
+use nuanxin_domain::family::{
+    age_on, Child, Coordinates, ExitReason, Family, FamilyStatus, Household, Rebirth,
+};
 use nuanxin_domain::org::OrgDirectory;
 use nuanxin_privacy::{mask_name, Phone};
 use serde::Serialize;
@@ -66,7 +68,7 @@ pub struct ContactView {
 
 #[derive(Debug, Serialize)]
 pub struct ExitView {
-    pub reason: String,
+    pub reason: ExitReason,
     pub note: Option<String>,
     pub exited_on: Option<NaiveDate>,
 }
@@ -86,7 +88,7 @@ pub struct FamilyView {
     pub household: Household,
     pub rebirth: Rebirth,
     pub contacts: Vec<ContactView>,
-    pub status: String,
+    pub status: FamilyStatus,
     pub exit: Option<ExitView>,
     pub version: i32,
     pub created_at: DateTime<Utc>,
@@ -102,7 +104,7 @@ pub struct FamilyListItem {
     pub community: OrgRef,
     pub address: String,
     pub parents: Vec<ListParent>,
-    pub status: String,
+    pub status: FamilyStatus,
     pub version: i32,
     pub updated_at: DateTime<Utc>,
 }
@@ -183,9 +185,9 @@ pub fn family_view(
                 phone: show_phone(c.phone.as_ref(), reveal),
             })
             .collect(),
-        status: row.status.clone(),
-        exit: row.exit_reason.as_ref().map(|reason| ExitView {
-            reason: reason.clone(),
+        status: row.status,
+        exit: row.exit_reason.map(|reason| ExitView {
+            reason,
             note: row.exit_note.clone(),
             exited_on: row.exited_on,
         }),
@@ -225,7 +227,7 @@ pub fn list_item(
                 alive: p.alive,
             })
             .collect(),
-        status: row.status.clone(),
+        status: row.status,
         version: row.version,
         updated_at: row.updated_at,
     }

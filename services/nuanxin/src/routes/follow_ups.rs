@@ -6,6 +6,7 @@ use nuanxin_domain::benefit::FollowUpStatus;
 use serde::Deserialize;
 use uuid::Uuid;
 
+use super::extract::status_or_all_param;
 use super::page::Paging;
 use super::Body;
 use crate::auth::Authorized;
@@ -33,14 +34,7 @@ async fn list_follow_ups(
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let paging = Paging::new(query.page, query.per_page, 100, 1000)?;
-    // `all` is a choice of the list beside the vocabulary's own values.
-    let status = match query.status.as_deref().map(str::trim) {
-        Some("all") => None,
-        None => Some(FollowUpStatus::Open),
-        Some(given) => Some(FollowUpStatus::parse(given).ok_or_else(|| {
-            ApiError::bad_request("invalid_status", "status", "状态应为open、done或all")
-        })?),
-    };
+    let status = status_or_all_param(query.status.as_deref(), FollowUpStatus::Open)?;
     let page = follow_ups::page(&state, &auth, status, paging).await?;
     Ok(HttpResponse::Ok().json(page))
 }

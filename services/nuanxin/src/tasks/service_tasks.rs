@@ -8,6 +8,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use nuanxin_db::models::tasks::{family_places, FamilyPlace, ServiceTask, TaskOffer, Volunteer};
 use nuanxin_db::pool::TenantTx;
 use nuanxin_db::AsyncPgConnection;
+use nuanxin_domain::family::FamilyStatus;
 use nuanxin_domain::tasks::input::{TaskInput, TaskSpec};
 use nuanxin_domain::tasks::TaskStatus;
 use nuanxin_domain::ValidationErrors;
@@ -54,7 +55,7 @@ pub async fn create(
         .await?
         .pop()
         .ok_or_else(|| invalid("family_id", "not_found", "没有找到该家庭"))?;
-    if family.status != "active" {
+    if family.status != FamilyStatus::Active {
         return Err(invalid("family_id", "exited", "该家庭已退出登记"));
     }
     // A proposal taken up: locked first, so two takers at once make one task (the second gets 409).

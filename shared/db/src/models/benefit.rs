@@ -8,6 +8,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use nuanxin_domain::benefit::EntryStatus;
+use nuanxin_domain::family::FamilyStatus;
 use uuid::Uuid;
 
 use crate::models::family::{FamilyRecord, FamilyRow, MemberRow, Scope};
@@ -435,7 +436,7 @@ impl BenefitEntry {
         let active = families::table
             .filter(families::tenant_id.eq(benefit_entries::tenant_id))
             .filter(families::id.eq(benefit_entries::family_id))
-            .filter(families::status.eq("active"));
+            .filter(families::status.eq(FamilyStatus::Active));
         benefit_entries::table
             .filter(benefit_entries::program.eq(&cycle.program))
             .filter(benefit_entries::period.eq(&cycle.period))
@@ -552,7 +553,7 @@ pub async fn register_page(
         query = query.filter(families::id.gt(after));
     }
     if active_only {
-        query = query.filter(families::status.eq("active"));
+        query = query.filter(families::status.eq(FamilyStatus::Active));
     }
     let rows = query
         .order(families::id)

@@ -16,6 +16,7 @@ use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::serialize::{self, IsNull, Output, ToSql};
 use diesel::sql_types::{Json, Nullable, Untyped, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use nuanxin_domain::family::{ExitReason, FamilyStatus};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -40,8 +41,8 @@ pub struct FamilyRow {
     pub monthly_income_per_capita_cny: i64,
     pub prior_year_total_income_cny: i64,
     pub assisted_reproduction_birth_on: Option<NaiveDate>,
-    pub status: String,
-    pub exit_reason: Option<String>,
+    pub status: FamilyStatus,
+    pub exit_reason: Option<ExitReason>,
     pub exit_note: Option<String>,
     pub exited_on: Option<NaiveDate>,
     pub version: i32,
@@ -256,7 +257,7 @@ pub struct FamilyFilter {
     pub street_id: Option<Uuid>,
     pub community_id: Option<Uuid>,
     pub kind: Option<String>,
-    pub status: Option<String>,
+    pub status: Option<FamilyStatus>,
     pub parent_born_on_or_before: Option<NaiveDate>,
     pub parent_born_after: Option<NaiveDate>,
     /// A parent whose name contains this text.
@@ -309,7 +310,7 @@ fn filtered(scope: Scope, filter: &FamilyFilter) -> BoxedFamilies<'static> {
         query = query.filter(families::kind.eq(kind.clone()));
     }
     if let Some(status) = &filter.status {
-        query = query.filter(families::status.eq(status.clone()));
+        query = query.filter(families::status.eq(*status));
     }
     if let Some(ids) = &filter.ids {
         query = query.filter(families::id.eq_any(ids.clone()));

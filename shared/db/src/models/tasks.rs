@@ -7,6 +7,7 @@ use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Integer, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use nuanxin_domain::family::FamilyStatus;
 use nuanxin_domain::tasks::{OfferStatus, TaskStatus, Urgency};
 use uuid::Uuid;
 
@@ -887,7 +888,7 @@ pub struct FamilyPlace {
     pub address: String,
     pub latitude: Option<f64>,
     pub longitude: Option<f64>,
-    pub status: String,
+    pub status: FamilyStatus,
 }
 
 /// The places of families in `scope` among `ids`.

@@ -6,6 +6,7 @@ use diesel::dsl::{count_star, sql};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Date, Nullable, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use nuanxin_domain::family::FamilyStatus;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -433,7 +434,7 @@ pub async fn family_in_scope(
     families::table
         .into_boxed()
         .filter(families::id.eq(family_id))
-        .filter(families::status.eq("active"))
+        .filter(families::status.eq(FamilyStatus::Active))
         .filter(in_scope(scope, FAMILIES))
         .select((families::street_id, families::community_id))
         .first(conn)
@@ -696,7 +697,7 @@ pub async fn register_by_community(
          AND c.family_id = families.id AND c.contacted_on >= '{since}'::date))"
     );
     families::table
-        .filter(families::status.eq("active"))
+        .filter(families::status.eq(FamilyStatus::Active))
         .filter(in_scope::<families::table>(scope, FAMILIES))
         .group_by((families::street_id, families::community_id))
         .order((families::street_id, families::community_id))
@@ -1038,7 +1039,7 @@ pub async fn families_in_scope_count(
     families::table
         .into_boxed()
         .filter(families::id.eq_any(ids.to_vec()))
-        .filter(families::status.eq("active"))
+        .filter(families::status.eq(FamilyStatus::Active))
         .filter(in_scope(scope, FAMILIES))
         .count()
         .get_result(conn)
@@ -1054,7 +1055,7 @@ pub async fn participant_choices(
 ) -> QueryResult<Vec<(Uuid, Uuid, Option<String>)>> {
     families::table
         .into_boxed()
-        .filter(families::status.eq("active"))
+        .filter(families::status.eq(FamilyStatus::Active))
         .filter(in_scope(scope, FAMILIES))
         .order((families::community_id, families::id))
         .limit(limit)

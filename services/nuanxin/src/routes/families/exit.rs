@@ -1,6 +1,6 @@
 use actix_web::{web, HttpResponse};
 use nuanxin_access::{Action, Resource};
-use nuanxin_domain::family::{Exit, ExitReason};
+use nuanxin_domain::family::{Exit, ExitReason, FamilyStatus};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -20,7 +20,7 @@ pub async fn exit_family(
 ) -> Result<HttpResponse, ApiError> {
     let version = take_off_register(&state, &auth, id.into_inner(), body).await?;
     Ok(HttpResponse::Ok().json(Exited {
-        status: "exited",
+        status: FamilyStatus::Exited,
         version,
     }))
 }
@@ -28,7 +28,7 @@ pub async fn exit_family(
 /// The family's status and version after its exit.
 #[derive(Serialize)]
 pub struct Exited {
-    pub status: &'static str,
+    pub status: FamilyStatus,
     pub version: i32,
 }
 

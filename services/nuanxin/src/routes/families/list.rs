@@ -3,6 +3,7 @@ use chrono::{Datelike, NaiveDate};
 use nuanxin_access::{Action, Resource};
 use nuanxin_db::models::family::{FamilyFilter, FamilyRecord};
 use nuanxin_db::pool::TenantTx;
+use nuanxin_domain::family::FamilyStatus;
 use nuanxin_domain::org::OrgKind;
 use nuanxin_privacy::ResidentId;
 use serde::Deserialize;
@@ -12,6 +13,7 @@ use crate::auth::Authorized;
 use crate::error::ApiError;
 use crate::registry::view::{list_item, FamilyListItem, Reveal};
 use crate::registry::{counts, Registry};
+use crate::routes::extract::status_or_all_param;
 use crate::routes::page::{Page, Paging};
 use crate::state::AppState;
 
@@ -86,18 +88,7 @@ fn filter_of(
             ))
         }
     };
-    let status = match q.status.as_deref() {
-        None | Some("active") => Some("active".to_owned()),
-        Some("exited") => Some("exited".to_owned()),
-        Some("all") => None,
-        Some(_) => {
-            return Err(ApiError::bad_request(
-                "invalid_status",
-                "status",
-                "状态应为 active、exited 或 all",
-            ))
-        }
-    };
+    let status = status_or_all_param(q.status.as_deref(), FamilyStatus::Active)?;
     let paging = Paging::new(q.page, q.per_page, 50, 200)?;
     for (field, age) in [("age_min", q.age_min), ("age_max", q.age_max)] {
         if age.is_some_and(|a| !(0..=MAX_AGE).contains(&a)) {
