@@ -1,5 +1,6 @@
 //! Families kept near on each node (`registry::near`): a change reaches every node's readers at once,
-//! whoever made it, and a kept family is still refused outside the caller's district and scope.
+//! whoever made it (the verification answers given from kept families too), and a kept family is still
+//! refused outside the caller's district and scope.
 
 use std::time::Duration;
 
@@ -167,4 +168,112 @@ async fn a_node_that_stops_hearing_changes_keeps_nothing_until_it_hears_again() 
         .await;
     assert_eq!(status, 200);
     assert_eq!(app.app.near_families.kept(), 1);
+}
+
+/// `node`'s verification for `resident_id`'s 体检 (health_check), asked by 区卫生局.
+async fn verify(node: &TestApp, health: &str, resident_id: &Value) -> bool {
+    let (status, answer) = node
+        .post_json(
+            "/api/v1/verifications",
+            Some(health),
+            &json!({"resident_id": resident_id, "program": "health_check"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    answer["entitled"].as_bool().expect("yes or no")
+}
+
+/// Whether `node` answers `wanted` within two seconds; the notification of a change takes a moment.
+async fn answers_within(node: &TestApp, health: &str, resident_id: &Value, wanted: bool) -> bool {
+    for _ in 0..40 {
+        if verify(node, health, resident_id).await == wanted {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    false
+}
+
+#[tokio::test]
+async fn a_verification_answered_from_memory_follows_every_change_on_every_node() {
+    let first = TestApp::spawn().await;
+    let second = first.another_node().await;
+    first.keeping_families_near().await;
+    second.keeping_families_near().await;
+    let street = first.login("xicheng", "street").await;
+    let health = first.login("xicheng", "health").await;
+    let mut body = family_body("xinjiekou", "xinjiekou-1", 46);
+    let id = first.create_family(&street, &body).await;
+    let path = format!("/api/v1/families/{id}");
+    let mother = body["parents"][0]["resident_id"].clone();
+    for node in [&first, &second] {
+        // The district's first question is answered from the database and starts the node's index.
+        assert!(
+            verify(node, &health, &mother).await,
+            "the mother has health checks"
+        );
+        let mut built = false;
+        for _ in 0..40 {
+            if node.app.near_families.status().held.parents == 2 {
+                built = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert!(built, "the index holds both parents");
+    }
+    // From memory: with the database's lookup gone, both nodes still answer.
+    diesel::sql_query(
+        "ALTER FUNCTION family_of_resident(uuid, bytea) RENAME TO family_of_resident_gone",
+    )
+    .execute(&mut first.admin().await)
+    .await
+    .expect("rename the lookup");
+    for node in [&first, &second] {
+        assert!(
+            verify(node, &health, &mother).await,
+            "answered from the index"
+        );
+    }
+    diesel::sql_query(
+        "ALTER FUNCTION family_of_resident_gone(uuid, bytea) RENAME TO family_of_resident",
+    )
+    .execute(&mut first.admin().await)
+    .await
+    .expect("put the lookup back");
+
+    // The mother's ID is corrected: the old one is nobody's on either node, the new one is hers.
+    let old = mother;
+    body["parents"][0]["resident_id"] = json!(crate::fixtures::resident_id("19640502", 46, true));
+    let new = body["parents"][0]["resident_id"].clone();
+    let (status, updated) = first.put_json(&path, Some(&street), &body).await;
+    assert_eq!(status, 200, "{updated}");
+    assert!(
+        !verify(&first, &health, &old).await,
+        "at once on the node that changed it"
+    );
+    assert!(verify(&first, &health, &new).await);
+    assert!(
+        answers_within(&second, &health, &old, false).await,
+        "the other node hears of it"
+    );
+    assert!(verify(&second, &health, &new).await);
+
+    // The family exits: no on both nodes, though each kept it and its hint.
+    let (status, _) = second
+        .post_json(
+            &format!("{path}/exit"),
+            Some(&street),
+            &json!({"reason": "moved_away"}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert!(
+        !verify(&second, &health, &new).await,
+        "at once on the node that changed it"
+    );
+    assert!(
+        answers_within(&first, &health, &new, false).await,
+        "the other node hears of it"
+    );
 }

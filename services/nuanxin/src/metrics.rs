@@ -98,6 +98,17 @@ impl Metrics {
             "nuanxin_near_families_listening {}",
             u8::from(near.listening)
         );
+        out.push_str("# HELP nuanxin_verification_index What this node's verification indexes hold (sharing::held).\n# TYPE nuanxin_verification_index gauge\n");
+        let _ = writeln!(
+            out,
+            "nuanxin_verification_index{{held=\"districts\"}} {}",
+            near.held.districts
+        );
+        let _ = writeln!(
+            out,
+            "nuanxin_verification_index{{held=\"parents\"}} {}",
+            near.held.parents
+        );
         out
     }
 }

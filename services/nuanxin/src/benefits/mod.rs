@@ -24,6 +24,7 @@ use nuanxin_policy::{FamilyFacts, Period, Role};
 use uuid::Uuid;
 
 use crate::registry::Codec;
+use crate::sharing::held::ResidentHash;
 use crate::state::{AppState, Keys};
 
 /// Families per page of register-wide work.
@@ -149,6 +150,8 @@ pub struct RegisterFamily {
     pub id: Uuid,
     pub street_id: Uuid,
     pub facts: FamilyFacts,
+    /// Each parent's role and keyed resident-ID hash (what a verification finds a person by).
+    pub parents: Vec<(Role, ResidentHash)>,
 }
 
 /// Feeds every active family of the district, decoded, to `consume` on a blocking thread, while
@@ -219,6 +222,16 @@ impl Iterator for Decoded<'_> {
                         id: record.family.id,
                         street_id: record.family.street_id,
                         facts,
+                        parents: record
+                            .members
+                            .iter()
+                            .filter_map(|m| {
+                                Some((
+                                    Role::parse(&m.role)?,
+                                    m.resident_id_hash.as_slice().try_into().ok()?,
+                                ))
+                            })
+                            .collect(),
                     }),
                     Err(e) => {
                         self.error = Some(e);

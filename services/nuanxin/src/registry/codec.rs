@@ -10,6 +10,7 @@ use nuanxin_domain::family::{
 use nuanxin_privacy::{aad, AccountNumber, CipherError, Phone, ResidentId};
 use uuid::Uuid;
 
+use crate::sharing::held::ResidentHash;
 use crate::state::Keys;
 
 /// Row fields that are not the family's data: status, version, timestamps.
@@ -115,8 +116,8 @@ impl<'a> Codec<'a> {
     }
 
     /// The keyed hash a resident ID is looked up by.
-    pub fn resident_hash(&self, id: &ResidentId) -> Vec<u8> {
-        self.keys.blind.digest(id.as_str()).to_vec()
+    pub fn resident_hash(&self, id: &ResidentId) -> ResidentHash {
+        self.keys.blind.digest(id.as_str())
     }
 
     pub fn encode(
@@ -167,7 +168,7 @@ impl<'a> Codec<'a> {
                     role: role.to_owned(),
                     name: p.name.clone(),
                     resident_id_enc: self.seal(id, "resident_id", role, p.resident_id.as_str())?,
-                    resident_id_hash: self.resident_hash(&p.resident_id),
+                    resident_id_hash: self.resident_hash(&p.resident_id).to_vec(),
                     phone_enc: p
                         .phone
                         .as_ref()

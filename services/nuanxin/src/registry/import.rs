@@ -545,7 +545,7 @@ impl Registry<'_> {
                     }
                     for (i, p) in family.parents.iter().enumerate() {
                         let hash = self.codec.resident_hash(&p.resident_id);
-                        if let Some(first) = seen_ids.insert(hash, row.number) {
+                        if let Some(first) = seen_ids.insert(hash.to_vec(), row.number) {
                             let field = format!("parents[{i}].resident_id");
                             errors.push(RowError {
                                 row: row.number,

@@ -358,7 +358,7 @@ impl<'a> Registry<'a> {
         let hashes: Vec<Vec<u8>> = family
             .parents
             .iter()
-            .map(|p| self.codec.resident_hash(&p.resident_id))
+            .map(|p| self.codec.resident_hash(&p.resident_id).to_vec())
             .collect();
         let taken = FamilyRecord::registered_resident_hashes(conn, &hashes, except).await?;
         let mut errors = ValidationErrors::default();

@@ -7,6 +7,8 @@
 //! arrive (about a millisecond). While this node is not listening (connecting, or the connection lost) it
 //! keeps nothing and reads every family from the database.
 //!
+//! The same listening keeps each district's verification index (`sharing::held`).
+//!
 //! Scope is checked on every read, from the copy as from the database; row-level security applied when the
 //! copy was read, and copies are keyed by district. The copies themselves are [`NearCopies`].
 
@@ -19,6 +21,7 @@ use nuanxin_db::pool::{DbPool, TxError};
 use uuid::Uuid;
 
 use crate::near::NearCopies;
+use crate::sharing::held::{HeldStatus, HeldToday};
 
 /// A listener that has heard nothing for this long checks its connection.
 const QUIET: Duration = Duration::from_secs(5);
@@ -31,10 +34,13 @@ pub struct NearStatus {
     pub kept: usize,
     pub capacity: usize,
     pub listening: bool,
+    pub held: HeldStatus,
 }
 
 pub struct NearFamilies {
     copies: NearCopies<(Uuid, Uuid), Arc<FamilyRecord>>,
+    /// What each parent holds today, for verification queries: kept by the same listening.
+    held: Arc<HeldToday>,
     capacity: usize,
 }
 
@@ -44,6 +50,7 @@ impl NearFamilies {
     pub fn start(database_url: String, capacity: usize) -> Arc<NearFamilies> {
         let near = Arc::new(NearFamilies {
             copies: NearCopies::new(u64::try_from(capacity).unwrap_or(u64::MAX), None),
+            held: Arc::default(),
             capacity,
         });
         if capacity > 0 {
@@ -95,6 +102,7 @@ impl NearFamilies {
             kept: self.kept(),
             capacity: self.capacity,
             listening: self.is_listening(),
+            held: self.held.status(),
         }
     }
 
@@ -102,11 +110,32 @@ impl NearFamilies {
         self.copies.is_listening()
     }
 
+    /// The verification indexes this node keeps by the same listening.
+    pub fn held(&self) -> &Arc<HeldToday> {
+        &self.held
+    }
+
     fn heard(&self, change: FamilyChanged) {
         match change {
-            FamilyChanged::One(tenant_id, id) => self.copies.changed(&(tenant_id, id)),
-            FamilyChanged::Any => self.copies.changed_all(),
+            FamilyChanged::One(tenant_id, id) => {
+                self.copies.changed(&(tenant_id, id));
+                self.held.changed(tenant_id, id);
+            }
+            FamilyChanged::Any => {
+                self.copies.changed_all();
+                self.held.changed_all();
+            }
         }
+    }
+
+    fn start_listening(&self) {
+        self.copies.start_listening();
+        self.held.start_listening();
+    }
+
+    fn stop_listening(&self) {
+        self.copies.stop_listening();
+        self.held.stop_listening();
     }
 }
 
@@ -116,7 +145,7 @@ async fn listen(database_url: String, near: Weak<NearFamilies>) {
         match Listener::start(&database_url, FAMILY_CHANGED).await {
             Ok(mut listener) => {
                 let Some(cache) = near.upgrade() else { return };
-                cache.copies.start_listening();
+                cache.start_listening();
                 drop(cache);
                 loop {
                     let heard = listener.next(QUIET).await;
@@ -136,7 +165,7 @@ async fn listen(database_url: String, near: Weak<NearFamilies>) {
             Err(e) => tracing::warn!(error = %e, "cannot listen for family changes"),
         }
         let Some(cache) = near.upgrade() else { return };
-        cache.copies.stop_listening();
+        cache.stop_listening();
         drop(cache);
         tokio::time::sleep(RELISTEN_AFTER).await;
     }

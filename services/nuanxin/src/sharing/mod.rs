@@ -11,6 +11,7 @@ pub mod access_log;
 pub mod aggregate;
 pub mod consent;
 pub mod expiry;
+pub mod held;
 pub mod limit;
 mod mail;
 pub mod records;

@@ -116,7 +116,7 @@ fn filter_of(
         // Looking a person up is for those who may see who they are.
         Some(_) if !names_visible => return Err(ApiError::Forbidden),
         Some(text) => match ResidentId::parse(text) {
-            Ok(id) => (None, Some(registry.codec.resident_hash(&id))),
+            Ok(id) => (None, Some(registry.codec.resident_hash(&id).to_vec())),
             Err(_) if text.chars().count() <= 20 && !text.chars().any(char::is_control) => {
                 (Some(text.to_owned()), None)
             }
