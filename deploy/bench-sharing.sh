@@ -4,6 +4,7 @@
 #      区卫生局 over every family (filter, minimise, mask, pseudonymise, seal, write) and report the time and
 #      the peak memory the approval adds; read the release in keyset pages against the register's own list;
 #   2. POST /api/v1/verifications under wrk: 4 connections, random registered parents, as 区卫生局's account,
+#      once the node's verification index is built (its build time, size and the node's memory printed),
 #      with the rate limit raised for the run (a department's desk asks 60 a minute; wrk asks thousands).
 #      Twice: as fast as the connections can ask (the machine saturated, wrk included), then with each
 #      connection pausing BENCH_VERIFY_PAUSE_MS (default 5) between questions — the latency of a question
@@ -34,7 +35,7 @@ DATABASE_URL=$DB RUST_LOG=warn "$TARGET/release/nuanxin-bench" sharing "$FAMILIE
 PORT=18140
 env DATABASE_URL=$DB NUANXIN__REDIS__URL=redis://127.0.0.1:6379 NUANXIN__REDIS__NAMESPACE=bench-sharing \
   NUANXIN__SECURITY__LOGIN_ATTEMPTS_PER_WINDOW=1000 NUANXIN__SECURITY__VERIFICATIONS_PER_MINUTE=100000000 \
-  RUST_LOG=warn "$TARGET/release/nuanxin" serve --bind 127.0.0.1:$PORT >/tmp/nuanxin-bench-sharing.log 2>&1 &
+  RUST_LOG=warn,nuanxin::sharing::verify=info "$TARGET/release/nuanxin" serve --bind 127.0.0.1:$PORT >/tmp/nuanxin-bench-sharing.log 2>&1 &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true; restore_autovacuum' EXIT
 for _ in $(seq 1 50); do curl -sf http://127.0.0.1:$PORT/healthz >/dev/null && break; sleep 0.2; done
@@ -43,8 +44,16 @@ TOKEN=$(curl -sf http://127.0.0.1:$PORT/api/v1/auth/login -H 'content-type: appl
   -d '{"tenant":"xicheng","username":"health","password":"nuanxin-demo-2026"}' |
   python3 -c "import sys, json; print(json.load(sys.stdin)['token'])")
 echo "== POST /api/v1/verifications (health_check), random registered parents: wrk, 4 connections, ${SECONDS_EACH}s; $(uptime)"
-# Warm-up, not measured: every worker's pool, prepared statements, the session kept near.
+rss_mb() { echo $(( $(ps -o rss= -p $SERVER) / 1024 )); }
+echo "   the node before any question: $(rss_mb) MB resident"
+# Warm-up, not measured: every worker's pool, prepared statements, the session kept near. The first
+# question also starts the district's verification index (sharing::held): wait for it, and report how
+# long the build took and what it holds.
+index_parents() { curl -sf "http://127.0.0.1:$PORT/metrics" | awk '/^nuanxin_verification_index\{held="parents"\}/ {print $2}'; }
+BUILD_START=$(date +%s.%N)
 wrk -t2 -c4 -d5s -s deploy/bench/verifications.lua "http://127.0.0.1:$PORT" -- "$IDS" "$TOKEN" health_check >/dev/null
+for _ in $(seq 1 600); do [ "$(index_parents)" -gt 0 ] 2>/dev/null && break; sleep 0.2; done
+echo "   verification index: $(index_parents) parents within $(echo "$(date +%s.%N) - $BUILD_START" | bc) s of the first question (build time in the node's log: $(grep -oE 'ms[=":]+[0-9]+' /tmp/nuanxin-bench-sharing.log | tail -1)); the node: $(rss_mb) MB resident"
 buckets() { curl -sf "http://127.0.0.1:$PORT/metrics" | grep '_duration_seconds_bucket'; }
 # One wrk run of 4 connections, each pausing $1 ms between its questions (0: none), reported with the
 # node's own timing of the same answers (handler in to response out; cumulative buckets) beside wrk's:

@@ -1047,7 +1047,7 @@ async fn the_street_takes_a_family_off_the_register_through_the_family_page() {
             &[("csrf", &csrf), ("reason", "other")],
         )
         .await;
-    assert_eq!(res.status(), 400);
+    assert_eq!(res.status(), 422);
     let res = street
         .post(
             &format!("{path}/exit"),

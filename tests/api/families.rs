@@ -328,7 +328,7 @@ async fn an_exited_family_leaves_the_active_register_with_its_reason() {
             &json!({"reason": "other"}),
         )
         .await;
-    assert_eq!(status, 400, "'other' needs a note: {body}");
+    assert_eq!(status, 422, "'other' needs a note: {body}");
     assert_eq!(body["error"]["field"], "note");
     let (status, body) = app
         .post_json(

@@ -337,7 +337,7 @@ impl From<crate::sharing::SharingError> for ApiError {
                 ApiError::Validation(errors)
             }
             S::NotFound(message) => ApiError::NotFound(message),
-            S::OwnRequest => ApiError::Forbidden,
+            S::OwnRequest | S::Forbidden => ApiError::Forbidden,
             S::Conflict(message) => ApiError::Conflict {
                 code: "conflict",
                 message: message.into(),

@@ -5,11 +5,10 @@
 
 use std::ops::{Deref, DerefMut};
 
-use nuanxin_db::pool::TenantTx;
+use nuanxin_db::pool::{TenantTx, TxError};
 use nuanxin_db::AsyncPgConnection;
 use uuid::Uuid;
 
-use crate::error::ApiError;
 use crate::registry::counts;
 use crate::state::AppState;
 
@@ -45,7 +44,7 @@ impl<'s> Work<'s> {
     }
 
     /// Commits, then runs what waited for it.
-    pub async fn commit(self) -> Result<(), ApiError> {
+    pub async fn commit(self) -> Result<(), TxError> {
         let tenant = self.tx.tenant_id();
         self.tx.commit().await?;
         for hook in self.after {

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use actix_web::{web, FromRequest, HttpRequest};
 use nuanxin_access::{Action, Authorizer, Resource, Scope};
-use nuanxin_db::pool::TenantTx;
+use nuanxin_db::pool::{TenantTx, TxError};
 
 use super::Caller;
 use crate::audit::Actor;
@@ -102,7 +102,7 @@ impl Authorized {
     }
 
     /// Opens the request's unit of work in the caller's district.
-    pub async fn begin<'s>(&self, state: &'s AppState) -> Result<Work<'s>, ApiError> {
+    pub async fn begin<'s>(&self, state: &'s AppState) -> Result<Work<'s>, TxError> {
         Ok(Work::new(
             state,
             TenantTx::begin(&state.pool, self.district.id).await?,

@@ -2,9 +2,11 @@
 //! shows it, and the payment list for the bank.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use nuanxin_access::{Action, Resource};
 use nuanxin_db::models::audit::NewAuditEvent;
 use nuanxin_db::models::benefit::{families_by_ids, BenefitCycle, BenefitEntry, EntryUpdate};
 use nuanxin_db::models::family::Scope;
+use nuanxin_db::pool::TenantTx;
 use nuanxin_db::AsyncPgConnection;
 use nuanxin_domain::benefit::{EntryAction, EntryStatus, ExitCause};
 use nuanxin_domain::family::{Parent, MONEY_MAX_CNY};
@@ -15,9 +17,10 @@ use uuid::Uuid;
 
 use super::BenefitError;
 use crate::audit::Actor;
+use crate::auth::Authorized;
 use crate::registry::view::Reveal;
 use crate::registry::Codec;
-use crate::state::District;
+use crate::state::{AppState, District};
 
 /// What the caller may do, decided by the handler from roles and org unit.
 #[derive(Debug, Clone, Copy)]
@@ -375,6 +378,42 @@ pub fn cycle_view(
         generated_at: c.generated_at,
         counts: map,
     }
+}
+
+/// The district's cycles (of one program, or all), each counted within the caller's scope.
+pub async fn cycles(
+    state: &AppState,
+    auth: &Authorized,
+    program: Option<&str>,
+) -> Result<Vec<CycleView>, BenefitError> {
+    auth.check(Resource::BenefitCycle, Action::Read)?;
+    let district = &auth.district;
+    let mut tx = TenantTx::begin(&state.pool, district.id).await?;
+    let cycles = BenefitCycle::list(&mut tx, program).await?;
+    let mut items = Vec::with_capacity(cycles.len());
+    for cycle in cycles {
+        let counts = BenefitEntry::counts(&mut tx, auth.scope, cycle.id).await?;
+        items.push(cycle_view(district, cycle, counts));
+    }
+    tx.commit().await?;
+    Ok(items)
+}
+
+/// One cycle, counted within the caller's scope.
+pub async fn cycle(
+    state: &AppState,
+    auth: &Authorized,
+    id: Uuid,
+) -> Result<CycleView, BenefitError> {
+    auth.check(Resource::BenefitCycle, Action::Read)?;
+    let district = &auth.district;
+    let mut tx = TenantTx::begin(&state.pool, district.id).await?;
+    let cycle = BenefitCycle::find(&mut tx, id)
+        .await?
+        .ok_or(BenefitError::NotFound("没有找到该发放周期"))?;
+    let counts = BenefitEntry::counts(&mut tx, auth.scope, cycle.id).await?;
+    tx.commit().await?;
+    Ok(cycle_view(district, cycle, counts))
 }
 
 /// The payment list's columns, as banks and finance offices keep them.

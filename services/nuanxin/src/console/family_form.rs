@@ -25,9 +25,8 @@ use super::views::{page, page_with_status, see_other, Frame, PageError};
 use crate::auth::Authorized;
 use crate::error::ApiError;
 use crate::registry::reads::read_family;
+use crate::registry::writes::{register_family, replace_family};
 use crate::routes::extract::from_value;
-use crate::routes::families::create::register_family;
-use crate::routes::families::update::replace_family;
 use crate::state::AppState;
 
 /// Contact persons a family may have (the documents ask for 3 to 5).
@@ -483,10 +482,10 @@ impl Target {
         input: FamilyInput,
     ) -> Result<Uuid, ApiError> {
         match *self {
-            Target::New => register_family(state, auth, input).await.map(|v| v.id),
-            Target::Edit { id, version } => replace_family(state, auth, id, input, version)
-                .await
-                .map(|v| v.id),
+            Target::New => Ok(register_family(state, auth, input).await?.id),
+            Target::Edit { id, version } => {
+                Ok(replace_family(state, auth, id, input, version).await?.id)
+            }
         }
     }
 }

@@ -20,11 +20,11 @@ use super::session::{Console, Posted};
 use super::views::{page, page_with_status, see_other, Frame, PageError};
 use crate::benefits::Access;
 use crate::error::ApiError;
-use crate::routes::sharing::{own_unit, viewer};
 use crate::sharing::access_log::AccessEntry;
 use crate::sharing::consent::{self, ConsentInput, ConsentView, WithdrawInput};
 use crate::sharing::records::{self, RecordsPage, ReleaseView};
 use crate::sharing::requests::{self, RequestDetail, RequestView, Viewer};
+use crate::sharing::{own_unit, viewer};
 use crate::sharing::{release, rule_views, RuleView, SharingError};
 use crate::state::AppState;
 
@@ -308,9 +308,8 @@ pub async fn request(
     console: Console,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, PageError> {
-    let detail =
-        crate::routes::sharing::requests::request_detail(&state, &console.auth, id.into_inner())
-            .await?;
+    let access: crate::benefits::Access = state.clone().into_inner();
+    let detail = crate::sharing::requests::detail(&access, &console.auth, id.into_inner()).await?;
     let district = &console.auth.district;
     let filter = detail
         .request
@@ -503,7 +502,7 @@ pub async fn access_log(
 ) -> Result<HttpResponse, PageError> {
     let auth = &console.auth;
     let id = id.into_inner();
-    let items = crate::routes::sharing::access_log::access_log(&state, auth, id).await?;
+    let items = crate::sharing::access_log::family_access_log(&state, auth, id).await?;
     let district = &auth.district;
     page(&AccessLogPage {
         frame: console.frame(&state, "数据使用记录", "/console/families"),

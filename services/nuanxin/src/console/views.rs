@@ -253,6 +253,23 @@ pub enum PageError {
     Api(#[from] ApiError),
 }
 
+/// A module's error shows as the API answers it.
+macro_rules! page_error_from {
+    ($($error:ty),+) => {
+        $(impl From<$error> for PageError {
+            fn from(e: $error) -> PageError {
+                PageError::Api(e.into())
+            }
+        })+
+    };
+}
+
+page_error_from!(
+    crate::registry::RegistryError,
+    crate::benefits::BenefitError,
+    crate::sharing::SharingError
+);
+
 fn error_page(status: StatusCode, message: String) -> HttpResponse {
     let page = ErrorPage {
         frame: Frame::public("出错了", String::new()),

@@ -8,6 +8,7 @@ pub mod import;
 pub mod near;
 pub mod reads;
 pub mod view;
+pub mod writes;
 
 use std::collections::HashMap;
 
@@ -206,6 +207,13 @@ impl<'a> Registry<'a> {
             note,
             exited_on,
         } = exit;
+        if reason == ExitReason::Other && note.as_deref().is_none_or(|n| n.trim().is_empty()) {
+            return Err(RegistryError::Validation(single(
+                "note",
+                "required",
+                "原因为“其他”时须说明",
+            )));
+        }
         let (old_record, family) = self.load(conn, scope, id).await?;
         if old_record.family.status == FamilyStatus::Exited {
             return Err(RegistryError::AlreadyExited);

@@ -1,9 +1,10 @@
 //! Reading the register for a caller, each read recorded: one family in full (the hot path: this node's
 //! recent copies or one statement, the read handed to the read log before the answer leaves), and the
-//! caller's whole active register as a workbook in the import layout (an audited export).
+//! caller's whole active register as a workbook in the import layout (an audited export); a family's
+//! history and its policy facts.
 
 use nuanxin_access::{Action, Resource};
-use nuanxin_db::models::family::{FamilyFilter, FamilyRecord};
+use nuanxin_db::models::family::{FamilyChange, FamilyFilter, FamilyRecord};
 use nuanxin_db::pool::TenantTx;
 use nuanxin_domain::family::FamilyStatus;
 use serde_json::json;
@@ -82,4 +83,34 @@ pub async fn register_workbook(
         .map(|r| registry.codec.decode(&r).map(|f| (r, f)))
         .collect::<Result<Vec<_>, _>>()?;
     registry.export(&families, reveal)
+}
+
+/// Every change of a family in the caller's scope, oldest first (its history).
+pub async fn family_changes(
+    state: &AppState,
+    auth: &Authorized,
+    id: Uuid,
+) -> Result<Vec<FamilyChange>, RegistryError> {
+    auth.check(Resource::FamilyHistory, Action::Read)?;
+    let mut tx = TenantTx::begin(&state.pool, auth.district.id).await?;
+    FamilyRecord::find(&mut tx, auth.scope, id)
+        .await?
+        .ok_or(RegistryError::NotFound)?;
+    let changes = FamilyChange::of_family(&mut tx, id).await?;
+    tx.commit().await?;
+    Ok(changes)
+}
+
+/// The policy facts of a family in the caller's scope, for those who may read entitlements.
+pub async fn family_facts(
+    state: &AppState,
+    auth: &Authorized,
+    id: Uuid,
+) -> Result<serde_json::Value, RegistryError> {
+    auth.check(Resource::Entitlement, Action::Read)?;
+    let registry = Registry::new(&auth.district, &state.keys);
+    let mut tx = TenantTx::begin(&state.pool, auth.district.id).await?;
+    let (_, family) = registry.load(&mut tx, auth.scope, id).await?;
+    tx.commit().await?;
+    Ok(nuanxin_domain::facts::facts_json(&family))
 }

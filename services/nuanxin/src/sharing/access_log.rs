@@ -3,7 +3,7 @@
 //! about one of its members — when, why, and under which release.
 
 use chrono::{DateTime, Utc};
-use nuanxin_access::Scope;
+use nuanxin_access::{Action, Resource};
 use nuanxin_db::models::family::FamilyRecord;
 use nuanxin_db::models::sharing::{releases_of_family, sharing_events};
 use nuanxin_db::pool::TenantTx;
@@ -12,8 +12,9 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::SharingError;
-use crate::audit::{self, Actor};
-use crate::state::{AppState, District};
+use crate::audit;
+use crate::auth::Authorized;
+use crate::state::AppState;
 
 /// One line of the log.
 #[derive(Debug, Clone, Serialize)]
@@ -38,15 +39,15 @@ fn action_label(action: &str) -> &'static str {
     }
 }
 
-/// The access log of a family in the caller's scope (404 outside it), oldest first; the reading of
-/// the log is itself recorded.
+/// The access log of a family in the caller's scope (404 outside it), oldest first, for street and
+/// district staff (the API and the printable page); the reading of the log is itself recorded.
 pub async fn family_access_log(
     state: &AppState,
-    district: &District,
-    actor: &Actor,
-    scope: Scope,
+    auth: &Authorized,
     family_id: Uuid,
 ) -> Result<Vec<AccessEntry>, SharingError> {
+    auth.check(Resource::FamilyAccessLog, Action::Read)?;
+    let (district, actor, scope) = (&auth.district, &auth.actor, auth.scope);
     // This node's queued reads and verifications are written first, so the log is complete up to now.
     state.read_log.flush().await;
     let mut tx = TenantTx::begin(&state.pool, district.id).await?;

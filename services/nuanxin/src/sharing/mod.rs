@@ -21,13 +21,16 @@ pub mod verify;
 
 use std::sync::Arc;
 
+use nuanxin_access::{Action, Resource};
 use nuanxin_db::models::sharing::DataRelease;
 use nuanxin_db::pool::TxError;
 use nuanxin_domain::sharing::{readability, Readability};
 use nuanxin_sharing::{Field, Mode, RequestError, Rule, SharingRules};
 use serde::Serialize;
 
+use crate::auth::Authorized;
 use crate::state::District;
+use requests::Viewer;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SharingError {
@@ -39,6 +42,9 @@ pub enum SharingError {
     Invalid(Vec<RequestError>),
     #[error("{0}")]
     NotFound(&'static str),
+    /// The caller may not do this (403).
+    #[error("no authority for this")]
+    Forbidden,
     /// Nobody decides their own request.
     #[error("不能审批本人提出的申请")]
     OwnRequest,
@@ -61,6 +67,12 @@ pub enum SharingError {
     ReadLog(#[from] crate::audit::reads::ReadLogFull),
 }
 
+impl From<crate::auth::authorized::Refused> for SharingError {
+    fn from(_: crate::auth::authorized::Refused) -> SharingError {
+        SharingError::Forbidden
+    }
+}
+
 impl SharingError {
     /// One problem at `field`.
     pub fn invalid(field: &str, message: &str) -> SharingError {
@@ -69,6 +81,23 @@ impl SharingError {
             message: message.to_owned(),
         }])
     }
+}
+
+/// Whose requests and releases the caller sees: the steward every department's, a department's
+/// staff their own unit's (403 for anyone without a unit).
+pub fn viewer(auth: &Authorized) -> Result<Viewer, SharingError> {
+    if auth.may(Resource::DataRequest, Action::Approve) {
+        return Ok(Viewer::Steward);
+    }
+    own_unit(auth).map(Viewer::Unit)
+}
+
+/// The caller's org unit: a release is read by the unit it was released to.
+pub fn own_unit(auth: &Authorized) -> Result<uuid::Uuid, SharingError> {
+    auth.caller
+        .session
+        .org_unit_id
+        .ok_or(SharingError::Forbidden)
 }
 
 /// The district's rules, or [`SharingError::NoRules`].

@@ -2,9 +2,9 @@
 //! shown to the steward beside their rule, and rejected with a reason.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use nuanxin_access::{Action, Resource};
 use nuanxin_db::models::sharing::{DataRelease, DataRequest};
 use nuanxin_db::pool::{DbPool, TenantTx};
 use nuanxin_domain::org::OrgKind;
@@ -17,6 +17,7 @@ use uuid::Uuid;
 use super::release::{count_covered, decision_error, Selection};
 use super::{mail, rules_of, FieldView, RuleView, SharingError};
 use crate::audit::{self, Actor};
+use crate::auth::Authorized;
 use crate::benefits::Access;
 use crate::state::District;
 
@@ -225,13 +226,17 @@ pub struct RequestDetail {
     pub problems: Vec<Value>,
 }
 
-/// One request the viewer sees (404 otherwise), with its rule and the families it covers.
+/// One request the caller sees (404 otherwise), with its rule; the steward also sees how many
+/// families it covers today (for a department, counts of its own filters would let it narrow a
+/// family down). The API's answer and the console's steward page.
 pub async fn detail(
     access: &Access,
-    district: &Arc<District>,
-    viewer: Viewer,
+    auth: &Authorized,
     id: Uuid,
 ) -> Result<RequestDetail, SharingError> {
+    auth.check(Resource::DataRequest, Action::List)?;
+    let viewer = super::viewer(auth)?;
+    let district = &auth.district;
     let mut tx = TenantTx::begin(access.pool(), district.id).await?;
     let row = DataRequest::find(&mut tx, id)
         .await?
@@ -258,7 +263,7 @@ pub async fn detail(
         Err(e) => return Err(e),
     };
     let families = match (&rule, row.status, problems.is_empty()) {
-        (Some(rule), RequestStatus::Pending, true) => Some(
+        (Some(rule), RequestStatus::Pending, true) if viewer == Viewer::Steward => Some(
             count_covered(
                 access,
                 district,

@@ -1,13 +1,11 @@
 use actix_web::{web, HttpResponse};
 use chrono::NaiveDate;
-use nuanxin_access::{Action, Resource};
-use nuanxin_db::pool::TenantTx;
 use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::auth::Authorized;
 use crate::error::ApiError;
-use crate::registry::Registry;
+use crate::registry::reads::family_facts;
 use crate::routes::policy::evaluate_family;
 use crate::state::AppState;
 
@@ -36,19 +34,4 @@ pub async fn family_entitlements(
         as_of,
         query.explain,
     )?))
-}
-
-/// The policy facts of a family in the caller's scope, for those who may read entitlements.
-pub async fn family_facts(
-    state: &AppState,
-    auth: &Authorized,
-    id: Uuid,
-) -> Result<serde_json::Value, ApiError> {
-    auth.require(Resource::Entitlement, Action::Read)?;
-    let district = &auth.district;
-    let registry = Registry::new(district, &state.keys);
-    let mut tx = TenantTx::begin(&state.pool, district.id).await?;
-    let (_, family) = registry.load(&mut tx, auth.scope, id).await?;
-    tx.commit().await?;
-    Ok(nuanxin_domain::facts::facts_json(&family))
 }

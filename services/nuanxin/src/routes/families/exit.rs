@@ -1,15 +1,13 @@
 use actix_web::{web, HttpResponse};
-use nuanxin_access::{Action, Resource};
-use nuanxin_domain::family::{Exit, ExitReason, FamilyStatus};
+use nuanxin_domain::family::{Exit, FamilyStatus};
 use serde::Serialize;
 use uuid::Uuid;
 
 use crate::auth::Authorized;
 use crate::error::ApiError;
-use crate::registry::Registry;
+use crate::registry::writes::take_off_register;
 use crate::routes::Body;
 use crate::state::AppState;
-use crate::work::AfterCommit;
 
 /// Takes a family off the register (退出) with a reason.
 pub async fn exit_family(
@@ -30,32 +28,4 @@ pub async fn exit_family(
 pub struct Exited {
     pub status: FamilyStatus,
     pub version: i32,
-}
-
-/// Takes a family in the caller's scope off the register; its new version (the API's exit and the
-/// console's exit form).
-pub async fn take_off_register(
-    state: &AppState,
-    auth: &Authorized,
-    id: Uuid,
-    body: Exit,
-) -> Result<i32, ApiError> {
-    auth.require(Resource::Family, Action::Exit)?;
-    if body.reason == ExitReason::Other && body.note.as_deref().is_none_or(|n| n.trim().is_empty())
-    {
-        return Err(ApiError::bad_request(
-            "required",
-            "note",
-            "原因为“其他”时须说明",
-        ));
-    }
-    let registry = Registry::new(&auth.district, &state.keys);
-    let mut work = auth.begin(state).await?;
-    let version = registry
-        .exit(&mut work, auth.scope, &auth.actor, id, body)
-        .await?;
-    work.after_commit(AfterCommit::FamilyChanged(id));
-    work.after_commit(AfterCommit::RegisterChanged);
-    work.commit().await?;
-    Ok(version)
 }

@@ -1,12 +1,10 @@
 use actix_web::{web, HttpResponse};
-use nuanxin_access::{Action, Resource};
-use nuanxin_db::models::family::{FamilyChange, FamilyRecord};
-use nuanxin_db::pool::TenantTx;
 use serde::Serialize;
 use uuid::Uuid;
 
 use crate::auth::Authorized;
 use crate::error::ApiError;
+use crate::registry::reads::family_changes;
 use crate::state::AppState;
 
 /// Every version of a family: who changed what, when.
@@ -60,21 +58,4 @@ pub struct HistoryItem {
 pub struct ActorRef {
     pub id: Uuid,
     pub name: String,
-}
-
-/// Every change of a family in the caller's scope, oldest first.
-pub async fn family_changes(
-    state: &AppState,
-    auth: &Authorized,
-    id: Uuid,
-) -> Result<Vec<FamilyChange>, ApiError> {
-    auth.require(Resource::FamilyHistory, Action::Read)?;
-    let district = &auth.district;
-    let mut tx = TenantTx::begin(&state.pool, district.id).await?;
-    FamilyRecord::find(&mut tx, auth.scope, id)
-        .await?
-        .ok_or(ApiError::NotFound("没有找到该家庭"))?;
-    let changes = FamilyChange::of_family(&mut tx, id).await?;
-    tx.commit().await?;
-    Ok(changes)
 }

@@ -6,12 +6,10 @@ use uuid::Uuid;
 
 use crate::auth::Authorized;
 use crate::error::ApiError;
-use crate::registry::view::{family_view, FamilyView};
-use crate::registry::Registry;
+use crate::registry::writes::replace_family;
 use crate::routes::extract::from_value;
 use crate::routes::Body;
 use crate::state::AppState;
-use crate::work::AfterCommit;
 
 /// Fields of the family as `GET` shows it that a client cannot change: a `GET`, an edit and a `PUT` of
 /// the same document work, and these are ignored.
@@ -72,40 +70,4 @@ pub async fn update_family(
     let input = input_of(body)?;
     let view = replace_family(&state, &auth, id.into_inner(), input, expected).await?;
     Ok(HttpResponse::Ok().json(view))
-}
-
-/// Replaces a family's data if it is still at version `expected`, and answers it as the caller may see
-/// it: the API's `PUT` and the console's edit form.
-pub async fn replace_family(
-    state: &AppState,
-    auth: &Authorized,
-    id: Uuid,
-    input: FamilyInput,
-    expected: i32,
-) -> Result<FamilyView, ApiError> {
-    auth.require(Resource::Family, Action::Update)?;
-    let district = &auth.district;
-    let registry = Registry::new(district, &state.keys);
-    let mut work = auth.begin(state).await?;
-    registry
-        .replace(
-            &mut work,
-            auth.scope,
-            &auth.actor,
-            id,
-            input,
-            Some(expected),
-        )
-        .await?;
-    let (record, family) = registry.load(&mut work, auth.scope, id).await?;
-    work.after_commit(AfterCommit::FamilyChanged(id));
-    work.after_commit(AfterCommit::RegisterChanged);
-    work.commit().await?;
-    Ok(family_view(
-        &record,
-        &family,
-        &district.orgs,
-        district.today(),
-        auth.reveal(),
-    ))
 }

@@ -9,11 +9,6 @@ pub mod rules;
 pub mod verifications;
 
 use actix_web::web;
-use nuanxin_access::{Action, Resource};
-
-use crate::auth::Authorized;
-use crate::error::ApiError;
-use crate::sharing::requests::Viewer;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/sharing/rules", web::get().to(rules::list_rules))
@@ -63,18 +58,4 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/families/{id}/sharing-consents/withdraw",
             web::post().to(consents::withdraw_consent),
         );
-}
-
-/// Whose requests and releases the caller sees: the steward every department's, a department's
-/// staff their own unit's (403 for anyone without a unit).
-pub fn viewer(auth: &Authorized) -> Result<Viewer, ApiError> {
-    if auth.may(Resource::DataRequest, Action::Approve) {
-        return Ok(Viewer::Steward);
-    }
-    own_unit(auth).map(Viewer::Unit)
-}
-
-/// The caller's org unit: a release is read by the unit it was released to.
-pub fn own_unit(auth: &Authorized) -> Result<uuid::Uuid, ApiError> {
-    auth.caller.session.org_unit_id.ok_or(ApiError::Forbidden)
 }

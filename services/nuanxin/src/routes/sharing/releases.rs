@@ -23,7 +23,7 @@ pub async fn list_releases(
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Resource::DataRequest, Action::List)?;
-    let viewer = super::viewer(&auth)?;
+    let viewer = crate::sharing::viewer(&auth)?;
     let paging = Paging::new(query.page, query.per_page, 50, 200)?;
     let items = records::list(
         &state,
@@ -43,7 +43,7 @@ pub async fn get_release(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Resource::DataRequest, Action::List)?;
-    let viewer = super::viewer(&auth)?;
+    let viewer = crate::sharing::viewer(&auth)?;
     Ok(HttpResponse::Ok()
         .json(records::get(&state, &auth.district, viewer, id.into_inner()).await?))
 }
@@ -64,7 +64,7 @@ pub async fn release_records(
     query: web::Query<RecordsQuery>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Resource::DataRelease, Action::Read)?;
-    let unit = super::own_unit(&auth)?;
+    let unit = crate::sharing::own_unit(&auth)?;
     let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
     if !(1..=MAX_LIMIT).contains(&limit) {
         return Err(ApiError::bad_request(
@@ -101,7 +101,7 @@ pub async fn release_aggregate(
     query: web::Query<AggregateQuery>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Resource::DataRelease, Action::Read)?;
-    let unit = super::own_unit(&auth)?;
+    let unit = crate::sharing::own_unit(&auth)?;
     let view = crate::sharing::aggregate::by_dimension(
         &state,
         &auth.district,
@@ -121,7 +121,7 @@ pub async fn export_release(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Resource::DataRelease, Action::Read)?;
-    let unit = super::own_unit(&auth)?;
+    let unit = crate::sharing::own_unit(&auth)?;
     let id = id.into_inner();
     let bytes = records::export(&state, &auth.district, &auth.actor, unit, id).await?;
     Ok(crate::routes::xlsx_download(

@@ -10,7 +10,7 @@ use crate::sharing::rule_views;
 /// The rules the caller may request under (the steward: every department's rules).
 pub async fn list_rules(auth: Authorized) -> Result<HttpResponse, ApiError> {
     auth.require(Resource::DataRequest, Action::List)?;
-    let unit = match super::viewer(&auth)? {
+    let unit = match crate::sharing::viewer(&auth)? {
         Viewer::Steward => None,
         Viewer::Unit(_) => Some(auth.unit_code()),
     };
