@@ -26,16 +26,7 @@ pub async fn register_family(
     let id = registry
         .create(&mut work, auth.scope, &auth.actor, input)
         .await?;
-    let (record, family) = registry.load(&mut work, auth.scope, id).await?;
-    work.after_commit(AfterCommit::RegisterChanged);
-    work.commit().await?;
-    Ok(family_view(
-        &record,
-        &family,
-        &district.orgs,
-        district.today(),
-        auth.reveal(),
-    ))
+    answer(work, &registry, auth, id).await
 }
 
 /// Replaces a family's data if it is still at version `expected`, and answers it as the caller may
@@ -61,17 +52,8 @@ pub async fn replace_family(
             Some(expected),
         )
         .await?;
-    let (record, family) = registry.load(&mut work, auth.scope, id).await?;
     work.after_commit(AfterCommit::FamilyChanged(id));
-    work.after_commit(AfterCommit::RegisterChanged);
-    work.commit().await?;
-    Ok(family_view(
-        &record,
-        &family,
-        &district.orgs,
-        district.today(),
-        auth.reveal(),
-    ))
+    answer(work, &registry, auth, id).await
 }
 
 /// Takes a family in the caller's scope off the register; its new version.
@@ -91,4 +73,25 @@ pub async fn take_off_register(
     work.after_commit(AfterCommit::RegisterChanged);
     work.commit().await?;
     Ok(version)
+}
+
+/// Commits `work` with the register marked changed, and answers family `id` as the caller may see it
+/// (read inside the work, so the answer is what was committed).
+async fn answer(
+    mut work: crate::work::Work<'_>,
+    registry: &Registry<'_>,
+    auth: &Authorized,
+    id: Uuid,
+) -> Result<FamilyView, RegistryError> {
+    let (record, family) = registry.load(&mut work, auth.scope, id).await?;
+    work.after_commit(AfterCommit::RegisterChanged);
+    work.commit().await?;
+    let district = registry.district;
+    Ok(family_view(
+        &record,
+        &family,
+        &district.orgs,
+        district.today(),
+        auth.reveal(),
+    ))
 }
