@@ -12,7 +12,10 @@
 #      is reported as failed. Beside them, in the same run and for as long, `pgbench -S -M prepared -c4`
 #      (one primary-key SELECT per transaction) unpaced and at the paced run's rate (`-R`): what this box's
 #      PostgreSQL answers at that moment, the floor under any request that reads it. `uptime` is printed
-#      beside every number.
+#      beside every number. Then both runs again with the load generator and the node on separate
+#      cores, as a load generator is run beside a service it measures (`taskset`: the node started on
+#      CPU 1, so with one HTTP worker, wrk with one thread on CPU 0; PostgreSQL and Redis where the
+#      scheduler puts them): unpinned on this 2-core box, wrk's threads and the node's preempt each other.
 #   flock /work/bench.lock bash deploy/bench-sharing.sh [FAMILIES]        # BENCH_SECONDS=20 by default
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,34 +36,39 @@ echo "== approval over the register ($FAMILIES families); $(uptime)"
 DATABASE_URL=$DB RUST_LOG=warn "$TARGET/release/nuanxin-bench" sharing "$FAMILIES" "$IDS"
 
 PORT=18140
-env DATABASE_URL=$DB NUANXIN__REDIS__URL=redis://127.0.0.1:6379 NUANXIN__REDIS__NAMESPACE=bench-sharing \
-  NUANXIN__SECURITY__LOGIN_ATTEMPTS_PER_WINDOW=1000 NUANXIN__SECURITY__VERIFICATIONS_PER_MINUTE=100000000 \
-  RUST_LOG=warn,nuanxin::sharing::verify=info "$TARGET/release/nuanxin" serve --bind 127.0.0.1:$PORT >/tmp/nuanxin-bench-sharing.log 2>&1 &
-SERVER=$!
+SERVER=
 trap 'kill $SERVER 2>/dev/null || true; restore_autovacuum' EXIT
-for _ in $(seq 1 50); do curl -sf http://127.0.0.1:$PORT/healthz >/dev/null && break; sleep 0.2; done
-wait_for_daily_runs $PORT
-TOKEN=$(curl -sf http://127.0.0.1:$PORT/api/v1/auth/login -H 'content-type: application/json' \
-  -d '{"tenant":"xicheng","username":"health","password":"nuanxin-demo-2026"}' |
-  python3 -c "import sys, json; print(json.load(sys.stdin)['token'])")
-echo "== POST /api/v1/verifications (health_check), random registered parents: wrk, 4 connections, ${SECONDS_EACH}s; $(uptime)"
 rss_mb() { echo $(( $(ps -o rss= -p $SERVER) / 1024 )); }
-echo "   the node before any question: $(rss_mb) MB resident"
-# Warm-up, not measured: every worker's pool, prepared statements, the session kept near. The first
-# question also starts the district's verification index (sharing::held): wait for it, and report how
-# long the build took and what it holds.
 index_parents() { curl -sf "http://127.0.0.1:$PORT/metrics" | awk '/^nuanxin_verification_index\{held="parents"\}/ {print $2}'; }
-BUILD_START=$(date +%s.%N)
-wrk -t2 -c4 -d5s -s deploy/bench/verifications.lua "http://127.0.0.1:$PORT" -- "$IDS" "$TOKEN" health_check >/dev/null
-for _ in $(seq 1 600); do [ "$(index_parents)" -gt 0 ] 2>/dev/null && break; sleep 0.2; done
-echo "   verification index: $(index_parents) parents within $(echo "$(date +%s.%N) - $BUILD_START" | bc) s of the first question (build time in the node's log: $(grep -oE 'ms[=":]+[0-9]+' /tmp/nuanxin-bench-sharing.log | tail -1)); the node: $(rss_mb) MB resident"
+# Starts the node (its arguments: a command to start it under, e.g. `taskset -c 1`), logs 区卫生局's
+# account in and warms it up, not measured: every worker's pool, prepared statements, the session
+# kept near. The first question also starts the district's verification index (sharing::held): wait
+# for it, and report how long the build took and what it holds.
+start_node() {
+  [ -n "$SERVER" ] && { kill $SERVER; wait $SERVER 2>/dev/null || true; }
+  env DATABASE_URL=$DB NUANXIN__REDIS__URL=redis://127.0.0.1:6379 NUANXIN__REDIS__NAMESPACE=bench-sharing \
+    NUANXIN__SECURITY__LOGIN_ATTEMPTS_PER_WINDOW=1000 NUANXIN__SECURITY__VERIFICATIONS_PER_MINUTE=100000000 \
+    RUST_LOG=warn,nuanxin::sharing::verify=info "$@" "$TARGET/release/nuanxin" serve --bind 127.0.0.1:$PORT >/tmp/nuanxin-bench-sharing.log 2>&1 &
+  SERVER=$!
+  for _ in $(seq 1 50); do curl -sf http://127.0.0.1:$PORT/healthz >/dev/null && break; sleep 0.2; done
+  wait_for_daily_runs $PORT
+  TOKEN=$(curl -sf http://127.0.0.1:$PORT/api/v1/auth/login -H 'content-type: application/json' \
+    -d '{"tenant":"xicheng","username":"health","password":"nuanxin-demo-2026"}' |
+    python3 -c "import sys, json; print(json.load(sys.stdin)['token'])")
+  echo "   the node before any question: $(rss_mb) MB resident, $(ls /proc/$SERVER/task | wc -l) threads"
+  local started
+  started=$(date +%s.%N)
+  "${WRK[@]}" -c4 -d5s -s deploy/bench/verifications.lua "http://127.0.0.1:$PORT" -- "$IDS" "$TOKEN" health_check >/dev/null
+  for _ in $(seq 1 600); do [ "$(index_parents)" -gt 0 ] 2>/dev/null && break; sleep 0.2; done
+  echo "   verification index: $(index_parents) parents within $(echo "$(date +%s.%N) - $started" | bc) s of the first question (build time in the node's log: $(grep -oE 'ms[=":]+[0-9]+' /tmp/nuanxin-bench-sharing.log | tail -1)); the node: $(rss_mb) MB resident"
+}
 buckets() { curl -sf "http://127.0.0.1:$PORT/metrics" | grep '_duration_seconds_bucket'; }
 # One wrk run of 4 connections, each pausing $1 ms between its questions (0: none), reported with the
 # node's own timing of the same answers (handler in to response out; cumulative buckets) beside wrk's:
 # a difference between them is time spent waiting outside the handler, e.g. for a CPU.
 verify_run() {
   buckets > /tmp/nuanxin-verify-buckets-before.txt
-  wrk -t2 -c4 -d"${SECONDS_EACH}s" --latency -s deploy/bench/verifications.lua "http://127.0.0.1:$PORT" -- \
+  "${WRK[@]}" -c4 -d"${SECONDS_EACH}s" --latency -s deploy/bench/verifications.lua "http://127.0.0.1:$PORT" -- \
     "$IDS" "$TOKEN" health_check "$1" > /tmp/nuanxin-wrk-verify.txt
   cat /tmp/nuanxin-wrk-verify.txt
   echo "   the node's own timing of these answers (answers at or under each bound):"
@@ -72,15 +80,31 @@ verify_run() {
     exit 1
   fi
 }
+PAUSE=${BENCH_VERIFY_PAUSE_MS:-5}
+WRK=(wrk -t2)
+echo "== POST /api/v1/verifications (health_check), random registered parents: wrk, 4 connections, ${SECONDS_EACH}s; $(uptime)"
+echo "-- the node and wrk where the scheduler puts them"
+start_node
 echo "-- 1. as fast as the 4 connections can ask (closed loop: the machine is saturated, wrk included)"
 verify_run 0
 RATE=$(awk '/^successful:/ {print int($4)}' /tmp/nuanxin-wrk-verify.txt)
 # 2. The same 4 connections at a pace a department's desks could never reach but this box can carry
 # without queueing (each asks every PAUSE ms): the latency of a question, not of a queue.
-PAUSE=${BENCH_VERIFY_PAUSE_MS:-5}
 echo "-- 2. 4 connections, each asking every ${PAUSE} ms (at most $((4000 / PAUSE)) questions a second)"
 verify_run "$PAUSE"
 PACED=$(awk '/^successful:/ {print int($4)}' /tmp/nuanxin-wrk-verify.txt)
+if [ "$(nproc)" -ge 2 ]; then
+  # The node started on CPU 1 (its HTTP workers, one a core it may use: one), wrk with one thread on CPU 0.
+  WRK=(taskset -c 0 wrk -t1)
+  echo "-- the node on CPU 1, wrk on CPU 0"
+  start_node taskset -c 1
+  echo "-- 3. pinned: as fast as the 4 connections can ask"
+  verify_run 0
+  PINNED=$(awk '/^successful:/ {print int($4)}' /tmp/nuanxin-wrk-verify.txt)
+  echo "-- 4. pinned, 4 connections, each asking every ${PAUSE} ms"
+  verify_run "$PAUSE"
+  PINNED_PACED=$(awk '/^successful:/ {print int($4)}' /tmp/nuanxin-wrk-verify.txt)
+fi
 PGB=nuanxin_bench_sharing_pgbench
 psql -h 127.0.0.1 -U postgres -qAtc "SELECT 1 FROM pg_database WHERE datname = '$PGB'" | grep -q 1 ||
   { createdb -h 127.0.0.1 -U postgres "$PGB" && pgbench -h 127.0.0.1 -U postgres -i -q -s 10 "$PGB" >/dev/null 2>&1; }
@@ -99,4 +123,4 @@ pgbench_run() {
 }
 pgbench_run
 pgbench_run -R "$PACED"
-echo "verification answers per second: ${RATE} unpaced, ${PACED} paced"
+echo "verification answers per second: ${RATE} unpaced, ${PACED} paced; pinned ${PINNED:-} unpaced, ${PINNED_PACED:-} paced"
