@@ -9,7 +9,8 @@
 #      Twice: as fast as the connections can ask (the machine saturated, wrk included), then with each
 #      connection pausing BENCH_VERIFY_PAUSE_MS (default 5) between questions — the latency of a question
 #      rather than of a queue. Only successful answers count: a run with answers that were not successful
-#      is reported as failed. Beside them, in the same run and for as long, `pgbench -S -M prepared -c4`
+#      is reported as failed; each run starts once the audit events of the runs before it are sealed
+#      (a saturated run leaves hundreds of thousands to chain). Beside them, in the same run and for as long, `pgbench -S -M prepared -c4`
 #      (one primary-key SELECT per transaction) unpaced and at the paced run's rate (`-R`): what this box's
 #      PostgreSQL answers at that moment, the floor under any request that reads it. `uptime` is printed
 #      beside every number. Then both runs again with the load generator and the node on separate
@@ -62,11 +63,25 @@ start_node() {
   for _ in $(seq 1 600); do [ "$(index_parents)" -gt 0 ] 2>/dev/null && break; sleep 0.2; done
   echo "   verification index: $(index_parents) parents within $(echo "$(date +%s.%N) - $started" | bc) s of the first question (build time in the node's log: $(grep -oE 'ms[=":]+[0-9]+' /tmp/nuanxin-bench-sharing.log | tail -1)); the node: $(rss_mb) MB resident"
 }
+# The audit events a run's answers write are sealed into the chain in the background: after a run
+# as fast as the connections can ask, hundreds of thousands wait, and sealing them would compete for
+# the CPUs with the next run. Each run starts once the queue of unsealed events is empty (printed).
+wait_for_sealing() {
+  local waited=0 left
+  while [ $waited -lt 300 ]; do
+    left=$(psql "$DB" -qAtc "SELECT count(*) FROM audit_unsealed")
+    [ "$left" = 0 ] && break
+    sleep 1
+    waited=$((waited + 1))
+  done
+  echo "   waited ${waited} s for the audit events of earlier runs to be sealed (${left} left)"
+}
 buckets() { curl -sf "http://127.0.0.1:$PORT/metrics" | grep '_duration_seconds_bucket'; }
 # One wrk run of 4 connections, each pausing $1 ms between its questions (0: none), reported with the
 # node's own timing of the same answers (handler in to response out; cumulative buckets) beside wrk's:
 # a difference between them is time spent waiting outside the handler, e.g. for a CPU.
 verify_run() {
+  wait_for_sealing
   buckets > /tmp/nuanxin-verify-buckets-before.txt
   "${WRK[@]}" -c4 -d"${SECONDS_EACH}s" --latency -s deploy/bench/verifications.lua "http://127.0.0.1:$PORT" -- \
     "$IDS" "$TOKEN" health_check "$1" > /tmp/nuanxin-wrk-verify.txt

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use crate::fixtures::{resident_id, zd_family};
 use crate::helpers::TestApp;
 use nuanxin::benefits::ledger::CycleView;
-use nuanxin::routes::page::Items;
+use nuanxin::page::Items;
 use nuanxin_access::Role;
 
 async fn generate(app: &TestApp, token: &str, program: &str, period: &str) -> (u16, Value) {

@@ -247,6 +247,11 @@ impl From<RegistryError> for ApiError {
         match e {
             RegistryError::Validation(errors) => ApiError::Validation(errors),
             RegistryError::NotFound => ApiError::NotFound("没有找到该家庭"),
+            RegistryError::BadInput {
+                code,
+                field,
+                message,
+            } => ApiError::bad_request(code, field, message),
             RegistryError::Forbidden => ApiError::Forbidden,
             RegistryError::Tx(e) => ApiError::from(e),
             RegistryError::ReadLog(e) => ApiError::from(e),
@@ -264,6 +269,8 @@ impl From<RegistryError> for ApiError {
             }
             RegistryError::Database(e) => ApiError::from(e),
             RegistryError::Cipher(e) => ApiError::internal(e),
+            RegistryError::Busy(message) => ApiError::Unavailable(message),
+            RegistryError::Worker(e) => ApiError::internal(e),
             RegistryError::Sheet(SheetError::TooLarge { limit, max, value }) => {
                 ApiError::SheetTooLarge {
                     limit,
@@ -290,6 +297,7 @@ impl From<crate::benefits::BenefitError> for ApiError {
                 format!("政策中没有项目“{code}”"),
             ),
             B::BadPeriod(message) => ApiError::bad_request("invalid_period", "period", message),
+            B::BadYear(message) => ApiError::bad_request("invalid_year", "year", message),
             B::NotInForce(message) => ApiError::Conflict {
                 code: "policy_not_in_force",
                 message,
@@ -359,6 +367,11 @@ impl From<crate::tasks::TaskError> for ApiError {
         match e {
             T::NotConfigured => ApiError::NotFound("本区尚未配置志愿服务匹配"),
             T::Validation(errors) => ApiError::Validation(errors),
+            T::BadInput {
+                code,
+                field,
+                message,
+            } => ApiError::bad_request(code, field, message),
             T::NotFound(message) => ApiError::NotFound(message),
             T::Forbidden => ApiError::Forbidden,
             T::Refused(refusal) => ApiError::Conflict {
@@ -386,6 +399,12 @@ impl From<crate::tasks::TaskError> for ApiError {
     }
 }
 
+impl From<crate::page::PagingRefused> for ApiError {
+    fn from(e: crate::page::PagingRefused) -> ApiError {
+        ApiError::bad_request("out_of_range", e.field, e.message)
+    }
+}
+
 impl From<crate::visits::VisitError> for ApiError {
     fn from(e: crate::visits::VisitError) -> ApiError {
         use crate::visits::VisitError as V;
@@ -401,6 +420,10 @@ impl From<crate::visits::VisitError> for ApiError {
             V::BadYear(message) => invalid("year", "out_of_range", message),
             V::NotInForce(message) => invalid("year", "policy_not_in_force", message),
             V::NotFound(message) => ApiError::NotFound(message),
+            V::Forbidden => ApiError::Forbidden,
+            V::OutOfRange { field, message } => {
+                ApiError::bad_request("out_of_range", field, message)
+            }
             V::Validation(errors) => ApiError::Validation(errors),
             V::HandOver(refused) => ApiError::Conflict {
                 code: match refused {

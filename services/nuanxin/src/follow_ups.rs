@@ -14,7 +14,7 @@ use uuid::Uuid;
 use crate::audit;
 use crate::auth::Authorized;
 use crate::benefits::BenefitError;
-use crate::routes::page::{Page, Paging};
+use crate::page::{Page, Paging};
 use crate::state::{AppState, District};
 
 /// A follow-up as the API and the console show it.

@@ -17,6 +17,7 @@ pub mod mail;
 pub mod metrics;
 pub mod near;
 pub mod onboarding;
+pub mod page;
 pub mod parameters;
 pub mod platform;
 pub mod policy_cli;

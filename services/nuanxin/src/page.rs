@@ -4,10 +4,16 @@
 
 use serde::Serialize;
 
-use crate::error::ApiError;
-
 /// No list is paged deeper than this many rows: deeper pages are refused rather than computed.
 const MAX_OFFSET: i64 = 10_000_000;
+
+/// A page asked for that cannot be given (400 naming the field).
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct PagingRefused {
+    pub field: &'static str,
+    pub message: String,
+}
 
 /// A page asked for, checked: `page` from 1, `per_page` from 1 to the list's maximum.
 #[derive(Debug, Clone, Copy)]
@@ -23,23 +29,21 @@ impl Paging {
         per_page: Option<i64>,
         default_per_page: i64,
         max_per_page: i64,
-    ) -> Result<Paging, ApiError> {
+    ) -> Result<Paging, PagingRefused> {
         let per_page = per_page.unwrap_or(default_per_page);
         if !(1..=max_per_page).contains(&per_page) {
-            return Err(ApiError::bad_request(
-                "out_of_range",
-                "per_page",
-                format!("每页条数应在1到{max_per_page}之间"),
-            ));
+            return Err(PagingRefused {
+                field: "per_page",
+                message: format!("每页条数应在1到{max_per_page}之间"),
+            });
         }
         let page = page.unwrap_or(1);
         let last = MAX_OFFSET / per_page + 1;
         if !(1..=last).contains(&page) {
-            return Err(ApiError::bad_request(
-                "out_of_range",
-                "page",
-                format!("页码应在1到{last}之间"),
-            ));
+            return Err(PagingRefused {
+                field: "page",
+                message: format!("页码应在1到{last}之间"),
+            });
         }
         Ok(Paging { page, per_page })
     }

@@ -26,6 +26,20 @@ pub trait Vocabulary: Copy + 'static {
     }
 }
 
+/// A choice of a list that also offers `all` (`None`, every value); absent is `default`. The error
+/// is the message naming what is accepted (`状态应为active、exited或all`), never the text given.
+pub fn one_or_all<T: Vocabulary>(text: Option<&str>, default: T) -> Result<Option<T>, String> {
+    match text.map(str::trim) {
+        None => Ok(Some(default)),
+        Some("all") => Ok(None),
+        Some(given) => T::from_text(given).map(Some).ok_or_else(|| {
+            let mut texts: Vec<&str> = T::all().iter().map(|v| v.text()).collect();
+            texts.push("all");
+            format!("状态应为{}", choices_zh(&texts))
+        }),
+    }
+}
+
 /// `open、done或all`: choices as a message lists them.
 pub fn choices_zh(texts: &[&str]) -> String {
     match texts.split_last() {

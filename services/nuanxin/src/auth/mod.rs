@@ -3,6 +3,7 @@
 pub mod authorized;
 pub mod password;
 pub mod session;
+pub mod sign_in;
 pub mod throttle;
 
 pub use authorized::Authorized;

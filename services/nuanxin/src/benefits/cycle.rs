@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{NaiveDate, Utc};
+use nuanxin_access::{Action, Resource};
 use nuanxin_db::models::benefit::{
     families_by_ids, register_page, BenefitCycle, BenefitEntry, NewEntry,
 };
@@ -21,8 +22,9 @@ use uuid::Uuid;
 
 use super::{facts_of, period_kind, person_key, Access, BenefitError, PAGE};
 use crate::audit::{self, Actor};
+use crate::auth::Authorized;
 use crate::registry::Codec;
-use crate::state::District;
+use crate::state::{AppState, District};
 
 /// What a generation did.
 #[derive(Debug, Clone, Serialize)]
@@ -47,6 +49,18 @@ pub struct Generation {
     /// Open entries of this cycle whose amount, payer, basis or street (the family moved) changed, set to
     /// the new one and back to proposed (to be verified again, by the family's street now).
     pub revised: u64,
+}
+
+/// [`generate`] as the caller, who must be allowed to create cycles.
+pub async fn generate_for(
+    state: Arc<AppState>,
+    auth: &Authorized,
+    program: &str,
+    period: &str,
+    as_of: Option<NaiveDate>,
+) -> Result<Generation, BenefitError> {
+    auth.check(Resource::BenefitCycle, Action::Create)?;
+    generate(state, &auth.district, &auth.actor, program, period, as_of).await
 }
 
 /// Generates (or regenerates) the cycle of `program` for `period`. Safe to run again and to run twice

@@ -4,7 +4,8 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
+use nuanxin_access::{Action, Resource};
 use nuanxin_db::models::benefit::streets_of;
 use nuanxin_db::pool::TenantTx;
 use nuanxin_domain::visits::holiday_evaluation_date;
@@ -15,7 +16,8 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use super::{fold_register, Access, BenefitError};
-use crate::state::District;
+use crate::auth::Authorized;
+use crate::state::{AppState, District};
 
 #[derive(Debug, Serialize)]
 pub struct PayerTotal {
@@ -30,6 +32,38 @@ pub struct ForecastReport {
     pub forecast: nuanxin_policy::Forecast,
     pub by_payer: Vec<PayerTotal>,
     pub notices: Vec<String>,
+}
+
+/// The forecast of `year` (next year when absent) for the caller's district, for a caller who may
+/// read the policy (aggregates only).
+pub async fn forecast_for(
+    state: Arc<AppState>,
+    auth: &Authorized,
+    year: Option<i32>,
+) -> Result<ForecastReport, BenefitError> {
+    auth.check(Resource::Policy, Action::Read)?;
+    let district = &auth.district;
+    let year = year.unwrap_or(district.today().year() + 1);
+    if !(1900..=2200).contains(&year) {
+        return Err(BenefitError::BadYear(format!("年份{year}无效")));
+    }
+    forecast(state, district, year).await
+}
+
+/// Who would gain or lose what under `change` as of `as_of`, before it is saved, for a caller who
+/// may edit the policy.
+pub async fn impact_for(
+    state: Arc<AppState>,
+    auth: &Authorized,
+    change: PolicyChange,
+    as_of: NaiveDate,
+) -> Result<ImpactReport, BenefitError> {
+    auth.check(Resource::Policy, Action::Update)?;
+    let district = &auth.district;
+    let current = district.policy.clone().ok_or(BenefitError::NoPolicy)?;
+    // Parsing and checking a policy is CPU work: off the async workers.
+    let after = tokio::task::spawn_blocking(move || change.apply(&current)).await??;
+    impact(state, district, after, as_of).await
 }
 
 /// Next year's (or any year's) cost by program and payer: every active family evaluated on the first

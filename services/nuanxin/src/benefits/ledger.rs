@@ -4,7 +4,9 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use nuanxin_access::{Action, Resource};
 use nuanxin_db::models::audit::NewAuditEvent;
-use nuanxin_db::models::benefit::{families_by_ids, BenefitCycle, BenefitEntry, EntryUpdate};
+use nuanxin_db::models::benefit::{
+    families_by_ids, BenefitCycle, BenefitEntry, EntryFilter, EntryUpdate,
+};
 use nuanxin_db::models::family::Scope;
 use nuanxin_db::pool::TenantTx;
 use nuanxin_db::AsyncPgConnection;
@@ -18,11 +20,12 @@ use uuid::Uuid;
 use super::BenefitError;
 use crate::audit::Actor;
 use crate::auth::Authorized;
+use crate::page::{Page, Paging};
 use crate::registry::view::Reveal;
 use crate::registry::Codec;
 use crate::state::{AppState, District};
 
-/// What the caller may do, decided by the handler from roles and org unit.
+/// What the caller may do over entries: permissions from the roles, the unit from the session.
 #[derive(Debug, Clone, Copy)]
 pub struct Authority<'a> {
     /// May verify (and reject proposed entries): street staff, in their scope.
@@ -35,7 +38,28 @@ pub struct Authority<'a> {
     pub unit_code: &'a str,
 }
 
-impl Authority<'_> {
+impl<'a> Authority<'a> {
+    /// The caller's authority over entries.
+    pub fn of(auth: &'a Authorized) -> Authority<'a> {
+        Authority {
+            verify: auth.may(Resource::BenefitCycle, Action::Verify),
+            approve: auth.may(Resource::BenefitCycle, Action::Approve),
+            disburse: auth.may(Resource::BenefitCycle, Action::Disburse),
+            unit_code: auth.unit_code(),
+        }
+    }
+
+    /// Whether the caller holds the permission `action` needs before any entry is looked at
+    /// (rejecting needs one of two).
+    fn may_take(&self, action: EntryAction) -> bool {
+        match action {
+            EntryAction::Verify => self.verify,
+            EntryAction::Reject => self.verify || self.approve,
+            EntryAction::Approve => self.approve,
+            EntryAction::Pay => self.disburse,
+        }
+    }
+
     /// Whether this caller may take `action` on an entry in status `from` paid by `payer`: street staff
     /// verify; a bureau approves what its payers' approving unit is; the disbursing unit pays. The
     /// console offers exactly the steps this allows.
@@ -378,6 +402,63 @@ pub fn cycle_view(
         generated_at: c.generated_at,
         counts: map,
     }
+}
+
+/// Applies one step to the entries of `request` as the caller, all or nothing; the entries as they
+/// are now.
+pub async fn take_step(
+    state: &AppState,
+    auth: &Authorized,
+    request: StepRequest,
+) -> Result<Vec<EntryView>, BenefitError> {
+    let authority = Authority::of(auth);
+    if !authority.may_take(request.action) {
+        return Err(BenefitError::Forbidden);
+    }
+    let district = &auth.district;
+    let mut tx = TenantTx::begin(&state.pool, district.id).await?;
+    let entries = apply_step(
+        &mut tx,
+        district,
+        auth.scope,
+        authority,
+        &auth.actor,
+        &request,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(entries
+        .into_iter()
+        .map(|e| entry_view(district, e))
+        .collect())
+}
+
+/// A page of a cycle's entries in the caller's scope (a street sees only its own families), of the
+/// statuses asked for (all when `None`) and of one street when one is given.
+pub async fn entries(
+    state: &AppState,
+    auth: &Authorized,
+    cycle_id: Uuid,
+    status: Option<Vec<EntryStatus>>,
+    street_id: Option<Uuid>,
+    paging: Paging,
+) -> Result<Page<EntryView>, BenefitError> {
+    auth.check(Resource::BenefitCycle, Action::Read)?;
+    let district = &auth.district;
+    let filter = EntryFilter {
+        status,
+        street_id,
+        limit: paging.limit(),
+        offset: paging.offset(),
+    };
+    let mut tx = TenantTx::begin(&state.pool, district.id).await?;
+    let cycle = BenefitCycle::find(&mut tx, cycle_id)
+        .await?
+        .ok_or(BenefitError::NotFound("没有找到该发放周期"))?;
+    let (rows, total) = BenefitEntry::list(&mut tx, auth.scope, cycle.id, &filter).await?;
+    tx.commit().await?;
+    let items: Vec<_> = rows.into_iter().map(|e| entry_view(district, e)).collect();
+    Ok(paging.page(items, total))
 }
 
 /// The district's cycles (of one program, or all), each counted within the caller's scope.

@@ -38,6 +38,9 @@ pub enum BenefitError {
     UnknownProgram(String),
     #[error("{0}")]
     BadPeriod(String),
+    /// A year outside what the question can be asked for (400 on `year`).
+    #[error("{0}")]
+    BadYear(String),
     #[error("{0}")]
     NotInForce(String),
     #[error("{0}")]

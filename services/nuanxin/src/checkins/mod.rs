@@ -30,6 +30,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::audit::{self, Actor};
+use crate::auth::Authorized;
 use crate::registry::{Registry, RegistryError};
 use crate::state::{AppState, District};
 use crate::work::Work;
@@ -89,7 +90,17 @@ pub struct Caller<'a> {
     pub user_id: Uuid,
 }
 
-impl Caller<'_> {
+impl<'a> Caller<'a> {
+    /// The check-in service's view of the caller.
+    pub fn of(auth: &'a Authorized) -> Caller<'a> {
+        Caller {
+            district: &auth.district,
+            scope: auth.scope,
+            actor: &auth.actor,
+            user_id: auth.caller.session.user_id,
+        }
+    }
+
     /// A volunteer reaches elders only through their own pairings; staff through their org unit.
     fn is_helper_role(&self) -> bool {
         matches!(self.scope, Scope::Assigned { .. })

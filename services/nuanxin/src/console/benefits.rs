@@ -18,15 +18,13 @@ use super::charts::BarChart;
 use super::session::{Console, Posted};
 use super::views::{page, policy_notice, see_other, Frame, PageError, Pager};
 use crate::auth::Authorized;
-use crate::benefits::ledger::{amount_to_enter, Authority, CycleView, EntryView, StepRequest};
-use crate::benefits::ledger::{cycle, cycles};
+use crate::benefits::ledger::{
+    self, amount_to_enter, cycle, cycles, Authority, CycleView, EntryView, StepRequest,
+};
 use crate::error::ApiError;
+use crate::page::Paging;
 use crate::registry::view::Reveal;
 use crate::registry::Registry;
-use crate::routes::benefits::authority;
-use crate::routes::benefits::entries::{entry_page, EntriesQuery};
-use crate::routes::benefits::generate::generate as generate_cycle;
-use crate::routes::benefits::step::run;
 use crate::state::{AppState, District};
 
 /// The statuses in the order of an entry's life.
@@ -167,8 +165,8 @@ pub async fn generate(
     console: Console,
     form: Posted,
 ) -> Result<HttpResponse, PageError> {
-    let report = generate_cycle(
-        &state,
+    let report = crate::benefits::cycle::generate_for(
+        state.into_inner(),
         &console.auth,
         form.get("program"),
         form.get("period").trim(),
@@ -304,18 +302,8 @@ pub async fn cycle_page(
     let id = id.into_inner();
     let view = cycle(&state, auth, id).await?;
     let status = EntryStatus::parse(&query.status);
-    let entries = entry_page(
-        &state,
-        auth,
-        id,
-        &EntriesQuery {
-            status: status.map(|s| s.as_str().to_owned()),
-            page: query.page,
-            per_page: Some(50),
-            ..EntriesQuery::default()
-        },
-    )
-    .await?;
+    let paging = Paging::new(query.page, Some(50), 50, 50)?;
+    let entries = ledger::entries(&state, auth, id, status.map(|s| vec![s]), None, paging).await?;
     let chart = BarChart {
         title: "本周期进度".to_owned(),
         unit: "条数".to_owned(),
@@ -327,7 +315,7 @@ pub async fn cycle_page(
     }
     .to_svg();
     let names = entry_names(&state, auth, &entries.items).await?;
-    let authority = authority(auth);
+    let authority = Authority::of(auth);
     let rows: Vec<EntryRow> = entries
         .items
         .into_iter()
@@ -433,7 +421,7 @@ pub async fn step(
         payment_reference: form.text("payment_reference"),
         amount_cny,
     };
-    let done = run(&state, &console.auth, request).await?;
+    let done = ledger::take_step(&state, &console.auth, request).await?;
     let back = form.get("status");
     let status =
         EntryStatus::parse(back).map_or(String::new(), |s| format!("status={}&", s.as_str()));

@@ -24,13 +24,13 @@ use super::session::{Console, Posted};
 use super::views::{page_with_status, see_other, Frame, PageError};
 use crate::auth::Authorized;
 use crate::checkins::board::{board, BoardRow, TodayStatus};
+use crate::checkins::Caller;
 use crate::checkins::{
     AlertView, Candidate, CheckInInput, EmergencyInput, EnrolInput, PauseInput, WithdrawInput,
 };
 use crate::error::ApiError;
-use crate::routes::checkins::caller;
+use crate::registry::search::{family_page, FamilySearch};
 use crate::routes::extract::from_value;
-use crate::routes::families::list::{family_page, ListQuery};
 use crate::state::AppState;
 
 #[derive(Template)]
@@ -218,7 +218,7 @@ async fn render(
     let auth = &console.auth;
     auth.require(Resource::CheckInAlert, Action::List)?;
     let now = Utc::now();
-    let b = board(state, caller(auth), now)
+    let b = board(state, Caller::of(auth), now)
         .await
         .map_err(ApiError::from)?;
     let elder_of = |a: &AlertView| {
@@ -324,9 +324,9 @@ async fn tools(state: &AppState, auth: &Authorized) -> Result<Tools, ApiError> {
     let families = family_page(
         state,
         auth,
-        &ListQuery {
+        &FamilySearch {
             per_page: Some(ELDERS_LISTED),
-            ..ListQuery::default()
+            ..FamilySearch::default()
         },
     )
     .await?;
@@ -429,7 +429,7 @@ pub async fn create_helper(
         ("location[1]", "lon"),
     ];
     let result = match from_value::<HelperInput>(body, "") {
-        Ok(input) => crate::checkins::create_helper(&state, caller(auth), input)
+        Ok(input) => crate::checkins::create_helper(&state, Caller::of(auth), input)
             .await
             .map_err(ApiError::from),
         Err(e) => Err(e),
@@ -460,7 +460,7 @@ pub async fn enrol(
     const INPUTS: &[&str] = &["reason", "note"];
     const ALIASES: &[(&str, &str)] = &[("family_id", "elder"), ("person", "elder")];
     let result = match from_value::<EnrolInput>(body, "") {
-        Ok(input) => crate::checkins::enrol(&state, caller(auth), input)
+        Ok(input) => crate::checkins::enrol(&state, Caller::of(auth), input)
             .await
             .map_err(ApiError::from),
         Err(e) => Err(e),
@@ -489,7 +489,7 @@ pub async fn pause(
     });
     const INPUTS: &[&str] = &["from", "until", "reason"];
     let result = match from_value::<PauseInput>(body, "") {
-        Ok(input) => crate::checkins::pause(&state, caller(auth), id, input)
+        Ok(input) => crate::checkins::pause(&state, Caller::of(auth), id, input)
             .await
             .map_err(ApiError::from),
         Err(e) => Err(e),
@@ -518,7 +518,7 @@ pub async fn emergency(
         outcome: form.text("outcome"),
     };
     const INPUTS: &[&str] = &["what", "hospital", "outcome"];
-    match crate::checkins::emergency(&state, caller(auth), id, input).await {
+    match crate::checkins::emergency(&state, Caller::of(auth), id, input).await {
         Ok(_) => Ok(see_other("/console/checkins?done=emergency")),
         Err(e) => sent_back(&state, &console, sent, e.into(), INPUTS, &[]).await,
     }
@@ -593,7 +593,7 @@ async fn pair_form(
                 .find(|(v, _)| v == elder)
                 .map(|(_, l)| l)
                 .unwrap_or_default();
-            match crate::checkins::candidates(state, caller(auth), family_id, person).await {
+            match crate::checkins::candidates(state, Caller::of(auth), family_id, person).await {
                 Ok(c) => (c, label),
                 Err(e) => match ApiError::from(e) {
                     e @ (ApiError::Validation(_) | ApiError::BadRequest { .. }) => {
@@ -725,7 +725,7 @@ pub async fn create_pairing(
         ("person", "elder"),
     ];
     let result = match from_value::<PairingInput>(body, "") {
-        Ok(input) => crate::checkins::create_pairing(&state, caller(auth), input)
+        Ok(input) => crate::checkins::create_pairing(&state, Caller::of(auth), input)
             .await
             .map_err(ApiError::from),
         Err(e) => Err(e),
@@ -766,7 +766,7 @@ pub async fn check_in(
     };
     crate::checkins::check_in(
         &state,
-        caller(&console.auth),
+        Caller::of(&console.auth),
         id.into_inner(),
         input,
         Utc::now(),
@@ -788,7 +788,7 @@ pub async fn acknowledge(
         .require(Resource::CheckInAlert, Action::Update)?;
     crate::checkins::acknowledge(
         &state,
-        caller(&console.auth),
+        Caller::of(&console.auth),
         id.into_inner(),
         form.get("finding"),
         Utc::now(),
@@ -816,7 +816,7 @@ pub async fn withdraw(
     };
     crate::checkins::withdraw(
         &state,
-        caller(&console.auth),
+        Caller::of(&console.auth),
         id.into_inner(),
         input,
         Utc::now(),

@@ -19,10 +19,9 @@ use super::session::Console;
 use super::views::{page, PageError, Pager};
 use crate::error::ApiError;
 use crate::registry::reads::{family_changes, family_facts, read_family, register_workbook};
+use crate::registry::search::{family_page, register_counts, FamilySearch};
 use crate::registry::view::{FamilyView, Reveal};
-use crate::registry::writes::take_off_register;
-use crate::routes::families::import::import_scope;
-use crate::routes::families::list::{family_page, register_counts, ListQuery};
+use crate::registry::writes::{import_scope, take_off_register};
 use crate::routes::policy::evaluation;
 use crate::state::{AppState, District};
 
@@ -86,8 +85,8 @@ fn age(text: &str, field: &str) -> Result<Option<i32>, ApiError> {
 }
 
 impl RegisterQuery {
-    fn to_list_query(&self) -> Result<ListQuery, ApiError> {
-        Ok(ListQuery {
+    fn to_list_query(&self) -> Result<FamilySearch, ApiError> {
+        Ok(FamilySearch {
             street: some(&self.street),
             kind: some(&self.kind),
             status: some(&self.status),
@@ -96,7 +95,7 @@ impl RegisterQuery {
             q: some(&self.q),
             page: self.page,
             per_page: Some(PER_PAGE),
-            ..ListQuery::default()
+            ..FamilySearch::default()
         })
     }
 
@@ -169,7 +168,10 @@ pub async fn register(
     let base = query.base_url();
     let mut error = String::new();
     let (rows, pager, chart) = match query.to_list_query() {
-        Ok(list) => match family_page(&state, auth, &list).await {
+        Ok(list) => match family_page(&state, auth, &list)
+            .await
+            .map_err(ApiError::from)
+        {
             Ok(found) => {
                 let counts = register_counts(&state, auth, &list).await?;
                 let chart =

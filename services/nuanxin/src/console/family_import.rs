@@ -15,7 +15,8 @@ use super::session::{session_csrf_matches, Console};
 use super::views::{page, page_with_status, Frame, PageError};
 use crate::error::ApiError;
 use crate::registry::import::RowError;
-use crate::routes::families::import::{import_file, import_scope, import_turn, MAX_IMPORT_BYTES};
+use crate::registry::writes::{import_file, import_scope, import_turn};
+use crate::routes::families::import::MAX_IMPORT_BYTES;
 use crate::state::AppState;
 
 #[derive(Template)]
@@ -59,7 +60,10 @@ pub async fn import(
     let _turn = import_turn(&state).await?;
     let file = read_upload(&req, form).await?;
     let mut shown = import_page_of(&console, &state);
-    match import_file(&state, &console.auth, file).await {
+    match import_file(&state, &console.auth, file)
+        .await
+        .map_err(ApiError::from)
+    {
         Ok(n) => {
             shown.imported = Some(n);
             page(&shown)

@@ -13,8 +13,8 @@ use super::views::{page, policy_notice, primary_role, Frame, PageError};
 use crate::auth::Authorized;
 use crate::benefits::ledger::cycles;
 use crate::error::ApiError;
-use crate::routes::families::list::{register_counts, ListQuery};
-use crate::routes::page::Paging;
+use crate::page::Paging;
+use crate::registry::search::{register_counts, FamilySearch};
 use crate::state::AppState;
 
 /// A cycle on a home page: what waits in it for this role.
@@ -83,7 +83,7 @@ fn intro(role: Role) -> &'static str {
 }
 
 async fn register(state: &AppState, auth: &Authorized) -> Result<Register, PageError> {
-    let counts = register_counts(state, auth, &ListQuery::default()).await?;
+    let counts = register_counts(state, auth, &FamilySearch::default()).await?;
     let of_kind = |kind: &str| -> i64 {
         counts
             .iter()

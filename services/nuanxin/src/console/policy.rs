@@ -14,11 +14,9 @@ use serde::Deserialize;
 use super::charts::BarChart;
 use super::session::{Console, Posted};
 use super::views::{page, page_with_status, see_other, Frame, PageError};
-use crate::benefits::forecast::PolicyChange;
+use crate::benefits::forecast::{forecast_for, impact_for, PolicyChange};
 use crate::error::ApiError;
 use crate::parameters::{save, NewValue};
-use crate::routes::benefits::forecast::year_forecast;
-use crate::routes::benefits::impact::impact_of;
 use crate::state::AppState;
 
 struct ParameterRow {
@@ -199,7 +197,8 @@ pub async fn impact(
                 effective_from: from,
                 value,
             };
-            match impact_of(&state, &console.auth, change, from).await {
+            let report = impact_for(state.clone().into_inner(), &console.auth, change, from).await;
+            match report.map_err(ApiError::from) {
                 Ok(report) => {
                     let policy = console.auth.district.policy.clone();
                     let title = |code: &str| {
@@ -271,7 +270,7 @@ async fn policy_page(
             message: "",
         });
     };
-    let report = year_forecast(state, auth, Some(year)).await?;
+    let report = forecast_for(state.clone().into_inner(), auth, Some(year)).await?;
     let title = |code: &str| {
         policy
             .program(code)

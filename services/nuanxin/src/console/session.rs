@@ -13,10 +13,10 @@ use rand::RngCore;
 
 use super::csrf;
 use super::views::{page, see_other, with_headers, Frame, PageError};
+use crate::auth::sign_in::{authenticate, begin_session, LoginRequest};
 use crate::auth::throttle::{client_address, LoginThrottle};
 use crate::auth::{Authorized, Caller, PLATFORM_DOMAIN};
 use crate::error::ApiError;
-use crate::routes::auth::{authenticate, begin_session, LoginRequest};
 use crate::state::AppState;
 
 /// The session token.

@@ -32,11 +32,11 @@ use super::session::{Console, Posted};
 use super::views::{page, page_with_status, see_other, Frame, PageError, Pager};
 use crate::auth::Authorized;
 use crate::error::ApiError;
-use crate::routes::page::Paging;
-use crate::routes::tasks::runs::staff_reach;
+use crate::page::Paging;
 use crate::state::AppState;
 use crate::tasks::matching::{self, RunView};
 use crate::tasks::offers::{self, OfferItem, Step};
+use crate::tasks::staff_reach;
 use crate::tasks::views::{OfferView, TaskView};
 use crate::tasks::{service_tasks, volunteers as volunteer_service, TaskError};
 

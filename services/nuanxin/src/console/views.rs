@@ -267,7 +267,10 @@ macro_rules! page_error_from {
 page_error_from!(
     crate::registry::RegistryError,
     crate::benefits::BenefitError,
-    crate::sharing::SharingError
+    crate::sharing::SharingError,
+    crate::visits::VisitError,
+    crate::tasks::TaskError,
+    crate::page::PagingRefused
 );
 
 fn error_page(status: StatusCode, message: String) -> HttpResponse {

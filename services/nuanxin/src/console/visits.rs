@@ -22,17 +22,19 @@ use super::charts::BarChart;
 use super::session::{Console, Posted};
 use super::views::{page, page_with_status, see_other, Frame, PageError};
 use crate::error::ApiError;
-use crate::routes::page::Paging;
-use crate::routes::visits::activities::{activity_page, save_activity, save_project};
-use crate::routes::visits::campaigns::{campaign_list, campaign_progress, families_page, generate};
-use crate::routes::visits::contacts::{contact_page, save_contact};
-use crate::routes::visits::dashboard::read_dashboard;
-use crate::routes::visits::record::save_visit;
+use crate::page::Paging;
 use crate::state::AppState;
-use crate::visits::activities::{ActivityView, ActivityYear, ParticipantChoice, ProjectInput};
-use crate::visits::campaign::{CampaignFamilyView, CampaignProgress, CampaignView};
-use crate::visits::contacts::{ContactView, FamilyPlace};
-use crate::visits::dashboard::Dashboard;
+use crate::visits::activities::{
+    activity_page, save_activity, save_project, ActivityView, ActivityYear, ParticipantChoice,
+    ProjectInput,
+};
+use crate::visits::campaign::{
+    campaign_list, campaign_progress, families_page, generate_for, CampaignFamilyView,
+    CampaignProgress, CampaignView,
+};
+use crate::visits::contacts::{contact_page, save_contact, ContactView, FamilyPlace};
+use crate::visits::dashboard::{read_dashboard, Dashboard};
+use crate::visits::record::save_visit;
 
 /// The ways of a visit, as the form offers them.
 const VISIT_HOWS: [(&str, &str); 3] = [
@@ -86,7 +88,8 @@ pub async fn create(
         .trim()
         .parse::<i32>()
         .map_err(|_| ApiError::bad_request("invalid_year", "year", "请填写年份（如2025）"))?;
-    let (view, _) = generate(&state, &console.auth, form.get("program"), year).await?;
+    let (view, _) =
+        generate_for(state.into_inner(), &console.auth, form.get("program"), year).await?;
     Ok(see_other(&format!("/console/visits/{}", view.id)))
 }
 
@@ -652,7 +655,7 @@ pub async fn record_activity(
             )))
         }
         Ok(None) => {}
-        Err(e) => form.refused(e)?,
+        Err(e) => form.refused(e.into())?,
     }
     let year = form
         .value("held_on")
@@ -683,7 +686,7 @@ pub async fn create_project(
             p.year
         ))),
         Err(e) => {
-            form.refused(e)?;
+            form.refused(e.into())?;
             activities_page(&state, &console, Some(shown_year), form, "project", "").await
         }
     }

@@ -7,6 +7,7 @@ pub use codec::Meta;
 pub mod import;
 pub mod near;
 pub mod reads;
+pub mod search;
 pub mod view;
 pub mod writes;
 
@@ -34,6 +35,13 @@ pub enum RegistryError {
     Validation(ValidationErrors),
     #[error("no such family in scope")]
     NotFound,
+    /// A question or file the register cannot take as given (400 naming the field).
+    #[error("{message}")]
+    BadInput {
+        code: &'static str,
+        field: &'static str,
+        message: String,
+    },
     #[error("no authority for this")]
     Forbidden,
     #[error("the family was changed meanwhile (now version {current})")]
@@ -52,6 +60,21 @@ pub enum RegistryError {
     Tx(#[from] nuanxin_db::pool::TxError),
     #[error(transparent)]
     ReadLog(#[from] crate::audit::reads::ReadLogFull),
+    /// This node cannot take the work now (503 with the message).
+    #[error("{0}")]
+    Busy(&'static str),
+    #[error("worker stopped: {0}")]
+    Worker(#[from] tokio::task::JoinError),
+}
+
+impl From<crate::page::PagingRefused> for RegistryError {
+    fn from(e: crate::page::PagingRefused) -> RegistryError {
+        RegistryError::BadInput {
+            code: "out_of_range",
+            field: e.field,
+            message: e.message,
+        }
+    }
 }
 
 impl From<crate::auth::authorized::Refused> for RegistryError {

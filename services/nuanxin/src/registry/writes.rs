@@ -2,7 +2,11 @@
 //! committed with what waits for the commit (this node's copy of the family dropped, the district's
 //! cached list totals marked stale); the API's routes and the console's forms both call these.
 
+use std::sync::Arc;
+use std::time::Duration;
+
 use nuanxin_access::{Action, Resource};
+use nuanxin_db::models::family::Scope;
 use nuanxin_domain::family::{Exit, FamilyInput};
 use uuid::Uuid;
 
@@ -94,4 +98,63 @@ async fn answer(
         district.today(),
         auth.reveal(),
     ))
+}
+
+/// How long an import waits for its turn (`IMPORTS_AT_ONCE`) before it is refused as busy.
+const WAIT_FOR_TURN: Duration = Duration::from_secs(30);
+
+/// Importing is for the district office (whole district) and streets; a street's file may hold only its
+/// own families.
+pub fn import_scope(auth: &Authorized) -> Result<Scope, RegistryError> {
+    auth.check(Resource::FamilyImport, Action::Create)?;
+    match auth.scope {
+        scope @ (Scope::District | Scope::Street(_)) => Ok(scope),
+        _ => Err(RegistryError::Forbidden),
+    }
+}
+
+/// Waits for this node's turn to import (one at a time: checking a file takes memory and a core).
+pub async fn import_turn(
+    state: &AppState,
+) -> Result<tokio::sync::SemaphorePermit<'_>, RegistryError> {
+    match tokio::time::timeout(WAIT_FOR_TURN, state.imports.acquire()).await {
+        Ok(Ok(turn)) => Ok(turn),
+        _ => Err(RegistryError::Busy("另一份登记表正在导入，请稍后再试")),
+    }
+}
+
+/// Checks and imports one register file (xlsx or CSV), all rows or none, on this node's turn for imports
+/// (the caller holds it): the API's import and the console's upload form. Reading and checking the
+/// file run on a blocking thread, so the HTTP workers keep answering meanwhile. Returns how many
+/// families the file registered.
+pub async fn import_file<B: AsRef<[u8]> + Send + 'static>(
+    state: &Arc<AppState>,
+    auth: &Authorized,
+    body: B,
+) -> Result<usize, RegistryError> {
+    let scope = import_scope(auth)?;
+    if body.as_ref().is_empty() {
+        return Err(RegistryError::BadInput {
+            code: "empty_file",
+            field: "file",
+            message: "请上传登记表（xlsx 或 CSV）".to_owned(),
+        });
+    }
+    let district = &auth.district;
+    let checked = {
+        let (state, district) = (state.clone(), district.clone());
+        tokio::task::spawn_blocking(move || {
+            Registry::new(&district, &state.keys).check_import(body.as_ref(), scope)
+        })
+        .await??
+    };
+    let registry = Registry::new(district, &state.keys);
+    let mut work = auth.begin(state).await?;
+    let imported = registry
+        .import_checked(&mut work, &auth.actor, checked)
+        .await?;
+    work.after_commit(AfterCommit::RegisterChanged);
+    work.commit().await?;
+    tracing::info!(imported, "families imported");
+    Ok(imported)
 }

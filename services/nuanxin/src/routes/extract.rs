@@ -40,19 +40,8 @@ pub fn status_or_all_param<T: Vocabulary>(
     text: Option<&str>,
     default: T,
 ) -> Result<Option<T>, ApiError> {
-    match text.map(str::trim) {
-        None => Ok(Some(default)),
-        Some("all") => Ok(None),
-        Some(given) => T::from_text(given).map(Some).ok_or_else(|| {
-            let mut texts: Vec<&str> = T::all().iter().map(|v| v.text()).collect();
-            texts.push("all");
-            ApiError::bad_request(
-                "invalid_status",
-                "status",
-                format!("状态应为{}", nuanxin_text_enum::choices_zh(&texts)),
-            )
-        }),
-    }
+    nuanxin_text_enum::one_or_all(text, default)
+        .map_err(|message| ApiError::bad_request("invalid_status", "status", message))
 }
 
 fn parse_status<T: Vocabulary>(text: &str) -> Result<T, ApiError> {

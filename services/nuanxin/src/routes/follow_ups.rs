@@ -7,11 +7,11 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::extract::status_or_all_param;
-use super::page::Paging;
 use super::Body;
 use crate::auth::Authorized;
 use crate::error::ApiError;
 use crate::follow_ups;
+use crate::page::Paging;
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {

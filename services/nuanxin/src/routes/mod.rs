@@ -11,7 +11,6 @@ pub mod follow_ups;
 pub mod health;
 pub mod openapi;
 pub mod org_units;
-pub mod page;
 pub mod platform;
 pub mod policy;
 pub mod sharing;

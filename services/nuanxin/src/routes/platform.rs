@@ -7,8 +7,8 @@ use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::error::ApiError;
+use crate::page::Items;
 use crate::platform::{self, NewDistrict};
-use crate::routes::page::Items;
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {

@@ -2,6 +2,7 @@
 //! done tasks; the same figures as an xlsx workbook.
 
 use chrono::NaiveDate;
+use nuanxin_access::{Action, Resource};
 use nuanxin_db::models::tasks::TaskOffer;
 use nuanxin_db::pool::TenantTx;
 use nuanxin_sheets::SheetData;
@@ -47,6 +48,21 @@ pub async fn report(
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<HoursReport, TaskError> {
+    auth.check(Resource::VolunteerRecord, Action::Read)?;
+    if to < from {
+        return Err(TaskError::BadInput {
+            code: "invalid_range",
+            field: "to",
+            message: "结束日期不能早于开始日期",
+        });
+    }
+    if (to - from).num_days() > 366 {
+        return Err(TaskError::BadInput {
+            code: "too_long",
+            field: "to",
+            message: "统计期间最长一年",
+        });
+    }
     let district = &auth.district;
     let cfg = config(district)?;
     let (Some(start), Some(end)) = (

@@ -32,7 +32,7 @@ use nuanxin_domain::tasks::Refusal;
 use nuanxin_domain::ValidationErrors;
 
 use crate::auth::Authorized;
-use crate::state::District;
+use crate::state::{AppState, District};
 
 /// The tasks layer's errors (mapped to HTTP in `crate::error`).
 #[derive(Debug, thiserror::Error)]
@@ -45,6 +45,13 @@ pub enum TaskError {
     NotFound(&'static str),
     #[error("forbidden")]
     Forbidden,
+    /// A question that cannot be asked as given (400 naming the field).
+    #[error("{message}")]
+    BadInput {
+        code: &'static str,
+        field: &'static str,
+        message: &'static str,
+    },
     #[error("{0}")]
     Refused(#[from] Refusal),
     #[error("{message}")]
@@ -69,6 +76,12 @@ pub enum TaskError {
     /// A volunteer file with bad rows (nothing of it was written).
     #[error("{} errors in the file", .0.total())]
     Import(crate::registry::import::RowErrors),
+}
+
+impl From<crate::auth::authorized::Refused> for TaskError {
+    fn from(_: crate::auth::authorized::Refused) -> TaskError {
+        TaskError::Forbidden
+    }
 }
 
 impl From<ValidationErrors> for TaskError {
@@ -99,6 +112,19 @@ pub enum Party {
 pub struct Place {
     pub reach: TaskReach,
     pub who: Party,
+}
+
+/// The caller's reach as staff who run matching: the district's or their street's (others are
+/// refused).
+pub async fn staff_reach(state: &AppState, auth: &Authorized) -> Result<TaskReach, TaskError> {
+    let cfg = config(&auth.district)?;
+    let mut tx = auth.begin(state).await?;
+    let place = reach(&mut tx, auth, &cfg).await?;
+    drop(tx);
+    match place.reach {
+        r @ (TaskReach::District | TaskReach::Street(_)) => Ok(r),
+        _ => Err(TaskError::Forbidden),
+    }
 }
 
 /// Resolves the caller's reach: staff by their family scope; social organization staff by their unit;

@@ -3,7 +3,7 @@
 //! projects (一镇一品) with their activities. A street records its own; the district names the street.
 
 use chrono::{Datelike, Utc};
-use nuanxin_access::Scope;
+use nuanxin_access::{Action, Resource, Scope};
 use nuanxin_db::models::visits::{families_in_scope_count, ActivityRow, SignatureProject};
 use nuanxin_domain::org::OrgKind;
 use nuanxin_domain::visits::{within_budget, ActivityInput};
@@ -15,6 +15,7 @@ use uuid::Uuid;
 use super::VisitError;
 use crate::audit;
 use crate::auth::Authorized;
+use crate::state::AppState;
 use crate::work::Work;
 
 fn invalid(field: &str, code: &'static str, message: String) -> VisitError {
@@ -78,8 +79,21 @@ pub struct ProjectView {
     pub spending_cny: i64,
 }
 
-/// Creates the street's signature project of a year (one per street and year: 409 otherwise).
-pub async fn create_project(
+/// Creates the street's signature project of a year as the caller, in one transaction (one per
+/// street and year: 409 otherwise).
+pub async fn save_project(
+    state: &AppState,
+    auth: &Authorized,
+    input: ProjectInput,
+) -> Result<ProjectView, VisitError> {
+    auth.check(Resource::Activity, Action::Create)?;
+    let mut work = auth.begin(state).await?;
+    let view = create_project(&mut work, auth, input).await?;
+    work.commit().await?;
+    Ok(view)
+}
+
+async fn create_project(
     work: &mut Work<'_>,
     auth: &Authorized,
     input: ProjectInput,
@@ -152,10 +166,22 @@ fn activity_view(auth: &Authorized, a: ActivityRow) -> ActivityView {
     }
 }
 
-/// Records an activity: its participants must be families of the caller's scope, its project the
+/// Records an activity as the caller, in one transaction: its participants must be families of the caller's scope, its project the
 /// street's, and its spending within what is left of the year's budget (checked under a lock, so
 /// two activities at once never overspend it together).
-pub async fn record_activity(
+pub async fn save_activity(
+    state: &AppState,
+    auth: &Authorized,
+    input: ActivityInput,
+) -> Result<ActivityView, VisitError> {
+    auth.check(Resource::Activity, Action::Create)?;
+    let mut work = auth.begin(state).await?;
+    let view = record_activity(&mut work, auth, input).await?;
+    work.commit().await?;
+    Ok(view)
+}
+
+async fn record_activity(
     work: &mut Work<'_>,
     auth: &Authorized,
     input: ActivityInput,
@@ -239,7 +265,52 @@ pub struct ActivityYear {
     pub projects: Vec<ProjectView>,
 }
 
+/// The activities and signature projects of `year` (this year by default) with the budget, as the
+/// caller sees them.
 pub async fn activity_year(
+    state: &AppState,
+    auth: &Authorized,
+    year: Option<i32>,
+) -> Result<ActivityYear, VisitError> {
+    Ok(activity_page_of(state, auth, year, false).await?.0)
+}
+
+/// [`activity_year`] and, when the caller may record an activity, the families to choose its
+/// participants from (the console's page).
+pub async fn activity_page(
+    state: &AppState,
+    auth: &Authorized,
+    year: Option<i32>,
+) -> Result<(ActivityYear, Vec<ParticipantChoice>), VisitError> {
+    activity_page_of(
+        state,
+        auth,
+        year,
+        auth.may(Resource::Activity, Action::Create),
+    )
+    .await
+}
+
+async fn activity_page_of(
+    state: &AppState,
+    auth: &Authorized,
+    year: Option<i32>,
+    with_choices: bool,
+) -> Result<(ActivityYear, Vec<ParticipantChoice>), VisitError> {
+    auth.check(Resource::Activity, Action::Read)?;
+    let year = year.unwrap_or(auth.district.today().year());
+    let mut work = auth.begin(state).await?;
+    let view = year_of(&mut work, auth, year).await?;
+    let choices = if with_choices {
+        participant_choices(&mut work, auth).await?
+    } else {
+        Vec::new()
+    };
+    work.commit().await?;
+    Ok((view, choices))
+}
+
+async fn year_of(
     work: &mut Work<'_>,
     auth: &Authorized,
     year: i32,
@@ -291,7 +362,7 @@ pub struct ParticipantChoice {
 pub const PARTICIPANT_CHOICES: i64 = 300;
 
 /// The families of the caller's scope that can take part in an activity, by community.
-pub async fn participant_choices(
+async fn participant_choices(
     work: &mut Work<'_>,
     auth: &Authorized,
 ) -> Result<Vec<ParticipantChoice>, VisitError> {

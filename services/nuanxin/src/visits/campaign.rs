@@ -4,6 +4,7 @@
 //! One campaign per program and year: a repeat, or two at once, return the one that stands.
 
 use chrono::{NaiveDate, Utc};
+use nuanxin_access::{Action, Resource};
 use nuanxin_calendar::{festival_on, Festival};
 use nuanxin_db::models::visits::{Campaign, CampaignFamily, ContactAccount, ProgressRow};
 use nuanxin_db::pool::TenantTx;
@@ -14,8 +15,11 @@ use uuid::Uuid;
 
 use super::{mail_contact_persons, VisitError};
 use crate::audit::{self, Actor};
+use crate::auth::Authorized;
 use crate::benefits::{cycle, Access};
-use crate::state::District;
+use crate::page::{Page, Paging};
+use crate::state::{AppState, District};
+use crate::work::Work;
 
 /// A campaign as the API shows it.
 #[derive(Debug, Clone, Serialize)]
@@ -49,6 +53,57 @@ impl CampaignView {
             generated: c.generated_at.is_some(),
         })
     }
+}
+
+/// [`generate`] as the caller, who must be allowed to create campaigns.
+pub async fn generate_for(
+    state: std::sync::Arc<AppState>,
+    auth: &Authorized,
+    program: &str,
+    year: i32,
+) -> Result<(CampaignView, bool), VisitError> {
+    auth.check(Resource::VisitCampaign, Action::Create)?;
+    generate(state, &auth.district, &auth.actor, program, year).await
+}
+
+/// The district's campaigns, the latest festival first, for a caller who may read them.
+pub async fn campaign_list(
+    state: &AppState,
+    auth: &Authorized,
+) -> Result<Vec<CampaignView>, VisitError> {
+    auth.check(Resource::VisitCampaign, Action::Read)?;
+    let mut work = auth.begin(state).await?;
+    let rows = Campaign::list(&mut work).await?;
+    work.commit().await?;
+    rows.iter().map(CampaignView::of).collect()
+}
+
+/// The campaign `id` and its progress by street and community in the caller's scope.
+pub async fn campaign_progress(
+    state: &AppState,
+    auth: &Authorized,
+    id: Uuid,
+) -> Result<CampaignProgress, VisitError> {
+    auth.check(Resource::VisitCampaign, Action::Read)?;
+    let mut work = auth.begin(state).await?;
+    let progress = progress(&mut work, &auth.district, auth.scope, id).await?;
+    work.commit().await?;
+    Ok(progress)
+}
+
+/// A page of the campaign's families in the caller's scope, those not yet visited first; the read
+/// goes to the audit log.
+pub async fn families_page(
+    state: &AppState,
+    auth: &Authorized,
+    id: Uuid,
+    paging: Paging,
+) -> Result<Page<CampaignFamilyView>, VisitError> {
+    auth.check(Resource::VisitCampaign, Action::Read)?;
+    let mut work = auth.begin(state).await?;
+    let (items, total) = families_of(&mut work, auth, id, paging.limit(), paging.offset()).await?;
+    work.commit().await?;
+    Ok(paging.page(items, total))
 }
 
 /// Generates the campaign of `program` for `year`, or returns the one that exists; `true` when this
@@ -173,8 +228,7 @@ pub struct CampaignProgress {
     pub progress: Vec<ProgressView>,
 }
 
-/// The campaign `id` and its progress by street and community in `scope`.
-pub async fn progress(
+async fn progress(
     conn: &mut nuanxin_db::AsyncPgConnection,
     district: &District,
     scope: nuanxin_access::Scope,
@@ -225,11 +279,9 @@ pub struct CampaignFamilyView {
     pub money_given: bool,
 }
 
-/// A page of the campaign's families in the caller's scope, those not yet visited first; the read
-/// goes to the audit log.
-pub async fn families_page(
-    work: &mut crate::work::Work<'_>,
-    auth: &crate::auth::Authorized,
+async fn families_of(
+    work: &mut Work<'_>,
+    auth: &Authorized,
     id: Uuid,
     limit: i64,
     offset: i64,

@@ -3,19 +3,21 @@
 //! persons (each reaches exactly its families through `family_assignments`).
 
 use chrono::{DateTime, NaiveDate, Utc};
+use nuanxin_access::{Action, Resource};
 use nuanxin_db::models::follow_up::NewFollowUp;
 use nuanxin_db::models::visits::{
     account_is_active, family_briefs, family_in_scope, ContactAccount, ContactRow,
 };
-use nuanxin_domain::visits::{Contact, ProblemCategory};
+use nuanxin_domain::visits::{Contact, ContactInput, ProblemCategory};
 use serde::Serialize;
 use serde_json::json;
 use uuid::Uuid;
 
 use super::{follow_up_for_street, household_follow_up, VisitError};
 use crate::audit;
-use crate::audit::reads::ReadLog;
 use crate::auth::Authorized;
+use crate::page::{Page, Paging};
+use crate::state::AppState;
 use crate::work::Work;
 
 /// One problem as the API shows it.
@@ -86,9 +88,36 @@ pub struct FamilyPlace {
 /// A page of the family's contact log in the caller's scope, with where the family lives; the read
 /// is handed to the batched read log before the answer leaves (as a family's read is: a read stays a
 /// read-only transaction).
-pub async fn contact_log_page(
+pub async fn contact_page(
+    state: &AppState,
+    auth: &Authorized,
+    family_id: Uuid,
+    paging: Paging,
+) -> Result<(FamilyPlace, Page<ContactView>), VisitError> {
+    auth.check(Resource::ContactLog, Action::List)?;
+    let mut work = auth.begin(state).await?;
+    let (place, items, total) =
+        contact_log_page(&mut work, auth, family_id, paging.limit(), paging.offset()).await?;
+    work.commit().await?;
+    state
+        .read_log
+        .record(
+            audit::event(
+                auth.district.id,
+                &auth.actor,
+                "contact_log.read",
+                "family",
+                &family_id.to_string(),
+                json!({"contacts": items.len()}),
+            ),
+            crate::audit::reads::WAIT,
+        )
+        .await?;
+    Ok((place, paging.page(items, total)))
+}
+
+async fn contact_log_page(
     work: &mut Work<'_>,
-    read_log: &ReadLog,
     auth: &Authorized,
     family_id: Uuid,
     limit: i64,
@@ -110,21 +139,28 @@ pub async fn contact_log_page(
         address,
     };
     let (rows, total) = ContactRow::page(work, auth.scope, family_id, limit, offset).await?;
-    let read = audit::event(
-        auth.district.id,
-        &auth.actor,
-        "contact_log.read",
-        "family",
-        &family_id.to_string(),
-        json!({"contacts": rows.len()}),
-    );
-    read_log.record(read, crate::audit::reads::WAIT).await?;
     Ok((place, rows.into_iter().map(contact_view).collect(), total))
 }
 
-/// Logs a contact with a family in the caller's scope; each problem raised opens a follow-up for the
-/// family's street (one per category and day).
-pub async fn log_contact(
+/// Logs a contact with a family in the caller's scope, in one transaction; each problem raised opens
+/// a follow-up for the family's street (one per category and day).
+pub async fn save_contact(
+    state: &AppState,
+    auth: &Authorized,
+    family_id: Uuid,
+    input: ContactInput,
+) -> Result<ContactView, VisitError> {
+    auth.check(Resource::ContactLog, Action::Create)?;
+    let contact = input
+        .validate(auth.district.today())
+        .map_err(VisitError::Validation)?;
+    let mut work = auth.begin(state).await?;
+    let view = log_contact(&mut work, auth, family_id, contact).await?;
+    work.commit().await?;
+    Ok(view)
+}
+
+async fn log_contact(
     work: &mut Work<'_>,
     auth: &Authorized,
     family_id: Uuid,
@@ -185,8 +221,21 @@ pub async fn log_contact(
 }
 
 /// Links an active account of the district to a family in the caller's scope as one of its contact
-/// persons; `true` when it was not linked before.
-pub async fn link_contact_account(
+/// persons, for a caller who may change the family; `true` when it was not linked before.
+pub async fn link_account(
+    state: &AppState,
+    auth: &Authorized,
+    family_id: Uuid,
+    user_id: Uuid,
+) -> Result<bool, VisitError> {
+    auth.check(Resource::Family, Action::Update)?;
+    let mut work = auth.begin(state).await?;
+    let new = link_contact_account(&mut work, auth, family_id, user_id).await?;
+    work.commit().await?;
+    Ok(new)
+}
+
+async fn link_contact_account(
     work: &mut Work<'_>,
     auth: &Authorized,
     family_id: Uuid,

@@ -12,8 +12,8 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use chrono::{Days, NaiveDate};
-use nuanxin_access::Scope;
+use chrono::{Datelike, Days, NaiveDate};
+use nuanxin_access::{Action, Resource, Scope};
 use nuanxin_db::models::visits::{
     dashboard_changes, entitlements_by_street, fold_dashboard_changes,
     open_follow_ups_by_community, register_by_community, visits_by_community, EntitlementRow,
@@ -24,8 +24,9 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::VisitError;
+use crate::auth::Authorized;
 use crate::cache::Store;
-use crate::state::District;
+use crate::state::{AppState, District};
 
 /// Cached counts expire after this long without a change (a change makes them unreachable at once).
 const COUNTS_TTL: Duration = Duration::from_secs(600);
@@ -117,9 +118,38 @@ fn counts_key(
     ))
 }
 
+/// The dashboard of `year` (this year by default) as the caller sees it.
+pub async fn read_dashboard(
+    state: &AppState,
+    auth: &Authorized,
+    year: Option<i32>,
+) -> Result<Dashboard, VisitError> {
+    auth.check(Resource::Dashboard, Action::Read)?;
+    let today = auth.district.today();
+    let year = year.unwrap_or(today.year());
+    if !(2000..=2100).contains(&year) {
+        return Err(VisitError::OutOfRange {
+            field: "year",
+            message: "年份应在2000到2100之间",
+        });
+    }
+    let mut work = auth.begin(state).await?;
+    let d = dashboard(
+        &mut work,
+        &state.store,
+        &auth.district,
+        auth.scope,
+        year,
+        today,
+    )
+    .await?;
+    work.commit().await?;
+    Ok(d)
+}
+
 /// The dashboard of `year` as of `today`, in `scope`: the counts from the cache when nothing they
 /// come from has changed since they were cached, else counted and cached.
-pub async fn dashboard(
+async fn dashboard(
     conn: &mut AsyncPgConnection,
     store: &Store,
     district: &District,

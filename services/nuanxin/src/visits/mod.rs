@@ -1,7 +1,8 @@
 //! Holiday visits and daily contact (SPEC module 3): campaigns generated on the festival's date from the
 //! holiday cycle of the ledger, visits that hand the condolence money over (paying the ledger entry,
 //! once), contact persons' contact log with the problems it raises, and the daily flags. Nothing here
-//! knows HTTP: `routes/visits/` and the console call these functions with the caller's `Authorized`.
+//! knows HTTP: `routes/visits/` and the console call the functions that take the caller's `Authorized`
+//! and the state; each checks the caller's permission and runs in one unit of work.
 
 pub mod activities;
 pub mod campaign;
@@ -38,6 +39,14 @@ pub enum VisitError {
     NotInForce(String),
     #[error("{0}")]
     NotFound(&'static str),
+    #[error("无权执行此操作")]
+    Forbidden,
+    /// A number of the question outside its range (400 naming the field).
+    #[error("{message}")]
+    OutOfRange {
+        field: &'static str,
+        message: &'static str,
+    },
     #[error("{0}")]
     Validation(ValidationErrors),
     #[error(transparent)]
@@ -50,6 +59,12 @@ pub enum VisitError {
     Tx(#[from] TxError),
     #[error(transparent)]
     ReadLog(#[from] crate::audit::reads::ReadLogFull),
+}
+
+impl From<crate::auth::authorized::Refused> for VisitError {
+    fn from(_: crate::auth::authorized::Refused) -> VisitError {
+        VisitError::Forbidden
+    }
 }
 
 /// Opens a follow-up for the family's street and mails the street's staff about it, in the caller's

@@ -4,6 +4,7 @@
 //! the family needs opens a follow-up for its street.
 
 use chrono::{NaiveDate, Utc};
+use nuanxin_access::{Action, Resource};
 use nuanxin_calendar::visit_window;
 use nuanxin_db::models::visits::{
     holiday_entry_for_update, pay_by_visit, Campaign, CampaignFamily, VisitRow,
@@ -17,6 +18,7 @@ use uuid::Uuid;
 use super::{follow_up_for_street, household_follow_up, VisitError};
 use crate::audit;
 use crate::auth::Authorized;
+use crate::state::AppState;
 use crate::work::Work;
 
 /// A visit as the API shows it.
@@ -38,8 +40,21 @@ pub struct VisitView {
     pub follow_up_opened: bool,
 }
 
-/// Records a visit of the campaign `campaign_id` in `work` (the caller commits).
-pub async fn record_visit(
+/// Records a visit of the campaign `campaign_id` as the caller, in one transaction.
+pub async fn save_visit(
+    state: &AppState,
+    auth: &Authorized,
+    campaign_id: Uuid,
+    input: VisitInput,
+) -> Result<VisitView, VisitError> {
+    auth.check(Resource::Visit, Action::Create)?;
+    let mut work = auth.begin(state).await?;
+    let view = record_visit(&mut work, auth, campaign_id, input).await?;
+    work.commit().await?;
+    Ok(view)
+}
+
+async fn record_visit(
     work: &mut Work<'_>,
     auth: &Authorized,
     campaign_id: Uuid,

@@ -17,8 +17,8 @@ use super::super::session::{Console, Posted};
 use super::super::views::{page_with_status, see_other, Frame, PageError};
 use crate::error::ApiError;
 use crate::registry::reads::read_family;
+use crate::registry::search::{family_page, FamilySearch};
 use crate::registry::RegistryError;
-use crate::routes::families::list::{family_page, ListQuery};
 use crate::state::AppState;
 use crate::tasks::{config, service_tasks};
 
@@ -131,10 +131,10 @@ async fn form_page(
     let families = family_page(
         state,
         auth,
-        &ListQuery {
+        &FamilySearch {
             per_page: Some(200),
             q: search.clone().filter(|q| !q.trim().is_empty()),
-            ..ListQuery::default()
+            ..FamilySearch::default()
         },
     )
     .await?;

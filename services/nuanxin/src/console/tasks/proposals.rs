@@ -11,9 +11,9 @@ use super::super::session::{Console, Posted};
 use super::super::views::{see_other, PageError};
 use super::{staff_page, with_reason, TasksQuery};
 use crate::error::ApiError;
-use crate::routes::tasks::runs::staff_reach;
 use crate::state::AppState;
 use crate::tasks::proposals;
+use crate::tasks::staff_reach;
 
 /// `POST /console/task-proposals/{id}/dismiss`: `reason`.
 pub async fn dismiss_proposal(

@@ -5,7 +5,7 @@ use uuid::Uuid;
 use crate::auth::Authorized;
 use crate::benefits::ledger::{cycle, cycles};
 use crate::error::ApiError;
-use crate::routes::page::Items;
+use crate::page::Items;
 use crate::state::AppState;
 
 #[derive(Deserialize)]

@@ -1,10 +1,9 @@
 use actix_web::{web, HttpResponse};
 use chrono::NaiveDate;
-use nuanxin_access::{Action, Resource};
 use serde::Deserialize;
 
 use crate::auth::Authorized;
-use crate::benefits::cycle::{self, Generation};
+use crate::benefits::cycle;
 use crate::error::ApiError;
 use crate::routes::Body;
 use crate::state::AppState;
@@ -26,30 +25,17 @@ pub async fn generate_cycle(
     auth: Authorized,
     Body(body): Body<GenerateRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let report = generate(&state, &auth, &body.program, &body.period, body.as_of).await?;
+    let report = cycle::generate_for(
+        state.into_inner(),
+        &auth,
+        &body.program,
+        &body.period,
+        body.as_of,
+    )
+    .await?;
     Ok(if report.created {
         HttpResponse::Created().json(report)
     } else {
         HttpResponse::Ok().json(report)
     })
-}
-
-/// Generates (or brings up to date) the cycle of `program` for `period` as the caller.
-pub async fn generate(
-    state: &web::Data<AppState>,
-    auth: &Authorized,
-    program: &str,
-    period: &str,
-    as_of: Option<NaiveDate>,
-) -> Result<Generation, ApiError> {
-    auth.require(Resource::BenefitCycle, Action::Create)?;
-    Ok(cycle::generate(
-        super::access(state),
-        &auth.district,
-        &auth.actor,
-        program,
-        period,
-        as_of,
-    )
-    .await?)
 }

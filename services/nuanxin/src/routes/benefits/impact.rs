@@ -1,10 +1,9 @@
 use actix_web::{web, HttpResponse};
 use chrono::NaiveDate;
-use nuanxin_access::{Action, Resource};
 use serde::Deserialize;
 
 use crate::auth::Authorized;
-use crate::benefits::forecast::{ImpactReport, PolicyChange};
+use crate::benefits::forecast::{self, PolicyChange};
 use crate::error::ApiError;
 use crate::routes::Body;
 use crate::state::AppState;
@@ -50,25 +49,6 @@ pub async fn policy_impact(
             ))
         }
     };
-    Ok(HttpResponse::Ok().json(impact_of(&state, &auth, change, body.as_of).await?))
-}
-
-/// Who would gain or lose what under `change`, before it is saved (for those who may edit the policy).
-pub async fn impact_of(
-    state: &web::Data<AppState>,
-    auth: &Authorized,
-    change: PolicyChange,
-    as_of: NaiveDate,
-) -> Result<ImpactReport, ApiError> {
-    auth.require(Resource::Policy, Action::Update)?;
-    let district = &auth.district;
-    let current = district
-        .policy
-        .clone()
-        .ok_or(ApiError::NotFound("本区尚未配置政策"))?;
-    // Parsing and checking a policy is CPU work: off the async workers.
-    let after = web::block(move || change.apply(&current))
-        .await
-        .map_err(ApiError::internal)??;
-    Ok(crate::benefits::forecast::impact(super::access(state), district, after, as_of).await?)
+    let report = forecast::impact_for(state.into_inner(), &auth, change, body.as_of).await?;
+    Ok(HttpResponse::Ok().json(report))
 }

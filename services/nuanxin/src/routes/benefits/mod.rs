@@ -11,12 +11,6 @@ pub mod payment_list;
 pub mod step;
 
 use actix_web::web;
-use nuanxin_access::{Action, Resource};
-
-use crate::auth::Authorized;
-use crate::benefits::ledger::Authority;
-use crate::benefits::Access;
-use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/benefits/cycles", web::post().to(generate::generate_cycle))
@@ -42,21 +36,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/benefits/entries/{id}/{action}",
             web::post().to(step::step_one),
         )
-        .route("/benefits/forecast", web::get().to(forecast::forecast))
+        .route("/benefits/forecast", web::get().to(forecast::year_forecast))
         .route("/policy/impact", web::post().to(impact::policy_impact));
-}
-
-/// The register-wide computations' view of the app state.
-fn access(state: &web::Data<AppState>) -> Access {
-    state.clone().into_inner()
-}
-
-/// The caller's powers over ledger entries: permissions from the roles, the unit from the session.
-pub(crate) fn authority(auth: &Authorized) -> Authority<'_> {
-    Authority {
-        verify: auth.may(Resource::BenefitCycle, Action::Verify),
-        approve: auth.may(Resource::BenefitCycle, Action::Approve),
-        disburse: auth.may(Resource::BenefitCycle, Action::Disburse),
-        unit_code: auth.unit_code(),
-    }
 }

@@ -1,12 +1,10 @@
 use actix_web::{web, HttpResponse};
-use nuanxin_access::{Action, Resource};
-use nuanxin_db::pool::TenantTx;
 use nuanxin_domain::benefit::EntryAction;
 use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::auth::Authorized;
-use crate::benefits::ledger::{apply_step, entry_view, EntryView, StepRequest};
+use crate::benefits::ledger::{self, EntryView, StepRequest};
 use crate::error::ApiError;
 use crate::routes::Body;
 use crate::state::AppState;
@@ -35,40 +33,6 @@ fn parse_action(action: &str) -> Result<EntryAction, ApiError> {
     EntryAction::parse(action).ok_or(ApiError::NotFound("没有该操作"))
 }
 
-/// The permission each step needs before looking at any entry (rejecting needs one of two).
-fn require_step(auth: &Authorized, action: EntryAction) -> Result<(), ApiError> {
-    let may = |a| auth.may(Resource::BenefitCycle, a);
-    let allowed = match action {
-        EntryAction::Verify => may(Action::Verify),
-        EntryAction::Reject => may(Action::Verify) || may(Action::Approve),
-        EntryAction::Approve => may(Action::Approve),
-        EntryAction::Pay => may(Action::Disburse),
-    };
-    if allowed {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden)
-    }
-}
-
-/// Applies one step to the entries of `request` as the caller (the API's steps and the console's forms).
-pub async fn run(
-    state: &AppState,
-    auth: &Authorized,
-    request: StepRequest,
-) -> Result<Vec<crate::benefits::ledger::EntryView>, ApiError> {
-    require_step(auth, request.action)?;
-    let (district, actor) = (&auth.district, &auth.actor);
-    let authority = super::authority(auth);
-    let mut tx = TenantTx::begin(&state.pool, district.id).await?;
-    let entries = apply_step(&mut tx, district, auth.scope, authority, actor, &request).await?;
-    tx.commit().await?;
-    Ok(entries
-        .into_iter()
-        .map(|e| entry_view(district, e))
-        .collect())
-}
-
 /// One step on one entry: `verify`, `reject`, `approve` or `pay`.
 pub async fn step_one(
     state: web::Data<AppState>,
@@ -84,7 +48,7 @@ pub async fn step_one(
         payment_reference: body.payment_reference,
         amount_cny: body.amount_cny,
     };
-    let mut entries = run(&state, &auth, request).await?;
+    let mut entries = ledger::take_step(&state, &auth, request).await?;
     let entry = entries.pop().ok_or(ApiError::NotFound("没有找到账目"))?;
     Ok(HttpResponse::Ok().json(entry))
 }
@@ -110,7 +74,7 @@ pub async fn step_many(
         payment_reference: body.payment_reference,
         amount_cny: body.amount_cny,
     };
-    let entries = run(&state, &auth, request).await?;
+    let entries = ledger::take_step(&state, &auth, request).await?;
     Ok(HttpResponse::Ok().json(Stepped {
         updated: entries.len(),
         items: entries,

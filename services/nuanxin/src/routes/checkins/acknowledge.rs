@@ -4,8 +4,8 @@ use nuanxin_access::{Action, Resource};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::caller;
 use crate::auth::Authorized;
+use crate::checkins::Caller;
 use crate::error::ApiError;
 use crate::routes::Body;
 use crate::state::AppState;
@@ -35,7 +35,8 @@ pub async fn acknowledge_alert(
     auth.require(Resource::CheckInAlert, Action::Update)?;
     let id = id.into_inner();
     let closed =
-        crate::checkins::acknowledge(&state, caller(&auth), id, &body.finding, Utc::now()).await?;
+        crate::checkins::acknowledge(&state, Caller::of(&auth), id, &body.finding, Utc::now())
+            .await?;
     Ok(HttpResponse::Ok().json(Acknowledged {
         id,
         status: "acknowledged",

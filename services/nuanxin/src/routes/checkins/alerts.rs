@@ -2,10 +2,10 @@ use actix_web::{web, HttpResponse};
 use nuanxin_access::{Action, Resource};
 use serde::Deserialize;
 
-use super::caller;
 use crate::auth::Authorized;
+use crate::checkins::Caller;
 use crate::error::ApiError;
-use crate::routes::page::Items;
+use crate::page::Items;
 use crate::state::AppState;
 
 /// `?status=open` (not acknowledged, not cleared) or `all` (the default).
@@ -32,6 +32,6 @@ pub async fn list_alerts(
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Resource::CheckInAlert, Action::List)?;
     let open_only = query.status == AlertsStatus::Open;
-    let items = crate::checkins::alerts(&state, caller(&auth), open_only).await?;
+    let items = crate::checkins::alerts(&state, Caller::of(&auth), open_only).await?;
     Ok(HttpResponse::Ok().json(Items { items }))
 }

@@ -4,10 +4,10 @@ use nuanxin_domain::family::ParentRole;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::caller;
 use crate::auth::Authorized;
+use crate::checkins::Caller;
 use crate::error::ApiError;
-use crate::routes::page::Items;
+use crate::page::Items;
 use crate::state::AppState;
 
 #[derive(Deserialize)]
@@ -26,6 +26,7 @@ pub async fn pairing_candidates(
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Resource::Pairing, Action::Create)?;
     let items =
-        crate::checkins::candidates(&state, caller(&auth), query.family_id, query.person).await?;
+        crate::checkins::candidates(&state, Caller::of(&auth), query.family_id, query.person)
+            .await?;
     Ok(HttpResponse::Ok().json(Items { items }))
 }

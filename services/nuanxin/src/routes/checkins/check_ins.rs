@@ -3,8 +3,8 @@ use chrono::Utc;
 use nuanxin_access::{Action, Resource};
 use uuid::Uuid;
 
-use super::caller;
 use crate::auth::Authorized;
+use crate::checkins::Caller;
 use crate::checkins::CheckInInput;
 use crate::error::ApiError;
 use crate::routes::Body;
@@ -19,6 +19,7 @@ pub async fn log_check_in(
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Resource::CheckIn, Action::Create)?;
     let logged =
-        crate::checkins::check_in(&state, caller(&auth), id.into_inner(), body, Utc::now()).await?;
+        crate::checkins::check_in(&state, Caller::of(&auth), id.into_inner(), body, Utc::now())
+            .await?;
     Ok(HttpResponse::Created().json(logged))
 }

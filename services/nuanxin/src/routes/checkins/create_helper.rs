@@ -2,8 +2,8 @@ use actix_web::{web, HttpResponse};
 use nuanxin_access::{Action, Resource};
 use nuanxin_domain::checkins::HelperInput;
 
-use super::caller;
 use crate::auth::Authorized;
+use crate::checkins::Caller;
 use crate::error::ApiError;
 use crate::routes::{Body, Created};
 use crate::state::AppState;
@@ -15,6 +15,6 @@ pub async fn create_helper(
     Body(body): Body<HelperInput>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Resource::CheckinHelper, Action::Create)?;
-    let id = crate::checkins::create_helper(&state, caller(&auth), body).await?;
+    let id = crate::checkins::create_helper(&state, Caller::of(&auth), body).await?;
     Ok(HttpResponse::Created().json(Created { id }))
 }

@@ -2,8 +2,8 @@ use actix_web::{web, HttpResponse};
 use nuanxin_access::{Action, Resource};
 use nuanxin_domain::checkins::PairingInput;
 
-use super::caller;
 use crate::auth::Authorized;
+use crate::checkins::Caller;
 use crate::error::ApiError;
 use crate::routes::{Body, Created};
 use crate::state::AppState;
@@ -15,6 +15,6 @@ pub async fn create_pairing(
     Body(body): Body<PairingInput>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Resource::Pairing, Action::Create)?;
-    let id = crate::checkins::create_pairing(&state, caller(&auth), body).await?;
+    let id = crate::checkins::create_pairing(&state, Caller::of(&auth), body).await?;
     Ok(HttpResponse::Created().json(Created { id }))
 }

@@ -2,8 +2,8 @@ use actix_web::{web, HttpResponse};
 use nuanxin_access::{Action, Resource};
 use uuid::Uuid;
 
-use super::caller;
 use crate::auth::Authorized;
+use crate::checkins::Caller;
 use crate::checkins::EmergencyInput;
 use crate::error::ApiError;
 use crate::routes::Body;
@@ -25,6 +25,6 @@ pub async fn record_emergency(
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Resource::CheckIn, Action::Create)?;
     let (id, told) =
-        crate::checkins::emergency(&state, caller(&auth), id.into_inner(), body).await?;
+        crate::checkins::emergency(&state, Caller::of(&auth), id.into_inner(), body).await?;
     Ok(HttpResponse::Created().json(Reported { id, told }))
 }

@@ -1,8 +1,8 @@
 use actix_web::{web, HttpResponse};
 use nuanxin_access::{Action, Resource};
 
-use super::caller;
 use crate::auth::Authorized;
+use crate::checkins::Caller;
 use crate::checkins::EnrolInput;
 use crate::error::ApiError;
 use crate::routes::Body;
@@ -22,7 +22,7 @@ pub async fn enrol_member(
     Body(body): Body<EnrolInput>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Resource::Pairing, Action::Create)?;
-    let new = crate::checkins::enrol(&state, caller(&auth), body).await?;
+    let new = crate::checkins::enrol(&state, Caller::of(&auth), body).await?;
     let mut response = if new {
         HttpResponse::Created()
     } else {

@@ -16,9 +16,6 @@ pub use alerts::AlertsQuery;
 
 use actix_web::web;
 
-use crate::auth::Authorized;
-use crate::checkins::Caller;
-
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/helpers", web::post().to(create_helper::create_helper))
         .route(
@@ -48,14 +45,4 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/check-in-alerts/{id}/acknowledge",
             web::post().to(acknowledge::acknowledge_alert),
         );
-}
-
-/// The check-in service's view of the caller.
-pub fn caller(auth: &Authorized) -> Caller<'_> {
-    Caller {
-        district: &auth.district,
-        scope: auth.scope,
-        actor: &auth.actor,
-        user_id: auth.caller.session.user_id,
-    }
 }

@@ -2,8 +2,8 @@ use actix_web::{web, HttpResponse};
 use nuanxin_access::{Action, Resource};
 use uuid::Uuid;
 
-use super::caller;
 use crate::auth::Authorized;
+use crate::checkins::Caller;
 use crate::checkins::PauseInput;
 use crate::error::ApiError;
 use crate::routes::{Body, Created};
@@ -17,6 +17,6 @@ pub async fn pause_pairing(
     Body(body): Body<PauseInput>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Resource::Pairing, Action::Update)?;
-    let pause = crate::checkins::pause(&state, caller(&auth), id.into_inner(), body).await?;
+    let pause = crate::checkins::pause(&state, Caller::of(&auth), id.into_inner(), body).await?;
     Ok(HttpResponse::Created().json(Created { id: pause }))
 }

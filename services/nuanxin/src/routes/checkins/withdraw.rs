@@ -3,8 +3,8 @@ use chrono::Utc;
 use nuanxin_access::{Action, Resource};
 use uuid::Uuid;
 
-use super::caller;
 use crate::auth::Authorized;
+use crate::checkins::Caller;
 use crate::checkins::WithdrawInput;
 use crate::error::ApiError;
 use crate::routes::Body;
@@ -27,7 +27,8 @@ pub async fn withdraw_pairing(
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Resource::Pairing, Action::Update)?;
     let id = id.into_inner();
-    let ended_at = crate::checkins::withdraw(&state, caller(&auth), id, body, Utc::now()).await?;
+    let ended_at =
+        crate::checkins::withdraw(&state, Caller::of(&auth), id, body, Utc::now()).await?;
     Ok(HttpResponse::Ok().json(Ended {
         id,
         status: "ended",

@@ -2,22 +2,16 @@ use std::time::Duration;
 
 use actix_web::http::header::CONTENT_LENGTH;
 use actix_web::{web, HttpRequest, HttpResponse};
-use nuanxin_access::{Action, Resource};
-use nuanxin_db::models::family::Scope;
 use serde::Serialize;
 
 use crate::auth::Authorized;
 use crate::error::ApiError;
-use crate::registry::Registry;
+use crate::registry::writes;
 use crate::state::AppState;
-use crate::work::AfterCommit;
 
 /// The largest import body read (413 past it). A district's register as xlsx is a few MB; the sheet's own
 /// limits (`IMPORT_LIMITS`) bound what it unpacks to.
 pub const MAX_IMPORT_BYTES: usize = 50 * 1024 * 1024;
-
-/// How long an import waits for its turn (`IMPORTS_AT_ONCE`) before it is answered 503.
-const WAIT_FOR_TURN: Duration = Duration::from_secs(30);
 
 /// How long the body may take to arrive: a 50 MB file over a slow office line, not a connection held open.
 const UPLOAD_DEADLINE: Duration = Duration::from_secs(300);
@@ -33,63 +27,11 @@ pub async fn import_families(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    import_scope(&auth)?;
-    let _turn = import_turn(&state).await?;
+    writes::import_scope(&auth)?;
+    let _turn = writes::import_turn(&state).await?;
     let body = upload(&req, payload).await?;
-    let imported = import_file(&state, &auth, body).await?;
+    let imported = writes::import_file(&state, &auth, body).await?;
     Ok(HttpResponse::Ok().json(Imported { imported }))
-}
-
-/// Checks and imports one register file (xlsx or CSV), all rows or none, on this node's turn for imports
-/// (the caller holds it): the API's import and the console's upload form. Returns how many families the
-/// file registered.
-pub async fn import_file(
-    state: &web::Data<AppState>,
-    auth: &Authorized,
-    body: web::Bytes,
-) -> Result<usize, ApiError> {
-    let scope = import_scope(auth)?;
-    if body.is_empty() {
-        return Err(ApiError::bad_request(
-            "empty_file",
-            "file",
-            "请上传登记表（xlsx 或 CSV）",
-        ));
-    }
-    let district = &auth.district;
-    let checked = {
-        let (state, district) = (state.clone(), district.clone());
-        web::block(move || Registry::new(&district, &state.keys).check_import(&body, scope))
-            .await
-            .map_err(ApiError::internal)??
-    };
-    let registry = Registry::new(district, &state.keys);
-    let mut work = auth.begin(state).await?;
-    let imported = registry
-        .import_checked(&mut work, &auth.actor, checked)
-        .await?;
-    work.after_commit(AfterCommit::RegisterChanged);
-    work.commit().await?;
-    tracing::info!(imported, "families imported");
-    Ok(imported)
-}
-
-/// Importing is for the district office (whole district) and streets; a street's file may hold only its
-/// own families.
-pub fn import_scope(auth: &Authorized) -> Result<Scope, ApiError> {
-    auth.require(Resource::FamilyImport, Action::Create)?;
-    match auth.scope {
-        scope @ (Scope::District | Scope::Street(_)) => Ok(scope),
-        _ => Err(ApiError::Forbidden),
-    }
-}
-
-/// Waits for this node's turn to import (one at a time: checking a file takes memory and a core).
-pub async fn import_turn(state: &AppState) -> Result<tokio::sync::SemaphorePermit<'_>, ApiError> {
-    tokio::time::timeout(WAIT_FOR_TURN, state.imports.acquire())
-        .await
-        .map_err(|_| ApiError::Unavailable("另一份登记表正在导入，请稍后再试"))?
-        .map_err(ApiError::internal)
 }
 
 /// How many families the file registered (all its rows: an import is all or nothing).

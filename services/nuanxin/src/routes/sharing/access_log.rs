@@ -3,7 +3,7 @@ use uuid::Uuid;
 
 use crate::auth::Authorized;
 use crate::error::ApiError;
-use crate::routes::page::Items;
+use crate::page::Items;
 use crate::sharing::access_log::family_access_log as access_log;
 use crate::state::AppState;
 

@@ -4,7 +4,7 @@ use uuid::Uuid;
 
 use crate::auth::Authorized;
 use crate::error::ApiError;
-use crate::routes::page::Items;
+use crate::page::Items;
 use crate::routes::Body;
 use crate::sharing::consent::{self, ConsentInput, WithdrawInput};
 use crate::state::AppState;

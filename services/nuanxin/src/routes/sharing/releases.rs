@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 use crate::auth::Authorized;
 use crate::error::ApiError;
-use crate::routes::page::Paging;
+use crate::page::Paging;
 use crate::sharing::records::{self, DEFAULT_LIMIT, MAX_LIMIT};
 use crate::state::AppState;
 

@@ -3,7 +3,7 @@ use nuanxin_access::{Action, Resource};
 
 use crate::auth::Authorized;
 use crate::error::ApiError;
-use crate::routes::page::Items;
+use crate::page::Items;
 use crate::sharing::requests::Viewer;
 use crate::sharing::rule_views;
 

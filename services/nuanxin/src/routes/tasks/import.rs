@@ -6,7 +6,8 @@ use nuanxin_access::{Action, Resource};
 
 use crate::auth::Authorized;
 use crate::error::ApiError;
-use crate::routes::families::import::{import_turn, upload, Imported};
+use crate::registry::writes::import_turn;
+use crate::routes::families::import::{upload, Imported};
 use crate::state::AppState;
 use crate::tasks::import;
 

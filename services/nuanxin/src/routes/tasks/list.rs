@@ -5,8 +5,8 @@ use serde::Deserialize;
 
 use crate::auth::Authorized;
 use crate::error::ApiError;
+use crate::page::Paging;
 use crate::routes::extract::status_param;
-use crate::routes::page::Paging;
 use crate::state::AppState;
 use crate::tasks::service_tasks;
 

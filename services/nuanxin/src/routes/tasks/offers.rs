@@ -10,8 +10,8 @@ use uuid::Uuid;
 
 use crate::auth::Authorized;
 use crate::error::ApiError;
+use crate::page::Items;
 use crate::routes::extract::status_param;
-use crate::routes::page::Items;
 use crate::routes::Body;
 use crate::state::AppState;
 use crate::tasks::offers::{self, Step};

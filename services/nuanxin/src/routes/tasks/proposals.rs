@@ -9,14 +9,14 @@ use nuanxin_domain::tasks::proposals::ProposalStatus;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::runs::staff_reach;
 use crate::auth::Authorized;
 use crate::error::ApiError;
+use crate::page::Paging;
 use crate::routes::extract::status_param;
-use crate::routes::page::Paging;
 use crate::routes::Body;
 use crate::state::AppState;
 use crate::tasks::proposals;
+use crate::tasks::staff_reach;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

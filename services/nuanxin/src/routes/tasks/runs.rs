@@ -9,19 +9,7 @@ use uuid::Uuid;
 use crate::auth::Authorized;
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::tasks::{config, matching, reach};
-
-/// The caller's reach as staff who run matching: the district's or their street's (others 403).
-pub async fn staff_reach(state: &AppState, auth: &Authorized) -> Result<TaskReach, ApiError> {
-    let cfg = config(&auth.district)?;
-    let mut tx = auth.begin(state).await?;
-    let place = reach(&mut tx, auth, &cfg).await?;
-    drop(tx);
-    match place.reach {
-        r @ (TaskReach::District | TaskReach::Street(_)) => Ok(r),
-        _ => Err(ApiError::Forbidden),
-    }
-}
+use crate::tasks::{matching, staff_reach};
 
 pub async fn start_run(
     state: web::Data<AppState>,

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use crate::auth::Authorized;
 use crate::error::ApiError;
-use crate::routes::page::Paging;
+use crate::page::Paging;
 use crate::routes::Body;
 use crate::state::AppState;
 use crate::tasks::volunteers;

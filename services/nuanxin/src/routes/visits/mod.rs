@@ -10,8 +10,8 @@ pub mod record;
 use actix_web::web;
 use serde::Deserialize;
 
-use super::page::Paging;
 use crate::error::ApiError;
+use crate::page::Paging;
 
 /// `?page=&per_page=` of the module's lists.
 #[derive(Deserialize)]
@@ -24,7 +24,7 @@ pub struct PageQuery {
 impl PageQuery {
     /// The page asked for: 50 a page by default, at most 500.
     fn paging(&self) -> Result<Paging, ApiError> {
-        Paging::new(self.page, self.per_page, 50, 500)
+        Ok(Paging::new(self.page, self.per_page, 50, 500)?)
     }
 }
 
