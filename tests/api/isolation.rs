@@ -248,8 +248,8 @@ async fn an_assigned_scope_reaches_exactly_the_households_given_and_only_while_i
     let (_, me) = app.get("/api/v1/auth/me", Some(&volunteer)).await;
     let user: uuid::Uuid = me["user_id"].as_str().unwrap().parse().unwrap();
     let tenant = app.tenant_id("xicheng").await;
-    let given: uuid::Uuid = given.parse().unwrap();
-    let other: uuid::Uuid = other.parse().unwrap();
+    let given: nuanxin_ids::FamilyId = given.parse().unwrap();
+    let other: nuanxin_ids::FamilyId = other.parse().unwrap();
     let task = uuid::Uuid::new_v4();
     let scope = Scope::Assigned {
         user,

@@ -179,7 +179,7 @@ async fn bench(server: &str, n: u32) -> BenchResult<()> {
         let records = (start..(start + 5000).min(n))
             .map(|i| {
                 Ok(codec.encode(
-                    uuid::Uuid::new_v4(),
+                    nuanxin_ids::FamilyId::generate(),
                     &family(i, &streets)?,
                     Meta::new(Utc::now()),
                 )?)

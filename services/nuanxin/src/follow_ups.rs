@@ -7,6 +7,7 @@ use nuanxin_access::{Action, Resource};
 use nuanxin_db::models::follow_up::FollowUp;
 use nuanxin_db::pool::TenantTx;
 use nuanxin_domain::benefit::FollowUpStatus;
+use nuanxin_ids::FamilyId;
 use serde::Serialize;
 use serde_json::json;
 use uuid::Uuid;
@@ -21,7 +22,7 @@ use crate::state::{AppState, District};
 #[derive(Debug, Serialize)]
 pub struct FollowUpView {
     pub id: Uuid,
-    pub family_id: Uuid,
+    pub family_id: FamilyId,
     pub street: String,
     pub change: String,
     pub program: String,

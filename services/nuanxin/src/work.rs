@@ -3,11 +3,11 @@
 //! work as the change is made, run by [`Work::commit`]; a work dropped without commit rolls back and
 //! runs none of them.
 
+use nuanxin_ids::FamilyId;
 use std::ops::{Deref, DerefMut};
 
 use nuanxin_db::pool::{TenantTx, TxError};
 use nuanxin_db::AsyncPgConnection;
-use uuid::Uuid;
 
 use crate::registry::counts;
 use crate::state::AppState;
@@ -16,7 +16,7 @@ use crate::state::AppState;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AfterCommit {
     /// A family changed: this node drops its copy at once (other nodes hear of it from the database).
-    FamilyChanged(Uuid),
+    FamilyChanged(FamilyId),
     /// The register changed: every cached list total of the district is stale.
     RegisterChanged,
 }

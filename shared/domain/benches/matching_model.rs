@@ -72,7 +72,7 @@ fn main() {
             let start = day.and_time(NaiveTime::from_hms_opt(hour, 0, 0).unwrap_or_default());
             let service = SKILLS[(rng.below(100) as usize * SKILLS.len() / 100) % 8];
             OpenTask {
-                family: Uuid::from_u128(1 + i / 3),
+                family: nuanxin_ids::FamilyId::from_uuid(Uuid::from_u128(1 + i / 3)),
                 service: service.to_owned(),
                 qualifications: vec![],
                 starts: start,

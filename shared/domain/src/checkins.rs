@@ -4,6 +4,7 @@
 
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime, Weekday};
 use nuanxin_checkins::parse_weekday;
+use nuanxin_ids::FamilyId;
 use nuanxin_privacy::Phone;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -143,7 +144,7 @@ impl HelperInput {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PairingInput {
-    pub family_id: Uuid,
+    pub family_id: FamilyId,
     pub person: ParentRole,
     pub helper_id: Uuid,
     pub elder_consent: Option<Consent>,
@@ -352,7 +353,7 @@ mod tests {
 
     fn pairing(elder: Option<Consent>, helper: Option<Consent>) -> PairingInput {
         PairingInput {
-            family_id: Uuid::nil(),
+            family_id: FamilyId::from_uuid(uuid::Uuid::nil()),
             person: ParentRole::Mother,
             helper_id: Uuid::nil(),
             elder_consent: elder,

@@ -6,6 +6,7 @@
 
 use chrono::{Days, NaiveDate};
 use nuanxin_calendar::{festival_on, visit_window, Festival, VisitWindow, MAX_WINDOW_DAYS};
+use nuanxin_ids::FamilyId;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -275,7 +276,7 @@ impl ContactInput {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct VisitInput {
-    pub family_id: Uuid,
+    pub family_id: FamilyId,
     pub visited_on: NaiveDate,
     pub how: VisitHow,
     #[serde(default)]
@@ -288,7 +289,7 @@ pub struct VisitInput {
 /// A checked visit.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Visit {
-    pub family_id: Uuid,
+    pub family_id: FamilyId,
     pub visited_on: NaiveDate,
     pub how: VisitHow,
     pub money_cny: i64,
@@ -403,7 +404,7 @@ pub struct ActivityInput {
     pub kind: String,
     pub spending_cny: i64,
     #[serde(default)]
-    pub participants: Vec<Uuid>,
+    pub participants: Vec<FamilyId>,
 }
 
 impl ActivityInput {
@@ -452,7 +453,7 @@ mod tests {
 
     fn visit(how: VisitHow, money: i64, on: NaiveDate) -> VisitInput {
         VisitInput {
-            family_id: Uuid::nil(),
+            family_id: FamilyId::from_uuid(uuid::Uuid::nil()),
             visited_on: on,
             how,
             money_cny: money,

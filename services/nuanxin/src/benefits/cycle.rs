@@ -2,14 +2,13 @@
 //! beneficiary of the program (免申即享), and exit the previous cycle's beneficiaries who no longer
 //! qualify, with the reason.
 
+use nuanxin_ids::FamilyId;
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{NaiveDate, Utc};
 use nuanxin_access::{Action, Resource};
-use nuanxin_db::models::benefit::{
-    families_by_ids, register_page, BenefitCycle, BenefitEntry, NewEntry,
-};
+use nuanxin_db::models::benefit::{families_by_ids, BenefitCycle, BenefitEntry, NewEntry};
 use nuanxin_db::models::family::FamilyRecord;
 use nuanxin_db::pool::TenantTx;
 use nuanxin_domain::benefit::{parse_period, EntryStatus, ExitCause};
@@ -20,7 +19,7 @@ use serde::Serialize;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{facts_of, period_kind, person_key, Access, BenefitError, PAGE};
+use super::{active_page, facts_of, period_kind, person_key, Access, BenefitError};
 use crate::audit::{self, Actor};
 use crate::auth::Authorized;
 use crate::registry::Codec;
@@ -152,7 +151,7 @@ pub async fn generate(
         now,
     };
     // While one page is evaluated on a blocking thread, the next one is read.
-    let mut next = read_page(&access, tenant_id, None).await?;
+    let mut next = active_page(&access, tenant_id, None).await?;
     loop {
         let page = next;
         let Some(last) = page.last() else { break };
@@ -164,7 +163,8 @@ pub async fn generate(
             let codec = Codec::new(worker_access.keys(), tenant_id);
             propose(&codec, &worker_policy, &worker_cycle, on, &page).map(|e| (e, page))
         });
-        let (evaluated, following) = tokio::join!(evaluated, read_page(&access, tenant_id, after));
+        let (evaluated, following) =
+            tokio::join!(evaluated, active_page(&access, tenant_id, after));
         let (entries, page) = evaluated??;
         next = following?;
         report.entitled += entries.len() as u64;
@@ -173,7 +173,7 @@ pub async fn generate(
         let open = if created {
             Vec::new()
         } else {
-            let ids: Vec<Uuid> = page.iter().map(|r| r.family.id).collect();
+            let ids: Vec<FamilyId> = page.iter().map(|r| r.family.id).collect();
             BenefitEntry::open_of_families(&mut tx, &cycle, &ids).await?
         };
         let inserted = NewEntry::insert_new(&mut tx, &entries).await?;
@@ -194,7 +194,7 @@ pub async fn generate(
             tx.commit().await?;
             break;
         }
-        let mut ids: Vec<Uuid> = open.iter().map(|e| e.family_id).collect();
+        let mut ids: Vec<FamilyId> = open.iter().map(|e| e.family_id).collect();
         ids.dedup();
         let records = families_by_ids(&mut tx, &ids).await?;
         let (withdrawn, _) = refresh.open_entries(&mut tx, &open, &[], &records).await?;
@@ -222,18 +222,6 @@ pub async fn generate(
     .await?;
     tx.commit().await?;
     Ok(report)
-}
-
-/// The page of active families after `after`, in its own short transaction.
-async fn read_page(
-    access: &Access,
-    tenant_id: Uuid,
-    after: Option<Uuid>,
-) -> Result<Vec<FamilyRecord>, BenefitError> {
-    let mut tx = TenantTx::begin(access.pool(), tenant_id).await?;
-    let page = register_page(&mut tx, after, PAGE, true).await?;
-    tx.commit().await?;
-    Ok(page)
 }
 
 /// The entries one page of the register is entitled to in the cycle's program.
@@ -295,7 +283,7 @@ impl Refresh<'_> {
         records: &[FamilyRecord],
     ) -> Result<(u64, u64), BenefitError> {
         let (mut withdrawn, mut revised) = (0, 0);
-        let entitled: HashMap<(Uuid, &str), &NewEntry> = entitled
+        let entitled: HashMap<(FamilyId, &str), &NewEntry> = entitled
             .iter()
             .map(|e| ((e.family_id, e.person.as_str()), e))
             .collect();
@@ -364,7 +352,7 @@ async fn exit_previous(
             break;
         };
         after = Some((last.family_id, last.person.clone()));
-        let mut ids: Vec<Uuid> = gone.iter().map(|e| e.family_id).collect();
+        let mut ids: Vec<FamilyId> = gone.iter().map(|e| e.family_id).collect();
         ids.dedup();
         let records = families_by_ids(&mut tx, &ids).await?;
         tx.commit().await?;

@@ -1,6 +1,7 @@
 //! Next year's cost from the policy over the register, and the impact of a policy change. Families
 //! appear by id and street only.
 
+use nuanxin_ids::FamilyId;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -13,7 +14,6 @@ use nuanxin_policy::{
     EntitlementChanges, ForecastBuilder, ImpactBuilder, ParamValue, Policy, ProgramImpact,
 };
 use serde::Serialize;
-use uuid::Uuid;
 
 use super::{fold_register, Access, BenefitError};
 use crate::auth::Authorized;
@@ -193,7 +193,7 @@ impl PolicyChange {
 
 #[derive(Debug, Serialize)]
 pub struct FamilyImpactView {
-    pub family_id: Uuid,
+    pub family_id: FamilyId,
     pub street: String,
     pub changes: EntitlementChanges,
 }
@@ -226,7 +226,7 @@ pub async fn impact(
     })
     .await?;
     // Streets only for the families that changed: memory stays with the changes, not the register.
-    let ids: Vec<Uuid> = impact
+    let ids: Vec<FamilyId> = impact
         .families_changed
         .iter()
         .filter_map(|f| f.family.parse().ok())
@@ -241,7 +241,7 @@ pub async fn impact(
         .families_changed
         .into_iter()
         .filter_map(|f| {
-            let id: Uuid = f.family.parse().ok()?;
+            let id: FamilyId = f.family.parse().ok()?;
             let street = streets
                 .get(&id)
                 .map(|s| district.orgs.name_of(*s).to_owned())

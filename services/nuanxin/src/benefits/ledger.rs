@@ -12,6 +12,7 @@ use nuanxin_db::pool::TenantTx;
 use nuanxin_db::AsyncPgConnection;
 use nuanxin_domain::benefit::{EntryAction, EntryStatus, ExitCause};
 use nuanxin_domain::family::{Parent, MONEY_MAX_CNY};
+use nuanxin_ids::FamilyId;
 use nuanxin_privacy::mask_name;
 use serde::Serialize;
 use serde_json::json;
@@ -303,7 +304,7 @@ pub struct EntryView {
     pub cycle_id: Uuid,
     pub program: String,
     pub period: String,
-    pub family_id: Uuid,
+    pub family_id: FamilyId,
     pub person: String,
     pub street: UnitRef,
     pub amount_cny: Option<i64>,
@@ -529,7 +530,7 @@ async fn payees(
     let entries = BenefitEntry::payable(conn, scope, cycle.id).await?;
     let mut payees = Vec::with_capacity(entries.len());
     for chunk in entries.chunks(1000) {
-        let mut ids: Vec<Uuid> = chunk.iter().map(|e| e.family_id).collect();
+        let mut ids: Vec<FamilyId> = chunk.iter().map(|e| e.family_id).collect();
         ids.sort();
         ids.dedup();
         let records = families_by_ids(conn, &ids).await?;

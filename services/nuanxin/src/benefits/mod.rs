@@ -14,6 +14,7 @@ pub mod ledger;
 pub mod newly_eligible;
 pub mod payments;
 
+use nuanxin_ids::FamilyId;
 use std::sync::Arc;
 
 use nuanxin_db::models::benefit::register_page;
@@ -29,6 +30,19 @@ use crate::state::{AppState, Keys};
 
 /// Families per page of register-wide work.
 pub const PAGE: i64 = 1000;
+
+/// The page of active families after `after` (in family order), in its own short transaction: the
+/// walk over the register that cycles, the register's fold and releases share.
+pub async fn active_page(
+    access: &Access,
+    tenant_id: Uuid,
+    after: Option<FamilyId>,
+) -> Result<Vec<FamilyRecord>, TxError> {
+    let mut tx = TenantTx::begin(access.pool(), tenant_id).await?;
+    let page = register_page(&mut tx, after, PAGE, true).await?;
+    tx.commit().await?;
+    Ok(page)
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum BenefitError {
@@ -150,7 +164,7 @@ pub fn facts_of(
 
 /// One family of the register as the streaming consumers see it.
 pub struct RegisterFamily {
-    pub id: Uuid,
+    pub id: FamilyId,
     pub street_id: Uuid,
     pub facts: FamilyFacts,
     /// Each parent's role and keyed resident-ID hash (what a verification finds a person by).
@@ -187,9 +201,7 @@ where
     let mut after = None;
     let produced: Result<(), BenefitError> = async {
         loop {
-            let mut tx = TenantTx::begin(access.pool(), tenant_id).await?;
-            let page = register_page(&mut tx, after, PAGE, true).await?;
-            tx.commit().await?;
+            let page = active_page(&access, tenant_id, after).await?;
             let Some(last) = page.last() else {
                 return Ok(());
             };

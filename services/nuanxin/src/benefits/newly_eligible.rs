@@ -11,6 +11,7 @@ use chrono::NaiveDate;
 use nuanxin_db::models::benefit::register_page;
 use nuanxin_db::models::follow_up::{NewFollowUp, Snapshot};
 use nuanxin_db::pool::TenantTx;
+use nuanxin_ids::FamilyId;
 use nuanxin_policy::{
     compare, evaluate, evaluate_with, Detail, Entitlement, EntitlementRef, Evaluation, Period,
     Policy, Role,
@@ -114,7 +115,7 @@ pub async fn run(
     loop {
         let mut tx = TenantTx::begin(access.pool(), tenant_id).await?;
         let page = register_page(&mut tx, after, PAGE, true).await?;
-        let ids: Vec<Uuid> = page.iter().map(|r| r.family.id).collect();
+        let ids: Vec<FamilyId> = page.iter().map(|r| r.family.id).collect();
         let snapshots = Snapshot::of_families(&mut tx, &ids).await?;
         tx.commit().await?;
         let Some(last) = page.last() else { break };

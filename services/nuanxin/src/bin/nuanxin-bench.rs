@@ -191,7 +191,7 @@ async fn fill(
     registry: &Registry<'_>,
     count: u32,
     mut serial: u32,
-) -> Result<Vec<uuid::Uuid>> {
+) -> Result<Vec<nuanxin_ids::FamilyId>> {
     let district = registry.district;
     let mut ids = Vec::with_capacity(count as usize);
     let mut left = count;
@@ -214,7 +214,7 @@ async fn fill(
             let family = serde_json::from_value::<nuanxin_domain::family::FamilyInput>(input)?
                 .validate(&district.orgs, &district.hukou_names, district.today())
                 .map_err(|e| e.to_string())?;
-            let id = uuid::Uuid::new_v4();
+            let id = nuanxin_ids::FamilyId::generate();
             let mut record =
                 registry
                     .codec

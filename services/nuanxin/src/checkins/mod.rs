@@ -9,6 +9,7 @@ pub mod demo;
 pub mod notify;
 pub mod sweep;
 
+use nuanxin_ids::FamilyId;
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Timelike, Utc};
@@ -111,7 +112,7 @@ impl<'a> Caller<'a> {
         work: &mut Work<'_>,
         action: &str,
         object_type: &str,
-        id: Uuid,
+        id: impl Into<Uuid>,
         detail: serde_json::Value,
     ) -> Result<(), CheckinError> {
         audit::record(
@@ -120,7 +121,7 @@ impl<'a> Caller<'a> {
             self.actor,
             action,
             object_type,
-            &id.to_string(),
+            &id.into().to_string(),
             detail,
         )
         .await?;
@@ -141,7 +142,7 @@ async fn is_eligible(
     work: &mut Work<'_>,
     district: &District,
     ladder: &Ladder,
-    family_id: Uuid,
+    family_id: FamilyId,
     family: &Family,
     person: ParentRole,
 ) -> Result<bool, CheckinError> {
@@ -176,7 +177,7 @@ async fn eligible_family(
     work: &mut Work<'_>,
     who: Caller<'_>,
     ladder: &Ladder,
-    family_id: Uuid,
+    family_id: FamilyId,
     person: ParentRole,
 ) -> Result<Family, CheckinError> {
     let registry = Registry::new(who.district, &state.keys);
@@ -200,7 +201,7 @@ async fn eligible_family(
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EnrolInput {
-    pub family_id: Uuid,
+    pub family_id: FamilyId,
     pub person: ParentRole,
     pub reason: EnrolReason,
     pub note: Option<String>,
@@ -361,7 +362,7 @@ pub struct Candidate {
 pub async fn candidates(
     state: &AppState,
     who: Caller<'_>,
-    family_id: Uuid,
+    family_id: FamilyId,
     person: ParentRole,
 ) -> Result<Vec<Candidate>, CheckinError> {
     let ladder = ladder(who.district)?;

@@ -3,6 +3,7 @@
 //! exactly when its cause was committed. No names or identifiers of the elder in mail: the community,
 //! the pairing's reference and what to do, the rest is on the platform.
 
+use nuanxin_ids::FamilyId;
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
@@ -39,8 +40,8 @@ impl Addresses {
         for (unit, email) in emails_by_unit(conn).await? {
             by_unit.entry(unit).or_default().push(email);
         }
-        let family_ids: Vec<Uuid> = pairings.iter().map(|p| p.family_id).collect();
-        let units: HashMap<Uuid, FamilyUnits> = family_units(conn, &family_ids)
+        let family_ids: Vec<FamilyId> = pairings.iter().map(|p| p.family_id).collect();
+        let units: HashMap<FamilyId, FamilyUnits> = family_units(conn, &family_ids)
             .await?
             .into_iter()
             .map(|f| (f.id, f))

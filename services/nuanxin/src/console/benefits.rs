@@ -10,6 +10,7 @@ use nuanxin_access::{Action, Resource};
 use nuanxin_db::pool::TenantTx;
 use nuanxin_domain::benefit::{EntryAction, EntryStatus};
 use nuanxin_domain::labels;
+use nuanxin_ids::FamilyId;
 use nuanxin_policy::Period;
 use serde::Deserialize;
 use uuid::Uuid;
@@ -450,11 +451,11 @@ async fn entry_names(
     state: &AppState,
     auth: &Authorized,
     entries: &[EntryView],
-) -> Result<std::collections::HashMap<Uuid, Vec<(&'static str, String)>>, ApiError> {
+) -> Result<std::collections::HashMap<FamilyId, Vec<(&'static str, String)>>, ApiError> {
     if !auth.may(Resource::Family, Action::Read) {
         return Ok(Default::default());
     }
-    let mut ids: Vec<Uuid> = entries.iter().map(|e| e.family_id).collect();
+    let mut ids: Vec<FamilyId> = entries.iter().map(|e| e.family_id).collect();
     ids.sort_unstable();
     ids.dedup();
     let registry = Registry::new(&auth.district, &state.keys);

@@ -4,6 +4,7 @@
 //! district sees the same with the coverage of the last 30 days. Every action calls the same service
 //! function as the API.
 
+use nuanxin_ids::FamilyId;
 use std::collections::HashMap;
 
 use actix_web::http::StatusCode;
@@ -576,7 +577,7 @@ async fn pair_form(
     let auth = &console.auth;
     let ladder = crate::checkins::ladder(&auth.district).map_err(ApiError::from)?;
     let (family_id, person) = elder_of(elder);
-    let chosen = serde_json::from_value::<Uuid>(family_id)
+    let chosen = serde_json::from_value::<FamilyId>(family_id)
         .ok()
         .zip(serde_json::from_value::<ParentRole>(person).ok());
     let mut refusal = String::new();

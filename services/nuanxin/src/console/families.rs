@@ -2,6 +2,7 @@
 //! (kind, child, parents, entitlements on a date, notices, history), drawn from the same service calls
 //! as `GET /api/v1/families`, `/families/{id}`, `/entitlements` and `/history`.
 
+use nuanxin_ids::FamilyId;
 use std::collections::BTreeMap;
 
 use actix_web::{web, HttpResponse};
@@ -382,7 +383,7 @@ fn entitlements(
 pub async fn family(
     state: web::Data<AppState>,
     console: Console,
-    id: web::Path<Uuid>,
+    id: web::Path<FamilyId>,
     query: web::Query<FamilyQuery>,
 ) -> Result<HttpResponse, PageError> {
     let auth = &console.auth;
@@ -485,7 +486,7 @@ pub async fn family(
 pub async fn exit(
     state: web::Data<AppState>,
     console: Console,
-    id: web::Path<Uuid>,
+    id: web::Path<FamilyId>,
     form: super::session::Posted,
 ) -> Result<HttpResponse, PageError> {
     let id = id.into_inner();

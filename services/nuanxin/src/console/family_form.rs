@@ -7,6 +7,7 @@
 //! father; five contacts): empty slots are left out of the JSON, and error paths are mapped back from the
 //! JSON's positions to the slots. A form sent back with errors keeps everything that was typed.
 
+use nuanxin_ids::FamilyId;
 use std::collections::HashMap;
 
 use actix_web::http::StatusCode;
@@ -17,7 +18,6 @@ use nuanxin_domain::family::{Care, ContactCategory, FamilyInput, FamilyKind, Sel
 use nuanxin_domain::labels;
 use nuanxin_domain::org::OrgKind;
 use serde_json::{Map, Value};
-use uuid::Uuid;
 
 use super::form::Typed;
 use super::session::{Console, Posted};
@@ -456,7 +456,7 @@ fn streets_of(auth: &Authorized) -> Vec<StreetChoice> {
 /// What a form saves: a new family, or a change of one at the version it was read at.
 enum Target {
     New,
-    Edit { id: Uuid, version: i32 },
+    Edit { id: FamilyId, version: i32 },
 }
 
 impl Target {
@@ -480,7 +480,7 @@ impl Target {
         state: &AppState,
         auth: &Authorized,
         input: FamilyInput,
-    ) -> Result<Uuid, ApiError> {
+    ) -> Result<FamilyId, ApiError> {
         match *self {
             Target::New => Ok(register_family(state, auth, input).await?.id),
             Target::Edit { id, version } => {
@@ -570,7 +570,7 @@ pub async fn create(
 pub async fn edit_family(
     state: web::Data<AppState>,
     console: Console,
-    id: web::Path<Uuid>,
+    id: web::Path<FamilyId>,
 ) -> Result<HttpResponse, PageError> {
     let auth = &console.auth;
     auth.require(Resource::Family, Action::Update)?;
@@ -600,7 +600,7 @@ pub async fn edit_family(
 pub async fn update(
     state: web::Data<AppState>,
     console: Console,
-    id: web::Path<Uuid>,
+    id: web::Path<FamilyId>,
     posted: Posted,
 ) -> Result<HttpResponse, PageError> {
     console.auth.require(Resource::Family, Action::Update)?;

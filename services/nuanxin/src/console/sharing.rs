@@ -13,6 +13,7 @@ use nuanxin_access::{Action, Resource};
 use nuanxin_domain::labels;
 use nuanxin_domain::org::OrgKind;
 use nuanxin_domain::sharing::RequestStatus;
+use nuanxin_ids::FamilyId;
 use nuanxin_sharing::{AGE_BANDS, KINDS};
 use uuid::Uuid;
 
@@ -485,7 +486,7 @@ pub async fn revoke(
 #[template(path = "sharing_access_log.html")]
 struct AccessLogPage {
     frame: Frame,
-    family_id: Uuid,
+    family_id: FamilyId,
     district_name: String,
     /// The district office that provides the data (区人口计生委 / 区卫生健康局).
     office: String,
@@ -498,7 +499,7 @@ struct AccessLogPage {
 pub async fn access_log(
     state: web::Data<AppState>,
     console: Console,
-    id: web::Path<Uuid>,
+    id: web::Path<FamilyId>,
 ) -> Result<HttpResponse, PageError> {
     let auth = &console.auth;
     let id = id.into_inner();
@@ -532,7 +533,7 @@ struct ConsentRule {
 #[template(path = "sharing_consents.html")]
 struct ConsentsPage {
     frame: Frame,
-    family_id: Uuid,
+    family_id: FamilyId,
     consents: Vec<ConsentView>,
     rules: Vec<ConsentRule>,
     hows: Options,
@@ -577,7 +578,7 @@ fn consent_rules(district: &crate::state::District) -> Vec<ConsentRule> {
 async fn consents_page(
     state: &AppState,
     console: &Console,
-    family_id: Uuid,
+    family_id: FamilyId,
     message: &'static str,
     form: Sent,
 ) -> Result<HttpResponse, PageError> {
@@ -615,7 +616,7 @@ async fn consents_page(
 pub async fn consents(
     state: web::Data<AppState>,
     console: Console,
-    id: web::Path<Uuid>,
+    id: web::Path<FamilyId>,
     done: web::Query<Done>,
 ) -> Result<HttpResponse, PageError> {
     let message = match done.done.as_str() {
@@ -636,7 +637,7 @@ fn rule_of(form: &Posted) -> (String, String) {
 pub async fn give_consent(
     state: web::Data<AppState>,
     console: Console,
-    id: web::Path<Uuid>,
+    id: web::Path<FamilyId>,
     form: Posted,
 ) -> Result<HttpResponse, PageError> {
     let auth = &console.auth;
@@ -700,7 +701,7 @@ fn rule_field(e: SharingError) -> SharingError {
 pub async fn withdraw_consent(
     state: web::Data<AppState>,
     console: Console,
-    id: web::Path<Uuid>,
+    id: web::Path<FamilyId>,
     form: Posted,
 ) -> Result<HttpResponse, PageError> {
     let auth = &console.auth;

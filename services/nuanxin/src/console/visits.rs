@@ -4,6 +4,7 @@
 //! log with its form, the district's care dashboard, and the homes' activities against the year's
 //! budget with the streets' signature projects — through the same service calls as the API.
 
+use nuanxin_ids::FamilyId;
 use std::collections::HashMap;
 
 use actix_web::{web, HttpResponse};
@@ -234,7 +235,7 @@ pub async fn visit(
 #[template(path = "visits_contacts.html")]
 struct ContactsPage {
     frame: Frame,
-    family_id: Uuid,
+    family_id: FamilyId,
     place: FamilyPlace,
     contacts: Vec<ContactView>,
     total: i64,
@@ -248,7 +249,7 @@ struct ContactsPage {
 pub async fn contacts(
     state: web::Data<AppState>,
     console: Console,
-    id: web::Path<Uuid>,
+    id: web::Path<FamilyId>,
     done: web::Query<Done>,
 ) -> Result<HttpResponse, PageError> {
     let auth = &console.auth;
@@ -283,7 +284,7 @@ pub async fn contacts(
 pub async fn log_contact(
     state: web::Data<AppState>,
     console: Console,
-    id: web::Path<Uuid>,
+    id: web::Path<FamilyId>,
     form: Posted,
 ) -> Result<HttpResponse, PageError> {
     let family_id = id.into_inner();
@@ -428,7 +429,7 @@ impl ActivityForm {
         self.errors.get(name).map(String::as_str)
     }
 
-    fn is_chosen(&self, family: &Uuid) -> bool {
+    fn is_chosen(&self, family: &FamilyId) -> bool {
         let id = family.to_string();
         self.chosen.contains(&id)
     }

@@ -7,6 +7,7 @@ use nuanxin_domain::family::{
     BankAccount, Care, Child, Contact, ContactCategory, Coordinates, ExitReason, Family,
     FamilyKind, FamilyStatus, Household, Parent, ParentRole, Rebirth, SelfCare,
 };
+use nuanxin_ids::FamilyId;
 use nuanxin_privacy::{aad, AccountNumber, CipherError, Phone, ResidentId};
 use uuid::Uuid;
 
@@ -74,13 +75,13 @@ impl<'a> Codec<'a> {
         }
     }
 
-    fn aad(&self, family: Uuid, column: &str, slot: &str) -> Vec<u8> {
+    fn aad(&self, family: FamilyId, column: &str, slot: &str) -> Vec<u8> {
         aad(&[&self.tenant, &family.to_string(), column, slot])
     }
 
     fn seal(
         &self,
-        family: Uuid,
+        family: FamilyId,
         column: &str,
         slot: &str,
         value: &str,
@@ -92,7 +93,7 @@ impl<'a> Codec<'a> {
 
     fn open(
         &self,
-        family: Uuid,
+        family: FamilyId,
         column: &str,
         slot: &str,
         blob: &[u8],
@@ -104,7 +105,12 @@ impl<'a> Codec<'a> {
         String::from_utf8(plain).map_err(|_| corrupt(column))
     }
 
-    fn bank_account(&self, id: Uuid, role: &str, blob: &[u8]) -> Result<BankAccount, CipherError> {
+    fn bank_account(
+        &self,
+        id: FamilyId,
+        role: &str,
+        blob: &[u8],
+    ) -> Result<BankAccount, CipherError> {
         let joined = self.open(id, "bank_account", role, blob)?;
         let (bank, number) = joined
             .split_once(BANK_SEPARATOR)
@@ -122,7 +128,7 @@ impl<'a> Codec<'a> {
 
     pub fn encode(
         &self,
-        id: Uuid,
+        id: FamilyId,
         family: &Family,
         meta: Meta,
     ) -> Result<FamilyRecord, CipherError> {

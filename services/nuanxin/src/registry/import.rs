@@ -2,6 +2,7 @@
 //! the first bad rows reported with the count of all, nothing written unless all pass) and written back out.
 //! The columns are documented in `docs/import.md`.
 
+use nuanxin_ids::FamilyId;
 use std::collections::HashMap;
 
 use chrono::{NaiveDate, Utc};
@@ -14,7 +15,6 @@ use nuanxin_privacy::mask_name;
 use nuanxin_sheets::{read_table_with, write_xlsx, SheetLimits, SheetRow};
 use serde::Serialize;
 use serde_json::{json, Map, Value};
-use uuid::Uuid;
 
 use super::codec::Meta;
 use super::view::Reveal;
@@ -614,7 +614,7 @@ impl Registry<'_> {
         let mut changes = Vec::with_capacity(families.len());
         let mut events = Vec::with_capacity(families.len());
         for (row, family) in &families {
-            let id = Uuid::new_v4();
+            let id = FamilyId::generate();
             records.push(self.codec.encode(id, family, Meta::new(now))?);
             changes.push(FamilyChange {
                 tenant_id: self.district.id,

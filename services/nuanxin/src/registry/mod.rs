@@ -11,6 +11,7 @@ pub mod search;
 pub mod view;
 pub mod writes;
 
+use nuanxin_ids::FamilyId;
 use std::collections::HashMap;
 
 use chrono::{NaiveDate, Utc};
@@ -104,7 +105,7 @@ impl<'a> Registry<'a> {
         scope: Scope,
         actor: &Actor,
         input: FamilyInput,
-    ) -> Result<Uuid, RegistryError> {
+    ) -> Result<FamilyId, RegistryError> {
         let family = input
             .validate(
                 &self.district.orgs,
@@ -115,7 +116,7 @@ impl<'a> Registry<'a> {
         check_in_scope(scope, &family)?;
         self.check_not_registered(conn, scope, &family, None)
             .await?;
-        let id = Uuid::new_v4();
+        let id = FamilyId::generate();
         let now = Utc::now();
         let record = self.codec.encode(id, &family, codec::Meta::new(now))?;
         record.insert(conn).await?;
@@ -146,7 +147,7 @@ impl<'a> Registry<'a> {
         &self,
         conn: &mut AsyncPgConnection,
         scope: Scope,
-        id: Uuid,
+        id: FamilyId,
     ) -> Result<(FamilyRecord, Family), RegistryError> {
         let record = FamilyRecord::find(conn, scope, id)
             .await?
@@ -161,7 +162,7 @@ impl<'a> Registry<'a> {
         conn: &mut AsyncPgConnection,
         scope: Scope,
         actor: &Actor,
-        id: Uuid,
+        id: FamilyId,
         input: FamilyInput,
         expected_version: Option<i32>,
     ) -> Result<i32, RegistryError> {
@@ -222,7 +223,7 @@ impl<'a> Registry<'a> {
         conn: &mut AsyncPgConnection,
         scope: Scope,
         actor: &Actor,
-        id: Uuid,
+        id: FamilyId,
         exit: Exit,
     ) -> Result<i32, RegistryError> {
         let Exit {
@@ -287,7 +288,7 @@ impl<'a> Registry<'a> {
     async fn notify_office(
         &self,
         conn: &mut AsyncPgConnection,
-        id: Uuid,
+        id: FamilyId,
         family: &Family,
         reason: ExitReason,
         exited_on: NaiveDate,
@@ -344,9 +345,9 @@ impl<'a> Registry<'a> {
         &self,
         conn: &mut AsyncPgConnection,
         scope: Scope,
-        ids: Vec<Uuid>,
+        ids: Vec<FamilyId>,
         names_visible: bool,
-    ) -> Result<HashMap<Uuid, Vec<(&'static str, String)>>, RegistryError> {
+    ) -> Result<HashMap<FamilyId, Vec<(&'static str, String)>>, RegistryError> {
         if ids.is_empty() {
             return Ok(HashMap::new());
         }
@@ -384,7 +385,7 @@ impl<'a> Registry<'a> {
         conn: &mut AsyncPgConnection,
         scope: Scope,
         family: &Family,
-        except: Option<Uuid>,
+        except: Option<FamilyId>,
     ) -> Result<(), RegistryError> {
         let hashes: Vec<Vec<u8>> = family
             .parents

@@ -12,6 +12,7 @@
 //! Scope is checked on every read, from the copy as from the database; row-level security applied when the
 //! copy was read, and copies are keyed by district. The copies themselves are [`NearCopies`].
 
+use nuanxin_ids::FamilyId;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
@@ -38,7 +39,7 @@ pub struct NearStatus {
 }
 
 pub struct NearFamilies {
-    copies: NearCopies<(Uuid, Uuid), Arc<FamilyRecord>>,
+    copies: NearCopies<(Uuid, FamilyId), Arc<FamilyRecord>>,
     /// What each parent holds today, for verification queries: kept by the same listening.
     held: Arc<HeldToday>,
     capacity: usize,
@@ -65,7 +66,7 @@ impl NearFamilies {
         pool: &DbPool,
         tenant_id: Uuid,
         scope: Scope,
-        id: Uuid,
+        id: FamilyId,
     ) -> Result<Option<Arc<FamilyRecord>>, TxError> {
         if scope == Scope::Nothing {
             return Ok(None);
@@ -87,7 +88,7 @@ impl NearFamilies {
     }
 
     /// Drops this node's copy of a family; call after the transaction that changed it committed.
-    pub fn forget(&self, tenant_id: Uuid, id: Uuid) {
+    pub fn forget(&self, tenant_id: Uuid, id: FamilyId) {
         self.heard(FamilyChanged::One(tenant_id, id));
     }
 

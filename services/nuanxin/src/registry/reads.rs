@@ -7,8 +7,8 @@ use nuanxin_access::{Action, Resource};
 use nuanxin_db::models::family::{FamilyChange, FamilyFilter, FamilyRecord};
 use nuanxin_db::pool::TenantTx;
 use nuanxin_domain::family::FamilyStatus;
+use nuanxin_ids::FamilyId;
 use serde_json::json;
-use uuid::Uuid;
 
 use super::view::{family_view, FamilyView, Reveal};
 use super::{Registry, RegistryError};
@@ -20,7 +20,7 @@ use crate::state::AppState;
 pub async fn read_family(
     state: &AppState,
     auth: &Authorized,
-    id: Uuid,
+    id: FamilyId,
 ) -> Result<FamilyView, RegistryError> {
     auth.check(Resource::Family, Action::Read)?;
     let (district, actor) = (&auth.district, &auth.actor);
@@ -89,7 +89,7 @@ pub async fn register_workbook(
 pub async fn family_changes(
     state: &AppState,
     auth: &Authorized,
-    id: Uuid,
+    id: FamilyId,
 ) -> Result<Vec<FamilyChange>, RegistryError> {
     auth.check(Resource::FamilyHistory, Action::Read)?;
     let mut tx = TenantTx::begin(&state.pool, auth.district.id).await?;
@@ -105,7 +105,7 @@ pub async fn family_changes(
 pub async fn family_facts(
     state: &AppState,
     auth: &Authorized,
-    id: Uuid,
+    id: FamilyId,
 ) -> Result<serde_json::Value, RegistryError> {
     auth.check(Resource::Entitlement, Action::Read)?;
     let registry = Registry::new(&auth.district, &state.keys);

@@ -6,6 +6,7 @@ use nuanxin_domain::family::{
     age_on, Child, Coordinates, ExitReason, Family, FamilyStatus, Household, Rebirth,
 };
 use nuanxin_domain::org::OrgDirectory;
+use nuanxin_ids::FamilyId;
 use nuanxin_privacy::{mask_name, Phone};
 use serde::Serialize;
 use uuid::Uuid;
@@ -76,7 +77,7 @@ pub struct ExitView {
 /// A whole family record.
 #[derive(Debug, Serialize)]
 pub struct FamilyView {
-    pub id: Uuid,
+    pub id: FamilyId,
     pub kind: &'static str,
     pub hukou_district: String,
     pub street: OrgRef,
@@ -98,7 +99,7 @@ pub struct FamilyView {
 /// A line of the family list: enough to find the family, identifiers always masked.
 #[derive(Debug, Serialize)]
 pub struct FamilyListItem {
-    pub id: Uuid,
+    pub id: FamilyId,
     pub kind: &'static str,
     pub street: OrgRef,
     pub community: OrgRef,

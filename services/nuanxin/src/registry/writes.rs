@@ -2,13 +2,13 @@
 //! committed with what waits for the commit (this node's copy of the family dropped, the district's
 //! cached list totals marked stale); the API's routes and the console's forms both call these.
 
+use nuanxin_ids::FamilyId;
 use std::sync::Arc;
 use std::time::Duration;
 
 use nuanxin_access::{Action, Resource};
 use nuanxin_db::models::family::Scope;
 use nuanxin_domain::family::{Exit, FamilyInput};
-use uuid::Uuid;
 
 use super::view::{family_view, FamilyView};
 use super::{Registry, RegistryError};
@@ -38,7 +38,7 @@ pub async fn register_family(
 pub async fn replace_family(
     state: &AppState,
     auth: &Authorized,
-    id: Uuid,
+    id: FamilyId,
     input: FamilyInput,
     expected: i32,
 ) -> Result<FamilyView, RegistryError> {
@@ -64,7 +64,7 @@ pub async fn replace_family(
 pub async fn take_off_register(
     state: &AppState,
     auth: &Authorized,
-    id: Uuid,
+    id: FamilyId,
     exit: Exit,
 ) -> Result<i32, RegistryError> {
     auth.check(Resource::Family, Action::Exit)?;
@@ -85,7 +85,7 @@ async fn answer(
     mut work: crate::work::Work<'_>,
     registry: &Registry<'_>,
     auth: &Authorized,
-    id: Uuid,
+    id: FamilyId,
 ) -> Result<FamilyView, RegistryError> {
     let (record, family) = registry.load(&mut work, auth.scope, id).await?;
     work.after_commit(AfterCommit::RegisterChanged);

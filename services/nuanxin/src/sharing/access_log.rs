@@ -7,6 +7,7 @@ use nuanxin_access::{Action, Resource};
 use nuanxin_db::models::family::FamilyRecord;
 use nuanxin_db::models::sharing::{releases_of_family, sharing_events};
 use nuanxin_db::pool::TenantTx;
+use nuanxin_ids::FamilyId;
 use serde::Serialize;
 use serde_json::json;
 use uuid::Uuid;
@@ -44,7 +45,7 @@ fn action_label(action: &str) -> &'static str {
 pub async fn family_access_log(
     state: &AppState,
     auth: &Authorized,
-    family_id: Uuid,
+    family_id: FamilyId,
 ) -> Result<Vec<AccessEntry>, SharingError> {
     auth.check(Resource::FamilyAccessLog, Action::Read)?;
     let (district, actor, scope) = (&auth.district, &auth.actor, auth.scope);

@@ -7,9 +7,9 @@ use nuanxin_access::Scope;
 use nuanxin_db::models::family::FamilyRecord;
 use nuanxin_db::models::sharing::Consent;
 use nuanxin_db::pool::TenantTx;
+use nuanxin_ids::FamilyId;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use uuid::Uuid;
 
 use super::{rules_of, SharingError};
 use crate::audit::{self, Actor};
@@ -76,7 +76,7 @@ fn check_rule(district: &District, org_unit: &str, purpose: &str) -> Result<(), 
 async fn family_in_scope(
     tx: &mut TenantTx,
     scope: Scope,
-    family_id: Uuid,
+    family_id: FamilyId,
 ) -> Result<(), SharingError> {
     FamilyRecord::find(tx, scope, family_id)
         .await?
@@ -90,7 +90,7 @@ pub async fn give(
     district: &District,
     actor: &Actor,
     scope: Scope,
-    family_id: Uuid,
+    family_id: FamilyId,
     input: ConsentInput,
 ) -> Result<(), SharingError> {
     check_rule(district, &input.org_unit, &input.purpose)?;
@@ -154,7 +154,7 @@ pub async fn withdraw(
     district: &District,
     actor: &Actor,
     scope: Scope,
-    family_id: Uuid,
+    family_id: FamilyId,
     input: WithdrawInput,
 ) -> Result<(), SharingError> {
     let on = input.withdrawn_on.unwrap_or_else(|| district.today());
@@ -197,7 +197,7 @@ pub async fn of_family(
     pool: &nuanxin_db::DbPool,
     district: &District,
     scope: Scope,
-    family_id: Uuid,
+    family_id: FamilyId,
 ) -> Result<Vec<ConsentView>, SharingError> {
     let mut tx = TenantTx::begin(pool, district.id).await?;
     family_in_scope(&mut tx, scope, family_id).await?;

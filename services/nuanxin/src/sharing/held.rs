@@ -16,6 +16,7 @@
 //!   is heard after that commit, so it is never missed;
 //! - it answers only for the day and the policy it was built for.
 
+use nuanxin_ids::FamilyId;
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -46,7 +47,7 @@ pub fn held_by<'e>(
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lookup {
     /// The parent is in the index: of this family, entitled or not.
-    Held { family: Uuid, entitled: bool },
+    Held { family: FamilyId, entitled: bool },
     /// Not in the index: ask the database.
     Ask,
     /// The district has no index for today and its policy, and none is being built: ask the
@@ -72,7 +73,7 @@ struct Districts {
 struct Building {
     build: u64,
     /// Families changed since the build began: left out when it is installed.
-    changed: HashSet<Uuid>,
+    changed: HashSet<FamilyId>,
     /// A change of any family was heard (or one may have gone unheard): the build is not installed.
     spoiled: bool,
 }
@@ -83,11 +84,11 @@ pub struct Index {
     day: NaiveDate,
     programs: HashMap<String, u32>,
     parents: HashMap<ResidentHash, Held>,
-    families: HashMap<Uuid, Vec<ResidentHash>>,
+    families: HashMap<FamilyId, Vec<ResidentHash>>,
 }
 
 struct Held {
-    family: Uuid,
+    family: FamilyId,
     /// Indexes into `Index::programs`, sorted.
     programs: Box<[u32]>,
 }
@@ -202,7 +203,7 @@ impl HeldToday {
     }
 
     /// A family changed (heard, or committed here): it is answered from the database from now on.
-    pub fn changed(&self, tenant_id: Uuid, family: Uuid) {
+    pub fn changed(&self, tenant_id: Uuid, family: FamilyId) {
         let mut districts = self.write();
         if let Some(index) = districts.ready.get_mut(&tenant_id) {
             index.forget(family);
@@ -279,7 +280,7 @@ impl Drop for BuildTicket {
 }
 
 impl Index {
-    fn forget(&mut self, family: Uuid) {
+    fn forget(&mut self, family: FamilyId) {
         for hash in self.families.remove(&family).unwrap_or_default() {
             self.parents.remove(&hash);
         }
@@ -291,13 +292,18 @@ impl Index {
 pub struct IndexBuilder {
     programs: HashMap<String, u32>,
     parents: HashMap<ResidentHash, Held>,
-    families: HashMap<Uuid, Vec<ResidentHash>>,
+    families: HashMap<FamilyId, Vec<ResidentHash>>,
 }
 
 impl IndexBuilder {
     /// Adds a family's parents (role and hash) with what they hold under `eval`, the family's
     /// evaluation for the index's day.
-    pub fn add(&mut self, family: Uuid, parents: &[(Role, ResidentHash)], eval: &Evaluation<'_>) {
+    pub fn add(
+        &mut self,
+        family: FamilyId,
+        parents: &[(Role, ResidentHash)],
+        eval: &Evaluation<'_>,
+    ) {
         for (role, hash) in parents {
             let mut programs: Vec<u32> = held_by(eval, Some(*role))
                 .map(|program| self.program(program))
@@ -374,7 +380,7 @@ mod tests {
     }
 
     /// A family whose mother holds `health_check` in person and both parents `holiday_visit`.
-    fn built(family: Uuid) -> IndexBuilder {
+    fn built(family: FamilyId) -> IndexBuilder {
         let mut eval = Evaluation::default();
         eval.entitlements
             .push(entitlement("health_check", Some(Role::Mother)));
@@ -397,7 +403,7 @@ mod tests {
     #[test]
     fn a_parent_holds_their_own_and_their_households_programs_only() {
         let (held, policy, tenant, family) =
-            (listening(), policy(), Uuid::new_v4(), Uuid::new_v4());
+            (listening(), policy(), Uuid::new_v4(), FamilyId::generate());
         let ask = |hash, program| held.lookup(tenant, &policy, DAY, hash, program);
         assert_eq!(ask(&MOTHER, "health_check"), Lookup::Build);
         let ticket = held.begin(tenant).expect("a build");
@@ -428,7 +434,7 @@ mod tests {
     fn an_index_answers_only_for_its_day_and_policy() {
         let (held, policy, tenant) = (listening(), policy(), Uuid::new_v4());
         let ticket = held.begin(tenant).expect("a build");
-        held.install(ticket, built(Uuid::new_v4()), policy.clone(), DAY);
+        held.install(ticket, built(FamilyId::generate()), policy.clone(), DAY);
         let tomorrow = DAY.succ_opt().expect("a day");
         assert_eq!(
             held.lookup(tenant, &policy, tomorrow, &MOTHER, "health_check"),
@@ -449,8 +455,11 @@ mod tests {
     #[test]
     fn a_family_changed_before_during_or_after_the_build_is_asked_of_the_database() {
         let (held, policy, tenant) = (listening(), policy(), Uuid::new_v4());
-        let (changed_during, changed_after, untouched) =
-            (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+        let (changed_during, changed_after, untouched) = (
+            FamilyId::generate(),
+            FamilyId::generate(),
+            FamilyId::generate(),
+        );
         let ticket = held.begin(tenant).expect("a build");
         held.changed(tenant, changed_during);
         let mut index = IndexBuilder::default();
@@ -492,14 +501,14 @@ mod tests {
         // A change of any family while building spoils the build.
         let ticket = held.begin(tenant).expect("a build");
         held.changed_all();
-        held.install(ticket, built(Uuid::new_v4()), policy.clone(), DAY);
+        held.install(ticket, built(FamilyId::generate()), policy.clone(), DAY);
         assert_eq!(
             held.lookup(tenant, &policy, DAY, &MOTHER, "health_check"),
             Lookup::Build
         );
         // Losing the listening connection drops the index and refuses builds until it is back.
         let ticket = held.begin(tenant).expect("a build");
-        held.install(ticket, built(Uuid::new_v4()), policy.clone(), DAY);
+        held.install(ticket, built(FamilyId::generate()), policy.clone(), DAY);
         held.stop_listening();
         assert_eq!(
             held.lookup(tenant, &policy, DAY, &MOTHER, "health_check"),
@@ -515,7 +524,7 @@ mod tests {
         let ticket = held.begin(tenant).expect("a build");
         held.stop_listening();
         held.start_listening();
-        held.install(ticket, built(Uuid::new_v4()), policy.clone(), DAY);
+        held.install(ticket, built(FamilyId::generate()), policy.clone(), DAY);
         assert_eq!(
             held.lookup(tenant, &policy, DAY, &MOTHER, "health_check"),
             Lookup::Build

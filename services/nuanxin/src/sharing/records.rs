@@ -6,6 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use nuanxin_db::models::sharing::{records_page, DataRelease};
 use nuanxin_db::pool::TenantTx;
 use nuanxin_domain::labels;
+use nuanxin_ids::FamilyId;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
@@ -42,7 +43,7 @@ fn open_record(
     state: &AppState,
     tenant: &str,
     release: &str,
-    family: Uuid,
+    family: FamilyId,
     blob: &[u8],
 ) -> Result<Map<String, Value>, SharingError> {
     let plain = state

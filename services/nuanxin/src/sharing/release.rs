@@ -1,18 +1,18 @@
 //! Choosing a request's families from the register and writing its release at approval.
 //!
 //! Like the benefits module's register-wide work: the register is read in keyset pages of
-//! [`PAGE`] families, each in its own short transaction; a page is decrypted, evaluated, matched,
+//! [`PAGE`](crate::benefits::PAGE) families, each in its own short transaction; a page is decrypted, evaluated, matched,
 //! minimised and sealed on a blocking thread while the next page is read; its records are written in
 //! another short transaction. Memory holds a page or two whatever the size of the register. The
 //! release is `building` (unreadable) until its last page is written and it is marked `ready` together
 //! with its approval's audit event and mail; an approval that fails half-way removes what it wrote and
 //! puts the request back to pending, so nothing half-released remains.
 
+use nuanxin_ids::FamilyId;
 use std::collections::HashSet;
 use std::sync::Arc;
 
 use chrono::{NaiveDate, Utc};
-use nuanxin_db::models::benefit::register_page;
 use nuanxin_db::models::family::FamilyRecord;
 use nuanxin_db::models::sharing::{
     insert_records, Consent, DataRelease, DataRequest, NewReleaseRecord,
@@ -33,7 +33,7 @@ use uuid::Uuid;
 use super::requests::{checked_rule, stored_request};
 use super::{mail, rules_of, SharingError};
 use crate::audit::{self, Actor};
-use crate::benefits::{Access, PAGE};
+use crate::benefits::{active_page, Access};
 use crate::registry::Codec;
 use crate::state::District;
 
@@ -69,14 +69,14 @@ impl Selection {
 
 /// One family of a page that the selection matched.
 pub struct Chosen {
-    pub id: Uuid,
+    pub id: FamilyId,
     pub facts: FamilyFacts,
 }
 
 /// A family's facts as the sharing crate sees them (codes of its street and community, the program
 /// codes it is entitled to on the selection's day).
 pub fn sharing_facts(
-    id: Uuid,
+    id: FamilyId,
     family: &Family,
     orgs: &OrgDirectory,
     entitlements: Vec<String>,
@@ -302,7 +302,7 @@ where
     let reader = async move {
         let mut after = None;
         loop {
-            let page = read_page(access, tenant_id, after).await?;
+            let page = active_page(access, tenant_id, after).await?;
             let Some(last) = page.last() else {
                 return Ok::<_, SharingError>(());
             };
@@ -317,8 +317,8 @@ where
         while let Some((mut chosen, mut sealed)) = to_write.recv().await {
             let mut tx = TenantTx::begin(access.pool(), tenant_id).await?;
             if sel.rule.consent_required && !chosen.is_empty() {
-                let ids: Vec<Uuid> = chosen.iter().map(|c| c.id).collect();
-                let consented: HashSet<Uuid> = Consent::in_force_among(
+                let ids: Vec<FamilyId> = chosen.iter().map(|c| c.id).collect();
+                let consented: HashSet<FamilyId> = Consent::in_force_among(
                     &mut tx,
                     &sel.rule.org_unit,
                     &sel.rule.purpose,
@@ -340,17 +340,6 @@ where
     written?;
     worked??;
     read
-}
-
-async fn read_page(
-    access: &Access,
-    tenant_id: Uuid,
-    after: Option<Uuid>,
-) -> Result<Vec<FamilyRecord>, SharingError> {
-    let mut tx = TenantTx::begin(access.pool(), tenant_id).await?;
-    let page = register_page(&mut tx, after, PAGE, true).await?;
-    tx.commit().await?;
-    Ok(page)
 }
 
 /// How many families of the register `sel` selects today (with consent where needed): the steward

@@ -8,13 +8,13 @@
 //! (counted near, see `limit`) and recorded in the audit log through the read log (against the family
 //! when there is one, so the family's access log lists it).
 
+use nuanxin_ids::FamilyId;
 use std::sync::Arc;
 use std::time::Duration;
 
 use nuanxin_policy::{Detail, Evaluation, Policy};
 use nuanxin_privacy::ResidentId;
 use serde_json::json;
-use uuid::Uuid;
 
 use super::held::{self, BuildTicket, IndexBuilder, Lookup, ResidentHash};
 use super::{rules_of, SharingError};
@@ -100,7 +100,7 @@ async fn asked(
     id: &ResidentId,
     hash: ResidentHash,
     program: &str,
-) -> Result<Option<(Uuid, bool)>, SharingError> {
+) -> Result<Option<(FamilyId, bool)>, SharingError> {
     let Some(record) =
         nuanxin_db::models::sharing::family_of_resident(&state.pool, district.id, hash.to_vec())
             .await?

@@ -13,6 +13,7 @@ use nuanxin_db::pool::{DbPool, TenantTx};
 use nuanxin_domain::family::Coordinates;
 use nuanxin_domain::tasks::input::{HeldQualification, TaskInput, VolunteerInput};
 use nuanxin_domain::tasks::{parse_weekday, Slot, Urgency};
+use nuanxin_ids::FamilyId;
 
 use super::service_tasks::task_rows;
 use super::volunteers::volunteer_row;
@@ -67,7 +68,7 @@ pub async fn seed(pool: &DbPool, district: &District, keys: &Keys) -> Result<(),
         },
     )
     .await?;
-    let ids: Vec<uuid::Uuid> = records.iter().map(|r| r.family.id).collect();
+    let ids: Vec<FamilyId> = records.iter().map(|r| r.family.id).collect();
     let families = family_places(&mut tx, Scope::District, &ids).await?;
     let centre = families
         .iter()

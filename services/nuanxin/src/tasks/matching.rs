@@ -8,6 +8,7 @@
 //! finds the first's row and skips it (and does not count or mail it). Declined, expired and no-show
 //! offers have freed their slot and named their volunteer as excluded, so they re-enter the next run.
 
+use nuanxin_ids::FamilyId;
 use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, Utc};
@@ -95,7 +96,7 @@ async fn read_inputs(
     let recent = now - Duration::days(i64::from(cfg.recent_offer_days));
     let loads = TaskOffer::loads(&mut tx, now, now + Duration::days(7), recent).await?;
     let busy = TaskOffer::busy(&mut tx, now).await?;
-    let mut families: Vec<Uuid> = tasks.iter().map(|t| t.family_id).collect();
+    let mut families: Vec<FamilyId> = tasks.iter().map(|t| t.family_id).collect();
     families.sort_unstable();
     families.dedup();
     let visits = TaskOffer::visits(&mut tx, &families).await?;
@@ -108,7 +109,7 @@ async fn read_inputs(
         .enumerate()
         .map(|(i, v)| (v.id, i))
         .collect();
-    let points: HashMap<Uuid, Point> = places
+    let points: HashMap<FamilyId, Point> = places
         .iter()
         .filter_map(|p| {
             Some((
@@ -124,7 +125,7 @@ async fn read_inputs(
     for o in &offers {
         by_task.entry(o.task_id).or_default().push(o);
     }
-    let paired: HashMap<(Uuid, &str), usize> = pairings
+    let paired: HashMap<(FamilyId, &str), usize> = pairings
         .iter()
         .filter_map(|p| {
             Some((

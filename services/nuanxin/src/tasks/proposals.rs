@@ -13,6 +13,7 @@ use nuanxin_db::models::tasks::family_places;
 use nuanxin_db::models::tasks::proposals::{Decision, ProposalFound, ProposalReach, TaskProposal};
 use nuanxin_db::pool::TenantTx;
 use nuanxin_domain::tasks::proposals::{propose, ProposalStatus};
+use nuanxin_ids::FamilyId;
 use nuanxin_policy::{evaluate_with, Detail, Evaluation};
 use serde::Serialize;
 use serde_json::json;
@@ -48,7 +49,7 @@ pub struct ProposalRun {
 #[derive(Debug, Clone, Serialize)]
 pub struct ProposalView {
     pub id: Uuid,
-    pub family_id: Uuid,
+    pub family_id: FamilyId,
     /// The household's address, to find it by (the register's staff see it anyway).
     pub address: String,
     pub street: String,
@@ -219,16 +220,16 @@ pub async fn list(
     let reach = proposal_reach(auth)?;
     let mut tx = TenantTx::begin(&state.pool, district.id).await?;
     let (rows, total) = TaskProposal::list(&mut tx, reach, status, limit, offset).await?;
-    let ids: Vec<Uuid> = rows.iter().map(|p| p.family_id).collect();
+    let ids: Vec<FamilyId> = rows.iter().map(|p| p.family_id).collect();
     let places = family_places(&mut tx, auth.scope, &ids).await?;
     tx.commit().await?;
-    let address = |family: Uuid| {
+    let address = |family: FamilyId| {
         places
             .iter()
             .find(|f| f.id == family)
             .map_or("", |f| f.address.as_str())
     };
-    let read: Vec<(Uuid, Uuid)> = rows.iter().map(|p| (p.id, p.family_id)).collect();
+    let read: Vec<(Uuid, FamilyId)> = rows.iter().map(|p| (p.id, p.family_id)).collect();
     super::service_tasks::record_read(state, auth, "task_proposal.list", "task_proposal", &read)
         .await?;
     let views = rows

@@ -2,6 +2,7 @@
 //! or a weekly rule that makes its occurrences at once), listed and read by whoever the task reaches, each
 //! read in the audit log.
 
+use nuanxin_ids::FamilyId;
 use std::collections::HashMap;
 
 use chrono::{DateTime, TimeZone, Utc};
@@ -175,7 +176,7 @@ pub(super) async fn record_read(
     auth: &Authorized,
     action: &str,
     object_type: &str,
-    read: &[(Uuid, Uuid)],
+    read: &[(Uuid, FamilyId)],
 ) -> Result<(), crate::audit::reads::ReadLogFull> {
     if read.is_empty() {
         return Ok(());
@@ -201,7 +202,7 @@ pub(super) async fn record_read(
         .await
 }
 
-fn reads_of(tasks: &[ServiceTask]) -> Vec<(Uuid, Uuid)> {
+fn reads_of(tasks: &[ServiceTask]) -> Vec<(Uuid, FamilyId)> {
     tasks.iter().map(|t| (t.id, t.family_id)).collect()
 }
 

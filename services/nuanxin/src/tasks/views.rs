@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use nuanxin_db::models::tasks::{ServiceTask, TaskOffer, Volunteer};
 use nuanxin_domain::tasks::config::MatchingConfig;
 use nuanxin_domain::tasks::{OfferStatus, TaskStatus, Urgency};
+use nuanxin_ids::FamilyId;
 use nuanxin_privacy::aad;
 use serde::Serialize;
 use uuid::Uuid;
@@ -176,7 +177,7 @@ pub struct TaskView {
     pub id: Uuid,
     /// Only for the register's staff (district, street, community).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub family_id: Option<Uuid>,
+    pub family_id: Option<FamilyId>,
     pub series_id: Uuid,
     pub service: Named,
     /// Local time in the district, `YYYY-MM-DDTHH:MM`.

@@ -8,6 +8,7 @@ use nuanxin_db::models::visits::{families_in_scope_count, ActivityRow, Signature
 use nuanxin_domain::org::OrgKind;
 use nuanxin_domain::visits::{within_budget, ActivityInput};
 use nuanxin_domain::ValidationErrors;
+use nuanxin_ids::FamilyId;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
@@ -352,7 +353,7 @@ async fn year_of(
 /// A family an activity's participants can be chosen from.
 #[derive(Debug, Clone, Serialize)]
 pub struct ParticipantChoice {
-    pub family_id: Uuid,
+    pub family_id: FamilyId,
     pub community: String,
     /// A living parent's name, masked for callers who may not see personal data.
     pub name: String,

@@ -9,6 +9,7 @@ use nuanxin_calendar::{festival_on, Festival};
 use nuanxin_db::models::visits::{Campaign, CampaignFamily, ContactAccount, ProgressRow};
 use nuanxin_db::pool::TenantTx;
 use nuanxin_domain::visits::festival_of_program;
+use nuanxin_ids::FamilyId;
 use serde::Serialize;
 use serde_json::json;
 use uuid::Uuid;
@@ -268,7 +269,7 @@ async fn progress(
 /// One family of a campaign as its visitors see it: enough to find it and to know what is left.
 #[derive(Debug, Clone, Serialize)]
 pub struct CampaignFamilyView {
-    pub family_id: Uuid,
+    pub family_id: FamilyId,
     pub kind: String,
     pub street: String,
     pub community: String,
@@ -291,7 +292,7 @@ async fn families_of(
         .await?
         .ok_or(VisitError::NotFound("没有找到该走访活动"))?;
     let (rows, total) = CampaignFamily::page(work, auth.scope, id, limit, offset).await?;
-    let ids: Vec<Uuid> = rows.iter().map(|r| r.family.family_id).collect();
+    let ids: Vec<FamilyId> = rows.iter().map(|r| r.family.family_id).collect();
     let briefs = nuanxin_db::models::visits::family_briefs(work, &ids).await?;
     let full = auth.reveal() == crate::registry::view::Reveal::Full;
     let items = rows

@@ -9,6 +9,7 @@ use nuanxin_db::models::visits::{
     account_is_active, family_briefs, family_in_scope, ContactAccount, ContactRow,
 };
 use nuanxin_domain::visits::{Contact, ContactInput, ProblemCategory};
+use nuanxin_ids::FamilyId;
 use serde::Serialize;
 use serde_json::json;
 use uuid::Uuid;
@@ -32,7 +33,7 @@ pub struct ProblemView {
 #[derive(Debug, Clone, Serialize)]
 pub struct ContactView {
     pub id: Uuid,
-    pub family_id: Uuid,
+    pub family_id: FamilyId,
     pub on: NaiveDate,
     pub how: String,
     pub summary: String,
@@ -91,7 +92,7 @@ pub struct FamilyPlace {
 pub async fn contact_page(
     state: &AppState,
     auth: &Authorized,
-    family_id: Uuid,
+    family_id: FamilyId,
     paging: Paging,
 ) -> Result<(FamilyPlace, Page<ContactView>), VisitError> {
     auth.check(Resource::ContactLog, Action::List)?;
@@ -119,7 +120,7 @@ pub async fn contact_page(
 async fn contact_log_page(
     work: &mut Work<'_>,
     auth: &Authorized,
-    family_id: Uuid,
+    family_id: FamilyId,
     limit: i64,
     offset: i64,
 ) -> Result<(FamilyPlace, Vec<ContactView>, i64), VisitError> {
@@ -147,7 +148,7 @@ async fn contact_log_page(
 pub async fn save_contact(
     state: &AppState,
     auth: &Authorized,
-    family_id: Uuid,
+    family_id: FamilyId,
     input: ContactInput,
 ) -> Result<ContactView, VisitError> {
     auth.check(Resource::ContactLog, Action::Create)?;
@@ -163,7 +164,7 @@ pub async fn save_contact(
 async fn log_contact(
     work: &mut Work<'_>,
     auth: &Authorized,
-    family_id: Uuid,
+    family_id: FamilyId,
     contact: Contact,
 ) -> Result<ContactView, VisitError> {
     let district = &auth.district;
@@ -225,7 +226,7 @@ async fn log_contact(
 pub async fn link_account(
     state: &AppState,
     auth: &Authorized,
-    family_id: Uuid,
+    family_id: FamilyId,
     user_id: Uuid,
 ) -> Result<bool, VisitError> {
     auth.check(Resource::Family, Action::Update)?;
@@ -238,7 +239,7 @@ pub async fn link_account(
 async fn link_contact_account(
     work: &mut Work<'_>,
     auth: &Authorized,
-    family_id: Uuid,
+    family_id: FamilyId,
     user_id: Uuid,
 ) -> Result<bool, VisitError> {
     family_in_scope(work, auth.scope, family_id)

@@ -18,6 +18,7 @@ use nuanxin_db::pool::TxError;
 use nuanxin_db::AsyncPgConnection;
 use nuanxin_domain::visits::HandOverRefused;
 use nuanxin_domain::ValidationErrors;
+use nuanxin_ids::FamilyId;
 use uuid::Uuid;
 
 use crate::benefits::BenefitError;
@@ -162,7 +163,7 @@ pub(crate) async fn mail_contact_persons(
 /// A follow-up of the whole household (family, street) for its street, dated `on`.
 pub(crate) fn household_follow_up(
     district: &District,
-    (family_id, street_id): (Uuid, Uuid),
+    (family_id, street_id): (FamilyId, Uuid),
     change: &str,
     program: &str,
     detail: &serde_json::Value,

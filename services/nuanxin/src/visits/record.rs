@@ -11,6 +11,7 @@ use nuanxin_db::models::visits::{
 };
 use nuanxin_domain::benefit::EntryStatus;
 use nuanxin_domain::visits::{hand_over, on_time, CampaignTerms, HandOverRefused, VisitInput};
+use nuanxin_ids::FamilyId;
 use serde::Serialize;
 use serde_json::json;
 use uuid::Uuid;
@@ -26,7 +27,7 @@ use crate::work::Work;
 pub struct VisitView {
     pub id: Uuid,
     pub campaign_id: Uuid,
-    pub family_id: Uuid,
+    pub family_id: FamilyId,
     pub visited_on: NaiveDate,
     pub how: String,
     pub money_cny: i64,

@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use nuanxin_ids::FamilyId;
 use uuid::Uuid;
 
 use crate::schema::family_assignments;
@@ -15,7 +16,7 @@ pub struct NewAssignment {
     /// `task`, `pairing`, `release`, `contact`.
     pub source: &'static str,
     pub source_id: Uuid,
-    pub family_id: Uuid,
+    pub family_id: FamilyId,
     pub user_id: Option<Uuid>,
     pub org_unit_id: Option<Uuid>,
 }

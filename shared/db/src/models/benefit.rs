@@ -9,6 +9,7 @@ use diesel::sql_types::{BigInt, Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use nuanxin_domain::benefit::EntryStatus;
 use nuanxin_domain::family::FamilyStatus;
+use nuanxin_ids::FamilyId;
 use uuid::Uuid;
 
 use crate::models::family::{FamilyRecord, FamilyRow, MemberRow, Scope};
@@ -34,7 +35,7 @@ pub struct NewEntry {
     pub tenant_id: Uuid,
     pub program: String,
     pub period: String,
-    pub family_id: Uuid,
+    pub family_id: FamilyId,
     pub person: String,
     pub id: Uuid,
     pub cycle_id: Uuid,
@@ -53,7 +54,7 @@ pub struct BenefitEntry {
     pub tenant_id: Uuid,
     pub program: String,
     pub period: String,
-    pub family_id: Uuid,
+    pub family_id: FamilyId,
     pub person: String,
     pub id: Uuid,
     pub cycle_id: Uuid,
@@ -246,7 +247,7 @@ impl NewEntry {
             .bind::<Array<SqlUuid>, _>(ids(|e| e.tenant_id))
             .bind::<Array<Text>, _>(column(|e| e.program.as_str()))
             .bind::<Array<Text>, _>(column(|e| e.period.as_str()))
-            .bind::<Array<SqlUuid>, _>(ids(|e| e.family_id))
+            .bind::<Array<SqlUuid>, _>(chunk.iter().map(|e| e.family_id).collect::<Vec<_>>())
             .bind::<Array<Text>, _>(column(|e| e.person.as_str()))
             .bind::<Array<SqlUuid>, _>(ids(|e| e.id))
             .bind::<Array<SqlUuid>, _>(ids(|e| e.cycle_id))
@@ -396,7 +397,7 @@ impl BenefitEntry {
     pub async fn open_of_families(
         conn: &mut AsyncPgConnection,
         cycle: &BenefitCycle,
-        families: &[Uuid],
+        families: &[FamilyId],
     ) -> QueryResult<Vec<BenefitEntry>> {
         let (Some(first), Some(last)) = (families.iter().min(), families.iter().max()) else {
             return Ok(Vec::new());
@@ -503,10 +504,11 @@ impl BenefitEntry {
         conn: &mut AsyncPgConnection,
         previous: &BenefitCycle,
         current: &BenefitCycle,
-        after: Option<(Uuid, String)>,
+        after: Option<(FamilyId, String)>,
         limit: i64,
     ) -> QueryResult<Vec<BenefitEntry>> {
-        let (after_family, after_person) = after.unwrap_or((Uuid::nil(), String::new()));
+        let (after_family, after_person) =
+            after.unwrap_or((FamilyId::from_uuid(Uuid::nil()), String::new()));
         #[derive(QueryableByName)]
         struct Id {
             #[diesel(sql_type = diesel::sql_types::Uuid)]
@@ -544,7 +546,7 @@ impl BenefitEntry {
 /// persons are not loaded: entitlements do not depend on them.
 pub async fn register_page(
     conn: &mut AsyncPgConnection,
-    after: Option<Uuid>,
+    after: Option<FamilyId>,
     limit: i64,
     active_only: bool,
 ) -> QueryResult<Vec<FamilyRecord>> {
@@ -567,7 +569,7 @@ pub async fn register_page(
 /// These families (any status) with their parents, in id order.
 pub async fn families_by_ids(
     conn: &mut AsyncPgConnection,
-    ids: &[Uuid],
+    ids: &[FamilyId],
 ) -> QueryResult<Vec<FamilyRecord>> {
     let rows = families::table
         .filter(families::id.eq_any(ids))
@@ -582,7 +584,7 @@ async fn with_members(
     conn: &mut AsyncPgConnection,
     rows: Vec<FamilyRow>,
 ) -> QueryResult<Vec<FamilyRecord>> {
-    let ids: Vec<Uuid> = rows.iter().map(|f| f.id).collect();
+    let ids: Vec<FamilyId> = rows.iter().map(|f| f.id).collect();
     let members = family_members::table
         .filter(family_members::family_id.eq_any(&ids))
         .order((family_members::family_id, family_members::role.desc()))
@@ -612,8 +614,8 @@ async fn with_members(
 /// The street of each of these families.
 pub async fn streets_of(
     conn: &mut AsyncPgConnection,
-    ids: &[Uuid],
-) -> QueryResult<Vec<(Uuid, Uuid)>> {
+    ids: &[FamilyId],
+) -> QueryResult<Vec<(FamilyId, Uuid)>> {
     families::table
         .filter(families::id.eq_any(ids))
         .select((families::id, families::street_id))

@@ -11,6 +11,7 @@ use diesel::sql_types::{
 };
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use nuanxin_access::Scope;
+use nuanxin_ids::FamilyId;
 use uuid::Uuid;
 
 use crate::schema::{
@@ -31,7 +32,7 @@ pub const PAIRINGS: FamilyColumns = FamilyColumns {
 pub struct Enrolment {
     pub tenant_id: Uuid,
     pub id: Uuid,
-    pub family_id: Uuid,
+    pub family_id: FamilyId,
     pub person: String,
     pub reason: String,
     pub note: Option<String>,
@@ -52,7 +53,7 @@ impl Enrolment {
 
     pub async fn exists(
         conn: &mut AsyncPgConnection,
-        family_id: Uuid,
+        family_id: FamilyId,
         person: &str,
     ) -> QueryResult<bool> {
         diesel::select(diesel::dsl::exists(
@@ -192,7 +193,7 @@ impl HelperRow {
 pub struct PairingRow {
     pub tenant_id: Uuid,
     pub id: Uuid,
-    pub family_id: Uuid,
+    pub family_id: FamilyId,
     pub person: String,
     pub helper_id: Uuid,
     pub elder_consent_on: NaiveDate,
@@ -880,7 +881,7 @@ impl EmergencyRow {
 /// Where a pairing's family belongs, for addressing its alerts.
 #[derive(Debug, Clone, Copy, Queryable)]
 pub struct FamilyUnits {
-    pub id: Uuid,
+    pub id: FamilyId,
     pub street_id: Uuid,
     pub community_id: Uuid,
 }
@@ -888,7 +889,7 @@ pub struct FamilyUnits {
 /// The street and community of each family.
 pub async fn family_units(
     conn: &mut AsyncPgConnection,
-    ids: &[Uuid],
+    ids: &[FamilyId],
 ) -> QueryResult<Vec<FamilyUnits>> {
     use crate::schema::families;
     families::table
@@ -928,7 +929,7 @@ pub async fn emails_of_users(
 /// assignment in force).
 pub async fn emails_of_contacts(
     conn: &mut AsyncPgConnection,
-    family_id: Uuid,
+    family_id: FamilyId,
 ) -> QueryResult<Vec<String>> {
     use crate::schema::{family_assignments, users};
     let contacts = family_assignments::table

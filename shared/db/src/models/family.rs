@@ -17,6 +17,7 @@ use diesel::serialize::{self, IsNull, Output, ToSql};
 use diesel::sql_types::{Json, Nullable, Untyped, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use nuanxin_domain::family::{ExitReason, FamilyStatus};
+use nuanxin_ids::FamilyId;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -27,7 +28,7 @@ use crate::schema::{contact_persons, families, family_changes, family_members};
 #[diesel(table_name = families, treat_none_as_null = true)]
 pub struct FamilyRow {
     pub tenant_id: Uuid,
-    pub id: Uuid,
+    pub id: FamilyId,
     pub kind: String,
     pub hukou_district: String,
     pub street_id: Uuid,
@@ -55,7 +56,7 @@ pub struct FamilyRow {
 #[diesel(table_name = family_members)]
 pub struct MemberRow {
     pub tenant_id: Uuid,
-    pub family_id: Uuid,
+    pub family_id: FamilyId,
     pub role: String,
     pub name: String,
     #[serde(with = "bytea")]
@@ -84,7 +85,7 @@ pub struct MemberRow {
 #[diesel(table_name = contact_persons)]
 pub struct ContactRow {
     pub tenant_id: Uuid,
-    pub family_id: Uuid,
+    pub family_id: FamilyId,
     pub position: i16,
     pub name: String,
     pub category: String,
@@ -171,7 +172,7 @@ pub(crate) struct StoredFamily {
 #[derive(Debug, Clone, Copy, QueryId)]
 struct FamilyInScope {
     tenant_id: Uuid,
-    id: Uuid,
+    id: FamilyId,
     street: Option<Uuid>,
     community: Option<Uuid>,
 }
@@ -215,7 +216,7 @@ impl From<(FamilyRow, People)> for FamilyRecord {
 #[diesel(table_name = family_changes)]
 pub struct FamilyChange {
     pub tenant_id: Uuid,
-    pub family_id: Uuid,
+    pub family_id: FamilyId,
     pub version: i32,
     pub changed_at: DateTime<Utc>,
     pub actor_id: Uuid,
@@ -231,7 +232,7 @@ pub const FAMILY_CHANGED: &str = "nuanxin_family_changed";
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FamilyChanged {
     /// One family: its district and id.
-    One(Uuid, Uuid),
+    One(Uuid, FamilyId),
     /// Any family may have changed.
     Any,
 }
@@ -265,7 +266,7 @@ pub struct FamilyFilter {
     /// A parent with this resident ID (its keyed hash).
     pub resident_hash: Option<Vec<u8>>,
     /// Only these families (the families a page of another list names).
-    pub ids: Option<Vec<Uuid>>,
+    pub ids: Option<Vec<FamilyId>>,
     pub limit: i64,
     pub offset: i64,
 }
@@ -360,7 +361,7 @@ impl FamilyRecord {
     pub async fn find(
         conn: &mut AsyncPgConnection,
         scope: Scope,
-        id: Uuid,
+        id: FamilyId,
     ) -> QueryResult<Option<FamilyRecord>> {
         scoped(scope)
             .filter(families::id.eq(id))
@@ -378,7 +379,7 @@ impl FamilyRecord {
         pool: &DbPool,
         tenant_id: Uuid,
         scope: Scope,
-        id: Uuid,
+        id: FamilyId,
     ) -> Result<Option<FamilyRecord>, TxError> {
         let (street, community) = match scope {
             Scope::District => (None, None),
@@ -574,7 +575,7 @@ impl FamilyRecord {
     pub async fn registered_resident_hashes(
         conn: &mut AsyncPgConnection,
         hashes: &[Vec<u8>],
-        except_family: Option<Uuid>,
+        except_family: Option<FamilyId>,
     ) -> QueryResult<Vec<Vec<u8>>> {
         let mut query = family_members::table
             .filter(family_members::resident_id_hash.eq_any(hashes))
@@ -612,7 +613,7 @@ impl FamilyChange {
     /// The history of one family, oldest first.
     pub async fn of_family(
         conn: &mut AsyncPgConnection,
-        family_id: Uuid,
+        family_id: FamilyId,
     ) -> QueryResult<Vec<FamilyChange>> {
         family_changes::table
             .filter(family_changes::family_id.eq(family_id))
@@ -629,7 +630,7 @@ mod tests {
 
     #[test]
     fn a_change_notification_names_one_family_or_any() {
-        let (tenant, family) = (Uuid::new_v4(), Uuid::new_v4());
+        let (tenant, family) = (Uuid::new_v4(), FamilyId::generate());
         assert_eq!(
             FamilyChanged::from_payload(&format!("{tenant}:{family}")),
             FamilyChanged::One(tenant, family)

@@ -6,6 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use nuanxin_domain::benefit::FollowUpStatus;
+use nuanxin_ids::FamilyId;
 use uuid::Uuid;
 
 use crate::models::family::Scope;
@@ -15,7 +16,7 @@ use crate::schema::{entitlement_snapshots, follow_ups};
 #[diesel(table_name = entitlement_snapshots)]
 pub struct Snapshot {
     pub tenant_id: Uuid,
-    pub family_id: Uuid,
+    pub family_id: FamilyId,
     /// `[{program, person, amount_cny, period, payer}]`.
     pub programs: serde_json::Value,
     pub evaluated_on: NaiveDate,
@@ -24,7 +25,7 @@ pub struct Snapshot {
 impl Snapshot {
     pub async fn of_families(
         conn: &mut AsyncPgConnection,
-        ids: &[Uuid],
+        ids: &[FamilyId],
     ) -> QueryResult<Vec<Snapshot>> {
         entitlement_snapshots::table
             .filter(entitlement_snapshots::family_id.eq_any(ids))
@@ -61,7 +62,7 @@ impl Snapshot {
 pub struct NewFollowUp {
     pub tenant_id: Uuid,
     pub id: Uuid,
-    pub family_id: Uuid,
+    pub family_id: FamilyId,
     pub street_id: Uuid,
     pub change: String,
     pub program: String,
@@ -75,7 +76,7 @@ pub struct NewFollowUp {
 pub struct FollowUp {
     pub tenant_id: Uuid,
     pub id: Uuid,
-    pub family_id: Uuid,
+    pub family_id: FamilyId,
     pub street_id: Uuid,
     pub change: String,
     pub program: String,

@@ -8,6 +8,7 @@ use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::sql_types::{Array, BigInt, Bytea, Int4, Jsonb, Text, Untyped, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use nuanxin_domain::sharing::RequestStatus;
+use nuanxin_ids::FamilyId;
 use uuid::Uuid;
 
 use crate::models::audit::AuditEvent;
@@ -284,7 +285,7 @@ impl DataRelease {
 #[derive(Debug, Clone)]
 pub struct NewReleaseRecord {
     pub seq: i32,
-    pub family_id: Uuid,
+    pub family_id: FamilyId,
     pub record_enc: Vec<u8>,
     pub street: String,
     pub community: String,
@@ -331,7 +332,7 @@ pub async fn records_page(
     release_id: Uuid,
     after_seq: i32,
     limit: i64,
-) -> QueryResult<Vec<(i32, Uuid, Vec<u8>)>> {
+) -> QueryResult<Vec<(i32, FamilyId, Vec<u8>)>> {
     data_release_records::table
         .filter(data_release_records::release_id.eq(release_id))
         .filter(data_release_records::seq.gt(after_seq))
@@ -383,7 +384,7 @@ pub async fn dimension_counts(
 /// The releases that hold `family_id`, with the family's place (seq) in each.
 pub async fn releases_of_family(
     conn: &mut AsyncPgConnection,
-    family_id: Uuid,
+    family_id: FamilyId,
 ) -> QueryResult<Vec<(DataRelease, i32)>> {
     data_release_records::table
         .inner_join(
@@ -424,7 +425,7 @@ pub async fn sharing_events(
 #[diesel(table_name = sharing_consents)]
 pub struct Consent {
     pub tenant_id: Uuid,
-    pub family_id: Uuid,
+    pub family_id: FamilyId,
     pub org_unit_code: String,
     pub purpose: String,
     pub given_on: NaiveDate,
@@ -466,7 +467,7 @@ impl Consent {
     /// Withdraws a consent in force; false when there was none.
     pub async fn withdraw(
         conn: &mut AsyncPgConnection,
-        family_id: Uuid,
+        family_id: FamilyId,
         org_unit_code: &str,
         purpose: &str,
         on: NaiveDate,
@@ -490,7 +491,7 @@ impl Consent {
 
     pub async fn of_family(
         conn: &mut AsyncPgConnection,
-        family_id: Uuid,
+        family_id: FamilyId,
     ) -> QueryResult<Vec<Consent>> {
         sharing_consents::table
             .filter(sharing_consents::family_id.eq(family_id))
@@ -506,8 +507,8 @@ impl Consent {
         org_unit_code: &str,
         purpose: &str,
         on: NaiveDate,
-        families: &[Uuid],
-    ) -> QueryResult<Vec<Uuid>> {
+        families: &[FamilyId],
+    ) -> QueryResult<Vec<FamilyId>> {
         sharing_consents::table
             .filter(sharing_consents::org_unit_code.eq(org_unit_code))
             .filter(sharing_consents::purpose.eq(purpose))

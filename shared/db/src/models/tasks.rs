@@ -9,6 +9,7 @@ use diesel::sql_types::{BigInt, Bool, Integer, Nullable, Text, Timestamptz, Uuid
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use nuanxin_domain::family::FamilyStatus;
 use nuanxin_domain::tasks::{OfferStatus, TaskStatus, Urgency};
+use nuanxin_ids::FamilyId;
 use uuid::Uuid;
 
 pub mod proposals;
@@ -180,7 +181,7 @@ impl Volunteer {
 pub struct ServiceTask {
     pub tenant_id: Uuid,
     pub id: Uuid,
-    pub family_id: Uuid,
+    pub family_id: FamilyId,
     pub street_id: Uuid,
     pub community_id: Uuid,
     pub series_id: Uuid,
@@ -498,7 +499,7 @@ pub struct Load {
 #[derive(Debug, Clone, QueryableByName)]
 pub struct Visit {
     #[diesel(sql_type = SqlUuid)]
-    pub family_id: Uuid,
+    pub family_id: FamilyId,
     #[diesel(sql_type = SqlUuid)]
     pub volunteer_id: Uuid,
     #[diesel(sql_type = Integer)]
@@ -520,7 +521,7 @@ pub struct Busy {
 #[derive(Debug, Clone, QueryableByName)]
 pub struct Pairing {
     #[diesel(sql_type = SqlUuid)]
-    pub family_id: Uuid,
+    pub family_id: FamilyId,
     #[diesel(sql_type = Text)]
     pub service: String,
     #[diesel(sql_type = SqlUuid)]
@@ -689,7 +690,7 @@ impl TaskOffer {
     /// Completed visits per household and volunteer, for these households.
     pub async fn visits(
         conn: &mut AsyncPgConnection,
-        families: &[Uuid],
+        families: &[FamilyId],
     ) -> QueryResult<Vec<Visit>> {
         diesel::sql_query(
             "SELECT t.family_id, o.assigned_volunteer_id AS volunteer_id, count(*)::int AS visits \
@@ -706,7 +707,7 @@ impl TaskOffer {
     /// assigned or done.
     pub async fn pairings(
         conn: &mut AsyncPgConnection,
-        families: &[Uuid],
+        families: &[FamilyId],
     ) -> QueryResult<Vec<Pairing>> {
         diesel::sql_query(
             "SELECT DISTINCT ON (t.family_id, t.service) t.family_id, t.service, \
@@ -882,7 +883,7 @@ pub async fn staff_emails(conn: &mut AsyncPgConnection, unit: Uuid) -> QueryResu
 /// Where a household is: what a task for it copies.
 #[derive(Debug, Clone, Queryable)]
 pub struct FamilyPlace {
-    pub id: Uuid,
+    pub id: FamilyId,
     pub street_id: Uuid,
     pub community_id: Uuid,
     pub address: String,
@@ -895,7 +896,7 @@ pub struct FamilyPlace {
 pub async fn family_places(
     conn: &mut AsyncPgConnection,
     scope: nuanxin_access::Scope,
-    ids: &[Uuid],
+    ids: &[FamilyId],
 ) -> QueryResult<Vec<FamilyPlace>> {
     use crate::schema::families;
     use crate::scope::{in_scope, FAMILIES};
@@ -919,7 +920,7 @@ pub async fn family_places(
 /// household, service and day, each concern of the day added to its `detail.concerns`.
 pub async fn raise_concern(
     conn: &mut AsyncPgConnection,
-    family_id: Uuid,
+    family_id: FamilyId,
     street_id: Uuid,
     service: &str,
     on: chrono::NaiveDate,

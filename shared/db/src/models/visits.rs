@@ -7,6 +7,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Date, Nullable, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use nuanxin_domain::family::FamilyStatus;
+use nuanxin_ids::FamilyId;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -166,7 +167,7 @@ impl Campaign {
 #[diesel(table_name = visit_campaign_families)]
 pub struct CampaignFamily {
     pub campaign_id: Uuid,
-    pub family_id: Uuid,
+    pub family_id: FamilyId,
     pub street_id: Uuid,
     pub community_id: Uuid,
 }
@@ -224,7 +225,7 @@ impl CampaignFamily {
         conn: &mut AsyncPgConnection,
         scope: Scope,
         campaign_id: Uuid,
-        family_id: Uuid,
+        family_id: FamilyId,
     ) -> QueryResult<Option<CampaignFamily>> {
         scoped_campaign_families(scope, campaign_id)
             .filter(visit_campaign_families::family_id.eq(family_id))
@@ -333,7 +334,7 @@ pub struct VisitRow {
     pub tenant_id: Uuid,
     pub id: Uuid,
     pub campaign_id: Uuid,
-    pub family_id: Uuid,
+    pub family_id: FamilyId,
     pub visited_on: NaiveDate,
     pub how: String,
     pub money_cny: i64,
@@ -357,7 +358,7 @@ impl VisitRow {
     pub async fn of_family(
         conn: &mut AsyncPgConnection,
         campaign_id: Uuid,
-        family_id: Uuid,
+        family_id: FamilyId,
     ) -> QueryResult<Vec<VisitRow>> {
         visits::table
             .filter(visits::campaign_id.eq(campaign_id))
@@ -374,7 +375,7 @@ impl VisitRow {
 pub struct ContactRow {
     pub tenant_id: Uuid,
     pub id: Uuid,
-    pub family_id: Uuid,
+    pub family_id: FamilyId,
     pub contacted_on: NaiveDate,
     pub how: String,
     pub summary: String,
@@ -399,7 +400,7 @@ impl ContactRow {
     pub async fn page(
         conn: &mut AsyncPgConnection,
         scope: Scope,
-        family_id: Uuid,
+        family_id: FamilyId,
         limit: i64,
         offset: i64,
     ) -> QueryResult<(Vec<ContactRow>, i64)> {
@@ -429,7 +430,7 @@ impl ContactRow {
 pub async fn family_in_scope(
     conn: &mut AsyncPgConnection,
     scope: Scope,
-    family_id: Uuid,
+    family_id: FamilyId,
 ) -> QueryResult<Option<(Uuid, Uuid)>> {
     families::table
         .into_boxed()
@@ -458,7 +459,7 @@ pub async fn account_is_active(conn: &mut AsyncPgConnection, user_id: Uuid) -> Q
 #[diesel(table_name = contact_accounts)]
 pub struct ContactAccount {
     pub tenant_id: Uuid,
-    pub family_id: Uuid,
+    pub family_id: FamilyId,
     pub user_id: Uuid,
     pub created_by: String,
     pub created_at: DateTime<Utc>,
@@ -536,7 +537,7 @@ pub struct HolidayEntry {
 pub async fn holiday_entry_for_update(
     conn: &mut AsyncPgConnection,
     cycle_id: Uuid,
-    family_id: Uuid,
+    family_id: FamilyId,
 ) -> QueryResult<Option<HolidayEntry>> {
     use crate::schema::benefit_entries as e;
     e::table
@@ -581,7 +582,7 @@ pub async fn pay_by_visit(
 #[derive(Debug, Clone, QueryableByName)]
 pub struct FlaggedFamily {
     #[diesel(sql_type = SqlUuid)]
-    pub family_id: Uuid,
+    pub family_id: FamilyId,
     #[diesel(sql_type = SqlUuid)]
     pub street_id: Uuid,
     #[diesel(sql_type = SqlUuid)]
@@ -631,7 +632,7 @@ pub async fn families_with_few_contacts(
 /// What a visitor needs to find a family: its kind, address and its living parents' names.
 #[derive(Debug, Clone)]
 pub struct FamilyBrief {
-    pub family_id: Uuid,
+    pub family_id: FamilyId,
     pub kind: String,
     pub address: String,
     /// (role, name) of the living parents.
@@ -641,15 +642,15 @@ pub struct FamilyBrief {
 /// The briefs of these families (RLS keeps them to the district; callers pass ids already scoped).
 pub async fn family_briefs(
     conn: &mut AsyncPgConnection,
-    ids: &[Uuid],
+    ids: &[FamilyId],
 ) -> QueryResult<Vec<FamilyBrief>> {
     use crate::schema::family_members as m;
-    let rows: Vec<(Uuid, String, String)> = families::table
+    let rows: Vec<(FamilyId, String, String)> = families::table
         .filter(families::id.eq_any(ids))
         .select((families::id, families::kind, families::address))
         .load(conn)
         .await?;
-    let parents: Vec<(Uuid, String, String)> = m::table
+    let parents: Vec<(FamilyId, String, String)> = m::table
         .filter(m::family_id.eq_any(ids))
         .filter(m::alive)
         .order((m::family_id, m::role.desc()))
@@ -960,7 +961,7 @@ impl ActivityRow {
     pub async fn insert(
         &self,
         conn: &mut AsyncPgConnection,
-        participants: &[Uuid],
+        participants: &[FamilyId],
     ) -> QueryResult<()> {
         use crate::schema::activity_participants as ap;
         diesel::insert_into(crate::schema::activities::table)
@@ -1034,7 +1035,7 @@ impl ActivityRow {
 pub async fn families_in_scope_count(
     conn: &mut AsyncPgConnection,
     scope: Scope,
-    ids: &[Uuid],
+    ids: &[FamilyId],
 ) -> QueryResult<i64> {
     families::table
         .into_boxed()
@@ -1052,7 +1053,7 @@ pub async fn participant_choices(
     conn: &mut AsyncPgConnection,
     scope: Scope,
     limit: i64,
-) -> QueryResult<Vec<(Uuid, Uuid, Option<String>)>> {
+) -> QueryResult<Vec<(FamilyId, Uuid, Option<String>)>> {
     families::table
         .into_boxed()
         .filter(families::status.eq(FamilyStatus::Active))

@@ -16,8 +16,8 @@
 use std::collections::HashMap;
 
 use chrono::{Datelike, NaiveDate, NaiveDateTime, NaiveTime};
+use nuanxin_ids::FamilyId;
 use nuanxin_matching::{Arc, Helper, Problem, ProblemError, Task};
-use uuid::Uuid;
 
 use super::config::{Filter, MatchingConfig};
 use super::Slot;
@@ -63,7 +63,7 @@ impl Point {
 #[derive(Debug, Clone)]
 pub struct OpenTask {
     /// The household (for continuity).
-    pub family: Uuid,
+    pub family: FamilyId,
     /// The skill code of the service.
     pub service: String,
     /// Qualifications needed besides the skill's own.
@@ -149,7 +149,7 @@ pub struct Outcome {
 }
 
 /// Past visits: (household, helper index) → completed tasks.
-pub type Visits = HashMap<(Uuid, usize), u32>;
+pub type Visits = HashMap<(FamilyId, usize), u32>;
 
 /// How many times the slots lost to overlapping windows are matched again before they stay unfilled.
 const OVERLAP_ROUNDS: usize = 3;
@@ -310,7 +310,7 @@ impl<'a> Model<'a> {
             .map(|p| p.lat.abs())
             .fold(0.0, f64::max);
         let cos_lat = north.min(90.0).to_radians().cos().max(0.0);
-        let mut family_visits: HashMap<Uuid, Vec<(usize, u32)>> = HashMap::new();
+        let mut family_visits: HashMap<FamilyId, Vec<(usize, u32)>> = HashMap::new();
         for (&(family, h), &n) in visits {
             family_visits.entry(family).or_default().push((h, n));
         }
@@ -1001,6 +1001,7 @@ mod tests {
     use super::*;
     use chrono::{NaiveTime, Weekday};
     use proptest::prelude::*;
+    use uuid::Uuid;
 
     fn cfg() -> MatchingConfig {
         let source = std::fs::read_to_string(concat!(
@@ -1029,7 +1030,7 @@ mod tests {
     fn task(service: &str) -> OpenTask {
         let (starts, ends) = window();
         OpenTask {
-            family: Uuid::from_u128(7),
+            family: FamilyId::from_uuid(Uuid::from_u128(7)),
             service: service.into(),
             qualifications: vec![],
             starts,
@@ -1072,7 +1073,7 @@ mod tests {
         let mut far = volunteer(&["day_patrol"], 1.2);
         far.held = 2;
         let helpers = vec![volunteer(&["day_patrol"], 3.0), far];
-        let visits = Visits::from([((Uuid::from_u128(7), 1), 3)]);
+        let visits = Visits::from([((FamilyId::from_uuid(Uuid::from_u128(7)), 1), 3)]);
         let outcome = Model::new(&cfg, &tasks, &helpers, &visits).propose();
         let outcome = outcome.unwrap_or_default();
         assert_eq!(outcome.proposals.len(), 1);
@@ -1163,7 +1164,7 @@ mod tests {
     fn a_volunteer_keeps_one_of_two_overlapping_windows_and_the_other_goes_to_someone_else() {
         let cfg = cfg();
         let mut second = task("day_patrol");
-        second.family = Uuid::from_u128(8);
+        second.family = FamilyId::from_uuid(Uuid::from_u128(8));
         let tasks = vec![task("day_patrol"), second];
         // The nearer is cheaper for both and has room for both, but both are Thursday 09:00–11:00.
         let helpers = vec![

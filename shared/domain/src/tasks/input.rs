@@ -1,6 +1,7 @@
 //! What the API takes for volunteers, tasks and reports, and its validation against the district's
 //! lists: every error names the field and says what is wrong in Chinese.
 
+use nuanxin_ids::FamilyId;
 use std::collections::BTreeSet;
 
 use chrono::{Duration, NaiveDate, NaiveDateTime};
@@ -206,7 +207,7 @@ impl VolunteerInput {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TaskInput {
-    pub family_id: uuid::Uuid,
+    pub family_id: FamilyId,
     /// A skill code of the district's list.
     pub service: String,
     /// Local time in the district: `2026-12-03T09:00`.
@@ -250,7 +251,7 @@ fn normal() -> Urgency {
 /// A checked task: one or more occurrences of the same window, a week apart.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TaskSpec {
-    pub family_id: uuid::Uuid,
+    pub family_id: FamilyId,
     pub service: String,
     /// Local windows, one per occurrence.
     pub occurrences: Vec<(NaiveDateTime, NaiveDateTime)>,
@@ -487,7 +488,7 @@ mod tests {
         )
         .unwrap_or_else(|e| panic!("{e}"));
         let input = |until: &str| TaskInput {
-            family_id: uuid::Uuid::nil(),
+            family_id: FamilyId::from_uuid(uuid::Uuid::nil()),
             service: "household_pairing".into(),
             starts_at: "2026-12-03T09:00".into(),
             ends_at: "2026-12-03T11:00".into(),

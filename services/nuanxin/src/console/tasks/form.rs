@@ -2,6 +2,7 @@
 //! every error `TaskInput::validate` or the service gives lands beside its field; the household is
 //! chosen among the caller's own families (the register's list call, so the same scope).
 
+use nuanxin_ids::FamilyId;
 use std::collections::HashMap;
 
 use actix_web::http::StatusCode;
@@ -96,7 +97,7 @@ pub struct NewQuery {
 
 /// A household as it is chosen: `社区 地址 · 姓名（类别）`, the living parents named.
 fn household<'a>(
-    id: uuid::Uuid,
+    id: FamilyId,
     community: &str,
     address: &str,
     living: impl Iterator<Item = &'a str>,
@@ -153,7 +154,7 @@ async fn form_page(
     // The household asked for (from its page or a proposal) is offered even beyond the first page.
     let asked = values
         .get("family_id")
-        .and_then(|v| v.parse::<uuid::Uuid>().ok());
+        .and_then(|v| v.parse::<FamilyId>().ok());
     if let Some(id) = asked.filter(|id| !households.iter().any(|h| h.id == id.to_string())) {
         match read_family(state, auth, id).await {
             Ok(f) => {

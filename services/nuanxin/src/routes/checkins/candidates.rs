@@ -1,8 +1,8 @@
 use actix_web::{web, HttpResponse};
 use nuanxin_access::{Action, Resource};
 use nuanxin_domain::family::ParentRole;
+use nuanxin_ids::FamilyId;
 use serde::Deserialize;
-use uuid::Uuid;
 
 use crate::auth::Authorized;
 use crate::checkins::Caller;
@@ -13,7 +13,7 @@ use crate::state::AppState;
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CandidatesQuery {
-    family_id: Uuid,
+    family_id: FamilyId,
     person: ParentRole,
 }
 

@@ -1,7 +1,7 @@
 use actix_web::{web, HttpResponse};
 use chrono::NaiveDate;
+use nuanxin_ids::FamilyId;
 use serde::Deserialize;
-use uuid::Uuid;
 
 use crate::auth::Authorized;
 use crate::error::ApiError;
@@ -23,7 +23,7 @@ pub struct EntitlementsQuery {
 pub async fn family_entitlements(
     state: web::Data<AppState>,
     auth: Authorized,
-    id: web::Path<Uuid>,
+    id: web::Path<FamilyId>,
     query: web::Query<EntitlementsQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let as_of = query.as_of.unwrap_or_else(|| auth.district.today());

@@ -1,7 +1,7 @@
 use actix_web::{web, HttpResponse};
 use nuanxin_domain::family::{Exit, FamilyStatus};
+use nuanxin_ids::FamilyId;
 use serde::Serialize;
-use uuid::Uuid;
 
 use crate::auth::Authorized;
 use crate::error::ApiError;
@@ -13,7 +13,7 @@ use crate::state::AppState;
 pub async fn exit_family(
     state: web::Data<AppState>,
     auth: Authorized,
-    id: web::Path<Uuid>,
+    id: web::Path<FamilyId>,
     Body(body): Body<Exit>,
 ) -> Result<HttpResponse, ApiError> {
     let version = take_off_register(&state, &auth, id.into_inner(), body).await?;

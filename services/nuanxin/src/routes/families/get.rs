@@ -1,5 +1,5 @@
 use actix_web::{web, HttpResponse};
-use uuid::Uuid;
+use nuanxin_ids::FamilyId;
 
 use crate::auth::Authorized;
 use crate::error::ApiError;
@@ -10,7 +10,7 @@ use crate::state::AppState;
 pub async fn get_family(
     state: web::Data<AppState>,
     auth: Authorized,
-    id: web::Path<Uuid>,
+    id: web::Path<FamilyId>,
 ) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(read_family(&state, &auth, id.into_inner()).await?))
 }

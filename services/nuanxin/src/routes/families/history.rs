@@ -1,4 +1,5 @@
 use actix_web::{web, HttpResponse};
+use nuanxin_ids::FamilyId;
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -11,7 +12,7 @@ use crate::state::AppState;
 pub async fn family_history(
     state: web::Data<AppState>,
     auth: Authorized,
-    id: web::Path<Uuid>,
+    id: web::Path<FamilyId>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let district = &auth.district;
@@ -38,7 +39,7 @@ pub async fn family_history(
 /// Every version of one family, oldest first.
 #[derive(Serialize)]
 pub struct History {
-    pub family_id: Uuid,
+    pub family_id: FamilyId,
     pub items: Vec<HistoryItem>,
 }
 

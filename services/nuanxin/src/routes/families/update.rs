@@ -1,8 +1,8 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use nuanxin_access::{Action, Resource};
 use nuanxin_domain::family::FamilyInput;
+use nuanxin_ids::FamilyId;
 use serde_json::Value;
-use uuid::Uuid;
 
 use crate::auth::Authorized;
 use crate::error::ApiError;
@@ -48,7 +48,7 @@ pub async fn update_family(
     state: web::Data<AppState>,
     auth: Authorized,
     req: HttpRequest,
-    id: web::Path<Uuid>,
+    id: web::Path<FamilyId>,
     Body(body): Body<Value>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Resource::Family, Action::Update)?;

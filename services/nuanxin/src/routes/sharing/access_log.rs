@@ -1,5 +1,5 @@
 use actix_web::{web, HttpResponse};
-use uuid::Uuid;
+use nuanxin_ids::FamilyId;
 
 use crate::auth::Authorized;
 use crate::error::ApiError;
@@ -11,7 +11,7 @@ use crate::state::AppState;
 pub async fn family_access_log(
     state: web::Data<AppState>,
     auth: Authorized,
-    id: web::Path<Uuid>,
+    id: web::Path<FamilyId>,
 ) -> Result<HttpResponse, ApiError> {
     let items = access_log(&state, &auth, id.into_inner()).await?;
     Ok(HttpResponse::Ok().json(Items { items }))

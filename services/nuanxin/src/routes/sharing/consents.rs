@@ -1,6 +1,6 @@
 use actix_web::{web, HttpResponse};
 use nuanxin_access::{Action, Resource};
-use uuid::Uuid;
+use nuanxin_ids::FamilyId;
 
 use crate::auth::Authorized;
 use crate::error::ApiError;
@@ -19,7 +19,7 @@ struct ConsentStatus {
 pub async fn list_consents(
     state: web::Data<AppState>,
     auth: Authorized,
-    id: web::Path<Uuid>,
+    id: web::Path<FamilyId>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Resource::SharingConsent, Action::Update)?;
     let items =
@@ -31,7 +31,7 @@ pub async fn list_consents(
 pub async fn give_consent(
     state: web::Data<AppState>,
     auth: Authorized,
-    id: web::Path<Uuid>,
+    id: web::Path<FamilyId>,
     Body(body): Body<ConsentInput>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Resource::SharingConsent, Action::Update)?;
@@ -51,7 +51,7 @@ pub async fn give_consent(
 pub async fn withdraw_consent(
     state: web::Data<AppState>,
     auth: Authorized,
-    id: web::Path<Uuid>,
+    id: web::Path<FamilyId>,
     Body(body): Body<WithdrawInput>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Resource::SharingConsent, Action::Update)?;

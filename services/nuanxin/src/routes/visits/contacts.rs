@@ -1,5 +1,6 @@
 use actix_web::{web, HttpResponse};
 use nuanxin_domain::visits::ContactInput;
+use nuanxin_ids::FamilyId;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -14,7 +15,7 @@ use crate::visits::contacts;
 pub async fn list_contacts(
     state: web::Data<AppState>,
     auth: Authorized,
-    id: web::Path<Uuid>,
+    id: web::Path<FamilyId>,
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let paging = query.paging()?;
@@ -26,7 +27,7 @@ pub async fn list_contacts(
 pub async fn log_contact(
     state: web::Data<AppState>,
     auth: Authorized,
-    id: web::Path<Uuid>,
+    id: web::Path<FamilyId>,
     Body(body): Body<ContactInput>,
 ) -> Result<HttpResponse, ApiError> {
     let view = contacts::save_contact(&state, &auth, id.into_inner(), body).await?;
@@ -41,7 +42,7 @@ pub struct LinkBody {
 
 #[derive(Serialize)]
 struct Linked {
-    family_id: Uuid,
+    family_id: FamilyId,
     user_id: Uuid,
 }
 
@@ -49,7 +50,7 @@ struct Linked {
 pub async fn link_account(
     state: web::Data<AppState>,
     auth: Authorized,
-    id: web::Path<Uuid>,
+    id: web::Path<FamilyId>,
     Body(body): Body<LinkBody>,
 ) -> Result<HttpResponse, ApiError> {
     let family_id = id.into_inner();

@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Bool, Date, Nullable, Text, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use nuanxin_domain::tasks::proposals::ProposalStatus;
+use nuanxin_ids::FamilyId;
 use uuid::Uuid;
 
 use crate::schema::task_proposals;
@@ -15,7 +16,7 @@ use crate::schema::task_proposals;
 pub struct TaskProposal {
     pub tenant_id: Uuid,
     pub id: Uuid,
-    pub family_id: Uuid,
+    pub family_id: FamilyId,
     pub street_id: Uuid,
     pub community_id: Uuid,
     pub program: String,
@@ -36,7 +37,7 @@ pub struct TaskProposal {
 /// What a run found for one family: a proposal to record, or to mark seen again.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProposalFound {
-    pub family_id: Uuid,
+    pub family_id: FamilyId,
     pub program: String,
     pub service: String,
     pub persons: String,

@@ -1,0 +1,122 @@
+//! The platform's typed identifiers. Every row is keyed by a UUID, and a function that takes a
+//! district's id, a family's and a user's as three `Uuid`s compiles with them in any order; as
+//! `TenantId`, `FamilyId` and `UserId` it does not. An id is a UUID inside: it travels as the UUID's
+//! text in JSON and paths, and as a `uuid` column (with the `diesel` feature).
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+macro_rules! ids {
+    ($($(#[$doc:meta])* $name:ident;)+) => {$(
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(transparent)]
+        #[cfg_attr(feature = "diesel", derive(diesel::expression::AsExpression, diesel::deserialize::FromSqlRow))]
+        #[cfg_attr(feature = "diesel", diesel(sql_type = diesel::sql_types::Uuid))]
+        pub struct $name(Uuid);
+
+        impl $name {
+            /// A new random id (v4), for a row about to be written.
+            pub fn generate() -> Self {
+                Self(Uuid::new_v4())
+            }
+
+            /// The id of a UUID read from elsewhere (a path, a file, another id's column).
+            pub const fn from_uuid(uuid: Uuid) -> Self {
+                Self(uuid)
+            }
+
+            pub const fn as_uuid(&self) -> &Uuid {
+                &self.0
+            }
+        }
+
+        impl From<Uuid> for $name {
+            fn from(uuid: Uuid) -> Self {
+                Self(uuid)
+            }
+        }
+
+        impl From<$name> for Uuid {
+            fn from(id: $name) -> Self {
+                id.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = uuid::Error;
+
+            fn from_str(text: &str) -> Result<Self, Self::Err> {
+                Uuid::from_str(text).map(Self)
+            }
+        }
+
+        #[cfg(feature = "diesel")]
+        const _: () = {
+            use diesel::backend::Backend;
+            use diesel::deserialize::{self, FromSql};
+            use diesel::serialize::{self, Output, ToSql};
+            use diesel::sql_types;
+
+            impl<DB: Backend> FromSql<sql_types::Uuid, DB> for $name
+            where
+                Uuid: FromSql<sql_types::Uuid, DB>,
+            {
+                fn from_sql(bytes: DB::RawValue<'_>) -> deserialize::Result<Self> {
+                    Uuid::from_sql(bytes).map(Self)
+                }
+            }
+
+            impl<DB: Backend> ToSql<sql_types::Uuid, DB> for $name
+            where
+                Uuid: ToSql<sql_types::Uuid, DB>,
+            {
+                fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, DB>) -> serialize::Result {
+                    self.0.to_sql(out)
+                }
+            }
+        };
+    )+};
+}
+
+ids! {
+    /// A registered family (`families.id`), the household the register keeps.
+    FamilyId;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_id_travels_as_its_uuid_text() {
+        let uuid = Uuid::new_v4();
+        let id = FamilyId::from_uuid(uuid);
+        assert_eq!(
+            serde_json::to_string(&id).ok(),
+            serde_json::to_string(&uuid).ok()
+        );
+        assert_eq!(id.to_string(), uuid.to_string());
+        assert_eq!(uuid.to_string().parse::<FamilyId>().ok(), Some(id));
+        assert_eq!(
+            serde_json::from_str::<FamilyId>(&format!("\"{uuid}\"")).ok(),
+            Some(id)
+        );
+        assert!("not-a-uuid".parse::<FamilyId>().is_err());
+        assert!(serde_json::from_str::<FamilyId>("42").is_err());
+    }
+
+    #[test]
+    fn new_ids_differ() {
+        assert_ne!(FamilyId::generate(), FamilyId::generate());
+    }
+}
