@@ -10,16 +10,16 @@ use uuid::Uuid;
 use crate::ladder::{RecipientKind, Step};
 use crate::schedule::Schedule;
 
-/// What the helper found when checking in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Outcome {
-    /// Reached and well: stops the ladder; after alerts, an all-clear.
-    Well,
-    /// Reached and needing help: escalates at once.
-    NeedsHelp,
-    /// Could not be reached: escalates at once.
-    NotReached,
+nuanxin_text_enum::text_enum! {
+    /// What the helper found when checking in.
+    pub enum Outcome {
+        /// Reached and well: stops the ladder; after alerts, an all-clear.
+        Well = "well" / "平安",
+        /// Reached and needing help: escalates at once.
+        NeedsHelp = "needs_help" / "需要帮助",
+        /// Could not be reached: escalates at once.
+        NotReached = "not_reached" / "未能联系上",
+    }
 }
 
 /// A check-in logged for the day.

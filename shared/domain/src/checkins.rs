@@ -15,9 +15,9 @@ use crate::ValidationErrors;
 nuanxin_text_enum::text_enum! {
     /// How a consent was given (当面, 电话, 书面).
     pub enum ConsentHow {
-        InPerson = "in_person",
-        Phone = "phone",
-        Writing = "writing",
+        InPerson = "in_person" / "当面同意",
+        Phone = "phone" / "电话同意",
+        Writing = "writing" / "书面同意",
     }
 }
 
@@ -40,26 +40,26 @@ nuanxin_text_enum::text_enum! {
 nuanxin_text_enum::text_enum! {
     /// How a check-in was made.
     pub enum CheckInHow {
-        Visit = "visit",
-        Phone = "phone",
+        Visit = "visit" / "上门探望",
+        Phone = "phone" / "电话询问",
     }
 }
 
 nuanxin_text_enum::text_enum! {
     /// Why a street or community worker enrols a member who has no qualifying entitlement.
     pub enum EnrolReason {
-        LivingAlone = "living_alone",
-        PartialSelfCare = "partial_self_care",
-        Other = "other",
+        LivingAlone = "living_alone" / "独居",
+        PartialSelfCare = "partial_self_care" / "半自理",
+        Other = "other" / "其他原因",
     }
 }
 
 nuanxin_text_enum::text_enum! {
     /// Why check-ins pause.
     pub enum PauseReason {
-        Hospital = "hospital",
-        Relatives = "relatives",
-        Other = "other",
+        Hospital = "hospital" / "住院",
+        Relatives = "relatives" / "到亲属家居住",
+        Other = "other" / "其他原因",
     }
 }
 

@@ -447,23 +447,6 @@ mod tests {
 }
 
 // Neighbour pairings and daily check-ins (issue 11).
-const CHECK_IN_OUTCOMES: Table = &[
-    ("well", "平安"),
-    ("needs_help", "需要帮助"),
-    ("not_reached", "未能联系上"),
-];
-const CHECK_IN_HOWS: Table = &[("visit", "上门探望"), ("phone", "电话询问")];
-const CONSENT_HOWS: Table = &[
-    ("in_person", "当面同意"),
-    ("phone", "电话同意"),
-    ("writing", "书面同意"),
-];
-/// How a family consented to a department's use of its data (`sharing_consents.how`).
-const SHARING_CONSENT_HOWS: Table = &[
-    ("written", "书面同意"),
-    ("oral", "口头同意"),
-    ("online", "线上同意"),
-];
 const ALERT_CAUSES: Table = &[
     ("missed", "未按时探询"),
     ("needs_help", "邻居报告需要帮助"),
@@ -475,26 +458,6 @@ const ALERT_STATUSES: Table = &[
     ("cleared", "已解除"),
 ];
 const PAIRING_SIDES: Table = &[("elder", "老人"), ("helper", "结对邻居")];
-
-/// A check-in's outcome, e.g. 平安.
-pub fn check_in_outcome(code: &str) -> &'static str {
-    lookup(CHECK_IN_OUTCOMES, code)
-}
-
-/// How a check-in was made: 上门探望 / 电话询问.
-pub fn check_in_how(code: &str) -> &'static str {
-    lookup(CHECK_IN_HOWS, code)
-}
-
-/// How a consent to a pairing was given, e.g. 书面同意.
-pub fn consent_how(code: &str) -> &'static str {
-    lookup(CONSENT_HOWS, code)
-}
-
-/// How a family consented to a department's use of its data, e.g. 口头同意.
-pub fn sharing_consent_how(code: &str) -> &'static str {
-    lookup(SHARING_CONSENT_HOWS, code)
-}
 
 /// Why a check-in alert was raised.
 pub fn alert_cause(code: &str) -> &'static str {
@@ -511,72 +474,40 @@ pub fn pairing_side(code: &str) -> &'static str {
     lookup(PAIRING_SIDES, code)
 }
 
-const ENROL_REASONS: Table = &[
-    ("living_alone", "独居"),
-    ("partial_self_care", "半自理"),
-    ("other", "其他原因"),
-];
-const PAUSE_REASONS: Table = &[
-    ("hospital", "住院"),
-    ("relatives", "到亲属家居住"),
-    ("other", "其他原因"),
-];
-
-/// Why a street or community worker enrolled a member for pairing, e.g. 独居.
-pub fn enrol_reason(code: &str) -> &'static str {
-    lookup(ENROL_REASONS, code)
-}
-
-/// Why a pairing's check-ins are paused, e.g. 住院.
-pub fn pause_reason(code: &str) -> &'static str {
-    lookup(PAUSE_REASONS, code)
-}
-
-/// Every enrolment reason and its label, in order (a form's choices).
-pub fn enrol_reasons() -> Table {
-    ENROL_REASONS
-}
-
-/// Every pause reason and its label, in order.
-pub fn pause_reasons() -> Table {
-    PAUSE_REASONS
-}
-
-/// Every way of consenting to a pairing and its label, in order.
-pub fn consent_hows() -> Table {
-    CONSENT_HOWS
-}
-
 #[cfg(test)]
 mod checkin_labels {
     use super::*;
 
     #[test]
     fn every_check_in_code_has_a_chinese_label() {
+        use crate::checkins::{CheckInHow, ConsentHow, EnrolReason, PauseReason};
+        use nuanxin_text_enum::Labelled;
+        let chinese = |label: &str| {
+            label
+                .chars()
+                .all(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))
+        };
         for (table, f) in [
-            (
-                CHECK_IN_OUTCOMES,
-                check_in_outcome as fn(&str) -> &'static str,
-            ),
-            (CHECK_IN_HOWS, check_in_how),
-            (CONSENT_HOWS, consent_how),
-            (SHARING_CONSENT_HOWS, sharing_consent_how),
-            (ALERT_CAUSES, alert_cause),
+            (ALERT_CAUSES, alert_cause as fn(&str) -> &'static str),
             (ALERT_STATUSES, alert_status),
             (PAIRING_SIDES, pairing_side),
-            (ENROL_REASONS, enrol_reason),
-            (PAUSE_REASONS, pause_reason),
         ] {
             for (code, label) in table {
                 assert_eq!(f(code), *label);
-                assert!(
-                    label
-                        .chars()
-                        .all(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
-                    "{code}"
-                );
+                assert!(chinese(label), "{code}");
             }
         }
-        assert_eq!(check_in_outcome("asleep"), "未知");
+        let vocabularies = [
+            ConsentHow::choices(),
+            CheckInHow::choices(),
+            EnrolReason::choices(),
+            PauseReason::choices(),
+            nuanxin_checkins::Outcome::choices(),
+            crate::sharing::ConsentHow::choices(),
+        ];
+        for (code, label) in vocabularies.iter().flatten() {
+            assert!(chinese(label), "{code}");
+        }
+        assert_eq!(alert_cause("asleep"), "未知");
     }
 }

@@ -13,6 +13,16 @@ nuanxin_text_enum::text_enum! {
     }
 }
 
+nuanxin_text_enum::text_enum! {
+    /// How a family consented to a department's use of its data beyond the documents' basis
+    /// (`sharing_consents.how`); an oral consent names its witness.
+    pub enum ConsentHow {
+        Written = "written" / "书面同意",
+        Oral = "oral" / "口头同意",
+        Online = "online" / "线上同意",
+    }
+}
+
 /// The steward's decision on a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Decision {

@@ -124,22 +124,18 @@ pub fn too_few_contacts(contacts: usize) -> bool {
 nuanxin_text_enum::text_enum! {
     /// How a holiday visit was made.
     pub enum VisitHow {
-        /// 入户走访
-        AtHome = "at_home",
-        /// 电话慰问
-        ByPhone = "by_phone",
-        /// 家中无人（外出）
-        FamilyAway = "family_away",
+        AtHome = "at_home" / "入户走访",
+        ByPhone = "by_phone" / "电话慰问",
+        /// The family was out: the visit is recorded, the money not handed over.
+        FamilyAway = "family_away" / "家中无人",
     }
 }
 
 nuanxin_text_enum::text_enum! {
     /// How a contact was made.
     pub enum ContactHow {
-        /// 上门走访
-        Visit = "visit",
-        /// 电话联系
-        Call = "call",
+        Visit = "visit" / "上门走访",
+        Call = "call" / "电话联系",
     }
 }
 

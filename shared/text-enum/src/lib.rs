@@ -26,6 +26,19 @@ pub trait Vocabulary: Copy + 'static {
     }
 }
 
+/// A vocabulary whose every value has the Chinese word users see (declared `Value = "text" / "词"`).
+pub trait Labelled: Vocabulary {
+    fn label(self) -> &'static str;
+
+    /// Every value's text and word, in declaration order: a form's choices.
+    fn choices() -> Vec<(&'static str, &'static str)> {
+        Self::all()
+            .iter()
+            .map(|v| (v.text(), Labelled::label(*v)))
+            .collect()
+    }
+}
+
 /// A choice of a list that also offers `all` (`None`, every value); absent is `default`. The error
 /// is the message naming what is accepted (`状态应为active、exited或all`), never the text given.
 pub fn one_or_all<T: Vocabulary>(text: Option<&str>, default: T) -> Result<Option<T>, String> {
@@ -73,6 +86,12 @@ macro_rules! text_enum {
             /// The Chinese word users see.
             pub const fn label(self) -> &'static str {
                 match self { $(Self::$variant => $label),+ }
+            }
+        }
+
+        impl $crate::Labelled for $name {
+            fn label(self) -> &'static str {
+                $name::label(self)
             }
         }
     };
@@ -295,6 +314,15 @@ mod tests {
         assert_eq!(Kind::texts_zh(), "bereaved或disabled");
         assert_eq!(Plain::from_text("second"), Some(Plain::Second));
         assert_eq!(<Kind as Vocabulary>::all(), &Kind::ALL);
+    }
+
+    #[test]
+    fn a_labelled_vocabulary_gives_a_forms_choices_in_order() {
+        use super::Labelled;
+        assert_eq!(
+            Kind::choices(),
+            [("bereaved", "失独"), ("disabled", "伤残")]
+        );
     }
 
     #[test]

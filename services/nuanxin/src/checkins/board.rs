@@ -183,7 +183,7 @@ pub async fn board(
             last: today_ins.last().map(|c| {
                 (
                     who.district.local(c.logged_at).format("%H:%M").to_string(),
-                    nuanxin_domain::labels::check_in_outcome(&c.outcome),
+                    c.outcome.label(),
                 )
             }),
         });

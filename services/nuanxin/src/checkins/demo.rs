@@ -10,6 +10,7 @@ use nuanxin_db::models::assignment::NewAssignment;
 use nuanxin_db::models::checkins::{Enrolment, HelperRow, PairingRow};
 use nuanxin_db::models::family::{FamilyFilter, FamilyRecord};
 use nuanxin_db::models::user::User;
+use nuanxin_domain::checkins::{ConsentHow, EnrolReason};
 use nuanxin_domain::tenant::TenantManifest;
 use uuid::Uuid;
 
@@ -53,7 +54,7 @@ pub async fn seed(
             id: Uuid::new_v4(),
             family_id: f.family.id,
             person: "mother".into(),
-            reason: "living_alone".into(),
+            reason: EnrolReason::LivingAlone,
             note: Some("演示数据：独居".into()),
             enrolled_by: system,
             enrolled_at: now,
@@ -99,10 +100,10 @@ pub async fn seed(
         person: "mother".into(),
         helper_id: helper,
         elder_consent_on: today,
-        elder_consent_how: "in_person".into(),
+        elder_consent_how: ConsentHow::InPerson,
         elder_consent_by: system,
         helper_consent_on: today,
-        helper_consent_how: "writing".into(),
+        helper_consent_how: ConsentHow::Writing,
         helper_consent_by: system,
         deadline_minute: i16::try_from(deadline.hour() * 60 + deadline.minute()).unwrap_or(600),
         days_off: nuanxin_domain::checkins::days_off_bits(ladder.days_off()),

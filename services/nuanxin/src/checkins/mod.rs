@@ -239,7 +239,7 @@ pub async fn enrol(
         id: Uuid::new_v4(),
         family_id: input.family_id,
         person: person_code(input.person).to_owned(),
-        reason: input.reason.as_str().to_owned(),
+        reason: input.reason,
         note,
         enrolled_by: who.user_id,
         enrolled_at: Utc::now(),
@@ -449,10 +449,10 @@ pub async fn create_pairing(
         person: person_code(input.person).to_owned(),
         helper_id: helper.id,
         elder_consent_on: terms.elder_consent.on,
-        elder_consent_how: terms.elder_consent.how.as_str().to_owned(),
+        elder_consent_how: terms.elder_consent.how,
         elder_consent_by: who.user_id,
         helper_consent_on: terms.helper_consent.on,
-        helper_consent_how: terms.helper_consent.how.as_str().to_owned(),
+        helper_consent_how: terms.helper_consent.how,
         helper_consent_by: who.user_id,
         deadline_minute: i16::try_from(minutes).unwrap_or(0),
         days_off: days_off_bits(&terms.days_off),
@@ -552,8 +552,8 @@ pub async fn check_in(
         pairing_id,
         logged_at: now,
         day,
-        outcome: outcome_code(input.outcome).to_owned(),
-        how: input.how.as_str().to_owned(),
+        outcome: input.outcome,
+        how: input.how,
         logged_by: who.user_id,
         on_behalf: !is_own,
     };
@@ -577,15 +577,6 @@ pub async fn check_in(
         day,
         on_behalf: row.on_behalf,
     })
-}
-
-/// The code of an outcome, as stored.
-pub fn outcome_code(outcome: nuanxin_checkins::Outcome) -> &'static str {
-    match outcome {
-        nuanxin_checkins::Outcome::Well => "well",
-        nuanxin_checkins::Outcome::NeedsHelp => "needs_help",
-        nuanxin_checkins::Outcome::NotReached => "not_reached",
-    }
 }
 
 /// `POST /api/v1/pairings/{id}/withdraw`.
@@ -678,7 +669,7 @@ pub async fn pause(
         pairing_id,
         starts_on: input.from,
         ends_on: input.until,
-        reason: input.reason.as_str().to_owned(),
+        reason: input.reason,
         created_by: who.user_id,
         created_at: Utc::now(),
     }

@@ -112,15 +112,6 @@ enum Pages {
     One(Uuid),
 }
 
-fn outcome(code: &str) -> Option<Outcome> {
-    match code {
-        "well" => Some(Outcome::Well),
-        "needs_help" => Some(Outcome::NeedsHelp),
-        "not_reached" => Some(Outcome::NotReached),
-        _ => None,
-    }
-}
-
 /// A pairing row's schedule, with its pauses.
 pub(super) fn schedule_of(p: &PairingRow, pauses: &[&PauseRow], district: &District) -> Schedule {
     let pauses = pauses
@@ -155,7 +146,7 @@ struct JsonPause {
 struct JsonCheckIn {
     day: NaiveDate,
     logged_at: DateTime<Utc>,
-    outcome: String,
+    outcome: Outcome,
 }
 
 #[derive(Deserialize)]
@@ -247,11 +238,9 @@ async fn sweep_page(
             let logged: Vec<CheckIn> = check_ins
                 .iter()
                 .filter(|c| c.day == date)
-                .filter_map(|c| {
-                    Some(CheckIn {
-                        at: c.logged_at,
-                        outcome: outcome(&c.outcome)?,
-                    })
+                .map(|c| CheckIn {
+                    at: c.logged_at,
+                    outcome: c.outcome,
                 })
                 .collect();
             let day_alerts: Vec<&JsonAlert> = alerts.iter().filter(|a| a.day == date).collect();

@@ -13,10 +13,13 @@ use askama::Template;
 use chrono::Utc;
 use nuanxin_access::{Action, Resource, Scope};
 use nuanxin_checkins::{weekday_code, Outcome, RecipientKind};
-use nuanxin_domain::checkins::{CheckInHow, HelperInput, PairingInput, Side};
+use nuanxin_domain::checkins::{
+    CheckInHow, ConsentHow, EnrolReason, HelperInput, PairingInput, PauseReason, Side,
+};
 use nuanxin_domain::family::ParentRole;
 use nuanxin_domain::labels;
 use nuanxin_domain::org::OrgKind;
+use nuanxin_text_enum::Labelled;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
@@ -55,7 +58,7 @@ struct CheckinsPage {
     form: ToolForm,
     may_pause: bool,
     may_record_emergency: bool,
-    pause_reasons: &'static [(&'static str, &'static str)],
+    pause_reasons: Vec<(&'static str, &'static str)>,
 }
 
 /// What the pairing tools offer to choose from.
@@ -64,7 +67,7 @@ struct Tools {
     elders: Vec<(String, String)>,
     /// (code, name) of the communities a helper may be registered in.
     communities: Vec<(String, String)>,
-    enrol_reasons: &'static [(&'static str, &'static str)],
+    enrol_reasons: Vec<(&'static str, &'static str)>,
     may_register_helper: bool,
 }
 
@@ -313,7 +316,7 @@ async fn render(
             form,
             may_pause: auth.may(Resource::Pairing, Action::Update),
             may_record_emergency: auth.may(Resource::CheckIn, Action::Create),
-            pause_reasons: labels::pause_reasons(),
+            pause_reasons: PauseReason::choices(),
         },
     )
 }
@@ -362,7 +365,7 @@ async fn tools(state: &AppState, auth: &Authorized) -> Result<Tools, ApiError> {
     Ok(Tools {
         elders,
         communities,
-        enrol_reasons: labels::enrol_reasons(),
+        enrol_reasons: EnrolReason::choices(),
         may_register_helper: auth.may(Resource::CheckinHelper, Action::Create),
     })
 }
@@ -536,7 +539,7 @@ struct PairPage {
     /// Why there are no candidates (not eligible, no location), when so.
     refusal: String,
     form: ToolForm,
-    consent_hows: &'static [(&'static str, &'static str)],
+    consent_hows: Vec<(&'static str, &'static str)>,
     /// (code, label) of each weekday, and whether the district keeps it off by default.
     weekdays: Vec<(&'static str, &'static str, bool)>,
     deadline: String,
@@ -657,7 +660,7 @@ async fn pair_form(
                 .collect(),
             refusal,
             form,
-            consent_hows: labels::consent_hows(),
+            consent_hows: ConsentHow::choices(),
             weekdays,
             deadline: ladder.deadline().format("%H:%M").to_string(),
             today: auth.district.today().to_string(),

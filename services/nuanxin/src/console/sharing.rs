@@ -12,9 +12,10 @@ use askama::Template;
 use nuanxin_access::{Action, Resource};
 use nuanxin_domain::labels;
 use nuanxin_domain::org::OrgKind;
-use nuanxin_domain::sharing::RequestStatus;
+use nuanxin_domain::sharing::{ConsentHow, RequestStatus};
 use nuanxin_ids::FamilyId;
 use nuanxin_sharing::{AGE_BANDS, KINDS};
+use nuanxin_text_enum::Labelled;
 use uuid::Uuid;
 
 use super::session::{Console, Posted};
@@ -600,9 +601,9 @@ async fn consents_page(
             family_id,
             consents,
             rules: consent_rules(district),
-            hows: ["written", "oral", "online"]
+            hows: ConsentHow::choices()
                 .into_iter()
-                .map(|h| (h.to_owned(), labels::sharing_consent_how(h).to_owned()))
+                .map(|(code, label)| (code.to_owned(), label.to_owned()))
                 .collect(),
             today: district.today().to_string(),
             message,

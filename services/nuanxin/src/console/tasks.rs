@@ -25,6 +25,7 @@ use nuanxin_access::{Action, Resource};
 use nuanxin_domain::tasks::input::{ReasonInput, ReportInput};
 use nuanxin_domain::tasks::proposals::ProposalStatus;
 use nuanxin_domain::tasks::{OfferStatus, TaskStatus};
+use nuanxin_text_enum::Labelled;
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -267,10 +268,7 @@ async fn staff_page(
             rows,
             pager: Pager::new(&base, paging.page, PER_PAGE, total),
             status: status.map(TaskStatus::as_str).unwrap_or_default(),
-            statuses: TaskStatus::ALL
-                .iter()
-                .map(|s| (s.as_str(), s.label()))
-                .collect(),
+            statuses: TaskStatus::choices(),
             may_create,
             may_run: auth.may(Resource::MatchingRun, Action::Run),
             message,

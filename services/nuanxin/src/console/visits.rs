@@ -16,6 +16,7 @@ use nuanxin_domain::visits::{
     festival_of_program, ActivityInput, ContactHow, ContactInput, Home, ProblemCategory,
     ProblemInput, VisitHow, VisitInput,
 };
+use nuanxin_text_enum::Labelled;
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -36,13 +37,6 @@ use crate::visits::campaign::{
 use crate::visits::contacts::{contact_page, save_contact, ContactView, FamilyPlace};
 use crate::visits::dashboard::{read_dashboard, Dashboard};
 use crate::visits::record::save_visit;
-
-/// The ways of a visit, as the form offers them.
-const VISIT_HOWS: [(&str, &str); 3] = [
-    ("at_home", "入户走访"),
-    ("by_phone", "电话慰问"),
-    ("family_away", "家中无人"),
-];
 
 #[derive(Template)]
 #[template(path = "visits.html")]
@@ -109,7 +103,7 @@ struct CampaignPage {
     families: Vec<FamilyRow>,
     total: i64,
     may_visit: bool,
-    hows: [(&'static str, &'static str); 3],
+    hows: Vec<(&'static str, &'static str)>,
     today: NaiveDate,
     message: &'static str,
 }
@@ -168,7 +162,7 @@ pub async fn campaign(
             .collect(),
         total: list.total,
         may_visit: auth.may(Resource::Visit, Action::Create),
-        hows: VISIT_HOWS,
+        hows: VisitHow::choices(),
         today: auth.district.today(),
         message: match done.done.as_str() {
             "visit" => "已记录走访。",
@@ -241,6 +235,7 @@ struct ContactsPage {
     total: i64,
     may_log: bool,
     categories: Vec<(&'static str, &'static str)>,
+    hows: Vec<(&'static str, &'static str)>,
     today: NaiveDate,
     message: &'static str,
 }
@@ -268,10 +263,8 @@ pub async fn contacts(
         contacts: list.items,
         total: list.total,
         may_log: auth.may(Resource::ContactLog, Action::Create),
-        categories: ProblemCategory::ALL
-            .iter()
-            .map(|c| (c.as_str(), c.label()))
-            .collect(),
+        categories: ProblemCategory::choices(),
+        hows: ContactHow::choices(),
         today: auth.district.today(),
         message: match done.done.as_str() {
             "contact" => "已记录联系。",
@@ -596,7 +589,7 @@ async fn activities_page(
             choices,
             may_record,
             streets,
-            homes: Home::ALL.iter().map(|h| (h.as_str(), h.label())).collect(),
+            homes: Home::choices(),
             may_create_project,
             form,
             refused,

@@ -7,6 +7,7 @@ use nuanxin_access::Scope;
 use nuanxin_db::models::family::FamilyRecord;
 use nuanxin_db::models::sharing::Consent;
 use nuanxin_db::pool::TenantTx;
+use nuanxin_domain::sharing::ConsentHow;
 use nuanxin_ids::FamilyId;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -46,7 +47,7 @@ pub struct ConsentView {
     pub org_unit_name: String,
     pub purpose: String,
     pub given_on: NaiveDate,
-    pub how: String,
+    pub how: ConsentHow,
     pub note: Option<String>,
     pub withdrawn_on: Option<NaiveDate>,
     pub in_force: bool,
@@ -94,12 +95,12 @@ pub async fn give(
     input: ConsentInput,
 ) -> Result<(), SharingError> {
     check_rule(district, &input.org_unit, &input.purpose)?;
-    if !["written", "oral", "online"].contains(&input.how.as_str()) {
+    let Some(how) = ConsentHow::parse(&input.how) else {
         return Err(SharingError::invalid(
             "how",
             "同意方式应为 written（书面）、oral（口头）或 online（线上）",
         ));
-    }
+    };
     if input.given_on > district.today() {
         return Err(SharingError::invalid("given_on", "同意日期不能晚于今天"));
     }
@@ -110,7 +111,7 @@ pub async fn give(
         .note
         .map(|n| n.trim().to_owned())
         .filter(|n| !n.is_empty());
-    if input.how == "oral" && note.is_none() {
+    if how == ConsentHow::Oral && note.is_none() {
         return Err(SharingError::invalid("note", "口头同意须注明见证人"));
     }
     if note.as_ref().is_some_and(|n| n.chars().count() > NOTE_MAX) {
@@ -124,7 +125,7 @@ pub async fn give(
         org_unit_code: input.org_unit.clone(),
         purpose: input.purpose.clone(),
         given_on: input.given_on,
-        how: input.how.clone(),
+        how,
         note,
         recorded_by: actor.actor.clone(),
         recorded_at: Utc::now(),
@@ -141,7 +142,7 @@ pub async fn give(
         "family",
         &family_id.to_string(),
         json!({"org_unit": input.org_unit, "purpose": input.purpose,
-               "given_on": input.given_on, "how": input.how}),
+               "given_on": input.given_on, "how": how}),
     )
     .await?;
     tx.commit().await?;

@@ -8,7 +8,7 @@ use nuanxin_db::models::follow_up::NewFollowUp;
 use nuanxin_db::models::visits::{
     account_is_active, family_briefs, family_in_scope, ContactAccount, ContactRow,
 };
-use nuanxin_domain::visits::{Contact, ContactInput, ProblemCategory};
+use nuanxin_domain::visits::{Contact, ContactHow, ContactInput, ProblemCategory};
 use nuanxin_ids::FamilyId;
 use serde::Serialize;
 use serde_json::json;
@@ -35,7 +35,7 @@ pub struct ContactView {
     pub id: Uuid,
     pub family_id: FamilyId,
     pub on: NaiveDate,
-    pub how: String,
+    pub how: ContactHow,
     pub summary: String,
     pub problems: Vec<ProblemView>,
     /// The registered contact person it was for, when someone else recorded it.
@@ -177,7 +177,7 @@ async fn log_contact(
         id,
         family_id,
         contacted_on: contact.on,
-        how: contact.how.as_str().to_owned(),
+        how: contact.how,
         summary: contact.summary,
         problems: contact
             .problems

@@ -10,7 +10,9 @@ use nuanxin_db::models::visits::{
     holiday_entry_for_update, pay_by_visit, Campaign, CampaignFamily, VisitRow,
 };
 use nuanxin_domain::benefit::EntryStatus;
-use nuanxin_domain::visits::{hand_over, on_time, CampaignTerms, HandOverRefused, VisitInput};
+use nuanxin_domain::visits::{
+    hand_over, on_time, CampaignTerms, HandOverRefused, VisitHow, VisitInput,
+};
 use nuanxin_ids::FamilyId;
 use serde::Serialize;
 use serde_json::json;
@@ -29,7 +31,7 @@ pub struct VisitView {
     pub campaign_id: Uuid,
     pub family_id: FamilyId,
     pub visited_on: NaiveDate,
-    pub how: String,
+    pub how: VisitHow,
     pub money_cny: i64,
     pub needs: Option<String>,
     pub visitor: String,
@@ -103,7 +105,7 @@ async fn record_visit(
         campaign_id,
         family_id: family.family_id,
         visited_on: visit.visited_on,
-        how: visit.how.as_str().to_owned(),
+        how: visit.how,
         money_cny: visit.money_cny,
         needs: visit.needs.clone(),
         visitor_id: auth.actor.user_id,

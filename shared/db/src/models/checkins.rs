@@ -11,6 +11,8 @@ use diesel::sql_types::{
 };
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use nuanxin_access::Scope;
+use nuanxin_checkins::Outcome;
+use nuanxin_domain::checkins::{CheckInHow, ConsentHow, EnrolReason, PauseReason};
 use nuanxin_ids::FamilyId;
 use uuid::Uuid;
 
@@ -34,7 +36,7 @@ pub struct Enrolment {
     pub id: Uuid,
     pub family_id: FamilyId,
     pub person: String,
-    pub reason: String,
+    pub reason: EnrolReason,
     pub note: Option<String>,
     pub enrolled_by: Uuid,
     pub enrolled_at: DateTime<Utc>,
@@ -197,10 +199,10 @@ pub struct PairingRow {
     pub person: String,
     pub helper_id: Uuid,
     pub elder_consent_on: NaiveDate,
-    pub elder_consent_how: String,
+    pub elder_consent_how: ConsentHow,
     pub elder_consent_by: Uuid,
     pub helper_consent_on: NaiveDate,
-    pub helper_consent_how: String,
+    pub helper_consent_how: ConsentHow,
     pub helper_consent_by: Uuid,
     pub deadline_minute: i16,
     pub days_off: i16,
@@ -472,7 +474,7 @@ pub struct PauseRow {
     pub pairing_id: Uuid,
     pub starts_on: NaiveDate,
     pub ends_on: Option<NaiveDate>,
-    pub reason: String,
+    pub reason: PauseReason,
     pub created_by: Uuid,
     pub created_at: DateTime<Utc>,
 }
@@ -506,8 +508,8 @@ pub struct CheckInRow {
     pub pairing_id: Uuid,
     pub logged_at: DateTime<Utc>,
     pub day: NaiveDate,
-    pub outcome: String,
-    pub how: String,
+    pub outcome: Outcome,
+    pub how: CheckInHow,
     pub logged_by: Uuid,
     pub on_behalf: bool,
 }

@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::sql_types::{Array, BigInt, Bytea, Int4, Jsonb, Text, Untyped, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use nuanxin_domain::sharing::RequestStatus;
+use nuanxin_domain::sharing::{ConsentHow, RequestStatus};
 use nuanxin_ids::FamilyId;
 use uuid::Uuid;
 
@@ -429,8 +429,7 @@ pub struct Consent {
     pub org_unit_code: String,
     pub purpose: String,
     pub given_on: NaiveDate,
-    /// `written`, `oral` or `online`.
-    pub how: String,
+    pub how: ConsentHow,
     pub note: Option<String>,
     pub recorded_by: String,
     pub recorded_at: DateTime<Utc>,

@@ -7,6 +7,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Date, Nullable, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use nuanxin_domain::family::FamilyStatus;
+use nuanxin_domain::visits::{ContactHow, VisitHow};
 use nuanxin_ids::FamilyId;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -336,7 +337,7 @@ pub struct VisitRow {
     pub campaign_id: Uuid,
     pub family_id: FamilyId,
     pub visited_on: NaiveDate,
-    pub how: String,
+    pub how: VisitHow,
     pub money_cny: i64,
     pub needs: Option<String>,
     pub visitor_id: Uuid,
@@ -377,7 +378,7 @@ pub struct ContactRow {
     pub id: Uuid,
     pub family_id: FamilyId,
     pub contacted_on: NaiveDate,
-    pub how: String,
+    pub how: ContactHow,
     pub summary: String,
     /// `[{category, detail}]`.
     pub problems: serde_json::Value,
