@@ -1,6 +1,7 @@
 use serde_json::{json, Value};
 
 use nuanxin_db::models::family::{FamilyFilter, FamilyRecord, Scope};
+use nuanxin_domain::family::FamilyKind;
 
 use crate::fixtures::{family_body, resident_id};
 use crate::helpers::TestApp;
@@ -442,26 +443,26 @@ async fn lists_filter_by_kind_street_and_age_band_and_paginate() {
                 .await
                 .unwrap();
             tx.commit().await.unwrap();
-            counts.sort();
+            counts.sort_by_key(|(street, kind, _)| (*street, kind.as_str()));
             counts
         }
     };
     let mut expected = vec![
-        (xinjiekou, "bereaved".to_owned(), 5),
-        (yuetan, "disabled".to_owned(), 1),
+        (xinjiekou, FamilyKind::Bereaved, 5),
+        (yuetan, FamilyKind::Disabled, 1),
     ];
-    expected.sort();
+    expected.sort_by_key(|(street, kind, _)| (*street, kind.as_str()));
     assert_eq!(
         counts(Scope::District, FamilyFilter::default()).await,
         expected
     );
     assert_eq!(
         counts(Scope::Street(yuetan), FamilyFilter::default()).await,
-        [(yuetan, "disabled".to_owned(), 1)],
+        [(yuetan, FamilyKind::Disabled, 1)],
         "a street counts only its own families"
     );
     let kind = FamilyFilter {
-        kind: Some("bereaved".into()),
+        kind: Some(FamilyKind::Bereaved),
         ..FamilyFilter::default()
     };
     assert_eq!(
@@ -471,7 +472,7 @@ async fn lists_filter_by_kind_street_and_age_band_and_paginate() {
     );
     assert_eq!(
         counts(Scope::District, kind).await,
-        [(xinjiekou, "bereaved".to_owned(), 5)]
+        [(xinjiekou, FamilyKind::Bereaved, 5)]
     );
 }
 

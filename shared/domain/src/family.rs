@@ -17,17 +17,15 @@ nuanxin_text_enum::text_enum! {
     /// Who a contact person (帮扶联系人) is, per 张卫字〔2020〕134号 三（一）.
     pub enum ContactCategory {
         /// 镇（街道）干部
-        StreetCadre = "street_cadre",
+        StreetCadre = "street_cadre" / "街道干部",
         /// 村（居、单位）干部
-        VillageCadre = "village_cadre",
-        /// 家庭医生
-        FamilyDoctor = "family_doctor",
+        VillageCadre = "village_cadre" / "村（居）干部",
+        FamilyDoctor = "family_doctor" / "家庭医生",
         /// 社区专职网格员
-        GridWorker = "grid_worker",
+        GridWorker = "grid_worker" / "网格员",
         /// 计生协会员
-        AssociationMember = "association_member",
-        /// 社区志愿者
-        Volunteer = "volunteer",
+        AssociationMember = "association_member" / "计生协会会员",
+        Volunteer = "volunteer" / "社区志愿者",
     }
 }
 
@@ -43,15 +41,11 @@ nuanxin_text_enum::text_enum! {
 nuanxin_text_enum::text_enum! {
     /// Why a family leaves the register (退出).
     pub enum ExitReason {
-        /// 再生育
-        Rebirth = "rebirth",
-        /// 收养子女
-        Adoption = "adoption",
-        /// 夫妻双方均已亡故
-        Deceased = "deceased",
-        /// 户籍迁出
-        MovedAway = "moved_away",
-        Other = "other",
+        Rebirth = "rebirth" / "再生育",
+        Adoption = "adoption" / "收养子女",
+        Deceased = "deceased" / "夫妻双方均已亡故",
+        MovedAway = "moved_away" / "户籍迁出",
+        Other = "other" / "其他",
     }
 }
 

@@ -4,7 +4,7 @@
 //! Program titles and parameter names are not here: they come from each district's policy.
 
 use crate::benefit::{EntryStatus, ExitCause};
-use crate::family::{Care, ContactCategory, ExitReason, SelfCare};
+use crate::family::{Care, ContactCategory, FamilyKind, SelfCare};
 
 /// A vocabulary: codes and their labels.
 type Table = &'static [(&'static str, &'static str)];
@@ -17,7 +17,6 @@ fn lookup(table: Table, code: &str) -> &'static str {
         .map_or("未知", |(_, label)| label)
 }
 
-const FAMILY_KINDS: Table = &[("bereaved", "失独家庭"), ("disabled", "独生子女伤残家庭")];
 const ROLES: Table = &[
     ("district_admin", "区级管理员"),
     ("bureau_staff", "部门工作人员"),
@@ -166,7 +165,7 @@ pub fn job(name: &str) -> &'static str {
 }
 
 pub fn family_kind(code: &str) -> &'static str {
-    lookup(FAMILY_KINDS, code)
+    FamilyKind::parse(code).map_or("未知", FamilyKind::label)
 }
 
 /// A role's title, e.g. 街道工作人员.
@@ -254,55 +253,27 @@ pub fn exit_cause(code: &str) -> &'static str {
     ExitCause::parse(code).map_or("未知", ExitCause::label)
 }
 
-/// Why a family left the register (also the text of the exit mail).
-pub fn exit_reason(reason: ExitReason) -> &'static str {
-    match reason {
-        ExitReason::Rebirth => "再生育",
-        ExitReason::Adoption => "收养子女",
-        ExitReason::Deceased => "夫妻双方均已亡故",
-        ExitReason::MovedAway => "户籍迁出",
-        ExitReason::Other => "其他",
-    }
-}
-
 /// 自理 / 半自理 / 不能自理.
 pub fn self_care(code: &str) -> &'static str {
-    match SelfCare::parse(code) {
-        Some(SelfCare::Full) => "生活自理",
-        Some(SelfCare::Partial) => "半自理",
-        Some(SelfCare::None) => "不能自理",
-        None => "未知",
-    }
+    SelfCare::parse(code).map_or("未知", SelfCare::label)
 }
 
 /// 居家 / 入住养老机构.
 pub fn care(code: &str) -> &'static str {
-    match Care::parse(code) {
-        Some(Care::Home) => "居家",
-        Some(Care::NursingHome) => "入住养老机构",
-        None => "未知",
-    }
+    Care::parse(code).map_or("未知", Care::label)
 }
 
 /// The kind of a family's contact person, e.g. 家庭医生.
 pub fn contact_category(code: &str) -> &'static str {
-    match ContactCategory::parse(code) {
-        Some(ContactCategory::StreetCadre) => "街道干部",
-        Some(ContactCategory::VillageCadre) => "村（居）干部",
-        Some(ContactCategory::FamilyDoctor) => "家庭医生",
-        Some(ContactCategory::GridWorker) => "网格员",
-        Some(ContactCategory::AssociationMember) => "计生协会会员",
-        Some(ContactCategory::Volunteer) => "社区志愿者",
-        None => "未知",
-    }
+    ContactCategory::parse(code).map_or("未知", ContactCategory::label)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use nuanxin_text_enum::Labelled;
 
     const TABLES: &[Table] = &[
-        FAMILY_KINDS,
         ROLES,
         HISTORY_ACTIONS,
         PERIODS,
@@ -432,16 +403,11 @@ mod tests {
         ] {
             assert!(is_chinese(contact_category(c)), "{c}");
         }
-        for r in [
-            ExitReason::Rebirth,
-            ExitReason::Adoption,
-            ExitReason::Deceased,
-            ExitReason::MovedAway,
-            ExitReason::Other,
-        ] {
-            assert!(is_chinese(exit_reason(r)));
+        for (_, label) in crate::family::ExitReason::choices() {
+            assert!(is_chinese(label), "{label}");
         }
         assert_eq!(family_kind("bereaved"), "失独家庭");
+        assert_eq!(family_kind("Bereaved"), "未知", "codes are exact");
         assert_eq!(exit_cause("moved_away"), "户籍迁出");
     }
 }

@@ -7,9 +7,9 @@ nuanxin_text_enum::text_enum! {
     /// 家庭类别.
     pub enum Kind {
         /// 失独: the only child died.
-        Bereaved = "bereaved",
+        Bereaved = "bereaved" / "失独家庭",
         /// 独生子女三级以上残疾.
-        Disabled = "disabled",
+        Disabled = "disabled" / "独生子女伤残家庭",
     }
 }
 
@@ -39,13 +39,10 @@ nuanxin_text_enum::text_enum! {
     /// 生活自理能力.
     #[derive(Default)]
     pub enum SelfCare {
-        /// 自理
         #[default]
-        Full = "full",
-        /// 半自理
-        Partial = "partial",
-        /// 不能自理
-        None = "none",
+        Full = "full" / "生活自理",
+        Partial = "partial" / "半自理",
+        None = "none" / "不能自理",
     }
 }
 
@@ -54,8 +51,8 @@ nuanxin_text_enum::text_enum! {
     #[derive(Default)]
     pub enum Care {
         #[default]
-        Home = "home",
-        NursingHome = "nursing_home",
+        Home = "home" / "居家",
+        NursingHome = "nursing_home" / "入住养老机构",
     }
 }
 

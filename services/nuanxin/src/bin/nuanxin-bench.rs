@@ -418,7 +418,7 @@ async fn registry(vars: Vec<(String, String)>, target: u32) -> Result<()> {
             "kind=disabled, page 20",
             Scope::District,
             FamilyFilter {
-                kind: Some("disabled".into()),
+                kind: Some(nuanxin_domain::family::FamilyKind::Disabled),
                 status: Some(FamilyStatus::Active),
                 limit: 50,
                 offset: 950,

@@ -9,9 +9,10 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 use chrono::NaiveDate;
 use nuanxin_access::{Action, Resource, Scope};
-use nuanxin_domain::family::{Child, Exit, ExitReason, FamilyStatus};
+use nuanxin_domain::family::{Child, Exit, ExitReason, FamilyKind, FamilyStatus};
 use nuanxin_domain::labels;
 use nuanxin_domain::org::OrgKind;
+use nuanxin_text_enum::Labelled;
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -30,20 +31,24 @@ use crate::state::{AppState, District};
 const PER_PAGE: i64 = 50;
 
 /// The chart of a register counted by street and kind, with the streets' full names.
-pub fn register_chart(district: &District, counts: &[(Uuid, String, i64)], title: &str) -> String {
+pub fn register_chart(
+    district: &District,
+    counts: &[(Uuid, FamilyKind, i64)],
+    title: &str,
+) -> String {
     let mut by_street: BTreeMap<String, [i64; 2]> = BTreeMap::new();
     for (street, kind, n) in counts {
         let slot = by_street
             .entry(district.orgs.name_of(*street).to_owned())
             .or_default();
-        slot[usize::from(kind != "bereaved")] += n;
+        slot[usize::from(*kind != FamilyKind::Bereaved)] += n;
     }
     BarChart {
         title: title.to_owned(),
         unit: "户数".to_owned(),
         series: vec![
-            labels::family_kind("bereaved").to_owned(),
-            labels::family_kind("disabled").to_owned(),
+            FamilyKind::Bereaved.label().to_owned(),
+            FamilyKind::Disabled.label().to_owned(),
         ],
         bars: by_street
             .into_iter()
@@ -182,7 +187,7 @@ pub async fn register(
                     .into_iter()
                     .map(|f| Row {
                         id: f.id.to_string(),
-                        kind: labels::family_kind(f.kind),
+                        kind: f.kind.label(),
                         parents: f
                             .parents
                             .iter()
@@ -447,32 +452,20 @@ pub async fn family(
     };
     page(&FamilyPage {
         frame: console.frame(&state, "家庭档案", "/console/families"),
-        exit_reason: family
-            .exit
-            .as_ref()
-            .map_or("", |e| labels::exit_reason(e.reason)),
+        exit_reason: family.exit.as_ref().map_or("", |e| e.reason.label()),
         can_exit: family.status == FamilyStatus::Active && auth.may(Resource::Family, Action::Exit),
         can_edit: family.status == FamilyStatus::Active
             && auth.may(Resource::Family, Action::Update),
         can_see_access_log: auth.may(Resource::FamilyAccessLog, Action::Read),
         can_record_consent: auth.may(Resource::SharingConsent, Action::Update),
-        exit_reasons: [
-            ExitReason::Rebirth,
-            ExitReason::Adoption,
-            ExitReason::Deceased,
-            ExitReason::MovedAway,
-            ExitReason::Other,
-        ]
-        .into_iter()
-        .map(|r| (r.as_str(), labels::exit_reason(r)))
-        .collect(),
+        exit_reasons: ExitReason::choices(),
         message: match query.done.as_str() {
             "exited" => "已退出登记，并已通知区级管理部门。",
             "registered" => "已登记该家庭。",
             "updated" => "已保存修改。",
             _ => "",
         },
-        kind: labels::family_kind(family.kind),
+        kind: family.kind.label(),
         status: family.status.label(),
         child: child_text(&family.child),
         as_of: as_of.to_string(),

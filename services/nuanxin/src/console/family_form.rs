@@ -17,6 +17,7 @@ use nuanxin_access::{Action, Resource, Scope};
 use nuanxin_domain::family::{Care, ContactCategory, FamilyInput, FamilyKind, SelfCare};
 use nuanxin_domain::labels;
 use nuanxin_domain::org::OrgKind;
+use nuanxin_text_enum::Labelled;
 use serde_json::{Map, Value};
 
 use super::form::Typed;
@@ -507,23 +508,11 @@ fn form_page(
         },
         form,
         streets: streets_of(&console.auth),
-        kinds: FamilyKind::ALL
-            .iter()
-            .map(|k| (k.as_str(), labels::family_kind(k.as_str())))
-            .collect(),
+        kinds: FamilyKind::choices(),
         child_statuses: [("deceased", "已死亡（失独）"), ("disabled", "三级以上残疾")],
-        self_cares: SelfCare::ALL
-            .iter()
-            .map(|c| (c.as_str(), labels::self_care(c.as_str())))
-            .collect(),
-        cares: Care::ALL
-            .iter()
-            .map(|c| (c.as_str(), labels::care(c.as_str())))
-            .collect(),
-        categories: ContactCategory::ALL
-            .iter()
-            .map(|c| (c.as_str(), labels::contact_category(c.as_str())))
-            .collect(),
+        self_cares: SelfCare::choices(),
+        cares: Care::choices(),
+        categories: ContactCategory::choices(),
         parents: PARENT_SLOTS
             .iter()
             .enumerate()

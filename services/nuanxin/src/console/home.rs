@@ -5,6 +5,7 @@
 use actix_web::{web, HttpResponse};
 use askama::Template;
 use nuanxin_access::{Action, Resource, Role};
+use nuanxin_domain::family::FamilyKind;
 use nuanxin_domain::labels;
 
 use super::families::register_chart;
@@ -84,18 +85,18 @@ fn intro(role: Role) -> &'static str {
 
 async fn register(state: &AppState, auth: &Authorized) -> Result<Register, PageError> {
     let counts = register_counts(state, auth, &FamilySearch::default()).await?;
-    let of_kind = |kind: &str| -> i64 {
+    let of_kind = |kind: FamilyKind| -> i64 {
         counts
             .iter()
-            .filter(|(_, k, _)| k == kind)
+            .filter(|(_, k, _)| *k == kind)
             .map(|(_, _, n)| n)
             .sum()
     };
     let total = counts.iter().map(|(_, _, n)| n).sum();
     Ok(Register {
         total,
-        bereaved: of_kind("bereaved"),
-        disabled: of_kind("disabled"),
+        bereaved: of_kind(FamilyKind::Bereaved),
+        disabled: of_kind(FamilyKind::Disabled),
         // An empty register has nothing to chart.
         chart: if total == 0 {
             String::new()

@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use nuanxin_db::models::family::{ContactRow, FamilyRecord, FamilyRow, MemberRow};
 use nuanxin_domain::family::{
     BankAccount, Care, Child, Contact, ContactCategory, Coordinates, ExitReason, Family,
-    FamilyKind, FamilyStatus, Household, Parent, ParentRole, Rebirth, SelfCare,
+    FamilyStatus, Household, Parent, ParentRole, Rebirth, SelfCare,
 };
 use nuanxin_ids::FamilyId;
 use nuanxin_privacy::{aad, AccountNumber, CipherError, Phone, ResidentId};
@@ -142,7 +142,7 @@ impl<'a> Codec<'a> {
         let row = FamilyRow {
             tenant_id: self.tenant_id,
             id,
-            kind: family.kind.as_str().to_owned(),
+            kind: family.kind,
             hukou_district: family.hukou_district.clone(),
             street_id: family.street_id,
             community_id: family.community_id,
@@ -309,7 +309,7 @@ impl<'a> Codec<'a> {
             })
             .collect::<Result<Vec<_>, CipherError>>()?;
         Ok(Family {
-            kind: FamilyKind::parse(&f.kind).ok_or_else(|| corrupt("kind"))?,
+            kind: f.kind,
             hukou_district: f.hukou_district.clone(),
             street_id: f.street_id,
             community_id: f.community_id,

@@ -308,7 +308,7 @@ impl<'a> Registry<'a> {
                 // Only the family's reference and reason: no names or identifiers in e-mail.
                 body: format!(
                     "{street}的家庭（编号 {id}）已于{exited_on}退出计划生育特殊家庭登记，原因：{}。\n请登录暖心平台查看详情。",
-                    nuanxin_domain::labels::exit_reason(reason)
+                    reason.label()
                 ),
             })
             .collect();

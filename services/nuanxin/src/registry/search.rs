@@ -7,7 +7,7 @@ use chrono::{Datelike, NaiveDate};
 use nuanxin_access::{Action, Resource};
 use nuanxin_db::models::family::{FamilyFilter, FamilyRecord};
 use nuanxin_db::pool::TenantTx;
-use nuanxin_domain::family::FamilyStatus;
+use nuanxin_domain::family::{FamilyKind, FamilyStatus};
 use nuanxin_domain::org::OrgKind;
 use nuanxin_privacy::ResidentId;
 use serde::Deserialize;
@@ -79,14 +79,9 @@ fn filter_of(
     };
     let kind = match q.kind.as_deref() {
         None => None,
-        Some(k @ ("bereaved" | "disabled")) => Some(k.to_owned()),
-        Some(_) => {
-            return Err(bad_query(
-                "invalid_kind",
-                "kind",
-                "家庭类别应为 bereaved 或 disabled",
-            ))
-        }
+        Some(k) => Some(FamilyKind::parse(k).ok_or_else(|| {
+            bad_query("invalid_kind", "kind", "家庭类别应为 bereaved 或 disabled")
+        })?),
     };
     let status = nuanxin_text_enum::one_or_all(q.status.as_deref(), FamilyStatus::Active)
         .map_err(|message| bad_query("invalid_status", "status", message))?;
@@ -179,7 +174,7 @@ pub async fn register_counts(
     state: &AppState,
     auth: &Authorized,
     q: &FamilySearch,
-) -> Result<Vec<(Uuid, String, i64)>, RegistryError> {
+) -> Result<Vec<(Uuid, FamilyKind, i64)>, RegistryError> {
     let (filter, _) = filter_of(state, auth, q)?;
     let mut tx = TenantTx::begin(&state.pool, auth.district.id).await?;
     let counts = FamilyRecord::count_by_street_and_kind(&mut tx, auth.scope, &filter).await?;

@@ -3,7 +3,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use nuanxin_db::models::family::FamilyRecord;
 use nuanxin_domain::family::{
-    age_on, Child, Coordinates, ExitReason, Family, FamilyStatus, Household, Rebirth,
+    age_on, Child, Coordinates, ExitReason, Family, FamilyKind, FamilyStatus, Household, Rebirth,
 };
 use nuanxin_domain::org::OrgDirectory;
 use nuanxin_ids::FamilyId;
@@ -78,7 +78,7 @@ pub struct ExitView {
 #[derive(Debug, Serialize)]
 pub struct FamilyView {
     pub id: FamilyId,
-    pub kind: &'static str,
+    pub kind: FamilyKind,
     pub hukou_district: String,
     pub street: OrgRef,
     pub community: OrgRef,
@@ -100,7 +100,7 @@ pub struct FamilyView {
 #[derive(Debug, Serialize)]
 pub struct FamilyListItem {
     pub id: FamilyId,
-    pub kind: &'static str,
+    pub kind: FamilyKind,
     pub street: OrgRef,
     pub community: OrgRef,
     pub address: String,
@@ -136,7 +136,7 @@ pub fn family_view(
     let row = &record.family;
     FamilyView {
         id: row.id,
-        kind: family.kind.as_str(),
+        kind: family.kind,
         hukou_district: family.hukou_district.clone(),
         street: OrgRef::of(orgs, family.street_id),
         community: OrgRef::of(orgs, family.community_id),
@@ -209,7 +209,7 @@ pub fn list_item(
     let row = &record.family;
     FamilyListItem {
         id: row.id,
-        kind: family.kind.as_str(),
+        kind: family.kind,
         street: OrgRef::of(orgs, family.street_id),
         community: OrgRef::of(orgs, family.community_id),
         address: family.address.clone(),

@@ -16,7 +16,7 @@ use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::serialize::{self, IsNull, Output, ToSql};
 use diesel::sql_types::{Json, Nullable, Untyped, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use nuanxin_domain::family::{ExitReason, FamilyStatus};
+use nuanxin_domain::family::{ExitReason, FamilyKind, FamilyStatus};
 use nuanxin_ids::FamilyId;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -29,7 +29,7 @@ use crate::schema::{contact_persons, families, family_changes, family_members};
 pub struct FamilyRow {
     pub tenant_id: Uuid,
     pub id: FamilyId,
-    pub kind: String,
+    pub kind: FamilyKind,
     pub hukou_district: String,
     pub street_id: Uuid,
     pub community_id: Uuid,
@@ -257,7 +257,7 @@ impl FamilyChanged {
 pub struct FamilyFilter {
     pub street_id: Option<Uuid>,
     pub community_id: Option<Uuid>,
-    pub kind: Option<String>,
+    pub kind: Option<FamilyKind>,
     pub status: Option<FamilyStatus>,
     pub parent_born_on_or_before: Option<NaiveDate>,
     pub parent_born_after: Option<NaiveDate>,
@@ -308,7 +308,7 @@ fn filtered(scope: Scope, filter: &FamilyFilter) -> BoxedFamilies<'static> {
         query = query.filter(families::community_id.eq(community));
     }
     if let Some(kind) = &filter.kind {
-        query = query.filter(families::kind.eq(kind.clone()));
+        query = query.filter(families::kind.eq(*kind));
     }
     if let Some(status) = &filter.status {
         query = query.filter(families::status.eq(*status));
@@ -432,7 +432,7 @@ impl FamilyRecord {
         conn: &mut AsyncPgConnection,
         scope: Scope,
         filter: &FamilyFilter,
-    ) -> QueryResult<Vec<(Uuid, String, i64)>> {
+    ) -> QueryResult<Vec<(Uuid, FamilyKind, i64)>> {
         // A boxed query cannot be grouped in diesel; the grouped count reads the filtered ids instead.
         let matching = filtered(scope, filter).select(families::id);
         families::table

@@ -6,7 +6,7 @@ use diesel::dsl::{count_star, sql};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Date, Nullable, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use nuanxin_domain::family::FamilyStatus;
+use nuanxin_domain::family::{FamilyKind, FamilyStatus};
 use nuanxin_domain::visits::{ContactHow, VisitHow};
 use nuanxin_ids::FamilyId;
 use serde::{Deserialize, Serialize};
@@ -634,7 +634,7 @@ pub async fn families_with_few_contacts(
 #[derive(Debug, Clone)]
 pub struct FamilyBrief {
     pub family_id: FamilyId,
-    pub kind: String,
+    pub kind: FamilyKind,
     pub address: String,
     /// (role, name) of the living parents.
     pub parents: Vec<(String, String)>,
@@ -646,7 +646,7 @@ pub async fn family_briefs(
     ids: &[FamilyId],
 ) -> QueryResult<Vec<FamilyBrief>> {
     use crate::schema::family_members as m;
-    let rows: Vec<(FamilyId, String, String)> = families::table
+    let rows: Vec<(FamilyId, FamilyKind, String)> = families::table
         .filter(families::id.eq_any(ids))
         .select((families::id, families::kind, families::address))
         .load(conn)

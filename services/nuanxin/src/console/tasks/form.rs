@@ -9,7 +9,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use askama::Template;
 use nuanxin_access::{Action, Resource};
-use nuanxin_domain::labels;
+use nuanxin_domain::family::FamilyKind;
 use nuanxin_domain::tasks::input::TaskInput;
 use nuanxin_domain::tasks::Urgency;
 use serde::Deserialize;
@@ -101,14 +101,14 @@ fn household<'a>(
     community: &str,
     address: &str,
     living: impl Iterator<Item = &'a str>,
-    kind: &str,
+    kind: FamilyKind,
 ) -> Household {
     Household {
         id: id.to_string(),
         label: format!(
             "{community} {address} · {}（{}）",
             living.collect::<Vec<_>>().join("、"),
-            labels::family_kind(kind)
+            kind.label()
         ),
     }
 }
