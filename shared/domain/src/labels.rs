@@ -1,6 +1,8 @@
-//! The Chinese label of every code users can meet: family kinds and statuses, roles, history actions,
-//! periods, persons, exit reasons, follow-up changes. One table per vocabulary, shared by the console's
-//! pages and the service's mail, so a code is never shown in English and never translated twice.
+//! The Chinese label of every code users can meet, shared by the console's pages and the service's
+//! mail, so a code is never shown in English and never translated twice. A closed vocabulary declares
+//! its words with its values (`text_enum!`, `label()`, `Labelled::choices`); what is here is the
+//! lookup of a code held as text (a release's records, a rule's filter) and the tables of codes that
+//! are not vocabularies yet (roles, history actions, periods, persons, follow-up changes, alerts).
 //! Program titles and parameter names are not here: they come from each district's policy.
 
 use crate::benefit::{EntryStatus, ExitCause};
