@@ -139,7 +139,7 @@ async fn reads_of_several_districts_in_one_batch_are_each_recorded_in_their_own_
     #[derive(diesel::QueryableByName)]
     struct Read {
         #[diesel(sql_type = diesel::sql_types::Uuid)]
-        tenant_id: uuid::Uuid,
+        tenant_id: nuanxin_ids::TenantId,
         #[diesel(sql_type = diesel::sql_types::Text)]
         object_id: String,
     }
@@ -203,7 +203,7 @@ async fn the_batch_append_keeps_each_districts_records_in_order_whatever_the_bat
     #[derive(diesel::QueryableByName)]
     struct Appended {
         #[diesel(sql_type = diesel::sql_types::Uuid)]
-        tenant_id: uuid::Uuid,
+        tenant_id: nuanxin_ids::TenantId,
         #[diesel(sql_type = diesel::sql_types::Text)]
         object_id: String,
     }

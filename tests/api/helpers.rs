@@ -11,7 +11,6 @@ use nuanxin::startup::Application;
 use nuanxin_access::Role;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
-use uuid::Uuid;
 
 pub const SERVER: &str = "postgres://postgres@127.0.0.1:5432";
 pub const PASSWORD: &str = "test-password-2026";
@@ -410,7 +409,7 @@ impl TestApp {
         c.n
     }
 
-    pub async fn tenant_id(&self, slug: &str) -> Uuid {
+    pub async fn tenant_id(&self, slug: &str) -> nuanxin_ids::TenantId {
         self.app.districts.by_slug(slug).expect("district").id
     }
 }

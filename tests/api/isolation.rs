@@ -9,7 +9,7 @@ use crate::helpers::TestApp;
 #[derive(diesel::QueryableByName, Debug)]
 struct Row {
     #[diesel(sql_type = diesel::sql_types::Uuid)]
-    tenant_id: uuid::Uuid,
+    tenant_id: nuanxin_ids::TenantId,
 }
 
 #[tokio::test]

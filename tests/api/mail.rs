@@ -217,12 +217,12 @@ impl StalledSmtp {
 }
 
 /// Queues `n` messages in the district's outbox, as a transaction of the service would.
-async fn queue_mail(app: &TestApp, tenant: uuid::Uuid, n: i32) {
+async fn queue_mail(app: &TestApp, tenant: nuanxin_ids::TenantId, n: i32) {
     queue_mail_to(app, tenant, n, "xicheng").await;
 }
 
 /// Queues `n` messages to `office<i>@<domain>.nuanxin.local`.
-async fn queue_mail_to(app: &TestApp, tenant: uuid::Uuid, n: i32, domain: &str) {
+async fn queue_mail_to(app: &TestApp, tenant: nuanxin_ids::TenantId, n: i32, domain: &str) {
     use diesel_async::RunQueryDsl;
     diesel::sql_query(
         "INSERT INTO mail_outbox (tenant_id, id, to_address, subject, body) \

@@ -26,6 +26,7 @@ use lettre::transport::smtp::PoolConfig;
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use nuanxin_db::models::mail::QueuedMail;
 use nuanxin_db::pool::{DbPool, TenantTx, TxError};
+use nuanxin_ids::TenantId;
 use tokio::sync::Notify;
 use uuid::Uuid;
 
@@ -135,7 +136,7 @@ impl Mailer {
     pub async fn dispatch(
         &self,
         pool: &DbPool,
-        tenant_id: Uuid,
+        tenant_id: TenantId,
     ) -> Result<(usize, usize), MailError> {
         let leased_at = Instant::now();
         let lease_id = Uuid::new_v4();
@@ -198,7 +199,7 @@ impl Mailer {
     pub async fn drain(
         &self,
         pool: &DbPool,
-        tenants: Vec<Uuid>,
+        tenants: Vec<TenantId>,
         until: Instant,
     ) -> Result<(usize, usize), MailError> {
         let (mut sent, mut failed) = (0, 0);
@@ -209,7 +210,7 @@ impl Mailer {
             if self.queued.notified().now_or_never().is_some() {
                 busy.clone_from(&tenants);
             }
-            let round: Vec<(Uuid, (usize, usize))> = futures_util::stream::iter(busy)
+            let round: Vec<(TenantId, (usize, usize))> = futures_util::stream::iter(busy)
                 .map(|tenant| async move {
                     Ok::<_, MailError>((tenant, self.dispatch(pool, tenant).await?))
                 })

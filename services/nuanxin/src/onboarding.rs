@@ -15,6 +15,7 @@ use nuanxin_db::pool::{DbPool, TenantTx};
 use nuanxin_domain::hukou::DistrictNames;
 use nuanxin_domain::org::{OrgDirectory, OrgKind, OrgUnitInfo};
 use nuanxin_domain::tenant::TenantManifest;
+use nuanxin_ids::TenantId;
 use uuid::Uuid;
 
 use crate::auth::password;
@@ -257,11 +258,11 @@ pub async fn onboard_new(
     dir: &Path,
     slug: &str,
     admin: &FirstAdministrator,
-    audit: impl FnOnce(Uuid) -> nuanxin_db::models::audit::NewAuditEvent,
-) -> Result<Uuid, OnboardingError> {
+    audit: impl FnOnce(TenantId) -> nuanxin_db::models::audit::NewAuditEvent,
+) -> Result<TenantId, OnboardingError> {
     let manifest = check(dir, slug)?;
     let tenant = Tenant {
-        id: Uuid::new_v4(),
+        id: TenantId::generate(),
         slug: manifest.slug.clone(),
         name: manifest.name.clone(),
         time_zone: manifest.time_zone.clone(),
@@ -318,7 +319,7 @@ pub async fn onboard(
     dir: &Path,
     slug: &str,
     demo: Option<&DemoAccounts<'_>>,
-) -> Result<Uuid, OnboardingError> {
+) -> Result<TenantId, OnboardingError> {
     let manifest = read_manifest(dir, slug)?;
     // Hashed once, and before any transaction opens: argon2 is slow on purpose.
     let demo_hash = match demo {
@@ -335,7 +336,7 @@ pub async fn onboard(
         Tenant::ensure(
             &mut conn,
             &Tenant {
-                id: Uuid::new_v4(),
+                id: TenantId::generate(),
                 slug: manifest.slug.clone(),
                 name: manifest.name.clone(),
                 time_zone: manifest.time_zone.clone(),
@@ -421,7 +422,7 @@ pub async fn onboard(
     Ok(tenant.id)
 }
 
-fn org_units(manifest: &TenantManifest, tenant_id: Uuid) -> Vec<OrgUnit> {
+fn org_units(manifest: &TenantManifest, tenant_id: TenantId) -> Vec<OrgUnit> {
     let unit = |kind: OrgKind, code: &str, name: &str, parent_id: Option<Uuid>| OrgUnit {
         tenant_id,
         id: Uuid::new_v4(),

@@ -3,6 +3,7 @@
 //! administrator. Never any family data: the operator's only resource is the tenant.
 
 use nuanxin_access::{Action, Resource};
+use nuanxin_ids::TenantId;
 use rand::Rng;
 use serde::Serialize;
 use serde_json::json;
@@ -57,7 +58,7 @@ pub struct NewDistrict {
 /// changes it; it is stored only as its hash.
 #[derive(Debug, Serialize)]
 pub struct Onboarded {
-    pub id: Uuid,
+    pub id: TenantId,
     pub slug: String,
     pub name: String,
     pub username: String,

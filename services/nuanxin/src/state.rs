@@ -8,8 +8,8 @@ use nuanxin_access::Authorizer;
 use nuanxin_db::DbPool;
 use nuanxin_domain::hukou::DistrictNames;
 use nuanxin_domain::org::OrgDirectory;
+use nuanxin_ids::TenantId;
 use nuanxin_privacy::{BlindIndex, FieldCipher, Keyring, Pseudonymizer};
-use uuid::Uuid;
 
 use crate::audit::reads::ReadLog;
 use crate::auth::session::Sessions;
@@ -39,7 +39,7 @@ impl Keys {
 
 /// A district as the service keeps it in memory.
 pub struct District {
-    pub id: Uuid,
+    pub id: TenantId,
     pub slug: String,
     pub name: String,
     pub time_zone: chrono_tz::Tz,
@@ -118,11 +118,11 @@ pub const CHINA_STANDARD_TIME: FixedOffset = match FixedOffset::east_opt(8 * 360
 /// All districts, by slug and by id. Reloaded when one is onboarded.
 #[derive(Default)]
 pub struct Districts {
-    inner: RwLock<HashMap<Uuid, Arc<District>>>,
+    inner: RwLock<HashMap<TenantId, Arc<District>>>,
 }
 
 impl Districts {
-    pub fn by_id(&self, id: Uuid) -> Option<Arc<District>> {
+    pub fn by_id(&self, id: TenantId) -> Option<Arc<District>> {
         self.inner.read().ok()?.get(&id).cloned()
     }
 

@@ -8,8 +8,8 @@ use diesel_async::pooled_connection::{
     AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
 };
 use diesel_async::{AnsiTransactionManager, AsyncPgConnection, RunQueryDsl, TransactionManager};
+use nuanxin_ids::TenantId;
 use thread_local::ThreadLocal;
-use uuid::Uuid;
 
 /// Connections as the service's own role (`nuanxin_app`, subject to row-level security): one small pool
 /// per thread that uses it. A connection's I/O task runs on the runtime of the thread that opened it, so
@@ -104,13 +104,13 @@ pub enum TxError {
 pub struct TenantTx {
     /// Always `Some` until commit, rollback or drop takes it.
     conn: Option<Object<AsyncPgConnection>>,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
 }
 
 impl TenantTx {
     /// Opens a transaction on a pooled connection and sets `app.tenant_id` for it alone, in one round trip
     /// (`set_config(.., true)` is transaction-local; a session-level SET would leak through the pool).
-    pub async fn begin(pool: &DbPool, tenant_id: Uuid) -> Result<TenantTx, TxError> {
+    pub async fn begin(pool: &DbPool, tenant_id: TenantId) -> Result<TenantTx, TxError> {
         let mut conn = pool.get().await?;
         // A Uuid prints as hex and dashes only, so it is safe inside the statement text; the simple query
         // protocol that carries BEGIN cannot take bind parameters.
@@ -123,7 +123,7 @@ impl TenantTx {
     }
 
     /// The tenant every row in this transaction belongs to.
-    pub fn tenant_id(&self) -> Uuid {
+    pub fn tenant_id(&self) -> TenantId {
         self.tenant_id
     }
 

@@ -89,6 +89,9 @@ macro_rules! ids {
 }
 
 ids! {
+    /// A district on the platform (`tenants.id`): the tenant every row belongs to and row-level
+    /// security separates.
+    TenantId;
     /// A registered family (`families.id`), the household the register keeps.
     FamilyId;
 }

@@ -7,6 +7,7 @@ use chrono::SecondsFormat;
 use nuanxin_db::models::audit::{AuditEvent, ChainLink, NewAuditEvent};
 use nuanxin_db::pool::{DbPool, TenantTx, TxError};
 use nuanxin_db::AsyncPgConnection;
+use nuanxin_ids::TenantId;
 use nuanxin_privacy::{canonical_json, chain_hash, GENESIS};
 use serde_json::json;
 use uuid::Uuid;
@@ -23,7 +24,7 @@ pub struct Actor {
 
 /// An event of the tenant's audit log, to be inserted in the transaction that did the work.
 pub fn event(
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     actor: &Actor,
     action: &str,
     object_type: &str,
@@ -45,7 +46,7 @@ pub fn event(
 /// Appends an event to the tenant's audit log inside the caller's transaction.
 pub async fn record(
     conn: &AsyncPgConnection,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     actor: &Actor,
     action: &str,
     object_type: &str,
@@ -74,7 +75,7 @@ fn payload(e: &AuditEvent) -> Vec<u8> {
 
 /// Links the tenant's unsealed events into its chain, oldest first; returns how many were sealed. An event
 /// whose transaction committed late is sealed when it appears, behind newer ones.
-pub async fn seal(pool: &DbPool, tenant_id: Uuid) -> Result<usize, TxError> {
+pub async fn seal(pool: &DbPool, tenant_id: TenantId) -> Result<usize, TxError> {
     let mut sealed = 0;
     loop {
         let mut tx = TenantTx::begin(pool, tenant_id).await?;
@@ -129,7 +130,7 @@ pub struct Verification {
 }
 
 /// Walks the whole chain, recomputing every link from the stored event.
-pub async fn verify(pool: &DbPool, tenant_id: Uuid) -> Result<Verification, TxError> {
+pub async fn verify(pool: &DbPool, tenant_id: TenantId) -> Result<Verification, TxError> {
     let mut tx = TenantTx::begin(pool, tenant_id).await?;
     let (events, sealed) = ChainLink::counts(&mut tx).await?;
     let mut expected_seq = 0i64;

@@ -137,7 +137,7 @@ mod tests {
 
     fn read() -> NewAuditEvent {
         NewAuditEvent {
-            tenant_id: Uuid::new_v4(),
+            tenant_id: nuanxin_ids::TenantId::generate(),
             occurred_at: None,
             actor: "user:test".into(),
             action: "family.read".into(),

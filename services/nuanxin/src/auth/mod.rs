@@ -15,6 +15,7 @@ use std::time::Duration;
 use actix_web::{web, FromRequest, HttpRequest};
 use base64::Engine;
 use nuanxin_access::{Action, Resource, Role, Scope};
+use nuanxin_ids::TenantId;
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -28,7 +29,7 @@ use crate::state::AppState;
 pub struct Session {
     pub user_id: Uuid,
     /// None for platform operators.
-    pub tenant_id: Option<Uuid>,
+    pub tenant_id: Option<TenantId>,
     /// The casbin domain: the district's slug, or `platform`.
     pub domain: String,
     pub username: String,
@@ -111,7 +112,7 @@ impl Caller {
     }
 
     /// The caller's district, or 403 for platform operators.
-    pub fn tenant_id(&self) -> Result<Uuid, ApiError> {
+    pub fn tenant_id(&self) -> Result<TenantId, ApiError> {
         self.session.tenant_id.ok_or(ApiError::Forbidden)
     }
 

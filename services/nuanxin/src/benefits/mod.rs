@@ -14,7 +14,7 @@ pub mod ledger;
 pub mod newly_eligible;
 pub mod payments;
 
-use nuanxin_ids::FamilyId;
+use nuanxin_ids::{FamilyId, TenantId};
 use std::sync::Arc;
 
 use nuanxin_db::models::benefit::register_page;
@@ -35,7 +35,7 @@ pub const PAGE: i64 = 1000;
 /// walk over the register that cycles, the register's fold and releases share.
 pub async fn active_page(
     access: &Access,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     after: Option<FamilyId>,
 ) -> Result<Vec<FamilyRecord>, TxError> {
     let mut tx = TenantTx::begin(access.pool(), tenant_id).await?;
@@ -175,7 +175,7 @@ pub struct RegisterFamily {
 /// this task reads the next page: a bounded channel keeps at most two pages in memory.
 pub async fn fold_register<R, F>(
     access: Access,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     consume: F,
 ) -> Result<R, BenefitError>
 where

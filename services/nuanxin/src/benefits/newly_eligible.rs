@@ -11,7 +11,7 @@ use chrono::NaiveDate;
 use nuanxin_db::models::benefit::register_page;
 use nuanxin_db::models::follow_up::{NewFollowUp, Snapshot};
 use nuanxin_db::pool::TenantTx;
-use nuanxin_ids::FamilyId;
+use nuanxin_ids::{FamilyId, TenantId};
 use nuanxin_policy::{
     compare, evaluate, evaluate_with, Detail, Entitlement, EntitlementRef, Evaluation, Period,
     Policy, Role,
@@ -168,7 +168,7 @@ struct PageOutcome {
 fn compare_page(
     codec: &Codec<'_>,
     policy: &Policy,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     on: NaiveDate,
     page: &[nuanxin_db::models::family::FamilyRecord],
     snapshots: &[Snapshot],

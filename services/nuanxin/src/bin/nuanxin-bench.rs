@@ -154,7 +154,7 @@ async fn main() -> Result<()> {
 }
 
 /// How many families the district's register holds.
-async fn register_size(pool: &DbPool, tenant: uuid::Uuid) -> Result<i64> {
+async fn register_size(pool: &DbPool, tenant: nuanxin_ids::TenantId) -> Result<i64> {
     let mut tx = TenantTx::begin(pool, tenant).await?;
     let n = FamilyRecord::count(&mut tx, Scope::District, &FamilyFilter::default()).await?;
     tx.commit().await?;

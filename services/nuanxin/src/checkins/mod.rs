@@ -9,7 +9,7 @@ pub mod demo;
 pub mod notify;
 pub mod sweep;
 
-use nuanxin_ids::FamilyId;
+use nuanxin_ids::{FamilyId, TenantId};
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Timelike, Utc};
@@ -329,7 +329,7 @@ pub async fn create_helper(
 }
 
 /// The associated data of a helper's encrypted phone: the ciphertext belongs to this helper only.
-fn phone_aad(tenant: Uuid, helper: Uuid) -> Vec<u8> {
+fn phone_aad(tenant: TenantId, helper: Uuid) -> Vec<u8> {
     format!("{tenant}|checkin_helpers|{helper}|phone").into_bytes()
 }
 

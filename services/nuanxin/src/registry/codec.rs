@@ -7,9 +7,8 @@ use nuanxin_domain::family::{
     BankAccount, Care, Child, Contact, ContactCategory, Coordinates, ExitReason, Family,
     FamilyStatus, Household, Parent, ParentRole, Rebirth, SelfCare,
 };
-use nuanxin_ids::FamilyId;
+use nuanxin_ids::{FamilyId, TenantId};
 use nuanxin_privacy::{aad, AccountNumber, CipherError, Phone, ResidentId};
-use uuid::Uuid;
 
 use crate::sharing::held::ResidentHash;
 use crate::state::Keys;
@@ -57,7 +56,7 @@ const BANK_SEPARATOR: char = '\u{1f}';
 
 pub struct Codec<'a> {
     keys: &'a Keys,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     tenant: String,
 }
 
@@ -67,7 +66,7 @@ fn corrupt(what: &str) -> CipherError {
 }
 
 impl<'a> Codec<'a> {
-    pub fn new(keys: &'a Keys, tenant_id: Uuid) -> Codec<'a> {
+    pub fn new(keys: &'a Keys, tenant_id: TenantId) -> Codec<'a> {
         Codec {
             keys,
             tenant_id,

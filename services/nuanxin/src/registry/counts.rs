@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use nuanxin_db::models::family::{FamilyFilter, Scope};
-use uuid::Uuid;
+use nuanxin_ids::TenantId;
 
 use crate::cache::Store;
 
@@ -14,12 +14,12 @@ const TOTAL_TTL: Duration = Duration::from_secs(60);
 /// Generations outlive every total cached under them.
 const GENERATION_TTL: Duration = Duration::from_secs(24 * 3600);
 
-fn generation_key(tenant: Uuid) -> String {
+fn generation_key(tenant: TenantId) -> String {
     format!("register-generation:{tenant}")
 }
 
 /// The key of one list's total: district, generation, scope and every filter except the page.
-fn total_key(tenant: Uuid, generation: &str, scope: Scope, f: &FamilyFilter) -> String {
+fn total_key(tenant: TenantId, generation: &str, scope: Scope, f: &FamilyFilter) -> String {
     format!(
         "family-total:{tenant}:{generation}:{scope:?}:{:?}:{:?}:{:?}:{:?}:{:?}:{:?}",
         f.street_id,
@@ -34,7 +34,7 @@ fn total_key(tenant: Uuid, generation: &str, scope: Scope, f: &FamilyFilter) -> 
 /// A cached total for this list, with the key to store it under when there is none.
 pub async fn cached_total(
     store: &Store,
-    tenant: Uuid,
+    tenant: TenantId,
     scope: Scope,
     filter: &FamilyFilter,
 ) -> (Option<i64>, Option<String>) {
@@ -60,7 +60,7 @@ pub async fn remember_total(store: &Store, key: &str, total: i64) {
 }
 
 /// Marks the district's register as changed: every cached total of it is stale from now on.
-pub async fn register_changed(store: &Store, tenant: Uuid) {
+pub async fn register_changed(store: &Store, tenant: TenantId) {
     if let Err(e) = store.incr(&generation_key(tenant), GENERATION_TTL).await {
         tracing::warn!(error = %e, "list totals may be stale for up to a minute");
     }

@@ -12,14 +12,13 @@
 //! Scope is checked on every read, from the copy as from the database; row-level security applied when the
 //! copy was read, and copies are keyed by district. The copies themselves are [`NearCopies`].
 
-use nuanxin_ids::FamilyId;
+use nuanxin_ids::{FamilyId, TenantId};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use nuanxin_db::models::family::{FamilyChanged, FamilyRecord, Scope, FAMILY_CHANGED};
 use nuanxin_db::notifications::{Heard, Listener};
 use nuanxin_db::pool::{DbPool, TxError};
-use uuid::Uuid;
 
 use crate::near::NearCopies;
 use crate::sharing::held::{HeldStatus, HeldToday};
@@ -39,7 +38,7 @@ pub struct NearStatus {
 }
 
 pub struct NearFamilies {
-    copies: NearCopies<(Uuid, FamilyId), Arc<FamilyRecord>>,
+    copies: NearCopies<(TenantId, FamilyId), Arc<FamilyRecord>>,
     /// What each parent holds today, for verification queries: kept by the same listening.
     held: Arc<HeldToday>,
     capacity: usize,
@@ -64,7 +63,7 @@ impl NearFamilies {
     pub async fn read(
         &self,
         pool: &DbPool,
-        tenant_id: Uuid,
+        tenant_id: TenantId,
         scope: Scope,
         id: FamilyId,
     ) -> Result<Option<Arc<FamilyRecord>>, TxError> {
@@ -88,7 +87,7 @@ impl NearFamilies {
     }
 
     /// Drops this node's copy of a family; call after the transaction that changed it committed.
-    pub fn forget(&self, tenant_id: Uuid, id: FamilyId) {
+    pub fn forget(&self, tenant_id: TenantId, id: FamilyId) {
         self.heard(FamilyChanged::One(tenant_id, id));
     }
 

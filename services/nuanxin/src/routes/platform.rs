@@ -2,8 +2,8 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use nuanxin_access::{Action, Resource};
+use nuanxin_ids::TenantId;
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::error::ApiError;
@@ -43,7 +43,7 @@ async fn list_tenants(
 /// A district the platform serves.
 #[derive(Serialize)]
 struct TenantItem {
-    id: Uuid,
+    id: TenantId,
     slug: String,
     name: String,
     time_zone: &'static str,

@@ -16,7 +16,7 @@
 //!   is heard after that commit, so it is never missed;
 //! - it answers only for the day and the policy it was built for.
 
-use nuanxin_ids::FamilyId;
+use nuanxin_ids::{FamilyId, TenantId};
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -24,7 +24,6 @@ use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
 use nuanxin_policy::{Evaluation, Policy, Role};
-use uuid::Uuid;
 
 /// A keyed resident-ID hash (`registry::Codec::resident_hash`).
 pub type ResidentHash = [u8; 32];
@@ -65,9 +64,9 @@ pub struct HeldToday {
 
 #[derive(Default)]
 struct Districts {
-    ready: HashMap<Uuid, Index>,
-    building: HashMap<Uuid, Building>,
-    failed: HashMap<Uuid, Instant>,
+    ready: HashMap<TenantId, Index>,
+    building: HashMap<TenantId, Building>,
+    failed: HashMap<TenantId, Instant>,
 }
 
 struct Building {
@@ -104,7 +103,7 @@ pub struct HeldStatus {
 /// ends the build.
 pub struct BuildTicket {
     held: Arc<HeldToday>,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     build: u64,
     installed: bool,
 }
@@ -114,7 +113,7 @@ impl HeldToday {
     /// for `day` under `policy`.
     pub fn lookup(
         &self,
-        tenant_id: Uuid,
+        tenant_id: TenantId,
         policy: &Arc<Policy>,
         day: NaiveDate,
         hash: &ResidentHash,
@@ -150,7 +149,7 @@ impl HeldToday {
     }
 
     /// Begins a build for `tenant_id`, unless one is under way or this node is not listening.
-    pub fn begin(self: &Arc<Self>, tenant_id: Uuid) -> Option<BuildTicket> {
+    pub fn begin(self: &Arc<Self>, tenant_id: TenantId) -> Option<BuildTicket> {
         let mut districts = self.write();
         if !self.is_listening() || districts.building.contains_key(&tenant_id) {
             return None;
@@ -203,7 +202,7 @@ impl HeldToday {
     }
 
     /// A family changed (heard, or committed here): it is answered from the database from now on.
-    pub fn changed(&self, tenant_id: Uuid, family: FamilyId) {
+    pub fn changed(&self, tenant_id: TenantId, family: FamilyId) {
         let mut districts = self.write();
         if let Some(index) = districts.ready.get_mut(&tenant_id) {
             index.forget(family);
@@ -258,7 +257,7 @@ impl HeldToday {
 }
 
 impl BuildTicket {
-    pub fn tenant_id(&self) -> Uuid {
+    pub fn tenant_id(&self) -> TenantId {
         self.tenant_id
     }
 }
@@ -402,8 +401,12 @@ mod tests {
 
     #[test]
     fn a_parent_holds_their_own_and_their_households_programs_only() {
-        let (held, policy, tenant, family) =
-            (listening(), policy(), Uuid::new_v4(), FamilyId::generate());
+        let (held, policy, tenant, family) = (
+            listening(),
+            policy(),
+            TenantId::generate(),
+            FamilyId::generate(),
+        );
         let ask = |hash, program| held.lookup(tenant, &policy, DAY, hash, program);
         assert_eq!(ask(&MOTHER, "health_check"), Lookup::Build);
         let ticket = held.begin(tenant).expect("a build");
@@ -432,7 +435,7 @@ mod tests {
 
     #[test]
     fn an_index_answers_only_for_its_day_and_policy() {
-        let (held, policy, tenant) = (listening(), policy(), Uuid::new_v4());
+        let (held, policy, tenant) = (listening(), policy(), TenantId::generate());
         let ticket = held.begin(tenant).expect("a build");
         held.install(ticket, built(FamilyId::generate()), policy.clone(), DAY);
         let tomorrow = DAY.succ_opt().expect("a day");
@@ -446,7 +449,7 @@ mod tests {
             Lookup::Build
         );
         assert_eq!(
-            held.lookup(Uuid::new_v4(), &policy, DAY, &MOTHER, "health_check"),
+            held.lookup(TenantId::generate(), &policy, DAY, &MOTHER, "health_check"),
             Lookup::Build,
             "another district has its own"
         );
@@ -454,7 +457,7 @@ mod tests {
 
     #[test]
     fn a_family_changed_before_during_or_after_the_build_is_asked_of_the_database() {
-        let (held, policy, tenant) = (listening(), policy(), Uuid::new_v4());
+        let (held, policy, tenant) = (listening(), policy(), TenantId::generate());
         let (changed_during, changed_after, untouched) = (
             FamilyId::generate(),
             FamilyId::generate(),
@@ -484,7 +487,7 @@ mod tests {
         );
         held.changed(tenant, changed_after);
         assert_eq!(ask(&[11; 32]), Lookup::Ask, "changed after");
-        held.changed(Uuid::new_v4(), untouched);
+        held.changed(TenantId::generate(), untouched);
         assert_eq!(
             ask(&[12; 32]),
             Lookup::Held {
@@ -497,7 +500,7 @@ mod tests {
 
     #[test]
     fn nothing_is_answered_from_memory_unless_every_change_is_heard() {
-        let (held, policy, tenant) = (listening(), policy(), Uuid::new_v4());
+        let (held, policy, tenant) = (listening(), policy(), TenantId::generate());
         // A change of any family while building spoils the build.
         let ticket = held.begin(tenant).expect("a build");
         held.changed_all();
@@ -533,7 +536,7 @@ mod tests {
 
     #[test]
     fn a_build_that_ends_without_installing_lets_another_begin_and_a_failed_one_waits() {
-        let (held, policy, tenant) = (listening(), policy(), Uuid::new_v4());
+        let (held, policy, tenant) = (listening(), policy(), TenantId::generate());
         drop(held.begin(tenant).expect("a build"));
         let ticket = held.begin(tenant).expect("the next build");
         held.failed(ticket);

@@ -8,7 +8,7 @@
 //! with its approval's audit event and mail; an approval that fails half-way removes what it wrote and
 //! puts the request back to pending, so nothing half-released remains.
 
-use nuanxin_ids::FamilyId;
+use nuanxin_ids::{FamilyId, TenantId};
 use std::collections::HashSet;
 use std::sync::Arc;
 
@@ -179,7 +179,7 @@ pub fn choose(
 /// field key, bound to the tenant, release and family).
 fn seal(
     codec_keys: &crate::state::Keys,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     release_id: Uuid,
     sel: &Selection,
     chosen: &[Chosen],

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use nuanxin_ids::FamilyId;
+use nuanxin_ids::{FamilyId, TenantId};
 use uuid::Uuid;
 
 use crate::schema::family_assignments;
@@ -12,7 +12,7 @@ use crate::schema::family_assignments;
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = family_assignments)]
 pub struct NewAssignment {
-    pub tenant_id: Uuid,
+    pub tenant_id: TenantId,
     /// `task`, `pairing`, `release`, `contact`.
     pub source: &'static str,
     pub source_id: Uuid,

@@ -10,7 +10,7 @@ use diesel::sql_types::{
     Array, BigInt, Bytea, Jsonb, Nullable, Text, Timestamptz, Untyped, Uuid as SqlUuid,
 };
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use uuid::Uuid;
+use nuanxin_ids::TenantId;
 
 use crate::pool::{DbPool, TxError};
 use crate::schema::{audit_chain, audit_events, audit_unsealed};
@@ -18,7 +18,7 @@ use crate::schema::{audit_chain, audit_events, audit_unsealed};
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = audit_events)]
 pub struct NewAuditEvent {
-    pub tenant_id: Uuid,
+    pub tenant_id: TenantId,
     /// None: the time of the insert.
     pub occurred_at: Option<DateTime<Utc>>,
     pub actor: String,
@@ -32,7 +32,7 @@ pub struct NewAuditEvent {
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = audit_events)]
 pub struct AuditEvent {
-    pub tenant_id: Uuid,
+    pub tenant_id: TenantId,
     pub id: i64,
     pub occurred_at: DateTime<Utc>,
     pub actor: String,
@@ -46,7 +46,7 @@ pub struct AuditEvent {
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = audit_chain)]
 pub struct ChainLink {
-    pub tenant_id: Uuid,
+    pub tenant_id: TenantId,
     pub seq: i64,
     pub event_id: i64,
     pub prev_hash: Vec<u8>,
@@ -110,7 +110,7 @@ impl NewAuditEvent {
 /// `SELECT audit_append_all(..)` with the events as one array per column: a fixed statement, prepared
 /// once per connection, for any number of events and districts.
 struct AuditAppend<'a> {
-    tenant_id: Vec<Uuid>,
+    tenant_id: Vec<TenantId>,
     occurred_at: Vec<DateTime<Utc>>,
     actor: Vec<&'a str>,
     action: Vec<&'a str>,
@@ -155,7 +155,7 @@ impl Query for AuditAppend<'_> {
 
 /// `INSERT INTO audit_chain .. SELECT .. FROM unnest(..)`: links as one array per column.
 struct ChainAppend<'a> {
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     seq: Vec<i64>,
     event_id: Vec<i64>,
     prev_hash: Vec<&'a [u8]>,
@@ -192,7 +192,7 @@ impl QueryId for ChainAppend<'_> {
 
 impl AuditEvent {
     /// Takes the tenant's chain lock for this transaction, so that one sealer at a time extends it.
-    pub async fn lock_chain(conn: &mut AsyncPgConnection, tenant_id: Uuid) -> QueryResult<()> {
+    pub async fn lock_chain(conn: &mut AsyncPgConnection, tenant_id: TenantId) -> QueryResult<()> {
         diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
             .bind::<Text, _>(format!("audit-chain:{tenant_id}"))
             .execute(conn)

@@ -9,7 +9,7 @@ use diesel::sql_types::{BigInt, Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use nuanxin_domain::benefit::EntryStatus;
 use nuanxin_domain::family::FamilyStatus;
-use nuanxin_ids::FamilyId;
+use nuanxin_ids::{FamilyId, TenantId};
 use uuid::Uuid;
 
 use crate::models::family::{FamilyRecord, FamilyRow, MemberRow, Scope};
@@ -18,7 +18,7 @@ use crate::schema::{benefit_cycles, benefit_entries, families, family_members};
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = benefit_cycles)]
 pub struct BenefitCycle {
-    pub tenant_id: Uuid,
+    pub tenant_id: TenantId,
     pub id: Uuid,
     pub program: String,
     pub period: String,
@@ -32,7 +32,7 @@ pub struct BenefitCycle {
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = benefit_entries)]
 pub struct NewEntry {
-    pub tenant_id: Uuid,
+    pub tenant_id: TenantId,
     pub program: String,
     pub period: String,
     pub family_id: FamilyId,
@@ -51,7 +51,7 @@ pub struct NewEntry {
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = benefit_entries)]
 pub struct BenefitEntry {
-    pub tenant_id: Uuid,
+    pub tenant_id: TenantId,
     pub program: String,
     pub period: String,
     pub family_id: FamilyId,
@@ -244,7 +244,7 @@ impl NewEntry {
                      $12::text[], $13::text[], $14::text[]) \
                  ON CONFLICT DO NOTHING",
             )
-            .bind::<Array<SqlUuid>, _>(ids(|e| e.tenant_id))
+            .bind::<Array<SqlUuid>, _>(chunk.iter().map(|e| e.tenant_id).collect::<Vec<_>>())
             .bind::<Array<Text>, _>(column(|e| e.program.as_str()))
             .bind::<Array<Text>, _>(column(|e| e.period.as_str()))
             .bind::<Array<SqlUuid>, _>(chunk.iter().map(|e| e.family_id).collect::<Vec<_>>())

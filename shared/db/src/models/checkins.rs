@@ -13,7 +13,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use nuanxin_access::Scope;
 use nuanxin_checkins::Outcome;
 use nuanxin_domain::checkins::{CheckInHow, ConsentHow, EnrolReason, PauseReason};
-use nuanxin_ids::FamilyId;
+use nuanxin_ids::{FamilyId, TenantId};
 use uuid::Uuid;
 
 use crate::schema::{
@@ -32,7 +32,7 @@ pub const PAIRINGS: FamilyColumns = FamilyColumns {
 #[derive(Debug, Clone, Insertable, Queryable, Selectable)]
 #[diesel(table_name = checkin_enrolments)]
 pub struct Enrolment {
-    pub tenant_id: Uuid,
+    pub tenant_id: TenantId,
     pub id: Uuid,
     pub family_id: FamilyId,
     pub person: String,
@@ -71,7 +71,7 @@ impl Enrolment {
 #[derive(Debug, Clone, Insertable, Queryable, Selectable)]
 #[diesel(table_name = checkin_helpers)]
 pub struct HelperRow {
-    pub tenant_id: Uuid,
+    pub tenant_id: TenantId,
     pub id: Uuid,
     pub name: String,
     pub phone_enc: Vec<u8>,
@@ -193,7 +193,7 @@ impl HelperRow {
 #[derive(Debug, Clone, Insertable, Queryable, Selectable, QueryableByName)]
 #[diesel(table_name = checkin_pairings)]
 pub struct PairingRow {
-    pub tenant_id: Uuid,
+    pub tenant_id: TenantId,
     pub id: Uuid,
     pub family_id: FamilyId,
     pub person: String,
@@ -346,7 +346,7 @@ pub struct SweepRow {
 /// district's offset and its current ladder's first step.
 #[derive(Debug, Clone, Copy)]
 pub struct SweepAt {
-    pub tenant_id: Uuid,
+    pub tenant_id: TenantId,
     pub now: DateTime<Utc>,
     pub today: NaiveDate,
     pub utc_offset_secs: i32,
@@ -469,7 +469,7 @@ impl SweepRow {
 #[derive(Debug, Clone, Insertable, Queryable, Selectable)]
 #[diesel(table_name = checkin_pauses)]
 pub struct PauseRow {
-    pub tenant_id: Uuid,
+    pub tenant_id: TenantId,
     pub id: Uuid,
     pub pairing_id: Uuid,
     pub starts_on: NaiveDate,
@@ -503,7 +503,7 @@ impl PauseRow {
 #[derive(Debug, Clone, Insertable, Queryable, Selectable)]
 #[diesel(table_name = checkin_check_ins)]
 pub struct CheckInRow {
-    pub tenant_id: Uuid,
+    pub tenant_id: TenantId,
     pub id: Uuid,
     pub pairing_id: Uuid,
     pub logged_at: DateTime<Utc>,
@@ -567,7 +567,7 @@ impl CheckInRow {
 #[derive(Debug, Clone, Insertable, Queryable, Selectable)]
 #[diesel(table_name = checkin_days)]
 pub struct DayRow {
-    pub tenant_id: Uuid,
+    pub tenant_id: TenantId,
     pub pairing_id: Uuid,
     pub day: NaiveDate,
     pub steps: serde_json::Value,
@@ -611,7 +611,7 @@ impl DayRow {
 #[derive(Debug, Clone, Insertable, Queryable, Selectable, QueryableByName)]
 #[diesel(table_name = checkin_alerts)]
 pub struct AlertRow {
-    pub tenant_id: Uuid,
+    pub tenant_id: TenantId,
     pub id: Uuid,
     pub pairing_id: Uuid,
     pub day: NaiveDate,
@@ -804,7 +804,7 @@ impl AlertRow {
 #[derive(Debug, Clone, Insertable, Queryable, Selectable)]
 #[diesel(table_name = checkin_silences)]
 pub struct SilenceRow {
-    pub tenant_id: Uuid,
+    pub tenant_id: TenantId,
     pub pairing_id: Uuid,
     pub since: NaiveDate,
     pub raised_at: DateTime<Utc>,
@@ -859,7 +859,7 @@ impl SilenceRow {
 #[derive(Debug, Clone, Insertable, Queryable, Selectable)]
 #[diesel(table_name = checkin_emergencies)]
 pub struct EmergencyRow {
-    pub tenant_id: Uuid,
+    pub tenant_id: TenantId,
     pub id: Uuid,
     pub pairing_id: Uuid,
     pub what: String,
@@ -953,7 +953,7 @@ pub async fn emails_of_contacts(
 /// node told it already.
 pub async fn tell_stall(
     conn: &mut AsyncPgConnection,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     last_success_at: DateTime<Utc>,
 ) -> QueryResult<bool> {
     use crate::schema::checkin_sweep_stalls;

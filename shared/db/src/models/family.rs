@@ -17,7 +17,7 @@ use diesel::serialize::{self, IsNull, Output, ToSql};
 use diesel::sql_types::{Json, Nullable, Untyped, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use nuanxin_domain::family::{ExitReason, FamilyKind, FamilyStatus};
-use nuanxin_ids::FamilyId;
+use nuanxin_ids::{FamilyId, TenantId};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -27,7 +27,7 @@ use crate::schema::{contact_persons, families, family_changes, family_members};
 #[derive(Debug, Clone, Queryable, QueryableByName, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = families, treat_none_as_null = true)]
 pub struct FamilyRow {
-    pub tenant_id: Uuid,
+    pub tenant_id: TenantId,
     pub id: FamilyId,
     pub kind: FamilyKind,
     pub hukou_district: String,
@@ -55,7 +55,7 @@ pub struct FamilyRow {
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, Deserialize)]
 #[diesel(table_name = family_members)]
 pub struct MemberRow {
-    pub tenant_id: Uuid,
+    pub tenant_id: TenantId,
     pub family_id: FamilyId,
     pub role: String,
     pub name: String,
@@ -84,7 +84,7 @@ pub struct MemberRow {
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, Deserialize)]
 #[diesel(table_name = contact_persons)]
 pub struct ContactRow {
-    pub tenant_id: Uuid,
+    pub tenant_id: TenantId,
     pub family_id: FamilyId,
     pub position: i16,
     pub name: String,
@@ -171,7 +171,7 @@ pub(crate) struct StoredFamily {
 /// prepares once (diesel never caches a `sql_query`, and preparing per read costs two round trips).
 #[derive(Debug, Clone, Copy, QueryId)]
 struct FamilyInScope {
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     id: FamilyId,
     street: Option<Uuid>,
     community: Option<Uuid>,
@@ -215,7 +215,7 @@ impl From<(FamilyRow, People)> for FamilyRecord {
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = family_changes)]
 pub struct FamilyChange {
-    pub tenant_id: Uuid,
+    pub tenant_id: TenantId,
     pub family_id: FamilyId,
     pub version: i32,
     pub changed_at: DateTime<Utc>,
@@ -232,7 +232,7 @@ pub const FAMILY_CHANGED: &str = "nuanxin_family_changed";
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FamilyChanged {
     /// One family: its district and id.
-    One(Uuid, FamilyId),
+    One(TenantId, FamilyId),
     /// Any family may have changed.
     Any,
 }
@@ -377,7 +377,7 @@ impl FamilyRecord {
     /// transaction and reads the row (see the migration `read_path`). The hot path of `GET /families/{id}`.
     pub async fn read_in_scope(
         pool: &DbPool,
-        tenant_id: Uuid,
+        tenant_id: TenantId,
         scope: Scope,
         id: FamilyId,
     ) -> Result<Option<FamilyRecord>, TxError> {
@@ -630,7 +630,7 @@ mod tests {
 
     #[test]
     fn a_change_notification_names_one_family_or_any() {
-        let (tenant, family) = (Uuid::new_v4(), FamilyId::generate());
+        let (tenant, family) = (TenantId::generate(), FamilyId::generate());
         assert_eq!(
             FamilyChanged::from_payload(&format!("{tenant}:{family}")),
             FamilyChanged::One(tenant, family)

@@ -6,7 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use nuanxin_domain::benefit::FollowUpStatus;
-use nuanxin_ids::FamilyId;
+use nuanxin_ids::{FamilyId, TenantId};
 use uuid::Uuid;
 
 use crate::models::family::Scope;
@@ -15,7 +15,7 @@ use crate::schema::{entitlement_snapshots, follow_ups};
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = entitlement_snapshots)]
 pub struct Snapshot {
-    pub tenant_id: Uuid,
+    pub tenant_id: TenantId,
     pub family_id: FamilyId,
     /// `[{program, person, amount_cny, period, payer}]`.
     pub programs: serde_json::Value,
@@ -60,7 +60,7 @@ impl Snapshot {
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = follow_ups)]
 pub struct NewFollowUp {
-    pub tenant_id: Uuid,
+    pub tenant_id: TenantId,
     pub id: Uuid,
     pub family_id: FamilyId,
     pub street_id: Uuid,
@@ -74,7 +74,7 @@ pub struct NewFollowUp {
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = follow_ups)]
 pub struct FollowUp {
-    pub tenant_id: Uuid,
+    pub tenant_id: TenantId,
     pub id: Uuid,
     pub family_id: FamilyId,
     pub street_id: Uuid,

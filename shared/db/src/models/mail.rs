@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Text, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use nuanxin_ids::TenantId;
 use uuid::Uuid;
 
 use crate::schema::mail_outbox;
@@ -15,7 +16,7 @@ use crate::schema::mail_outbox;
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = mail_outbox)]
 pub struct NewMail {
-    pub tenant_id: Uuid,
+    pub tenant_id: TenantId,
     pub id: Uuid,
     pub to_address: String,
     pub subject: String,
@@ -25,7 +26,7 @@ pub struct NewMail {
 #[derive(Debug, Clone, Queryable, QueryableByName, Selectable)]
 #[diesel(table_name = mail_outbox)]
 pub struct QueuedMail {
-    pub tenant_id: Uuid,
+    pub tenant_id: TenantId,
     pub id: Uuid,
     pub to_address: String,
     pub subject: String,

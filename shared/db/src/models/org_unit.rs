@@ -2,6 +2,7 @@
 
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use nuanxin_ids::TenantId;
 use uuid::Uuid;
 
 use crate::schema::org_units;
@@ -9,7 +10,7 @@ use crate::schema::org_units;
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = org_units)]
 pub struct OrgUnit {
-    pub tenant_id: Uuid,
+    pub tenant_id: TenantId,
     pub id: Uuid,
     pub kind: String,
     pub code: String,

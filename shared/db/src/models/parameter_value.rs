@@ -5,6 +5,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use nuanxin_ids::TenantId;
 use uuid::Uuid;
 
 use crate::schema::policy_parameter_values;
@@ -12,7 +13,7 @@ use crate::schema::policy_parameter_values;
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = policy_parameter_values)]
 pub struct NewParameterValue {
-    pub tenant_id: Uuid,
+    pub tenant_id: TenantId,
     pub parameter: String,
     pub effective_from: NaiveDate,
     pub value: Option<i64>,

@@ -8,7 +8,7 @@ use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::sql_types::{Array, BigInt, Bytea, Int4, Jsonb, Text, Untyped, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use nuanxin_domain::sharing::{ConsentHow, RequestStatus};
-use nuanxin_ids::FamilyId;
+use nuanxin_ids::{FamilyId, TenantId};
 use uuid::Uuid;
 
 use crate::models::audit::AuditEvent;
@@ -22,7 +22,7 @@ use crate::schema::{
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = data_requests)]
 pub struct DataRequest {
-    pub tenant_id: Uuid,
+    pub tenant_id: TenantId,
     pub id: Uuid,
     pub org_unit_id: Uuid,
     pub requested_by: Uuid,
@@ -127,7 +127,7 @@ impl DataRequest {
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = data_releases)]
 pub struct DataRelease {
-    pub tenant_id: Uuid,
+    pub tenant_id: TenantId,
     pub id: Uuid,
     pub request_id: Uuid,
     pub org_unit_id: Uuid,
@@ -298,7 +298,7 @@ pub struct NewReleaseRecord {
 /// Writes a page of records of `release_id` in one statement (unnest: one round trip per page).
 pub async fn insert_records(
     conn: &mut AsyncPgConnection,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     release_id: Uuid,
     rows: &[NewReleaseRecord],
 ) -> QueryResult<()> {
@@ -424,7 +424,7 @@ pub async fn sharing_events(
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = sharing_consents)]
 pub struct Consent {
-    pub tenant_id: Uuid,
+    pub tenant_id: TenantId,
     pub family_id: FamilyId,
     pub org_unit_code: String,
     pub purpose: String,
@@ -556,7 +556,7 @@ pub async fn purge_ended_records(
 /// type: a fixed statement that each connection prepares once, like `family_in_scope`.
 #[derive(Debug, Clone, QueryId)]
 struct FamilyOfResident {
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     hash: Vec<u8>,
 }
 
@@ -579,7 +579,7 @@ impl Query for FamilyOfResident {
 /// on a connection of its own, outside any transaction: a verification query's whole read.
 pub async fn family_of_resident(
     pool: &DbPool,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     hash: Vec<u8>,
 ) -> Result<Option<FamilyRecord>, TxError> {
     let mut conn = pool.get().await?;

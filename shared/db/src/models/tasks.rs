@@ -9,7 +9,7 @@ use diesel::sql_types::{BigInt, Bool, Integer, Nullable, Text, Timestamptz, Uuid
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use nuanxin_domain::family::FamilyStatus;
 use nuanxin_domain::tasks::{OfferStatus, TaskStatus, Urgency};
-use nuanxin_ids::FamilyId;
+use nuanxin_ids::{FamilyId, TenantId};
 use uuid::Uuid;
 
 pub mod proposals;
@@ -19,7 +19,7 @@ use crate::schema::{matching_runs, service_tasks, task_notices, task_offers, use
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = volunteers)]
 pub struct Volunteer {
-    pub tenant_id: Uuid,
+    pub tenant_id: TenantId,
     pub id: Uuid,
     pub organization_id: Option<Uuid>,
     pub user_id: Option<Uuid>,
@@ -179,7 +179,7 @@ impl Volunteer {
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = service_tasks)]
 pub struct ServiceTask {
-    pub tenant_id: Uuid,
+    pub tenant_id: TenantId,
     pub id: Uuid,
     pub family_id: FamilyId,
     pub street_id: Uuid,
@@ -378,7 +378,7 @@ impl ServiceTask {
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = matching_runs)]
 pub struct NewMatchingRun {
-    pub tenant_id: Uuid,
+    pub tenant_id: TenantId,
     pub id: Uuid,
     pub started_by: String,
     pub street_id: Option<Uuid>,
@@ -392,7 +392,7 @@ pub struct NewMatchingRun {
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = matching_runs)]
 pub struct MatchingRun {
-    pub tenant_id: Uuid,
+    pub tenant_id: TenantId,
     pub id: Uuid,
     pub started_by: String,
     pub street_id: Option<Uuid>,
@@ -441,7 +441,7 @@ impl MatchingRun {
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, QueryableByName)]
 #[diesel(table_name = task_offers)]
 pub struct TaskOffer {
-    pub tenant_id: Uuid,
+    pub tenant_id: TenantId,
     pub id: Uuid,
     pub task_id: Uuid,
     pub run_id: Uuid,
@@ -802,7 +802,7 @@ impl TaskOffer {
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = task_notices)]
 pub struct NewNotice {
-    pub tenant_id: Uuid,
+    pub tenant_id: TenantId,
     pub id: Uuid,
     /// `offer`, `answer`, `assignment`, `reminder`, `no_show`.
     pub kind: &'static str,
@@ -813,7 +813,7 @@ pub struct NewNotice {
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = task_notices)]
 pub struct Notice {
-    pub tenant_id: Uuid,
+    pub tenant_id: TenantId,
     pub id: Uuid,
     pub kind: String,
     pub offer_id: Uuid,
@@ -951,7 +951,7 @@ pub async fn raise_concern(
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = crate::schema::task_cancellations)]
 pub struct NewCancellation<'a> {
-    pub tenant_id: Uuid,
+    pub tenant_id: TenantId,
     pub task_id: Uuid,
     pub reason: &'a str,
     pub cancelled_by: &'a str,

@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use nuanxin_ids::TenantId;
 use uuid::Uuid;
 
 use crate::schema::{platform_operators, tenants};
@@ -10,7 +11,7 @@ use crate::schema::{platform_operators, tenants};
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = tenants)]
 pub struct Tenant {
-    pub id: Uuid,
+    pub id: TenantId,
     pub slug: String,
     pub name: String,
     pub time_zone: String,

@@ -8,7 +8,7 @@ use diesel::sql_types::{BigInt, Bool, Date, Nullable, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use nuanxin_domain::family::{FamilyKind, FamilyStatus};
 use nuanxin_domain::visits::{ContactHow, VisitHow};
-use nuanxin_ids::FamilyId;
+use nuanxin_ids::{FamilyId, TenantId};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -38,7 +38,7 @@ const CONTACTS: FamilyColumns = FamilyColumns {
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = visit_campaigns)]
 pub struct Campaign {
-    pub tenant_id: Uuid,
+    pub tenant_id: TenantId,
     pub id: Uuid,
     pub program: String,
     pub year: i32,
@@ -332,7 +332,7 @@ impl CampaignFamily {
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = visits)]
 pub struct VisitRow {
-    pub tenant_id: Uuid,
+    pub tenant_id: TenantId,
     pub id: Uuid,
     pub campaign_id: Uuid,
     pub family_id: FamilyId,
@@ -374,7 +374,7 @@ impl VisitRow {
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = contact_log)]
 pub struct ContactRow {
-    pub tenant_id: Uuid,
+    pub tenant_id: TenantId,
     pub id: Uuid,
     pub family_id: FamilyId,
     pub contacted_on: NaiveDate,
@@ -459,7 +459,7 @@ pub async fn account_is_active(conn: &mut AsyncPgConnection, user_id: Uuid) -> Q
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = contact_accounts)]
 pub struct ContactAccount {
-    pub tenant_id: Uuid,
+    pub tenant_id: TenantId,
     pub family_id: FamilyId,
     pub user_id: Uuid,
     pub created_by: String,
@@ -738,7 +738,7 @@ pub async fn dashboard_changes(conn: &mut AsyncPgConnection) -> QueryResult<(i64
 /// Folds the district's change rows into one with their sum (every snapshot sees the same sum).
 pub async fn fold_dashboard_changes(
     conn: &mut AsyncPgConnection,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
 ) -> QueryResult<()> {
     diesel::sql_query(
         "WITH gone AS (DELETE FROM dashboard_changes WHERE tenant_id = $1 RETURNING changes) \
@@ -884,7 +884,7 @@ pub async fn open_follow_ups_by_community(
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = crate::schema::signature_projects)]
 pub struct SignatureProject {
-    pub tenant_id: Uuid,
+    pub tenant_id: TenantId,
     pub id: Uuid,
     pub street_id: Uuid,
     pub year: i32,
@@ -898,7 +898,7 @@ pub struct SignatureProject {
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = crate::schema::activities)]
 pub struct ActivityRow {
-    pub tenant_id: Uuid,
+    pub tenant_id: TenantId,
     pub id: Uuid,
     pub home: String,
     pub street_id: Uuid,
@@ -990,7 +990,7 @@ impl ActivityRow {
     /// once are checked against the budget one after the other.
     pub async fn lock_budget(
         conn: &mut AsyncPgConnection,
-        tenant_id: Uuid,
+        tenant_id: TenantId,
         year: i32,
     ) -> QueryResult<()> {
         diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext($1))")

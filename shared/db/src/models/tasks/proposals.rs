@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Bool, Date, Nullable, Text, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use nuanxin_domain::tasks::proposals::ProposalStatus;
-use nuanxin_ids::FamilyId;
+use nuanxin_ids::{FamilyId, TenantId};
 use uuid::Uuid;
 
 use crate::schema::task_proposals;
@@ -14,7 +14,7 @@ use crate::schema::task_proposals;
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = task_proposals)]
 pub struct TaskProposal {
-    pub tenant_id: Uuid,
+    pub tenant_id: TenantId,
     pub id: Uuid,
     pub family_id: FamilyId,
     pub street_id: Uuid,
@@ -73,7 +73,10 @@ struct Count {
 impl TaskProposal {
     /// Takes the district's proposals for this transaction: runs at once record their findings one
     /// after the other (a run's lapses and another's upserts never wait on each other's rows).
-    pub async fn lock_district(conn: &mut AsyncPgConnection, tenant_id: Uuid) -> QueryResult<()> {
+    pub async fn lock_district(
+        conn: &mut AsyncPgConnection,
+        tenant_id: TenantId,
+    ) -> QueryResult<()> {
         diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext($1))")
             .bind::<Text, _>(format!("task_proposals:{tenant_id}"))
             .execute(conn)
