@@ -179,8 +179,9 @@ async fn reads_of_several_districts_in_one_batch_are_each_recorded_in_their_own_
     }
 }
 
-/// The batch append inserts each run of one district from its slice: in any order of districts (the
-/// writer sends them grouped, a caller may not), every record lands in its own district, in order.
+/// The batch append is one statement over any districts, in any order: every record lands in its own
+/// district, in order, and is queued there for that district's chain. The service's role itself still
+/// inserts in its own district only.
 #[tokio::test]
 async fn the_batch_append_keeps_each_districts_records_in_order_whatever_the_batchs_order() {
     let app = TestApp::spawn().await;
@@ -222,6 +223,44 @@ async fn the_batch_append_keeps_each_districts_records_in_order_whatever_the_bat
     assert_eq!(of(x), ["1", "3", "4"]);
     assert_eq!(of(z), ["2", "5"]);
     assert_eq!(rows.len(), 5);
+
+    // Each district's sealer finds its own records and links them into its chain.
+    let linked =
+        "audit_chain c JOIN audit_events e ON e.tenant_id = c.tenant_id AND e.id = c.event_id \
+                  WHERE e.action = 'test.append'";
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while app.count(linked).await < 5 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the batch's records were not all sealed"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let unsealed = "audit_unsealed u JOIN audit_events e ON e.tenant_id = u.tenant_id \
+                    AND e.id = u.event_id WHERE e.action = 'test.append'";
+    assert_eq!(app.count(unsealed).await, 0);
+
+    // Outside the function the service's role writes in the district it set, and nowhere else.
+    let mut conn = app.app_role().await;
+    diesel::sql_query(format!("SELECT set_config('app.tenant_id', '{x}', false)"))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let insert = |tenant| {
+        format!(
+            "INSERT INTO audit_events (tenant_id, occurred_at, actor, action, object_type, object_id, detail) \
+             VALUES ('{tenant}', now(), 't', 'test.direct', 'o', '6', '{{}}')"
+        )
+    };
+    let refused = diesel::sql_query(insert(z)).execute(&mut conn).await;
+    assert!(
+        refused.is_err_and(|e| e.to_string().contains("row-level security")),
+        "an event of another district is refused"
+    );
+    diesel::sql_query(insert(x))
+        .execute(&mut conn)
+        .await
+        .expect("an event of the district it set");
 }
 
 /// An event's id is taken when its transaction inserts it and seen when it commits, so a long

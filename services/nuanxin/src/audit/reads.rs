@@ -102,8 +102,7 @@ async fn write_out(pool: DbPool, mut receiver: mpsc::Receiver<Message>) {
                 None
             };
         }
-        // One statement for the whole batch, whatever districts it spans: the function sets each
-        // district's tenant in turn, as row-level security needs, and keeps the order of the reads.
+        // One statement for the whole batch, whatever districts it spans, in the order of the reads.
         write_until_done(&pool, &batch).await;
         batch.clear();
         for done in flushes.drain(..) {

@@ -66,15 +66,10 @@ impl NewAuditEvent {
     }
 
     /// Appends events of any districts on a connection of their own, outside any transaction, in one
-    /// statement (`audit_append_all`, see the migrations `read_log_all_districts` and `read_log_runs`)
-    /// whatever their number.
-    /// Each district's events keep their order. For the read log.
+    /// statement whatever their number (`audit_append_all`, migration `read_log_one_statement`).
+    /// Events go in in slice order, so each district's keep theirs. For the read log.
     pub async fn append(pool: &DbPool, events: &[NewAuditEvent]) -> Result<(), TxError> {
         let now = Utc::now();
-        // Grouped by district (a stable sort keeps each district's order): the function inserts each
-        // district's run from its slice of the arrays.
-        let mut events: Vec<&NewAuditEvent> = events.iter().collect();
-        events.sort_by_key(|e| e.tenant_id);
         let append = AuditAppend {
             tenant_id: events.iter().map(|e| e.tenant_id).collect(),
             occurred_at: events
