@@ -65,7 +65,7 @@ fn main() -> Result<(), String> {
         let mut raised = 0usize;
         for (i, c) in check_ins.iter().enumerate() {
             let day = Day {
-                pairing: uuid::Uuid::from_u128(i as u128),
+                pairing: nuanxin_ids::PairingId::from_uuid(uuid::Uuid::from_u128(i as u128)),
                 date,
                 deadline: at(support::DEADLINE),
                 steps: &steps,

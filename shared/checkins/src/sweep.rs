@@ -1,11 +1,11 @@
 //! The sweep's decision for one pairing and day: which ladder steps to raise now, which all-clears to send,
 //! and the flag for a pairing silent for days.
 
+use nuanxin_ids::PairingId;
 use std::fmt;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
 use crate::ladder::{RecipientKind, Step};
 use crate::schedule::Schedule;
@@ -49,7 +49,7 @@ pub enum Cause {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct AlertKey {
     /// The pairing.
-    pub pairing: Uuid,
+    pub pairing: PairingId,
     /// The district-local date of the day.
     pub date: NaiveDate,
     /// The step's index in the day's ladder snapshot.
@@ -111,7 +111,7 @@ pub const LATE_AFTER: Duration = Duration::minutes(5);
 #[derive(Debug, Clone, Copy)]
 pub struct Day<'a> {
     /// The pairing.
-    pub pairing: Uuid,
+    pub pairing: PairingId,
     /// The district-local date.
     pub date: NaiveDate,
     /// The instant of the day's deadline ([`Schedule::deadline_on`]).
@@ -217,7 +217,7 @@ impl Day<'_> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct SilenceKey {
     /// The pairing.
-    pub pairing: Uuid,
+    pub pairing: PairingId,
     /// The first expected day of the stretch.
     pub since: NaiveDate,
 }
@@ -228,7 +228,7 @@ pub struct SilenceKey {
 /// flag). Acknowledged alerts do not count as check-ins: the flag is raised even if every day's alert
 /// was acknowledged. Pauses and days off are not expected days and do not count.
 pub fn silence(
-    pairing: Uuid,
+    pairing: PairingId,
     schedule: &Schedule,
     last_check_in: Option<DateTime<Utc>>,
     silent_days: u32,
@@ -301,7 +301,7 @@ mod tests {
         raised: &'a [usize],
     ) -> Day<'a> {
         Day {
-            pairing: Uuid::from_u128(7),
+            pairing: PairingId::from_uuid(uuid::Uuid::from_u128(7)),
             date: NaiveDate::from_ymd_opt(2026, 12, 2).unwrap(),
             deadline: t("10:00"),
             steps: &LADDER,
@@ -551,7 +551,7 @@ mod tests {
 
     #[test]
     fn seven_expected_days_without_a_check_in_flag_once_per_stretch() {
-        let p = Uuid::from_u128(9);
+        let p = PairingId::from_uuid(uuid::Uuid::from_u128(9));
         let s = schedule();
         // Last check-in Mon 2026-11-02; expected days from Tue 3rd: 3,4,5,6,7 (Sun 8th off),9,10.
         let last = Some(at("2026-11-02", "09:30"));
@@ -575,7 +575,7 @@ mod tests {
 
     #[test]
     fn pauses_and_a_fresh_pairing_count_from_their_own_days() {
-        let p = Uuid::from_u128(9);
+        let p = PairingId::from_uuid(uuid::Uuid::from_u128(9));
         let mut s = schedule();
         s.pauses = vec![crate::schedule::Pause::new(
             NaiveDate::from_ymd_opt(2026, 11, 3).unwrap(),

@@ -1,6 +1,7 @@
 //! The sweep against a brute-force simulation of the day, minute by minute.
 #![allow(clippy::unwrap_used)]
 
+use nuanxin_ids::PairingId;
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -85,7 +86,7 @@ fn run(s: &Scenario, sweeps: &[i64]) -> Run {
     };
     for &t in sweeps {
         let day = Day {
-            pairing: Uuid::from_u128(1),
+            pairing: PairingId::from_uuid(Uuid::from_u128(1)),
             date: NaiveDate::from_ymd_opt(2026, 12, 2).unwrap(),
             deadline: minute(DEADLINE),
             steps: &s.steps,
@@ -254,7 +255,7 @@ mod silence_flag {
         ) {
             let base = start().and_hms_opt(0, 0, 0).unwrap().and_utc();
             let check_ins: Vec<DateTime<Utc>> = check_in_hours.iter().map(|&h| base + Duration::hours(h)).collect();
-            let pairing = Uuid::from_u128(3);
+            let pairing = PairingId::from_uuid(Uuid::from_u128(3));
             let mut flagged: Vec<NaiveDate> = Vec::new();
             for step in 0..(120 * 4) {
                 let now = base + Duration::hours(6 * step);

@@ -94,6 +94,8 @@ ids! {
     TenantId;
     /// A registered family (`families.id`), the household the register keeps.
     FamilyId;
+    /// A neighbour mutual-aid pairing (`pairings.id`): one helper looking in on one elder daily.
+    PairingId;
 }
 
 #[cfg(test)]

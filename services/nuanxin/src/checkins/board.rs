@@ -2,6 +2,7 @@
 //! helper's list, the community worker's board) and the coverage of the last 30 days (the street's
 //! overview). Reads through the same scope as the API and records the read in the audit log.
 
+use nuanxin_ids::PairingId;
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -70,7 +71,7 @@ impl TodayStatus {
 /// One pairing on the board.
 #[derive(Debug, Clone)]
 pub struct BoardRow {
-    pub pairing_id: Uuid,
+    pub pairing_id: PairingId,
     /// The elder's name and who they are (母亲 / 父亲).
     pub elder: String,
     pub address: String,
@@ -117,7 +118,7 @@ pub async fn board(
         None
     };
     let pairings = PairingRow::list(&mut work, who.scope, helper, true).await?;
-    let ids: Vec<Uuid> = pairings.iter().map(|p| p.id).collect();
+    let ids: Vec<PairingId> = pairings.iter().map(|p| p.id).collect();
     let days: Vec<NaiveDate> = (0..30).rev().map(|d| today - Duration::days(d)).collect();
     let pauses = PauseRow::of_pairings(&mut work, &ids).await?;
     let check_ins = CheckInRow::of_days(&mut work, &ids, &days).await?;
@@ -190,7 +191,7 @@ pub async fn board(
     }
     rows.sort_by_key(|r| TodayStatus::ALL.iter().position(|s| *s == r.status));
     // Coverage: per day, the pairings expected that day, and of those how many had a check-in.
-    let logged: HashSet<(Uuid, NaiveDate)> =
+    let logged: HashSet<(PairingId, NaiveDate)> =
         check_ins.iter().map(|c| (c.pairing_id, c.day)).collect();
     let coverage = days
         .iter()

@@ -12,6 +12,7 @@ use nuanxin_db::models::family::{FamilyFilter, FamilyRecord};
 use nuanxin_db::models::user::User;
 use nuanxin_domain::checkins::{ConsentHow, EnrolReason};
 use nuanxin_domain::tenant::TenantManifest;
+use nuanxin_ids::PairingId;
 use uuid::Uuid;
 
 use crate::state::{District, Keys};
@@ -90,7 +91,7 @@ pub async fn seed(
     }
     .insert(conn)
     .await?;
-    let pairing = Uuid::new_v4();
+    let pairing = PairingId::generate();
     let today = district.today();
     let deadline = ladder.deadline();
     PairingRow {
@@ -120,7 +121,7 @@ pub async fn seed(
     NewAssignment {
         tenant_id: district.id,
         source: super::ASSIGNMENT_SOURCE,
-        source_id: pairing,
+        source_id: pairing.into(),
         family_id: first.family.id,
         user_id: Some(volunteer.id),
         org_unit_id: None,

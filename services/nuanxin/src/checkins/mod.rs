@@ -9,7 +9,7 @@ pub mod demo;
 pub mod notify;
 pub mod sweep;
 
-use nuanxin_ids::{FamilyId, TenantId};
+use nuanxin_ids::{FamilyId, PairingId, TenantId};
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Timelike, Utc};
@@ -417,7 +417,7 @@ pub async fn create_pairing(
     state: &AppState,
     who: Caller<'_>,
     input: PairingInput,
-) -> Result<Uuid, CheckinError> {
+) -> Result<PairingId, CheckinError> {
     let ladder = ladder(who.district)?;
     let now = who.district.local(Utc::now()).naive_local();
     let terms = input.validate(now, ladder.deadline(), ladder.days_off())?;
@@ -440,7 +440,7 @@ pub async fn create_pairing(
             message: format!("该结对邻居已结对{}位老人，达到上限", helper.max_elders),
         });
     }
-    let id = Uuid::new_v4();
+    let id = PairingId::generate();
     let minutes = terms.deadline.hour() * 60 + terms.deadline.minute();
     PairingRow {
         tenant_id: who.district.id,
@@ -470,7 +470,7 @@ pub async fn create_pairing(
         NewAssignment {
             tenant_id: who.district.id,
             source: ASSIGNMENT_SOURCE,
-            source_id: id,
+            source_id: id.into(),
             family_id: input.family_id,
             user_id: Some(user),
             org_unit_id: None,
@@ -497,7 +497,7 @@ pub async fn create_pairing(
 async fn reachable_pairing(
     work: &mut Work<'_>,
     who: Caller<'_>,
-    id: Uuid,
+    id: PairingId,
 ) -> Result<(PairingRow, bool), CheckinError> {
     let pairing = PairingRow::find(work, who.scope, id)
         .await?
@@ -532,7 +532,7 @@ pub struct LoggedCheckIn {
 pub async fn check_in(
     state: &AppState,
     who: Caller<'_>,
-    pairing_id: Uuid,
+    pairing_id: PairingId,
     input: CheckInInput,
     now: DateTime<Utc>,
 ) -> Result<LoggedCheckIn, CheckinError> {
@@ -592,7 +592,7 @@ pub struct WithdrawInput {
 pub async fn withdraw(
     state: &AppState,
     who: Caller<'_>,
-    pairing_id: Uuid,
+    pairing_id: PairingId,
     input: WithdrawInput,
     now: DateTime<Utc>,
 ) -> Result<DateTime<Utc>, CheckinError> {
@@ -616,7 +616,7 @@ pub async fn withdraw(
             message: "该结对已解除".into(),
         });
     }
-    end_assignments(&mut work, ASSIGNMENT_SOURCE, pairing_id, now).await?;
+    end_assignments(&mut work, ASSIGNMENT_SOURCE, pairing_id.into(), now).await?;
     who.audit(
         &mut work,
         "pairing.withdraw",
@@ -642,7 +642,7 @@ pub struct PauseInput {
 pub async fn pause(
     state: &AppState,
     who: Caller<'_>,
-    pairing_id: Uuid,
+    pairing_id: PairingId,
     input: PauseInput,
 ) -> Result<Uuid, CheckinError> {
     if input.until.is_some_and(|u| u < input.from) {
@@ -702,7 +702,7 @@ pub struct EmergencyInput {
 pub async fn emergency(
     state: &AppState,
     who: Caller<'_>,
-    pairing_id: Uuid,
+    pairing_id: PairingId,
     input: EmergencyInput,
 ) -> Result<(Uuid, usize), CheckinError> {
     let what = required_text(&input.what, "what", "发生的情况")?;
@@ -744,7 +744,7 @@ pub async fn emergency(
 #[derive(Debug, Clone, Serialize)]
 pub struct AlertView {
     pub id: Uuid,
-    pub pairing_id: Uuid,
+    pub pairing_id: PairingId,
     /// The ladder's rung, 1 for the first step.
     pub level: i16,
     /// Who it alerts: `helper`, `community_worker`, `street_office`, `district_office`.

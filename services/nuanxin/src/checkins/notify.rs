@@ -3,7 +3,7 @@
 //! exactly when its cause was committed. No names or identifiers of the elder in mail: the community,
 //! the pairing's reference and what to do, the rest is on the platform.
 
-use nuanxin_ids::FamilyId;
+use nuanxin_ids::{FamilyId, PairingId};
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
@@ -23,9 +23,9 @@ use crate::state::District;
 /// Who gets the mail of a page of pairings: loaded once per sweep transaction.
 pub struct Addresses {
     by_unit: HashMap<Uuid, Vec<String>>,
-    helper_of_pairing: HashMap<Uuid, Uuid>,
+    helper_of_pairing: HashMap<PairingId, Uuid>,
     helper_email: HashMap<Uuid, String>,
-    family_of_pairing: HashMap<Uuid, FamilyUnits>,
+    family_of_pairing: HashMap<PairingId, FamilyUnits>,
     district_office: Option<Uuid>,
 }
 
@@ -117,7 +117,7 @@ impl Addresses {
 
     /// The addresses of a step's recipient for a pairing. A helper without an address is reminded
     /// through the community worker, who calls them.
-    pub fn of(&self, pairing: Uuid, kind: RecipientKind) -> Vec<String> {
+    pub fn of(&self, pairing: PairingId, kind: RecipientKind) -> Vec<String> {
         let family = self.family_of_pairing.get(&pairing);
         match kind {
             RecipientKind::Helper => match self
@@ -134,7 +134,7 @@ impl Addresses {
         }
     }
 
-    fn community_name<'d>(&self, district: &'d District, pairing: Uuid) -> &'d str {
+    fn community_name<'d>(&self, district: &'d District, pairing: PairingId) -> &'d str {
         self.family_of_pairing
             .get(&pairing)
             .map_or("", |f| district.orgs.name_of(f.community_id))
@@ -165,7 +165,8 @@ fn local(district: &District, at: DateTime<Utc>) -> String {
     district.local(at).format("%Y-%m-%d %H:%M").to_string()
 }
 
-fn short(id: Uuid) -> String {
+fn short(id: PairingId) -> String {
+    let id = id.as_uuid();
     id.simple().to_string()[..8].to_owned()
 }
 
@@ -214,7 +215,7 @@ pub fn all_clear(district: &District, to: &Addresses, a: &AlertRow) -> Vec<NewMa
 pub fn silence(
     district: &District,
     to: &Addresses,
-    pairing: Uuid,
+    pairing: PairingId,
     since: chrono::NaiveDate,
     days: u32,
 ) -> Vec<NewMail> {

@@ -12,6 +12,7 @@
 //! next one raises the same keys (late, if it is five minutes later). So a step is raised exactly once
 //! per pairing and day however often anything sweeps.
 
+use nuanxin_ids::PairingId;
 use std::collections::HashSet;
 
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Offset, Utc};
@@ -42,7 +43,7 @@ pub const DISTRICTS_AT_ONCE: usize = 4;
 /// One alert the sweep raised.
 #[derive(Debug, Clone, Serialize)]
 pub struct Raised {
-    pub pairing_id: Uuid,
+    pub pairing_id: PairingId,
     /// The ladder's rung, 1 for the first step.
     pub level: i16,
     pub recipient: String,
@@ -82,7 +83,7 @@ pub async fn sweep(
     if district.checkins.is_none() {
         return Ok(report);
     }
-    let mut after = Uuid::nil();
+    let mut after = PairingId::from_uuid(Uuid::nil());
     while let Some((page, last)) = sweep_page(pool, district, now, Pages::After(after)).await? {
         report.absorb(page);
         after = last;
@@ -95,7 +96,7 @@ pub async fn sweep_pairing(
     pool: &DbPool,
     district: &District,
     now: DateTime<Utc>,
-    pairing: Uuid,
+    pairing: PairingId,
 ) -> Result<Report, CheckinError> {
     Ok(sweep_page(pool, district, now, Pages::One(pairing))
         .await?
@@ -107,9 +108,9 @@ pub async fn sweep_pairing(
 #[derive(Clone, Copy)]
 enum Pages {
     /// The next page after this id.
-    After(Uuid),
+    After(PairingId),
     /// This pairing alone.
-    One(Uuid),
+    One(PairingId),
 }
 
 /// A pairing row's schedule, with its pauses.
@@ -178,7 +179,7 @@ async fn sweep_page(
     district: &District,
     now: DateTime<Utc>,
     pages: Pages,
-) -> Result<Option<(Report, Uuid)>, CheckinError> {
+) -> Result<Option<(Report, PairingId)>, CheckinError> {
     let Some(ladder) = district.checkins.as_deref() else {
         return Ok(None);
     };

@@ -4,7 +4,7 @@
 //! district sees the same with the coverage of the last 30 days. Every action calls the same service
 //! function as the API.
 
-use nuanxin_ids::FamilyId;
+use nuanxin_ids::{FamilyId, PairingId};
 use std::collections::HashMap;
 
 use actix_web::http::StatusCode;
@@ -479,7 +479,7 @@ pub async fn enrol(
 pub async fn pause(
     state: web::Data<AppState>,
     console: Console,
-    id: web::Path<Uuid>,
+    id: web::Path<PairingId>,
     form: Posted,
 ) -> Result<HttpResponse, PageError> {
     let auth = &console.auth;
@@ -508,7 +508,7 @@ pub async fn pause(
 pub async fn emergency(
     state: web::Data<AppState>,
     console: Console,
-    id: web::Path<Uuid>,
+    id: web::Path<PairingId>,
     form: Posted,
 ) -> Result<HttpResponse, PageError> {
     let auth = &console.auth;
@@ -756,7 +756,7 @@ fn outcome(code: &str) -> Result<Outcome, PageError> {
 pub async fn check_in(
     state: web::Data<AppState>,
     console: Console,
-    id: web::Path<Uuid>,
+    id: web::Path<PairingId>,
     form: Posted,
 ) -> Result<HttpResponse, PageError> {
     console.auth.require(Resource::CheckIn, Action::Create)?;
@@ -806,7 +806,7 @@ pub async fn acknowledge(
 pub async fn withdraw(
     state: web::Data<AppState>,
     console: Console,
-    id: web::Path<Uuid>,
+    id: web::Path<PairingId>,
     form: Posted,
 ) -> Result<HttpResponse, PageError> {
     console.auth.require(Resource::Pairing, Action::Update)?;

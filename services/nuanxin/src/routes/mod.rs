@@ -25,8 +25,8 @@ pub use extract::Body;
 
 /// `201 {"id"}`: what a create answers when the new thing's id is all the caller needs.
 #[derive(Debug, serde::Serialize)]
-pub struct Created {
-    pub id: uuid::Uuid,
+pub struct Created<Id = uuid::Uuid> {
+    pub id: Id,
 }
 
 /// An extractor's refusal (a path or query that does not parse): the API's JSON on `/api/` paths, the

@@ -13,7 +13,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use nuanxin_access::Scope;
 use nuanxin_checkins::Outcome;
 use nuanxin_domain::checkins::{CheckInHow, ConsentHow, EnrolReason, PauseReason};
-use nuanxin_ids::{FamilyId, TenantId};
+use nuanxin_ids::{FamilyId, PairingId, TenantId};
 use uuid::Uuid;
 
 use crate::schema::{
@@ -194,7 +194,7 @@ impl HelperRow {
 #[diesel(table_name = checkin_pairings)]
 pub struct PairingRow {
     pub tenant_id: TenantId,
-    pub id: Uuid,
+    pub id: PairingId,
     pub family_id: FamilyId,
     pub person: String,
     pub helper_id: Uuid,
@@ -228,7 +228,7 @@ impl PairingRow {
     pub async fn find(
         conn: &mut AsyncPgConnection,
         scope: Scope,
-        id: Uuid,
+        id: PairingId,
     ) -> QueryResult<Option<PairingRow>> {
         checkin_pairings::table
             .filter(checkin_pairings::id.eq(id))
@@ -263,7 +263,7 @@ impl PairingRow {
     /// Ends the pairing at `at` (a side withdrew consent); false when it had ended already.
     pub async fn end(
         conn: &mut AsyncPgConnection,
-        id: Uuid,
+        id: PairingId,
         at: DateTime<Utc>,
         side: &str,
         reason: &str,
@@ -424,15 +424,15 @@ impl SweepRow {
     /// The ids bounding the next page of at most `limit` pairings after `after`, or None at the end.
     pub async fn next_page(
         conn: &mut AsyncPgConnection,
-        after: Uuid,
+        after: PairingId,
         limit: i64,
-    ) -> QueryResult<Option<(Uuid, Uuid)>> {
+    ) -> QueryResult<Option<(PairingId, PairingId)>> {
         #[derive(QueryableByName)]
         struct Bounds {
             #[diesel(sql_type = Nullable<SqlUuid>)]
-            first: Option<Uuid>,
+            first: Option<PairingId>,
             #[diesel(sql_type = Nullable<SqlUuid>)]
-            last: Option<Uuid>,
+            last: Option<PairingId>,
         }
         let b: Bounds = diesel::sql_query(
             "WITH s AS (SELECT id FROM checkin_pairings WHERE id > $1 ORDER BY id LIMIT $2) \
@@ -450,8 +450,8 @@ impl SweepRow {
     pub async fn page(
         conn: &mut AsyncPgConnection,
         at: SweepAt,
-        first: Uuid,
-        last: Uuid,
+        first: PairingId,
+        last: PairingId,
     ) -> QueryResult<Vec<SweepRow>> {
         diesel::sql_query(SWEEP_PAGE)
             .bind::<SqlUuid, _>(at.tenant_id)
@@ -471,7 +471,7 @@ impl SweepRow {
 pub struct PauseRow {
     pub tenant_id: TenantId,
     pub id: Uuid,
-    pub pairing_id: Uuid,
+    pub pairing_id: PairingId,
     pub starts_on: NaiveDate,
     pub ends_on: Option<NaiveDate>,
     pub reason: PauseReason,
@@ -490,7 +490,7 @@ impl PauseRow {
 
     pub async fn of_pairings(
         conn: &mut AsyncPgConnection,
-        ids: &[Uuid],
+        ids: &[PairingId],
     ) -> QueryResult<Vec<PauseRow>> {
         checkin_pauses::table
             .filter(checkin_pauses::pairing_id.eq_any(ids))
@@ -505,7 +505,7 @@ impl PauseRow {
 pub struct CheckInRow {
     pub tenant_id: TenantId,
     pub id: Uuid,
-    pub pairing_id: Uuid,
+    pub pairing_id: PairingId,
     pub logged_at: DateTime<Utc>,
     pub day: NaiveDate,
     pub outcome: Outcome,
@@ -518,7 +518,7 @@ pub struct CheckInRow {
 #[derive(Debug, Clone, QueryableByName)]
 pub struct LastCheckIn {
     #[diesel(sql_type = SqlUuid)]
-    pub pairing_id: Uuid,
+    pub pairing_id: PairingId,
     #[diesel(sql_type = Timestamptz)]
     pub at: DateTime<Utc>,
 }
@@ -535,7 +535,7 @@ impl CheckInRow {
     /// The check-ins of `pairings` on the given days.
     pub async fn of_days(
         conn: &mut AsyncPgConnection,
-        pairings: &[Uuid],
+        pairings: &[PairingId],
         days: &[NaiveDate],
     ) -> QueryResult<Vec<CheckInRow>> {
         checkin_check_ins::table
@@ -568,7 +568,7 @@ impl CheckInRow {
 #[diesel(table_name = checkin_days)]
 pub struct DayRow {
     pub tenant_id: TenantId,
-    pub pairing_id: Uuid,
+    pub pairing_id: PairingId,
     pub day: NaiveDate,
     pub steps: serde_json::Value,
     pub started_at: DateTime<Utc>,
@@ -613,7 +613,7 @@ impl DayRow {
 pub struct AlertRow {
     pub tenant_id: TenantId,
     pub id: Uuid,
-    pub pairing_id: Uuid,
+    pub pairing_id: PairingId,
     pub day: NaiveDate,
     pub step: i16,
     pub recipient: String,
@@ -633,7 +633,7 @@ pub struct RaisedKey {
     #[diesel(sql_type = SqlUuid)]
     pub id: Uuid,
     #[diesel(sql_type = SqlUuid)]
-    pub pairing_id: Uuid,
+    pub pairing_id: PairingId,
     #[diesel(sql_type = Date)]
     pub day: NaiveDate,
     #[diesel(sql_type = Int2)]
@@ -689,7 +689,7 @@ impl AlertRow {
     /// all-clear some node sent already is skipped).
     pub async fn clear_many(
         conn: &mut AsyncPgConnection,
-        keys: &[(Uuid, NaiveDate, i16)],
+        keys: &[(PairingId, NaiveDate, i16)],
         at: DateTime<Utc>,
     ) -> QueryResult<Vec<AlertRow>> {
         if keys.is_empty() {
@@ -778,7 +778,7 @@ impl AlertRow {
     /// ladder stops for everyone. Returns how many.
     pub async fn acknowledge_day(
         conn: &mut AsyncPgConnection,
-        pairing: Uuid,
+        pairing: PairingId,
         day: NaiveDate,
         at: DateTime<Utc>,
         by: Uuid,
@@ -805,7 +805,7 @@ impl AlertRow {
 #[diesel(table_name = checkin_silences)]
 pub struct SilenceRow {
     pub tenant_id: TenantId,
-    pub pairing_id: Uuid,
+    pub pairing_id: PairingId,
     pub since: NaiveDate,
     pub raised_at: DateTime<Utc>,
 }
@@ -814,7 +814,7 @@ pub struct SilenceRow {
 #[derive(Debug, Clone, QueryableByName)]
 pub struct LastSilence {
     #[diesel(sql_type = SqlUuid)]
-    pub pairing_id: Uuid,
+    pub pairing_id: PairingId,
     #[diesel(sql_type = Date)]
     pub since: NaiveDate,
 }
@@ -861,7 +861,7 @@ impl SilenceRow {
 pub struct EmergencyRow {
     pub tenant_id: TenantId,
     pub id: Uuid,
-    pub pairing_id: Uuid,
+    pub pairing_id: PairingId,
     pub what: String,
     pub ambulance: bool,
     pub hospital: Option<String>,

@@ -1,7 +1,7 @@
 use actix_web::{web, HttpResponse};
 use chrono::Utc;
 use nuanxin_access::{Action, Resource};
-use uuid::Uuid;
+use nuanxin_ids::PairingId;
 
 use crate::auth::Authorized;
 use crate::checkins::Caller;
@@ -14,7 +14,7 @@ use crate::state::AppState;
 pub async fn log_check_in(
     state: web::Data<AppState>,
     auth: Authorized,
-    id: web::Path<Uuid>,
+    id: web::Path<PairingId>,
     Body(body): Body<CheckInInput>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Resource::CheckIn, Action::Create)?;

@@ -1,5 +1,6 @@
 use actix_web::{web, HttpResponse};
 use nuanxin_access::{Action, Resource};
+use nuanxin_ids::PairingId;
 use uuid::Uuid;
 
 use crate::auth::Authorized;
@@ -20,7 +21,7 @@ struct Reported {
 pub async fn record_emergency(
     state: web::Data<AppState>,
     auth: Authorized,
-    id: web::Path<Uuid>,
+    id: web::Path<PairingId>,
     Body(body): Body<EmergencyInput>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Resource::CheckIn, Action::Create)?;

@@ -1,6 +1,6 @@
 use actix_web::{web, HttpResponse};
 use nuanxin_access::{Action, Resource};
-use uuid::Uuid;
+use nuanxin_ids::PairingId;
 
 use crate::auth::Authorized;
 use crate::checkins::Caller;
@@ -13,7 +13,7 @@ use crate::state::AppState;
 pub async fn pause_pairing(
     state: web::Data<AppState>,
     auth: Authorized,
-    id: web::Path<Uuid>,
+    id: web::Path<PairingId>,
     Body(body): Body<PauseInput>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Resource::Pairing, Action::Update)?;

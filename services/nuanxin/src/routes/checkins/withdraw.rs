@@ -1,7 +1,7 @@
 use actix_web::{web, HttpResponse};
 use chrono::Utc;
 use nuanxin_access::{Action, Resource};
-use uuid::Uuid;
+use nuanxin_ids::PairingId;
 
 use crate::auth::Authorized;
 use crate::checkins::Caller;
@@ -13,7 +13,7 @@ use crate::state::AppState;
 /// `{"id", "status": "ended", "ended_at"}`.
 #[derive(serde::Serialize)]
 struct Ended {
-    id: Uuid,
+    id: PairingId,
     status: &'static str,
     ended_at: chrono::DateTime<Utc>,
 }
@@ -22,7 +22,7 @@ struct Ended {
 pub async fn withdraw_pairing(
     state: web::Data<AppState>,
     auth: Authorized,
-    id: web::Path<Uuid>,
+    id: web::Path<PairingId>,
     Body(body): Body<WithdrawInput>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Resource::Pairing, Action::Update)?;
