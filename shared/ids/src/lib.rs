@@ -94,6 +94,9 @@ ids! {
     TenantId;
     /// A registered family (`families.id`), the household the register keeps.
     FamilyId;
+    /// One run of a benefit programme for one period (`benefit_cycles.id`): the entries it generated
+    /// are verified, approved and paid as a whole.
+    CycleId;
     /// A neighbour mutual-aid pairing (`pairings.id`): one helper looking in on one elder daily.
     PairingId;
 }

@@ -2,7 +2,7 @@
 //! beneficiary of the program (免申即享), and exit the previous cycle's beneficiaries who no longer
 //! qualify, with the reason.
 
-use nuanxin_ids::FamilyId;
+use nuanxin_ids::{CycleId, FamilyId};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -28,7 +28,7 @@ use crate::state::{AppState, District};
 /// What a generation did.
 #[derive(Debug, Clone, Serialize)]
 pub struct Generation {
-    pub cycle_id: Uuid,
+    pub cycle_id: CycleId,
     pub program: String,
     pub period: String,
     pub evaluated_on: NaiveDate,
@@ -115,7 +115,7 @@ pub async fn generate(
         &mut tx,
         &BenefitCycle {
             tenant_id,
-            id: Uuid::new_v4(),
+            id: CycleId::generate(),
             program: program.to_owned(),
             period: period.key.clone(),
             evaluated_on: on,

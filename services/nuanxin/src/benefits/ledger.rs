@@ -12,7 +12,7 @@ use nuanxin_db::pool::TenantTx;
 use nuanxin_db::AsyncPgConnection;
 use nuanxin_domain::benefit::{EntryAction, EntryStatus, ExitCause};
 use nuanxin_domain::family::{Parent, MONEY_MAX_CNY};
-use nuanxin_ids::FamilyId;
+use nuanxin_ids::{CycleId, FamilyId};
 use nuanxin_privacy::mask_name;
 use serde::Serialize;
 use serde_json::json;
@@ -301,7 +301,7 @@ pub struct UnitRef {
 #[derive(Debug, Serialize)]
 pub struct EntryView {
     pub id: Uuid,
-    pub cycle_id: Uuid,
+    pub cycle_id: CycleId,
     pub program: String,
     pub period: String,
     pub family_id: FamilyId,
@@ -370,7 +370,7 @@ pub fn entry_view(district: &District, e: BenefitEntry) -> EntryView {
 /// A cycle with its entries counted by status (within the caller's scope).
 #[derive(Debug, Serialize, serde::Deserialize)]
 pub struct CycleView {
-    pub id: Uuid,
+    pub id: CycleId,
     pub program: String,
     pub title: String,
     pub period: String,
@@ -439,7 +439,7 @@ pub async fn take_step(
 pub async fn entries(
     state: &AppState,
     auth: &Authorized,
-    cycle_id: Uuid,
+    cycle_id: CycleId,
     status: Option<Vec<EntryStatus>>,
     street_id: Option<Uuid>,
     paging: Paging,
@@ -485,7 +485,7 @@ pub async fn cycles(
 pub async fn cycle(
     state: &AppState,
     auth: &Authorized,
-    id: Uuid,
+    id: CycleId,
 ) -> Result<CycleView, BenefitError> {
     auth.check(Resource::BenefitCycle, Action::Read)?;
     let district = &auth.district;

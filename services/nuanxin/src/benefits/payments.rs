@@ -5,9 +5,9 @@
 use nuanxin_access::{Action, Resource};
 use nuanxin_db::models::benefit::BenefitCycle;
 use nuanxin_db::pool::TenantTx;
+use nuanxin_ids::CycleId;
 use nuanxin_sheets::SheetData;
 use serde_json::json;
-use uuid::Uuid;
 
 use super::ledger::{
     bank_file, payment_rows, BANK_FILE_HEADERS, BANK_MISSING_HEADERS, PAYMENT_LIST_HEADERS,
@@ -42,7 +42,7 @@ fn cycle_not_found() -> BenefitError {
 pub async fn payment_list(
     state: &AppState,
     auth: &Authorized,
-    cycle_id: Uuid,
+    cycle_id: CycleId,
 ) -> Result<Workbook, BenefitError> {
     auth.check(Resource::BenefitCycle, Action::Read)?;
     let (district, actor) = (&auth.district, &auth.actor);
@@ -80,7 +80,7 @@ pub async fn payment_list(
 pub async fn bank_export(
     state: &AppState,
     auth: &Authorized,
-    cycle_id: Uuid,
+    cycle_id: CycleId,
 ) -> Result<BankExport, BenefitError> {
     let district = &auth.district;
     if !auth.may(Resource::BenefitCycle, Action::Disburse)

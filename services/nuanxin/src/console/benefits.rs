@@ -10,7 +10,7 @@ use nuanxin_access::{Action, Resource};
 use nuanxin_db::pool::TenantTx;
 use nuanxin_domain::benefit::{EntryAction, EntryStatus};
 use nuanxin_domain::labels;
-use nuanxin_ids::FamilyId;
+use nuanxin_ids::{CycleId, FamilyId};
 use nuanxin_policy::Period;
 use serde::Deserialize;
 use uuid::Uuid;
@@ -296,7 +296,7 @@ pub struct CycleQuery {
 pub async fn cycle_page(
     state: web::Data<AppState>,
     console: Console,
-    id: web::Path<Uuid>,
+    id: web::Path<CycleId>,
     query: web::Query<CycleQuery>,
 ) -> Result<HttpResponse, PageError> {
     let auth = &console.auth;
@@ -392,7 +392,7 @@ pub async fn cycle_page(
 pub async fn step(
     state: web::Data<AppState>,
     console: Console,
-    cycle_id: web::Path<Uuid>,
+    cycle_id: web::Path<CycleId>,
     form: Posted,
 ) -> Result<HttpResponse, PageError> {
     let action = EntryAction::parse(form.get("action"))
@@ -437,7 +437,7 @@ pub async fn step(
 pub async fn payment_list(
     state: web::Data<AppState>,
     console: Console,
-    id: web::Path<Uuid>,
+    id: web::Path<CycleId>,
 ) -> Result<HttpResponse, PageError> {
     let list = crate::benefits::payments::payment_list(&state, &console.auth, id.into_inner())
         .await

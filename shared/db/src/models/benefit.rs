@@ -9,7 +9,7 @@ use diesel::sql_types::{BigInt, Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use nuanxin_domain::benefit::EntryStatus;
 use nuanxin_domain::family::FamilyStatus;
-use nuanxin_ids::{FamilyId, TenantId};
+use nuanxin_ids::{CycleId, FamilyId, TenantId};
 use uuid::Uuid;
 
 use crate::models::family::{FamilyRecord, FamilyRow, MemberRow, Scope};
@@ -19,7 +19,7 @@ use crate::schema::{benefit_cycles, benefit_entries, families, family_members};
 #[diesel(table_name = benefit_cycles)]
 pub struct BenefitCycle {
     pub tenant_id: TenantId,
-    pub id: Uuid,
+    pub id: CycleId,
     pub program: String,
     pub period: String,
     pub evaluated_on: NaiveDate,
@@ -38,7 +38,7 @@ pub struct NewEntry {
     pub family_id: FamilyId,
     pub person: String,
     pub id: Uuid,
-    pub cycle_id: Uuid,
+    pub cycle_id: CycleId,
     pub street_id: Uuid,
     pub amount_cny: Option<i64>,
     pub payer: String,
@@ -57,7 +57,7 @@ pub struct BenefitEntry {
     pub family_id: FamilyId,
     pub person: String,
     pub id: Uuid,
-    pub cycle_id: Uuid,
+    pub cycle_id: CycleId,
     pub street_id: Uuid,
     pub amount_cny: Option<i64>,
     pub payer: String,
@@ -164,7 +164,10 @@ impl BenefitCycle {
         Ok((stored, inserted == 1))
     }
 
-    pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<BenefitCycle>> {
+    pub async fn find(
+        conn: &mut AsyncPgConnection,
+        id: CycleId,
+    ) -> QueryResult<Option<BenefitCycle>> {
         benefit_cycles::table
             .filter(benefit_cycles::id.eq(id))
             .select(BenefitCycle::as_select())
@@ -176,7 +179,7 @@ impl BenefitCycle {
     /// Marks a (re)generation: the date evaluated and when.
     pub async fn mark_generated(
         conn: &mut AsyncPgConnection,
-        id: Uuid,
+        id: CycleId,
         evaluated_on: NaiveDate,
     ) -> QueryResult<()> {
         diesel::update(benefit_cycles::table.filter(benefit_cycles::id.eq(id)))
@@ -232,10 +235,10 @@ impl NewEntry {
         use diesel::sql_types::{Array, Nullable, Uuid as SqlUuid};
         let mut inserted = 0;
         for chunk in entries.chunks(5000) {
-            let column = |f: fn(&NewEntry) -> &str| chunk.iter().map(f).collect::<Vec<_>>();
-            let ids = |f: fn(&NewEntry) -> Uuid| chunk.iter().map(f).collect::<Vec<_>>();
-            let optional =
-                |f: fn(&NewEntry) -> Option<&str>| chunk.iter().map(f).collect::<Vec<_>>();
+            // One array per column, each read off the chunk's entries.
+            fn each<'e, T>(chunk: &'e [NewEntry], f: impl Fn(&'e NewEntry) -> T) -> Vec<T> {
+                chunk.iter().map(f).collect()
+            }
             inserted += diesel::sql_query(
                 "INSERT INTO benefit_entries (tenant_id, program, period, family_id, person, id, \
                      cycle_id, street_id, amount_cny, payer, basis, status, exit_reason, exit_detail) \
@@ -244,20 +247,20 @@ impl NewEntry {
                      $12::text[], $13::text[], $14::text[]) \
                  ON CONFLICT DO NOTHING",
             )
-            .bind::<Array<SqlUuid>, _>(chunk.iter().map(|e| e.tenant_id).collect::<Vec<_>>())
-            .bind::<Array<Text>, _>(column(|e| e.program.as_str()))
-            .bind::<Array<Text>, _>(column(|e| e.period.as_str()))
-            .bind::<Array<SqlUuid>, _>(chunk.iter().map(|e| e.family_id).collect::<Vec<_>>())
-            .bind::<Array<Text>, _>(column(|e| e.person.as_str()))
-            .bind::<Array<SqlUuid>, _>(ids(|e| e.id))
-            .bind::<Array<SqlUuid>, _>(ids(|e| e.cycle_id))
-            .bind::<Array<SqlUuid>, _>(ids(|e| e.street_id))
-            .bind::<Array<Nullable<BigInt>>, _>(chunk.iter().map(|e| e.amount_cny).collect::<Vec<_>>())
-            .bind::<Array<Text>, _>(column(|e| e.payer.as_str()))
-            .bind::<Array<Text>, _>(column(|e| e.basis.as_str()))
-            .bind::<Array<Text>, _>(column(|e| e.status.as_str()))
-            .bind::<Array<Nullable<Text>>, _>(optional(|e| e.exit_reason.as_deref()))
-            .bind::<Array<Nullable<Text>>, _>(optional(|e| e.exit_detail.as_deref()))
+            .bind::<Array<SqlUuid>, _>(each(chunk, |e| e.tenant_id))
+            .bind::<Array<Text>, _>(each(chunk, |e| e.program.as_str()))
+            .bind::<Array<Text>, _>(each(chunk, |e| e.period.as_str()))
+            .bind::<Array<SqlUuid>, _>(each(chunk, |e| e.family_id))
+            .bind::<Array<Text>, _>(each(chunk, |e| e.person.as_str()))
+            .bind::<Array<SqlUuid>, _>(each(chunk, |e| e.id))
+            .bind::<Array<SqlUuid>, _>(each(chunk, |e| e.cycle_id))
+            .bind::<Array<SqlUuid>, _>(each(chunk, |e| e.street_id))
+            .bind::<Array<Nullable<BigInt>>, _>(each(chunk, |e| e.amount_cny))
+            .bind::<Array<Text>, _>(each(chunk, |e| e.payer.as_str()))
+            .bind::<Array<Text>, _>(each(chunk, |e| e.basis.as_str()))
+            .bind::<Array<Text>, _>(each(chunk, |e| e.status.as_str()))
+            .bind::<Array<Nullable<Text>>, _>(each(chunk, |e| e.exit_reason.as_deref()))
+            .bind::<Array<Nullable<Text>>, _>(each(chunk, |e| e.exit_detail.as_deref()))
             .execute(conn)
             .await?;
         }
@@ -292,7 +295,7 @@ impl BenefitEntry {
     pub async fn list(
         conn: &mut AsyncPgConnection,
         scope: Scope,
-        cycle_id: Uuid,
+        cycle_id: CycleId,
         filter: &EntryFilter,
     ) -> QueryResult<(Vec<BenefitEntry>, i64)> {
         let build = || {
@@ -324,7 +327,7 @@ impl BenefitEntry {
     pub async fn counts(
         conn: &mut AsyncPgConnection,
         scope: Scope,
-        cycle_id: Uuid,
+        cycle_id: CycleId,
     ) -> QueryResult<Vec<(EntryStatus, i64)>> {
         benefit_entries::table
             .filter(benefit_entries::cycle_id.eq(cycle_id))
@@ -377,7 +380,7 @@ impl BenefitEntry {
     pub async fn payable(
         conn: &mut AsyncPgConnection,
         scope: Scope,
-        cycle_id: Uuid,
+        cycle_id: CycleId,
     ) -> QueryResult<Vec<BenefitEntry>> {
         scoped_entries(scope)
             .filter(benefit_entries::cycle_id.eq(cycle_id))

@@ -8,7 +8,7 @@ use diesel::sql_types::{BigInt, Bool, Date, Nullable, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use nuanxin_domain::family::{FamilyKind, FamilyStatus};
 use nuanxin_domain::visits::{ContactHow, VisitHow};
-use nuanxin_ids::{FamilyId, TenantId};
+use nuanxin_ids::{CycleId, FamilyId, TenantId};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -44,7 +44,7 @@ pub struct Campaign {
     pub year: i32,
     pub festival_on: NaiveDate,
     pub window_starts_on: NaiveDate,
-    pub cycle_id: Option<Uuid>,
+    pub cycle_id: Option<CycleId>,
     pub families: i32,
     pub created_by: String,
     pub created_at: DateTime<Utc>,
@@ -133,7 +133,7 @@ impl Campaign {
     pub async fn fill_from_cycle(
         conn: &mut AsyncPgConnection,
         id: Uuid,
-        cycle_id: Uuid,
+        cycle_id: CycleId,
     ) -> QueryResult<i32> {
         diesel::sql_query(
             "INSERT INTO visit_campaign_families (tenant_id, campaign_id, family_id, street_id, community_id) \
@@ -537,7 +537,7 @@ pub struct HolidayEntry {
 /// pay it once (the second finds it paid).
 pub async fn holiday_entry_for_update(
     conn: &mut AsyncPgConnection,
-    cycle_id: Uuid,
+    cycle_id: CycleId,
     family_id: FamilyId,
 ) -> QueryResult<Option<HolidayEntry>> {
     use crate::schema::benefit_entries as e;

@@ -1,6 +1,6 @@
 use actix_web::{web, HttpResponse};
+use nuanxin_ids::CycleId;
 use serde::Deserialize;
-use uuid::Uuid;
 
 use crate::auth::Authorized;
 use crate::benefits::ledger::{cycle, cycles};
@@ -28,7 +28,7 @@ pub async fn list_cycles(
 pub async fn get_cycle(
     state: web::Data<AppState>,
     auth: Authorized,
-    id: web::Path<Uuid>,
+    id: web::Path<CycleId>,
 ) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(cycle(&state, &auth, id.into_inner()).await?))
 }

@@ -1,7 +1,7 @@
 use actix_web::{web, HttpResponse};
 use nuanxin_domain::benefit::EntryStatus;
+use nuanxin_ids::CycleId;
 use serde::Deserialize;
-use uuid::Uuid;
 
 use crate::auth::Authorized;
 use crate::benefits::ledger;
@@ -25,7 +25,7 @@ pub struct EntriesQuery {
 pub async fn list_entries(
     state: web::Data<AppState>,
     auth: Authorized,
-    id: web::Path<Uuid>,
+    id: web::Path<CycleId>,
     query: web::Query<EntriesQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let paging = Paging::new(query.page, query.per_page, 100, 1000)?;

@@ -1,5 +1,5 @@
 use actix_web::{web, HttpResponse};
-use uuid::Uuid;
+use nuanxin_ids::CycleId;
 
 use crate::auth::Authorized;
 use crate::benefits::payments;
@@ -11,7 +11,7 @@ use crate::state::AppState;
 pub async fn export_payment_list(
     state: web::Data<AppState>,
     auth: Authorized,
-    id: web::Path<Uuid>,
+    id: web::Path<CycleId>,
 ) -> Result<HttpResponse, ApiError> {
     let list = payments::payment_list(&state, &auth, id.into_inner()).await?;
     Ok(crate::routes::xlsx_download(list.bytes, &list.file_name))
