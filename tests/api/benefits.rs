@@ -369,7 +369,7 @@ async fn two_generations_at_once_propose_each_beneficiary_once() {
     // … and through the service function, twice more at once.
     let district = app.app.districts.by_slug("zhangdian").expect("district");
     let actor = nuanxin::audit::Actor {
-        user_id: uuid::Uuid::nil(),
+        user_id: nuanxin_ids::UserId::SYSTEM,
         name: "test".into(),
         actor: "system:test".into(),
         request_id: None,

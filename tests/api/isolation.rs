@@ -246,7 +246,7 @@ async fn an_assigned_scope_reaches_exactly_the_households_given_and_only_while_i
         .create_family(&admin, &family_body("xinjiekou", "xinjiekou-1", 62))
         .await;
     let (_, me) = app.get("/api/v1/auth/me", Some(&volunteer)).await;
-    let user: uuid::Uuid = me["user_id"].as_str().unwrap().parse().unwrap();
+    let user: nuanxin_ids::UserId = me["user_id"].as_str().unwrap().parse().unwrap();
     let tenant = app.tenant_id("xicheng").await;
     let given: nuanxin_ids::FamilyId = given.parse().unwrap();
     let other: nuanxin_ids::FamilyId = other.parse().unwrap();

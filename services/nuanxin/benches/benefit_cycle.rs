@@ -195,7 +195,7 @@ async fn bench(server: &str, n: u32) -> BenchResult<()> {
     let seeded = seeding.elapsed();
 
     let actor = Actor {
-        user_id: uuid::Uuid::nil(),
+        user_id: nuanxin_ids::UserId::SYSTEM,
         name: "bench".into(),
         actor: "system:bench".into(),
         request_id: None,

@@ -375,7 +375,7 @@ pub async fn onboard(
         )
         .await?;
         let actor = Actor {
-            user_id: uuid::Uuid::nil(),
+            user_id: nuanxin_ids::UserId::SYSTEM,
             name: "演示数据".into(),
             actor: "system:demo".into(),
             request_id: None,

@@ -15,7 +15,7 @@ use nuanxin_db::pool::{DbPool, TenantTx};
 use nuanxin_domain::hukou::DistrictNames;
 use nuanxin_domain::org::{OrgDirectory, OrgKind, OrgUnitInfo};
 use nuanxin_domain::tenant::TenantManifest;
-use nuanxin_ids::TenantId;
+use nuanxin_ids::{TenantId, UserId};
 use uuid::Uuid;
 
 use crate::auth::password;
@@ -243,7 +243,7 @@ fn check_configuration(dir: &Path, manifest: &TenantManifest) -> Result<(), Onbo
 /// The district's first administrator, created with the district when the platform operator onboards it
 /// (the demo's accounts come from the manifest instead).
 pub struct FirstAdministrator {
-    pub id: Uuid,
+    pub id: UserId,
     pub username: String,
     pub display_name: String,
     pub email: Option<String>,
@@ -384,7 +384,7 @@ pub async fn onboard(
                 &mut tx,
                 &User {
                     tenant_id: tenant.id,
-                    id: Uuid::new_v4(),
+                    id: UserId::generate(),
                     username: account.username.clone(),
                     display_name: account.display_name.clone(),
                     email: account.email.clone(),

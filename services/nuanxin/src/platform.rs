@@ -3,11 +3,10 @@
 //! administrator. Never any family data: the operator's only resource is the tenant.
 
 use nuanxin_access::{Action, Resource};
-use nuanxin_ids::TenantId;
+use nuanxin_ids::{TenantId, UserId};
 use rand::Rng;
 use serde::Serialize;
 use serde_json::json;
-use uuid::Uuid;
 
 use crate::audit::{self, Actor};
 use crate::auth::{password, Caller};
@@ -100,7 +99,7 @@ pub async fn onboard(
     }
     let initial_password = initial_password();
     let admin = FirstAdministrator {
-        id: Uuid::new_v4(),
+        id: UserId::generate(),
         username: username.clone(),
         display_name,
         email,

@@ -12,8 +12,8 @@ use nuanxin_db::models::tenant::Tenant;
 use nuanxin_db::models::user::User;
 use nuanxin_db::pool::TenantTx;
 use nuanxin_domain::labels;
+use nuanxin_ids::UserId;
 use serde_json::json;
-use uuid::Uuid;
 
 use crate::audit;
 use crate::auth::{password, Authorized};
@@ -22,7 +22,7 @@ use crate::state::AppState;
 
 /// An account as the administrator sees it (never its password hash).
 pub struct AccountView {
-    pub id: Uuid,
+    pub id: UserId,
     pub username: String,
     pub display_name: String,
     pub org_unit: String,
@@ -131,7 +131,7 @@ pub async fn create(
     state: &AppState,
     auth: &Authorized,
     new: NewAccount,
-) -> Result<Uuid, ApiError> {
+) -> Result<UserId, ApiError> {
     auth.require(Resource::User, Action::Manage)?;
     let district = &auth.district;
     let username = checked_username(&new.username)?;
@@ -148,7 +148,7 @@ pub async fn create(
     let hash = password::hash_blocking(new.password)
         .await
         .map_err(|e| ApiError::internal(std::io::Error::other(e)))?;
-    let id = Uuid::new_v4();
+    let id = UserId::generate();
     let mut tx = TenantTx::begin(&state.pool, district.id).await?;
     if User::by_username(&mut tx, &username).await?.is_some() {
         return Err(ApiError::Conflict {
@@ -199,7 +199,7 @@ pub async fn create(
 pub async fn set_active(
     state: &AppState,
     auth: &Authorized,
-    id: Uuid,
+    id: UserId,
     active: bool,
 ) -> Result<(), ApiError> {
     auth.require(Resource::User, Action::Manage)?;
@@ -242,7 +242,7 @@ pub async fn set_active(
 pub async fn change_role(
     state: &AppState,
     auth: &Authorized,
-    id: Uuid,
+    id: UserId,
     role: &str,
     org_unit: &str,
 ) -> Result<(), ApiError> {
@@ -303,7 +303,7 @@ pub async fn change_role(
 pub async fn reset_password(
     state: &AppState,
     auth: &Authorized,
-    id: Uuid,
+    id: UserId,
     new_password: String,
 ) -> Result<(), ApiError> {
     auth.require(Resource::User, Action::Manage)?;

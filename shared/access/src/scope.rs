@@ -1,5 +1,6 @@
 //! The rows one caller reaches inside their district.
 
+use nuanxin_ids::UserId;
 use uuid::Uuid;
 
 use crate::vocab::{Role, ScopeKind};
@@ -17,14 +18,17 @@ pub enum Scope {
     Community(Uuid),
     /// The households given to this user, or to their organization, by a task, a pairing, a data
     /// release or a contact duty that is in force (the `family_assignments` table).
-    Assigned { user: Uuid, org_unit: Option<Uuid> },
+    Assigned {
+        user: UserId,
+        org_unit: Option<Uuid>,
+    },
     /// No family at all.
     Nothing,
 }
 
 impl Scope {
     /// The widest scope among `roles` for a user of `org_unit`.
-    pub fn of(roles: &[Role], user: Uuid, org_unit: Option<Uuid>) -> Scope {
+    pub fn of(roles: &[Role], user: UserId, org_unit: Option<Uuid>) -> Scope {
         let has = |kind| roles.iter().any(|r| r.scope() == kind);
         match org_unit {
             _ if has(ScopeKind::District) => Scope::District,
@@ -59,7 +63,7 @@ mod tests {
 
     #[test]
     fn the_widest_role_decides_and_assignments_need_no_unit() {
-        let user = Uuid::from_u128(1);
+        let user = UserId::from_uuid(Uuid::from_u128(1));
         let unit = Uuid::from_u128(2);
         assert_eq!(
             Scope::of(&[Role::StreetStaff, Role::DistrictAdmin], user, Some(unit)),

@@ -44,8 +44,8 @@ impl Decision {
     pub fn apply(
         self,
         from: RequestStatus,
-        requester: uuid::Uuid,
-        decider: uuid::Uuid,
+        requester: nuanxin_ids::UserId,
+        decider: nuanxin_ids::UserId,
     ) -> Result<RequestStatus, DecisionError> {
         if requester == decider {
             return Err(DecisionError::OwnRequest);
@@ -100,7 +100,7 @@ pub fn expires_on(released_on: NaiveDate, days: u32) -> NaiveDate {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use uuid::Uuid;
+    use nuanxin_ids::UserId;
 
     fn d(s: &str) -> NaiveDate {
         s.parse().unwrap()
@@ -108,7 +108,7 @@ mod tests {
 
     #[test]
     fn nobody_decides_their_own_request_and_a_decision_is_final() {
-        let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
+        let (a, b) = (UserId::generate(), UserId::generate());
         assert_eq!(
             Decision::Approve.apply(RequestStatus::Pending, a, a),
             Err(DecisionError::OwnRequest)

@@ -88,10 +88,19 @@ macro_rules! ids {
     )+};
 }
 
+impl UserId {
+    /// The platform itself as an actor (jobs, the command line, the demo's seed): the nil UUID, which
+    /// no account has.
+    pub const SYSTEM: UserId = UserId(Uuid::nil());
+}
+
 ids! {
     /// A district on the platform (`tenants.id`): the tenant every row belongs to and row-level
     /// security separates.
     TenantId;
+    /// An account that signs in: a district's user (`users.id`), whose work the audit log and the
+    /// assignments name; a platform operator's session carries its own row's id the same way.
+    UserId;
     /// A registered family (`families.id`), the household the register keeps.
     FamilyId;
     /// One run of a benefit programme for one period (`benefit_cycles.id`): the entries it generated

@@ -7,15 +7,14 @@ use chrono::SecondsFormat;
 use nuanxin_db::models::audit::{AuditEvent, ChainLink, NewAuditEvent};
 use nuanxin_db::pool::{DbPool, TenantTx, TxError};
 use nuanxin_db::AsyncPgConnection;
-use nuanxin_ids::TenantId;
+use nuanxin_ids::{TenantId, UserId};
 use nuanxin_privacy::{canonical_json, chain_hash, GENESIS};
 use serde_json::json;
-use uuid::Uuid;
 
 /// Who did something, for audit records and history.
 #[derive(Debug, Clone)]
 pub struct Actor {
-    pub user_id: Uuid,
+    pub user_id: UserId,
     pub name: String,
     /// `user:<id>` or `operator:<id>` or `system:<job>`.
     pub actor: String,

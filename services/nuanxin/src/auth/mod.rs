@@ -15,7 +15,7 @@ use std::time::Duration;
 use actix_web::{web, FromRequest, HttpRequest};
 use base64::Engine;
 use nuanxin_access::{Action, Resource, Role, Scope};
-use nuanxin_ids::TenantId;
+use nuanxin_ids::{TenantId, UserId};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -27,7 +27,7 @@ use crate::state::AppState;
 /// What a session holds; stored under the hash of its token, never under the token itself.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Session {
-    pub user_id: Uuid,
+    pub user_id: UserId,
     /// None for platform operators.
     pub tenant_id: Option<TenantId>,
     /// The casbin domain: the district's slug, or `platform`.

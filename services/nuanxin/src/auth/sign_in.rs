@@ -2,6 +2,7 @@
 //! roles as stored now, platform operators by their own table), and opening it for the configured
 //! lifetime. The API's login and the console's sign-in form both come here, after their throttles.
 
+use nuanxin_ids::UserId;
 use std::time::Duration;
 
 use nuanxin_db::models::access_rule::AccessRule;
@@ -49,7 +50,7 @@ pub async fn authenticate(
             return Ok(None);
         };
         Session {
-            user_id: operator.id,
+            user_id: UserId::from_uuid(operator.id),
             tenant_id: None,
             domain: PLATFORM_DOMAIN.into(),
             username: operator.username,

@@ -69,7 +69,7 @@ pub async fn generate(
 ) -> CliResult {
     let (access, district) = open(settings, slug).await?;
     let actor = Actor {
-        user_id: uuid::Uuid::nil(),
+        user_id: nuanxin_ids::UserId::SYSTEM,
         name: "命令行".into(),
         actor: "system:cli".into(),
         request_id: None,

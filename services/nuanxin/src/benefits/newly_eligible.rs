@@ -11,7 +11,7 @@ use chrono::NaiveDate;
 use nuanxin_db::models::benefit::register_page;
 use nuanxin_db::models::follow_up::{NewFollowUp, Snapshot};
 use nuanxin_db::pool::TenantTx;
-use nuanxin_ids::{FamilyId, TenantId};
+use nuanxin_ids::{FamilyId, TenantId, UserId};
 use nuanxin_policy::{
     compare, evaluate, evaluate_with, Detail, Entitlement, EntitlementRef, Evaluation, Period,
     Policy, Role,
@@ -137,7 +137,7 @@ pub async fn run(
     }
     if report.follow_ups_created > 0 {
         let actor = Actor {
-            user_id: Uuid::nil(),
+            user_id: UserId::SYSTEM,
             name: "新符合条件检查".into(),
             actor: format!("system:{JOB}"),
             request_id: None,

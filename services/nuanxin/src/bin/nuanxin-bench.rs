@@ -163,7 +163,7 @@ async fn register_size(pool: &DbPool, tenant: nuanxin_ids::TenantId) -> Result<i
 
 fn bench_actor() -> Actor {
     Actor {
-        user_id: uuid::Uuid::nil(),
+        user_id: nuanxin_ids::UserId::SYSTEM,
         name: "基准测试".into(),
         actor: "system:bench".into(),
         request_id: None,

@@ -47,7 +47,7 @@ pub async fn seed(
         ..Default::default()
     };
     let families = FamilyRecord::page(conn, Scope::District, &filter).await?;
-    let system = Uuid::nil();
+    let system = nuanxin_ids::UserId::SYSTEM;
     let now = Utc::now();
     for f in &families {
         Enrolment {

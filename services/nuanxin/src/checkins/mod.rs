@@ -9,7 +9,7 @@ pub mod demo;
 pub mod notify;
 pub mod sweep;
 
-use nuanxin_ids::{FamilyId, PairingId, TenantId};
+use nuanxin_ids::{FamilyId, PairingId, TenantId, UserId};
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Timelike, Utc};
@@ -88,7 +88,7 @@ pub struct Caller<'a> {
     pub district: &'a District,
     pub scope: Scope,
     pub actor: &'a Actor,
-    pub user_id: Uuid,
+    pub user_id: UserId,
 }
 
 impl<'a> Caller<'a> {

@@ -3,7 +3,7 @@
 //! exactly when its cause was committed. No names or identifiers of the elder in mail: the community,
 //! the pairing's reference and what to do, the rest is on the platform.
 
-use nuanxin_ids::{FamilyId, PairingId};
+use nuanxin_ids::{FamilyId, PairingId, UserId};
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
@@ -52,8 +52,8 @@ impl Addresses {
             .collect();
         let helper_ids: Vec<Uuid> = pairings.iter().map(|p| p.helper_id).collect();
         let helpers = HelperRow::of_ids(conn, &helper_ids).await?;
-        let accounts: Vec<Uuid> = helpers.iter().filter_map(|h| h.user_id).collect();
-        let user_email: HashMap<Uuid, String> = emails_of_users(conn, &accounts)
+        let accounts: Vec<UserId> = helpers.iter().filter_map(|h| h.user_id).collect();
+        let user_email: HashMap<UserId, String> = emails_of_users(conn, &accounts)
             .await?
             .into_iter()
             .collect();

@@ -4,7 +4,7 @@
 use actix_web::{web, HttpResponse};
 use askama::Template;
 use nuanxin_domain::labels;
-use uuid::Uuid;
+use nuanxin_ids::UserId;
 
 use super::session::{Console, Posted};
 use super::views::{page, see_other, Frame, PageError};
@@ -91,7 +91,7 @@ pub async fn create(
 pub async fn change(
     state: web::Data<AppState>,
     console: Console,
-    id: web::Path<Uuid>,
+    id: web::Path<UserId>,
     form: Posted,
 ) -> Result<HttpResponse, PageError> {
     let id = id.into_inner();

@@ -34,7 +34,7 @@ impl Job for ProposeTasks {
             return Ok("no matching configured".into());
         };
         let actor = Actor {
-            user_id: uuid::Uuid::nil(),
+            user_id: nuanxin_ids::UserId::SYSTEM,
             name: "服务任务建议".into(),
             actor: format!("system:{JOB}"),
             request_id: None,

@@ -96,7 +96,7 @@ async fn me(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, 
 /// The signed-in caller as `GET /auth/me` shows them.
 #[derive(Serialize)]
 struct Me<'a> {
-    user_id: uuid::Uuid,
+    user_id: nuanxin_ids::UserId,
     username: &'a str,
     display_name: &'a str,
     tenant: &'a str,

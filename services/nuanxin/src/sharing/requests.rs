@@ -1,6 +1,7 @@
 //! A department's requests: made against the rules, listed for the department and for the steward,
 //! shown to the steward beside their rule, and rejected with a reason.
 
+use nuanxin_ids::UserId;
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
@@ -141,7 +142,7 @@ pub struct RequestView {
     pub days: i32,
     pub status: &'static str,
     pub status_label: &'static str,
-    pub requested_by: Uuid,
+    pub requested_by: UserId,
     pub created_at: DateTime<Utc>,
     pub decided_at: Option<DateTime<Utc>>,
     pub reason: Option<String>,

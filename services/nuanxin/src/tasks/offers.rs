@@ -15,6 +15,7 @@ use nuanxin_domain::tasks::config::MatchingConfig;
 use nuanxin_domain::tasks::cost::{Model, OpenTask, Point, Visits, Volunteer as Helper};
 use nuanxin_domain::tasks::input::{HeldQualification, Report};
 use nuanxin_domain::tasks::{OfferAction, OfferStatus, OfferTimes, Slot, TaskStatus};
+use nuanxin_ids::UserId;
 use serde_json::json;
 use uuid::Uuid;
 
@@ -319,7 +320,7 @@ async fn give_household(
     district: &District,
     offer: &TaskOffer,
     task: &ServiceTask,
-    user: Option<Uuid>,
+    user: Option<UserId>,
 ) -> Result<(), TaskError> {
     if offer.organization_id.is_none() && user.is_none() {
         return Ok(());
@@ -363,7 +364,7 @@ async fn close_if_done(
 /// The system as an actor of the jobs' transitions.
 pub fn system(job: &str) -> Actor {
     Actor {
-        user_id: Uuid::nil(),
+        user_id: UserId::SYSTEM,
         name: job.to_owned(),
         actor: format!("system:{job}"),
         request_id: None,

@@ -7,6 +7,7 @@ use nuanxin_db::models::user::User;
 use nuanxin_db::AsyncPgConnection;
 use nuanxin_domain::org::OrgKind;
 use nuanxin_domain::tasks::input::{VolunteerInput, VolunteerSpec};
+use nuanxin_ids::UserId;
 use nuanxin_privacy::aad;
 use serde_json::json;
 use uuid::Uuid;
@@ -74,7 +75,7 @@ pub(super) fn organization_of(
 pub(super) async fn user_of(
     conn: &mut AsyncPgConnection,
     spec: &VolunteerSpec,
-) -> Result<Option<Uuid>, TaskError> {
+) -> Result<Option<UserId>, TaskError> {
     match &spec.username {
         None => Ok(None),
         Some(name) => match User::by_username(conn, name).await? {
@@ -99,7 +100,7 @@ fn columns(
     id: Uuid,
     spec: &VolunteerSpec,
     organization_id: Option<Uuid>,
-    user_id: Option<Uuid>,
+    user_id: Option<UserId>,
     active: bool,
 ) -> Result<VolunteerUpdate, TaskError> {
     Ok(VolunteerUpdate {
@@ -134,7 +135,7 @@ pub fn volunteer_row(
     district: &District,
     spec: &VolunteerSpec,
     organization_id: Option<Uuid>,
-    user_id: Option<Uuid>,
+    user_id: Option<UserId>,
     created_by: &str,
 ) -> Result<Volunteer, TaskError> {
     let id = Uuid::new_v4();

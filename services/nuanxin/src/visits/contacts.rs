@@ -9,7 +9,7 @@ use nuanxin_db::models::visits::{
     account_is_active, family_briefs, family_in_scope, ContactAccount, ContactRow,
 };
 use nuanxin_domain::visits::{Contact, ContactHow, ContactInput, ProblemCategory};
-use nuanxin_ids::FamilyId;
+use nuanxin_ids::{FamilyId, UserId};
 use serde::Serialize;
 use serde_json::json;
 use uuid::Uuid;
@@ -227,7 +227,7 @@ pub async fn link_account(
     state: &AppState,
     auth: &Authorized,
     family_id: FamilyId,
-    user_id: Uuid,
+    user_id: UserId,
 ) -> Result<bool, VisitError> {
     auth.check(Resource::Family, Action::Update)?;
     let mut work = auth.begin(state).await?;
@@ -240,7 +240,7 @@ async fn link_contact_account(
     work: &mut Work<'_>,
     auth: &Authorized,
     family_id: FamilyId,
-    user_id: Uuid,
+    user_id: UserId,
 ) -> Result<bool, VisitError> {
     family_in_scope(work, auth.scope, family_id)
         .await?

@@ -13,7 +13,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use nuanxin_access::Scope;
 use nuanxin_checkins::Outcome;
 use nuanxin_domain::checkins::{CheckInHow, ConsentHow, EnrolReason, PauseReason};
-use nuanxin_ids::{FamilyId, PairingId, TenantId};
+use nuanxin_ids::{FamilyId, PairingId, TenantId, UserId};
 use uuid::Uuid;
 
 use crate::schema::{
@@ -38,7 +38,7 @@ pub struct Enrolment {
     pub person: String,
     pub reason: EnrolReason,
     pub note: Option<String>,
-    pub enrolled_by: Uuid,
+    pub enrolled_by: UserId,
     pub enrolled_at: DateTime<Utc>,
 }
 
@@ -78,9 +78,9 @@ pub struct HelperRow {
     pub community_id: Uuid,
     pub latitude: f64,
     pub longitude: f64,
-    pub user_id: Option<Uuid>,
+    pub user_id: Option<UserId>,
     pub max_elders: i16,
-    pub created_by: Uuid,
+    pub created_by: UserId,
     pub created_at: DateTime<Utc>,
 }
 
@@ -144,7 +144,7 @@ impl HelperRow {
     /// The helper record of a volunteer account.
     pub async fn of_user(
         conn: &mut AsyncPgConnection,
-        user: Uuid,
+        user: UserId,
     ) -> QueryResult<Option<HelperRow>> {
         checkin_helpers::table
             .filter(checkin_helpers::user_id.eq(user))
@@ -200,19 +200,19 @@ pub struct PairingRow {
     pub helper_id: Uuid,
     pub elder_consent_on: NaiveDate,
     pub elder_consent_how: ConsentHow,
-    pub elder_consent_by: Uuid,
+    pub elder_consent_by: UserId,
     pub helper_consent_on: NaiveDate,
     pub helper_consent_how: ConsentHow,
-    pub helper_consent_by: Uuid,
+    pub helper_consent_by: UserId,
     pub deadline_minute: i16,
     pub days_off: i16,
     pub starts_on: NaiveDate,
-    pub created_by: Uuid,
+    pub created_by: UserId,
     pub created_at: DateTime<Utc>,
     pub ended_at: Option<DateTime<Utc>>,
     pub ended_side: Option<String>,
     pub ended_reason: Option<String>,
-    pub ended_by: Option<Uuid>,
+    pub ended_by: Option<UserId>,
 }
 
 impl PairingRow {
@@ -267,7 +267,7 @@ impl PairingRow {
         at: DateTime<Utc>,
         side: &str,
         reason: &str,
-        by: Uuid,
+        by: UserId,
     ) -> QueryResult<bool> {
         let n = diesel::update(
             checkin_pairings::table
@@ -475,7 +475,7 @@ pub struct PauseRow {
     pub starts_on: NaiveDate,
     pub ends_on: Option<NaiveDate>,
     pub reason: PauseReason,
-    pub created_by: Uuid,
+    pub created_by: UserId,
     pub created_at: DateTime<Utc>,
 }
 
@@ -510,7 +510,7 @@ pub struct CheckInRow {
     pub day: NaiveDate,
     pub outcome: Outcome,
     pub how: CheckInHow,
-    pub logged_by: Uuid,
+    pub logged_by: UserId,
     pub on_behalf: bool,
 }
 
@@ -622,7 +622,7 @@ pub struct AlertRow {
     pub raised_at: DateTime<Utc>,
     pub late: bool,
     pub acknowledged_at: Option<DateTime<Utc>>,
-    pub acknowledged_by: Option<Uuid>,
+    pub acknowledged_by: Option<UserId>,
     pub finding: Option<String>,
     pub cleared_at: Option<DateTime<Utc>>,
 }
@@ -781,7 +781,7 @@ impl AlertRow {
         pairing: PairingId,
         day: NaiveDate,
         at: DateTime<Utc>,
-        by: Uuid,
+        by: UserId,
         finding: &str,
     ) -> QueryResult<usize> {
         diesel::update(
@@ -866,7 +866,7 @@ pub struct EmergencyRow {
     pub ambulance: bool,
     pub hospital: Option<String>,
     pub outcome: Option<String>,
-    pub recorded_by: Uuid,
+    pub recorded_by: UserId,
     pub recorded_at: DateTime<Utc>,
 }
 
@@ -915,8 +915,8 @@ pub async fn emails_by_unit(conn: &mut AsyncPgConnection) -> QueryResult<Vec<(Uu
 /// The e-mail addresses of these users, by user.
 pub async fn emails_of_users(
     conn: &mut AsyncPgConnection,
-    ids: &[Uuid],
-) -> QueryResult<Vec<(Uuid, String)>> {
+    ids: &[UserId],
+) -> QueryResult<Vec<(UserId, String)>> {
     use crate::schema::users;
     users::table
         .filter(users::id.eq_any(ids))

@@ -17,7 +17,7 @@ use diesel::serialize::{self, IsNull, Output, ToSql};
 use diesel::sql_types::{Json, Nullable, Untyped, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use nuanxin_domain::family::{ExitReason, FamilyKind, FamilyStatus};
-use nuanxin_ids::{FamilyId, TenantId};
+use nuanxin_ids::{FamilyId, TenantId, UserId};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -219,7 +219,7 @@ pub struct FamilyChange {
     pub family_id: FamilyId,
     pub version: i32,
     pub changed_at: DateTime<Utc>,
-    pub actor_id: Uuid,
+    pub actor_id: UserId,
     pub actor_name: String,
     pub action: String,
     pub changes: serde_json::Value,

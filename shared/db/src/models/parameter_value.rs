@@ -5,8 +5,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use nuanxin_ids::TenantId;
-use uuid::Uuid;
+use nuanxin_ids::{TenantId, UserId};
 
 use crate::schema::policy_parameter_values;
 
@@ -18,7 +17,7 @@ pub struct NewParameterValue {
     pub effective_from: NaiveDate,
     pub value: Option<i64>,
     pub basis: String,
-    pub entered_by: Uuid,
+    pub entered_by: UserId,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -29,7 +28,7 @@ pub struct ParameterValue {
     pub effective_from: NaiveDate,
     pub value: Option<i64>,
     pub basis: String,
-    pub entered_by: Uuid,
+    pub entered_by: UserId,
     pub entered_at: DateTime<Utc>,
 }
 

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use diesel::sql_types::{Array, Bytea, Integer, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use uuid::Uuid;
+use nuanxin_ids::UserId;
 
 diesel::define_sql_function! {
     fn session_open(hash: Bytea, user_id: SqlUuid, body: Text, expires_at: Timestamptz) -> diesel::sql_types::Bool;
@@ -32,7 +32,7 @@ pub const SESSION_ENDED: &str = "nuanxin_session_ended";
 /// A new session: its token hash, who it is for, its serialized form (with its district) and its expiry.
 pub struct NewSession<'a> {
     pub token_hash: &'a [u8],
-    pub user_id: Uuid,
+    pub user_id: UserId,
     pub body: &'a str,
     pub expires_at: DateTime<Utc>,
 }
@@ -72,7 +72,7 @@ pub async fn end(conn: &mut AsyncPgConnection, token_hash: &[u8]) -> diesel::Que
 /// token hashes.
 pub async fn end_of_user(
     conn: &mut AsyncPgConnection,
-    user: Uuid,
+    user: UserId,
 ) -> diesel::QueryResult<Vec<Vec<u8>>> {
     diesel::select(sessions_end_of_user(user)).load(conn).await
 }

@@ -8,7 +8,7 @@ use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::sql_types::{Array, BigInt, Bytea, Int4, Jsonb, Text, Untyped, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use nuanxin_domain::sharing::{ConsentHow, RequestStatus};
-use nuanxin_ids::{FamilyId, TenantId};
+use nuanxin_ids::{FamilyId, TenantId, UserId};
 use uuid::Uuid;
 
 use crate::models::audit::AuditEvent;
@@ -25,7 +25,7 @@ pub struct DataRequest {
     pub tenant_id: TenantId,
     pub id: Uuid,
     pub org_unit_id: Uuid,
-    pub requested_by: Uuid,
+    pub requested_by: UserId,
     pub purpose: String,
     /// Field codes, in the order asked.
     pub fields: serde_json::Value,
@@ -33,7 +33,7 @@ pub struct DataRequest {
     pub filter: serde_json::Value,
     pub days: i32,
     pub status: RequestStatus,
-    pub decided_by: Option<Uuid>,
+    pub decided_by: Option<UserId>,
     pub decided_at: Option<DateTime<Utc>>,
     pub reason: Option<String>,
     pub created_at: DateTime<Utc>,
@@ -87,7 +87,7 @@ impl DataRequest {
         conn: &mut AsyncPgConnection,
         id: Uuid,
         status: RequestStatus,
-        by: Uuid,
+        by: UserId,
         at: DateTime<Utc>,
         reason: Option<&str>,
     ) -> QueryResult<Option<DataRequest>> {
@@ -134,7 +134,7 @@ pub struct DataRelease {
     pub purpose: String,
     /// `[[field, mode], …]` as the rule released them.
     pub fields: serde_json::Value,
-    pub approved_by: Uuid,
+    pub approved_by: UserId,
     pub approved_at: DateTime<Utc>,
     pub released_on: NaiveDate,
     pub expires_on: NaiveDate,
@@ -142,7 +142,7 @@ pub struct DataRelease {
     pub state: String,
     pub families: i32,
     pub revoked_at: Option<DateTime<Utc>>,
-    pub revoked_by: Option<Uuid>,
+    pub revoked_by: Option<UserId>,
     pub expiry_notice_at: Option<DateTime<Utc>>,
 }
 
@@ -240,7 +240,7 @@ impl DataRelease {
     pub async fn revoke(
         conn: &mut AsyncPgConnection,
         id: Uuid,
-        by: Uuid,
+        by: UserId,
         at: DateTime<Utc>,
     ) -> QueryResult<Option<DataRelease>> {
         diesel::update(
@@ -523,7 +523,7 @@ impl Consent {
 /// The e-mail address of an active user, if they have one (the requester of a decision).
 pub async fn email_of_user(
     conn: &mut AsyncPgConnection,
-    user_id: Uuid,
+    user_id: UserId,
 ) -> QueryResult<Option<String>> {
     users::table
         .filter(users::id.eq(user_id))

@@ -9,7 +9,7 @@ use diesel::sql_types::{BigInt, Bool, Integer, Nullable, Text, Timestamptz, Uuid
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use nuanxin_domain::family::FamilyStatus;
 use nuanxin_domain::tasks::{OfferStatus, TaskStatus, Urgency};
-use nuanxin_ids::{FamilyId, TenantId};
+use nuanxin_ids::{FamilyId, TenantId, UserId};
 use uuid::Uuid;
 
 pub mod proposals;
@@ -22,7 +22,7 @@ pub struct Volunteer {
     pub tenant_id: TenantId,
     pub id: Uuid,
     pub organization_id: Option<Uuid>,
-    pub user_id: Option<Uuid>,
+    pub user_id: Option<UserId>,
     pub name: String,
     pub email: Option<String>,
     pub phone_enc: Option<Vec<u8>>,
@@ -46,7 +46,7 @@ pub struct Volunteer {
 #[diesel(table_name = volunteers, treat_none_as_null = true)]
 pub struct VolunteerUpdate {
     pub organization_id: Option<Uuid>,
-    pub user_id: Option<Uuid>,
+    pub user_id: Option<UserId>,
     pub name: String,
     pub email: Option<String>,
     pub phone_enc: Option<Vec<u8>>,
@@ -83,7 +83,7 @@ impl Volunteer {
     /// The volunteer record of a user account.
     pub async fn of_user(
         conn: &mut AsyncPgConnection,
-        user: Uuid,
+        user: UserId,
     ) -> QueryResult<Option<Volunteer>> {
         volunteers::table
             .filter(volunteers::user_id.eq(user))

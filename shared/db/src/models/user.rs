@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use nuanxin_ids::TenantId;
+use nuanxin_ids::{TenantId, UserId};
 use uuid::Uuid;
 
 use crate::schema::users;
@@ -12,7 +12,7 @@ use crate::schema::users;
 #[diesel(table_name = users)]
 pub struct User {
     pub tenant_id: TenantId,
-    pub id: Uuid,
+    pub id: UserId,
     pub username: String,
     pub display_name: String,
     pub email: Option<String>,
@@ -71,7 +71,7 @@ impl User {
     /// Enables or disables an account; whether it existed.
     pub async fn set_active(
         conn: &mut AsyncPgConnection,
-        id: Uuid,
+        id: UserId,
         active: bool,
     ) -> QueryResult<bool> {
         diesel::update(users::table.filter(users::id.eq(id)))
@@ -84,7 +84,7 @@ impl User {
     /// Moves an account to another org unit; whether it existed.
     pub async fn set_org_unit(
         conn: &mut AsyncPgConnection,
-        id: Uuid,
+        id: UserId,
         org_unit: Uuid,
     ) -> QueryResult<bool> {
         diesel::update(users::table.filter(users::id.eq(id)))
@@ -97,7 +97,7 @@ impl User {
     /// Replaces an account's password hash; whether it existed.
     pub async fn set_password(
         conn: &mut AsyncPgConnection,
-        id: Uuid,
+        id: UserId,
         password_hash: &str,
     ) -> QueryResult<bool> {
         diesel::update(users::table.filter(users::id.eq(id)))

@@ -8,7 +8,7 @@ use diesel::sql_types::{BigInt, Bool, Date, Nullable, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use nuanxin_domain::family::{FamilyKind, FamilyStatus};
 use nuanxin_domain::visits::{ContactHow, VisitHow};
-use nuanxin_ids::{CycleId, FamilyId, TenantId};
+use nuanxin_ids::{CycleId, FamilyId, TenantId, UserId};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -340,7 +340,7 @@ pub struct VisitRow {
     pub how: VisitHow,
     pub money_cny: i64,
     pub needs: Option<String>,
-    pub visitor_id: Uuid,
+    pub visitor_id: UserId,
     pub visitor_name: String,
     pub created_at: DateTime<Utc>,
 }
@@ -383,7 +383,7 @@ pub struct ContactRow {
     /// `[{category, detail}]`.
     pub problems: serde_json::Value,
     pub contact_person: Option<String>,
-    pub recorded_by_id: Uuid,
+    pub recorded_by_id: UserId,
     pub recorded_by: String,
     pub created_at: DateTime<Utc>,
 }
@@ -445,7 +445,7 @@ pub async fn family_in_scope(
 }
 
 /// Whether `user_id` is an active account of the district.
-pub async fn account_is_active(conn: &mut AsyncPgConnection, user_id: Uuid) -> QueryResult<bool> {
+pub async fn account_is_active(conn: &mut AsyncPgConnection, user_id: UserId) -> QueryResult<bool> {
     users::table
         .filter(users::id.eq(user_id))
         .select(users::active)
@@ -461,7 +461,7 @@ pub async fn account_is_active(conn: &mut AsyncPgConnection, user_id: Uuid) -> Q
 pub struct ContactAccount {
     pub tenant_id: TenantId,
     pub family_id: FamilyId,
-    pub user_id: Uuid,
+    pub user_id: UserId,
     pub created_by: String,
     pub created_at: DateTime<Utc>,
 }
@@ -478,7 +478,7 @@ impl ContactAccount {
         NewAssignment {
             tenant_id: self.tenant_id,
             source: CONTACT_SOURCE,
-            source_id: self.user_id,
+            source_id: self.user_id.into(),
             family_id: self.family_id,
             user_id: Some(self.user_id),
             org_unit_id: None,

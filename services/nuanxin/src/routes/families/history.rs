@@ -1,7 +1,6 @@
 use actix_web::{web, HttpResponse};
-use nuanxin_ids::FamilyId;
+use nuanxin_ids::{FamilyId, UserId};
 use serde::Serialize;
-use uuid::Uuid;
 
 use crate::auth::Authorized;
 use crate::error::ApiError;
@@ -57,6 +56,6 @@ pub struct HistoryItem {
 
 #[derive(Serialize)]
 pub struct ActorRef {
-    pub id: Uuid,
+    pub id: UserId,
     pub name: String,
 }

@@ -1,8 +1,7 @@
 use actix_web::{web, HttpResponse};
 use nuanxin_domain::visits::ContactInput;
-use nuanxin_ids::FamilyId;
+use nuanxin_ids::{FamilyId, UserId};
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
 use super::PageQuery;
 use crate::auth::Authorized;
@@ -37,13 +36,13 @@ pub async fn log_contact(
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LinkBody {
-    user_id: Uuid,
+    user_id: UserId,
 }
 
 #[derive(Serialize)]
 struct Linked {
     family_id: FamilyId,
-    user_id: Uuid,
+    user_id: UserId,
 }
 
 /// Makes an account one of the family's contact persons (`{"user_id"}`): 201, or 200 when it was.
