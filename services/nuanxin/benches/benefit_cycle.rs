@@ -43,7 +43,10 @@ fn resident_id(birth: NaiveDate, order: u32, female: bool) -> BenchResult<Reside
 
 /// Family `i`: (birth day, order) is unique up to 11,000 × 500 families; 70 % bereaved, 10 % widowed,
 /// 5 % with hukou elsewhere, ages 46–80, varied income and self-care.
-fn family(i: u32, streets: &[(uuid::Uuid, Vec<uuid::Uuid>)]) -> BenchResult<Family> {
+fn family(
+    i: u32,
+    streets: &[(nuanxin_ids::OrgUnitId, Vec<nuanxin_ids::OrgUnitId>)],
+) -> BenchResult<Family> {
     let base = NaiveDate::from_ymd_opt(1946, 1, 1).ok_or("date")?;
     let mother_birth = base + Duration::days(i64::from(i % 11_000));
     let father_birth = mother_birth - Duration::days(700);

@@ -15,7 +15,7 @@ use nuanxin_db::pool::{DbPool, TenantTx};
 use nuanxin_domain::hukou::DistrictNames;
 use nuanxin_domain::org::{OrgDirectory, OrgKind, OrgUnitInfo};
 use nuanxin_domain::tenant::TenantManifest;
-use nuanxin_ids::{TenantId, UserId};
+use nuanxin_ids::{OrgUnitId, TenantId, UserId};
 use uuid::Uuid;
 
 use crate::auth::password;
@@ -423,9 +423,9 @@ pub async fn onboard(
 }
 
 fn org_units(manifest: &TenantManifest, tenant_id: TenantId) -> Vec<OrgUnit> {
-    let unit = |kind: OrgKind, code: &str, name: &str, parent_id: Option<Uuid>| OrgUnit {
+    let unit = |kind: OrgKind, code: &str, name: &str, parent_id: Option<OrgUnitId>| OrgUnit {
         tenant_id,
-        id: Uuid::new_v4(),
+        id: OrgUnitId::generate(),
         kind: kind.as_str().to_owned(),
         code: code.to_owned(),
         name: name.to_owned(),

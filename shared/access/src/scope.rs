@@ -1,7 +1,6 @@
 //! The rows one caller reaches inside their district.
 
-use nuanxin_ids::UserId;
-use uuid::Uuid;
+use nuanxin_ids::{OrgUnitId, UserId};
 
 use crate::vocab::{Role, ScopeKind};
 
@@ -13,14 +12,14 @@ pub enum Scope {
     /// The whole district.
     District,
     /// One street (or town).
-    Street(Uuid),
+    Street(OrgUnitId),
     /// One community (or village).
-    Community(Uuid),
+    Community(OrgUnitId),
     /// The households given to this user, or to their organization, by a task, a pairing, a data
     /// release or a contact duty that is in force (the `family_assignments` table).
     Assigned {
         user: UserId,
-        org_unit: Option<Uuid>,
+        org_unit: Option<OrgUnitId>,
     },
     /// No family at all.
     Nothing,
@@ -28,7 +27,7 @@ pub enum Scope {
 
 impl Scope {
     /// The widest scope among `roles` for a user of `org_unit`.
-    pub fn of(roles: &[Role], user: UserId, org_unit: Option<Uuid>) -> Scope {
+    pub fn of(roles: &[Role], user: UserId, org_unit: Option<OrgUnitId>) -> Scope {
         let has = |kind| roles.iter().any(|r| r.scope() == kind);
         match org_unit {
             _ if has(ScopeKind::District) => Scope::District,
@@ -46,7 +45,7 @@ impl Scope {
 
     /// Whether a family of `street` and `community` is inside this scope, where that is decidable
     /// from the family alone (`None` for [`Scope::Assigned`]: ask the database).
-    pub fn admits(self, street: Uuid, community: Uuid) -> Option<bool> {
+    pub fn admits(self, street: OrgUnitId, community: OrgUnitId) -> Option<bool> {
         match self {
             Scope::District => Some(true),
             Scope::Street(s) => Some(s == street),
@@ -60,11 +59,12 @@ impl Scope {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use uuid::Uuid;
 
     #[test]
     fn the_widest_role_decides_and_assignments_need_no_unit() {
         let user = UserId::from_uuid(Uuid::from_u128(1));
-        let unit = Uuid::from_u128(2);
+        let unit = OrgUnitId::from_uuid(Uuid::from_u128(2));
         assert_eq!(
             Scope::of(&[Role::StreetStaff, Role::DistrictAdmin], user, Some(unit)),
             Scope::District

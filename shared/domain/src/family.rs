@@ -1,9 +1,9 @@
 //! A family on the register: its input shape, its validation, and its masked form for history diffs.
 
 use chrono::{Datelike, NaiveDate};
+use nuanxin_ids::OrgUnitId;
 use nuanxin_privacy::{mask_name, AccountNumber, Phone, ResidentId, ResidentIdError};
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
 use crate::error::ValidationErrors;
 use crate::hukou::DistrictNames;
@@ -208,8 +208,8 @@ pub struct Contact {
 pub struct Family {
     pub kind: FamilyKind,
     pub hukou_district: String,
-    pub street_id: Uuid,
-    pub community_id: Uuid,
+    pub street_id: OrgUnitId,
+    pub community_id: OrgUnitId,
     pub address: String,
     pub coordinates: Option<Coordinates>,
     pub child: Child,

@@ -1,9 +1,9 @@
 //! A district's org structure as the registry needs it: which streets and communities exist.
 
+use nuanxin_ids::OrgUnitId;
 use std::collections::HashMap;
 
 use serde::Serialize;
-use uuid::Uuid;
 
 nuanxin_text_enum::text_enum! {
     /// The kinds of org unit. A town (镇) is a street-level unit and a village (村) a community-level one.
@@ -19,18 +19,18 @@ nuanxin_text_enum::text_enum! {
 /// One org unit of a district.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct OrgUnitInfo {
-    pub id: Uuid,
+    pub id: OrgUnitId,
     pub kind: OrgKind,
     pub code: String,
     pub name: String,
-    pub parent_id: Option<Uuid>,
+    pub parent_id: Option<OrgUnitId>,
 }
 
 /// A district's org units, looked up by id or code.
 #[derive(Debug, Clone, Default)]
 pub struct OrgDirectory {
     units: Vec<OrgUnitInfo>,
-    by_id: HashMap<Uuid, usize>,
+    by_id: HashMap<OrgUnitId, usize>,
     by_code: HashMap<String, usize>,
 }
 
@@ -49,7 +49,7 @@ impl OrgDirectory {
         }
     }
 
-    pub fn get(&self, id: Uuid) -> Option<&OrgUnitInfo> {
+    pub fn get(&self, id: OrgUnitId) -> Option<&OrgUnitInfo> {
         self.by_id.get(&id).map(|&i| &self.units[i])
     }
 
@@ -73,14 +73,14 @@ impl OrgDirectory {
     }
 
     /// The street a community belongs to.
-    pub fn street_of(&self, community: Uuid) -> Option<&OrgUnitInfo> {
+    pub fn street_of(&self, community: OrgUnitId) -> Option<&OrgUnitInfo> {
         self.get(community)
             .and_then(|c| c.parent_id)
             .and_then(|p| self.get(p))
             .filter(|s| s.kind == OrgKind::Street)
     }
 
-    pub fn name_of(&self, id: Uuid) -> &str {
+    pub fn name_of(&self, id: OrgUnitId) -> &str {
         self.get(id).map(|u| u.name.as_str()).unwrap_or("")
     }
 }

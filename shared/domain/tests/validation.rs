@@ -5,14 +5,14 @@ use chrono::NaiveDate;
 use nuanxin_domain::family::{age_on, diff, FamilyInput, MONEY_MAX_CNY};
 use nuanxin_domain::hukou::DistrictNames;
 use nuanxin_domain::org::{OrgDirectory, OrgKind, OrgUnitInfo};
+use nuanxin_ids::OrgUnitId;
 use nuanxin_privacy::check_digit;
 use serde_json::json;
-use uuid::Uuid;
 
-fn orgs() -> (OrgDirectory, Uuid, Uuid) {
-    let street = Uuid::new_v4();
-    let community = Uuid::new_v4();
-    let other_street = Uuid::new_v4();
+fn orgs() -> (OrgDirectory, OrgUnitId, OrgUnitId) {
+    let street = OrgUnitId::generate();
+    let community = OrgUnitId::generate();
+    let other_street = OrgUnitId::generate();
     let unit = |id, kind, code: &str, name: &str, parent| OrgUnitInfo {
         id,
         kind,
@@ -31,7 +31,7 @@ fn orgs() -> (OrgDirectory, Uuid, Uuid) {
         ),
         unit(other_street, OrgKind::Street, "yuetan", "月坛街道", None),
         unit(
-            Uuid::new_v4(),
+            OrgUnitId::generate(),
             OrgKind::Community,
             "yuetan-1",
             "月坛第一社区",

@@ -101,11 +101,26 @@ ids! {
     /// An account that signs in: a district's user (`users.id`), whose work the audit log and the
     /// assignments name; a platform operator's session carries its own row's id the same way.
     UserId;
+    /// A unit of a district's organization (`org_units.id`): its office, a bureau, a street or
+    /// town, a community or village, a social organization. A family's street and community, a
+    /// user's unit and a street or community scope are each one.
+    OrgUnitId;
     /// A registered family (`families.id`), the household the register keeps.
     FamilyId;
     /// One run of a benefit programme for one period (`benefit_cycles.id`): the entries it generated
     /// are verified, approved and paid as a whole.
     CycleId;
+    /// A volunteer on the district's roster (`volunteers.id`), independent or of a social
+    /// organization; an offer names the one it went to.
+    VolunteerId;
+    /// A service task for a household (`service_tasks.id`): a window, a place, the skills and
+    /// the number of volunteers it needs.
+    TaskId;
+    /// One run of the matching (`matching_runs.id`): the offers it made and what it left unfilled.
+    MatchingRunId;
+    /// An offer of one task to one volunteer (`task_offers.id`), answered, assigned, checked in
+    /// and reported on.
+    OfferId;
     /// A neighbour mutual-aid pairing (`pairings.id`): one helper looking in on one elder daily.
     PairingId;
 }

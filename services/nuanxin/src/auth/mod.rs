@@ -15,10 +15,9 @@ use std::time::Duration;
 use actix_web::{web, FromRequest, HttpRequest};
 use base64::Engine;
 use nuanxin_access::{Action, Resource, Role, Scope};
-use nuanxin_ids::{TenantId, UserId};
+use nuanxin_ids::{OrgUnitId, TenantId, UserId};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
 use crate::error::ApiError;
 use crate::registry::view::Reveal;
@@ -34,7 +33,7 @@ pub struct Session {
     pub domain: String,
     pub username: String,
     pub display_name: String,
-    pub org_unit_id: Option<Uuid>,
+    pub org_unit_id: Option<OrgUnitId>,
     pub roles: Vec<String>,
     pub expires_at: i64,
 }

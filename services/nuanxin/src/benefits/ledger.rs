@@ -12,7 +12,7 @@ use nuanxin_db::pool::TenantTx;
 use nuanxin_db::AsyncPgConnection;
 use nuanxin_domain::benefit::{EntryAction, EntryStatus, ExitCause};
 use nuanxin_domain::family::{Parent, MONEY_MAX_CNY};
-use nuanxin_ids::{CycleId, FamilyId};
+use nuanxin_ids::{CycleId, FamilyId, OrgUnitId};
 use nuanxin_privacy::mask_name;
 use serde::Serialize;
 use serde_json::json;
@@ -327,7 +327,7 @@ pub struct EntryView {
     pub paid_at: Option<DateTime<Utc>>,
 }
 
-fn unit_ref(district: &District, code_or_id: Result<&str, Uuid>) -> UnitRef {
+fn unit_ref(district: &District, code_or_id: Result<&str, OrgUnitId>) -> UnitRef {
     let unit = match code_or_id {
         Ok(code) => district.orgs.by_code(code),
         Err(id) => district.orgs.get(id),
@@ -441,7 +441,7 @@ pub async fn entries(
     auth: &Authorized,
     cycle_id: CycleId,
     status: Option<Vec<EntryStatus>>,
-    street_id: Option<Uuid>,
+    street_id: Option<OrgUnitId>,
     paging: Paging,
 ) -> Result<Page<EntryView>, BenefitError> {
     auth.check(Resource::BenefitCycle, Action::Read)?;

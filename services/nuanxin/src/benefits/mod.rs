@@ -14,7 +14,7 @@ pub mod ledger;
 pub mod newly_eligible;
 pub mod payments;
 
-use nuanxin_ids::{FamilyId, TenantId};
+use nuanxin_ids::{FamilyId, OrgUnitId, TenantId};
 use std::sync::Arc;
 
 use nuanxin_db::models::benefit::register_page;
@@ -22,7 +22,6 @@ use nuanxin_db::models::family::FamilyRecord;
 use nuanxin_db::pool::{DbPool, TenantTx, TxError};
 use nuanxin_domain::benefit::PeriodKind;
 use nuanxin_policy::{FamilyFacts, Period, Role};
-use uuid::Uuid;
 
 use crate::registry::Codec;
 use crate::sharing::held::ResidentHash;
@@ -165,7 +164,7 @@ pub fn facts_of(
 /// One family of the register as the streaming consumers see it.
 pub struct RegisterFamily {
     pub id: FamilyId,
-    pub street_id: Uuid,
+    pub street_id: OrgUnitId,
     pub facts: FamilyFacts,
     /// Each parent's role and keyed resident-ID hash (what a verification finds a person by).
     pub parents: Vec<(Role, ResidentHash)>,

@@ -26,6 +26,7 @@
 //! weekly days, some no-shows) and TASKS (default 5,000) open tasks over the coming week, for
 //! `nuanxin matching run --tenant xicheng` to be timed on (deploy/bench-tasks.sh).
 
+use nuanxin_ids::OrgUnitId;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
@@ -744,7 +745,7 @@ async fn tasks(vars: Vec<(String, String)>, tasks: u32, volunteers: u32) -> Resu
         existing + 3_000_000,
     )
     .await?;
-    let orgs: Vec<uuid::Uuid> = district
+    let orgs: Vec<OrgUnitId> = district
         .orgs
         .of_kind(OrgKind::SocialOrg)
         .map(|u| u.id)

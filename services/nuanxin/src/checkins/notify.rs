@@ -3,7 +3,7 @@
 //! exactly when its cause was committed. No names or identifiers of the elder in mail: the community,
 //! the pairing's reference and what to do, the rest is on the platform.
 
-use nuanxin_ids::{FamilyId, PairingId, UserId};
+use nuanxin_ids::{FamilyId, OrgUnitId, PairingId, UserId};
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
@@ -22,11 +22,11 @@ use crate::state::District;
 
 /// Who gets the mail of a page of pairings: loaded once per sweep transaction.
 pub struct Addresses {
-    by_unit: HashMap<Uuid, Vec<String>>,
+    by_unit: HashMap<OrgUnitId, Vec<String>>,
     helper_of_pairing: HashMap<PairingId, Uuid>,
     helper_email: HashMap<Uuid, String>,
     family_of_pairing: HashMap<PairingId, FamilyUnits>,
-    district_office: Option<Uuid>,
+    district_office: Option<OrgUnitId>,
 }
 
 impl Addresses {
@@ -36,7 +36,7 @@ impl Addresses {
         district: &District,
         pairings: &[PairingRow],
     ) -> diesel::QueryResult<Addresses> {
-        let mut by_unit: HashMap<Uuid, Vec<String>> = HashMap::new();
+        let mut by_unit: HashMap<OrgUnitId, Vec<String>> = HashMap::new();
         for (unit, email) in emails_by_unit(conn).await? {
             by_unit.entry(unit).or_default().push(email);
         }
@@ -80,7 +80,7 @@ impl Addresses {
         district: &District,
         rows: &[SweepRow],
     ) -> diesel::QueryResult<Addresses> {
-        let mut by_unit: HashMap<Uuid, Vec<String>> = HashMap::new();
+        let mut by_unit: HashMap<OrgUnitId, Vec<String>> = HashMap::new();
         for (unit, email) in emails_by_unit(conn).await? {
             by_unit.entry(unit).or_default().push(email);
         }
@@ -109,7 +109,7 @@ impl Addresses {
         })
     }
 
-    fn unit(&self, unit: Option<Uuid>) -> Vec<String> {
+    fn unit(&self, unit: Option<OrgUnitId>) -> Vec<String> {
         unit.and_then(|u| self.by_unit.get(&u))
             .cloned()
             .unwrap_or_default()
@@ -141,7 +141,7 @@ impl Addresses {
     }
 }
 
-fn district_office(district: &District) -> Option<Uuid> {
+fn district_office(district: &District) -> Option<OrgUnitId> {
     district
         .orgs
         .of_kind(OrgKind::DistrictOffice)

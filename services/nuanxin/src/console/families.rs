@@ -2,7 +2,7 @@
 //! (kind, child, parents, entitlements on a date, notices, history), drawn from the same service calls
 //! as `GET /api/v1/families`, `/families/{id}`, `/entitlements` and `/history`.
 
-use nuanxin_ids::FamilyId;
+use nuanxin_ids::{FamilyId, OrgUnitId};
 use std::collections::BTreeMap;
 
 use actix_web::{web, HttpResponse};
@@ -14,7 +14,6 @@ use nuanxin_domain::labels;
 use nuanxin_domain::org::OrgKind;
 use nuanxin_text_enum::Labelled;
 use serde::Deserialize;
-use uuid::Uuid;
 
 use super::charts::BarChart;
 use super::session::Console;
@@ -33,7 +32,7 @@ const PER_PAGE: i64 = 50;
 /// The chart of a register counted by street and kind, with the streets' full names.
 pub fn register_chart(
     district: &District,
-    counts: &[(Uuid, FamilyKind, i64)],
+    counts: &[(OrgUnitId, FamilyKind, i64)],
     title: &str,
 ) -> String {
     let mut by_street: BTreeMap<String, [i64; 2]> = BTreeMap::new();

@@ -25,6 +25,7 @@ use nuanxin_access::{Action, Resource};
 use nuanxin_domain::tasks::input::{ReasonInput, ReportInput};
 use nuanxin_domain::tasks::proposals::ProposalStatus;
 use nuanxin_domain::tasks::{OfferStatus, TaskStatus};
+use nuanxin_ids::{MatchingRunId, OfferId, TaskId, VolunteerId};
 use nuanxin_text_enum::Labelled;
 use serde::Deserialize;
 use uuid::Uuid;
@@ -173,7 +174,7 @@ impl OfferCard {
 
 /// A volunteer an organization may name.
 pub struct VolunteerChoice {
-    pub id: Uuid,
+    pub id: VolunteerId,
     pub name: String,
     pub no_shows: i32,
 }
@@ -297,7 +298,7 @@ fn helpers_of(offers: &[OfferView]) -> Vec<String> {
 
 /// Errors sent back to one offer's form.
 struct CardErrors {
-    offer: Uuid,
+    offer: OfferId,
     errors: Vec<(String, String)>,
 }
 
@@ -408,7 +409,7 @@ async fn offers_page(
 pub async fn offer_step(
     state: web::Data<AppState>,
     console: Console,
-    path: web::Path<(Uuid, String)>,
+    path: web::Path<(OfferId, String)>,
     form: Posted,
 ) -> Result<HttpResponse, PageError> {
     let (id, step_name) = path.into_inner();
@@ -539,7 +540,7 @@ struct RunPage {
 pub async fn run_page(
     state: web::Data<AppState>,
     console: Console,
-    id: web::Path<Uuid>,
+    id: web::Path<MatchingRunId>,
 ) -> Result<HttpResponse, PageError> {
     let auth = &console.auth;
     auth.require(Resource::MatchingRun, Action::Read)?;
@@ -588,7 +589,7 @@ struct TaskPage {
 pub async fn task_page(
     state: web::Data<AppState>,
     console: Console,
-    id: web::Path<Uuid>,
+    id: web::Path<TaskId>,
     query: web::Query<TasksQuery>,
 ) -> Result<HttpResponse, PageError> {
     let message = done_message(&query.done).to_owned();
@@ -606,7 +607,7 @@ pub async fn task_page(
 async fn show_task(
     state: &AppState,
     console: &Console,
-    id: Uuid,
+    id: TaskId,
     status: StatusCode,
     message: String,
     error: String,
@@ -671,7 +672,7 @@ where
 pub async fn cancel_task(
     state: web::Data<AppState>,
     console: Console,
-    id: web::Path<Uuid>,
+    id: web::Path<TaskId>,
     form: Posted,
 ) -> Result<HttpResponse, PageError> {
     let auth = &console.auth;

@@ -9,9 +9,9 @@ use nuanxin_db::models::family::{FamilyFilter, FamilyRecord};
 use nuanxin_db::pool::TenantTx;
 use nuanxin_domain::family::{FamilyKind, FamilyStatus};
 use nuanxin_domain::org::OrgKind;
+use nuanxin_ids::OrgUnitId;
 use nuanxin_privacy::ResidentId;
 use serde::Deserialize;
-use uuid::Uuid;
 
 use super::view::{list_item, FamilyListItem, Reveal};
 use super::{counts, Registry, RegistryError};
@@ -174,7 +174,7 @@ pub async fn register_counts(
     state: &AppState,
     auth: &Authorized,
     q: &FamilySearch,
-) -> Result<Vec<(Uuid, FamilyKind, i64)>, RegistryError> {
+) -> Result<Vec<(OrgUnitId, FamilyKind, i64)>, RegistryError> {
     let (filter, _) = filter_of(state, auth, q)?;
     let mut tx = TenantTx::begin(&state.pool, auth.district.id).await?;
     let counts = FamilyRecord::count_by_street_and_kind(&mut tx, auth.scope, &filter).await?;

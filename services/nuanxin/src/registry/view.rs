@@ -6,10 +6,9 @@ use nuanxin_domain::family::{
     age_on, Child, Coordinates, ExitReason, Family, FamilyKind, FamilyStatus, Household, Rebirth,
 };
 use nuanxin_domain::org::OrgDirectory;
-use nuanxin_ids::FamilyId;
+use nuanxin_ids::{FamilyId, OrgUnitId};
 use nuanxin_privacy::{mask_name, Phone};
 use serde::Serialize;
-use uuid::Uuid;
 
 /// Whether personal identifiers are shown in full.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,13 +19,13 @@ pub enum Reveal {
 
 #[derive(Debug, Serialize)]
 pub struct OrgRef {
-    pub id: Uuid,
+    pub id: OrgUnitId,
     pub code: String,
     pub name: String,
 }
 
 impl OrgRef {
-    fn of(orgs: &OrgDirectory, id: Uuid) -> OrgRef {
+    fn of(orgs: &OrgDirectory, id: OrgUnitId) -> OrgRef {
         let unit = orgs.get(id);
         OrgRef {
             id,

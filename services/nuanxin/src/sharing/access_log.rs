@@ -7,7 +7,7 @@ use nuanxin_access::{Action, Resource};
 use nuanxin_db::models::family::FamilyRecord;
 use nuanxin_db::models::sharing::{releases_of_family, sharing_events};
 use nuanxin_db::pool::TenantTx;
-use nuanxin_ids::FamilyId;
+use nuanxin_ids::{FamilyId, OrgUnitId};
 use serde::Serialize;
 use serde_json::json;
 use uuid::Uuid;
@@ -61,7 +61,7 @@ pub async fn family_access_log(
     let asked = sharing_events(&mut tx, "family", &[family_id.to_string()]).await?;
     tx.commit().await?;
 
-    let unit_of = |id: Uuid| {
+    let unit_of = |id: OrgUnitId| {
         district.orgs.get(id).map_or_else(
             || (String::new(), String::new()),
             |u| (u.code.clone(), u.name.clone()),

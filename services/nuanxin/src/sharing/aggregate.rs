@@ -10,6 +10,7 @@
 use nuanxin_db::models::sharing::{dimension_counts, DataRelease};
 use nuanxin_db::pool::TenantTx;
 use nuanxin_domain::org::OrgKind;
+use nuanxin_ids::OrgUnitId;
 use nuanxin_sharing::{
     aggregate_with_held, aggregate_within, AggregateError, Field, Held, AGE_BANDS, KINDS,
 };
@@ -95,7 +96,7 @@ pub async fn by_dimension(
     state: &AppState,
     district: &District,
     actor: &Actor,
-    unit: Uuid,
+    unit: OrgUnitId,
     id: Uuid,
     by: &str,
 ) -> Result<AggregateView, SharingError> {

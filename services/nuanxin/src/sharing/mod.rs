@@ -19,6 +19,7 @@ pub mod release;
 pub mod requests;
 pub mod verify;
 
+use nuanxin_ids::OrgUnitId;
 use std::sync::Arc;
 
 use nuanxin_access::{Action, Resource};
@@ -93,7 +94,7 @@ pub fn viewer(auth: &Authorized) -> Result<Viewer, SharingError> {
 }
 
 /// The caller's org unit: a release is read by the unit it was released to.
-pub fn own_unit(auth: &Authorized) -> Result<uuid::Uuid, SharingError> {
+pub fn own_unit(auth: &Authorized) -> Result<OrgUnitId, SharingError> {
     auth.caller
         .session
         .org_unit_id

@@ -6,7 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use nuanxin_db::models::sharing::{records_page, DataRelease};
 use nuanxin_db::pool::TenantTx;
 use nuanxin_domain::labels;
-use nuanxin_ids::FamilyId;
+use nuanxin_ids::{FamilyId, OrgUnitId};
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
@@ -32,7 +32,11 @@ pub struct RecordsPage {
 
 /// The release `id` if `unit` is the department it was released to; 404 for anyone else (another
 /// department, the steward, another district).
-async fn own_release(tx: &mut TenantTx, unit: Uuid, id: Uuid) -> Result<DataRelease, SharingError> {
+async fn own_release(
+    tx: &mut TenantTx,
+    unit: OrgUnitId,
+    id: Uuid,
+) -> Result<DataRelease, SharingError> {
     DataRelease::find(tx, id)
         .await?
         .filter(|r| r.org_unit_id == unit)
@@ -82,7 +86,7 @@ pub async fn page(
     state: &AppState,
     district: &District,
     actor: &Actor,
-    unit: Uuid,
+    unit: OrgUnitId,
     id: Uuid,
     after: i32,
     limit: i64,
@@ -170,7 +174,7 @@ pub async fn export(
     state: &AppState,
     district: &District,
     actor: &Actor,
-    unit: Uuid,
+    unit: OrgUnitId,
     id: Uuid,
 ) -> Result<Vec<u8>, SharingError> {
     let mut tx = TenantTx::begin(&state.pool, district.id).await?;

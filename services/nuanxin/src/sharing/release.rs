@@ -8,7 +8,7 @@
 //! with its approval's audit event and mail; an approval that fails half-way removes what it wrote and
 //! puts the request back to pending, so nothing half-released remains.
 
-use nuanxin_ids::{FamilyId, TenantId};
+use nuanxin_ids::{FamilyId, OrgUnitId, TenantId};
 use std::collections::HashSet;
 use std::sync::Arc;
 
@@ -81,7 +81,7 @@ pub fn sharing_facts(
     orgs: &OrgDirectory,
     entitlements: Vec<String>,
 ) -> FamilyFacts {
-    let code = |unit: Uuid| orgs.get(unit).map_or_else(String::new, |u| u.code.clone());
+    let code = |unit: OrgUnitId| orgs.get(unit).map_or_else(String::new, |u| u.code.clone());
     let (child_status, grade) = match family.child {
         Child::Deceased { .. } => ("deceased", None),
         Child::Disabled {

@@ -1,7 +1,7 @@
 //! A department's requests: made against the rules, listed for the department and for the steward,
 //! shown to the steward beside their rule, and rejected with a reason.
 
-use nuanxin_ids::UserId;
+use nuanxin_ids::{OrgUnitId, UserId};
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
@@ -28,11 +28,11 @@ pub enum Viewer {
     /// The data steward (the district office): every department's.
     Steward,
     /// A department's staff: their unit's own.
-    Unit(Uuid),
+    Unit(OrgUnitId),
 }
 
 impl Viewer {
-    pub fn unit(self) -> Option<Uuid> {
+    pub fn unit(self) -> Option<OrgUnitId> {
         match self {
             Viewer::Steward => None,
             Viewer::Unit(u) => Some(u),
@@ -40,7 +40,7 @@ impl Viewer {
     }
 
     /// Whether this viewer sees what `org_unit_id` asked for or received.
-    pub fn sees(self, org_unit_id: Uuid) -> bool {
+    pub fn sees(self, org_unit_id: OrgUnitId) -> bool {
         self.unit().is_none_or(|u| u == org_unit_id)
     }
 }
@@ -87,7 +87,7 @@ pub async fn create(
     pool: &DbPool,
     district: &District,
     actor: &Actor,
-    org_unit_id: Uuid,
+    org_unit_id: OrgUnitId,
     req: Request,
 ) -> Result<DataRequest, SharingError> {
     let rules = rules_of(district)?;

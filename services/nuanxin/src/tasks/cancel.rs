@@ -8,6 +8,7 @@
 //! one that came second finds the offer withdrawn (409). A matching run that read the task as open
 //! cannot offer it afterwards: its insert waits for the task's lock and then skips the cancelled task.
 
+use nuanxin_ids::{OfferId, TaskId, VolunteerId};
 use std::collections::BTreeMap;
 
 use chrono::{Duration, Utc};
@@ -40,7 +41,7 @@ fn conflict(code: &'static str, message: &str) -> TaskError {
 pub async fn cancel(
     state: &AppState,
     auth: &Authorized,
-    id: Uuid,
+    id: TaskId,
     reason: &str,
 ) -> Result<TaskView, TaskError> {
     let district = &auth.district;
@@ -73,7 +74,7 @@ pub async fn cancel(
         ));
     }
     // recipient → the offer the notice names: one notice per person, however many offers they had.
-    let mut told: BTreeMap<String, Uuid> = BTreeMap::new();
+    let mut told: BTreeMap<String, OfferId> = BTreeMap::new();
     for offer in &offers {
         let from = offer.status;
         let times = OfferTimes {
@@ -92,7 +93,7 @@ pub async fn cancel(
             ..OfferChange::default()
         };
         TaskOffer::change(&mut tx, offer.id, &change).await?;
-        end_assignments(&mut tx, ASSIGNMENT_SOURCE, offer.id, now).await?;
+        end_assignments(&mut tx, ASSIGNMENT_SOURCE, offer.id.into(), now).await?;
         if let Some(org) = offer.organization_id {
             for email in staff_emails(&mut tx, org).await? {
                 told.entry(email).or_insert(offer.id);
@@ -146,7 +147,7 @@ pub async fn cancel(
     let offers = TaskOffer::of_tasks(&mut tx, &[id]).await?;
     let names = super::service_tasks::volunteer_names(&mut tx, &offers).await?;
     tx.commit().await?;
-    let name = |v: Uuid| names.get(&v).cloned();
+    let name = |v: VolunteerId| names.get(&v).cloned();
     Ok(task_view(
         state,
         district,

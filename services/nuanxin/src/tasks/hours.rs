@@ -5,9 +5,9 @@ use chrono::NaiveDate;
 use nuanxin_access::{Action, Resource};
 use nuanxin_db::models::tasks::TaskOffer;
 use nuanxin_db::pool::TenantTx;
+use nuanxin_ids::{OrgUnitId, VolunteerId};
 use nuanxin_sheets::SheetData;
 use serde::Serialize;
-use uuid::Uuid;
 
 use super::views::hours_text;
 use super::{config, day_start, reach, Party, TaskError};
@@ -16,7 +16,7 @@ use crate::state::AppState;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct VolunteerHours {
-    pub volunteer_id: Uuid,
+    pub volunteer_id: VolunteerId,
     pub name: String,
     pub organization: String,
     pub tasks: i64,
@@ -79,11 +79,11 @@ pub async fn report(
     };
     let rows = TaskOffer::hours(&mut tx, organization, start, end).await?;
     tx.commit().await?;
-    let org_name = |o: Option<Uuid>| match o {
+    let org_name = |o: Option<OrgUnitId>| match o {
         Some(o) => district.orgs.name_of(o).to_owned(),
         None => "独立志愿者".to_owned(),
     };
-    let mut organizations: Vec<(Option<Uuid>, usize, i64, i64)> = Vec::new();
+    let mut organizations: Vec<(Option<OrgUnitId>, usize, i64, i64)> = Vec::new();
     for r in &rows {
         match organizations
             .iter_mut()

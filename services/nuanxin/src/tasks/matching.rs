@@ -8,7 +8,7 @@
 //! finds the first's row and skips it (and does not count or mail it). Declined, expired and no-show
 //! offers have freed their slot and named their volunteer as excluded, so they re-enter the next run.
 
-use nuanxin_ids::FamilyId;
+use nuanxin_ids::{FamilyId, MatchingRunId, OfferId, OrgUnitId, TaskId, VolunteerId};
 use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, Utc};
@@ -32,8 +32,8 @@ use crate::state::{AppState, District};
 /// A proposed match as the run reports it.
 #[derive(Debug, Clone, Serialize)]
 pub struct MatchView {
-    pub offer_id: Uuid,
-    pub task_id: Uuid,
+    pub offer_id: OfferId,
+    pub task_id: TaskId,
     pub service: Named,
     pub starts_at: String,
     pub volunteer: super::views::Person,
@@ -45,7 +45,7 @@ pub struct MatchView {
 /// A task left short, and why.
 #[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct UnfilledView {
-    pub task_id: Uuid,
+    pub task_id: TaskId,
     pub service: String,
     pub starts_at: String,
     pub missing: u32,
@@ -55,7 +55,7 @@ pub struct UnfilledView {
 /// What a run did.
 #[derive(Debug, Clone, Serialize)]
 pub struct RunView {
-    pub id: Uuid,
+    pub id: MatchingRunId,
     pub started_at: DateTime<Utc>,
     pub street: Option<String>,
     pub tasks: i32,
@@ -84,13 +84,13 @@ async fn read_inputs(
     pool: &DbPool,
     district: &District,
     cfg: &MatchingConfig,
-    street: Option<Uuid>,
+    street: Option<OrgUnitId>,
     now: DateTime<Utc>,
 ) -> Result<Inputs, TaskError> {
     let mut tx = TenantTx::begin(pool, district.id).await?;
     let until = now + Duration::days(i64::from(cfg.horizon_days));
     let tasks = ServiceTask::to_match(&mut tx, street, now, until).await?;
-    let ids: Vec<Uuid> = tasks.iter().map(|t| t.id).collect();
+    let ids: Vec<TaskId> = tasks.iter().map(|t| t.id).collect();
     let offers = TaskOffer::of_tasks(&mut tx, &ids).await?;
     let volunteers = Volunteer::active(&mut tx).await?;
     let recent = now - Duration::days(i64::from(cfg.recent_offer_days));
@@ -104,7 +104,7 @@ async fn read_inputs(
     let places = family_places(&mut tx, nuanxin_access::Scope::District, &families).await?;
     tx.commit().await?;
 
-    let index: HashMap<Uuid, usize> = volunteers
+    let index: HashMap<VolunteerId, usize> = volunteers
         .iter()
         .enumerate()
         .map(|(i, v)| (v.id, i))
@@ -121,7 +121,7 @@ async fn read_inputs(
             ))
         })
         .collect();
-    let mut by_task: HashMap<Uuid, Vec<&TaskOffer>> = HashMap::new();
+    let mut by_task: HashMap<TaskId, Vec<&TaskOffer>> = HashMap::new();
     for o in &offers {
         by_task.entry(o.task_id).or_default().push(o);
     }
@@ -168,7 +168,7 @@ async fn read_inputs(
         });
         free_slots.push(free);
     }
-    let load: HashMap<Uuid, (u32, u32)> = loads
+    let load: HashMap<VolunteerId, (u32, u32)> = loads
         .iter()
         .map(|l| {
             (
@@ -177,7 +177,7 @@ async fn read_inputs(
             )
         })
         .collect();
-    let mut windows: HashMap<Uuid, Vec<(chrono::NaiveDateTime, chrono::NaiveDateTime)>> =
+    let mut windows: HashMap<VolunteerId, Vec<(chrono::NaiveDateTime, chrono::NaiveDateTime)>> =
         HashMap::new();
     for b in &busy {
         windows
@@ -243,7 +243,7 @@ pub struct Phases {
 pub async fn run(
     pool: &DbPool,
     district: &District,
-    street: Option<Uuid>,
+    street: Option<OrgUnitId>,
     started_by: &str,
 ) -> Result<RunView, TaskError> {
     run_timed(pool, district, street, started_by)
@@ -255,7 +255,7 @@ pub async fn run(
 pub async fn run_timed(
     pool: &DbPool,
     district: &District,
-    street: Option<Uuid>,
+    street: Option<OrgUnitId>,
     started_by: &str,
 ) -> Result<(RunView, Phases), TaskError> {
     let cfg = config(district)?;
@@ -288,13 +288,13 @@ async fn write(
     pool: &DbPool,
     district: &District,
     cfg: &MatchingConfig,
-    street: Option<Uuid>,
+    street: Option<OrgUnitId>,
     started_by: &str,
     now: DateTime<Utc>,
     inputs: &Inputs,
     outcome: &Outcome,
 ) -> Result<RunView, TaskError> {
-    let run_id = Uuid::new_v4();
+    let run_id = MatchingRunId::generate();
     let local_text = |at: DateTime<Utc>| district.local(at).format("%Y-%m-%dT%H:%M").to_string();
     let unfilled: Vec<UnfilledView> = outcome
         .unfilled
@@ -323,7 +323,7 @@ async fn write(
                 (now + Duration::hours(i64::from(cfg.offer_deadline_hours))).min(t.starts_at);
             Some(TaskOffer {
                 tenant_id: district.id,
-                id: Uuid::new_v4(),
+                id: OfferId::generate(),
                 task_id: t.id,
                 run_id,
                 slot,
@@ -364,9 +364,10 @@ async fn write(
     .await?;
     let written = TaskOffer::insert_new(&mut tx, &rows).await?;
     NewMatchingRun::set_offers(&mut tx, run_id, written.len() as i32).await?;
-    let by_id: HashMap<Uuid, &Volunteer> = inputs.volunteers.iter().map(|v| (v.id, v)).collect();
+    let by_id: HashMap<VolunteerId, &Volunteer> =
+        inputs.volunteers.iter().map(|v| (v.id, v)).collect();
     let mut notices = Vec::new();
-    let mut org_staff: HashMap<Uuid, Vec<String>> = HashMap::new();
+    let mut org_staff: HashMap<OrgUnitId, Vec<String>> = HashMap::new();
     for o in &written {
         let recipients = match o.organization_id {
             Some(org) => {
@@ -419,9 +420,9 @@ pub fn run_view(
     run: &MatchingRun,
     offers: &[TaskOffer],
     tasks: &[ServiceTask],
-    names: &dyn Fn(Uuid) -> Option<String>,
+    names: &dyn Fn(VolunteerId) -> Option<String>,
 ) -> RunView {
-    let tasks: HashMap<Uuid, &ServiceTask> = tasks.iter().map(|t| (t.id, t)).collect();
+    let tasks: HashMap<TaskId, &ServiceTask> = tasks.iter().map(|t| (t.id, t)).collect();
     let local_text = |at: DateTime<Utc>| district.local(at).format("%Y-%m-%dT%H:%M").to_string();
     RunView {
         id: run.id,
@@ -467,7 +468,7 @@ pub async fn get(
     state: &AppState,
     district: &District,
     reach: TaskReach,
-    id: Uuid,
+    id: MatchingRunId,
 ) -> Result<RunView, TaskError> {
     let cfg = config(district)?;
     let mut tx = TenantTx::begin(&state.pool, district.id).await?;
@@ -480,7 +481,7 @@ pub async fn get(
         })
         .ok_or(TaskError::NotFound("没有找到该次匹配"))?;
     let offers = TaskOffer::of_run(&mut tx, id).await?;
-    let task_ids: Vec<Uuid> = offers.iter().map(|o| o.task_id).collect();
+    let task_ids: Vec<TaskId> = offers.iter().map(|o| o.task_id).collect();
     let mut tasks = Vec::new();
     for tid in task_ids {
         if let Some(t) = ServiceTask::find(&mut tx, reach, tid).await? {

@@ -20,6 +20,7 @@ pub mod service_tasks;
 pub mod views;
 pub mod volunteers;
 
+use nuanxin_ids::{OrgUnitId, VolunteerId};
 use std::sync::Arc;
 
 use chrono::{Duration, Utc};
@@ -101,9 +102,9 @@ pub enum Party {
     /// District, street or community staff: households of their area.
     Staff,
     /// Staff of a social organization.
-    Organization(uuid::Uuid),
+    Organization(OrgUnitId),
     /// A volunteer with a volunteer record.
-    Volunteer(uuid::Uuid),
+    Volunteer(VolunteerId),
     Nobody,
 }
 

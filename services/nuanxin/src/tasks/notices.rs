@@ -6,6 +6,7 @@
 //! longer concerned. Messages name the service, the time and the street, never the household's address or
 //! phone; those are on the platform, behind the login.
 
+use nuanxin_ids::{OfferId, TaskId, VolunteerId};
 use std::collections::{BTreeMap, HashMap};
 
 use nuanxin_db::models::mail::NewMail;
@@ -71,12 +72,12 @@ pub async fn flush(state: &AppState, district: &District) -> Result<usize, TaskE
     if pending.is_empty() {
         return Ok(0);
     }
-    let mut offer_ids: Vec<Uuid> = pending.iter().map(|n| n.offer_id).collect();
+    let mut offer_ids: Vec<OfferId> = pending.iter().map(|n| n.offer_id).collect();
     offer_ids.sort_unstable();
     offer_ids.dedup();
-    let mut offers: HashMap<Uuid, TaskOffer> = HashMap::new();
-    let mut tasks: HashMap<Uuid, ServiceTask> = HashMap::new();
-    let mut emails: HashMap<Uuid, Option<String>> = HashMap::new();
+    let mut offers: HashMap<OfferId, TaskOffer> = HashMap::new();
+    let mut tasks: HashMap<TaskId, ServiceTask> = HashMap::new();
+    let mut emails: HashMap<VolunteerId, Option<String>> = HashMap::new();
     for id in offer_ids {
         let Some(o) = TaskOffer::lock(&mut tx, id).await? else {
             continue;
@@ -93,12 +94,12 @@ pub async fn flush(state: &AppState, district: &District) -> Result<usize, TaskE
         }
         offers.insert(id, o);
     }
-    let cancelled: Vec<Uuid> = tasks
+    let cancelled: Vec<TaskId> = tasks
         .values()
         .filter(|t| t.status == TaskStatus::Cancelled)
         .map(|t| t.id)
         .collect();
-    let reasons: HashMap<Uuid, String> = if cancelled.is_empty() {
+    let reasons: HashMap<TaskId, String> = if cancelled.is_empty() {
         HashMap::new()
     } else {
         cancel_reasons(&mut tx, &cancelled)

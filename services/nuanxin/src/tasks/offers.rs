@@ -15,7 +15,7 @@ use nuanxin_domain::tasks::config::MatchingConfig;
 use nuanxin_domain::tasks::cost::{Model, OpenTask, Point, Visits, Volunteer as Helper};
 use nuanxin_domain::tasks::input::{HeldQualification, Report};
 use nuanxin_domain::tasks::{OfferAction, OfferStatus, OfferTimes, Slot, TaskStatus};
-use nuanxin_ids::UserId;
+use nuanxin_ids::{OfferId, OrgUnitId, UserId, VolunteerId};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -31,7 +31,7 @@ use crate::state::{AppState, District};
 pub enum Step {
     Accept,
     Decline(String),
-    Assign(Uuid),
+    Assign(VolunteerId),
     CheckIn,
     CheckOut(Report),
 }
@@ -79,8 +79,8 @@ async fn notify_unit(
     conn: &mut AsyncPgConnection,
     district: &District,
     kind: &'static str,
-    offer: Uuid,
-    unit: Uuid,
+    offer: OfferId,
+    unit: OrgUnitId,
 ) -> Result<(), TaskError> {
     let notices: Vec<NewNotice> = staff_emails(conn, unit)
         .await?
@@ -102,7 +102,7 @@ async fn notify_volunteer(
     conn: &mut AsyncPgConnection,
     district: &District,
     kind: &'static str,
-    offer: Uuid,
+    offer: OfferId,
     volunteer: &Volunteer,
 ) -> Result<(), TaskError> {
     if let Some(recipient) = volunteer.email.clone() {
@@ -168,7 +168,7 @@ fn passes(
 pub async fn take(
     state: &AppState,
     auth: &Authorized,
-    id: Uuid,
+    id: OfferId,
     step: Step,
 ) -> Result<OfferView, TaskError> {
     let district = &auth.district;
@@ -215,7 +215,7 @@ pub async fn take(
                     give_household(&mut tx, district, &offer, &task, user).await?;
                 }
                 _ => {
-                    end_assignments(&mut tx, ASSIGNMENT_SOURCE, offer.id, now).await?;
+                    end_assignments(&mut tx, ASSIGNMENT_SOURCE, offer.id.into(), now).await?;
                 }
             }
         }
@@ -328,7 +328,7 @@ async fn give_household(
     NewAssignment {
         tenant_id: district.id,
         source: ASSIGNMENT_SOURCE,
-        source_id: offer.id,
+        source_id: offer.id.into(),
         family_id: task.family_id,
         user_id: user,
         org_unit_id: offer.organization_id,
@@ -437,7 +437,7 @@ pub async fn mark_no_shows(state: &AppState, district: &District) -> Result<usiz
         if let Some(v) = offer.assigned_volunteer_id {
             Volunteer::add_no_show(&mut tx, v).await?;
         }
-        end_assignments(&mut tx, ASSIGNMENT_SOURCE, id, now).await?;
+        end_assignments(&mut tx, ASSIGNMENT_SOURCE, id.into(), now).await?;
         if let Some(org) = offer.organization_id {
             notify_unit(&mut tx, district, "no_show", id, org).await?;
         }

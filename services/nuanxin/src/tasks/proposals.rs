@@ -13,7 +13,7 @@ use nuanxin_db::models::tasks::family_places;
 use nuanxin_db::models::tasks::proposals::{Decision, ProposalFound, ProposalReach, TaskProposal};
 use nuanxin_db::pool::TenantTx;
 use nuanxin_domain::tasks::proposals::{propose, ProposalStatus};
-use nuanxin_ids::FamilyId;
+use nuanxin_ids::{FamilyId, OrgUnitId};
 use nuanxin_policy::{evaluate_with, Detail, Evaluation};
 use serde::Serialize;
 use serde_json::json;
@@ -34,7 +34,7 @@ pub const JOB: &str = "propose_tasks";
 pub struct ProposalRun {
     pub on: Option<NaiveDate>,
     /// The street it covered; None: the whole district.
-    pub street_id: Option<Uuid>,
+    pub street_id: Option<OrgUnitId>,
     pub families: u64,
     /// Proposals the families' entitlements fire today (new or found again).
     pub found: u64,
@@ -114,7 +114,7 @@ fn view(district: &District, p: &TaskProposal, address: &str) -> ProposalView {
 pub async fn run(
     access: Access,
     district: &District,
-    street: Option<Uuid>,
+    street: Option<OrgUnitId>,
     on: NaiveDate,
     actor: &Actor,
 ) -> Result<ProposalRun, TaskError> {

@@ -2,7 +2,7 @@
 //! or a weekly rule that makes its occurrences at once), listed and read by whoever the task reaches, each
 //! read in the audit log.
 
-use nuanxin_ids::FamilyId;
+use nuanxin_ids::{FamilyId, TaskId, VolunteerId};
 use std::collections::HashMap;
 
 use chrono::{DateTime, TimeZone, Utc};
@@ -92,7 +92,7 @@ pub async fn create(
     )
     .await?;
     tx.commit().await?;
-    let names = |_: Uuid| None;
+    let names = |_: VolunteerId| None;
     Ok(rows
         .iter()
         .map(|t| task_view(state, district, &cfg, Party::Staff, t, &[], &names))
@@ -119,7 +119,11 @@ pub fn task_rows(
                 "该时间在本地时区不存在",
             ));
         };
-        let id = if i == 0 { series_id } else { Uuid::new_v4() };
+        let id = if i == 0 {
+            TaskId::from_uuid(series_id)
+        } else {
+            TaskId::generate()
+        };
         rows.push(ServiceTask {
             tenant_id: district.id,
             id,
@@ -159,8 +163,8 @@ pub fn task_rows(
 pub async fn volunteer_names(
     conn: &mut AsyncPgConnection,
     offers: &[TaskOffer],
-) -> Result<HashMap<Uuid, String>, TaskError> {
-    let mut ids: Vec<Uuid> = offers
+) -> Result<HashMap<VolunteerId, String>, TaskError> {
+    let mut ids: Vec<VolunteerId> = offers
         .iter()
         .flat_map(|o| std::iter::once(o.volunteer_id).chain(o.assigned_volunteer_id))
         .collect();
@@ -171,12 +175,12 @@ pub async fn volunteer_names(
 
 /// Records that the caller saw these objects (`(id, family)` pairs): what a task or a proposal shows of
 /// its household is family data.
-pub(super) async fn record_read(
+pub(super) async fn record_read<Id: std::fmt::Display>(
     state: &AppState,
     auth: &Authorized,
     action: &str,
     object_type: &str,
-    read: &[(Uuid, FamilyId)],
+    read: &[(Id, FamilyId)],
 ) -> Result<(), crate::audit::reads::ReadLogFull> {
     if read.is_empty() {
         return Ok(());
@@ -202,12 +206,12 @@ pub(super) async fn record_read(
         .await
 }
 
-fn reads_of(tasks: &[ServiceTask]) -> Vec<(Uuid, FamilyId)> {
+fn reads_of(tasks: &[ServiceTask]) -> Vec<(TaskId, FamilyId)> {
     tasks.iter().map(|t| (t.id, t.family_id)).collect()
 }
 
 /// One task the caller reaches, with the offers they may see; the read is audited.
-pub async fn get(state: &AppState, auth: &Authorized, id: Uuid) -> Result<TaskView, TaskError> {
+pub async fn get(state: &AppState, auth: &Authorized, id: TaskId) -> Result<TaskView, TaskError> {
     let district = &auth.district;
     let cfg = config(district)?;
     let mut tx = TenantTx::begin(&state.pool, district.id).await?;
@@ -226,7 +230,7 @@ pub async fn get(state: &AppState, auth: &Authorized, id: Uuid) -> Result<TaskVi
         &reads_of(std::slice::from_ref(&task)),
     )
     .await?;
-    let name = |v: Uuid| names.get(&v).cloned();
+    let name = |v: VolunteerId| names.get(&v).cloned();
     Ok(task_view(state, district, &cfg, who, &task, &offers, &name))
 }
 
@@ -243,7 +247,7 @@ pub async fn list(
     let mut tx = TenantTx::begin(&state.pool, district.id).await?;
     let Place { reach, who } = reach(&mut tx, auth, &cfg).await?;
     let (tasks, total) = ServiceTask::list(&mut tx, reach, status, limit, offset).await?;
-    let ids: Vec<Uuid> = tasks.iter().map(|t| t.id).collect();
+    let ids: Vec<TaskId> = tasks.iter().map(|t| t.id).collect();
     let offers = TaskOffer::of_tasks(&mut tx, &ids).await?;
     let names = volunteer_names(&mut tx, &offers).await?;
     tx.commit().await?;
@@ -255,7 +259,7 @@ pub async fn list(
         &reads_of(&tasks),
     )
     .await?;
-    let name = |v: Uuid| names.get(&v).cloned();
+    let name = |v: VolunteerId| names.get(&v).cloned();
     let views = tasks
         .iter()
         .map(|t| task_view(state, district, &cfg, who, t, &offers, &name))

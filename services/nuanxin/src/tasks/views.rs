@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use nuanxin_db::models::tasks::{ServiceTask, TaskOffer, Volunteer};
 use nuanxin_domain::tasks::config::MatchingConfig;
 use nuanxin_domain::tasks::{OfferStatus, TaskStatus, Urgency};
-use nuanxin_ids::FamilyId;
+use nuanxin_ids::{FamilyId, OfferId, TaskId, VolunteerId};
 use nuanxin_privacy::aad;
 use serde::Serialize;
 use uuid::Uuid;
@@ -24,7 +24,7 @@ pub struct Named {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct VolunteerView {
-    pub id: Uuid,
+    pub id: VolunteerId,
     pub name: String,
     /// None: an independent volunteer.
     pub organization: Option<Named>,
@@ -94,14 +94,14 @@ pub fn volunteer_view(
 /// A person named on an offer.
 #[derive(Debug, Clone, Serialize)]
 pub struct Person {
-    pub id: Uuid,
+    pub id: VolunteerId,
     pub name: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct OfferView {
-    pub id: Uuid,
-    pub task_id: Uuid,
+    pub id: OfferId,
+    pub task_id: TaskId,
     pub slot: i16,
     pub status: OfferStatus,
     pub status_label: &'static str,
@@ -139,10 +139,10 @@ pub fn hours_text(minutes: i64) -> String {
 pub fn offer_view(
     district: &District,
     offer: &TaskOffer,
-    names: &dyn Fn(Uuid) -> Option<String>,
+    names: &dyn Fn(VolunteerId) -> Option<String>,
     now: DateTime<Utc>,
 ) -> OfferView {
-    let person = |id: Uuid| names(id).map(|name| Person { id, name });
+    let person = |id: VolunteerId| names(id).map(|name| Person { id, name });
     OfferView {
         id: offer.id,
         task_id: offer.task_id,
@@ -174,7 +174,7 @@ pub fn offer_view(
 /// A task as its reader may see it.
 #[derive(Debug, Clone, Serialize)]
 pub struct TaskView {
-    pub id: Uuid,
+    pub id: TaskId,
     /// Only for the register's staff (district, street, community).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub family_id: Option<FamilyId>,
@@ -202,7 +202,7 @@ pub struct TaskView {
 }
 
 /// The associated data of a task's encrypted contact phone.
-pub fn contact_aad(district: &District, task: Uuid) -> Vec<u8> {
+pub fn contact_aad(district: &District, task: TaskId) -> Vec<u8> {
     aad(&[
         &district.id.to_string(),
         &task.to_string(),
@@ -242,7 +242,7 @@ pub fn task_view(
     who: Party,
     task: &ServiceTask,
     offers: &[TaskOffer],
-    names: &dyn Fn(Uuid) -> Option<String>,
+    names: &dyn Fn(VolunteerId) -> Option<String>,
 ) -> TaskView {
     let now = Utc::now();
     let theirs: Vec<&TaskOffer> = offers

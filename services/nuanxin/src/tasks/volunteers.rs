@@ -7,10 +7,9 @@ use nuanxin_db::models::user::User;
 use nuanxin_db::AsyncPgConnection;
 use nuanxin_domain::org::OrgKind;
 use nuanxin_domain::tasks::input::{VolunteerInput, VolunteerSpec};
-use nuanxin_ids::UserId;
+use nuanxin_ids::{OrgUnitId, UserId, VolunteerId};
 use nuanxin_privacy::aad;
 use serde_json::json;
-use uuid::Uuid;
 
 use super::views::{volunteer_view, VolunteerView};
 use super::{config, reach, Party, TaskError};
@@ -19,7 +18,7 @@ use crate::auth::Authorized;
 use crate::state::{AppState, District, Keys};
 
 /// The associated data of a volunteer's encrypted phone.
-pub fn phone_aad(district: &District, id: Uuid) -> Vec<u8> {
+pub fn phone_aad(district: &District, id: VolunteerId) -> Vec<u8> {
     aad(&[
         &district.id.to_string(),
         &id.to_string(),
@@ -32,7 +31,7 @@ pub fn phone_aad(district: &District, id: Uuid) -> Vec<u8> {
 pub(super) async fn managed(
     conn: &mut AsyncPgConnection,
     auth: &Authorized,
-) -> Result<Option<Option<Uuid>>, TaskError> {
+) -> Result<Option<Option<OrgUnitId>>, TaskError> {
     let cfg = config(&auth.district)?;
     let place = reach(conn, auth, &cfg).await?;
     Ok(match (place.who, place.reach) {
@@ -47,8 +46,8 @@ pub(super) async fn managed(
 pub(super) fn organization_of(
     district: &District,
     spec: &VolunteerSpec,
-    managed: Option<Option<Uuid>>,
-) -> Result<Option<Uuid>, TaskError> {
+    managed: Option<Option<OrgUnitId>>,
+) -> Result<Option<OrgUnitId>, TaskError> {
     let org = match &spec.organization {
         None => None,
         Some(code) => Some(
@@ -97,9 +96,9 @@ fn json_of<T: serde::Serialize>(value: &T) -> serde_json::Value {
 fn columns(
     keys: &Keys,
     district: &District,
-    id: Uuid,
+    id: VolunteerId,
     spec: &VolunteerSpec,
-    organization_id: Option<Uuid>,
+    organization_id: Option<OrgUnitId>,
     user_id: Option<UserId>,
     active: bool,
 ) -> Result<VolunteerUpdate, TaskError> {
@@ -134,11 +133,11 @@ pub fn volunteer_row(
     keys: &Keys,
     district: &District,
     spec: &VolunteerSpec,
-    organization_id: Option<Uuid>,
+    organization_id: Option<OrgUnitId>,
     user_id: Option<UserId>,
     created_by: &str,
 ) -> Result<Volunteer, TaskError> {
-    let id = Uuid::new_v4();
+    let id = VolunteerId::generate();
     let now = Utc::now();
     let c = columns(keys, district, id, spec, organization_id, user_id, true)?;
     Ok(Volunteer {
@@ -206,7 +205,7 @@ pub async fn create(
 pub async fn update(
     state: &AppState,
     auth: &Authorized,
-    id: Uuid,
+    id: VolunteerId,
     input: VolunteerInput,
     active: bool,
 ) -> Result<VolunteerView, TaskError> {
@@ -251,8 +250,8 @@ pub async fn update(
 
 async fn find_managed(
     conn: &mut AsyncPgConnection,
-    managed: Option<Option<Uuid>>,
-    id: Uuid,
+    managed: Option<Option<OrgUnitId>>,
+    id: VolunteerId,
 ) -> Result<Volunteer, TaskError> {
     Volunteer::find(conn, id)
         .await?
@@ -264,7 +263,7 @@ async fn find_managed(
 pub async fn get(
     state: &AppState,
     auth: &Authorized,
-    id: Uuid,
+    id: VolunteerId,
 ) -> Result<VolunteerView, TaskError> {
     let district = &auth.district;
     let cfg = config(district)?;

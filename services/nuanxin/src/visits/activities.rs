@@ -8,7 +8,7 @@ use nuanxin_db::models::visits::{families_in_scope_count, ActivityRow, Signature
 use nuanxin_domain::org::OrgKind;
 use nuanxin_domain::visits::{within_budget, ActivityInput};
 use nuanxin_domain::ValidationErrors;
-use nuanxin_ids::FamilyId;
+use nuanxin_ids::{FamilyId, OrgUnitId};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
@@ -26,7 +26,7 @@ fn invalid(field: &str, code: &'static str, message: String) -> VisitError {
 }
 
 /// The street a record is for: the caller's own street, or (district-wide callers) the one named.
-fn street_of(auth: &Authorized, named: Option<&str>) -> Result<Uuid, VisitError> {
+fn street_of(auth: &Authorized, named: Option<&str>) -> Result<OrgUnitId, VisitError> {
     match auth.scope {
         Scope::Street(own) => match named {
             Some(code)

@@ -9,7 +9,7 @@ use nuanxin_calendar::{festival_on, Festival};
 use nuanxin_db::models::visits::{Campaign, CampaignFamily, ContactAccount, ProgressRow};
 use nuanxin_db::pool::TenantTx;
 use nuanxin_domain::visits::festival_of_program;
-use nuanxin_ids::FamilyId;
+use nuanxin_ids::{FamilyId, OrgUnitId};
 use serde::Serialize;
 use serde_json::json;
 use uuid::Uuid;
@@ -210,9 +210,9 @@ pub async fn generate(
 /// Progress of one street and community.
 #[derive(Debug, Clone, Serialize)]
 pub struct ProgressView {
-    pub street_id: Uuid,
+    pub street_id: OrgUnitId,
     pub street: String,
-    pub community_id: Uuid,
+    pub community_id: OrgUnitId,
     pub community: String,
     pub families: i64,
     pub visited: i64,

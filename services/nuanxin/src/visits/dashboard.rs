@@ -9,6 +9,7 @@
 //! answer is therefore always the answer a fresh count would give: the first read after any write
 //! counts afresh. Names and titles are put on the counts at every read, from the district as loaded.
 
+use nuanxin_ids::OrgUnitId;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -21,7 +22,6 @@ use nuanxin_db::models::visits::{
 };
 use nuanxin_db::AsyncPgConnection;
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
 use super::VisitError;
 use crate::auth::Authorized;
@@ -192,7 +192,7 @@ async fn dashboard(
 
 /// The counts with the names of streets, communities and programs, and the totals.
 fn named(district: &District, counts: Counts, year: i32, today: NaiveDate, days: u32) -> Dashboard {
-    let mut lines: BTreeMap<(Uuid, Uuid), CommunityLine> = BTreeMap::new();
+    let mut lines: BTreeMap<(OrgUnitId, OrgUnitId), CommunityLine> = BTreeMap::new();
     for r in counts.register {
         let l = line(&mut lines, district, r.street_id, r.community_id);
         l.families = r.families;
@@ -256,10 +256,10 @@ fn named(district: &District, counts: Counts, year: i32, today: NaiveDate, days:
 
 /// The line of a street and community, made when first met.
 fn line<'a>(
-    lines: &'a mut BTreeMap<(Uuid, Uuid), CommunityLine>,
+    lines: &'a mut BTreeMap<(OrgUnitId, OrgUnitId), CommunityLine>,
     district: &District,
-    street: Uuid,
-    community: Uuid,
+    street: OrgUnitId,
+    community: OrgUnitId,
 ) -> &'a mut CommunityLine {
     lines
         .entry((street, community))

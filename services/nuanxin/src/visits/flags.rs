@@ -13,9 +13,9 @@ use nuanxin_db::pool::{DbPool, TenantTx};
 use nuanxin_db::AsyncPgConnection;
 use nuanxin_domain::family::CONTACTS_MIN;
 use nuanxin_domain::visits::festival_of_program;
+use nuanxin_ids::OrgUnitId;
 use serde::Serialize;
 use serde_json::json;
-use uuid::Uuid;
 
 use super::{
     follow_up_for_street, household_follow_up, mail_contact_persons, mail_unit, VisitError,
@@ -150,7 +150,7 @@ async fn flag(
         })
         .collect();
     let created = NewFollowUp::insert_new(conn, &items).await?;
-    let mut communities: Vec<Uuid> = families.iter().map(|f| f.community_id).collect();
+    let mut communities: Vec<OrgUnitId> = families.iter().map(|f| f.community_id).collect();
     communities.sort();
     communities.dedup();
     for community in communities {

@@ -18,7 +18,7 @@ use nuanxin_db::pool::TxError;
 use nuanxin_db::AsyncPgConnection;
 use nuanxin_domain::visits::HandOverRefused;
 use nuanxin_domain::ValidationErrors;
-use nuanxin_ids::FamilyId;
+use nuanxin_ids::{FamilyId, OrgUnitId};
 use uuid::Uuid;
 
 use crate::benefits::BenefitError;
@@ -78,7 +78,7 @@ pub(crate) async fn follow_up_for_street(
     what: &str,
 ) -> Result<usize, VisitError> {
     let created = NewFollowUp::insert_new(conn, items).await?;
-    let mut streets: Vec<Uuid> = items.iter().map(|i| i.street_id).collect();
+    let mut streets: Vec<OrgUnitId> = items.iter().map(|i| i.street_id).collect();
     streets.sort();
     streets.dedup();
     for street in streets {
@@ -105,7 +105,7 @@ pub(crate) async fn follow_up_for_street(
 pub(crate) async fn mail_unit(
     conn: &mut AsyncPgConnection,
     district: &District,
-    unit: Uuid,
+    unit: OrgUnitId,
     subject: &str,
     body: &str,
 ) -> Result<(), VisitError> {
@@ -131,7 +131,7 @@ pub(crate) async fn mail_unit(
 pub(crate) async fn mail_contact_persons(
     conn: &mut AsyncPgConnection,
     district: &District,
-    rows: &[(String, Uuid, Uuid)],
+    rows: &[(String, FamilyId, OrgUnitId)],
     subject: &str,
     intro: &str,
 ) -> Result<usize, VisitError> {
@@ -163,7 +163,7 @@ pub(crate) async fn mail_contact_persons(
 /// A follow-up of the whole household (family, street) for its street, dated `on`.
 pub(crate) fn household_follow_up(
     district: &District,
-    (family_id, street_id): (FamilyId, Uuid),
+    (family_id, street_id): (FamilyId, OrgUnitId),
     change: &str,
     program: &str,
     detail: &serde_json::Value,

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use nuanxin_ids::{FamilyId, TenantId, UserId};
+use nuanxin_ids::{FamilyId, OrgUnitId, TenantId, UserId};
 use uuid::Uuid;
 
 use crate::schema::family_assignments;
@@ -18,7 +18,7 @@ pub struct NewAssignment {
     pub source_id: Uuid,
     pub family_id: FamilyId,
     pub user_id: Option<UserId>,
-    pub org_unit_id: Option<Uuid>,
+    pub org_unit_id: Option<OrgUnitId>,
 }
 
 impl NewAssignment {

@@ -9,7 +9,7 @@ use diesel::sql_types::{BigInt, Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use nuanxin_domain::benefit::EntryStatus;
 use nuanxin_domain::family::FamilyStatus;
-use nuanxin_ids::{CycleId, FamilyId, TenantId};
+use nuanxin_ids::{CycleId, FamilyId, OrgUnitId, TenantId};
 use uuid::Uuid;
 
 use crate::models::family::{FamilyRecord, FamilyRow, MemberRow, Scope};
@@ -39,7 +39,7 @@ pub struct NewEntry {
     pub person: String,
     pub id: Uuid,
     pub cycle_id: CycleId,
-    pub street_id: Uuid,
+    pub street_id: OrgUnitId,
     pub amount_cny: Option<i64>,
     pub payer: String,
     pub basis: String,
@@ -58,7 +58,7 @@ pub struct BenefitEntry {
     pub person: String,
     pub id: Uuid,
     pub cycle_id: CycleId,
-    pub street_id: Uuid,
+    pub street_id: OrgUnitId,
     pub amount_cny: Option<i64>,
     pub payer: String,
     pub basis: String,
@@ -105,7 +105,7 @@ pub struct EntryUpdate {
 #[derive(Debug, Clone, Default)]
 pub struct EntryFilter {
     pub status: Option<Vec<EntryStatus>>,
-    pub street_id: Option<Uuid>,
+    pub street_id: Option<OrgUnitId>,
     pub limit: i64,
     pub offset: i64,
 }
@@ -618,7 +618,7 @@ async fn with_members(
 pub async fn streets_of(
     conn: &mut AsyncPgConnection,
     ids: &[FamilyId],
-) -> QueryResult<Vec<(FamilyId, Uuid)>> {
+) -> QueryResult<Vec<(FamilyId, OrgUnitId)>> {
     families::table
         .filter(families::id.eq_any(ids))
         .select((families::id, families::street_id))

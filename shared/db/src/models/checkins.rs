@@ -13,7 +13,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use nuanxin_access::Scope;
 use nuanxin_checkins::Outcome;
 use nuanxin_domain::checkins::{CheckInHow, ConsentHow, EnrolReason, PauseReason};
-use nuanxin_ids::{FamilyId, PairingId, TenantId, UserId};
+use nuanxin_ids::{FamilyId, OrgUnitId, PairingId, TenantId, UserId};
 use uuid::Uuid;
 
 use crate::schema::{
@@ -75,7 +75,7 @@ pub struct HelperRow {
     pub id: Uuid,
     pub name: String,
     pub phone_enc: Vec<u8>,
-    pub community_id: Uuid,
+    pub community_id: OrgUnitId,
     pub latitude: f64,
     pub longitude: f64,
     pub user_id: Option<UserId>,
@@ -92,7 +92,7 @@ pub struct NearHelper {
     #[diesel(sql_type = Text)]
     pub name: String,
     #[diesel(sql_type = SqlUuid)]
-    pub community_id: Uuid,
+    pub community_id: OrgUnitId,
     #[diesel(sql_type = diesel::sql_types::Double)]
     pub latitude: f64,
     #[diesel(sql_type = diesel::sql_types::Double)]
@@ -334,9 +334,9 @@ pub struct SweepRow {
     #[diesel(sql_type = Nullable<Date>)]
     pub flagged_since: Option<NaiveDate>,
     #[diesel(sql_type = SqlUuid)]
-    pub street_id: Uuid,
+    pub street_id: OrgUnitId,
     #[diesel(sql_type = SqlUuid)]
-    pub community_id: Uuid,
+    pub community_id: OrgUnitId,
     /// The address of the helper's account, when the helper has one.
     #[diesel(sql_type = Nullable<Text>)]
     pub helper_email: Option<String>,
@@ -884,8 +884,8 @@ impl EmergencyRow {
 #[derive(Debug, Clone, Copy, Queryable)]
 pub struct FamilyUnits {
     pub id: FamilyId,
-    pub street_id: Uuid,
-    pub community_id: Uuid,
+    pub street_id: OrgUnitId,
+    pub community_id: OrgUnitId,
 }
 
 /// The street and community of each family.
@@ -902,7 +902,7 @@ pub async fn family_units(
 }
 
 /// Every active user's e-mail address with their org unit (one district: hundreds of rows).
-pub async fn emails_by_unit(conn: &mut AsyncPgConnection) -> QueryResult<Vec<(Uuid, String)>> {
+pub async fn emails_by_unit(conn: &mut AsyncPgConnection) -> QueryResult<Vec<(OrgUnitId, String)>> {
     use crate::schema::users;
     users::table
         .filter(users::active)

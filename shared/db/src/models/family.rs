@@ -17,9 +17,8 @@ use diesel::serialize::{self, IsNull, Output, ToSql};
 use diesel::sql_types::{Json, Nullable, Untyped, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use nuanxin_domain::family::{ExitReason, FamilyKind, FamilyStatus};
-use nuanxin_ids::{FamilyId, TenantId, UserId};
+use nuanxin_ids::{FamilyId, OrgUnitId, TenantId, UserId};
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
 use crate::pool::{DbPool, TxError};
 use crate::schema::{contact_persons, families, family_changes, family_members};
@@ -31,8 +30,8 @@ pub struct FamilyRow {
     pub id: FamilyId,
     pub kind: FamilyKind,
     pub hukou_district: String,
-    pub street_id: Uuid,
-    pub community_id: Uuid,
+    pub street_id: OrgUnitId,
+    pub community_id: OrgUnitId,
     pub address: String,
     pub latitude: Option<f64>,
     pub longitude: Option<f64>,
@@ -173,8 +172,8 @@ pub(crate) struct StoredFamily {
 struct FamilyInScope {
     tenant_id: TenantId,
     id: FamilyId,
-    street: Option<Uuid>,
-    community: Option<Uuid>,
+    street: Option<OrgUnitId>,
+    community: Option<OrgUnitId>,
 }
 
 impl QueryFragment<Pg> for FamilyInScope {
@@ -255,8 +254,8 @@ impl FamilyChanged {
 /// List filters; birth-date bounds express an age band of a living parent.
 #[derive(Debug, Clone, Default)]
 pub struct FamilyFilter {
-    pub street_id: Option<Uuid>,
-    pub community_id: Option<Uuid>,
+    pub street_id: Option<OrgUnitId>,
+    pub community_id: Option<OrgUnitId>,
     pub kind: Option<FamilyKind>,
     pub status: Option<FamilyStatus>,
     pub parent_born_on_or_before: Option<NaiveDate>,
@@ -432,7 +431,7 @@ impl FamilyRecord {
         conn: &mut AsyncPgConnection,
         scope: Scope,
         filter: &FamilyFilter,
-    ) -> QueryResult<Vec<(Uuid, FamilyKind, i64)>> {
+    ) -> QueryResult<Vec<(OrgUnitId, FamilyKind, i64)>> {
         // A boxed query cannot be grouped in diesel; the grouped count reads the filtered ids instead.
         let matching = filtered(scope, filter).select(families::id);
         families::table

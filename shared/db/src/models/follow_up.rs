@@ -6,7 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use nuanxin_domain::benefit::FollowUpStatus;
-use nuanxin_ids::{FamilyId, TenantId};
+use nuanxin_ids::{FamilyId, OrgUnitId, TenantId};
 use uuid::Uuid;
 
 use crate::models::family::Scope;
@@ -63,7 +63,7 @@ pub struct NewFollowUp {
     pub tenant_id: TenantId,
     pub id: Uuid,
     pub family_id: FamilyId,
-    pub street_id: Uuid,
+    pub street_id: OrgUnitId,
     pub change: String,
     pub program: String,
     pub person: String,
@@ -77,7 +77,7 @@ pub struct FollowUp {
     pub tenant_id: TenantId,
     pub id: Uuid,
     pub family_id: FamilyId,
-    pub street_id: Uuid,
+    pub street_id: OrgUnitId,
     pub change: String,
     pub program: String,
     pub person: String,

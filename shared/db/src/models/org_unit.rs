@@ -2,8 +2,7 @@
 
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use nuanxin_ids::TenantId;
-use uuid::Uuid;
+use nuanxin_ids::{OrgUnitId, TenantId};
 
 use crate::schema::org_units;
 
@@ -11,11 +10,11 @@ use crate::schema::org_units;
 #[diesel(table_name = org_units)]
 pub struct OrgUnit {
     pub tenant_id: TenantId,
-    pub id: Uuid,
+    pub id: OrgUnitId,
     pub kind: String,
     pub code: String,
     pub name: String,
-    pub parent_id: Option<Uuid>,
+    pub parent_id: Option<OrgUnitId>,
 }
 
 impl OrgUnit {

@@ -8,7 +8,7 @@ use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::sql_types::{Array, BigInt, Bytea, Int4, Jsonb, Text, Untyped, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use nuanxin_domain::sharing::{ConsentHow, RequestStatus};
-use nuanxin_ids::{FamilyId, TenantId, UserId};
+use nuanxin_ids::{FamilyId, OrgUnitId, TenantId, UserId};
 use uuid::Uuid;
 
 use crate::models::audit::AuditEvent;
@@ -24,7 +24,7 @@ use crate::schema::{
 pub struct DataRequest {
     pub tenant_id: TenantId,
     pub id: Uuid,
-    pub org_unit_id: Uuid,
+    pub org_unit_id: OrgUnitId,
     pub requested_by: UserId,
     pub purpose: String,
     /// Field codes, in the order asked.
@@ -60,7 +60,7 @@ impl DataRequest {
     /// Newest first: one unit's requests, or (`None`) every unit's.
     pub async fn list(
         conn: &mut AsyncPgConnection,
-        org_unit_id: Option<Uuid>,
+        org_unit_id: Option<OrgUnitId>,
         status: Option<RequestStatus>,
         limit: i64,
         offset: i64,
@@ -130,7 +130,7 @@ pub struct DataRelease {
     pub tenant_id: TenantId,
     pub id: Uuid,
     pub request_id: Uuid,
-    pub org_unit_id: Uuid,
+    pub org_unit_id: OrgUnitId,
     pub purpose: String,
     /// `[[field, mode], …]` as the rule released them.
     pub fields: serde_json::Value,
@@ -191,7 +191,7 @@ impl DataRelease {
     /// Newest first: one unit's releases, or (`None`) every unit's.
     pub async fn list(
         conn: &mut AsyncPgConnection,
-        org_unit_id: Option<Uuid>,
+        org_unit_id: Option<OrgUnitId>,
         limit: i64,
         offset: i64,
     ) -> QueryResult<Vec<DataRelease>> {

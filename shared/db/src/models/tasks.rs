@@ -9,7 +9,9 @@ use diesel::sql_types::{BigInt, Bool, Integer, Nullable, Text, Timestamptz, Uuid
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use nuanxin_domain::family::FamilyStatus;
 use nuanxin_domain::tasks::{OfferStatus, TaskStatus, Urgency};
-use nuanxin_ids::{FamilyId, TenantId, UserId};
+use nuanxin_ids::{
+    FamilyId, MatchingRunId, OfferId, OrgUnitId, TaskId, TenantId, UserId, VolunteerId,
+};
 use uuid::Uuid;
 
 pub mod proposals;
@@ -20,8 +22,8 @@ use crate::schema::{matching_runs, service_tasks, task_notices, task_offers, use
 #[diesel(table_name = volunteers)]
 pub struct Volunteer {
     pub tenant_id: TenantId,
-    pub id: Uuid,
-    pub organization_id: Option<Uuid>,
+    pub id: VolunteerId,
+    pub organization_id: Option<OrgUnitId>,
     pub user_id: Option<UserId>,
     pub name: String,
     pub email: Option<String>,
@@ -45,7 +47,7 @@ pub struct Volunteer {
 #[derive(Debug, Clone, AsChangeset)]
 #[diesel(table_name = volunteers, treat_none_as_null = true)]
 pub struct VolunteerUpdate {
-    pub organization_id: Option<Uuid>,
+    pub organization_id: Option<OrgUnitId>,
     pub user_id: Option<UserId>,
     pub name: String,
     pub email: Option<String>,
@@ -71,7 +73,10 @@ impl Volunteer {
             .map(drop)
     }
 
-    pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<Volunteer>> {
+    pub async fn find(
+        conn: &mut AsyncPgConnection,
+        id: VolunteerId,
+    ) -> QueryResult<Option<Volunteer>> {
         volunteers::table
             .filter(volunteers::id.eq(id))
             .select(Volunteer::as_select())
@@ -97,7 +102,7 @@ impl Volunteer {
     /// (`Some(None)`) or all (`None`).
     pub async fn list(
         conn: &mut AsyncPgConnection,
-        organization: Option<Option<Uuid>>,
+        organization: Option<Option<OrgUnitId>>,
         limit: i64,
         offset: i64,
     ) -> QueryResult<(Vec<Volunteer>, i64)> {
@@ -144,7 +149,7 @@ impl Volunteer {
 
     pub async fn update(
         conn: &mut AsyncPgConnection,
-        id: Uuid,
+        id: VolunteerId,
         change: &VolunteerUpdate,
     ) -> QueryResult<bool> {
         diesel::update(volunteers::table.filter(volunteers::id.eq(id)))
@@ -157,8 +162,8 @@ impl Volunteer {
     /// The names of these volunteers.
     pub async fn names(
         conn: &mut AsyncPgConnection,
-        ids: &[Uuid],
-    ) -> QueryResult<Vec<(Uuid, String)>> {
+        ids: &[VolunteerId],
+    ) -> QueryResult<Vec<(VolunteerId, String)>> {
         volunteers::table
             .filter(volunteers::id.eq_any(ids))
             .select((volunteers::id, volunteers::name))
@@ -167,7 +172,7 @@ impl Volunteer {
     }
 
     /// Adds a no-show to the volunteer's record.
-    pub async fn add_no_show(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<()> {
+    pub async fn add_no_show(conn: &mut AsyncPgConnection, id: VolunteerId) -> QueryResult<()> {
         diesel::update(volunteers::table.filter(volunteers::id.eq(id)))
             .set(volunteers::no_shows.eq(volunteers::no_shows + 1))
             .execute(conn)
@@ -180,10 +185,10 @@ impl Volunteer {
 #[diesel(table_name = service_tasks)]
 pub struct ServiceTask {
     pub tenant_id: TenantId,
-    pub id: Uuid,
+    pub id: TaskId,
     pub family_id: FamilyId,
-    pub street_id: Uuid,
-    pub community_id: Uuid,
+    pub street_id: OrgUnitId,
+    pub community_id: OrgUnitId,
     pub series_id: Uuid,
     pub service: String,
     pub qualifications: serde_json::Value,
@@ -207,16 +212,16 @@ pub struct ServiceTask {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TaskReach {
     District,
-    Street(Uuid),
-    Community(Uuid),
+    Street(OrgUnitId),
+    Community(OrgUnitId),
     /// Tasks offered or assigned to the organization, closed no earlier than `since`.
     Organization {
-        org: Uuid,
+        org: OrgUnitId,
         since: DateTime<Utc>,
     },
     /// Tasks the volunteer was assigned (or, independent, offered), closed no earlier than `since`.
     Volunteer {
-        volunteer: Uuid,
+        volunteer: VolunteerId,
         since: DateTime<Utc>,
     },
     Nothing,
@@ -274,7 +279,7 @@ impl ServiceTask {
     pub async fn find(
         conn: &mut AsyncPgConnection,
         reach: TaskReach,
-        id: Uuid,
+        id: TaskId,
     ) -> QueryResult<Option<ServiceTask>> {
         service_tasks::table
             .filter(service_tasks::id.eq(id))
@@ -316,7 +321,7 @@ impl ServiceTask {
     /// Open tasks starting between `from` and `until` (of one street when given): what a run matches.
     pub async fn to_match(
         conn: &mut AsyncPgConnection,
-        street: Option<Uuid>,
+        street: Option<OrgUnitId>,
         from: DateTime<Utc>,
         until: DateTime<Utc>,
     ) -> QueryResult<Vec<ServiceTask>> {
@@ -337,7 +342,7 @@ impl ServiceTask {
     /// Closes an open task with `status` (done, lapsed); false when it was not open.
     pub async fn close(
         conn: &mut AsyncPgConnection,
-        id: Uuid,
+        id: TaskId,
         status: TaskStatus,
         at: DateTime<Utc>,
     ) -> QueryResult<bool> {
@@ -379,9 +384,9 @@ impl ServiceTask {
 #[diesel(table_name = matching_runs)]
 pub struct NewMatchingRun {
     pub tenant_id: TenantId,
-    pub id: Uuid,
+    pub id: MatchingRunId,
     pub started_by: String,
-    pub street_id: Option<Uuid>,
+    pub street_id: Option<OrgUnitId>,
     pub tasks: i32,
     pub candidates: i32,
     pub offers: i32,
@@ -393,9 +398,9 @@ pub struct NewMatchingRun {
 #[diesel(table_name = matching_runs)]
 pub struct MatchingRun {
     pub tenant_id: TenantId,
-    pub id: Uuid,
+    pub id: MatchingRunId,
     pub started_by: String,
-    pub street_id: Option<Uuid>,
+    pub street_id: Option<OrgUnitId>,
     pub started_at: DateTime<Utc>,
     pub tasks: i32,
     pub candidates: i32,
@@ -416,7 +421,7 @@ impl NewMatchingRun {
     /// Records what the run wrote in the end (offers lost to a concurrent run are not counted).
     pub async fn set_offers(
         conn: &mut AsyncPgConnection,
-        id: Uuid,
+        id: MatchingRunId,
         offers: i32,
     ) -> QueryResult<()> {
         diesel::update(matching_runs::table.filter(matching_runs::id.eq(id)))
@@ -428,7 +433,10 @@ impl NewMatchingRun {
 }
 
 impl MatchingRun {
-    pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<MatchingRun>> {
+    pub async fn find(
+        conn: &mut AsyncPgConnection,
+        id: MatchingRunId,
+    ) -> QueryResult<Option<MatchingRun>> {
         matching_runs::table
             .filter(matching_runs::id.eq(id))
             .select(MatchingRun::as_select())
@@ -442,13 +450,13 @@ impl MatchingRun {
 #[diesel(table_name = task_offers)]
 pub struct TaskOffer {
     pub tenant_id: TenantId,
-    pub id: Uuid,
-    pub task_id: Uuid,
-    pub run_id: Uuid,
+    pub id: OfferId,
+    pub task_id: TaskId,
+    pub run_id: MatchingRunId,
     pub slot: i16,
-    pub volunteer_id: Uuid,
-    pub organization_id: Option<Uuid>,
-    pub assigned_volunteer_id: Option<Uuid>,
+    pub volunteer_id: VolunteerId,
+    pub organization_id: Option<OrgUnitId>,
+    pub assigned_volunteer_id: Option<VolunteerId>,
     pub status: OfferStatus,
     pub cost: i64,
     pub reasons: String,
@@ -471,7 +479,7 @@ pub struct TaskOffer {
 #[diesel(table_name = task_offers)]
 pub struct OfferChange {
     pub status: Option<OfferStatus>,
-    pub assigned_volunteer_id: Option<Uuid>,
+    pub assigned_volunteer_id: Option<VolunteerId>,
     pub decline_reason: Option<String>,
     pub answered_by: Option<String>,
     pub answered_at: Option<DateTime<Utc>>,
@@ -488,7 +496,7 @@ pub struct OfferChange {
 #[derive(Debug, Clone, QueryableByName)]
 pub struct Load {
     #[diesel(sql_type = SqlUuid)]
-    pub volunteer_id: Uuid,
+    pub volunteer_id: VolunteerId,
     #[diesel(sql_type = Integer)]
     pub held: i32,
     #[diesel(sql_type = Integer)]
@@ -501,7 +509,7 @@ pub struct Visit {
     #[diesel(sql_type = SqlUuid)]
     pub family_id: FamilyId,
     #[diesel(sql_type = SqlUuid)]
-    pub volunteer_id: Uuid,
+    pub volunteer_id: VolunteerId,
     #[diesel(sql_type = Integer)]
     pub visits: i32,
 }
@@ -510,7 +518,7 @@ pub struct Visit {
 #[derive(Debug, Clone, QueryableByName)]
 pub struct Busy {
     #[diesel(sql_type = SqlUuid)]
-    pub volunteer_id: Uuid,
+    pub volunteer_id: VolunteerId,
     #[diesel(sql_type = Timestamptz)]
     pub starts_at: DateTime<Utc>,
     #[diesel(sql_type = Timestamptz)]
@@ -525,18 +533,18 @@ pub struct Pairing {
     #[diesel(sql_type = Text)]
     pub service: String,
     #[diesel(sql_type = SqlUuid)]
-    pub volunteer_id: Uuid,
+    pub volunteer_id: VolunteerId,
 }
 
 /// Hours of service per volunteer over a period.
 #[derive(Debug, Clone, QueryableByName)]
 pub struct Hours {
     #[diesel(sql_type = SqlUuid)]
-    pub volunteer_id: Uuid,
+    pub volunteer_id: VolunteerId,
     #[diesel(sql_type = Text)]
     pub name: String,
     #[diesel(sql_type = Nullable<SqlUuid>)]
-    pub organization_id: Option<Uuid>,
+    pub organization_id: Option<OrgUnitId>,
     #[diesel(sql_type = BigInt)]
     pub tasks: i64,
     #[diesel(sql_type = BigInt)]
@@ -567,7 +575,7 @@ impl TaskOffer {
     /// Every offer of these tasks.
     pub async fn of_tasks(
         conn: &mut AsyncPgConnection,
-        tasks: &[Uuid],
+        tasks: &[TaskId],
     ) -> QueryResult<Vec<TaskOffer>> {
         let mut out = Vec::new();
         for chunk in tasks.chunks(10_000) {
@@ -588,7 +596,10 @@ impl TaskOffer {
     }
 
     /// The offers a run wrote.
-    pub async fn of_run(conn: &mut AsyncPgConnection, run: Uuid) -> QueryResult<Vec<TaskOffer>> {
+    pub async fn of_run(
+        conn: &mut AsyncPgConnection,
+        run: MatchingRunId,
+    ) -> QueryResult<Vec<TaskOffer>> {
         task_offers::table
             .filter(task_offers::run_id.eq(run))
             .order((task_offers::task_id, task_offers::slot))
@@ -598,7 +609,7 @@ impl TaskOffer {
     }
 
     /// One offer, locked for its transition (two answers at once are applied one after the other).
-    pub async fn lock(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<TaskOffer>> {
+    pub async fn lock(conn: &mut AsyncPgConnection, id: OfferId) -> QueryResult<Option<TaskOffer>> {
         task_offers::table
             .filter(task_offers::id.eq(id))
             .for_update()
@@ -610,7 +621,7 @@ impl TaskOffer {
 
     pub async fn change(
         conn: &mut AsyncPgConnection,
-        id: Uuid,
+        id: OfferId,
         change: &OfferChange,
     ) -> QueryResult<()> {
         diesel::update(task_offers::table.filter(task_offers::id.eq(id)))
@@ -623,8 +634,8 @@ impl TaskOffer {
     /// Offers answered by an organization (or an independent volunteer), newest first.
     pub async fn list(
         conn: &mut AsyncPgConnection,
-        organization: Option<Uuid>,
-        volunteer: Option<Uuid>,
+        organization: Option<OrgUnitId>,
+        volunteer: Option<VolunteerId>,
         status: Option<OfferStatus>,
         limit: i64,
     ) -> QueryResult<Vec<TaskOffer>> {
@@ -726,7 +737,7 @@ impl TaskOffer {
     pub async fn overdue(
         conn: &mut AsyncPgConnection,
         now: DateTime<Utc>,
-    ) -> QueryResult<Vec<Uuid>> {
+    ) -> QueryResult<Vec<OfferId>> {
         task_offers::table
             .filter(task_offers::status.eq(OfferStatus::Offered))
             .filter(task_offers::deadline.lt(now))
@@ -739,7 +750,7 @@ impl TaskOffer {
     pub async fn missed(
         conn: &mut AsyncPgConnection,
         before: DateTime<Utc>,
-    ) -> QueryResult<Vec<Uuid>> {
+    ) -> QueryResult<Vec<OfferId>> {
         task_offers::table
             .inner_join(
                 service_tasks::table.on(service_tasks::tenant_id
@@ -758,7 +769,7 @@ impl TaskOffer {
         conn: &mut AsyncPgConnection,
         now: DateTime<Utc>,
         until: DateTime<Utc>,
-    ) -> QueryResult<Vec<(Uuid, Uuid)>> {
+    ) -> QueryResult<Vec<(OfferId, VolunteerId)>> {
         task_offers::table
             .inner_join(
                 service_tasks::table.on(service_tasks::tenant_id
@@ -779,7 +790,7 @@ impl TaskOffer {
     /// Hours of done offers with a check-out in [from, until), per volunteer who went.
     pub async fn hours(
         conn: &mut AsyncPgConnection,
-        organization: Option<Uuid>,
+        organization: Option<OrgUnitId>,
         from: DateTime<Utc>,
         until: DateTime<Utc>,
     ) -> QueryResult<Vec<Hours>> {
@@ -806,7 +817,7 @@ pub struct NewNotice {
     pub id: Uuid,
     /// `offer`, `answer`, `assignment`, `reminder`, `no_show`.
     pub kind: &'static str,
-    pub offer_id: Uuid,
+    pub offer_id: OfferId,
     pub recipient: String,
 }
 
@@ -816,7 +827,7 @@ pub struct Notice {
     pub tenant_id: TenantId,
     pub id: Uuid,
     pub kind: String,
-    pub offer_id: Uuid,
+    pub offer_id: OfferId,
     pub recipient: String,
     pub created_at: DateTime<Utc>,
     pub sent_at: Option<DateTime<Utc>>,
@@ -862,7 +873,10 @@ impl Notice {
 
 /// The e-mail addresses of an org unit's active staff who have one, leaving out its volunteers' own
 /// accounts (they are told about their own tasks only).
-pub async fn staff_emails(conn: &mut AsyncPgConnection, unit: Uuid) -> QueryResult<Vec<String>> {
+pub async fn staff_emails(
+    conn: &mut AsyncPgConnection,
+    unit: OrgUnitId,
+) -> QueryResult<Vec<String>> {
     users::table
         .filter(users::org_unit_id.eq(unit))
         .filter(users::active.eq(true))
@@ -884,8 +898,8 @@ pub async fn staff_emails(conn: &mut AsyncPgConnection, unit: Uuid) -> QueryResu
 #[derive(Debug, Clone, Queryable)]
 pub struct FamilyPlace {
     pub id: FamilyId,
-    pub street_id: Uuid,
-    pub community_id: Uuid,
+    pub street_id: OrgUnitId,
+    pub community_id: OrgUnitId,
     pub address: String,
     pub latitude: Option<f64>,
     pub longitude: Option<f64>,
@@ -921,7 +935,7 @@ pub async fn family_places(
 pub async fn raise_concern(
     conn: &mut AsyncPgConnection,
     family_id: FamilyId,
-    street_id: Uuid,
+    street_id: OrgUnitId,
     service: &str,
     on: chrono::NaiveDate,
     concern: serde_json::Value,
@@ -952,7 +966,7 @@ pub async fn raise_concern(
 #[diesel(table_name = crate::schema::task_cancellations)]
 pub struct NewCancellation<'a> {
     pub tenant_id: TenantId,
-    pub task_id: Uuid,
+    pub task_id: TaskId,
     pub reason: &'a str,
     pub cancelled_by: &'a str,
 }
@@ -972,8 +986,8 @@ impl NewCancellation<'_> {
 /// Why these tasks were cancelled, for the mail that tells the people concerned.
 pub async fn cancel_reasons(
     conn: &mut AsyncPgConnection,
-    tasks: &[Uuid],
-) -> QueryResult<Vec<(Uuid, String)>> {
+    tasks: &[TaskId],
+) -> QueryResult<Vec<(TaskId, String)>> {
     use crate::schema::task_cancellations as c;
     c::table
         .filter(c::task_id.eq_any(tasks))
@@ -988,7 +1002,7 @@ impl ServiceTask {
     pub async fn lock(
         conn: &mut AsyncPgConnection,
         reach: TaskReach,
-        id: Uuid,
+        id: TaskId,
     ) -> QueryResult<Option<ServiceTask>> {
         service_tasks::table
             .filter(service_tasks::id.eq(id))
@@ -1006,7 +1020,7 @@ impl TaskOffer {
     /// so a cancel locks the offers before the task too and the two never wait on each other in a ring).
     pub async fn lock_of_task(
         conn: &mut AsyncPgConnection,
-        task: Uuid,
+        task: TaskId,
     ) -> QueryResult<Vec<TaskOffer>> {
         task_offers::table
             .filter(task_offers::task_id.eq(task))

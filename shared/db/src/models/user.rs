@@ -3,8 +3,7 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use nuanxin_ids::{TenantId, UserId};
-use uuid::Uuid;
+use nuanxin_ids::{OrgUnitId, TenantId, UserId};
 
 use crate::schema::users;
 
@@ -17,7 +16,7 @@ pub struct User {
     pub display_name: String,
     pub email: Option<String>,
     pub password_hash: String,
-    pub org_unit_id: Uuid,
+    pub org_unit_id: OrgUnitId,
     pub active: bool,
     pub created_at: DateTime<Utc>,
 }
@@ -85,7 +84,7 @@ impl User {
     pub async fn set_org_unit(
         conn: &mut AsyncPgConnection,
         id: UserId,
-        org_unit: Uuid,
+        org_unit: OrgUnitId,
     ) -> QueryResult<bool> {
         diesel::update(users::table.filter(users::id.eq(id)))
             .set(users::org_unit_id.eq(org_unit))
@@ -110,7 +109,7 @@ impl User {
     /// E-mail addresses of the active users of an org unit (for notifications).
     pub async fn emails_of_org_unit(
         conn: &mut AsyncPgConnection,
-        org_unit_id: Uuid,
+        org_unit_id: OrgUnitId,
     ) -> QueryResult<Vec<String>> {
         users::table
             .filter(users::org_unit_id.eq(org_unit_id))

@@ -8,7 +8,7 @@ use diesel::sql_types::{BigInt, Bool, Date, Nullable, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use nuanxin_domain::family::{FamilyKind, FamilyStatus};
 use nuanxin_domain::visits::{ContactHow, VisitHow};
-use nuanxin_ids::{CycleId, FamilyId, TenantId, UserId};
+use nuanxin_ids::{CycleId, FamilyId, OrgUnitId, TenantId, UserId};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -169,8 +169,8 @@ impl Campaign {
 pub struct CampaignFamily {
     pub campaign_id: Uuid,
     pub family_id: FamilyId,
-    pub street_id: Uuid,
-    pub community_id: Uuid,
+    pub street_id: OrgUnitId,
+    pub community_id: OrgUnitId,
 }
 
 fn scoped_campaign_families(
@@ -212,8 +212,8 @@ pub struct CampaignFamilyState {
 /// Families, visited, visited on time and paid of one street and community in a campaign.
 #[derive(Debug, Clone, Queryable)]
 pub struct ProgressRow {
-    pub street_id: Uuid,
-    pub community_id: Uuid,
+    pub street_id: OrgUnitId,
+    pub community_id: OrgUnitId,
     pub families: i64,
     pub visited: i64,
     pub on_time: i64,
@@ -432,7 +432,7 @@ pub async fn family_in_scope(
     conn: &mut AsyncPgConnection,
     scope: Scope,
     family_id: FamilyId,
-) -> QueryResult<Option<(Uuid, Uuid)>> {
+) -> QueryResult<Option<(OrgUnitId, OrgUnitId)>> {
     families::table
         .into_boxed()
         .filter(families::id.eq(family_id))
@@ -494,7 +494,7 @@ impl ContactAccount {
         conn: &mut AsyncPgConnection,
         campaign_id: Uuid,
         unvisited_only: bool,
-    ) -> QueryResult<Vec<(String, Uuid, Uuid)>> {
+    ) -> QueryResult<Vec<(String, FamilyId, OrgUnitId)>> {
         let mut query = visit_campaign_families::table
             .inner_join(
                 contact_accounts::table.on(contact_accounts::tenant_id
@@ -585,9 +585,9 @@ pub struct FlaggedFamily {
     #[diesel(sql_type = SqlUuid)]
     pub family_id: FamilyId,
     #[diesel(sql_type = SqlUuid)]
-    pub street_id: Uuid,
+    pub street_id: OrgUnitId,
     #[diesel(sql_type = SqlUuid)]
-    pub community_id: Uuid,
+    pub community_id: OrgUnitId,
 }
 
 /// Active families with no contact logged on or after `since` (registered before it), and no open
@@ -676,8 +676,8 @@ pub async fn family_briefs(
 /// The register of one street and community for the assessment dashboard.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Serialize, Deserialize)]
 pub struct RegisterRow {
-    pub street_id: Uuid,
-    pub community_id: Uuid,
+    pub street_id: OrgUnitId,
+    pub community_id: OrgUnitId,
     /// Active families.
     pub families: i64,
     /// With 3–5 registered contact persons.
@@ -754,8 +754,8 @@ pub async fn fold_dashboard_changes(
 /// The holiday visits of a year's campaigns by street and community.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Serialize, Deserialize)]
 pub struct VisitsRow {
-    pub street_id: Uuid,
-    pub community_id: Uuid,
+    pub street_id: OrgUnitId,
+    pub community_id: OrgUnitId,
     /// Families to visit, summed over the year's campaigns.
     pub due: i64,
     /// Of them, visited within their campaign's window.
@@ -805,7 +805,7 @@ pub async fn visits_by_community(
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Serialize, Deserialize)]
 pub struct EntitlementRow {
     pub program: String,
-    pub street_id: Uuid,
+    pub street_id: OrgUnitId,
     pub proposed: i64,
     pub paid: i64,
 }
@@ -842,8 +842,8 @@ pub async fn entitlements_by_street(
 /// Open follow-ups by street and community: how many, and the oldest's date.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Serialize, Deserialize)]
 pub struct OpenFollowUpsRow {
-    pub street_id: Uuid,
-    pub community_id: Uuid,
+    pub street_id: OrgUnitId,
+    pub community_id: OrgUnitId,
     pub open: i64,
     pub oldest_on: Option<NaiveDate>,
 }
@@ -886,7 +886,7 @@ pub async fn open_follow_ups_by_community(
 pub struct SignatureProject {
     pub tenant_id: TenantId,
     pub id: Uuid,
-    pub street_id: Uuid,
+    pub street_id: OrgUnitId,
     pub year: i32,
     pub name: String,
     pub description: String,
@@ -901,7 +901,7 @@ pub struct ActivityRow {
     pub tenant_id: TenantId,
     pub id: Uuid,
     pub home: String,
-    pub street_id: Uuid,
+    pub street_id: OrgUnitId,
     pub project_id: Option<Uuid>,
     pub held_on: NaiveDate,
     pub place: String,
@@ -935,7 +935,7 @@ impl SignatureProject {
     pub async fn of_year(
         conn: &mut AsyncPgConnection,
         year: i32,
-        street: Option<Uuid>,
+        street: Option<OrgUnitId>,
     ) -> QueryResult<Vec<Self>> {
         use crate::schema::signature_projects as p;
         let mut q = p::table.filter(p::year.eq(year)).into_boxed();
@@ -1015,7 +1015,7 @@ impl ActivityRow {
     pub async fn of_year(
         conn: &mut AsyncPgConnection,
         year: i32,
-        street: Option<Uuid>,
+        street: Option<OrgUnitId>,
     ) -> QueryResult<Vec<Self>> {
         use crate::schema::activities as a;
         let (first, last) = year_days(year);
@@ -1054,7 +1054,7 @@ pub async fn participant_choices(
     conn: &mut AsyncPgConnection,
     scope: Scope,
     limit: i64,
-) -> QueryResult<Vec<(FamilyId, Uuid, Option<String>)>> {
+) -> QueryResult<Vec<(FamilyId, OrgUnitId, Option<String>)>> {
     families::table
         .into_boxed()
         .filter(families::status.eq(FamilyStatus::Active))

@@ -3,6 +3,7 @@
 //! qualifications with expiry, weekly availability as rows, home, weekly limit) whose field names are
 //! the API's JSON paths, so errors land beside their field; and the hours of service with their xlsx.
 
+use nuanxin_ids::VolunteerId;
 use std::collections::HashMap;
 
 use actix_web::http::StatusCode;
@@ -14,7 +15,6 @@ use nuanxin_domain::family::Coordinates;
 use nuanxin_domain::tasks::input::{HeldQualification, Training, VolunteerInput};
 use nuanxin_domain::tasks::{parse_weekday, weekday_code, Slot};
 use serde::Deserialize;
-use uuid::Uuid;
 
 use super::super::session::{Console, Posted};
 use super::super::views::{page, page_with_status, see_other, Frame, PageError, Pager};
@@ -110,7 +110,7 @@ struct SlotRow {
 struct VolunteerForm {
     frame: Frame,
     /// None: a new volunteer.
-    id: Option<Uuid>,
+    id: Option<VolunteerId>,
     values: HashMap<String, String>,
     skills: Vec<(String, String, bool)>,
     /// (code, name, held, expires_on) of the district's qualifications.
@@ -205,7 +205,7 @@ fn form_page(
     state: &AppState,
     console: &Console,
     status: StatusCode,
-    id: Option<Uuid>,
+    id: Option<VolunteerId>,
     mut shown: Shown,
     errors: HashMap<String, String>,
     general: Vec<String>,
@@ -289,7 +289,7 @@ pub async fn new_volunteer(
 pub async fn edit_volunteer(
     state: web::Data<AppState>,
     console: Console,
-    id: web::Path<Uuid>,
+    id: web::Path<VolunteerId>,
 ) -> Result<HttpResponse, PageError> {
     let auth = &console.auth;
     auth.require(Resource::VolunteerRecord, Action::Read)?;
@@ -477,7 +477,7 @@ fn place_errors(
 async fn save(
     state: &AppState,
     console: &Console,
-    id: Option<Uuid>,
+    id: Option<VolunteerId>,
     form: &Posted,
 ) -> Result<HttpResponse, PageError> {
     let auth = &console.auth;
@@ -546,7 +546,7 @@ pub async fn create_volunteer(
 pub async fn update_volunteer(
     state: web::Data<AppState>,
     console: Console,
-    id: web::Path<Uuid>,
+    id: web::Path<VolunteerId>,
     form: Posted,
 ) -> Result<HttpResponse, PageError> {
     console

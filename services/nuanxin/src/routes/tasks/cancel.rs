@@ -1,7 +1,7 @@
 use actix_web::{web, HttpResponse};
 use nuanxin_access::{Action, Resource};
 use nuanxin_domain::tasks::input::ReasonInput;
-use uuid::Uuid;
+use nuanxin_ids::TaskId;
 
 use crate::auth::Authorized;
 use crate::error::ApiError;
@@ -13,7 +13,7 @@ use crate::tasks::cancel;
 pub async fn cancel_task(
     state: web::Data<AppState>,
     auth: Authorized,
-    id: web::Path<Uuid>,
+    id: web::Path<TaskId>,
     Body(body): Body<ReasonInput>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Resource::ServiceTask, Action::Create)?;

@@ -1,6 +1,6 @@
 use actix_web::{web, HttpResponse};
 use nuanxin_access::{Action, Resource};
-use uuid::Uuid;
+use nuanxin_ids::TaskId;
 
 use crate::auth::Authorized;
 use crate::error::ApiError;
@@ -11,7 +11,7 @@ use crate::tasks::service_tasks;
 pub async fn get_task(
     state: web::Data<AppState>,
     auth: Authorized,
-    id: web::Path<Uuid>,
+    id: web::Path<TaskId>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Resource::ServiceTask, Action::Read)?;
     Ok(HttpResponse::Ok().json(service_tasks::get(&state, &auth, id.into_inner()).await?))

@@ -5,8 +5,8 @@ use actix_web::{web, HttpResponse};
 use nuanxin_access::{Action, Resource};
 use nuanxin_domain::tasks::input::{ReasonInput, ReportInput};
 use nuanxin_domain::tasks::OfferStatus;
+use nuanxin_ids::{OfferId, VolunteerId};
 use serde::Deserialize;
-use uuid::Uuid;
 
 use crate::auth::Authorized;
 use crate::error::ApiError;
@@ -19,7 +19,7 @@ use crate::tasks::offers::{self, Step};
 async fn step(
     state: &AppState,
     auth: &Authorized,
-    id: Uuid,
+    id: OfferId,
     action: Action,
     step: Step,
 ) -> Result<HttpResponse, ApiError> {
@@ -30,7 +30,7 @@ async fn step(
 pub async fn accept_offer(
     state: web::Data<AppState>,
     auth: Authorized,
-    id: web::Path<Uuid>,
+    id: web::Path<OfferId>,
 ) -> Result<HttpResponse, ApiError> {
     step(
         &state,
@@ -45,7 +45,7 @@ pub async fn accept_offer(
 pub async fn decline_offer(
     state: web::Data<AppState>,
     auth: Authorized,
-    id: web::Path<Uuid>,
+    id: web::Path<OfferId>,
     Body(body): Body<ReasonInput>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Resource::TaskOffer, Action::Respond)?;
@@ -63,13 +63,13 @@ pub async fn decline_offer(
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AssignBody {
-    volunteer_id: Uuid,
+    volunteer_id: VolunteerId,
 }
 
 pub async fn assign_offer(
     state: web::Data<AppState>,
     auth: Authorized,
-    id: web::Path<Uuid>,
+    id: web::Path<OfferId>,
     Body(body): Body<AssignBody>,
 ) -> Result<HttpResponse, ApiError> {
     let volunteer = body.volunteer_id;
@@ -86,7 +86,7 @@ pub async fn assign_offer(
 pub async fn check_in(
     state: web::Data<AppState>,
     auth: Authorized,
-    id: web::Path<Uuid>,
+    id: web::Path<OfferId>,
 ) -> Result<HttpResponse, ApiError> {
     step(
         &state,
@@ -101,7 +101,7 @@ pub async fn check_in(
 pub async fn check_out(
     state: web::Data<AppState>,
     auth: Authorized,
-    id: web::Path<Uuid>,
+    id: web::Path<OfferId>,
     Body(body): Body<ReportInput>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Resource::TaskOffer, Action::Report)?;

@@ -4,7 +4,7 @@
 use actix_web::{web, HttpResponse};
 use nuanxin_access::{Action, Resource};
 use nuanxin_db::models::tasks::TaskReach;
-use uuid::Uuid;
+use nuanxin_ids::MatchingRunId;
 
 use crate::auth::Authorized;
 use crate::error::ApiError;
@@ -27,7 +27,7 @@ pub async fn start_run(
 pub async fn get_run(
     state: web::Data<AppState>,
     auth: Authorized,
-    id: web::Path<Uuid>,
+    id: web::Path<MatchingRunId>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Resource::MatchingRun, Action::Read)?;
     let reach = staff_reach(&state, &auth).await?;

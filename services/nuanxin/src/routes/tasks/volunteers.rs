@@ -3,8 +3,8 @@
 use actix_web::{web, HttpResponse};
 use nuanxin_access::{Action, Resource};
 use nuanxin_domain::tasks::input::VolunteerInput;
+use nuanxin_ids::VolunteerId;
 use serde::Deserialize;
-use uuid::Uuid;
 
 use crate::auth::Authorized;
 use crate::error::ApiError;
@@ -45,7 +45,7 @@ pub async fn create_volunteer(
 pub async fn get_volunteer(
     state: web::Data<AppState>,
     auth: Authorized,
-    id: web::Path<Uuid>,
+    id: web::Path<VolunteerId>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Resource::VolunteerRecord, Action::Read)?;
     Ok(HttpResponse::Ok().json(volunteers::get(&state, &auth, id.into_inner()).await?))
@@ -67,7 +67,7 @@ fn yes() -> bool {
 pub async fn update_volunteer(
     state: web::Data<AppState>,
     auth: Authorized,
-    id: web::Path<Uuid>,
+    id: web::Path<VolunteerId>,
     Body(body): Body<Replacement>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Resource::VolunteerRecord, Action::Update)?;

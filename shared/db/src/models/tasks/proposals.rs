@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Bool, Date, Nullable, Text, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use nuanxin_domain::tasks::proposals::ProposalStatus;
-use nuanxin_ids::{FamilyId, TenantId};
+use nuanxin_ids::{FamilyId, OrgUnitId, TenantId};
 use uuid::Uuid;
 
 use crate::schema::task_proposals;
@@ -17,8 +17,8 @@ pub struct TaskProposal {
     pub tenant_id: TenantId,
     pub id: Uuid,
     pub family_id: FamilyId,
-    pub street_id: Uuid,
-    pub community_id: Uuid,
+    pub street_id: OrgUnitId,
+    pub community_id: OrgUnitId,
     pub program: String,
     pub service: String,
     /// `mother`, `father`, `father,mother`; empty for a household program.
@@ -49,8 +49,8 @@ pub struct ProposalFound {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProposalReach {
     District,
-    Street(Uuid),
-    Community(Uuid),
+    Street(OrgUnitId),
+    Community(OrgUnitId),
 }
 
 type ReachFilter =
@@ -137,7 +137,7 @@ impl TaskProposal {
     pub async fn lapse_not_found(
         conn: &mut AsyncPgConnection,
         found: &[ProposalFound],
-        street: Option<Uuid>,
+        street: Option<OrgUnitId>,
     ) -> QueryResult<usize> {
         diesel::sql_query(
             "UPDATE task_proposals p SET status = 'lapsed' \
