@@ -14,6 +14,26 @@ nuanxin_text_enum::text_enum! {
 }
 
 nuanxin_text_enum::text_enum! {
+    /// Whether a release's records are all written (`data_releases.state`): it is read only once
+    /// ready.
+    pub enum ReleaseBuild {
+        Building = "building",
+        Ready = "ready",
+    }
+}
+
+nuanxin_text_enum::text_enum! {
+    /// Where a release stands for its reader today: its build, then its end (revoked by the
+    /// steward, or past its last day).
+    pub enum ReleaseState {
+        Ready = "ready" / "可使用",
+        Building = "building" / "生成中",
+        Revoked = "revoked" / "已撤销",
+        Expired = "expired" / "已过期",
+    }
+}
+
+nuanxin_text_enum::text_enum! {
     /// How a family consented to a department's use of its data beyond the documents' basis
     /// (`sharing_consents.how`); an oral consent names its witness.
     pub enum ConsentHow {

@@ -110,6 +110,12 @@ ids! {
     /// One run of a benefit programme for one period (`benefit_cycles.id`): the entries it generated
     /// are verified, approved and paid as a whole.
     CycleId;
+    /// A department's request for the register's data (`data_requests.id`), which the district's
+    /// data steward approves or rejects.
+    DataRequestId;
+    /// The data an approved request released (`data_releases.id`): sealed records or counts, for
+    /// one unit, until it expires or is revoked.
+    DataReleaseId;
     /// A volunteer on the district's roster (`volunteers.id`), independent or of a social
     /// organization; an offer names the one it went to.
     VolunteerId;

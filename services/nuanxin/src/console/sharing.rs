@@ -12,11 +12,11 @@ use askama::Template;
 use nuanxin_access::{Action, Resource};
 use nuanxin_domain::labels;
 use nuanxin_domain::org::OrgKind;
+use nuanxin_domain::sharing::ReleaseState;
 use nuanxin_domain::sharing::{ConsentHow, RequestStatus};
-use nuanxin_ids::FamilyId;
+use nuanxin_ids::{DataReleaseId, DataRequestId, FamilyId};
 use nuanxin_sharing::{AGE_BANDS, KINDS};
 use nuanxin_text_enum::Labelled;
-use uuid::Uuid;
 
 use super::session::{Console, Posted};
 use super::views::{page, page_with_status, see_other, Frame, PageError};
@@ -308,7 +308,7 @@ struct RequestPage {
 pub async fn request(
     state: web::Data<AppState>,
     console: Console,
-    id: web::Path<Uuid>,
+    id: web::Path<DataRequestId>,
 ) -> Result<HttpResponse, PageError> {
     let access: crate::benefits::Access = state.clone().into_inner();
     let detail = crate::sharing::requests::detail(&access, &console.auth, id.into_inner()).await?;
@@ -342,7 +342,7 @@ pub async fn request(
 pub async fn decide(
     state: web::Data<AppState>,
     console: Console,
-    id: web::Path<Uuid>,
+    id: web::Path<DataRequestId>,
     form: Posted,
 ) -> Result<HttpResponse, PageError> {
     let auth = &console.auth;
@@ -396,7 +396,7 @@ pub struct After {
 pub async fn release(
     state: web::Data<AppState>,
     console: Console,
-    id: web::Path<Uuid>,
+    id: web::Path<DataReleaseId>,
     after: web::Query<After>,
 ) -> Result<HttpResponse, PageError> {
     let auth = &console.auth;
@@ -453,7 +453,7 @@ pub async fn release(
 pub async fn export(
     state: web::Data<AppState>,
     console: Console,
-    id: web::Path<Uuid>,
+    id: web::Path<DataReleaseId>,
 ) -> Result<HttpResponse, PageError> {
     let auth = &console.auth;
     auth.require(Resource::DataRelease, Action::Read)?;
@@ -472,7 +472,7 @@ pub async fn export(
 pub async fn revoke(
     state: web::Data<AppState>,
     console: Console,
-    id: web::Path<Uuid>,
+    id: web::Path<DataReleaseId>,
     _form: Posted,
 ) -> Result<HttpResponse, PageError> {
     let auth = &console.auth;

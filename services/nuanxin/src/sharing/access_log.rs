@@ -7,10 +7,9 @@ use nuanxin_access::{Action, Resource};
 use nuanxin_db::models::family::FamilyRecord;
 use nuanxin_db::models::sharing::{releases_of_family, sharing_events};
 use nuanxin_db::pool::TenantTx;
-use nuanxin_ids::{FamilyId, OrgUnitId};
+use nuanxin_ids::{DataReleaseId, FamilyId, OrgUnitId};
 use serde::Serialize;
 use serde_json::json;
-use uuid::Uuid;
 
 use super::SharingError;
 use crate::audit;
@@ -25,7 +24,7 @@ pub struct AccessEntry {
     pub org_unit_name: String,
     pub purpose: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub release_id: Option<Uuid>,
+    pub release_id: Option<DataReleaseId>,
     /// `received`, `read`, `export` or `verification`.
     pub action: &'static str,
     pub action_label: &'static str,

@@ -10,13 +10,12 @@
 use nuanxin_db::models::sharing::{dimension_counts, DataRelease};
 use nuanxin_db::pool::TenantTx;
 use nuanxin_domain::org::OrgKind;
-use nuanxin_ids::OrgUnitId;
+use nuanxin_ids::{DataReleaseId, OrgUnitId};
 use nuanxin_sharing::{
     aggregate_with_held, aggregate_within, AggregateError, Field, Held, AGE_BANDS, KINDS,
 };
 use serde::Serialize;
 use serde_json::json;
-use uuid::Uuid;
 
 use super::{check_readable, release_fields, rules_of, SharingError};
 use crate::audit::{self, Actor};
@@ -97,7 +96,7 @@ pub async fn by_dimension(
     district: &District,
     actor: &Actor,
     unit: OrgUnitId,
-    id: Uuid,
+    id: DataReleaseId,
     by: &str,
 ) -> Result<AggregateView, SharingError> {
     let threshold = rules_of(district)?.threshold;

@@ -19,6 +19,7 @@ pub mod release;
 pub mod requests;
 pub mod verify;
 
+use nuanxin_domain::sharing::ReleaseBuild;
 use nuanxin_ids::OrgUnitId;
 use std::sync::Arc;
 
@@ -192,7 +193,7 @@ pub fn release_fields(release: &DataRelease) -> Vec<(Field, Mode)> {
 /// Refuses a release that cannot be read today (410 expired or revoked, 409 still being written).
 pub fn check_readable(release: &DataRelease, district: &District) -> Result<(), SharingError> {
     match readability(
-        release.state == "ready",
+        release.state == ReleaseBuild::Ready,
         release.revoked_at.is_some(),
         release.expires_on,
         district.today(),

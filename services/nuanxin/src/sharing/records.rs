@@ -6,10 +6,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 use nuanxin_db::models::sharing::{records_page, DataRelease};
 use nuanxin_db::pool::TenantTx;
 use nuanxin_domain::labels;
-use nuanxin_ids::{FamilyId, OrgUnitId};
+use nuanxin_domain::sharing::ReleaseState;
+use nuanxin_ids::{DataReleaseId, DataRequestId, FamilyId, OrgUnitId};
 use serde::Serialize;
 use serde_json::{json, Map, Value};
-use uuid::Uuid;
 
 use super::release::record_aad;
 use super::requests::Viewer;
@@ -35,7 +35,7 @@ pub struct RecordsPage {
 async fn own_release(
     tx: &mut TenantTx,
     unit: OrgUnitId,
-    id: Uuid,
+    id: DataReleaseId,
 ) -> Result<DataRelease, SharingError> {
     DataRelease::find(tx, id)
         .await?
@@ -87,7 +87,7 @@ pub async fn page(
     district: &District,
     actor: &Actor,
     unit: OrgUnitId,
-    id: Uuid,
+    id: DataReleaseId,
     after: i32,
     limit: i64,
 ) -> Result<RecordsPage, SharingError> {
@@ -175,7 +175,7 @@ pub async fn export(
     district: &District,
     actor: &Actor,
     unit: OrgUnitId,
-    id: Uuid,
+    id: DataReleaseId,
 ) -> Result<Vec<u8>, SharingError> {
     let mut tx = TenantTx::begin(&state.pool, district.id).await?;
     let release = own_release(&mut tx, unit, id).await?;
@@ -228,8 +228,8 @@ pub async fn export(
 /// A release as lists show it.
 #[derive(Debug, Clone, Serialize)]
 pub struct ReleaseView {
-    pub id: Uuid,
-    pub request_id: Uuid,
+    pub id: DataReleaseId,
+    pub request_id: DataRequestId,
     pub org_unit: String,
     pub org_unit_name: String,
     pub purpose: String,
@@ -239,17 +239,16 @@ pub struct ReleaseView {
     pub released_on: NaiveDate,
     pub expires_on: NaiveDate,
     pub revoked_at: Option<DateTime<Utc>>,
-    /// `ready`, `building`, `expired` or `revoked`.
-    pub state: &'static str,
+    pub state: ReleaseState,
     pub state_label: &'static str,
 }
 
 pub fn release_view(district: &District, r: &DataRelease) -> ReleaseView {
-    let (state, state_label) = match check_readable(r, district) {
-        Ok(()) => ("ready", "可使用"),
-        Err(SharingError::Conflict(_)) => ("building", "生成中"),
-        Err(_) if r.revoked_at.is_some() => ("revoked", "已撤销"),
-        Err(_) => ("expired", "已过期"),
+    let state = match check_readable(r, district) {
+        Ok(()) => ReleaseState::Ready,
+        Err(SharingError::Conflict(_)) => ReleaseState::Building,
+        Err(_) if r.revoked_at.is_some() => ReleaseState::Revoked,
+        Err(_) => ReleaseState::Expired,
     };
     let unit = district.orgs.get(r.org_unit_id);
     ReleaseView {
@@ -268,7 +267,7 @@ pub fn release_view(district: &District, r: &DataRelease) -> ReleaseView {
         expires_on: r.expires_on,
         revoked_at: r.revoked_at,
         state,
-        state_label,
+        state_label: state.label(),
     }
 }
 
@@ -291,7 +290,7 @@ pub async fn get(
     state: &AppState,
     district: &District,
     viewer: Viewer,
-    id: Uuid,
+    id: DataReleaseId,
 ) -> Result<ReleaseView, SharingError> {
     let mut tx = TenantTx::begin(&state.pool, district.id).await?;
     let release = DataRelease::find(&mut tx, id)
@@ -307,7 +306,7 @@ pub async fn revoke(
     state: &AppState,
     district: &District,
     actor: &Actor,
-    id: Uuid,
+    id: DataReleaseId,
 ) -> Result<ReleaseView, SharingError> {
     let mut tx = TenantTx::begin(&state.pool, district.id).await?;
     DataRelease::find(&mut tx, id)

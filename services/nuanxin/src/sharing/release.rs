@@ -8,7 +8,8 @@
 //! with its approval's audit event and mail; an approval that fails half-way removes what it wrote and
 //! puts the request back to pending, so nothing half-released remains.
 
-use nuanxin_ids::{FamilyId, OrgUnitId, TenantId};
+use nuanxin_domain::sharing::ReleaseBuild;
+use nuanxin_ids::{DataReleaseId, DataRequestId, FamilyId, OrgUnitId, TenantId};
 use std::collections::HashSet;
 use std::sync::Arc;
 
@@ -28,7 +29,6 @@ use nuanxin_sharing::{
 };
 use serde::Serialize;
 use serde_json::json;
-use uuid::Uuid;
 
 use super::requests::{checked_rule, stored_request};
 use super::{mail, rules_of, SharingError};
@@ -40,7 +40,7 @@ use crate::state::District;
 /// What the steward's approval answers.
 #[derive(Debug, Clone, Serialize)]
 pub struct Approved {
-    pub release_id: Uuid,
+    pub release_id: DataReleaseId,
     pub expires_on: NaiveDate,
     pub families: i64,
 }
@@ -180,7 +180,7 @@ pub fn choose(
 fn seal(
     codec_keys: &crate::state::Keys,
     tenant_id: TenantId,
-    release_id: Uuid,
+    release_id: DataReleaseId,
     sel: &Selection,
     chosen: &[Chosen],
 ) -> Vec<NewReleaseRecord> {
@@ -228,7 +228,7 @@ fn work_page(
     keys: &crate::state::Keys,
     district: &District,
     sel: &Selection,
-    release_id: Option<Uuid>,
+    release_id: Option<DataReleaseId>,
     page: &[FamilyRecord],
 ) -> Result<Worked, SharingError> {
     let half = |part: &[FamilyRecord]| -> Result<Worked, SharingError> {
@@ -273,7 +273,7 @@ async fn scan<F>(
     access: &Access,
     district: &Arc<District>,
     sel: &Selection,
-    release_id: Option<Uuid>,
+    release_id: Option<DataReleaseId>,
     mut each: F,
 ) -> Result<(), SharingError>
 where
@@ -364,7 +364,7 @@ pub async fn approve(
     access: Access,
     district: &Arc<District>,
     actor: &Actor,
-    request_id: Uuid,
+    request_id: DataRequestId,
 ) -> Result<Approved, SharingError> {
     let rules = rules_of(district)?;
     let tenant_id = district.id;
@@ -405,7 +405,7 @@ pub async fn approve(
     let days = u32::try_from(asked.days).unwrap_or(1);
     let release = DataRelease {
         tenant_id,
-        id: Uuid::new_v4(),
+        id: DataReleaseId::generate(),
         request_id,
         org_unit_id: request.org_unit_id,
         purpose: rule.purpose.clone(),
@@ -418,7 +418,7 @@ pub async fn approve(
         approved_at: now,
         released_on: today,
         expires_on: expires_on(today, days),
-        state: "building".into(),
+        state: ReleaseBuild::Building,
         families: 0,
         revoked_at: None,
         revoked_by: None,

@@ -1,7 +1,7 @@
 //! A department's requests: made against the rules, listed for the department and for the steward,
 //! shown to the steward beside their rule, and rejected with a reason.
 
-use nuanxin_ids::{OrgUnitId, UserId};
+use nuanxin_ids::{DataReleaseId, DataRequestId, OrgUnitId, UserId};
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
@@ -13,7 +13,6 @@ use nuanxin_domain::sharing::{Decision, RequestStatus};
 use nuanxin_sharing::{check_request, Directory, Field, Request, Rule, SharingRules};
 use serde::Serialize;
 use serde_json::{json, Map, Value};
-use uuid::Uuid;
 
 use super::release::{count_covered, decision_error, Selection};
 use super::{mail, rules_of, FieldView, RuleView, SharingError};
@@ -98,7 +97,7 @@ pub async fn create(
     checked_rule(&rules, district, &unit.code, &req)?;
     let row = DataRequest {
         tenant_id: district.id,
-        id: Uuid::new_v4(),
+        id: DataRequestId::generate(),
         org_unit_id,
         requested_by: actor.user_id,
         purpose: req.purpose.clone(),
@@ -132,7 +131,7 @@ pub async fn create(
 /// A request as lists and the steward's view show it.
 #[derive(Debug, Clone, Serialize)]
 pub struct RequestView {
-    pub id: Uuid,
+    pub id: DataRequestId,
     pub org_unit: String,
     pub org_unit_name: String,
     pub purpose: String,
@@ -146,7 +145,7 @@ pub struct RequestView {
     pub created_at: DateTime<Utc>,
     pub decided_at: Option<DateTime<Utc>>,
     pub reason: Option<String>,
-    pub release_id: Option<Uuid>,
+    pub release_id: Option<DataReleaseId>,
 }
 
 fn view(district: &District, row: &DataRequest, release: Option<&DataRelease>) -> RequestView {
@@ -201,8 +200,8 @@ pub async fn list(
 ) -> Result<Vec<RequestView>, SharingError> {
     let mut tx = TenantTx::begin(pool, district.id).await?;
     let rows = DataRequest::list(&mut tx, viewer.unit(), status, limit, offset).await?;
-    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
-    let releases: HashMap<Uuid, DataRelease> = DataRelease::of_requests(&mut tx, &ids)
+    let ids: Vec<DataRequestId> = rows.iter().map(|r| r.id).collect();
+    let releases: HashMap<DataRequestId, DataRelease> = DataRelease::of_requests(&mut tx, &ids)
         .await?
         .into_iter()
         .map(|r| (r.request_id, r))
@@ -233,7 +232,7 @@ pub struct RequestDetail {
 pub async fn detail(
     access: &Access,
     auth: &Authorized,
-    id: Uuid,
+    id: DataRequestId,
 ) -> Result<RequestDetail, SharingError> {
     auth.check(Resource::DataRequest, Action::List)?;
     let viewer = super::viewer(auth)?;
@@ -294,7 +293,7 @@ pub async fn reject(
     pool: &DbPool,
     district: &District,
     actor: &Actor,
-    id: Uuid,
+    id: DataRequestId,
     reason: &str,
 ) -> Result<(), SharingError> {
     let reason = reason.trim();

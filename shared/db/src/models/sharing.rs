@@ -7,9 +7,9 @@ use diesel::prelude::*;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::sql_types::{Array, BigInt, Bytea, Int4, Jsonb, Text, Untyped, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use nuanxin_domain::sharing::ReleaseBuild;
 use nuanxin_domain::sharing::{ConsentHow, RequestStatus};
-use nuanxin_ids::{FamilyId, OrgUnitId, TenantId, UserId};
-use uuid::Uuid;
+use nuanxin_ids::{DataReleaseId, DataRequestId, FamilyId, OrgUnitId, TenantId, UserId};
 
 use crate::models::audit::AuditEvent;
 use crate::models::family::{FamilyRecord, StoredFamily};
@@ -23,7 +23,7 @@ use crate::schema::{
 #[diesel(table_name = data_requests)]
 pub struct DataRequest {
     pub tenant_id: TenantId,
-    pub id: Uuid,
+    pub id: DataRequestId,
     pub org_unit_id: OrgUnitId,
     pub requested_by: UserId,
     pub purpose: String,
@@ -48,7 +48,10 @@ impl DataRequest {
             .map(drop)
     }
 
-    pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<DataRequest>> {
+    pub async fn find(
+        conn: &mut AsyncPgConnection,
+        id: DataRequestId,
+    ) -> QueryResult<Option<DataRequest>> {
         data_requests::table
             .filter(data_requests::id.eq(id))
             .select(DataRequest::as_select())
@@ -85,7 +88,7 @@ impl DataRequest {
     /// pending (decided meanwhile by someone else).
     pub async fn decide(
         conn: &mut AsyncPgConnection,
-        id: Uuid,
+        id: DataRequestId,
         status: RequestStatus,
         by: UserId,
         at: DateTime<Utc>,
@@ -109,11 +112,11 @@ impl DataRequest {
     }
 
     /// Back to pending: an approval whose release could not be written is undone.
-    pub async fn reopen(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<()> {
+    pub async fn reopen(conn: &mut AsyncPgConnection, id: DataRequestId) -> QueryResult<()> {
         diesel::update(data_requests::table.filter(data_requests::id.eq(id)))
             .set((
                 data_requests::status.eq(RequestStatus::Pending),
-                data_requests::decided_by.eq(None::<Uuid>),
+                data_requests::decided_by.eq(None::<UserId>),
                 data_requests::decided_at.eq(None::<DateTime<Utc>>),
                 data_requests::reason.eq(None::<String>),
             ))
@@ -128,8 +131,8 @@ impl DataRequest {
 #[diesel(table_name = data_releases)]
 pub struct DataRelease {
     pub tenant_id: TenantId,
-    pub id: Uuid,
-    pub request_id: Uuid,
+    pub id: DataReleaseId,
+    pub request_id: DataRequestId,
     pub org_unit_id: OrgUnitId,
     pub purpose: String,
     /// `[[field, mode], …]` as the rule released them.
@@ -139,7 +142,7 @@ pub struct DataRelease {
     pub released_on: NaiveDate,
     pub expires_on: NaiveDate,
     /// `building` or `ready`.
-    pub state: String,
+    pub state: ReleaseBuild,
     pub families: i32,
     pub revoked_at: Option<DateTime<Utc>>,
     pub revoked_by: Option<UserId>,
@@ -155,7 +158,10 @@ impl DataRelease {
             .map(drop)
     }
 
-    pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<DataRelease>> {
+    pub async fn find(
+        conn: &mut AsyncPgConnection,
+        id: DataReleaseId,
+    ) -> QueryResult<Option<DataRelease>> {
         data_releases::table
             .filter(data_releases::id.eq(id))
             .select(DataRelease::as_select())
@@ -166,7 +172,7 @@ impl DataRelease {
 
     pub async fn of_request(
         conn: &mut AsyncPgConnection,
-        request_id: Uuid,
+        request_id: DataRequestId,
     ) -> QueryResult<Option<DataRelease>> {
         data_releases::table
             .filter(data_releases::request_id.eq(request_id))
@@ -179,7 +185,7 @@ impl DataRelease {
     /// The releases of these requests.
     pub async fn of_requests(
         conn: &mut AsyncPgConnection,
-        request_ids: &[Uuid],
+        request_ids: &[DataRequestId],
     ) -> QueryResult<Vec<DataRelease>> {
         data_releases::table
             .filter(data_releases::request_id.eq_any(request_ids))
@@ -211,12 +217,12 @@ impl DataRelease {
     /// Marks a release whose records are all written readable.
     pub async fn mark_ready(
         conn: &mut AsyncPgConnection,
-        id: Uuid,
+        id: DataReleaseId,
         families: i32,
     ) -> QueryResult<()> {
         diesel::update(data_releases::table.filter(data_releases::id.eq(id)))
             .set((
-                data_releases::state.eq("ready"),
+                data_releases::state.eq(ReleaseBuild::Ready),
                 data_releases::families.eq(families),
             ))
             .execute(conn)
@@ -225,11 +231,14 @@ impl DataRelease {
     }
 
     /// Removes a release still being built, with its records (an approval that failed half-way).
-    pub async fn delete_building(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<()> {
+    pub async fn delete_building(
+        conn: &mut AsyncPgConnection,
+        id: DataReleaseId,
+    ) -> QueryResult<()> {
         diesel::delete(
             data_releases::table
                 .filter(data_releases::id.eq(id))
-                .filter(data_releases::state.eq("building")),
+                .filter(data_releases::state.eq(ReleaseBuild::Building)),
         )
         .execute(conn)
         .await
@@ -239,7 +248,7 @@ impl DataRelease {
     /// Revokes a release not yet revoked; `None` when it already was.
     pub async fn revoke(
         conn: &mut AsyncPgConnection,
-        id: Uuid,
+        id: DataReleaseId,
         by: UserId,
         at: DateTime<Utc>,
     ) -> QueryResult<Option<DataRelease>> {
@@ -268,7 +277,7 @@ impl DataRelease {
     ) -> QueryResult<Vec<DataRelease>> {
         diesel::update(
             data_releases::table
-                .filter(data_releases::state.eq("ready"))
+                .filter(data_releases::state.eq(ReleaseBuild::Ready))
                 .filter(data_releases::revoked_at.is_null())
                 .filter(data_releases::expiry_notice_at.is_null())
                 .filter(data_releases::expires_on.le(last_day))
@@ -299,7 +308,7 @@ pub struct NewReleaseRecord {
 pub async fn insert_records(
     conn: &mut AsyncPgConnection,
     tenant_id: TenantId,
-    release_id: Uuid,
+    release_id: DataReleaseId,
     rows: &[NewReleaseRecord],
 ) -> QueryResult<()> {
     if rows.is_empty() {
@@ -329,7 +338,7 @@ pub async fn insert_records(
 /// A page of a release's sealed records after `after_seq`, in order: (seq, family, sealed record).
 pub async fn records_page(
     conn: &mut AsyncPgConnection,
-    release_id: Uuid,
+    release_id: DataReleaseId,
     after_seq: i32,
     limit: i64,
 ) -> QueryResult<Vec<(i32, FamilyId, Vec<u8>)>> {
@@ -369,7 +378,7 @@ pub struct DimensionCount {
 /// the set of programs they hold.
 pub async fn dimension_counts(
     conn: &mut AsyncPgConnection,
-    release_id: Uuid,
+    release_id: DataReleaseId,
 ) -> QueryResult<Vec<DimensionCount>> {
     diesel::sql_query(
         "SELECT street, community, kind, age_band, programs, count(*) AS families \
@@ -393,7 +402,7 @@ pub async fn releases_of_family(
                 .and(data_releases::id.eq(data_release_records::release_id))),
         )
         .filter(data_release_records::family_id.eq(family_id))
-        .filter(data_releases::state.eq("ready"))
+        .filter(data_releases::state.eq(ReleaseBuild::Ready))
         .select((DataRelease::as_select(), data_release_records::seq))
         .load(conn)
         .await

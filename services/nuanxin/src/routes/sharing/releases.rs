@@ -1,7 +1,7 @@
 use actix_web::{web, HttpResponse};
 use nuanxin_access::{Action, Resource};
+use nuanxin_ids::DataReleaseId;
 use serde::Deserialize;
-use uuid::Uuid;
 
 use crate::auth::Authorized;
 use crate::error::ApiError;
@@ -40,7 +40,7 @@ pub async fn list_releases(
 pub async fn get_release(
     state: web::Data<AppState>,
     auth: Authorized,
-    id: web::Path<Uuid>,
+    id: web::Path<DataReleaseId>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Resource::DataRequest, Action::List)?;
     let viewer = crate::sharing::viewer(&auth)?;
@@ -60,7 +60,7 @@ pub struct RecordsQuery {
 pub async fn release_records(
     state: web::Data<AppState>,
     auth: Authorized,
-    id: web::Path<Uuid>,
+    id: web::Path<DataReleaseId>,
     query: web::Query<RecordsQuery>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Resource::DataRelease, Action::Read)?;
@@ -97,7 +97,7 @@ pub struct AggregateQuery {
 pub async fn release_aggregate(
     state: web::Data<AppState>,
     auth: Authorized,
-    id: web::Path<Uuid>,
+    id: web::Path<DataReleaseId>,
     query: web::Query<AggregateQuery>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Resource::DataRelease, Action::Read)?;
@@ -118,7 +118,7 @@ pub async fn release_aggregate(
 pub async fn export_release(
     state: web::Data<AppState>,
     auth: Authorized,
-    id: web::Path<Uuid>,
+    id: web::Path<DataReleaseId>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Resource::DataRelease, Action::Read)?;
     let unit = crate::sharing::own_unit(&auth)?;
@@ -134,7 +134,7 @@ pub async fn export_release(
 pub async fn revoke_release(
     state: web::Data<AppState>,
     auth: Authorized,
-    id: web::Path<Uuid>,
+    id: web::Path<DataReleaseId>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Resource::DataRelease, Action::Revoke)?;
     let view = records::revoke(&state, &auth.district, &auth.actor, id.into_inner()).await?;

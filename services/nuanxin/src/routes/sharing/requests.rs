@@ -1,9 +1,9 @@
 use actix_web::{web, HttpResponse};
 use nuanxin_access::{Action, Resource};
 use nuanxin_domain::sharing::RequestStatus;
+use nuanxin_ids::DataRequestId;
 use serde::Deserialize;
 use serde_json::{Map, Value};
-use uuid::Uuid;
 
 use crate::auth::Authorized;
 use crate::benefits::Access;
@@ -53,7 +53,7 @@ impl NewRequest {
 /// `{"id", "status"}`: a request as created (`pending`) or as decided.
 #[derive(serde::Serialize)]
 struct Decided {
-    id: Uuid,
+    id: DataRequestId,
     status: RequestStatus,
 }
 
@@ -107,7 +107,7 @@ pub async fn list_requests(
 pub async fn get_request(
     state: web::Data<AppState>,
     auth: Authorized,
-    id: web::Path<Uuid>,
+    id: web::Path<DataRequestId>,
 ) -> Result<HttpResponse, ApiError> {
     let access: Access = state.clone().into_inner();
     Ok(HttpResponse::Ok().json(requests::detail(&access, &auth, id.into_inner()).await?))
@@ -117,7 +117,7 @@ pub async fn get_request(
 pub async fn approve_request(
     state: web::Data<AppState>,
     auth: Authorized,
-    id: web::Path<Uuid>,
+    id: web::Path<DataRequestId>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Resource::DataRequest, Action::Approve)?;
     let approved = release::approve(
@@ -140,7 +140,7 @@ pub struct Rejection {
 pub async fn reject_request(
     state: web::Data<AppState>,
     auth: Authorized,
-    id: web::Path<Uuid>,
+    id: web::Path<DataRequestId>,
     Body(body): Body<Rejection>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Resource::DataRequest, Action::Approve)?;
