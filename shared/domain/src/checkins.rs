@@ -4,10 +4,9 @@
 
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime, Weekday};
 use nuanxin_checkins::parse_weekday;
-use nuanxin_ids::FamilyId;
+use nuanxin_ids::{FamilyId, HelperId};
 use nuanxin_privacy::Phone;
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
 use crate::family::{Coordinates, ParentRole};
 use crate::ValidationErrors;
@@ -146,7 +145,7 @@ impl HelperInput {
 pub struct PairingInput {
     pub family_id: FamilyId,
     pub person: ParentRole,
-    pub helper_id: Uuid,
+    pub helper_id: HelperId,
     pub elder_consent: Option<Consent>,
     pub helper_consent: Option<Consent>,
     /// `HH:MM`, local time; the district's default when absent.
@@ -355,7 +354,7 @@ mod tests {
         PairingInput {
             family_id: FamilyId::from_uuid(uuid::Uuid::nil()),
             person: ParentRole::Mother,
-            helper_id: Uuid::nil(),
+            helper_id: HelperId::from_uuid(uuid::Uuid::nil()),
             elder_consent: elder,
             helper_consent: helper,
             check_in_by: Some("09:30".into()),

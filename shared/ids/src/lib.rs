@@ -129,6 +129,11 @@ ids! {
     OfferId;
     /// A neighbour mutual-aid pairing (`pairings.id`): one helper looking in on one elder daily.
     PairingId;
+    /// A neighbour who looks in on an elder (`checkin_helpers.id`).
+    HelperId;
+    /// One rung of a missed check-in's escalation ladder raised for one recipient
+    /// (`checkin_alerts.id`), open until someone acknowledges what they found.
+    AlertId;
 }
 
 #[cfg(test)]

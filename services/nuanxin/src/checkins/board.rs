@@ -2,7 +2,7 @@
 //! helper's list, the community worker's board) and the coverage of the last 30 days (the street's
 //! overview). Reads through the same scope as the API and records the read in the audit log.
 
-use nuanxin_ids::PairingId;
+use nuanxin_ids::{HelperId, PairingId};
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -10,7 +10,6 @@ use nuanxin_db::models::checkins::{
     AlertFilter, AlertRow, CheckInRow, HelperRow, PairingRow, PauseRow,
 };
 use serde_json::json;
-use uuid::Uuid;
 
 use super::{begin, commit, AlertView, Caller, CheckinError};
 use crate::registry::Registry;
@@ -135,8 +134,8 @@ pub async fn board(
     .into_iter()
     .map(AlertView::from)
     .collect();
-    let helper_ids: Vec<Uuid> = pairings.iter().map(|p| p.helper_id).collect();
-    let helpers: HashMap<Uuid, HelperRow> = HelperRow::of_ids(&mut work, &helper_ids)
+    let helper_ids: Vec<HelperId> = pairings.iter().map(|p| p.helper_id).collect();
+    let helpers: HashMap<HelperId, HelperRow> = HelperRow::of_ids(&mut work, &helper_ids)
         .await?
         .into_iter()
         .map(|h| (h.id, h))

@@ -12,7 +12,7 @@ use nuanxin_db::models::family::{FamilyFilter, FamilyRecord};
 use nuanxin_db::models::user::User;
 use nuanxin_domain::checkins::{ConsentHow, EnrolReason};
 use nuanxin_domain::tenant::TenantManifest;
-use nuanxin_ids::PairingId;
+use nuanxin_ids::{HelperId, PairingId};
 use uuid::Uuid;
 
 use crate::state::{District, Keys};
@@ -69,7 +69,7 @@ pub async fn seed(
     ) else {
         return Ok(());
     };
-    let helper = Uuid::new_v4();
+    let helper = HelperId::generate();
     let (lat, lon) = (
         first.family.latitude.unwrap_or(39.94) + 0.001,
         first.family.longitude.unwrap_or(116.37),

@@ -9,7 +9,7 @@ pub mod demo;
 pub mod notify;
 pub mod sweep;
 
-use nuanxin_ids::{FamilyId, PairingId, TenantId, UserId};
+use nuanxin_ids::{AlertId, FamilyId, HelperId, PairingId, TenantId, UserId};
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Timelike, Utc};
@@ -264,7 +264,7 @@ pub async fn create_helper(
     state: &AppState,
     who: Caller<'_>,
     input: HelperInput,
-) -> Result<Uuid, CheckinError> {
+) -> Result<HelperId, CheckinError> {
     let helper = input.validate()?;
     let community = who
         .district
@@ -281,7 +281,7 @@ pub async fn create_helper(
     if !reaches {
         return Err(CheckinError::Forbidden);
     }
-    let id = Uuid::new_v4();
+    let id = HelperId::generate();
     let mut work = begin(state, who.district).await?;
     let user_id = match input.username.as_deref().map(str::trim) {
         None | Some("") => None,
@@ -329,7 +329,7 @@ pub async fn create_helper(
 }
 
 /// The associated data of a helper's encrypted phone: the ciphertext belongs to this helper only.
-fn phone_aad(tenant: TenantId, helper: Uuid) -> Vec<u8> {
+fn phone_aad(tenant: TenantId, helper: HelperId) -> Vec<u8> {
     format!("{tenant}|checkin_helpers|{helper}|phone").into_bytes()
 }
 
@@ -347,7 +347,7 @@ async fn commit(work: Work<'_>) -> Result<(), CheckinError> {
 /// A candidate helper for an elder.
 #[derive(Debug, Clone, Serialize)]
 pub struct Candidate {
-    pub helper_id: Uuid,
+    pub helper_id: HelperId,
     /// The helper's name, for the coordinator choosing (staff registered it).
     pub name: String,
     pub distance_m: i64,
@@ -743,7 +743,7 @@ pub async fn emergency(
 /// An alert as the API shows it.
 #[derive(Debug, Clone, Serialize)]
 pub struct AlertView {
-    pub id: Uuid,
+    pub id: AlertId,
     pub pairing_id: PairingId,
     /// The ladder's rung, 1 for the first step.
     pub level: i16,
@@ -807,7 +807,7 @@ pub async fn alerts(
 pub async fn acknowledge(
     state: &AppState,
     who: Caller<'_>,
-    alert_id: Uuid,
+    alert_id: AlertId,
     finding: &str,
     now: DateTime<Utc>,
 ) -> Result<usize, CheckinError> {

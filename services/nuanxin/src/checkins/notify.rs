@@ -3,7 +3,7 @@
 //! exactly when its cause was committed. No names or identifiers of the elder in mail: the community,
 //! the pairing's reference and what to do, the rest is on the platform.
 
-use nuanxin_ids::{FamilyId, OrgUnitId, PairingId, UserId};
+use nuanxin_ids::{FamilyId, HelperId, OrgUnitId, PairingId, UserId};
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
@@ -23,8 +23,8 @@ use crate::state::District;
 /// Who gets the mail of a page of pairings: loaded once per sweep transaction.
 pub struct Addresses {
     by_unit: HashMap<OrgUnitId, Vec<String>>,
-    helper_of_pairing: HashMap<PairingId, Uuid>,
-    helper_email: HashMap<Uuid, String>,
+    helper_of_pairing: HashMap<PairingId, HelperId>,
+    helper_email: HashMap<HelperId, String>,
     family_of_pairing: HashMap<PairingId, FamilyUnits>,
     district_office: Option<OrgUnitId>,
 }
@@ -50,7 +50,7 @@ impl Addresses {
             .iter()
             .filter_map(|p| units.get(&p.family_id).map(|u| (p.id, *u)))
             .collect();
-        let helper_ids: Vec<Uuid> = pairings.iter().map(|p| p.helper_id).collect();
+        let helper_ids: Vec<HelperId> = pairings.iter().map(|p| p.helper_id).collect();
         let helpers = HelperRow::of_ids(conn, &helper_ids).await?;
         let accounts: Vec<UserId> = helpers.iter().filter_map(|h| h.user_id).collect();
         let user_email: HashMap<UserId, String> = emails_of_users(conn, &accounts)

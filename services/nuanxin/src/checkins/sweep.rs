@@ -12,7 +12,7 @@
 //! next one raises the same keys (late, if it is five minutes later). So a step is raised exactly once
 //! per pairing and day however often anything sweeps.
 
-use nuanxin_ids::PairingId;
+use nuanxin_ids::{AlertId, PairingId};
 use std::collections::HashSet;
 
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Offset, Utc};
@@ -284,7 +284,7 @@ async fn sweep_page(
             for r in decision.raise {
                 raises.push(AlertRow {
                     tenant_id: district.id,
-                    id: Uuid::new_v4(),
+                    id: AlertId::generate(),
                     pairing_id: p.id,
                     day: date,
                     step: i16::try_from(r.key.step).unwrap_or(i16::MAX),
@@ -331,7 +331,7 @@ async fn sweep_page(
     let to = Addresses::of_sweep(&mut tx, district, &rows).await?;
     DayRow::start_many(&mut tx, &new_days).await?;
     let inserted = AlertRow::raise_many(&mut tx, &raises).await?;
-    let inserted: HashSet<Uuid> = inserted.into_iter().map(|k| k.id).collect();
+    let inserted: HashSet<AlertId> = inserted.into_iter().map(|k| k.id).collect();
     let mut mail: Vec<NewMail> = Vec::new();
     for a in raises.iter().filter(|a| inserted.contains(&a.id)) {
         mail.extend(notify::alert(district, &to, a));

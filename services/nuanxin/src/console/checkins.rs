@@ -4,7 +4,7 @@
 //! district sees the same with the coverage of the last 30 days. Every action calls the same service
 //! function as the API.
 
-use nuanxin_ids::{FamilyId, PairingId};
+use nuanxin_ids::{AlertId, FamilyId, PairingId};
 use std::collections::HashMap;
 
 use actix_web::http::StatusCode;
@@ -21,7 +21,6 @@ use nuanxin_domain::labels;
 use nuanxin_domain::org::OrgKind;
 use nuanxin_text_enum::Labelled;
 use serde_json::{json, Value};
-use uuid::Uuid;
 
 use super::charts::BarChart;
 use super::session::{Console, Posted};
@@ -177,7 +176,7 @@ impl ToolForm {
 
 /// An open alert as the page lists it.
 struct AlertLine {
-    id: Uuid,
+    id: AlertId,
     elder: String,
     level: i16,
     recipient: &'static str,
@@ -784,7 +783,7 @@ pub async fn check_in(
 pub async fn acknowledge(
     state: web::Data<AppState>,
     console: Console,
-    id: web::Path<Uuid>,
+    id: web::Path<AlertId>,
     form: Posted,
 ) -> Result<HttpResponse, PageError> {
     console

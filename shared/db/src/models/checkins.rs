@@ -13,7 +13,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use nuanxin_access::Scope;
 use nuanxin_checkins::Outcome;
 use nuanxin_domain::checkins::{CheckInHow, ConsentHow, EnrolReason, PauseReason};
-use nuanxin_ids::{FamilyId, OrgUnitId, PairingId, TenantId, UserId};
+use nuanxin_ids::{AlertId, FamilyId, HelperId, OrgUnitId, PairingId, TenantId, UserId};
 use uuid::Uuid;
 
 use crate::schema::{
@@ -72,7 +72,7 @@ impl Enrolment {
 #[diesel(table_name = checkin_helpers)]
 pub struct HelperRow {
     pub tenant_id: TenantId,
-    pub id: Uuid,
+    pub id: HelperId,
     pub name: String,
     pub phone_enc: Vec<u8>,
     pub community_id: OrgUnitId,
@@ -88,7 +88,7 @@ pub struct HelperRow {
 #[derive(Debug, Clone, QueryableByName)]
 pub struct NearHelper {
     #[diesel(sql_type = SqlUuid)]
-    pub id: Uuid,
+    pub id: HelperId,
     #[diesel(sql_type = Text)]
     pub name: String,
     #[diesel(sql_type = SqlUuid)]
@@ -114,7 +114,10 @@ impl HelperRow {
 
     /// The helper, its row locked until the transaction ends: pairings for one helper are made one at
     /// a time, so two at once cannot both take its last place.
-    pub async fn lock(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<HelperRow>> {
+    pub async fn lock(
+        conn: &mut AsyncPgConnection,
+        id: HelperId,
+    ) -> QueryResult<Option<HelperRow>> {
         checkin_helpers::table
             .filter(checkin_helpers::id.eq(id))
             .for_update()
@@ -124,7 +127,10 @@ impl HelperRow {
             .optional()
     }
 
-    pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<HelperRow>> {
+    pub async fn find(
+        conn: &mut AsyncPgConnection,
+        id: HelperId,
+    ) -> QueryResult<Option<HelperRow>> {
         checkin_helpers::table
             .filter(checkin_helpers::id.eq(id))
             .select(HelperRow::as_select())
@@ -133,7 +139,10 @@ impl HelperRow {
             .optional()
     }
 
-    pub async fn of_ids(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> QueryResult<Vec<HelperRow>> {
+    pub async fn of_ids(
+        conn: &mut AsyncPgConnection,
+        ids: &[HelperId],
+    ) -> QueryResult<Vec<HelperRow>> {
         checkin_helpers::table
             .filter(checkin_helpers::id.eq_any(ids))
             .select(HelperRow::as_select())
@@ -180,7 +189,7 @@ impl HelperRow {
     }
 
     /// How many elders the helper is paired with now.
-    pub async fn load(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<i64> {
+    pub async fn load(conn: &mut AsyncPgConnection, id: HelperId) -> QueryResult<i64> {
         checkin_pairings::table
             .filter(checkin_pairings::helper_id.eq(id))
             .filter(checkin_pairings::ended_at.is_null())
@@ -197,7 +206,7 @@ pub struct PairingRow {
     pub id: PairingId,
     pub family_id: FamilyId,
     pub person: String,
-    pub helper_id: Uuid,
+    pub helper_id: HelperId,
     pub elder_consent_on: NaiveDate,
     pub elder_consent_how: ConsentHow,
     pub elder_consent_by: UserId,
@@ -243,7 +252,7 @@ impl PairingRow {
     pub async fn list(
         conn: &mut AsyncPgConnection,
         scope: Scope,
-        helper: Option<Uuid>,
+        helper: Option<HelperId>,
         live_only: bool,
     ) -> QueryResult<Vec<PairingRow>> {
         let mut q = checkin_pairings::table
@@ -290,7 +299,7 @@ impl PairingRow {
     pub async fn sweep_page(
         conn: &mut AsyncPgConnection,
         now: DateTime<Utc>,
-        after: Uuid,
+        after: PairingId,
         limit: i64,
     ) -> QueryResult<Vec<PairingRow>> {
         checkin_pairings::table
@@ -549,7 +558,7 @@ impl CheckInRow {
     /// Each pairing's latest check-in at or before `now`.
     pub async fn last_of(
         conn: &mut AsyncPgConnection,
-        pairings: &[Uuid],
+        pairings: &[PairingId],
         now: DateTime<Utc>,
     ) -> QueryResult<Vec<LastCheckIn>> {
         diesel::sql_query(
@@ -596,7 +605,7 @@ impl DayRow {
 
     pub async fn of_days(
         conn: &mut AsyncPgConnection,
-        pairings: &[Uuid],
+        pairings: &[PairingId],
         days: &[NaiveDate],
     ) -> QueryResult<Vec<DayRow>> {
         checkin_days::table
@@ -612,7 +621,7 @@ impl DayRow {
 #[diesel(table_name = checkin_alerts)]
 pub struct AlertRow {
     pub tenant_id: TenantId,
-    pub id: Uuid,
+    pub id: AlertId,
     pub pairing_id: PairingId,
     pub day: NaiveDate,
     pub step: i16,
@@ -631,7 +640,7 @@ pub struct AlertRow {
 #[derive(Debug, Clone, QueryableByName)]
 pub struct RaisedKey {
     #[diesel(sql_type = SqlUuid)]
-    pub id: Uuid,
+    pub id: AlertId,
     #[diesel(sql_type = SqlUuid)]
     pub pairing_id: PairingId,
     #[diesel(sql_type = Date)]
@@ -646,7 +655,7 @@ pub struct AlertFilter {
     /// Only those not acknowledged and not cleared.
     pub open_only: bool,
     /// Only the alerts of this helper's pairings (a volunteer's own).
-    pub helper: Option<Uuid>,
+    pub helper: Option<HelperId>,
     /// Only those raised at or after.
     pub since: Option<DateTime<Utc>>,
 }
@@ -712,7 +721,7 @@ impl AlertRow {
 
     pub async fn of_days(
         conn: &mut AsyncPgConnection,
-        pairings: &[Uuid],
+        pairings: &[PairingId],
         days: &[NaiveDate],
     ) -> QueryResult<Vec<AlertRow>> {
         checkin_alerts::table
@@ -759,7 +768,7 @@ impl AlertRow {
     pub async fn lock(
         conn: &mut AsyncPgConnection,
         scope: Scope,
-        id: Uuid,
+        id: AlertId,
     ) -> QueryResult<Option<AlertRow>> {
         let pairings = checkin_pairings::table
             .filter(in_scope(scope, PAIRINGS))
@@ -844,7 +853,7 @@ impl SilenceRow {
     /// Each pairing's latest flagged stretch.
     pub async fn last_of(
         conn: &mut AsyncPgConnection,
-        pairings: &[Uuid],
+        pairings: &[PairingId],
     ) -> QueryResult<Vec<LastSilence>> {
         diesel::sql_query(
             "SELECT pairing_id, max(since) AS since FROM checkin_silences \

@@ -1,8 +1,8 @@
 use actix_web::{web, HttpResponse};
 use chrono::Utc;
 use nuanxin_access::{Action, Resource};
+use nuanxin_ids::AlertId;
 use serde::Deserialize;
-use uuid::Uuid;
 
 use crate::auth::Authorized;
 use crate::checkins::Caller;
@@ -20,7 +20,7 @@ pub struct Acknowledgment {
 /// `{"id", "status": "acknowledged", "closed"}`: how many of the pairing's open alerts it closed.
 #[derive(serde::Serialize)]
 struct Acknowledged {
-    id: Uuid,
+    id: AlertId,
     status: &'static str,
     closed: usize,
 }
@@ -29,7 +29,7 @@ struct Acknowledged {
 pub async fn acknowledge_alert(
     state: web::Data<AppState>,
     auth: Authorized,
-    id: web::Path<Uuid>,
+    id: web::Path<AlertId>,
     Body(body): Body<Acknowledgment>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Resource::CheckInAlert, Action::Update)?;
