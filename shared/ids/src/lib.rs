@@ -127,6 +127,12 @@ ids! {
     /// An offer of one task to one volunteer (`task_offers.id`), answered, assigned, checked in
     /// and reported on.
     OfferId;
+    /// A holiday visiting campaign of one programme, year and festival (`visit_campaigns.id`): the
+    /// families to visit, filled from the benefit cycle that pays their holiday money.
+    CampaignId;
+    /// One recorded visit of a campaign's family (`visits.id`), with what was handed over and
+    /// what the family needs.
+    VisitId;
     /// A neighbour mutual-aid pairing (`pairings.id`): one helper looking in on one elder daily.
     PairingId;
     /// A neighbour who looks in on an elder (`checkin_helpers.id`).

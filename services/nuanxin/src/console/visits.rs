@@ -4,7 +4,7 @@
 //! log with its form, the district's care dashboard, and the homes' activities against the year's
 //! budget with the streets' signature projects — through the same service calls as the API.
 
-use nuanxin_ids::FamilyId;
+use nuanxin_ids::{CampaignId, FamilyId};
 use std::collections::HashMap;
 
 use actix_web::{web, HttpResponse};
@@ -118,7 +118,7 @@ pub struct Done {
 pub async fn campaign(
     state: web::Data<AppState>,
     console: Console,
-    id: web::Path<Uuid>,
+    id: web::Path<CampaignId>,
     done: web::Query<Done>,
 ) -> Result<HttpResponse, PageError> {
     let auth = &console.auth;
@@ -194,7 +194,7 @@ fn choice<T: serde::de::DeserializeOwned>(
 pub async fn visit(
     state: web::Data<AppState>,
     console: Console,
-    id: web::Path<Uuid>,
+    id: web::Path<CampaignId>,
     form: Posted,
 ) -> Result<HttpResponse, PageError> {
     let id = id.into_inner();

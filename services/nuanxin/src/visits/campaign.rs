@@ -9,10 +9,9 @@ use nuanxin_calendar::{festival_on, Festival};
 use nuanxin_db::models::visits::{Campaign, CampaignFamily, ContactAccount, ProgressRow};
 use nuanxin_db::pool::TenantTx;
 use nuanxin_domain::visits::festival_of_program;
-use nuanxin_ids::{FamilyId, OrgUnitId};
+use nuanxin_ids::{CampaignId, FamilyId, OrgUnitId};
 use serde::Serialize;
 use serde_json::json;
-use uuid::Uuid;
 
 use super::{mail_contact_persons, VisitError};
 use crate::audit::{self, Actor};
@@ -25,7 +24,7 @@ use crate::work::Work;
 /// A campaign as the API shows it.
 #[derive(Debug, Clone, Serialize)]
 pub struct CampaignView {
-    pub id: Uuid,
+    pub id: CampaignId,
     pub program: String,
     pub festival: Festival,
     pub festival_name: &'static str,
@@ -83,7 +82,7 @@ pub async fn campaign_list(
 pub async fn campaign_progress(
     state: &AppState,
     auth: &Authorized,
-    id: Uuid,
+    id: CampaignId,
 ) -> Result<CampaignProgress, VisitError> {
     auth.check(Resource::VisitCampaign, Action::Read)?;
     let mut work = auth.begin(state).await?;
@@ -97,7 +96,7 @@ pub async fn campaign_progress(
 pub async fn families_page(
     state: &AppState,
     auth: &Authorized,
-    id: Uuid,
+    id: CampaignId,
     paging: Paging,
 ) -> Result<Page<CampaignFamilyView>, VisitError> {
     auth.check(Resource::VisitCampaign, Action::Read)?;
@@ -143,7 +142,7 @@ pub async fn generate(
         &mut tx,
         &Campaign {
             tenant_id: district.id,
-            id: Uuid::new_v4(),
+            id: CampaignId::generate(),
             program: program.to_owned(),
             year,
             festival_on: on,
@@ -233,7 +232,7 @@ async fn progress(
     conn: &mut nuanxin_db::AsyncPgConnection,
     district: &District,
     scope: nuanxin_access::Scope,
-    id: Uuid,
+    id: CampaignId,
 ) -> Result<CampaignProgress, VisitError> {
     let campaign = Campaign::find(conn, id)
         .await?
@@ -283,7 +282,7 @@ pub struct CampaignFamilyView {
 async fn families_of(
     work: &mut Work<'_>,
     auth: &Authorized,
-    id: Uuid,
+    id: CampaignId,
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<CampaignFamilyView>, i64), VisitError> {

@@ -13,10 +13,9 @@ use nuanxin_domain::benefit::EntryStatus;
 use nuanxin_domain::visits::{
     hand_over, on_time, CampaignTerms, HandOverRefused, VisitHow, VisitInput,
 };
-use nuanxin_ids::FamilyId;
+use nuanxin_ids::{CampaignId, FamilyId, VisitId};
 use serde::Serialize;
 use serde_json::json;
-use uuid::Uuid;
 
 use super::{follow_up_for_street, household_follow_up, VisitError};
 use crate::audit;
@@ -27,8 +26,8 @@ use crate::work::Work;
 /// A visit as the API shows it.
 #[derive(Debug, Clone, Serialize)]
 pub struct VisitView {
-    pub id: Uuid,
-    pub campaign_id: Uuid,
+    pub id: VisitId,
+    pub campaign_id: CampaignId,
     pub family_id: FamilyId,
     pub visited_on: NaiveDate,
     pub how: VisitHow,
@@ -47,7 +46,7 @@ pub struct VisitView {
 pub async fn save_visit(
     state: &AppState,
     auth: &Authorized,
-    campaign_id: Uuid,
+    campaign_id: CampaignId,
     input: VisitInput,
 ) -> Result<VisitView, VisitError> {
     auth.check(Resource::Visit, Action::Create)?;
@@ -60,7 +59,7 @@ pub async fn save_visit(
 async fn record_visit(
     work: &mut Work<'_>,
     auth: &Authorized,
-    campaign_id: Uuid,
+    campaign_id: CampaignId,
     input: VisitInput,
 ) -> Result<VisitView, VisitError> {
     let district = &auth.district;
@@ -91,7 +90,7 @@ async fn record_visit(
         .validate(&terms, district.today())
         .map_err(VisitError::Validation)?;
     let now = Utc::now();
-    let id = Uuid::new_v4();
+    let id = VisitId::generate();
     let mut entry_status = entry.as_ref().map(|e| e.status);
     // The money pays the entry: refused before anything is written when it cannot.
     let payment = match (&entry, visit.money_cny > 0) {

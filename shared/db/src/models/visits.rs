@@ -8,7 +8,7 @@ use diesel::sql_types::{BigInt, Bool, Date, Nullable, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use nuanxin_domain::family::{FamilyKind, FamilyStatus};
 use nuanxin_domain::visits::{ContactHow, VisitHow};
-use nuanxin_ids::{CycleId, FamilyId, OrgUnitId, TenantId, UserId};
+use nuanxin_ids::{CampaignId, CycleId, FamilyId, OrgUnitId, TenantId, UserId, VisitId};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -39,7 +39,7 @@ const CONTACTS: FamilyColumns = FamilyColumns {
 #[diesel(table_name = visit_campaigns)]
 pub struct Campaign {
     pub tenant_id: TenantId,
-    pub id: Uuid,
+    pub id: CampaignId,
     pub program: String,
     pub year: i32,
     pub festival_on: NaiveDate,
@@ -73,7 +73,10 @@ impl Campaign {
         Ok((standing, inserted == 1))
     }
 
-    pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<Campaign>> {
+    pub async fn find(
+        conn: &mut AsyncPgConnection,
+        id: CampaignId,
+    ) -> QueryResult<Option<Campaign>> {
         visit_campaigns::table
             .filter(visit_campaigns::id.eq(id))
             .select(Campaign::as_select())
@@ -114,7 +117,7 @@ impl Campaign {
     /// Marks the campaign reminded on `on`; false when another run did it first.
     pub async fn mark_reminded(
         conn: &mut AsyncPgConnection,
-        id: Uuid,
+        id: CampaignId,
         on: NaiveDate,
     ) -> QueryResult<bool> {
         diesel::update(
@@ -132,7 +135,7 @@ impl Campaign {
     /// and still on the register as the campaign's, then records the count and the generation.
     pub async fn fill_from_cycle(
         conn: &mut AsyncPgConnection,
-        id: Uuid,
+        id: CampaignId,
         cycle_id: CycleId,
     ) -> QueryResult<i32> {
         diesel::sql_query(
@@ -167,7 +170,7 @@ impl Campaign {
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = visit_campaign_families)]
 pub struct CampaignFamily {
-    pub campaign_id: Uuid,
+    pub campaign_id: CampaignId,
     pub family_id: FamilyId,
     pub street_id: OrgUnitId,
     pub community_id: OrgUnitId,
@@ -175,7 +178,7 @@ pub struct CampaignFamily {
 
 fn scoped_campaign_families(
     scope: Scope,
-    campaign_id: Uuid,
+    campaign_id: CampaignId,
 ) -> visit_campaign_families::BoxedQuery<'static, diesel::pg::Pg> {
     visit_campaign_families::table
         .into_boxed()
@@ -225,7 +228,7 @@ impl CampaignFamily {
     pub async fn find(
         conn: &mut AsyncPgConnection,
         scope: Scope,
-        campaign_id: Uuid,
+        campaign_id: CampaignId,
         family_id: FamilyId,
     ) -> QueryResult<Option<CampaignFamily>> {
         scoped_campaign_families(scope, campaign_id)
@@ -240,7 +243,7 @@ impl CampaignFamily {
     pub async fn page(
         conn: &mut AsyncPgConnection,
         scope: Scope,
-        campaign_id: Uuid,
+        campaign_id: CampaignId,
         limit: i64,
         offset: i64,
     ) -> QueryResult<(Vec<CampaignFamilyState>, i64)> {
@@ -272,7 +275,7 @@ impl CampaignFamily {
     pub async fn progress(
         conn: &mut AsyncPgConnection,
         scope: Scope,
-        campaign_id: Uuid,
+        campaign_id: CampaignId,
         window_first: NaiveDate,
         festival_on: NaiveDate,
     ) -> QueryResult<Vec<ProgressRow>> {
@@ -315,7 +318,7 @@ impl CampaignFamily {
     /// The campaign's families not visited at all, with their street and community (the reminder).
     pub async fn unvisited(
         conn: &mut AsyncPgConnection,
-        campaign_id: Uuid,
+        campaign_id: CampaignId,
     ) -> QueryResult<Vec<CampaignFamily>> {
         scoped_campaign_families(Scope::District, campaign_id)
             .filter(first_visit_sql().is_null())
@@ -333,8 +336,8 @@ impl CampaignFamily {
 #[diesel(table_name = visits)]
 pub struct VisitRow {
     pub tenant_id: TenantId,
-    pub id: Uuid,
-    pub campaign_id: Uuid,
+    pub id: VisitId,
+    pub campaign_id: CampaignId,
     pub family_id: FamilyId,
     pub visited_on: NaiveDate,
     pub how: VisitHow,
@@ -358,7 +361,7 @@ impl VisitRow {
     /// The visits of a family in a campaign, in order.
     pub async fn of_family(
         conn: &mut AsyncPgConnection,
-        campaign_id: Uuid,
+        campaign_id: CampaignId,
         family_id: FamilyId,
     ) -> QueryResult<Vec<VisitRow>> {
         visits::table
@@ -492,7 +495,7 @@ impl ContactAccount {
     /// and its community: all of them, or only the families not visited yet (the reminder).
     pub async fn emails_of_campaign(
         conn: &mut AsyncPgConnection,
-        campaign_id: Uuid,
+        campaign_id: CampaignId,
         unvisited_only: bool,
     ) -> QueryResult<Vec<(String, FamilyId, OrgUnitId)>> {
         let mut query = visit_campaign_families::table

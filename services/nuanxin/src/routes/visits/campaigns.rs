@@ -1,6 +1,6 @@
 use actix_web::{web, HttpResponse};
+use nuanxin_ids::CampaignId;
 use serde::Deserialize;
-use uuid::Uuid;
 
 use super::PageQuery;
 use crate::auth::Authorized;
@@ -45,7 +45,7 @@ pub async fn list_campaigns(
 pub async fn get_campaign(
     state: web::Data<AppState>,
     auth: Authorized,
-    id: web::Path<Uuid>,
+    id: web::Path<CampaignId>,
 ) -> Result<HttpResponse, ApiError> {
     let progress = campaign::campaign_progress(&state, &auth, id.into_inner()).await?;
     Ok(HttpResponse::Ok().json(progress))
@@ -55,7 +55,7 @@ pub async fn get_campaign(
 pub async fn campaign_families(
     state: web::Data<AppState>,
     auth: Authorized,
-    id: web::Path<Uuid>,
+    id: web::Path<CampaignId>,
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let paging = query.paging()?;

@@ -1,6 +1,6 @@
 use actix_web::{web, HttpResponse};
 use nuanxin_domain::visits::VisitInput;
-use uuid::Uuid;
+use nuanxin_ids::CampaignId;
 
 use crate::auth::Authorized;
 use crate::error::ApiError;
@@ -13,7 +13,7 @@ use crate::visits::record;
 pub async fn record_visit(
     state: web::Data<AppState>,
     auth: Authorized,
-    id: web::Path<Uuid>,
+    id: web::Path<CampaignId>,
     Body(body): Body<VisitInput>,
 ) -> Result<HttpResponse, ApiError> {
     let view = record::save_visit(&state, &auth, id.into_inner(), body).await?;
