@@ -31,16 +31,16 @@ pub struct CheckIn {
     pub outcome: Outcome,
 }
 
-/// Why a step is raised.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Cause {
-    /// No check-in by the step's time after the deadline.
-    Missed,
-    /// The helper logged "needs help".
-    NeedsHelp,
-    /// The helper logged "could not be reached".
-    NotReached,
+nuanxin_text_enum::text_enum! {
+    /// Why a step is raised (`checkin_alerts.cause`), in the words its mail and the board use.
+    pub enum Cause {
+        /// No check-in by the step's time after the deadline.
+        Missed = "missed" / "未按时探询",
+        /// The helper logged "needs help".
+        NeedsHelp = "needs_help" / "邻居报告需要帮助",
+        /// The helper logged "could not be reached".
+        NotReached = "not_reached" / "邻居报告未能联系上",
+    }
 }
 
 /// The stable identity of one alert: the unique key of the service's table of raised alerts. Every node

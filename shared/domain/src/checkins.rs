@@ -291,11 +291,11 @@ nuanxin_text_enum::text_enum! {
     /// Where an alert stands.
     pub enum AlertStatus {
         /// Raised, waiting for its recipient.
-        Open = "open",
+        Open = "open" / "待处理",
         /// Someone looked and recorded what they found: the ladder stops.
-        Acknowledged = "acknowledged",
+        Acknowledged = "acknowledged" / "已确认",
         /// The elder answered well after the alert fell due; the all-clear went out.
-        Cleared = "cleared",
+        Cleared = "cleared" / "已解除",
     }
 }
 

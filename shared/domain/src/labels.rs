@@ -2,7 +2,7 @@
 //! mail, so a code is never shown in English and never translated twice. A closed vocabulary declares
 //! its words with its values (`text_enum!`, `label()`, `Labelled::choices`); what is here is the
 //! lookup of a code held as text (a release's records, a rule's filter) and the tables of codes that
-//! are not vocabularies yet (roles, history actions, periods, persons, follow-up changes, alerts).
+//! are not vocabularies yet (roles, history actions, periods, persons, follow-up changes).
 //! Program titles and parameter names are not here: they come from each district's policy.
 
 use crate::benefit::{EntryStatus, ExitCause};
@@ -414,37 +414,8 @@ mod tests {
     }
 }
 
-// Neighbour pairings and daily check-ins (issue 11).
-const ALERT_CAUSES: Table = &[
-    ("missed", "未按时探询"),
-    ("needs_help", "邻居报告需要帮助"),
-    ("not_reached", "邻居报告未能联系上"),
-];
-const ALERT_STATUSES: Table = &[
-    ("open", "待处理"),
-    ("acknowledged", "已确认"),
-    ("cleared", "已解除"),
-];
-const PAIRING_SIDES: Table = &[("elder", "老人"), ("helper", "结对邻居")];
-
-/// Why a check-in alert was raised.
-pub fn alert_cause(code: &str) -> &'static str {
-    lookup(ALERT_CAUSES, code)
-}
-
-/// Where a check-in alert stands: 待处理 / 已确认 / 已解除.
-pub fn alert_status(code: &str) -> &'static str {
-    lookup(ALERT_STATUSES, code)
-}
-
-/// Which side of a pairing: 老人 / 结对邻居.
-pub fn pairing_side(code: &str) -> &'static str {
-    lookup(PAIRING_SIDES, code)
-}
-
 #[cfg(test)]
 mod checkin_labels {
-    use super::*;
 
     #[test]
     fn every_check_in_code_has_a_chinese_label() {
@@ -455,16 +426,6 @@ mod checkin_labels {
                 .chars()
                 .all(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))
         };
-        for (table, f) in [
-            (ALERT_CAUSES, alert_cause as fn(&str) -> &'static str),
-            (ALERT_STATUSES, alert_status),
-            (PAIRING_SIDES, pairing_side),
-        ] {
-            for (code, label) in table {
-                assert_eq!(f(code), *label);
-                assert!(chinese(label), "{code}");
-            }
-        }
         let vocabularies = [
             ConsentHow::choices(),
             CheckInHow::choices(),
@@ -472,10 +433,11 @@ mod checkin_labels {
             PauseReason::choices(),
             nuanxin_checkins::Outcome::choices(),
             crate::sharing::ConsentHow::choices(),
+            crate::checkins::AlertStatus::choices(),
+            nuanxin_checkins::Cause::choices(),
         ];
         for (code, label) in vocabularies.iter().flatten() {
             assert!(chinese(label), "{code}");
         }
-        assert_eq!(alert_cause("asleep"), "未知");
     }
 }

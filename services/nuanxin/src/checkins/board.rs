@@ -2,6 +2,7 @@
 //! helper's list, the community worker's board) and the coverage of the last 30 days (the street's
 //! overview). Reads through the same scope as the API and records the read in the audit log.
 
+use nuanxin_domain::checkins::AlertStatus;
 use nuanxin_ids::{HelperId, PairingId};
 use std::collections::{HashMap, HashSet};
 
@@ -227,7 +228,10 @@ pub async fn board(
     Ok(Board {
         today: Some(today),
         rows,
-        alerts: alerts.into_iter().filter(|a| a.status == "open").collect(),
+        alerts: alerts
+            .into_iter()
+            .filter(|a| a.status == AlertStatus::Open)
+            .collect(),
         coverage,
     })
 }
@@ -239,8 +243,10 @@ fn status_of(
     last_outcome: Option<&str>,
     alerts: &[&AlertView],
 ) -> TodayStatus {
-    let open_beyond_reminder = alerts.iter().any(|a| a.status == "open" && a.level > 1);
-    let acknowledged = !alerts.is_empty() && alerts.iter().all(|a| a.status != "open");
+    let open_beyond_reminder = alerts
+        .iter()
+        .any(|a| a.status == AlertStatus::Open && a.level > 1);
+    let acknowledged = !alerts.is_empty() && alerts.iter().all(|a| a.status != AlertStatus::Open);
     match last_outcome {
         Some("well") if !open_beyond_reminder => TodayStatus::Done,
         Some(_) if open_beyond_reminder => TodayStatus::Escalated,

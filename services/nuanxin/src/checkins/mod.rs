@@ -749,12 +749,12 @@ pub struct AlertView {
     pub level: i16,
     /// Who it alerts: `helper`, `community_worker`, `street_office`, `district_office`.
     pub recipient: String,
-    pub cause: String,
+    pub cause: nuanxin_checkins::Cause,
     pub day: NaiveDate,
     pub due_at: DateTime<Utc>,
     pub raised_at: DateTime<Utc>,
     pub late: bool,
-    pub status: &'static str,
+    pub status: AlertStatus,
     pub finding: Option<String>,
 }
 
@@ -771,7 +771,7 @@ impl From<AlertRow> for AlertView {
             due_at: a.due_at,
             raised_at: a.raised_at,
             late: a.late,
-            status: status.as_str(),
+            status,
             finding: a.finding,
         }
     }

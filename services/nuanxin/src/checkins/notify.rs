@@ -14,7 +14,6 @@ use nuanxin_db::models::checkins::{
     FamilyUnits, HelperRow, PairingRow, SweepRow,
 };
 use nuanxin_db::models::mail::NewMail;
-use nuanxin_domain::labels;
 use nuanxin_domain::org::OrgKind;
 use uuid::Uuid;
 
@@ -190,7 +189,7 @@ pub fn alert(district: &District, to: &Addresses, a: &AlertRow) -> Vec<NewMail> 
         "{community}结对（编号 {}）{}的每日探询：{}。\n提醒对象：{}；应到时间：{}{late}。\n请尽快联系老人确认平安，并在暖心平台上确认处理情况；确认后不再逐级上报。",
         a.pairing_id,
         a.day,
-        labels::alert_cause(&a.cause),
+        a.cause.label(),
         kind.label(),
         local(district, a.due_at),
     );

@@ -289,7 +289,7 @@ async fn sweep_page(
                     day: date,
                     step: i16::try_from(r.key.step).unwrap_or(i16::MAX),
                     recipient: r.key.recipient.code().to_owned(),
-                    cause: cause_code(r.cause).to_owned(),
+                    cause: r.cause,
                     due_at: r.due_at,
                     raised_at: now,
                     late: r.late,
@@ -361,14 +361,6 @@ async fn sweep_page(
     report.mails = mail.len();
     tx.commit().await?;
     Ok(Some((report, last)))
-}
-
-fn cause_code(cause: nuanxin_checkins::Cause) -> &'static str {
-    match cause {
-        nuanxin_checkins::Cause::Missed => "missed",
-        nuanxin_checkins::Cause::NeedsHelp => "needs_help",
-        nuanxin_checkins::Cause::NotReached => "not_reached",
-    }
 }
 
 /// How long the sweep may go without completing before `/readyz`, `/metrics` and the district office

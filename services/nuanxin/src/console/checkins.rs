@@ -250,7 +250,7 @@ async fn render(
             elder: elder_of(a),
             level: a.level,
             recipient: RecipientKind::from_code(&a.recipient).map_or("", RecipientKind::label),
-            cause: labels::alert_cause(&a.cause),
+            cause: a.cause.label(),
             due: auth
                 .district
                 .local(a.due_at)

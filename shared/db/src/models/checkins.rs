@@ -626,7 +626,7 @@ pub struct AlertRow {
     pub day: NaiveDate,
     pub step: i16,
     pub recipient: String,
-    pub cause: String,
+    pub cause: nuanxin_checkins::Cause,
     pub due_at: DateTime<Utc>,
     pub raised_at: DateTime<Utc>,
     pub late: bool,
@@ -683,7 +683,7 @@ impl AlertRow {
             .bind::<Array<Date>, _>(chunk.iter().map(|r| r.day).collect::<Vec<_>>())
             .bind::<Array<Int2>, _>(chunk.iter().map(|r| r.step).collect::<Vec<_>>())
             .bind::<Array<Text>, _>(chunk.iter().map(|r| r.recipient.clone()).collect::<Vec<_>>())
-            .bind::<Array<Text>, _>(chunk.iter().map(|r| r.cause.clone()).collect::<Vec<_>>())
+            .bind::<Array<Text>, _>(chunk.iter().map(|r| r.cause.as_str()).collect::<Vec<_>>())
             .bind::<Array<Timestamptz>, _>(chunk.iter().map(|r| r.due_at).collect::<Vec<_>>())
             .bind::<Array<Timestamptz>, _>(chunk.iter().map(|r| r.raised_at).collect::<Vec<_>>())
             .bind::<Array<Bool>, _>(chunk.iter().map(|r| r.late).collect::<Vec<_>>())
