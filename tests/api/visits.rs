@@ -133,6 +133,7 @@ async fn a_campaign_covers_the_families_entitled_on_the_festival_and_exists_once
         .await;
     assert_eq!(status, 200, "{families}");
     assert_eq!(families["items"][0]["family_id"], turning.as_str());
+    assert_eq!(families["items"][0]["kind"], "disabled", "{families}");
 
     // The same program and year again: the same campaign, never a second.
     let (again, same) = campaign(&app, &admin, "holiday_visit_chongyang", 2025).await;

@@ -4,6 +4,7 @@
 //! log with its form, the district's care dashboard, and the homes' activities against the year's
 //! budget with the streets' signature projects — through the same service calls as the API.
 
+use nuanxin_domain::family::FamilyKind;
 use nuanxin_ids::{CampaignId, FamilyId};
 use std::collections::HashMap;
 
@@ -156,7 +157,7 @@ pub async fn campaign(
             .items
             .into_iter()
             .map(|family| FamilyRow {
-                kind: nuanxin_domain::labels::family_kind(&family.kind),
+                kind: family.kind.map_or("未知", FamilyKind::label),
                 family,
             })
             .collect(),

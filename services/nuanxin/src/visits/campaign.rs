@@ -8,6 +8,7 @@ use nuanxin_access::{Action, Resource};
 use nuanxin_calendar::{festival_on, Festival};
 use nuanxin_db::models::visits::{Campaign, CampaignFamily, ContactAccount, ProgressRow};
 use nuanxin_db::pool::TenantTx;
+use nuanxin_domain::family::FamilyKind;
 use nuanxin_domain::visits::festival_of_program;
 use nuanxin_ids::{CampaignId, FamilyId, OrgUnitId};
 use serde::Serialize;
@@ -269,7 +270,8 @@ async fn progress(
 #[derive(Debug, Clone, Serialize)]
 pub struct CampaignFamilyView {
     pub family_id: FamilyId,
-    pub kind: String,
+    /// None only for a family the register no longer holds.
+    pub kind: Option<FamilyKind>,
     pub street: String,
     pub community: String,
     pub address: String,
@@ -300,7 +302,7 @@ async fn families_of(
             let brief = briefs.iter().find(|b| b.family_id == r.family.family_id);
             CampaignFamilyView {
                 family_id: r.family.family_id,
-                kind: brief.map_or("", |b| b.kind.as_str()).to_owned(),
+                kind: brief.map(|b| b.kind),
                 street: district.orgs.name_of(r.family.street_id).to_owned(),
                 community: district.orgs.name_of(r.family.community_id).to_owned(),
                 address: brief.map_or(String::new(), |b| b.address.clone()),
