@@ -355,7 +355,7 @@ pub async fn onboard(
             .await
             .map_err(db)?
             .into_iter()
-            .filter_map(org_info)
+            .map(org_info)
             .collect(),
     );
     let mut rules: Vec<AccessRule> = default_role_permissions()
@@ -426,7 +426,7 @@ fn org_units(manifest: &TenantManifest, tenant_id: TenantId) -> Vec<OrgUnit> {
     let unit = |kind: OrgKind, code: &str, name: &str, parent_id: Option<OrgUnitId>| OrgUnit {
         tenant_id,
         id: OrgUnitId::generate(),
-        kind: kind.as_str().to_owned(),
+        kind,
         code: code.to_owned(),
         name: name.to_owned(),
         parent_id,
@@ -466,14 +466,14 @@ fn org_units(manifest: &TenantManifest, tenant_id: TenantId) -> Vec<OrgUnit> {
     units
 }
 
-fn org_info(u: OrgUnit) -> Option<OrgUnitInfo> {
-    Some(OrgUnitInfo {
+fn org_info(u: OrgUnit) -> OrgUnitInfo {
+    OrgUnitInfo {
         id: u.id,
-        kind: OrgKind::parse(&u.kind)?,
+        kind: u.kind,
         code: u.code,
         name: u.name,
         parent_id: u.parent_id,
-    })
+    }
 }
 
 /// Loads every onboarded district with its org structure and policy.
@@ -519,7 +519,7 @@ pub async fn load_districts(pool: &DbPool, dir: &Path) -> Result<Vec<District>, 
             slug: t.slug,
             name: t.name,
             time_zone,
-            orgs: OrgDirectory::new(units.into_iter().filter_map(org_info).collect()),
+            orgs: OrgDirectory::new(units.into_iter().map(org_info).collect()),
             policy,
             policy_file,
             benefit_units,

@@ -135,14 +135,6 @@ const PAYERS: Table = &[
     ("zibo_funeral_home", "淄博市殡仪馆"),
 ];
 
-const ORG_KINDS: Table = &[
-    ("district_office", "区级部门"),
-    ("bureau", "委办局"),
-    ("street", "街道"),
-    ("community", "社区"),
-    ("social_org", "社会组织"),
-];
-
 /// 失独家庭 / 独生子女伤残家庭.
 /// The background jobs, as the platform operator's page names them.
 const JOBS: Table = &[
@@ -240,11 +232,6 @@ pub fn follow_up_status(code: &str) -> &'static str {
     lookup(FOLLOW_UP_STATUSES, code)
 }
 
-/// The kind of an org unit, e.g. 街道.
-pub fn org_kind(code: &str) -> &'static str {
-    lookup(ORG_KINDS, code)
-}
-
 /// A ledger entry's status, e.g. 待核实.
 pub fn entry_status(code: &str) -> &'static str {
     EntryStatus::parse(code).map_or("未知", EntryStatus::label)
@@ -282,7 +269,6 @@ mod tests {
         PERSONS,
         FOLLOW_UP_CHANGES,
         FOLLOW_UP_STATUSES,
-        ORG_KINDS,
         FIELDS,
         PAYERS,
     ];
@@ -405,7 +391,10 @@ mod tests {
         ] {
             assert!(is_chinese(contact_category(c)), "{c}");
         }
-        for (_, label) in crate::family::ExitReason::choices() {
+        for (_, label) in crate::family::ExitReason::choices()
+            .into_iter()
+            .chain(crate::org::OrgKind::choices())
+        {
             assert!(is_chinese(label), "{label}");
         }
         assert_eq!(family_kind("bereaved"), "失独家庭");

@@ -8,11 +8,11 @@ use serde::Serialize;
 nuanxin_text_enum::text_enum! {
     /// The kinds of org unit. A town (镇) is a street-level unit and a village (村) a community-level one.
     pub enum OrgKind {
-        DistrictOffice = "district_office",
-        Bureau = "bureau",
-        Street = "street",
-        Community = "community",
-        SocialOrg = "social_org",
+        DistrictOffice = "district_office" / "区级部门",
+        Bureau = "bureau" / "委办局",
+        Street = "street" / "街道",
+        Community = "community" / "社区",
+        SocialOrg = "social_org" / "社会组织",
     }
 }
 

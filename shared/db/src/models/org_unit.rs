@@ -11,7 +11,7 @@ use crate::schema::org_units;
 pub struct OrgUnit {
     pub tenant_id: TenantId,
     pub id: OrgUnitId,
-    pub kind: String,
+    pub kind: nuanxin_domain::org::OrgKind,
     pub code: String,
     pub name: String,
     pub parent_id: Option<OrgUnitId>,
