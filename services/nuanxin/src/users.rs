@@ -11,7 +11,6 @@ use nuanxin_db::models::access_rule::AccessRule;
 use nuanxin_db::models::tenant::Tenant;
 use nuanxin_db::models::user::User;
 use nuanxin_db::pool::TenantTx;
-use nuanxin_domain::labels;
 use nuanxin_ids::UserId;
 use serde_json::json;
 
@@ -104,7 +103,7 @@ pub async fn accounts(state: &AppState, auth: &Authorized) -> Result<Vec<Account
                 .roles_of(&district.slug, &format!("user:{}", u.id));
             let roles = held
                 .iter()
-                .map(|r| labels::role(r.as_str()))
+                .map(|r| r.title())
                 .collect::<Vec<_>>()
                 .join("、");
             AccountView {

@@ -175,6 +175,19 @@ pub enum ScopeKind {
 }
 
 impl Role {
+    /// The role's title as the console and the mail name it, e.g. 街道工作人员.
+    pub const fn title(self) -> &'static str {
+        match self {
+            Role::DistrictAdmin => "区级管理员",
+            Role::BureauStaff => "部门工作人员",
+            Role::StreetStaff => "街道工作人员",
+            Role::CommunityWorker => "社区工作人员",
+            Role::SocialOrgStaff => "社会组织工作人员",
+            Role::Volunteer => "志愿者",
+            Role::PlatformOperator => "平台运营人员",
+        }
+    }
+
     /// The row scope the application applies for this role.
     pub const fn scope(self) -> ScopeKind {
         match self {

@@ -629,3 +629,20 @@ fn default_permissions_file() {
     assert_eq!(RuleLine::parse_csv_line("  # comment"), None);
     assert_eq!(RuleLine::parse_csv_line(""), None);
 }
+
+#[test]
+fn every_role_has_its_own_chinese_title() {
+    let titles: BTreeSet<&str> = Role::ALL.iter().map(|r| r.title()).collect();
+    assert_eq!(titles.len(), Role::ALL.len(), "{titles:?}");
+    for role in Role::ALL {
+        let title = role.title();
+        assert!(
+            !title.is_empty()
+                && title
+                    .chars()
+                    .all(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+            "{role} → {title}"
+        );
+    }
+    assert_eq!(Role::StreetStaff.title(), "街道工作人员");
+}

@@ -2,7 +2,8 @@
 //! mail, so a code is never shown in English and never translated twice. A closed vocabulary declares
 //! its words with its values (`text_enum!`, `label()`, `Labelled::choices`); what is here is the
 //! lookup of a code held as text (a release's records, a rule's filter) and the tables of codes that
-//! are not vocabularies yet (roles, history actions, periods, persons, follow-up changes).
+//! are not vocabularies yet (history actions, periods, persons, follow-up changes). A role's title
+//! is `Role::title`, beside the role.
 //! Program titles and parameter names are not here: they come from each district's policy.
 
 use crate::benefit::{EntryStatus, ExitCause};
@@ -19,15 +20,6 @@ fn lookup(table: Table, code: &str) -> &'static str {
         .map_or("未知", |(_, label)| label)
 }
 
-const ROLES: Table = &[
-    ("district_admin", "区级管理员"),
-    ("bureau_staff", "部门工作人员"),
-    ("street_staff", "街道工作人员"),
-    ("community_worker", "社区工作人员"),
-    ("social_org_staff", "社会组织工作人员"),
-    ("volunteer", "志愿者"),
-    ("platform_operator", "平台运营人员"),
-];
 const HISTORY_ACTIONS: Table = &[
     ("create", "新建登记"),
     ("update", "修改信息"),
@@ -162,11 +154,6 @@ pub fn family_kind(code: &str) -> &'static str {
     FamilyKind::parse(code).map_or("未知", FamilyKind::label)
 }
 
-/// A role's title, e.g. 街道工作人员.
-pub fn role(code: &str) -> &'static str {
-    lookup(ROLES, code)
-}
-
 /// What a change in a family's history did, e.g. 修改信息.
 pub fn history_action(code: &str) -> &'static str {
     lookup(HISTORY_ACTIONS, code)
@@ -263,7 +250,6 @@ mod tests {
     use nuanxin_text_enum::Labelled;
 
     const TABLES: &[Table] = &[
-        ROLES,
         HISTORY_ACTIONS,
         PERIODS,
         PERSONS,

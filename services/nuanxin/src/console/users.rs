@@ -3,7 +3,6 @@
 
 use actix_web::{web, HttpResponse};
 use askama::Template;
-use nuanxin_domain::labels;
 use nuanxin_ids::UserId;
 
 use super::session::{Console, Posted};
@@ -42,10 +41,7 @@ pub async fn users(
     page(&UsersPage {
         frame: console.frame(&state, "用户管理", "/console/users"),
         accounts: list,
-        roles: GRANTABLE
-            .iter()
-            .map(|r| (r.as_str(), labels::role(r.as_str())))
-            .collect(),
+        roles: GRANTABLE.iter().map(|r| (r.as_str(), r.title())).collect(),
         units: console
             .auth
             .district

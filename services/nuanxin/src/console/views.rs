@@ -173,7 +173,7 @@ impl Frame {
         );
         Frame {
             user: session.display_name.clone(),
-            role: primary_role(&caller.roles).map_or("", |r| labels::role(r.as_str())),
+            role: primary_role(&caller.roles).map_or("", |r| r.title()),
             district,
             nav,
             ..Frame::public(title, csrf.to_owned())
